@@ -1,0 +1,101 @@
+// `parley` command line: start the server, manage domains and users.
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { ParleyServer } from '../server.ts';
+import { openSqliteStorage, type Storage } from '../storage/index.ts';
+import { AdminError, addDomain, addUser, deleteUser, setPassword } from './accounts.ts';
+
+const program = new Command('parley')
+  .description('Parley XMPP server')
+  .addOption(new Option('--data <dir>', 'data folder (default: $PARLEY_DATA or ./data)'))
+  .option('--config <file>', 'JSON configuration file');
+
+program.command('start').description('run the server').action(async () => {
+  const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
+  const log = createLogger(config.log.level);
+  const server = await ParleyServer.start(config, log);
+  if (config.domains.length && (await server.ctx.storage.accounts.listByDomain(server.ctx.hosts.first)).length === 0) {
+    log.info(`No users yet. Add one with: npx parley user add alice@${server.ctx.hosts.first} --password 'a secret'`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    server.stop().then(() => process.exit(0), (error: unknown) => {
+      log.error({ err: error }, 'stop failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+});
+
+const domain = program.command('domain').description('manage served domains');
+domain.command('add <domain>').description('serve a domain').action((name: string) =>
+  withStorage(async (storage) => {
+    const added = await addDomain(storage, name);
+    console.log(added ? `domain ${name} added` : `domain ${name} was already served`);
+  }));
+domain.command('list').description('list served domains').action(() =>
+  withStorage(async (storage) => {
+    for (const name of await storage.domains.list()) console.log(name);
+  }));
+
+const user = program.command('user').description('manage user accounts');
+user.command('add <jid>').description('create an account')
+  .option('--password <password>', 'the password (asked for when left out)')
+  .option('--name <name>', 'full name')
+  .action((jid: string, options: { password?: string; name?: string }) =>
+    withStorage(async (storage) => {
+      const bare = await addUser(storage, jid, options.password ?? (await askPassword()), options.name);
+      console.log(`user ${bare} added`);
+    }));
+user.command('passwd <jid>').description("change an account's password")
+  .option('--password <password>', 'the new password (asked for when left out)')
+  .action((jid: string, options: { password?: string }) =>
+    withStorage(async (storage) => {
+      await setPassword(storage, jid, options.password ?? (await askPassword()));
+      console.log(`password of ${jid} changed`);
+    }));
+user.command('del <jid>').description('delete an account and its data').action((jid: string) =>
+  withStorage(async (storage) => {
+    await deleteUser(storage, jid);
+    console.log(`user ${jid} deleted`);
+  }));
+
+async function withStorage(work: (storage: Storage) => Promise<void>): Promise<void> {
+  const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
+  const storage = openSqliteStorage(config.dataDir);
+  try {
+    await work(storage);
+  } catch (error) {
+    if (!(error instanceof AdminError || (error instanceof Error && error.name === 'InvalidJidError'))) throw error;
+    console.error(`parley: ${error.message}`);
+    process.exitCode = 1;
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Read a password from the terminal without echo, or one line from piped input. */
+function askPassword(): Promise<string> {
+  return new Promise((resolve) => {
+    const input = process.stdin;
+    const rl = createInterface({ input, output: process.stderr, terminal: input.isTTY });
+    if (input.isTTY) {
+      process.stderr.write('Password: ');
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+    }
+    rl.once('line', (line) => {
+      resolve(line);
+      if (input.isTTY) process.stderr.write('\n');
+      rl.close();
+    });
+    rl.once('close', () => resolve(''));
+  });
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,75 @@
+// The server's one typed configuration: defaults, bounds, file and environment overrides.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z.object({
+  /** Folder for the database, certificates and other state. */
+  dataDir: z.string().default('./data'),
+  /** Domains served from the first start (more are added with `parley domain add`). */
+  domains: z.array(z.string()).default(['localhost']),
+  /** Address the listeners bind to. */
+  bind: z.string().default('0.0.0.0'),
+  c2s: z.object({
+    port: port.default(5222),
+    /** Direct TLS (XEP-0368); 0 picks a free port, -1 turns it off. */
+    tlsPort: z.number().int().min(-1).max(65535).default(5223),
+    /** RFC 6120 §5.3.1: STARTTLS is mandatory unless plaintext is allowed for loopback peers (benchmarks, tests). */
+    allowPlaintextOnLoopback: z.boolean().default(false),
+  }).prefault({}),
+  http: z.object({
+    port: port.default(5280),
+    /** HTTPS listener with the same routes; -1 turns it off. */
+    tlsPort: z.number().int().min(-1).max(65535).default(5281),
+    websocketPath: z.string().default('/xmpp-websocket'),
+  }).prefault({}),
+  limits: z.object({
+    /** RFC 6120 §13.12: largest stanza accepted, in characters; bigger ones end the stream with policy-violation. */
+    maxStanzaSize: z.number().int().min(10_000).default(256 * 1024),
+    /** Seconds a connection may take to authenticate before connection-timeout. */
+    authTimeoutSeconds: z.number().min(0.1).default(30),
+    /** Messages kept per offline user; more are bounced with service-unavailable. */
+    offlineMessages: z.number().int().min(0).default(1000),
+    /** Contacts per roster. */
+    rosterItems: z.number().int().min(10).default(2000),
+    /** Failed SASL attempts (per account and per IP) within a minute before a one-minute lockout. */
+    authFailures: z.number().int().min(2).default(5),
+    /** Failed SASL attempts on one stream before it is closed (RFC 6120 §6.4.5 asks 2–5). */
+    authRetriesPerStream: z.number().int().min(2).max(5).default(5),
+    /** Bytes queued for a reader that does not read before its stream is closed. */
+    sendBufferBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
+    /** Concurrent connections per IP address. */
+    connectionsPerIp: z.number().int().min(1).default(200),
+    /** Seconds of silence on a WebSocket before it is pinged and, without answer, dropped. */
+    websocketIdleSeconds: z.number().int().min(8).default(120),
+  }).prefault({}),
+  log: z.object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Build the config from defaults, an optional JSON file, then PARLEY_* environment variables. */
+export function loadConfig(options: { file?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+  const env = options.env ?? process.env;
+  const fromFile = options.file ? (JSON.parse(readFileSync(options.file, 'utf8')) as ConfigInput) : {};
+  const config = configSchema.parse(fromFile);
+  const dataDir = options.dataDir ?? env.PARLEY_DATA;
+  if (dataDir) config.dataDir = dataDir;
+  config.dataDir = resolve(config.dataDir);
+  config.c2s.port = envPort(env.PARLEY_C2S_PORT) ?? config.c2s.port;
+  config.c2s.tlsPort = envPort(env.PARLEY_C2S_TLS_PORT) ?? config.c2s.tlsPort;
+  config.http.port = envPort(env.PARLEY_HTTP_PORT) ?? config.http.port;
+  config.http.tlsPort = envPort(env.PARLEY_HTTPS_PORT) ?? config.http.tlsPort;
+  if (env.PARLEY_LOG_LEVEL) config.log.level = configSchema.shape.log.parse({ level: env.PARLEY_LOG_LEVEL }).level;
+  return config;
+}
+
+function envPort(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  return port.or(z.literal(-1)).parse(Number(value));
+}

@@ -1,0 +1,14 @@
+// The feature modules a server loads, in order (presence before offline: offline delivery
+// listens for initial presence).
+import type { ParleyModule } from './registry.ts';
+import { rosterModule } from './roster.ts';
+import { presenceModule } from './presence.ts';
+import { offlineModule } from './offline.ts';
+import { discoModule } from './disco.ts';
+import { pingModule } from './ping.ts';
+import { versionModule } from './version.ts';
+import { vcardModule } from './vcard.ts';
+
+export const defaultModules: ParleyModule[] = [
+  rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
+];

@@ -1,0 +1,93 @@
+// RFC 6121 §2: roster get, set and remove, with roster versioning (§2.6).
+import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import type { ServerContext } from '../context.ts';
+import type { Origin, ParleyModule } from './registry.ts';
+import { emptyItem, itemElement, pushRosterItem, saveRosterItem } from './roster-items.ts';
+
+const MAX_NAME_LENGTH = 1024;
+
+export const rosterModule: ParleyModule = {
+  name: 'roster',
+  implements: [
+    { spec: 'RFC 6121', status: 'complete', note: 'roster management, §2' },
+    { spec: 'RFC 6121 §2.6', status: 'complete', note: 'roster versioning' },
+  ],
+  register(ctx) {
+    ctx.modules.streamFeatures.push(() => xml('ver', { xmlns: NS.rosterVersioning }));
+    ctx.modules.iq('account', 'get', NS.roster, (iq, from, to, origin) => getRoster(ctx, iq, from, to, origin));
+    ctx.modules.iq('account', 'set', NS.roster, (iq, from, to) => setRoster(ctx, iq, from, to));
+  },
+};
+
+/** §2.1.5: only the user's own roster, never someone else's. */
+function requireOwnRoster(from: JID, to: JID): void {
+  if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only see your own roster');
+}
+
+async function getRoster(ctx: ServerContext, iq: Element, from: JID, to: JID, origin: Origin): Promise<Element | null> {
+  requireOwnRoster(from, to);
+  if (origin) origin.presence.interested = true;
+  const requested = iq.getChild('query')!.attrs.ver;
+  const roster = await ctx.storage.roster.get(from.bare);
+  // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
+  if (requested !== undefined && requested === roster.version) return null;
+  return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
+}
+
+async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): Promise<null> {
+  requireOwnRoster(from, to);
+  const items = elementChildren(iq.getChild('query')!);
+  // §2.3.3: a roster set carries exactly one item.
+  if (items.length !== 1 || items[0]!.name !== 'item') throw new StanzaError('bad-request', 'a roster set has exactly one <item/>');
+  const element = items[0]!;
+  const contact = tryParseJid(element.attrs.jid);
+  if (!contact || !contact.isBare) throw new StanzaError('bad-request', 'item needs a bare JID');
+  if (contact.bare === from.bare) throw new StanzaError('not-allowed', 'you cannot add yourself');
+  const subscription = element.attrs.subscription;
+  if (subscription === 'remove') return removeItem(ctx, from, contact);
+  if (subscription !== undefined && subscription !== 'none') {
+    throw new StanzaError('bad-request', "only subscription='remove' may be set by a client");
+  }
+  const groups = readGroups(element);
+  const name = element.attrs.name?.trim() || null;
+  if (name && name.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'name too long');
+
+  const existing = await ctx.storage.roster.getItem(from.bare, contact.bare);
+  if (!existing && (await ctx.storage.roster.count(from.bare)) >= ctx.config.limits.rosterItems) {
+    throw new StanzaError('not-allowed', `a roster holds at most ${ctx.config.limits.rosterItems} contacts`);
+  }
+  // The client sets name and groups; subscription state belongs to the server (§2.1.2.5).
+  await saveRosterItem(ctx, from.bare, { ...(existing ?? emptyItem(contact.bare)), name, groups });
+  return null;
+}
+
+function readGroups(item: Element): string[] {
+  const groups: string[] = [];
+  for (const node of elementChildren(item)) {
+    if (node.name !== 'group') continue;
+    const group = node.getText();
+    // §2.1.2.4: a group name is not empty; §2.3.3: no duplicate groups.
+    if (group === '') throw new StanzaError('not-acceptable', 'empty group name');
+    if (group.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'group name too long');
+    if (groups.includes(group)) throw new StanzaError('bad-request', 'duplicate group');
+    groups.push(group);
+  }
+  return groups;
+}
+
+/** §2.5.2: removing an item also cancels subscriptions both ways. */
+async function removeItem(ctx: ServerContext, owner: JID, contact: JID): Promise<null> {
+  const existing = await ctx.storage.roster.getItem(owner.bare, contact.bare);
+  if (!existing) throw new StanzaError('item-not-found');
+  const ownerBare = owner.toBare();
+  if (existing.subscription === 'to' || existing.subscription === 'both' || existing.ask) {
+    await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'unsubscribe', from: ownerBare.bare, to: contact.bare }), ownerBare, contact);
+  }
+  if (existing.subscription === 'from' || existing.subscription === 'both') {
+    await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'unsubscribed', from: ownerBare.bare, to: contact.bare }), ownerBare, contact);
+  }
+  await ctx.storage.subscriptionRequests.remove(owner.bare, contact.bare);
+  const version = await ctx.storage.roster.remove(owner.bare, contact.bare);
+  if (version !== null) pushRosterItem(ctx, owner.bare, xml('item', { jid: contact.bare, subscription: 'remove' }), version);
+  return null;
+}

@@ -1,0 +1,90 @@
+// The server's lifecycle: start (storage, domains, certificates, modules, listeners) and stop.
+import { join } from 'node:path';
+import { StreamError } from '@parley/shared';
+import type { Config } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openSqliteStorage, type Storage } from './storage/index.ts';
+import { AuthThrottle } from './sasl/index.ts';
+import { CertificateStore } from './tls/certificates.ts';
+import { Hosts } from './router/hosts.ts';
+import { SessionRegistry } from './router/sessions.ts';
+import { Router } from './router/router.ts';
+import { Modules } from './modules/registry.ts';
+import { defaultModules } from './modules/index.ts';
+import { ClientSession } from './stream/session.ts';
+import { tcpFraming, websocketFraming } from './stream/framing.ts';
+import type { Connection } from './stream/connection.ts';
+import { listenTcp, type TcpListeners } from './transport/tcp.ts';
+import { listenHttp, type HttpListeners } from './transport/http.ts';
+
+export interface Ports {
+  c2s: number;
+  c2sTls: number | null;
+  http: number;
+  https: number | null;
+}
+
+/** How often the domain list is re-read, so `parley domain add` reaches a running server. */
+const DOMAIN_REFRESH_MS = 5000;
+
+export class ParleyServer {
+  private tcp: TcpListeners | null = null;
+  private http: HttpListeners | null = null;
+  private domainRefresh: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
+
+  static async start(config: Config, log: Logger = createLogger(config.log.level)): Promise<ParleyServer> {
+    const storage = openSqliteStorage(config.dataDir);
+    const hosts = new Hosts(storage);
+    await hosts.load(config.domains);
+    const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
+    for (const domain of hosts.list()) await certificates.ensure(domain);
+    hosts.onChange((domain, added) => {
+      if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
+    });
+    const ctx = buildContext(config, log, storage, hosts, certificates);
+    ctx.modules.load(ctx, defaultModules);
+
+    const server = new ParleyServer(ctx);
+    const open = (framing: typeof tcpFraming) => (connection: Connection) => new ClientSession(ctx, connection, framing);
+    server.tcp = await listenTcp(ctx, open(tcpFraming));
+    server.http = await listenHttp(ctx, open(websocketFraming));
+    Object.assign(server.ports, {
+      c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: server.http.port, https: server.http.tlsPort,
+    });
+    server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
+    server.domainRefresh.unref();
+    log.info({ event: 'listening', ports: server.ports, domains: hosts.list(), dataDir: config.dataDir }, 'Parley is listening');
+    return server;
+  }
+
+  /** RFC 6120 §4.9.3.17: every stream ends with system-shutdown; storage is flushed last. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.domainRefresh) clearInterval(this.domainRefresh);
+      const sessions = [...this.ctx.sessions.all()];
+      for (const session of sessions) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
+      this.http?.close();
+      await this.tcp?.close();
+      // let queued presence updates and closing writes go out before the store closes
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.ctx.storage.close();
+      this.ctx.log.info({ event: 'stopped' }, 'Parley stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+function buildContext(config: Config, log: Logger, storage: Storage, hosts: Hosts, certificates: CertificateStore): ServerContext {
+  const ctx = {
+    config, log, storage, hosts, certificates,
+    sessions: new SessionRegistry(),
+    modules: new Modules(),
+    authThrottle: new AuthThrottle({ maxFailures: config.limits.authFailures }),
+  } as Omit<ServerContext, 'router'> as ServerContext;
+  (ctx as { router: Router }).router = new Router(ctx);
+  return ctx;
+}

@@ -1,0 +1,20 @@
+// Public surface of the storage layer: backend-neutral types and errors, plus
+// the embedded SQLite backend.
+
+export type {
+  Account,
+  AccountStore,
+  DomainStore,
+  OfflineMessage,
+  OfflineStore,
+  RosterItem,
+  RosterStore,
+  ScramCredential,
+  Storage,
+  Subscription,
+  SubscriptionRequest,
+  SubscriptionRequestStore,
+  VCardStore,
+} from './types.ts';
+export { StorageConflictError, StorageNotFoundError } from './errors.ts';
+export { openSqliteStorage } from './sqlite/index.ts';

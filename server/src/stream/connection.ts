@@ -1,0 +1,40 @@
+// What the session layer needs from a transport. Transports only frame bytes; everything
+// XMPP happens in the session (stream/session.ts).
+
+export type TransportKind = 'tcp' | 'websocket' | 'bosh';
+
+export interface Connection {
+  readonly transport: TransportKind;
+  readonly remoteAddress: string;
+  /** The peer is on 127.0.0.0/8 or ::1. */
+  readonly isLoopback: boolean;
+  /** The bytes are protected by TLS (STARTTLS done, direct TLS, or wss/https). */
+  readonly encrypted: boolean;
+  /** STARTTLS is possible on this connection now (raw TCP, not yet encrypted). */
+  readonly canStartTls: boolean;
+  /** TLS server name the client asked for (SNI), if any. */
+  readonly serverName?: string;
+  /** Queue serialized XML for the peer. */
+  write(data: string): void;
+  /** Bytes queued but not yet taken by the peer: for back-pressure limits. */
+  bufferedBytes(): number;
+  /** Upgrade to TLS in place (RFC 6120 §5.4.3.3); `onSecure` runs once the handshake is done. */
+  startTls(onSecure: () => void): void;
+  /** Close after flushing what was written. */
+  close(): void;
+}
+
+/** Set by transports: the session sees bytes (already decoded as UTF-8) and the end of the connection. */
+export interface ConnectionListener {
+  receive(text: string): void;
+  /** The transport is gone (peer closed, network error); `error` when it broke. */
+  transportClosed(error?: Error): void;
+  /** The transport flushed its queue after being congested (back-pressure relief). */
+  drained?(): void;
+}
+
+const LOOPBACK_V4 = /^(::ffff:)?127\./;
+
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || LOOPBACK_V4.test(address);
+}

@@ -1,0 +1,123 @@
+// SASL negotiation on a stream (RFC 6120 §6.4): <auth/>, <challenge/>/<response/>, <success/>,
+// <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
+import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
+import { mechanisms, SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
+import type { ServerContext } from '../context.ts';
+
+export type SaslOutcome =
+  | { kind: 'continue' }
+  | { kind: 'success'; username: string }
+  | { kind: 'failure'; condition: string };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export class SaslNegotiation {
+  private mechanism: SaslMechanism | null = null;
+  /** The account the current attempt names, for the per-account failure throttle. */
+  private attemptedJid: string | null = null;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly domain: string,
+    private readonly encrypted: boolean,
+    private readonly remoteAddress: string,
+    private readonly write: (element: Element) => void,
+  ) {}
+
+  /** Mechanisms to offer: PLAIN only over an encrypted stream (RFC 6120 §13.8). */
+  static offered(encrypted: boolean): MechanismFactory[] {
+    return mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
+  }
+
+  static featuresElement(encrypted: boolean): Element {
+    return xml('mechanisms', { xmlns: NS.sasl },
+      ...SaslNegotiation.offered(encrypted).map((factory) => xml('mechanism', null, factory.name)));
+  }
+
+  async handle(element: Element): Promise<SaslOutcome> {
+    try {
+      switch (element.name) {
+        case 'auth': return await this.start(element);
+        case 'response': return await this.respond(element);
+        case 'abort': throw new SaslError('aborted');
+        default: throw new SaslError('malformed-request', `unexpected <${element.name}/>`);
+      }
+    } catch (error) {
+      this.mechanism = null;
+      if (!(error instanceof SaslError)) throw error;
+      return this.fail(error);
+    }
+  }
+
+  private async start(auth: Element): Promise<SaslOutcome> {
+    if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
+    const name = auth.attrs.mechanism;
+    const factory = mechanisms.find((candidate) => candidate.name === name);
+    if (!factory) throw new SaslError('invalid-mechanism');
+    if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
+    if (this.ctx.authThrottle.isBlocked(this.ipKey())) {
+      throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
+    }
+    this.mechanism = factory.create({
+      getCredential: (username, hash) => {
+        let jid: string;
+        try {
+          jid = `${normalizeLocalpart(username)}@${this.domain}`;
+        } catch {
+          throw new SaslError('not-authorized'); // not a valid localpart: no such account
+        }
+        this.attemptedJid = jid;
+        if (this.ctx.authThrottle.isBlocked(`user:${jid}`)) {
+          throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
+        }
+        return this.ctx.storage.accounts.getCredential(jid, hash);
+      },
+    });
+    return this.apply(await this.mechanism.start(decode(auth.getText())));
+  }
+
+  private async respond(response: Element): Promise<SaslOutcome> {
+    if (!this.mechanism) throw new SaslError('malformed-request', 'no authentication in progress');
+    return this.apply(await this.mechanism.step(decode(response.getText())));
+  }
+
+  private apply(step: SaslStep): SaslOutcome {
+    if (step.kind === 'challenge') {
+      this.write(xml('challenge', { xmlns: NS.sasl }, step.data.toString('base64')));
+      return { kind: 'continue' };
+    }
+    this.mechanism = null;
+    const username = normalizeLocalpart(step.username);
+    if (step.authzid && step.authzid !== `${username}@${this.domain}` && step.authzid !== username) {
+      throw new SaslError('invalid-authzid');
+    }
+    this.ctx.authThrottle.recordSuccess(`user:${username}@${this.domain}`);
+    // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
+    this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
+    return { kind: 'success', username };
+  }
+
+  private fail(error: SaslError): SaslOutcome {
+    if (error.condition === 'not-authorized') {
+      this.ctx.authThrottle.recordFailure(this.ipKey());
+      if (this.attemptedJid) this.ctx.authThrottle.recordFailure(`user:${this.attemptedJid}`);
+    }
+    this.attemptedJid = null;
+    this.write(xml('failure', { xmlns: NS.sasl },
+      xml(error.condition, null),
+      error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
+    return { kind: 'failure', condition: error.condition };
+  }
+
+  private ipKey(): string {
+    return `ip:${this.remoteAddress}`;
+  }
+}
+
+/** RFC 6120 §6.4.2: '=' is an empty response; anything not base64 is incorrect-encoding. */
+function decode(text: string): Buffer {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === '=') return Buffer.alloc(0);
+  if (!BASE64.test(trimmed) || trimmed.length % 4 !== 0) throw new SaslError('incorrect-encoding');
+  return Buffer.from(trimmed, 'base64');
+}

@@ -1,0 +1,355 @@
+// A client's XML stream (RFC 6120 §4–§7) over any transport: stream header, features,
+// STARTTLS, SASL, resource binding, then stanzas handed to the router.
+import { randomBytes } from 'node:crypto';
+import {
+  JID, NS, StanzaError, StreamError, errorReply, iqResult, isStanza, normalizeDomain, normalizeResource,
+  serialize, xml, type Element,
+} from '@parley/shared';
+import type { ServerContext } from '../context.ts';
+import type { Connection, ConnectionListener } from './connection.ts';
+import type { Framing } from './framing.ts';
+import { StreamParser, type ParserErrorCondition } from './xml-parser.ts';
+import { SaslNegotiation } from './sasl-negotiation.ts';
+import { PresenceState } from './presence-state.ts';
+
+type StreamState =
+  | 'awaiting-header'   // nothing or a restart: the next thing must be a stream header
+  | 'negotiating'       // features sent, STARTTLS/SASL/bind in progress
+  | 'starting-tls'      // <proceed/> sent, waiting for the TLS handshake
+  | 'bound'             // resource bound: stanzas flow
+  | 'closed';
+
+export class ClientSession implements ConnectionListener {
+  readonly id = randomBytes(9).toString('base64url');
+  readonly presence = new PresenceState();
+  /** Full JID once bound. */
+  jid: JID | null = null;
+  /** The served domain the stream is for. */
+  domain = '';
+  private state: StreamState = 'awaiting-header';
+  private lang = 'en';
+  private username: string | null = null;
+  private sasl: SaslNegotiation | null = null;
+  private saslFailures = 0;
+  private headerSent = false;
+  private readonly parser: StreamParser;
+  private authTimer: NodeJS.Timeout | null;
+  /** Stanzas waiting while an asynchronous handler runs, so one client's stanzas keep their order. */
+  private backlog: Element[] | null = null;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly connection: Connection,
+    private readonly framing: Framing,
+  ) {
+    this.parser = new StreamParser(
+      {
+        onStreamStart: (name, attrs) => this.onStreamStart(name, attrs),
+        onElement: (element) => this.onElement(element),
+        onStreamEnd: () => this.onStreamEnd(),
+        onError: (condition, text) => this.onParserError(condition, text),
+      },
+      { mode: framing.parserMode, maxElementSize: ctx.config.limits.maxStanzaSize },
+    );
+    // RFC 6120 §4.9.3.4 connection-timeout: a peer that never authenticates is dropped.
+    this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'authentication took too long')),
+      ctx.config.limits.authTimeoutSeconds * 1000);
+    this.authTimer.unref?.();
+  }
+
+  get isBound(): boolean {
+    return this.state === 'bound';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  // ---- input from the transport ----
+
+  receive(text: string): void {
+    if (this.state !== 'closed' && this.state !== 'starting-tls') this.parser.write(text);
+  }
+
+  transportClosed(error?: Error): void {
+    if (error) this.ctx.log.debug({ session: this.id, err: error.message }, 'transport error');
+    this.teardown();
+  }
+
+  drained(): void {}
+
+  // ---- output ----
+
+  /** Send a stanza or nonza. Hot path: one serialization, one write. */
+  send(element: Element): void {
+    this.sendRaw(serialize(element));
+  }
+
+  /** Send already serialized XML (lets the router serialize once for many recipients). */
+  sendRaw(data: string): void {
+    if (this.state === 'closed') return;
+    this.connection.write(data);
+    if (this.connection.bufferedBytes() > this.ctx.config.limits.sendBufferBytes) {
+      // A reader that does not read must not make the server hold its traffic without bound.
+      this.streamError(new StreamError('policy-violation', 'too much unread data'));
+    }
+  }
+
+  /** End the stream with an error (RFC 6120 §4.9): header first if none was sent, then error, then close. */
+  streamError(error: StreamError): void {
+    if (this.state === 'closed') return;
+    this.ctx.log.debug({ session: this.id, condition: error.condition, text: error.text }, 'stream error');
+    this.ensureHeaderSent();
+    const element = error.toElement();
+    Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
+    this.connection.write(serialize(element));
+    this.close();
+  }
+
+  /** Close the stream cleanly (our footer, then the connection). */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.ensureHeaderSent();
+    this.connection.write(this.framing.footer());
+    this.teardown();
+    this.connection.close();
+  }
+
+  // ---- parser events ----
+
+  private onStreamStart(name: string, attrs: Record<string, string>): void {
+    if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream header'));
+    // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace jabber:client.
+    const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : '';
+    const streamNs = prefix ? attrs[`xmlns:${prefix}`] : attrs.xmlns;
+    if (name.slice(prefix ? prefix.length + 1 : 0) !== 'stream' || streamNs !== NS.stream) {
+      return this.streamError(new StreamError('invalid-namespace', 'expected <stream:stream/>'));
+    }
+    if (prefix && attrs.xmlns !== NS.client) {
+      return this.streamError(new StreamError('invalid-namespace', `default namespace must be ${NS.client}`));
+    }
+    this.openStream(attrs);
+  }
+
+  private onElement(element: Element): void {
+    if (this.framing.parserMode === 'framed' && element.attrs.xmlns === NS.framing) {
+      if (element.name === 'open') return this.onFramedOpen(element);
+      if (element.name === 'close') return this.onStreamEnd();
+    }
+    switch (this.state) {
+      case 'awaiting-header':
+        return this.streamError(new StreamError(this.framing.parserMode === 'framed' ? 'invalid-namespace' : 'bad-format',
+          'stream not opened'));
+      case 'negotiating':
+      case 'bound':
+        return this.enqueue(element);
+      default:
+        return;
+    }
+  }
+
+  private onFramedOpen(open: Element): void {
+    if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected <open/>'));
+    this.openStream(open.attrs as Record<string, string>);
+  }
+
+  private onStreamEnd(): void {
+    // RFC 6120 §4.4: answer the peer's closing tag with ours, then close the connection.
+    this.close();
+  }
+
+  private onParserError(condition: ParserErrorCondition, text: string): void {
+    this.streamError(new StreamError(condition, text));
+  }
+
+  // ---- stream negotiation ----
+
+  private openStream(attrs: Record<string, string>): void {
+    let domain: string;
+    try {
+      domain = normalizeDomain(attrs.to ?? '');
+    } catch {
+      domain = '';
+    }
+    // Errors on the header are sent in a stream whose 'from' is a domain we serve (§4.9.1.2).
+    this.domain = this.domain || (this.ctx.hosts.has(domain) ? domain : this.ctx.hosts.first);
+    if (attrs.version === undefined || Number.parseInt(attrs.version, 10) < 1) {
+      return this.streamError(new StreamError('unsupported-version', 'XMPP 1.0 or later is required'));
+    }
+    if (!this.ctx.hosts.has(domain)) {
+      return this.streamError(new StreamError('host-unknown', `this server does not serve ${attrs.to ?? '(no to)'}`));
+    }
+    if (this.jid && domain !== this.domain) return this.streamError(new StreamError('host-unknown', 'domain changed on restart'));
+    this.domain = domain;
+    if (attrs['xml:lang']) this.lang = attrs['xml:lang'];
+    this.sendHeader();
+    this.state = 'negotiating';
+    this.send(this.features());
+  }
+
+  private ensureHeaderSent(): void {
+    if (!this.headerSent) this.sendHeader();
+  }
+
+  private sendHeader(): void {
+    this.headerSent = true;
+    this.connection.write(this.framing.header({
+      id: randomBytes(12).toString('hex'), from: this.domain || this.ctx.hosts.first, lang: this.lang,
+    }));
+  }
+
+  private get mustStartTls(): boolean {
+    if (this.connection.encrypted || !this.connection.canStartTls) return false;
+    return !(this.ctx.config.c2s.allowPlaintextOnLoopback && this.connection.isLoopback);
+  }
+
+  private features(): Element {
+    const features = xml('stream:features', this.framing.streamPrefixDeclaration);
+    const add = (child: Element) => { child.parent = features; features.children.push(child); };
+    if (this.username === null) {
+      if (!this.connection.encrypted && this.connection.canStartTls) {
+        add(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
+      }
+      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.connection.encrypted));
+    } else {
+      add(xml('bind', { xmlns: NS.bind }));
+      // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
+      add(xml('session', { xmlns: NS.session }, xml('optional')));
+      for (const feature of this.ctx.modules.streamFeatures) add(feature());
+    }
+    return features;
+  }
+
+  private negotiate(element: Element): void {
+    const ns = element.attrs.xmlns;
+    if (ns === NS.tls && element.name === 'starttls') return this.startTls();
+    if (this.mustStartTls) {
+      // RFC 6120 §5.3.1: TLS is mandatory here; anything else first is a policy violation.
+      return this.streamError(new StreamError('policy-violation', 'STARTTLS is required first'));
+    }
+    if (ns === NS.sasl && this.username === null) {
+      this.run(this.authenticate(element));
+      return;
+    }
+    if (this.username !== null && element.name === 'iq' && element.attrs.type === 'set') {
+      const bind = element.getChild('bind', NS.bind);
+      if (bind) return this.bind(element, bind);
+    }
+    this.streamError(new StreamError('not-authorized', 'authenticate and bind a resource first'));
+  }
+
+  private startTls(): void {
+    if (!this.connection.canStartTls || this.connection.encrypted || this.username !== null) {
+      this.connection.write(serialize(xml('failure', { xmlns: NS.tls })));
+      return this.close();
+    }
+    this.connection.write(serialize(xml('proceed', { xmlns: NS.tls })));
+    this.state = 'starting-tls';
+    this.connection.startTls(() => {
+      // RFC 6120 §5.4.3.3: after TLS, the client opens a new stream on the protected channel.
+      this.parser.reset();
+      this.headerSent = false;
+      this.state = 'awaiting-header';
+    });
+  }
+
+  private async authenticate(element: Element): Promise<void> {
+    this.sasl ??= new SaslNegotiation(this.ctx, this.domain, this.connection.encrypted, this.connection.remoteAddress,
+      (reply) => this.send(reply));
+    const outcome = await this.sasl.handle(element);
+    if (this.isClosed) return;
+    if (outcome.kind === 'success') {
+      this.username = outcome.username;
+      this.sasl = null;
+      this.clearAuthTimer();
+      // RFC 6120 §6.4.6: the stream restarts after success.
+      this.parser.reset();
+      this.headerSent = false;
+      this.state = 'awaiting-header';
+    } else if (outcome.kind === 'failure' && ++this.saslFailures >= this.ctx.config.limits.authRetriesPerStream) {
+      this.streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
+    }
+  }
+
+  private bind(iq: Element, bind: Element): void {
+    let resource = bind.getChildText('resource')?.trim();
+    try {
+      resource = resource ? normalizeResource(resource) : `parley-${randomBytes(6).toString('hex')}`;
+    } catch {
+      return this.send(errorReply(iq, new StanzaError('bad-request', 'invalid resource')));
+    }
+    this.jid = new JID(this.username!, this.domain, resource);
+    // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (done by the registry).
+    this.ctx.sessions.bind(this);
+    this.state = 'bound';
+    this.send(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, this.jid.full))));
+    this.ctx.log.info({ session: this.id, jid: this.jid.full, transport: this.connection.transport }, 'session bound');
+  }
+
+  // ---- stanzas ----
+
+  private enqueue(element: Element): void {
+    if (this.backlog) {
+      this.backlog.push(element);
+      return;
+    }
+    if (this.state === 'bound') this.process(element);
+    else this.negotiate(element);
+  }
+
+  private process(element: Element): void {
+    if (!isStanza(element)) {
+      const handled = this.ctx.modules.handleNonza(this, element);
+      if (!handled) this.streamError(new StreamError('unsupported-stanza-type', `<${element.name}/> is not a stanza`));
+      return;
+    }
+    if (element.attrs.xmlns !== NS.client) {
+      return this.streamError(new StreamError('invalid-namespace', 'stanzas must be in jabber:client'));
+    }
+    const result = this.ctx.router.fromClient(this, element);
+    if (result) this.run(result);
+  }
+
+  /** Wait for an asynchronous handler before processing the next stanza of this stream. */
+  private run(work: Promise<void>): void {
+    this.backlog ??= [];
+    work.catch((error: unknown) => {
+      this.ctx.log.error({ session: this.id, err: error }, 'handler failed');
+      this.streamError(new StreamError('internal-server-error'));
+    }).finally(() => this.drainBacklog());
+  }
+
+  private drainBacklog(): void {
+    const backlog = this.backlog;
+    this.backlog = null;
+    if (!backlog) return;
+    for (let i = 0; i < backlog.length; i++) {
+      if (this.isClosed) return;
+      const pending = this.backlog as Element[] | null; // process() may have started async work
+      if (pending) {
+        // a handler went asynchronous again: keep the rest in order behind it
+        pending.push(...backlog.slice(i));
+        return;
+      }
+      const element = backlog[i]!;
+      if (this.state === 'bound') this.process(element);
+      else if (this.state === 'negotiating') this.negotiate(element);
+    }
+  }
+
+  // ---- end of the session ----
+
+  private clearAuthTimer(): void {
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+  }
+
+  private teardown(): void {
+    if (this.state === 'closed') return;
+    const wasBound = this.state === 'bound';
+    this.state = 'closed';
+    this.clearAuthTimer();
+    this.backlog = null;
+    if (wasBound) this.ctx.sessions.unbind(this);
+  }
+}

@@ -1,0 +1,59 @@
+// The uWebSockets.js HTTP app (plain and TLS) that carries WebSocket now, and BOSH and the web client later.
+import uWS from 'uWebSockets.js';
+import { join } from 'node:path';
+import type { ServerContext } from '../context.ts';
+import { attachWebSocket } from './websocket.ts';
+import type { SessionFactory } from './tcp.ts';
+
+export interface HttpListeners {
+  port: number;
+  tlsPort: number | null;
+  close(): void;
+}
+
+export async function listenHttp(ctx: ServerContext, createSession: SessionFactory): Promise<HttpListeners> {
+  const { config } = ctx;
+  const plain = uWS.App();
+  attachRoutes(ctx, plain, createSession, false);
+  const sockets: uWS.us_listen_socket[] = [];
+  const port = await listen(plain, config.bind, config.http.port, sockets);
+  let tlsPort: number | null = null;
+  if (config.http.tlsPort >= 0) {
+    const certsDir = join(config.dataDir, 'certs');
+    const fileOptions = (domain: string) => ({
+      key_file_name: join(certsDir, `${domain}.key`),
+      cert_file_name: join(certsDir, `${domain}.crt`),
+    });
+    const secure = uWS.SSLApp(fileOptions(ctx.hosts.first));
+    for (const domain of ctx.hosts.list()) secure.addServerName(domain, fileOptions(domain));
+    attachRoutes(ctx, secure, createSession, true);
+    tlsPort = await listen(secure, config.bind, config.http.tlsPort, sockets);
+  }
+  return {
+    port,
+    tlsPort,
+    close: () => {
+      for (const socket of sockets) uWS.us_listen_socket_close(socket);
+    },
+  };
+}
+
+function attachRoutes(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
+  attachWebSocket(ctx, app, createSession, encrypted);
+  app.get('/', (res) => {
+    res.writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Parley XMPP server\n');
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
+  });
+}
+
+function listen(app: uWS.TemplatedApp, host: string, port: number, sockets: uWS.us_listen_socket[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+      sockets.push(socket);
+      resolve(uWS.us_socket_local_port(socket));
+    });
+  });
+}

@@ -1,0 +1,179 @@
+// Raw TCP c2s (RFC 6120): port 5222 with STARTTLS, and direct TLS (XEP-0368, ALPN xmpp-client).
+// Frames nothing: bytes in and out, decoded as UTF-8 across chunk boundaries.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ServerContext } from '../context.ts';
+import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+import { StreamError } from '@parley/shared';
+import type { ClientSession } from '../stream/session.ts';
+
+export type SessionFactory = (connection: Connection) => ClientSession;
+
+/** Counts connections per IP address, for the per-IP limit. */
+export class ConnectionCounter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly limit: number) {}
+
+  /** false when the address already has `limit` connections */
+  acquire(address: string): boolean {
+    const count = this.counts.get(address) ?? 0;
+    if (count >= this.limit) return false;
+    this.counts.set(address, count + 1);
+    return true;
+  }
+
+  release(address: string): void {
+    const count = (this.counts.get(address) ?? 1) - 1;
+    if (count <= 0) this.counts.delete(address);
+    else this.counts.set(address, count);
+  }
+}
+
+class TcpConnection implements Connection, Flushable {
+  readonly transport = 'tcp' as const;
+  readonly remoteAddress: string;
+  readonly isLoopback: boolean;
+  encrypted: boolean;
+  serverName: string | undefined;
+  listener: ConnectionListener | null = null;
+  private corked = false;
+  private closed = false;
+
+  constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.isLoopback = isLoopbackAddress(this.remoteAddress);
+    this.encrypted = encrypted;
+    if (socket instanceof tls.TLSSocket) this.serverName = socket.servername || undefined;
+    this.attach(socket);
+  }
+
+  get canStartTls(): boolean {
+    return !this.encrypted && !this.closed;
+  }
+
+  write(data: string): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      scheduleFlush(this);
+    }
+    this.socket.write(data);
+  }
+
+  flush(): void {
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  startTls(onSecure: () => void): void {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('end');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    if (this.corked) this.flush();
+    const secure = new tls.TLSSocket(raw, {
+      isServer: true,
+      SNICallback: this.ctx.certificates.sniCallback(this.ctx.hosts.first),
+      secureContext: this.ctx.certificates.contextFor(this.ctx.hosts.first),
+    });
+    this.socket = secure;
+    secure.once('secure', () => {
+      this.encrypted = true;
+      this.serverName = secure.servername || undefined;
+      onSecure();
+    });
+    this.attach(secure);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.corked) this.flush();
+    this.socket.end();
+    // a peer that never closes its side must not keep the socket forever
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => this.listener?.receive(text));
+    socket.on('error', (error) => this.ended(error));
+    socket.on('close', () => this.ended());
+    socket.on('end', () => this.ended());
+  }
+
+  private ended(error?: Error): void {
+    const listener = this.listener;
+    this.listener = null;
+    this.closed = true;
+    if (!this.socket.destroyed) this.socket.destroy();
+    listener?.transportClosed(error);
+  }
+}
+
+export interface TcpListeners {
+  port: number;
+  tlsPort: number | null;
+  close(): Promise<void>;
+}
+
+/** Start the plain (STARTTLS) and direct-TLS c2s listeners. */
+export async function listenTcp(ctx: ServerContext, createSession: SessionFactory): Promise<TcpListeners> {
+  const { config } = ctx;
+  const counter = new ConnectionCounter(config.limits.connectionsPerIp);
+  const accept = (socket: net.Socket, encrypted: boolean) => {
+    socket.setNoDelay(true);
+    const address = socket.remoteAddress ?? '';
+    const connection = new TcpConnection(socket, ctx, encrypted);
+    const allowed = counter.acquire(address);
+    const session = createSession(connection);
+    connection.listener = {
+      receive: (text) => session.receive(text),
+      transportClosed: (error) => {
+        if (allowed) counter.release(address);
+        session.transportClosed(error);
+      },
+    };
+    if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+  };
+  const plain = net.createServer((socket) => accept(socket, false));
+  const direct = config.c2s.tlsPort >= 0
+    ? tls.createServer({
+      SNICallback: ctx.certificates.sniCallback(ctx.hosts.first),
+      ...ctx.certificates.pemFor(ctx.hosts.first),
+      ALPNProtocols: ['xmpp-client'],
+    }, (socket) => accept(socket, true))
+    : null;
+  direct?.on('tlsClientError', (error) => ctx.log.debug({ err: error.message }, 'direct TLS handshake failed'));
+  const port = await listen(plain, config.c2s.port, config.bind);
+  const tlsPort = direct ? await listen(direct, config.c2s.tlsPort, config.bind) : null;
+  return {
+    port,
+    tlsPort,
+    close: async () => {
+      await Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
+    },
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

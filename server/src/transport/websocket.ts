@@ -1,0 +1,146 @@
+// XMPP over WebSocket (RFC 7395) on uWebSockets.js: subprotocol 'xmpp', one element per text frame.
+import uWS from 'uWebSockets.js';
+import type { ServerContext } from '../context.ts';
+import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
+import { ConnectionCounter, type SessionFactory } from './tcp.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+import { StreamError } from '@parley/shared';
+
+interface SocketData {
+  remoteAddress: string;
+  connection: WebSocketConnection | null;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+class WebSocketConnection implements Connection, Flushable {
+  readonly transport = 'websocket' as const;
+  readonly canStartTls = false;
+  readonly isLoopback: boolean;
+  listener: ConnectionListener | null = null;
+  private outbox: string[] = [];
+  private open = true;
+  private closing = false;
+
+  constructor(private readonly socket: uWS.WebSocket<SocketData>, readonly remoteAddress: string, readonly encrypted: boolean) {
+    this.isLoopback = isLoopbackAddress(remoteAddress);
+  }
+
+  write(data: string): void {
+    if (!this.open) return;
+    if (this.outbox.length === 0) scheduleFlush(this);
+    this.outbox.push(data);
+  }
+
+  /** One text frame per element (RFC 7395 §3.3.3), all sent under one cork. */
+  flush(): void {
+    const outbox = this.outbox;
+    if (outbox.length === 0 || !this.open) return;
+    this.outbox = [];
+    this.socket.cork(() => {
+      for (const frame of outbox) this.socket.send(frame, false, false);
+    });
+    if (this.closing) this.end();
+  }
+
+  bufferedBytes(): number {
+    if (!this.open) return 0;
+    let pending = 0;
+    for (const frame of this.outbox) pending += frame.length;
+    return this.socket.getBufferedAmount() + pending;
+  }
+
+  startTls(): void {
+    throw new Error('WebSocket connections are secured by the HTTP layer');
+  }
+
+  close(): void {
+    if (!this.open || this.closing) return;
+    this.closing = true;
+    if (this.outbox.length === 0) this.end();
+  }
+
+  /** The socket is gone (closed by either side). */
+  closed(): void {
+    this.open = false;
+    this.outbox = [];
+    const listener = this.listener;
+    this.listener = null;
+    listener?.transportClosed();
+  }
+
+  private end(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.socket.end(1000);
+  }
+}
+
+export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
+  const { limits, http } = ctx.config;
+  const counter = new ConnectionCounter(limits.connectionsPerIp);
+  app.ws<SocketData>(http.websocketPath, {
+    compression: uWS.DISABLED,
+    // A frame a little over the stanza limit still reaches the parser, which answers policy-violation;
+    // bigger frames are refused by uWS itself (close code 1009) without being buffered.
+    maxPayloadLength: limits.maxStanzaSize + 16 * 1024,
+    idleTimeout: Math.ceil(limits.websocketIdleSeconds / 4) * 4,
+    sendPingsAutomatically: true,
+    maxBackpressure: limits.sendBufferBytes,
+    upgrade: (res, req, context) => {
+      // RFC 7395 §3.1: the client must ask for the 'xmpp' subprotocol.
+      const protocols = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim());
+      const key = req.getHeader('sec-websocket-key');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const remoteAddress = remoteAddressOf(res);
+      if (!protocols.includes('xmpp')) {
+        res.writeStatus('400 Bad Request').writeHeader('Content-Type', 'text/plain').end('the xmpp WebSocket subprotocol is required\n');
+        return;
+      }
+      res.upgrade<SocketData>({ remoteAddress, connection: null }, key, 'xmpp', extensions, context);
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      const connection = new WebSocketConnection(ws, data.remoteAddress, encrypted);
+      data.connection = connection;
+      const allowed = counter.acquire(data.remoteAddress);
+      const session = createSession(connection);
+      connection.listener = {
+        receive: (text) => session.receive(text),
+        transportClosed: (error) => {
+          if (allowed) counter.release(data.remoteAddress);
+          session.transportClosed(error);
+        },
+      };
+      if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+    },
+    message: (ws, message, isBinary) => {
+      const connection = ws.getUserData().connection;
+      if (!connection?.listener) return;
+      let text: string;
+      try {
+        // RFC 7395 §3.2: text frames of UTF-8; anything else is not XML we can read.
+        if (isBinary) throw new Error('binary frame');
+        text = decoder.decode(message);
+      } catch {
+        text = '\u0000'; // lets the parser report not-well-formed through the normal path
+      }
+      connection.listener.receive(text);
+    },
+    close: (ws) => {
+      ws.getUserData().connection?.closed();
+    },
+  });
+}
+
+function remoteAddressOf(res: uWS.HttpResponse): string {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
+  // uWS writes IPv4-mapped addresses in full IPv6 form
+  const mapped = /^(?:0{1,4}:){5}ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
+  if (mapped) {
+    const high = Number.parseInt(mapped[1]!, 16);
+    const low = Number.parseInt(mapped[2]!, 16);
+    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  }
+  return text;
+}
