@@ -65,8 +65,7 @@ export class ParleyServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.domainRefresh) clearInterval(this.domainRefresh);
-      const sessions = [...this.ctx.sessions.all()];
-      for (const session of sessions) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
+      for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes

@@ -7,7 +7,22 @@ export type SessionListener = (session: ClientSession) => void;
 export class SessionRegistry {
   private readonly byBare = new Map<string, Map<string, ClientSession>>();
   private readonly endedListeners: SessionListener[] = [];
+  /** Every open stream, bound or not (for system-shutdown on stop). */
+  private readonly open = new Set<ClientSession>();
   private count = 0;
+
+  opened(session: ClientSession): void {
+    this.open.add(session);
+  }
+
+  closed(session: ClientSession): void {
+    this.open.delete(session);
+  }
+
+  /** Every open stream, bound or still negotiating. */
+  allOpen(): ClientSession[] {
+    return [...this.open];
+  }
 
   get size(): number {
     return this.count;

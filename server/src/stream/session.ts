@@ -55,6 +55,7 @@ export class ClientSession implements ConnectionListener {
     this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'authentication took too long')),
       ctx.config.limits.authTimeoutSeconds * 1000);
     this.authTimer.unref?.();
+    ctx.sessions.opened(this);
   }
 
   get isBound(): boolean {
@@ -350,6 +351,7 @@ export class ClientSession implements ConnectionListener {
     this.state = 'closed';
     this.clearAuthTimer();
     this.backlog = null;
+    this.ctx.sessions.closed(this);
     if (wasBound) this.ctx.sessions.unbind(this);
   }
 }

@@ -205,6 +205,31 @@ describe('StreamParser: stream mode', () => {
   });
 });
 
+describe('StreamParser: split terminators', () => {
+  it.each([']', ']]', 'a]]]', ']]]]', '?>', ']>', '] ]>'])('CDATA ending in %j, split anywhere', (content) => {
+    const input = S + '<m><![CDATA[' + content + ']]></m>';
+    const expected = [expect.objectContaining({ type: 'start' }), { type: 'element', xml: `<m xmlns="jabber:client">${content.replace(/>/g, '&gt;')}</m>` }];
+    for (let i = 1; i < input.length; i++) expect(run([input.slice(0, i), input.slice(i)])).toEqual(expected);
+    expect(run(input.split(''))).toEqual(expected);
+  });
+
+  it('XML declaration split anywhere', () => {
+    const input = "<?xml version='1.0' encoding='UTF-8'??>";
+    expect(errorOf(input)).toBe('not-well-formed');
+    expect(errorOf(input.split(''))).toBe('not-well-formed');
+  });
+
+  it('stays linear for huge tokens arriving one character at a time', () => {
+    const big = 'x'.repeat(200_000);
+    for (const input of [`<m>${big}</m>`, `<m a='${big}'/>`, `<m><![CDATA[${big}]]></m>`, `<m>${'&amp;'.repeat(40_000)}</m>`]) {
+      const { parser, events } = collector();
+      parser.write(S);
+      for (let i = 0; i < input.length; i++) parser.write(input[i]!);
+      expect(events.map((e) => e.type)).toEqual(['start', 'element']);
+    }
+  });
+});
+
 describe('StreamParser: framed mode (RFC 7395)', () => {
   const framed: StreamParserOptions = { mode: 'framed' };
 

@@ -107,6 +107,8 @@ const INVALID_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const TEXT_SPECIAL = /[&\]\r\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 /** Attribute values needing the slow path: references, '<', whitespace to normalize (§3.3.3), invalid chars. */
 const ATTR_SPECIAL = /[&<\t\n\r\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+/** The target of the XML declaration; any other PI target is restricted. */
+const PI_XML = /^xml[ \t\r\n]/;
 /** XML 1.0 §2.8 XMLDecl, without the '<?' and '?>'. */
 const XML_DECL =
   /^xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1([ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?([ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(yes|no)\5)?[ \t\r\n]*$/;
@@ -216,7 +218,9 @@ export class StreamParser {
   private quote = '"';
   private sawSpace = false;
   private bang = 0;
+  /** Content of a CDATA section or PI, and how many characters of a split terminator end it. */
   private buf = '';
+  private tail = 0;
 
   constructor(handler: StreamParserHandler, options: StreamParserOptions) {
     this.handler = handler;
@@ -224,11 +228,12 @@ export class StreamParser {
     this.maxElementSize = options.maxElementSize ?? DEFAULT_MAX_ELEMENT_SIZE;
   }
 
+  /** Handler callbacks run synchronously inside write(); an exception they throw propagates out of it. */
   write(chunk: string): void {
     if (this.failed) return;
     try {
       this.parse(chunk);
-      if (!this.failed) this.checkPartialSize(chunk.length);
+      this.checkPartialSize(chunk.length);
     } catch (e) {
       if (!(e instanceof XmlError)) throw e;
       this.failed = true;
@@ -258,7 +263,7 @@ export class StreamParser {
   private parse(data: string): void {
     const len = data.length;
     let pos = 0;
-    while (pos < len && !this.failed) {
+    while (pos < len) {
       switch (this.state) {
         case S_TEXT: pos = this.inText(data, pos); break;
         case S_LT: pos = this.afterLt(data, pos); break;
@@ -342,6 +347,7 @@ export class StreamParser {
       // RFC 6120 §11.1: no processing instructions; only the XML declaration at the start.
       if (!(this.framed ? this.stack.length === 0 : this.declAllowed)) throw restricted('processing instructions are not allowed');
       this.buf = '';
+      this.tail = 0;
       this.state = S_PI;
       return pos + 1;
     }
@@ -608,18 +614,23 @@ export class StreamParser {
     if (this.bang === CDATA_OPEN.length) {
       if (this.stack.length === 0 && (this.framed || this.rootName === null)) throw notWellFormed('CDATA outside of an element');
       this.buf = '';
+      this.tail = 0;
       this.state = S_CDATA;
     }
     return pos;
   }
 
   private inCdata(data: string, pos: number): number {
-    // A ']]>' split across chunks (buf is only non-empty when pos is 0).
-    if (this.buf.endsWith(']]') && data.charCodeAt(pos) === 62 /* > */) return this.endCdata(2, pos + 1);
-    if (this.buf.endsWith(']') && data.startsWith(']>', pos)) return this.endCdata(1, pos + 2);
-    const end = data.indexOf(']]>', pos);
-    this.buf += data.slice(pos, end === -1 ? data.length : end);
-    return end === -1 ? data.length : this.endCdata(0, end + 3);
+    // A ']]>' split across chunks; `tail` counts the ']' ending buf (only non-empty when pos is 0).
+    if (this.tail === 2 && data.charCodeAt(pos) === 62 /* > */) return this.endCdata(2, pos + 1);
+    if (this.tail >= 1 && data.startsWith(']>', pos)) return this.endCdata(1, pos + 2);
+    const found = data.indexOf(']]>', pos);
+    const end = found === -1 ? data.length : found;
+    if (end > pos) {
+      this.buf += data.slice(pos, end);
+      this.tail = trailingBrackets(data, pos, end, this.tail);
+    }
+    return found === -1 ? end : this.endCdata(0, found + 3);
   }
 
   private endCdata(trim: number, next: number): number {
@@ -633,31 +644,36 @@ export class StreamParser {
     return next;
   }
 
-  /** Only the XML declaration (XML 1.0 §2.8) is accepted. */
+  /** Only the XML declaration (XML 1.0 §2.8) is accepted; `tail` is 1 when buf ends with '?'. */
   private inPi(data: string, pos: number): number {
-    let end: number;
-    let next: number;
-    if (this.buf.endsWith('?') && data.charCodeAt(pos) === 62 /* > */) {
-      this.buf = this.buf.slice(0, -1);
-      end = pos;
-      next = pos + 1;
-    } else {
-      const q = data.indexOf('?>', pos);
-      end = q === -1 ? data.length : q;
-      next = q + 2;
+    if (this.tail === 1 && data.charCodeAt(pos) === 62 /* > */) return this.endPi(this.buf.slice(0, -1), pos + 1);
+    const found = data.indexOf('?>', pos);
+    const end = found === -1 ? data.length : found;
+    if (end > pos) {
       this.buf += data.slice(pos, end);
-      if (q === -1) next = end;
+      this.tail = data.charCodeAt(end - 1) === 63 /* ? */ ? 1 : 0;
+      // Reject other PIs as soon as the target is known (tested once, when 4 characters are there).
+      const length = this.buf.length;
+      if (length >= 4 && length - (end - pos) < 4 && !PI_XML.test(this.buf)) throw restricted('processing instructions are not allowed');
     }
-    const decl = this.buf;
-    const complete = next !== end;
-    if ((decl.length >= 4 || complete) && !/^xml[ \t\r\n]/.test(decl)) throw restricted('processing instructions are not allowed');
-    if (!complete) return next;
+    return found === -1 ? end : this.endPi(this.buf, found + 2);
+  }
+
+  private endPi(decl: string, next: number): number {
+    if (!PI_XML.test(decl)) throw restricted('processing instructions are not allowed');
     if (!XML_DECL.test(decl)) throw notWellFormed('malformed XML declaration');
     this.buf = '';
     this.declAllowed = false;
     this.state = S_TEXT;
     return next;
   }
+}
+
+/** Number of ']' ending buf after appending data[pos, end) to a buf that ended with `previous` of them (max 2). */
+function trailingBrackets(data: string, pos: number, end: number, previous: number): number {
+  let n = 0;
+  while (n < 2 && end - n > pos && data.charCodeAt(end - n - 1) === 93 /* ] */) n++;
+  return n === end - pos ? Math.min(2, n + previous) : n;
 }
 
 /** Namespaces in XML §3 (Reserved Prefixes and Namespace Names, No Prefix Undeclaring). */

@@ -129,8 +129,11 @@ export interface TcpListeners {
 export async function listenTcp(ctx: ServerContext, createSession: SessionFactory): Promise<TcpListeners> {
   const { config } = ctx;
   const counter = new ConnectionCounter(config.limits.connectionsPerIp);
+  const sockets = new Set<net.Socket>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const address = socket.remoteAddress ?? '';
     const connection = new TcpConnection(socket, ctx, encrypted);
     const allowed = counter.acquire(address);
@@ -159,7 +162,11 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
     port,
     tlsPort,
     close: async () => {
-      await Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
+      const closing = Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
+      // streams were told system-shutdown; give peers a moment to close, then cut what is left
+      await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      for (const socket of sockets) socket.destroy();
+      await closing;
     },
   };
 }

@@ -1,0 +1,81 @@
+// Real third-party clients (@xmpp/client) logged in to a test server, over TCP or WebSocket.
+import { client as xmppClient, xml, type Client } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import type { TestServer } from './server.ts';
+
+// @xmpp/websocket uses the global WebSocket, which Node 20 lacks (client-quirks.md).
+import WebSocket from 'ws';
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+// Test certificates are self-signed.
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+
+export type Transport = 'starttls' | 'tls' | 'websocket';
+
+export interface LoggedInClient {
+  xmpp: Client;
+  jid: string;
+  /** Resolves with the next stanza matching the filter (that arrives after this call). */
+  next(filter: (stanza: Element) => boolean, timeoutMs?: number): Promise<Element>;
+  /** Every stanza received since login. */
+  received: Element[];
+  stop(): Promise<void>;
+}
+
+export function serviceUrl(server: TestServer, transport: Transport): string {
+  switch (transport) {
+    case 'starttls': return `xmpp://127.0.0.1:${server.ports.c2s}`;
+    case 'tls': return `xmpps://127.0.0.1:${server.ports.c2sTls}`;
+    case 'websocket': return `ws://127.0.0.1:${server.ports.http}/xmpp-websocket`;
+  }
+}
+
+export async function login(server: TestServer, jid: string, password: string,
+  options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
+  const [username, domain] = jid.split('@') as [string, string];
+  const xmpp = xmppClient({
+    service: serviceUrl(server, options.transport ?? 'starttls'),
+    domain,
+    username,
+    password,
+    resource: options.resource,
+  });
+  // The tests are not about stream management (client-quirks.md): keep it out of the way.
+  (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
+  xmpp.reconnect.stop();
+  const received: Element[] = [];
+  const waiters: Array<{ filter: (s: Element) => boolean; resolve: (s: Element) => void }> = [];
+  xmpp.on('stanza', (stanza: Element) => {
+    received.push(stanza);
+    for (let i = 0; i < waiters.length; i++) {
+      if (waiters[i]!.filter(stanza)) {
+        waiters[i]!.resolve(stanza);
+        waiters.splice(i, 1);
+        i--;
+      }
+    }
+  });
+  xmpp.on('error', () => {});
+  const address = await xmpp.start();
+  if (options.presence !== false) await xmpp.send(xml('presence'));
+  return {
+    xmpp,
+    jid: address.toString(),
+    received,
+    next(filter, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${jid}: no matching stanza within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ filter, resolve: (stanza) => { clearTimeout(timer); resolve(stanza); } });
+      });
+    },
+    async stop() {
+      try {
+        await xmpp.stop();
+      } catch {
+        // already closed by the server
+      }
+    },
+  };
+}
+
+export { xml };

@@ -1,0 +1,51 @@
+// Starts a real Parley server in-process on free loopback ports with a temporary data folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type ConfigInput } from '../../server/src/config.ts';
+import { createLogger } from '../../server/src/logger.ts';
+import { ParleyServer } from '../../server/src/server.ts';
+import { openSqliteStorage } from '../../server/src/storage/index.ts';
+import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
+
+export interface TestServer {
+  server: ParleyServer;
+  dataDir: string;
+  ports: ParleyServer['ports'];
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  domains?: string[];
+  /** 'alice@example.com': 'password' */
+  users?: Record<string, string>;
+  config?: Partial<ConfigInput>;
+}
+
+export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const domains = options.domains ?? ['example.com'];
+  const storage = openSqliteStorage(dataDir);
+  for (const domain of domains) await addDomain(storage, domain);
+  for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(storage, jid, password);
+  await storage.close();
+  const config = configSchema.parse({
+    ...options.config,
+    dataDir,
+    domains,
+    bind: '127.0.0.1',
+    c2s: { port: 0, tlsPort: 0, ...options.config?.c2s },
+    http: { port: 0, tlsPort: -1, ...options.config?.http },
+    log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
+  });
+  const server = await ParleyServer.start(config, createLogger(config.log.level));
+  return {
+    server,
+    dataDir,
+    ports: server.ports,
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
