@@ -6,6 +6,8 @@ import { createLogger } from '../logger.ts';
 import { ParleyServer } from '../server.ts';
 import { openSqliteStorage, type Storage } from '../storage/index.ts';
 import { AdminError, addDomain, addUser, deleteUser, setPassword } from './accounts.ts';
+import { defaultModules } from '../modules/index.ts';
+import { featureTable } from '../modules/feature-table.ts';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
@@ -65,6 +67,10 @@ user.command('del <jid>').description('delete an account and its data').action((
     await deleteUser(storage, jid);
     console.log(`user ${jid} deleted`);
   }));
+
+program.command('features').description('print the protocols this build implements (Markdown table)').action(() => {
+  console.log(featureTable(defaultModules));
+});
 
 async function withStorage(work: (storage: Storage) => Promise<void>): Promise<void> {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });

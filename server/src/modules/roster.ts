@@ -43,11 +43,8 @@ async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): P
   const contact = tryParseJid(element.attrs.jid);
   if (!contact || !contact.isBare) throw new StanzaError('bad-request', 'item needs a bare JID');
   if (contact.bare === from.bare) throw new StanzaError('not-allowed', 'you cannot add yourself');
-  const subscription = element.attrs.subscription;
-  if (subscription === 'remove') return removeItem(ctx, from, contact);
-  if (subscription !== undefined && subscription !== 'none') {
-    throw new StanzaError('bad-request', "only subscription='remove' may be set by a client");
-  }
+  // §2.1.2.5: in a roster set the server ignores every 'subscription' value other than 'remove'.
+  if (element.attrs.subscription === 'remove') return removeItem(ctx, from, contact);
   const groups = readGroups(element);
   const name = element.attrs.name?.trim() || null;
   if (name && name.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'name too long');

@@ -133,9 +133,15 @@ export class ClientSession implements ConnectionListener {
   }
 
   private onElement(element: Element): void {
-    if (this.framing.parserMode === 'framed' && element.attrs.xmlns === NS.framing) {
-      if (element.name === 'open') return this.onFramedOpen(element);
-      if (element.name === 'close') return this.onStreamEnd();
+    if (this.framing.parserMode === 'framed') {
+      const ns = element.attrs.xmlns;
+      if (ns === NS.framing) {
+        if (element.name === 'open') return this.onFramedOpen(element);
+        if (element.name === 'close') return this.onStreamEnd();
+      }
+      // RFC 7395 frames have no stream root to inherit from; like other servers we read an
+      // unqualified top-level element as jabber:client, the stream's content namespace.
+      if (ns === undefined) element.attrs.xmlns = NS.client;
     }
     switch (this.state) {
       case 'awaiting-header':

@@ -1,0 +1,68 @@
+// `npm run bench`: throughput (TCP, TLS, WebSocket) and memory per idle connection.
+// The server runs pinned to core 1, this load generator to core 0 (brief.md, "Scale").
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { idleMemory, throughput, type IdleResult, type ThroughputResult } from './scenarios.ts';
+import { prepareData, removeData, startBenchServer } from './server-process.ts';
+import type { BenchTransport } from './bench-client.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    pairs: { type: 'string', default: '100' },
+    'in-flight': { type: 'string', default: '10' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,idle' },
+    idle: { type: 'string', default: '1000,5000' },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+
+const pin = !values['no-pin'] && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+const serverCore = pin ? 1 : null;
+const scenarios = new Set(values.scenarios!.split(','));
+const options = {
+  pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
+  warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
+};
+
+console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
+  (pin ? ', server on core 1, load on core 0' : ', not pinned'));
+const dataDir = await prepareData(options.pairs);
+const throughputResults: ThroughputResult[] = [];
+const idleResults: IdleResult[] = [];
+try {
+  for (const transport of ['tcp', 'tls', 'websocket'] as BenchTransport[]) {
+    if (!scenarios.has(transport)) continue;
+    const server = await startBenchServer(dataDir, serverCore);
+    try {
+      const result = await throughput(server, transport, options);
+      throughputResults.push(result);
+      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (scenarios.has('idle')) {
+    const steps = values.idle!.split(',').map(Number);
+    for (const transport of ['tcp', 'websocket'] as BenchTransport[]) {
+      const server = await startBenchServer(dataDir, serverCore);
+      try {
+        const results = await idleMemory(server, transport, steps);
+        idleResults.push(...results);
+        for (const r of results) console.log(`  idle ${transport} x${r.connections}: ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+} finally {
+  removeData(dataDir);
+}
+
+console.log('\n| scenario | delivered msgs/s | p50 latency | p99 latency |\n| --- | --- | --- | --- |');
+for (const r of throughputResults) console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+if (idleResults.length) {
+  console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
+  for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}

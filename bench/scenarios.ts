@@ -1,0 +1,140 @@
+// The benchmark scenarios: message throughput between pairs, and memory per idle connection.
+import { BenchClient, type BenchTarget, type BenchTransport } from './bench-client.ts';
+import { BENCH_DOMAIN, BENCH_PASSWORD, type BenchServer } from './server-process.ts';
+
+export interface ThroughputResult {
+  transport: BenchTransport;
+  messagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  delivered: number;
+}
+
+export interface ThroughputOptions {
+  pairs: number;
+  inFlight: number;
+  warmupSeconds: number;
+  seconds: number;
+}
+
+function target(server: BenchServer): BenchTarget {
+  return { host: '127.0.0.1', c2sPort: server.ports.c2s, c2sTlsPort: server.ports.c2sTls, httpPort: server.ports.http, domain: BENCH_DOMAIN };
+}
+
+/** Log in many clients, a few at a time. */
+async function loginAll(count: number, make: (i: number) => Promise<BenchClient>, concurrency = 50): Promise<BenchClient[]> {
+  const clients: BenchClient[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      clients[i] = await make(i);
+    }
+  }));
+  return clients;
+}
+
+/**
+ * N sender→receiver pairs, each keeping `inFlight` messages on the way: a delivered message
+ * makes its sender send the next one. Messages go to the receiver's bare JID (RFC 6121 §8.5.2).
+ */
+export async function throughput(server: BenchServer, transport: BenchTransport, options: ThroughputOptions): Promise<ThroughputResult> {
+  const t = target(server);
+  const receivers = await loginAll(options.pairs, async (i) => {
+    const client = new BenchClient(t, transport);
+    await client.login(`receiver${i}`, BENCH_PASSWORD, 'bench');
+    client.send('<presence/>');
+    return client;
+  });
+  const senders = await loginAll(options.pairs, async (i) => {
+    const client = new BenchClient(t, transport);
+    await client.login(`sender${i}`, BENCH_PASSWORD, 'bench');
+    return client;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200)); // presence settles
+
+  let measuring = false;
+  let stopped = false;
+  let delivered = 0;
+  const latencies = new Float64Array(4_000_000);
+  let latencyCount = 0;
+  const started = process.hrtime.bigint();
+  const nowMicros = () => Number((process.hrtime.bigint() - started) / 1000n);
+
+  const sendOne = (i: number) => {
+    if (stopped) return;
+    senders[i]!.send(`<message to='receiver${i}@${BENCH_DOMAIN}' type='chat' id='${nowMicros()}'><body>Hello, this is message from the benchmark.</body></message>`);
+  };
+  const idPattern = /<message [^>]*?id="(\d+)"/g;
+  receivers.forEach((receiver, i) => {
+    let rest = '';
+    receiver.onData = (text) => {
+      let data = rest + text;
+      const end = data.lastIndexOf('</message>');
+      if (end === -1) {
+        rest = data;
+        return;
+      }
+      rest = data.slice(end + 10);
+      data = data.slice(0, end + 10);
+      idPattern.lastIndex = 0;
+      let match: RegExpExecArray | null;
+      const now = nowMicros();
+      while ((match = idPattern.exec(data)) !== null) {
+        if (measuring) {
+          delivered++;
+          if (latencyCount < latencies.length) latencies[latencyCount++] = (now - Number(match[1])) / 1000;
+        }
+        sendOne(i);
+      }
+    };
+  });
+  for (let i = 0; i < options.pairs; i++) for (let k = 0; k < options.inFlight; k++) sendOne(i);
+  await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
+  measuring = true;
+  const measureStart = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - measureStart) / 1000;
+  stopped = true;
+  for (const client of [...senders, ...receivers]) client.close();
+  const sorted = latencies.subarray(0, latencyCount).sort();
+  return {
+    transport,
+    messagesPerSecond: Math.round(delivered / elapsed),
+    p50Ms: sorted[Math.floor(latencyCount * 0.5)] ?? Number.NaN,
+    p99Ms: sorted[Math.floor(latencyCount * 0.99)] ?? Number.NaN,
+    delivered,
+  };
+}
+
+export interface IdleResult {
+  transport: BenchTransport;
+  connections: number;
+  bytesPerConnection: number;
+}
+
+/** Server RSS per authenticated, bound, idle connection, measured at each step of `steps`. */
+export async function idleMemory(server: BenchServer, transport: BenchTransport, steps: number[]): Promise<IdleResult[]> {
+  const t = target(server);
+  await settle();
+  const baseline = server.rssBytes();
+  const results: IdleResult[] = [];
+  const clients: BenchClient[] = [];
+  for (const step of steps) {
+    const more = await loginAll(step - clients.length, async (i) => {
+      const client = new BenchClient(t, transport);
+      await client.login('idle', BENCH_PASSWORD, `r${clients.length + i}`);
+      return client;
+    });
+    clients.push(...more);
+    await settle();
+    results.push({ transport, connections: step, bytesPerConnection: Math.round((server.rssBytes() - baseline) / step) });
+  }
+  for (const client of clients) client.close();
+  return results;
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1500));
+}

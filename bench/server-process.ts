@@ -1,0 +1,100 @@
+// Runs a Parley server as a child process pinned to one core, on ports below the ephemeral range.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { addDomain, addUser } from '../server/src/cli/accounts.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface BenchServer {
+  pid: number;
+  ports: { c2s: number; c2sTls: number; http: number };
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+export const BENCH_DOMAIN = 'bench.local';
+export const BENCH_PASSWORD = 'bench-password';
+
+/** Accounts are created once per data folder and reused by every server the bench starts. */
+export async function prepareData(pairs: number): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const storage = openSqliteStorage(dataDir);
+  await addDomain(storage, BENCH_DOMAIN);
+  const users = ['idle'];
+  for (let i = 0; i < pairs; i++) users.push(`sender${i}`, `receiver${i}`);
+  await Promise.all(users.map((user) => addUser(storage, `${user}@${BENCH_DOMAIN}`, BENCH_PASSWORD)));
+  await storage.close();
+  return dataDir;
+}
+
+export async function startBenchServer(dataDir: string, core: number | null): Promise<BenchServer> {
+  const [c2s, c2sTls, http] = [await freePort(), await freePort(), await freePort()];
+  const configFile = join(dataDir, 'bench-config.json');
+  writeFileSync(configFile, JSON.stringify({
+    domains: [BENCH_DOMAIN],
+    bind: '127.0.0.1',
+    // Plaintext c2s on loopback: the benchmark measures XMPP, not TLS (a TLS scenario runs beside it).
+    c2s: { port: c2s, tlsPort: c2sTls, allowPlaintextOnLoopback: true },
+    http: { port: http, tlsPort: -1 },
+    limits: { connectionsPerIp: 1_000_000, authTimeoutSeconds: 600, authFailures: 1_000_000 },
+    log: { level: 'warn' },
+  }));
+  const command = core === null ? process.execPath : 'taskset';
+  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]),
+    join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start'];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });
+  await waitForListening(child);
+  return {
+    pid: child.pid!,
+    ports: { c2s, c2sTls, http },
+    rssBytes: () => readRss(child.pid!),
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+export function removeData(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+function waitForListening(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
+    lines.on('line', (line) => {
+      if (line.includes('"event":"listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+}
+
+function readRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb) * 1024;
+}
+
+/** A free port between 10000 and 32767: below the ephemeral range the load generator's sockets use. */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port below 32768');
+}

@@ -1,0 +1,12 @@
+// What the stream layer and transports implement, for the generated feature table.
+import type { Specification } from '../modules/registry.ts';
+
+export const coreSpecifications: Specification[] = [
+  { spec: 'RFC 6120', status: 'complete', note: 'streams, STARTTLS, SASL, resource binding, stanza routing (c2s)' },
+  { spec: 'RFC 7622', status: 'partial', note: 'JID normalization: case folding and Unicode normalization, not full PRECIS' },
+  { spec: 'RFC 5802 / RFC 7677', status: 'complete', note: 'SCRAM-SHA-1 and SCRAM-SHA-256 without channel binding' },
+  { spec: 'RFC 4616', status: 'complete', note: 'PLAIN, only over TLS' },
+  { spec: 'RFC 7395', status: 'complete', note: 'XMPP over WebSocket' },
+  { spec: 'XEP-0368', version: '1.1.0', status: 'complete', note: 'direct TLS with ALPN xmpp-client' },
+  { spec: 'RFC 3921 §3', status: 'complete', note: 'legacy session establishment, announced as optional' },
+];
