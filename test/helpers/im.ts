@@ -192,3 +192,10 @@ export async function stopAll(...clients: LoggedInClient[]): Promise<void> {
 }
 
 export { xml, type LoggedInClient, type Element };
+
+/** Cut the TCP connection without closing the stream (a client that crashes or loses its network). */
+export function dropConnection(client: LoggedInClient): void {
+  const socket = (client.xmpp as unknown as { socket: { destroy?: () => void; end: () => void } }).socket;
+  if (socket.destroy) socket.destroy();
+  else socket.end();
+}

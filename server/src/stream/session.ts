@@ -118,6 +118,26 @@ export class ClientSession implements ConnectionListener {
 
   // ---- parser events ----
 
+  // ---- input from transports that frame elements themselves (BOSH: XEP-0124/0206) ----
+
+  /** A stream (re)opened out of band, e.g. a BOSH session request or xmpp:restart (attributes to, version, xml:lang). */
+  openExternalStream(attrs: Record<string, string>): void {
+    if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream restart'));
+    this.openStream(attrs);
+  }
+
+  /** A complete top-level element taken from the transport's own framing. */
+  receiveElement(element: Element): void {
+    if (this.state === 'closed') return;
+    if (element.attrs.xmlns === undefined) element.attrs.xmlns = NS.client;
+    this.onElement(element);
+  }
+
+  /** The peer ended the stream through the transport's own framing (BOSH type='terminate'). */
+  receiveStreamEnd(): void {
+    this.onStreamEnd();
+  }
+
   private onStreamStart(name: string, attrs: Record<string, string>): void {
     if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream header'));
     // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace jabber:client.

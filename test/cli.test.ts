@@ -1,0 +1,115 @@
+// The `parley` command as admins and `npm start` use it: a real process, real signals.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { client as xmppClient } from '@xmpp/client';
+import { rawTcp } from './helpers/raw.ts';
+import './helpers/clients.ts';
+
+const parley = join(import.meta.dirname, '../server/bin/parley.js');
+const dataDirs: string[] = [];
+
+function tempData(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(dataDir: string, ...args: string[]) {
+  return spawnSync(process.execPath, [parley, '--data', dataDir, ...args], { encoding: 'utf8', input: '' });
+}
+
+interface Started { child: ChildProcess; ports: { c2s: number; c2sTls: number; http: number }; lines: string[] }
+
+/** `parley start` on free ports; resolves with the ports from the machine-readable listening line. */
+function start(dataDir: string): Promise<Started> {
+  const child = spawn(process.execPath, [parley, 'start'], {
+    env: { ...process.env, PARLEY_DATA: dataDir, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const parsed = JSON.parse(line) as { event?: string; ports?: Started['ports'] };
+      if (parsed.event === 'listening') resolve({ child, ports: parsed.ports!, lines });
+    });
+    child.once('exit', (code) => reject(new Error(`parley start exited with ${code}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('parley domain and user commands', () => {
+  it('adds a domain and a user, changes the password, deletes the user', async () => {
+    const data = tempData();
+    expect(run(data, 'domain', 'add', 'example.com').stdout).toContain('domain example.com added');
+    expect(run(data, 'domain', 'list').stdout).toContain('example.com');
+    expect(run(data, 'user', 'add', 'alice@example.com', '--password', 'first', '--name', 'Alice Liddell').status).toBe(0);
+
+    const refused = run(data, 'user', 'add', 'alice@example.com', '--password', 'again');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('already exists');
+    const unknownDomain = run(data, 'user', 'add', 'bob@elsewhere.test', '--password', 'x');
+    expect(unknownDomain.stderr).toContain('parley domain add elsewhere.test');
+
+    const passwd = spawnSync(process.execPath, [parley, '--data', data, 'user', 'passwd', 'alice@example.com'], { encoding: 'utf8', input: 'second\n' });
+    expect(passwd.status).toBe(0);
+
+    const server = await start(data);
+    try {
+      const login = (password: string) => {
+        const xmpp = xmppClient({ service: `xmpps://127.0.0.1:${server.ports.c2sTls}`, domain: 'example.com', username: 'alice', password });
+        xmpp.reconnect.stop();
+        xmpp.on('error', () => {});
+        return xmpp.start().then(async () => { await xmpp.stop(); return true; }, () => false);
+      };
+      expect(await login('first')).toBe(false);
+      expect(await login('second')).toBe(true);
+      // accounts are read at login time: deleting one takes effect on a running server
+      expect(run(data, 'user', 'del', 'alice@example.com').status).toBe(0);
+      expect(await login('second')).toBe(false);
+    } finally {
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+    }
+  });
+});
+
+describe('parley start', () => {
+  it('serves localhost with no set-up and says how to add a user', async () => {
+    const server = await start(tempData());
+    try {
+      const listening = JSON.parse(server.lines.find((line) => line.includes('"listening"'))!) as { domains: string[] };
+      expect(listening.domains).toEqual(['localhost']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(server.lines.join('\n')).toContain('npx parley user add alice@localhost');
+    } finally {
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+    }
+  });
+
+  it('ends every stream with system-shutdown on SIGTERM and exits 0', async () => {
+    const data = tempData();
+    run(data, 'domain', 'add', 'example.com');
+    const server = await start(data);
+    const raw = await rawTcp(server.ports.c2s);
+    raw.send("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>");
+    await raw.waitFor('</stream:features>');
+    const code = exited(server.child);
+    server.child.kill('SIGTERM');
+    await raw.closed;
+    expect(raw.received()).toMatch(/<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>.*<\/stream:error><\/stream:stream>$/);
+    expect(await code).toBe(0);
+  });
+});

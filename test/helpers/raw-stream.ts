@@ -1,0 +1,349 @@
+// Raw XMPP dialogues for bad-input tests: the test writes what the client sends, then reads what the
+// server answers one top-level item at a time (stream header, element, footer), the way a client would.
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import { parse, type Element } from 'ltx';
+import { expect } from 'vitest';
+import { NS } from '@parley/shared';
+import { rawWebSocket } from './raw.ts';
+
+export { NS };
+
+/** The served domain of the default test server. */
+export const DOMAIN = 'example.com';
+
+type Attributes = Record<string, string | undefined>;
+
+/** An RFC 6120 §4.7 initial stream header; pass `undefined` to leave an attribute out. */
+export function streamHeader(attributes: Attributes = {}): string {
+  const attrs: Attributes = { to: DOMAIN, version: '1.0', xmlns: NS.client, 'xmlns:stream': NS.stream, ...attributes };
+  return `<?xml version='1.0'?><stream:stream${formatAttributes(attrs)}>`;
+}
+
+/** The RFC 7395 §3.3.2 <open/> frame. */
+export function openFrame(attributes: Attributes = {}): string {
+  return `<open${formatAttributes({ xmlns: NS.framing, to: DOMAIN, version: '1.0', ...attributes })}/>`;
+}
+
+function formatAttributes(attrs: Attributes): string {
+  return Object.entries(attrs).filter(([, value]) => value !== undefined).map(([key, value]) => ` ${key}='${value}'`).join('');
+}
+
+/** Names of an element's child elements, e.g. ['invalid-mechanism'] for a SASL <failure/>. */
+export function childNames(element: Element): string[] {
+  return element.getChildElements().map((child) => child.name);
+}
+
+export type Received =
+  | { kind: 'header'; attrs: Record<string, string> }
+  | { kind: 'element'; element: Element; xml: string }
+  | { kind: 'footer' };
+
+interface Transport {
+  send(data: string): void;
+  closed: Promise<void>;
+  isClosed(): boolean;
+  destroy(): void;
+}
+
+/** One side of a raw stream: TCP (one long XML document) or WebSocket (one element per frame). */
+export class RawPeer {
+  /** TCP: characters of the transcript already read; WebSocket: frames already read. */
+  private position = 0;
+
+  constructor(private readonly transport: Transport, private readonly transcript: () => string, private readonly frames: string[] | null) {}
+
+  /** WebSocket (RFC 7395): one element per frame, <open/> and <close/> for the stream tags. */
+  get framed(): boolean {
+    return this.frames !== null;
+  }
+
+  send(data: string): void {
+    this.transport.send(data);
+  }
+
+  /** The client opens (or restarts) its stream: a stream header, or <open/> on WebSocket. */
+  openStream(attributes?: Attributes): void {
+    this.send(this.framed ? openFrame(attributes) : streamHeader(attributes));
+  }
+
+  /** Everything the server sent so far. */
+  get received(): string {
+    return this.frames ? this.frames.join('\n') : this.transcript();
+  }
+
+  get closed(): Promise<void> {
+    return this.transport.closed;
+  }
+
+  destroy(): void {
+    this.transport.destroy();
+  }
+
+  /** The next item the server sent. */
+  async next(timeoutMs = 5000): Promise<Received> {
+    const started = Date.now();
+    for (;;) {
+      const item = this.tryRead();
+      if (item) return item;
+      if (this.transport.isClosed()) throw new Error(`connection closed; received: ${this.received}`);
+      if (Date.now() - started > timeoutMs) throw new Error(`nothing more within ${timeoutMs} ms; received: ${this.received}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** The server's stream header (TCP) or <open/> (WebSocket), checked against RFC 6120 §4.7 / RFC 7395 §3.3.2. */
+  async receiveHeader(): Promise<Record<string, string>> {
+    if (this.frames) {
+      const open = await this.receive('open', NS.framing);
+      expect(open.attrs).toMatchObject({ version: '1.0', from: expect.any(String), id: expect.any(String) });
+      return open.attrs as Record<string, string>;
+    }
+    const item = await this.next();
+    if (item.kind !== 'header') throw new Error(`expected a stream header, got ${describe(item)}`);
+    expect(item.attrs).toMatchObject({ xmlns: NS.client, 'xmlns:stream': NS.stream, version: '1.0', id: expect.any(String) });
+    return item.attrs;
+  }
+
+  /** The next element, which must have this name (and namespace, when given). */
+  async receive(name: string, xmlns?: string, timeoutMs?: number): Promise<Element> {
+    const item = await this.next(timeoutMs);
+    if (item.kind !== 'element' || item.element.name !== name || (xmlns !== undefined && item.element.attrs.xmlns !== xmlns)) {
+      throw new Error(`expected <${name}${xmlns ? ` xmlns='${xmlns}'` : ''}>, got ${describe(item)}`);
+    }
+    return item.element;
+  }
+
+  async receiveFeatures(): Promise<Element> {
+    const features = await this.receive('stream:features');
+    if (this.frames) expect(features.attrs['xmlns:stream']).toBe(NS.stream);
+    return features;
+  }
+
+  /**
+   * RFC 6120 §4.9 / RFC 7395 §3.6: <stream:error> with exactly this condition, then the end of the
+   * stream (</stream:stream> or <close/>), then the connection closes. Returns the error's <text/>.
+   */
+  async receiveStreamError(condition: string, timeoutMs?: number): Promise<string | undefined> {
+    const error = await this.receive('stream:error', undefined, timeoutMs);
+    if (this.frames) expect(error.attrs['xmlns:stream']).toBe(NS.stream);
+    const [first, ...rest] = error.getChildElements();
+    expect({ name: first?.name, xmlns: first?.attrs.xmlns }).toEqual({ name: condition, xmlns: NS.streams });
+    for (const other of rest) expect({ name: other.name, xmlns: other.attrs.xmlns }).toEqual({ name: 'text', xmlns: NS.streams });
+    await this.receiveEnd();
+    return error.getChildText('text', NS.streams) ?? undefined;
+  }
+
+  /** The server closes the stream, then the connection, and sends nothing after. */
+  async receiveEnd(): Promise<void> {
+    if (this.frames) await this.receive('close', NS.framing);
+    else {
+      const item = await this.next();
+      if (item.kind !== 'footer') throw new Error(`expected </stream:stream>, got ${describe(item)}`);
+    }
+    await this.expectClosed();
+    expect(this.tryRead()).toBeNull();
+  }
+
+  async expectClosed(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.transport.closed,
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`connection still open; received: ${this.received}`)), timeoutMs); }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private tryRead(): Received | null {
+    if (this.frames) {
+      if (this.position >= this.frames.length) return null;
+      const xml = this.frames[this.position++]!;
+      // RFC 7395 §3.3.3: every frame is a standalone XML document (ltx.parse throws otherwise).
+      return { kind: 'element', element: parse(xml), xml };
+    }
+    const text = this.transcript();
+    let at = this.position;
+    for (;;) {
+      while (at < text.length && /\s/.test(text[at]!)) at++;
+      if (!text.startsWith('<?xml', at)) break;
+      const end = text.indexOf('?>', at);
+      if (end === -1) return null;
+      at = end + 2;
+    }
+    if (at >= text.length) return null;
+    if (text.startsWith('</stream:stream>', at)) {
+      this.position = at + '</stream:stream>'.length;
+      return { kind: 'footer' };
+    }
+    if (text.startsWith('<stream:stream', at)) {
+      const end = text.indexOf('>', at);
+      if (end === -1) return null;
+      this.position = end + 1;
+      return { kind: 'header', attrs: parse(`${text.slice(at, end)}/>`).attrs as Record<string, string> };
+    }
+    const end = elementEnd(text, at);
+    if (end === -1) return null;
+    this.position = end;
+    const xml = text.slice(at, end);
+    return { kind: 'element', element: parse(xml), xml };
+  }
+}
+
+/** End offset of the element starting at `start` (the server escapes '<' and '>' in text and attributes), or -1. */
+function elementEnd(text: string, start: number): number {
+  const tag = /<(\/?)[^>]*?(\/?)>/g;
+  tag.lastIndex = start;
+  let depth = 0;
+  for (let match = tag.exec(text); match; match = tag.exec(text)) {
+    if (match[1]) depth--;
+    else if (!match[2]) depth++;
+    if (depth === 0) return tag.lastIndex;
+  }
+  return -1;
+}
+
+function describe(item: Received): string {
+  return item.kind === 'element' ? item.xml : item.kind === 'header' ? '<stream:stream>' : '</stream:stream>';
+}
+
+// ---- transports ----
+
+export interface TcpOptions {
+  /** Direct TLS (XEP-0368) with ALPN xmpp-client. */
+  tls?: boolean;
+  servername?: string;
+  /** Source address, e.g. '127.0.0.2', to look like another client to per-IP limits. */
+  localAddress?: string;
+}
+
+export interface TcpPeer extends RawPeer {
+  /** The socket now in use (the TLS one after startTls). */
+  readonly socket: net.Socket;
+  /** Upgrade in place after <proceed/> (RFC 6120 §5.4.3.3). */
+  startTls(servername?: string): Promise<tls.TLSSocket>;
+}
+
+export async function connectTcp(port: number, options: TcpOptions = {}): Promise<TcpPeer> {
+  let transcript = '';
+  let closed = false;
+  let markClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => { markClosed = resolve; });
+  let socket: net.Socket = await new Promise((resolve, reject) => {
+    const common = { host: '127.0.0.1', port, localAddress: options.localAddress };
+    const s: net.Socket = options.tls
+      ? tls.connect({ ...common, servername: options.servername, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => resolve(s))
+      : net.connect(common, () => resolve(s));
+    s.once('error', reject);
+  });
+  const listen = (s: net.Socket) => {
+    s.setEncoding('utf8');
+    s.on('data', (text: string) => { transcript += text; });
+    s.on('close', () => { closed = true; markClosed(); });
+    s.on('error', () => {});
+  };
+  listen(socket);
+  const transport: Transport = {
+    send: (data) => { socket.write(data); },
+    closed: closedPromise,
+    isClosed: () => closed,
+    destroy: () => socket.destroy(),
+  };
+  const peer = new RawPeer(transport, () => transcript, null) as TcpPeer;
+  Object.defineProperty(peer, 'socket', { get: () => socket });
+  peer.startTls = (servername) => new Promise((resolve, reject) => {
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('close');
+    const secure = tls.connect({ socket, servername, rejectUnauthorized: false }, () => resolve(secure));
+    secure.once('error', reject);
+    socket = secure;
+    listen(secure);
+  });
+  return peer;
+}
+
+export interface WebSocketPeer extends RawPeer {
+  readonly socket: Awaited<ReturnType<typeof rawWebSocket>>['socket'];
+}
+
+export async function connectWebSocket(port: number): Promise<WebSocketPeer> {
+  const raw = await rawWebSocket(port);
+  let closed = false;
+  void raw.closed.then(() => { closed = true; });
+  const peer = new RawPeer({ send: raw.send, closed: raw.closed, isClosed: () => closed, destroy: () => raw.socket.terminate() },
+    () => raw.received(), raw.frames) as WebSocketPeer;
+  Object.defineProperty(peer, 'socket', { value: raw.socket });
+  return peer;
+}
+
+// ---- SASL and binding ----
+
+/** A minimal SCRAM client (RFC 5802 §3, §5), enough to log in where PLAIN is not offered. */
+export async function scramAuthenticate(peer: RawPeer, username: string, password: string,
+  mechanism: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' = 'SCRAM-SHA-1'): Promise<Element> {
+  const hash = mechanism === 'SCRAM-SHA-1' ? 'sha1' : 'sha256';
+  const clientNonce = randomBytes(18).toString('base64');
+  const clientFirstBare = `n=${username.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${clientNonce}`;
+  peer.send(`<auth xmlns='${NS.sasl}' mechanism='${mechanism}'>${b64(`n,,${clientFirstBare}`)}</auth>`);
+  const challenge = await peer.next();
+  if (challenge.kind !== 'element' || challenge.element.name !== 'challenge') return expectElement(challenge);
+  const serverFirst = Buffer.from(challenge.element.getText(), 'base64').toString();
+  const fields = Object.fromEntries(serverFirst.split(',').map((field) => [field[0], field.slice(2)]));
+  expect(fields.r!.startsWith(clientNonce)).toBe(true);
+  const salted = pbkdf2Sync(password, Buffer.from(fields.s!, 'base64'), Number(fields.i), hash === 'sha1' ? 20 : 32, hash);
+  const clientKey = createHmac(hash, salted).update('Client Key').digest();
+  const storedKey = createHash(hash).update(clientKey).digest();
+  const clientFinalWithoutProof = `c=${b64('n,,')},r=${fields.r}`;
+  const authMessage = `${clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
+  const signature = createHmac(hash, storedKey).update(authMessage).digest();
+  const proof = Buffer.from(clientKey.map((byte, i) => byte ^ signature[i]!));
+  peer.send(`<response xmlns='${NS.sasl}'>${b64(`${clientFinalWithoutProof},p=${proof.toString('base64')}`)}</response>`);
+  const outcome = expectElement(await peer.next());
+  if (outcome.name === 'success') {
+    const serverKey = createHmac(hash, salted).update('Server Key').digest();
+    const expected = createHmac(hash, serverKey).update(authMessage).digest('base64');
+    expect(Buffer.from(outcome.getText(), 'base64').toString()).toBe(`v=${expected}`);
+  }
+  return outcome;
+}
+
+/** PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd. */
+export function plainAuth(username: string, password: string, authzid = ''): string {
+  return `<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`${authzid}\0${username}\0${password}`)}</auth>`;
+}
+
+export function bindRequest(resource?: string, id = 'bind-1'): string {
+  return `<iq type='set' id='${id}'><bind xmlns='${NS.bind}'>${resource ? `<resource>${resource}</resource>` : ''}</bind></iq>`;
+}
+
+export interface BoundSession<P extends RawPeer> {
+  peer: P;
+  /** The full JID the server bound. */
+  jid: string;
+}
+
+/** Opens a stream, logs in with SCRAM-SHA-1 (no TLS needed: use a plaintext-on-loopback server) and binds. */
+export async function openBoundSession<P extends RawPeer>(peer: P, username: string, password: string,
+  resource?: string): Promise<BoundSession<P>> {
+  peer.openStream();
+  await peer.receiveHeader();
+  await peer.receiveFeatures();
+  const outcome = await scramAuthenticate(peer, username, password);
+  if (outcome.name !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
+  peer.openStream();
+  await peer.receiveHeader();
+  await peer.receiveFeatures();
+  peer.send(bindRequest(resource));
+  const result = await peer.receive('iq');
+  const jid = result.getChild('bind', NS.bind)?.getChildText('jid');
+  if (result.attrs.type !== 'result' || !jid) throw new Error(`bind failed: ${result.toString()}`);
+  return { peer, jid };
+}
+
+function expectElement(item: Received): Element {
+  if (item.kind !== 'element') throw new Error(`expected an element, got ${describe(item)}`);
+  return item.element;
+}
+
+function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
