@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx compiles them on load; the hot path is unaffected).
-import { register } from 'tsx/esm/api';
+// Runs the TypeScript sources directly: esbuild compiles each file on load (typescript-hooks.js).
+import './typescript-loader.js';
 
-register();
 await import('../src/cli/main.ts');

@@ -1,5 +1,5 @@
 // The feature modules a server loads, in order (presence before offline: offline delivery
-// listens for initial presence).
+// listens for available presence, after pending subscription requests are shown).
 import type { ParleyModule } from './registry.ts';
 import { rosterModule } from './roster.ts';
 import { presenceModule } from './presence.ts';

@@ -1,8 +1,8 @@
 // XEP-0160 offline messages: kept for an offline user, delivered with a XEP-0203 delay stamp
-// after the next initial presence.
+// after the next available presence with a non-negative priority.
 import { NS, StanzaError, delayElement, serialize, type Element } from '@parley/shared';
 import type { ParleyModule } from './registry.ts';
-import { onInitialPresence } from './presence.ts';
+import { onNonNegativePresence } from './presence.ts';
 
 export const offlineModule: ParleyModule = {
   name: 'offline',
@@ -25,7 +25,9 @@ export const offlineModule: ParleyModule = {
         return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
       }
     })());
-    onInitialPresence(ctx, async (session) => {
+    // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
+    // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
+    onNonNegativePresence(ctx, async (session) => {
       const messages = await ctx.storage.offline.takeAll(session.jid!.bare);
       for (const message of messages) session.sendRaw(message.stanza);
     });

@@ -17,6 +17,18 @@ export function onInitialPresence(ctx: ServerContext, listener: InitialPresenceL
   initialPresenceListeners.set(ctx, list);
 }
 
+/**
+ * Listeners run when a session becomes available with a non-negative priority: at initial presence,
+ * or later when a negative priority is raised (XEP-0160 §2 delivers offline messages then).
+ */
+const nonNegativePresenceListeners = new WeakMap<ServerContext, InitialPresenceListener[]>();
+
+export function onNonNegativePresence(ctx: ServerContext, listener: InitialPresenceListener): void {
+  const list = nonNegativePresenceListeners.get(ctx) ?? [];
+  list.push(listener);
+  nonNegativePresenceListeners.set(ctx, list);
+}
+
 export const presenceModule: ParleyModule = {
   name: 'presence',
   implements: [
@@ -63,9 +75,11 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
   if (type !== undefined) return true; // only available and unavailable presence is broadcast
   const state = session.presence;
   const initial = !state.available;
+  const wasNonNegative = state.available && state.priority >= 0;
   state.available = true;
   state.priority = readPriority(stanza);
   state.last = stanza;
+  const becameNonNegative = !wasNonNegative && state.priority >= 0;
   return (async () => {
     const jid = session.jid!;
     const roster = await ctx.storage.roster.get(jid.bare);
@@ -74,18 +88,20 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
     }
     // §4.2.2: the user's own available resources, the sender included, see it too.
     sendToOwnResources(ctx, stanza, jid);
-    if (!initial) return;
-    // §4.2.2: probe the contacts this user is subscribed to, and show the user's other resources.
-    for (const item of roster.items) {
-      if (item.subscription === 'to' || item.subscription === 'both') {
-        const contact = tryParseJid(item.jid);
-        if (contact) await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'probe', from: jid.bare, to: item.jid }), jid.toBare(), contact);
+    if (initial) {
+      // §4.2.2: probe the contacts this user is subscribed to, and show the user's other resources.
+      for (const item of roster.items) {
+        if (item.subscription === 'to' || item.subscription === 'both') {
+          const contact = tryParseJid(item.jid);
+          if (contact) await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'probe', from: jid.bare, to: item.jid }), jid.toBare(), contact);
+        }
       }
+      for (const other of ctx.sessions.resources(jid.bare)) {
+        if (other !== session && other.presence.available && other.presence.last) session.send(addressed(other.presence.last, session.jid!.full));
+      }
+      for (const listener of initialPresenceListeners.get(ctx) ?? []) await listener(session);
     }
-    for (const other of ctx.sessions.resources(jid.bare)) {
-      if (other !== session && other.presence.available && other.presence.last) session.send(addressed(other.presence.last, session.jid!.full));
-    }
-    for (const listener of initialPresenceListeners.get(ctx) ?? []) await listener(session);
+    if (becameNonNegative) for (const listener of nonNegativePresenceListeners.get(ctx) ?? []) await listener(session);
   })();
 }
 

@@ -51,7 +51,7 @@ export class Router {
       if (handled) return handled === true ? undefined : handled;
       return this.toFullJid(kind, stanza, from, to, origin);
     }
-    if (kind === 'iq') return this.handleIq('account', stanza, from, to, origin);
+    if (kind === 'iq') return this.iqToAccount(stanza, from, to, origin);
     const handled = this.ctx.modules.fire(`${kind}/bare`, stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.toBareJid(kind, stanza, from, to, origin);
@@ -121,20 +121,22 @@ export class Router {
 
   /**
    * RFC 6121 §8.5.2.1.1: a message of type normal or chat goes to the available resources with the
-   * highest non-negative priority; none → offline storage; groupchat errors, headline is dropped.
+   * highest non-negative priority, a headline to every non-negative one; none → offline storage;
+   * groupchat errors, headline is dropped.
    */
   private messageToBare(stanza: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
     const type = stanza.attrs.type ?? 'normal';
     if (type === 'error') return;
+    const everyone = type === 'headline';
     let best: ClientSession[] | null = null;
     let bestPriority = 0;
     for (const session of this.ctx.sessions.resources(to.bare)) {
       const presence = session.presence;
       if (!presence.available || presence.priority < 0) continue;
-      if (best === null || presence.priority > bestPriority) {
+      if (best === null || (!everyone && presence.priority > bestPriority)) {
         best = [session];
         bestPriority = presence.priority;
-      } else if (presence.priority === bestPriority) {
+      } else if (everyone || presence.priority === bestPriority) {
         best.push(session);
       }
     }
@@ -152,6 +154,14 @@ export class Router {
     const handled = this.ctx.modules.fire('message/offline', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+  }
+
+  /** RFC 6121 §8.5.1: an iq for a local account that does not exist gets service-unavailable. */
+  private iqToAccount(iq: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
+    if (from.bare === to.bare || this.ctx.sessions.hasSessions(to.bare)) return this.handleIq('account', iq, from, to, origin);
+    return this.ctx.storage.accounts.get(to.bare).then((account) => account
+      ? this.handleIq('account', iq, from, to, origin)
+      : this.bounce(iq, new StanzaError('service-unavailable'), origin));
   }
 
   /** iq get/set to the server or an account, answered by a module or with service-unavailable. */

@@ -8,7 +8,7 @@ import {
 import type { ServerContext } from '../context.ts';
 import type { Connection, ConnectionListener } from './connection.ts';
 import type { Framing } from './framing.ts';
-import { StreamParser, type ParserErrorCondition } from './xml-parser.ts';
+import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from './xml-parser.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { PresenceState } from './presence-state.ts';
 
@@ -19,7 +19,7 @@ type StreamState =
   | 'bound'             // resource bound: stanzas flow
   | 'closed';
 
-export class ClientSession implements ConnectionListener {
+export class ClientSession implements ConnectionListener, StreamParserHandler {
   readonly id = randomBytes(9).toString('base64url');
   readonly presence = new PresenceState();
   /** Full JID once bound. */
@@ -42,18 +42,11 @@ export class ClientSession implements ConnectionListener {
     readonly connection: Connection,
     private readonly framing: Framing,
   ) {
-    this.parser = new StreamParser(
-      {
-        onStreamStart: (name, attrs) => this.onStreamStart(name, attrs),
-        onElement: (element) => this.onElement(element),
-        onStreamEnd: () => this.onStreamEnd(),
-        onError: (condition, text) => this.onParserError(condition, text),
-      },
-      { mode: framing.parserMode, maxElementSize: ctx.config.limits.maxStanzaSize },
-    );
+    // The session is its parser's handler (onStreamStart/onElement/onStreamEnd/onError):
+    // no closures per connection, which keeps idle sessions small.
+    this.parser = new StreamParser(this, { mode: framing.parserMode, maxElementSize: ctx.config.limits.maxStanzaSize });
     // RFC 6120 §4.9.3.4 connection-timeout: a peer that never authenticates is dropped.
-    this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'authentication took too long')),
-      ctx.config.limits.authTimeoutSeconds * 1000);
+    this.authTimer = setTimeout(authTimedOut, ctx.config.limits.authTimeoutSeconds * 1000, this);
     this.authTimer.unref?.();
     ctx.sessions.opened(this);
   }
@@ -116,8 +109,6 @@ export class ClientSession implements ConnectionListener {
     this.connection.close();
   }
 
-  // ---- parser events ----
-
   // ---- input from transports that frame elements themselves (BOSH: XEP-0124/0206) ----
 
   /** A stream (re)opened out of band, e.g. a BOSH session request or xmpp:restart (attributes to, version, xml:lang). */
@@ -138,7 +129,9 @@ export class ClientSession implements ConnectionListener {
     this.onStreamEnd();
   }
 
-  private onStreamStart(name: string, attrs: Record<string, string>): void {
+  // ---- parser events (StreamParserHandler) ----
+
+  onStreamStart(name: string, attrs: Record<string, string>): void {
     if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream header'));
     // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace jabber:client.
     const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : '';
@@ -152,7 +145,7 @@ export class ClientSession implements ConnectionListener {
     this.openStream(attrs);
   }
 
-  private onElement(element: Element): void {
+  onElement(element: Element): void {
     if (this.framing.parserMode === 'framed') {
       const ns = element.attrs.xmlns;
       if (ns === NS.framing) {
@@ -180,12 +173,12 @@ export class ClientSession implements ConnectionListener {
     this.openStream(open.attrs as Record<string, string>);
   }
 
-  private onStreamEnd(): void {
+  onStreamEnd(): void {
     // RFC 6120 §4.4: answer the peer's closing tag with ours, then close the connection.
     this.close();
   }
 
-  private onParserError(condition: ParserErrorCondition, text: string): void {
+  onError(condition: ParserErrorCondition, text: string): void {
     this.streamError(new StreamError(condition, text));
   }
 
@@ -200,15 +193,17 @@ export class ClientSession implements ConnectionListener {
     }
     // Errors on the header are sent in a stream whose 'from' is a domain we serve (§4.9.1.2).
     this.domain = this.domain || (this.ctx.hosts.has(domain) ? domain : this.ctx.hosts.first);
-    if (attrs.version === undefined || Number.parseInt(attrs.version, 10) < 1) {
+    // RFC 6120 §4.7.5: version is "major.minor"; a missing or malformed one is not XMPP 1.0.
+    const version = /^(\d+)\.\d+$/.exec(attrs.version ?? '');
+    if (!version || Number(version[1]) < 1) {
       return this.streamError(new StreamError('unsupported-version', 'XMPP 1.0 or later is required'));
     }
     if (!this.ctx.hosts.has(domain)) {
       return this.streamError(new StreamError('host-unknown', `this server does not serve ${attrs.to ?? '(no to)'}`));
     }
     if (this.jid && domain !== this.domain) return this.streamError(new StreamError('host-unknown', 'domain changed on restart'));
-    this.domain = domain;
-    if (attrs['xml:lang']) this.lang = attrs['xml:lang'];
+    this.domain = ownCopy(domain);
+    if (attrs['xml:lang']) this.lang = ownCopy(attrs['xml:lang']);
     this.sendHeader();
     this.state = 'negotiating';
     this.send(this.features());
@@ -305,7 +300,7 @@ export class ClientSession implements ConnectionListener {
     } catch {
       return this.send(errorReply(iq, new StanzaError('bad-request', 'invalid resource')));
     }
-    this.jid = new JID(this.username!, this.domain, resource);
+    this.jid = new JID(ownCopy(this.username!), this.domain, ownCopy(resource));
     // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (done by the registry).
     this.ctx.sessions.bind(this);
     this.state = 'bound';
@@ -333,8 +328,19 @@ export class ClientSession implements ConnectionListener {
     if (element.attrs.xmlns !== NS.client) {
       return this.streamError(new StreamError('invalid-namespace', 'stanzas must be in jabber:client'));
     }
+    if (this.isSessionRequest(element)) return this.send(iqResult(element));
     const result = this.ctx.router.fromClient(this, element);
     if (result) this.run(result);
+  }
+
+  /**
+   * RFC 3921 §3 session establishment, which older clients still send after binding: the feature is
+   * announced as optional (RFC 6121 Appendix E), so the request is simply answered with a result.
+   */
+  private isSessionRequest(element: Element): boolean {
+    const to = element.attrs.to;
+    return element.name === 'iq' && element.attrs.type === 'set' && (to === undefined || to === this.domain) &&
+      element.getChild('session', NS.session) !== undefined;
   }
 
   /** Wait for an asynchronous handler before processing the next stanza of this stream. */
@@ -380,4 +386,17 @@ export class ClientSession implements ConnectionListener {
     this.ctx.sessions.closed(this);
     if (wasBound) this.ctx.sessions.unbind(this);
   }
+}
+
+function authTimedOut(session: ClientSession): void {
+  session.streamError(new StreamError('connection-timeout', 'authentication took too long'));
+}
+
+/**
+ * A copy of a string that does not point into the chunk it was parsed from. V8 keeps substrings
+ * as slices of their parent, so a resource name kept for the session's lifetime would otherwise
+ * keep a whole network read (up to 64 KiB) alive.
+ */
+function ownCopy(value: string): string {
+  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
 }

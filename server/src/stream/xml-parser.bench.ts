@@ -2,7 +2,7 @@
  * Micro-benchmark: StreamParser vs ltx's own SAX parser (with the same
  * depth-1 element building @xmpp/xml does on top of it).
  *
- *   node --import tsx server/src/stream/xml-parser.bench.ts [stanzas]
+ *   node --import ./server/bin/typescript-loader.js server/src/stream/xml-parser.bench.ts [stanzas]
  */
 import { Element } from 'ltx';
 import LtxSaxParser from 'ltx/lib/parsers/ltx.js';

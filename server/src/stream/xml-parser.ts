@@ -197,7 +197,8 @@ export class StreamParser {
   // Stream root (mode 'stream').
   private rootName: string | null = null;
   private rootClosed = false;
-  private rootPrefixes = new Map<string, string>();
+  /** Prefixes declared on the root (created when the root declares one: most streams declare only 'stream'). */
+  private rootPrefixes: Map<string, string> | null = null;
   private defaultNs: string | undefined;
   private declAllowed = true;
 
@@ -250,7 +251,7 @@ export class StreamParser {
     this.elemStart = -1;
     this.rootName = null;
     this.rootClosed = false;
-    this.rootPrefixes = new Map();
+    this.rootPrefixes = null;
     this.defaultNs = undefined;
     this.declAllowed = true;
     this.stack = [];
@@ -506,7 +507,7 @@ export class StreamParser {
     if (this.attrPrefixed || name.includes(':')) this.checkPrefixes(name, attrs);
     for (const key in attrs) {
       if (key === 'xmlns') this.defaultNs = attrs[key] || undefined;
-      else if (key.startsWith('xmlns:')) this.rootPrefixes.set(key.slice(6), attrs[key]!);
+      else if (key.startsWith('xmlns:')) (this.rootPrefixes ??= new Map()).set(key.slice(6), attrs[key]!);
     }
     this.rootName = name;
     this.rootClosed = selfClosing;
@@ -539,7 +540,7 @@ export class StreamParser {
     for (let i = this.stack.length - 1; i >= 0; i--) {
       if (this.stack[i]!.attrs[key] !== undefined) return;
     }
-    if (this.rootName !== null && this.rootPrefixes.has(prefix)) {
+    if (this.rootName !== null && this.rootPrefixes?.has(prefix)) {
       const used = (this.rootPrefixesUsed ??= []);
       if (!used.includes(prefix)) used.push(prefix);
       return;
@@ -591,7 +592,7 @@ export class StreamParser {
     if (used !== null) {
       for (const prefix of used) {
         const key = 'xmlns:' + prefix;
-        if (el.attrs[key] === undefined) el.attrs[key] = this.rootPrefixes.get(prefix);
+        if (el.attrs[key] === undefined) el.attrs[key] = this.rootPrefixes!.get(prefix);
       }
       this.rootPrefixesUsed = null;
     }

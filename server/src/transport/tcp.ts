@@ -38,6 +38,10 @@ class TcpConnection implements Connection, Flushable {
   encrypted: boolean;
   serverName: string | undefined;
   listener: ConnectionListener | null = null;
+  /** Holds a slot of the per-IP connection limit, released when the socket ends. */
+  counted: ConnectionCounter | null = null;
+  /** The listener's set of open connections, for closing what is left at shutdown. */
+  openSet: Set<TcpConnection> | null = null;
   private corked = false;
   private closed = false;
 
@@ -102,21 +106,42 @@ class TcpConnection implements Connection, Flushable {
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
-  private attach(socket: net.Socket): void {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => this.listener?.receive(text));
-    socket.on('error', (error) => this.ended(error));
-    socket.on('close', () => this.ended());
-    socket.on('end', () => this.ended());
+  destroy(): void {
+    this.socket.destroy();
   }
 
-  private ended(error?: Error): void {
+  /** Listeners are shared functions (no closures per connection); they find us through the socket. */
+  private attach(socket: net.Socket): void {
+    (socket as SocketWithConnection)[CONNECTION] = this;
+    socket.setEncoding('utf8');
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketEnded);
+    socket.on('close', onSocketEnded);
+    socket.on('end', onSocketEnded);
+  }
+
+  ended(error?: Error): void {
     const listener = this.listener;
     this.listener = null;
+    this.counted?.release(this.remoteAddress);
+    this.counted = null;
+    this.openSet?.delete(this);
+    this.openSet = null;
     this.closed = true;
     if (!this.socket.destroyed) this.socket.destroy();
     listener?.transportClosed(error);
   }
+}
+
+const CONNECTION = Symbol('parley.connection');
+type SocketWithConnection = net.Socket & { [CONNECTION]?: TcpConnection };
+
+function onSocketData(this: SocketWithConnection, text: string): void {
+  this[CONNECTION]?.listener?.receive(text);
+}
+
+function onSocketEnded(this: SocketWithConnection, error?: Error | boolean): void {
+  this[CONNECTION]?.ended(error instanceof Error ? error : undefined);
 }
 
 export interface TcpListeners {
@@ -129,22 +154,17 @@ export interface TcpListeners {
 export async function listenTcp(ctx: ServerContext, createSession: SessionFactory): Promise<TcpListeners> {
   const { config } = ctx;
   const counter = new ConnectionCounter(config.limits.connectionsPerIp);
-  const sockets = new Set<net.Socket>();
+  const open = new Set<TcpConnection>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     const address = socket.remoteAddress ?? '';
     const connection = new TcpConnection(socket, ctx, encrypted);
+    open.add(connection);
+    connection.openSet = open;
     const allowed = counter.acquire(address);
+    if (allowed) connection.counted = counter;
     const session = createSession(connection);
-    connection.listener = {
-      receive: (text) => session.receive(text),
-      transportClosed: (error) => {
-        if (allowed) counter.release(address);
-        session.transportClosed(error);
-      },
-    };
+    connection.listener = session;
     if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
   };
   const plain = net.createServer((socket) => accept(socket, false));
@@ -165,7 +185,7 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
       const closing = Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
       // streams were told system-shutdown; give peers a moment to close, then cut what is left
       await new Promise((resolve) => setTimeout(resolve, 100).unref());
-      for (const socket of sockets) socket.destroy();
+      for (const connection of open) connection.destroy();
       await closing;
     },
   };

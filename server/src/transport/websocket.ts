@@ -18,6 +18,8 @@ class WebSocketConnection implements Connection, Flushable {
   readonly canStartTls = false;
   readonly isLoopback: boolean;
   listener: ConnectionListener | null = null;
+  /** Holds a slot of the per-IP connection limit, released when the socket closes. */
+  counted: ConnectionCounter | null = null;
   private outbox: string[] = [];
   private open = true;
   private closing = false;
@@ -66,6 +68,8 @@ class WebSocketConnection implements Connection, Flushable {
     this.outbox = [];
     const listener = this.listener;
     this.listener = null;
+    this.counted?.release(this.remoteAddress);
+    this.counted = null;
     listener?.transportClosed();
   }
 
@@ -104,14 +108,9 @@ export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, creat
       const connection = new WebSocketConnection(ws, data.remoteAddress, encrypted);
       data.connection = connection;
       const allowed = counter.acquire(data.remoteAddress);
+      if (allowed) connection.counted = counter;
       const session = createSession(connection);
-      connection.listener = {
-        receive: (text) => session.receive(text),
-        transportClosed: (error) => {
-          if (allowed) counter.release(data.remoteAddress);
-          session.transportClosed(error);
-        },
-      };
+      connection.listener = session;
       if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
     },
     message: (ws, message, isBinary) => {

@@ -1,0 +1,3 @@
+// The server as a library: start/stop a server in-process (tests, embedding).
+export { ParleyServer, type Ports } from './server.ts';
+export { loadConfig, configSchema, type Config, type ConfigInput } from './config.ts';
