@@ -21,6 +21,8 @@ class WebSocketConnection implements Connection, Flushable {
   /** Holds a slot of the per-IP connection limit, released when the socket closes. */
   counted: ConnectionCounter | null = null;
   private outbox: string[] = [];
+  /** Characters waiting in `outbox` (kept as a count so the back-pressure check stays O(1)). */
+  private outboxLength = 0;
   private open = true;
   private closing = false;
 
@@ -32,24 +34,29 @@ class WebSocketConnection implements Connection, Flushable {
     if (!this.open) return;
     if (this.outbox.length === 0) scheduleFlush(this);
     this.outbox.push(data);
+    this.outboxLength += data.length;
   }
 
   /** One text frame per element (RFC 7395 §3.3.3), all sent under one cork. */
   flush(): void {
-    const outbox = this.outbox;
-    if (outbox.length === 0 || !this.open) return;
-    this.outbox = [];
-    this.socket.cork(() => {
-      for (const frame of outbox) this.socket.send(frame, false, false);
-    });
+    if (this.outbox.length === 0 || !this.open) return;
+    flushing = this;
+    this.socket.cork(sendOutbox);
+    flushing = null;
     if (this.closing) this.end();
+  }
+
+  /** Runs inside uWS's cork (sendOutbox): one send per frame. */
+  sendOutbox(): void {
+    const outbox = this.outbox;
+    this.outbox = [];
+    this.outboxLength = 0;
+    for (let i = 0; i < outbox.length; i++) this.socket.send(outbox[i]!, false, false);
   }
 
   bufferedBytes(): number {
     if (!this.open) return 0;
-    let pending = 0;
-    for (const frame of this.outbox) pending += frame.length;
-    return this.socket.getBufferedAmount() + pending;
+    return this.socket.getBufferedAmount() + this.outboxLength;
   }
 
   startTls(): void {
@@ -66,6 +73,7 @@ class WebSocketConnection implements Connection, Flushable {
   closed(): void {
     this.open = false;
     this.outbox = [];
+    this.outboxLength = 0;
     const listener = this.listener;
     this.listener = null;
     this.counted?.release(this.remoteAddress);
@@ -80,6 +88,13 @@ class WebSocketConnection implements Connection, Flushable {
   }
 }
 
+/** The connection being flushed: cork() takes a callback, and one shared function avoids a closure per flush. */
+let flushing: WebSocketConnection | null = null;
+
+function sendOutbox(): void {
+  flushing?.sendOutbox();
+}
+
 export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
   const { limits, http } = ctx.config;
   const counter = new ConnectionCounter(limits.connectionsPerIp);
@@ -90,7 +105,9 @@ export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, creat
     maxPayloadLength: limits.maxStanzaSize + 16 * 1024,
     idleTimeout: Math.ceil(limits.websocketIdleSeconds / 4) * 4,
     sendPingsAutomatically: true,
-    maxBackpressure: limits.sendBufferBytes,
+    // The session closes a reader past sendBufferBytes itself (with a stream error); uWS's own
+    // limit sits above it so that uWS never drops a frame silently before that.
+    maxBackpressure: limits.sendBufferBytes * 2,
     upgrade: (res, req, context) => {
       // RFC 7395 §3.1: the client must ask for the 'xmpp' subprotocol.
       const protocols = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim());
