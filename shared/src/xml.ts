@@ -1,5 +1,6 @@
 // XML elements for stanzas: ltx's Element plus a small builder, shared by server and web client.
-import { Element, escapeXML, escapeXMLText } from 'ltx';
+import Element from 'ltx/src/Element.js';
+import { escapeXML, escapeXMLText } from 'ltx/src/escape.js';
 
 export { Element, escapeXML, escapeXMLText };
 

@@ -143,7 +143,13 @@ function trackDirected(session: ClientSession, stanza: Element, to: JID): void {
 /** §4.3.2: a probe from a subscribed contact gets the last presence of each available resource. */
 async function answerProbe(ctx: ServerContext, prober: JID, owner: JID): Promise<void> {
   const item = await ctx.storage.roster.getItem(owner.bare, prober.bare);
-  if (!item || (item.subscription !== 'from' && item.subscription !== 'both')) return;
+  if (!item || (item.subscription !== 'from' && item.subscription !== 'both')) {
+    // §4.3.2 step 1: no such account or no subscription → 'unsubscribed', which cancels the prober's
+    // stale subscription (§3.2) and leaves a pre-approval alone.
+    const to = prober.toBare();
+    await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'unsubscribed', from: owner.bare, to: to.bare }), owner, to);
+    return;
+  }
   let any = false;
   for (const session of ctx.sessions.resources(owner.bare)) {
     if (!session.presence.available || !session.presence.last) continue;

@@ -3,6 +3,7 @@ import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type 
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
 import { emptyItem, itemElement, pushRosterItem, saveRosterItem } from './roster-items.ts';
+import { sendUnavailable } from './presence.ts';
 
 const MAX_NAME_LENGTH = 1024;
 
@@ -82,6 +83,8 @@ async function removeItem(ctx: ServerContext, owner: JID, contact: JID): Promise
   }
   if (existing.subscription === 'from' || existing.subscription === 'both') {
     await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'unsubscribed', from: ownerBare.bare, to: contact.bare }), ownerBare, contact);
+    // §3.2.2: a contact whose subscription is cancelled sees the user's resources go unavailable.
+    await sendUnavailable(ctx, ownerBare, contact);
   }
   await ctx.storage.subscriptionRequests.remove(owner.bare, contact.bare);
   const version = await ctx.storage.roster.remove(owner.bare, contact.bare);

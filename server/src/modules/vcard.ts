@@ -1,6 +1,6 @@
 // XEP-0054 vcard-temp: a user stores their own vCard; anyone may read an account's vCard.
 import { NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
-import { StreamParser } from '../stream/xml-parser.ts';
+import { StreamParser } from '@parley/shared';
 import type { ParleyModule } from './registry.ts';
 
 const MAX_VCARD_SIZE = 128 * 1024;

@@ -16,6 +16,8 @@ export interface Framing {
   footer(): string;
   /** Attributes that make a stream-namespaced element (features, error) self-contained. */
   readonly streamPrefixDeclaration: Record<string, string>;
+  /** Each message the transport delivers is one whole element (RFC 7395 §3.3.3), checked as such. */
+  readonly elementPerMessage?: boolean;
 }
 
 export const tcpFraming: Framing = {
@@ -32,6 +34,7 @@ export const websocketFraming: Framing = {
     `<open xmlns='${NS.framing}' id='${id}' from='${from}'${to ? ` to='${escapeQuote(to)}'` : ''} version='1.0' xml:lang='${escapeQuote(lang)}'/>`,
   footer: () => `<close xmlns='${NS.framing}'/>`,
   streamPrefixDeclaration: { 'xmlns:stream': NS.stream },
+  elementPerMessage: true,
 };
 
 function escapeQuote(value: string): string {

@@ -8,7 +8,7 @@ import {
 import type { ServerContext } from '../context.ts';
 import type { Connection, ConnectionListener } from './connection.ts';
 import type { Framing } from './framing.ts';
-import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from './xml-parser.ts';
+import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from '@parley/shared';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { PresenceState } from './presence-state.ts';
 
@@ -62,7 +62,9 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   // ---- input from the transport ----
 
   receive(text: string): void {
-    if (this.state !== 'closed' && this.state !== 'starting-tls') this.parser.write(text);
+    if (this.state === 'closed' || this.state === 'starting-tls') return;
+    if (this.framing.elementPerMessage) this.parser.writeFrame(text);
+    else this.parser.write(text);
   }
 
   transportClosed(error?: Error): void {

@@ -249,6 +249,19 @@ describe('StreamParser: framed mode (RFC 7395)', () => {
     expect(run([...input.join('')], framed)).toEqual(expected);
   });
 
+  it('writeFrame: one whole element per message, handed on only when the message is whole (RFC 7395 §3.3.3)', () => {
+    const frames = (messages: string[]) => {
+      const { parser, events } = collector(framed);
+      for (const message of messages) parser.writeFrame(message);
+      return events.map((e) => (e.type === 'element' ? e.xml : e.type === 'error' ? e.condition : e.type));
+    };
+    expect(frames(["<presence xmlns='jabber:client'/>", ' \n', "<?xml version='1.0'?><iq xmlns='jabber:client'/> "]))
+      .toEqual(['<presence xmlns="jabber:client"/>', '<iq xmlns="jabber:client"/>']);
+    expect(frames(["<presence xmlns='jabber:client'/><presence xmlns='jabber:client'/>"])).toEqual(['not-well-formed']);
+    expect(frames(["<message xmlns='jabber:client'><body>to be", 'continued</body></message>'])).toEqual(['not-well-formed']);
+    expect(frames(["<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to="])).toEqual(['not-well-formed']);
+  });
+
   it('rejects top-level text and unbound prefixes', () => {
     expect(errorOf('<open/>hello', framed)).toBe('not-well-formed');
     expect(errorOf('<stream:error/>', framed)).toBe('not-well-formed');

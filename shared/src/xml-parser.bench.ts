@@ -2,9 +2,9 @@
  * Micro-benchmark: StreamParser vs ltx's own SAX parser (with the same
  * depth-1 element building @xmpp/xml does on top of it).
  *
- *   node --import ./server/bin/typescript-loader.js server/src/stream/xml-parser.bench.ts [stanzas]
+ *   node --import ./server/bin/typescript-loader.js shared/src/xml-parser.bench.ts [stanzas]
  */
-import { Element } from 'ltx';
+import { Element } from './xml.ts';
 import LtxSaxParser from 'ltx/lib/parsers/ltx.js';
 import { StreamParser } from './xml-parser.ts';
 
