@@ -1,6 +1,7 @@
 // The server's one typed configuration: defaults, bounds, file and environment overrides.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -24,6 +25,8 @@ export const configSchema = z.object({
     /** HTTPS listener with the same routes; -1 turns it off. */
     tlsPort: z.number().int().min(-1).max(65535).default(5281),
     websocketPath: z.string().default('/xmpp-websocket'),
+    /** The built web client served at '/' (`npm run build -w @parley/webclient`). */
+    webClientDir: z.string().default(fileURLToPath(new URL('../../dist/webclient', import.meta.url))),
   }).prefault({}),
   limits: z.object({
     /** RFC 6120 §13.12: largest stanza accepted, in characters; bigger ones end the stream with policy-violation. */
@@ -44,6 +47,30 @@ export const configSchema = z.object({
     connectionsPerIp: z.number().int().min(1).default(200),
     /** Seconds of silence on a WebSocket before it is pinged and, without answer, dropped. */
     websocketIdleSeconds: z.number().int().min(8).default(120),
+  }).prefault({}),
+  /** BOSH (XEP-0124 + XEP-0206) on the HTTP listeners, beside WebSocket. */
+  bosh: z.object({
+    path: z.string().regex(/^\/\S*$/).default('/http-bind'),
+    /** Longest time (s) a request is held before an empty answer (XEP-0124 'wait'); clients asking more get this. */
+    maxWait: z.number().int().min(1).max(300).default(60),
+    /** Requests held at once per session (XEP-0124 'hold'); clients asking more get this. */
+    maxHold: z.number().int().min(0).max(5).default(1),
+    /** Cap on a session's 'requests' window (it gets hold + 1, at least 2: XEP-0124 §7.2, §11). */
+    maxRequests: z.number().int().min(2).max(10).default(6),
+    /** Seconds without any request before the session ends (XEP-0124 §10 'inactivity'). */
+    maxInactivity: z.number().int().min(1).max(600).default(60),
+    /** Longest pause (s) a client may ask for (XEP-0124 §10 'maxpause'); 0 turns pausing off. */
+    maxPause: z.number().int().min(0).max(3600).default(120),
+    /** Shortest interval (s) between empty requests of a polling session (XEP-0124 §12 'polling'). */
+    polling: z.number().int().min(0).max(60).default(2),
+    /** Largest request body in bytes; bigger ones end the session with policy-violation. Keep above limits.maxStanzaSize. */
+    maxBodySize: z.number().int().min(10_000).max(16 * 1024 * 1024).default(256 * 1024 + 16 * 1024),
+    /** Requests per second one session may make before it ends with policy-violation (overactivity, XEP-0124 §11). */
+    requestsPerSecond: z.number().int().min(1).default(50),
+    /** Concurrent BOSH sessions per client IP address. */
+    sessionsPerIp: z.number().int().min(1).default(200),
+    /** Origins (scheme://host[:port]) allowed cross-origin (CORS); [] = same origin only, '*' = any. */
+    allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
   }).prefault({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

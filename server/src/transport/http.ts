@@ -3,6 +3,7 @@ import uWS from 'uWebSockets.js';
 import { join } from 'node:path';
 import type { ServerContext } from '../context.ts';
 import { attachWebSocket } from './websocket.ts';
+import { StaticFiles } from './static-files.ts';
 import type { SessionFactory } from './tcp.ts';
 
 export interface HttpListeners {
@@ -40,8 +41,15 @@ export async function listenHttp(ctx: ServerContext, createSession: SessionFacto
 
 function attachRoutes(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
   attachWebSocket(ctx, app, createSession, encrypted);
-  app.get('/', (res) => {
-    res.writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Parley XMPP server\n');
+  const webClient = new StaticFiles(ctx.config.http.webClientDir);
+  app.get('/*', (res, req) => {
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (req.getUrl() === '/') {
+      res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
+        .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
+      return;
+    }
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
   });
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
