@@ -82,9 +82,10 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
   const becameNonNegative = !wasNonNegative && state.priority >= 0;
   return (async () => {
     const jid = session.jid!;
+    for (const decorate of ctx.modules.presenceDecorators) await decorate(stanza, jid);
     const roster = await ctx.storage.roster.get(jid.bare);
     for (const item of roster.items) {
-      if (item.subscription === 'from' || item.subscription === 'both') sendTo(ctx, stanza, jid, item.jid);
+      sendTo(ctx, stanza, jid, item.jid);
     }
     // §4.2.2: the user's own available resources, the sender included, see it too.
     sendToOwnResources(ctx, stanza, jid);
@@ -103,6 +104,13 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
     }
     if (becameNonNegative) for (const listener of nonNegativePresenceListeners.get(ctx) ?? []) await listener(session);
   })();
+}
+
+/** Send a session's current presence again (after something it carries changed, e.g. the avatar). */
+export function rebroadcast(ctx: ServerContext, session: ClientSession): Promise<void> | true {
+  const last = session.presence.last;
+  if (!session.presence.available || !last) return true;
+  return broadcast(ctx, session, last);
 }
 
 /** Unavailable presence from a session (explicit, or because it ended: §4.5.2). */

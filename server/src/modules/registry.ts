@@ -50,6 +50,8 @@ export class Modules {
   readonly accountFeatures = new Set<string>();
   /** Extra <stream:features/> children after authentication. */
   readonly streamFeatures: Array<() => Element> = [];
+  /** Run on a user's broadcast presence before it goes out (e.g. the XEP-0153 avatar hash). */
+  readonly presenceDecorators: Array<(presence: Element, user: JID) => void | Promise<void>> = [];
   private readonly iqHandlers = new Map<string, IqHandler>();
   private readonly hooks = new Map<StanzaEvent, RegisteredHook[]>();
   private readonly nonzas = new Map<string, NonzaHandler>();

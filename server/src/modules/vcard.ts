@@ -1,20 +1,30 @@
 // XEP-0054 vcard-temp: a user stores their own vCard; anyone may read an account's vCard.
-import { NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
-import { StreamParser } from '@parley/shared';
+// XEP-0153: the PHOTO's hash goes into the user's presence, and a new photo is announced at once.
+import { NS, StanzaError, serialize, xml } from '@parley/shared';
 import type { ParleyModule } from './registry.ts';
+import { decorateWithAvatar, parseVCard, photoHash, rememberAvatarHash } from './avatar.ts';
+import { rebroadcast } from './presence.ts';
 
 const MAX_VCARD_SIZE = 128 * 1024;
 
 export const vcardModule: ParleyModule = {
   name: 'vcard',
-  implements: [{ spec: 'XEP-0054', version: '1.2', status: 'complete' }],
+  implements: [
+    { spec: 'XEP-0054', version: '1.2', status: 'complete' },
+    { spec: 'XEP-0153', version: '1.1', status: 'complete', note: 'the server stamps the photo hash on broadcast presence' },
+  ],
   register(ctx) {
     ctx.modules.discoFeatures.add(NS.vcard);
     ctx.modules.accountFeatures.add(NS.vcard);
+    ctx.modules.presenceDecorators.push((presence, user) => decorateWithAvatar(ctx, presence, user.bare));
     ctx.modules.iq('account', 'get', NS.vcard, async (_iq, _from, to) => {
       const stored = await ctx.storage.vcards.get(to.bare);
-      if (stored) return parseStored(stored);
-      // XEP-0054 §3.1: no vCard yet is an empty vCard for an existing account, item-not-found otherwise.
+      if (stored) {
+        const vcard = parseVCard(stored);
+        if (!vcard) throw new StanzaError('internal-server-error', 'stored vCard unreadable');
+        return vcard;
+      }
+      // XEP-0054 §3.1: no vCard yet is an empty vCard for an existing account.
       if ((await ctx.storage.accounts.get(to.bare)) === null) throw new StanzaError('service-unavailable');
       return xml('vCard', { xmlns: NS.vcard });
     });
@@ -25,18 +35,13 @@ export const vcardModule: ParleyModule = {
       const serialized = serialize(vcard);
       if (serialized.length > MAX_VCARD_SIZE) throw new StanzaError('not-acceptable', 'vCard too large');
       await ctx.storage.vcards.set(from.bare, serialized);
+      rememberAvatarHash(ctx, from.bare, photoHash(vcard));
+      // XEP-0153 §4.2: contacts learn about a new photo through a fresh presence broadcast.
+      for (const session of ctx.sessions.resources(from.bare)) {
+        const done = rebroadcast(ctx, session);
+        if (done !== true) await done;
+      }
       return null;
     });
   },
 };
-
-function parseStored(text: string): Element {
-  let parsed: Element | undefined;
-  const parser = new StreamParser({
-    onStreamStart: () => {}, onStreamEnd: () => {}, onError: () => {},
-    onElement: (element) => { parsed = element; },
-  }, { mode: 'framed', maxElementSize: MAX_VCARD_SIZE * 2 });
-  parser.write(text);
-  if (!parsed) throw new StanzaError('internal-server-error', 'stored vCard unreadable');
-  return parsed;
-}
