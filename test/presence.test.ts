@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import {
   bare, befriend, createUsers, dropConnection, expectNothing, getRoster, iq, isPresenceFrom, isRosterPush, itemFor, online,
-  presence, pushedItem, received, rosterItem, sendPresence, stopAll, sync, type Element,
+  presence, pushedItem, received, rosterItem, sendPresence, stopAll, subscribeAndApprove, sync, type Element, receivedXml,
 } from './helpers/im.ts';
 
 let server: TestServer;
@@ -79,7 +79,7 @@ describe('subscription handshake (§3.1)', () => {
     // Answered: no longer shown at login.
     const bobLater = await online(server, bobJid!);
     await sync(bobLater);
-    expect(bobLater.received.filter(isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
+    expect(receivedXml(bobLater, isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
     await stopAll(alice, bobLater);
   });
 
@@ -113,10 +113,11 @@ describe('ending subscriptions (§3.2, §3.3)', () => {
 
     // Bob's presence no longer reaches Alice; Alice's still reaches Bob.
     const toBob = bob.next(isPresenceFrom(alice.jid));
+    const since = alice.received.length;
     await sendPresence(bob, { status: 'anyone there?' });
     await sendPresence(alice, { status: 'still here' });
     await toBob;
-    await expectNothing(alice, isPresenceFrom(bob.jid), 200);
+    await expectNothing(alice, isPresenceFrom(bob.jid), { since });
     await stopAll(alice, bob);
   });
 
@@ -152,8 +153,36 @@ describe('ending subscriptions (§3.2, §3.3)', () => {
 
     const bobAgain = await online(server, bobJid!);
     await sync(bobAgain);
-    expect(bobAgain.received.filter(isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
+    expect(receivedXml(bobAgain, isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
     await stopAll(alice, bobAgain);
+  });
+});
+
+describe('removing a contact from the roster (§2.5.2)', () => {
+  it('cancels the subscriptions both ways: each side is told and sees the other go unavailable', async () => {
+    const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
+    const alice = await online(server, aliceJid!, { roster: true });
+    const bob = await online(server, bobJid!, { transport: 'websocket', roster: true });
+    await befriend(alice, bob);
+
+    const removed = alice.next(pushOf(bobJid!, 'remove'));
+    const bobNone = bob.next(pushOf(aliceJid!, 'none'));
+    const unsubscribe = bob.next(isPresenceFrom(aliceJid!, 'unsubscribe'));
+    const unsubscribed = bob.next(isPresenceFrom(aliceJid!, 'unsubscribed'));
+    const aliceGoneForBob = bob.next(isPresenceFrom(alice.jid, 'unavailable'));
+    const bobGoneForAlice = alice.next(isPresenceFrom(bob.jid, 'unavailable'));
+    await iq(alice, 'set', rosterItem(bobJid!, { subscription: 'remove' }));
+    await Promise.all([removed, bobNone, unsubscribe, unsubscribed, aliceGoneForBob, bobGoneForAlice]);
+
+    expect(await itemFor(alice, bobJid!)).toBeUndefined();
+    expect(await itemFor(bob, aliceJid!)).toMatchObject({ subscription: 'none' });
+    // Presence no longer flows either way.
+    const [aliceSince, bobSince] = [alice.received.length, bob.received.length];
+    await sendPresence(alice, { status: 'after' });
+    await sendPresence(bob, { status: 'after' });
+    await expectNothing(bob, isPresenceFrom(alice.jid), { since: bobSince });
+    await expectNothing(alice, isPresenceFrom(bob.jid), { since: aliceSince });
+    await stopAll(alice, bob);
   });
 });
 
@@ -175,7 +204,7 @@ describe('pre-approval (§3.4)', () => {
     await Promise.all([accepted, aliceTo, bobFrom]);
     expect((await bobsPresence).getChildText('show')).toBe('chat');
     expect((await itemFor(bob, aliceJid!))!.approved).toBeUndefined();
-    expect(bob.received.filter(isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
+    expect(receivedXml(bob, isPresenceFrom(aliceJid!, 'subscribe'))).toEqual([]);
     await stopAll(alice, bob);
   });
 });
@@ -186,22 +215,32 @@ describe('presence broadcast and probes (§4.2–§4.5)', () => {
     const alice = await online(server, aliceJid!, { resource: 'desk' });
     const alicePhone = await online(server, aliceJid!, { resource: 'phone', transport: 'websocket' });
     const bob = await online(server, bobJid!, { transport: 'websocket' });
-    // Carol has Alice in her roster but no subscription: she must not see Alice's presence.
+    // Alice is subscribed to Carol's presence, not Carol to Alice's: Carol must not see Alice's presence.
     const carol = await online(server, carolJid!);
-    await iq(carol, 'set', rosterItem(aliceJid!, { name: 'Alice' }));
+    await subscribeAndApprove(alice, carol);
     await befriend(alice, bob);
 
     const atBob = bob.next(isPresenceFrom(alice.jid));
     const atPhone = alicePhone.next(isPresenceFrom(alice.jid));
+    const carolSince = carol.received.length;
     await alice.xmpp.send(presence({ show: 'dnd', status: 'In a meeting', priority: 7 }));
     for (const stanza of [await atBob, await atPhone]) {
       expect(stanza.getChildText('show')).toBe('dnd');
       expect(stanza.getChildText('status')).toBe('In a meeting');
       expect(stanza.getChildText('priority')).toBe('7');
     }
-    await expectNothing(carol, isPresenceFrom(alice.jid), 200);
-    expect(carol.received.filter(isPresenceFrom(aliceJid!))).toEqual([]);
+    await expectNothing(carol, isPresenceFrom(alice.jid), { since: carolSince });
+    expect(receivedXml(carol, isPresenceFrom(aliceJid!))).toEqual([]);
     await stopAll(alice, alicePhone, bob, carol);
+  });
+
+  it("shows a new resource the presence of the user's other available resources (§4.2.2)", async () => {
+    const [aliceJid] = await createUsers(server, ['alice']);
+    const desk = await online(server, aliceJid!, { resource: 'desk', presence: { status: 'at my desk' } });
+    const phone = await online(server, aliceJid!, { resource: 'phone', transport: 'websocket' });
+    expect((await received(phone, isPresenceFrom(desk.jid))).getChildText('status')).toBe('at my desk');
+    await received(desk, isPresenceFrom(phone.jid));
+    await stopAll(desk, phone);
   });
 
   it("probes on login: Alice logs in after Bob and gets Bob's presence", async () => {
@@ -246,9 +285,27 @@ describe('presence broadcast and probes (§4.2–§4.5)', () => {
     await alice.xmpp.send(presence({ type: 'unavailable', status: 'Gone fishing' }));
     expect((await goodbye).getChildText('status')).toBe('Gone fishing');
     // Nothing more when the stream then closes: the session was no longer available.
+    const since = bob.received.length;
     await alice.stop();
-    await expectNothing(bob, isPresenceFrom(alice.jid), 200);
+    await expectNothing(bob, (s) => s.is('presence') && s.attrs.from === alice.jid, { since, waitMs: 100 });
     await bob.stop();
+  });
+});
+
+describe('probes for a contact that no longer exists (§4.3.2)', () => {
+  it("answers with 'unsubscribed', which clears Alice's stale subscription", async () => {
+    const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
+    const alice = await online(server, aliceJid!);
+    const bob = await online(server, bobJid!, { transport: 'websocket' });
+    await subscribeAndApprove(alice, bob);
+    await stopAll(alice, bob);
+    await server.server.ctx.storage.accounts.delete(bobJid!);
+
+    // Alice's initial presence probes Bob; Bob's server has no subscription for her and says so.
+    const aliceAgain = await online(server, aliceJid!, { roster: true });
+    await received(aliceAgain, isPresenceFrom(bobJid!, 'unsubscribed'));
+    await received(aliceAgain, pushOf(bobJid!, 'none'));
+    await aliceAgain.stop();
   });
 });
 
@@ -260,19 +317,14 @@ describe('directed presence (§4.6)', () => {
     const dave = await online(server, daveJid!);
 
     const directed = carol.next(isPresenceFrom(alice.jid));
-    await alice.xmpp.send(xmlPresenceTo(carolJid!, 'Hi Carol'));
+    await alice.xmpp.send(presence({ to: carolJid, status: 'Hi Carol' }));
     expect((await directed).getChildText('status')).toBe('Hi Carol');
 
     const unavailable = carol.next(isPresenceFrom(alice.jid, 'unavailable'));
     await alice.stop();
     await unavailable;
-    await expectNothing(dave, isPresenceFrom(aliceJid!), 100);
-    expect(dave.received.filter((s) => s.is('presence') && bare(s.attrs.from ?? '') === aliceJid)).toEqual([]);
+    await expectNothing(dave, (s) => s.is('presence') && bare(s.attrs.from ?? '') === aliceJid, { since: 0 });
     expect((await getRoster(carol))!.items).toEqual([]);
     await stopAll(carol, dave);
   });
 });
-
-function xmlPresenceTo(to: string, status: string): Element {
-  return presence({ to, status });
-}

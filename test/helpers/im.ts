@@ -11,7 +11,8 @@ export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 let counter = 0;
 
 /**
- * Create fresh accounts ('alice' → 'alice7@example.com'), so each test has its own users.
+ * Create fresh accounts ('alice' → 'alice7@example.com', 'bob@example.org' → 'bob7@example.org'),
+ * so each test has its own users.
  * These tests are not about SASL: the verifiers use few SCRAM iterations, because @xmpp/client
  * derives the key with 4096 sequential WebCrypto calls (~0.3 s per login) at the default count.
  */
@@ -19,7 +20,8 @@ export async function createUsers(server: TestServer, names: string[], domain = 
   counter++;
   const jids: string[] = [];
   for (const name of names) {
-    const jid = `${name}${counter}@${domain}`;
+    const [local, host = domain] = name.split('@') as [string, string?];
+    const jid = `${local}${counter}@${host}`;
     const password = passwordOf(jid);
     const credentials = await Promise.all([
       deriveScramCredential(password, 'SHA-1', { iterations: 64 }),
@@ -105,10 +107,17 @@ export function received(client: LoggedInClient, filter: (s: Element) => boolean
   return already ? Promise.resolve(already) : client.next(filter, timeoutMs);
 }
 
-/** Asserts that no matching stanza arrives within `ms` (after the checks that precede it). */
-export async function expectNothing(client: LoggedInClient, filter: (s: Element) => boolean, ms = 300): Promise<void> {
-  const got = await client.next(filter, ms).then((s) => s, () => null);
-  expect(got?.toString() ?? null).toBeNull();
+/**
+ * Asserts that nothing matching reached the client since `since` (an index into `received`; default:
+ * now). Waits `waitMs` for work the server does on its own (a session ending), then makes a round trip
+ * on the client's stream, so that whatever the server sent it before has arrived.
+ */
+export async function expectNothing(client: LoggedInClient, filter: (s: Element) => boolean,
+  options: { since?: number; waitMs?: number } = {}): Promise<void> {
+  const since = options.since ?? client.received.length;
+  if (options.waitMs) await new Promise((resolve) => setTimeout(resolve, options.waitMs));
+  await sync(client);
+  expect(client.received.slice(since).filter(filter).map(String)).toEqual([]);
 }
 
 /** A round trip to the server: everything the server sent this client before it has arrived. */
@@ -198,4 +207,9 @@ export function dropConnection(client: LoggedInClient): void {
   const socket = (client.xmpp as unknown as { socket: { destroy?: () => void; end: () => void } }).socket;
   if (socket.destroy) socket.destroy();
   else socket.end();
+}
+
+/** The stanzas received so far that match, as XML text (readable in a failed assertion). */
+export function receivedXml(client: LoggedInClient, filter: (s: Element) => boolean): string[] {
+  return client.received.filter(filter).map(String);
 }

@@ -85,7 +85,7 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
     for (const decorate of ctx.modules.presenceDecorators) await decorate(stanza, jid);
     const roster = await ctx.storage.roster.get(jid.bare);
     for (const item of roster.items) {
-      sendTo(ctx, stanza, jid, item.jid);
+      if (item.subscription === 'from' || item.subscription === 'both') sendTo(ctx, stanza, jid, item.jid);
     }
     // §4.2.2: the user's own available resources, the sender included, see it too.
     sendToOwnResources(ctx, stanza, jid);
