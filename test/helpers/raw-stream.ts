@@ -52,7 +52,8 @@ export class RawPeer {
   /** TCP: characters of the transcript already read; WebSocket: frames already read. */
   private position = 0;
 
-  constructor(private readonly transport: Transport, private readonly transcript: () => string, private readonly frames: string[] | null) {}
+  /** WebSocket: every message received, as text; null on TCP. */
+  constructor(private readonly transport: Transport, private readonly transcript: () => string, readonly frames: string[] | null) {}
 
   /** WebSocket (RFC 7395): one element per frame, <open/> and <close/> for the stream tags. */
   get framed(): boolean {
@@ -262,6 +263,7 @@ export async function connectTcp(port: number, options: TcpOptions = {}): Promis
 }
 
 export interface WebSocketPeer extends RawPeer {
+  readonly frames: string[];
   readonly socket: Awaited<ReturnType<typeof rawWebSocket>>['socket'];
 }
 
@@ -309,6 +311,19 @@ export async function scramAuthenticate(peer: RawPeer, username: string, passwor
 /** PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd. */
 export function plainAuth(username: string, password: string, authzid = ''): string {
   return `<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`${authzid}\0${username}\0${password}`)}</auth>`;
+}
+
+/**
+ * STARTTLS (RFC 6120 §5.4) on a stream whose features were just read: <starttls/>, <proceed/>, the
+ * TLS handshake, then the client restarts the stream. Returns the new features.
+ */
+export async function negotiateStartTls(peer: TcpPeer, servername?: string): Promise<Element> {
+  peer.send(`<starttls xmlns='${NS.tls}'/>`);
+  await peer.receive('proceed', NS.tls);
+  await peer.startTls(servername);
+  peer.openStream();
+  await peer.receiveHeader();
+  return peer.receiveFeatures();
 }
 
 export function bindRequest(resource?: string, id = 'bind-1'): string {

@@ -1,5 +1,6 @@
 // What the session layer needs from a transport. Transports only frame bytes; everything
 // XMPP happens in the session (stream/session.ts).
+import type { StreamErrorCondition } from '@parley/shared';
 
 export type TransportKind = 'tcp' | 'websocket' | 'bosh';
 
@@ -22,6 +23,12 @@ export interface Connection {
   startTls(onSecure: () => void): void;
   /** Close after flushing what was written. */
   close(): void;
+  /**
+   * Optional: the stream is about to end with this error (the <stream:error/> is written next, then
+   * close()). For transports with their own error signalling: BOSH maps it to a terminal binding
+   * condition (XEP-0124 §17.2, XEP-0206 §5).
+   */
+  streamErrorCondition?(condition: StreamErrorCondition): void;
 }
 
 /** Set by transports: the session sees bytes (already decoded as UTF-8) and the end of the connection. */

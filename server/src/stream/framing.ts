@@ -1,6 +1,7 @@
 // How a stream is opened, closed and annotated on each transport.
 // TCP (RFC 6120 §4): one long <stream:stream> document.
 // WebSocket (RFC 7395 §3.3): each frame is a whole element; <open/> and <close/> replace the stream tags.
+// BOSH (XEP-0124/0206): the stream opens and closes through <body/> attributes; nothing is written for the tags.
 import { NS } from '@parley/shared';
 
 export interface StreamHeaderFields {
@@ -35,6 +36,15 @@ export const websocketFraming: Framing = {
   footer: () => `<close xmlns='${NS.framing}'/>`,
   streamPrefixDeclaration: { 'xmlns:stream': NS.stream },
   elementPerMessage: true,
+};
+
+export const boshFraming: Framing = {
+  // BOSH parses request bodies itself (transport/bosh/); 'stream' keeps RFC 7395 <open/>/<close/>
+  // inside a <body/> from being taken as stream tags by the session.
+  parserMode: 'stream',
+  header: () => '',
+  footer: () => '',
+  streamPrefixDeclaration: { 'xmlns:stream': NS.stream },
 };
 
 function escapeQuote(value: string): string {

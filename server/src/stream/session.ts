@@ -96,6 +96,8 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     if (this.state === 'closed') return;
     this.ctx.log.debug({ session: this.id, condition: error.condition, text: error.text }, 'stream error');
     this.ensureHeaderSent();
+    // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
+    this.connection.streamErrorCondition?.(error.condition);
     const element = error.toElement();
     Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
     this.connection.write(serialize(element));

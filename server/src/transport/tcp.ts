@@ -43,6 +43,8 @@ class TcpConnection implements Connection, Flushable {
   /** The listener's set of open connections, for closing what is left at shutdown. */
   openSet: Set<TcpConnection> | null = null;
   private corked = false;
+  /** socket.writableLength when this turn's writes began: what the peer left unread. */
+  private backlogBeforeTurn = 0;
   private closed = false;
 
   constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
@@ -61,6 +63,7 @@ class TcpConnection implements Connection, Flushable {
     if (this.closed) return;
     if (!this.corked) {
       this.corked = true;
+      this.backlogBeforeTurn = this.socket.writableLength;
       this.socket.cork();
       scheduleFlush(this);
     }
@@ -72,8 +75,9 @@ class TcpConnection implements Connection, Flushable {
     this.socket.uncork();
   }
 
+  /** What the peer left unread; this turn's corked writes do not count (a burst is not a slow reader). */
   bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.corked ? this.backlogBeforeTurn : this.socket.writableLength;
   }
 
   startTls(onSecure: () => void): void {

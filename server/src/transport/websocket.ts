@@ -21,8 +21,6 @@ class WebSocketConnection implements Connection, Flushable {
   /** Holds a slot of the per-IP connection limit, released when the socket closes. */
   counted: ConnectionCounter | null = null;
   private outbox: string[] = [];
-  /** Characters waiting in `outbox` (kept as a count so the back-pressure check stays O(1)). */
-  private outboxLength = 0;
   private open = true;
   private closing = false;
 
@@ -34,7 +32,6 @@ class WebSocketConnection implements Connection, Flushable {
     if (!this.open) return;
     if (this.outbox.length === 0) scheduleFlush(this);
     this.outbox.push(data);
-    this.outboxLength += data.length;
   }
 
   /** One text frame per element (RFC 7395 §3.3.3), all sent under one cork. */
@@ -50,13 +47,15 @@ class WebSocketConnection implements Connection, Flushable {
   sendOutbox(): void {
     const outbox = this.outbox;
     this.outbox = [];
-    this.outboxLength = 0;
     for (let i = 0; i < outbox.length; i++) this.socket.send(outbox[i]!, false, false);
   }
 
+  /**
+   * What the peer left unread from earlier turns. This turn's frames (the outbox) do not count: they
+   * were not offered to the peer yet, and a burst (an offline queue at login) is not a slow reader.
+   */
   bufferedBytes(): number {
-    if (!this.open) return 0;
-    return this.socket.getBufferedAmount() + this.outboxLength;
+    return this.open ? this.socket.getBufferedAmount() : 0;
   }
 
   startTls(): void {
@@ -73,7 +72,6 @@ class WebSocketConnection implements Connection, Flushable {
   closed(): void {
     this.open = false;
     this.outbox = [];
-    this.outboxLength = 0;
     const listener = this.listener;
     this.listener = null;
     this.counted?.release(this.remoteAddress);
@@ -105,9 +103,9 @@ export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, creat
     maxPayloadLength: limits.maxStanzaSize + 16 * 1024,
     idleTimeout: Math.ceil(limits.websocketIdleSeconds / 4) * 4,
     sendPingsAutomatically: true,
-    // The session closes a reader past sendBufferBytes itself (with a stream error); uWS's own
-    // limit sits above it so that uWS never drops a frame silently before that.
-    maxBackpressure: limits.sendBufferBytes * 2,
+    // The session closes a reader past sendBufferBytes itself (with a stream error). uWS's own limit
+    // is off (0): one turn's burst may go past any fixed margin, and uWS would drop frames silently.
+    maxBackpressure: 0,
     upgrade: (res, req, context) => {
       // RFC 7395 §3.1: the client must ask for the 'xmpp' subprotocol.
       const protocols = req.getHeader('sec-websocket-protocol').split(',').map((p) => p.trim());
