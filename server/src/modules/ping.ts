@@ -7,6 +7,7 @@ export const pingModule: ParleyModule = {
   implements: [{ spec: 'XEP-0199', version: '2.0.1', status: 'complete' }],
   register(ctx) {
     ctx.modules.discoFeatures.add(NS.ping);
+    ctx.modules.accountFeatures.add(NS.ping);
     ctx.modules.iq('host', 'get', NS.ping, () => null);
     // RFC 6121 §8.5.1: an iq to a bare JID is answered by the server on the account's behalf.
     ctx.modules.iq('account', 'get', NS.ping, () => null);
