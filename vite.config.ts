@@ -31,9 +31,33 @@ export default defineConfig({
           name: 'integration',
           root: here,
           include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', '**/node_modules/**'],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // The web client's units and components, in happy-dom, compiled by the Svelte plugin above.
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'webclient',
+          root: here,
+          include: ['webclient/src/**/*.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+      {
+        // Headless Chromium against a real server serving the built client (test/helpers/browser.ts).
+        test: {
+          name: 'e2e',
+          root: here,
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
     ],

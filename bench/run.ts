@@ -1,10 +1,11 @@
-// `npm run bench`: throughput (TCP, TLS, WebSocket) and memory per idle connection.
+// `npm run bench`: throughput (TCP, TLS, WebSocket, BOSH) and memory per idle connection.
 // The server runs pinned to core 1, this load generator to core 0 (brief.md, "Scale").
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { idleMemory, throughput, type IdleResult, type ThroughputResult } from './scenarios.ts';
+import { idleMemory, throughput, type IdleResult, type LoadTransport, type ThroughputResult } from './scenarios.ts';
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
+import { archiveBench, type ArchiveBenchResult } from './archive.ts';
 
 const { values } = parseArgs({
   options: {
@@ -12,9 +13,13 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,idle' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
+    // the archive scenario (bench/archive.ts)
+    'archive-entries': { type: 'string', default: '1000000' },
+    'archive-queries': { type: 'string', default: '200' },
+    'archive-backends': { type: 'string', default: 'sqlite,elasticsearch' },
   },
 });
 
@@ -32,13 +37,13 @@ const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
 const idleResults: IdleResult[] = [];
 try {
-  for (const transport of ['tcp', 'tls', 'websocket'] as BenchTransport[]) {
+  for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
     if (!scenarios.has(transport)) continue;
     const server = await startBenchServer(dataDir, serverCore);
     try {
       const result = await throughput(server, transport, options);
       throughputResults.push(result);
-      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
     } finally {
       await server.stop();
     }
@@ -60,9 +65,32 @@ try {
   removeData(dataDir);
 }
 
-console.log('\n| scenario | delivered msgs/s | p50 latency | p99 latency |\n| --- | --- | --- | --- |');
-for (const r of throughputResults) console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+console.log('\n| scenario | delivered msgs/s | p50 latency | p99 latency | logins/s |\n| --- | --- | --- | --- | --- |');
+for (const r of throughputResults) {
+  console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.loginsPerSecond.toLocaleString('en')} |`);
+}
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+
+if (scenarios.has('archive')) {
+  console.log('\nArchive (XEP-0313): throughput with archiving, then search over a generated archive');
+  const archive: ArchiveBenchResult = await archiveBench({
+    ...options, serverCore,
+    entries: Number(values['archive-entries']), queries: Number(values['archive-queries']),
+    backends: values['archive-backends']!.split(',') as Array<'sqlite' | 'elasticsearch'>,
+  });
+  console.log('\n| archiving | delivered msgs/s (TCP) | p50 latency | p99 latency |\n| --- | --- | --- | --- |');
+  for (const r of archive.throughput) {
+    console.log(`| ${r.archive} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  }
+  console.log('\n| step | entries | seconds | entries/s |\n| --- | --- | --- | --- |');
+  for (const g of archive.generation) {
+    console.log(`| ${g.what} | ${g.entries.toLocaleString('en')} | ${g.seconds.toFixed(1)} | ${Math.round(g.entries / g.seconds).toLocaleString('en')} |`);
+  }
+  console.log(`\n| backend | query over ${Number(values['archive-entries']).toLocaleString('en')} entries | p50 | p99 | results per query |\n| --- | --- | --- | --- | --- |`);
+  for (const r of archive.search) {
+    console.log(`| ${r.backend} | ${r.kind} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.meanResults.toFixed(1)} |`);
+  }
 }

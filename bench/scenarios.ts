@@ -1,9 +1,27 @@
 // The benchmark scenarios: message throughput between pairs, and memory per idle connection.
 import { BenchClient, type BenchTarget, type BenchTransport } from './bench-client.ts';
+import { BoshBenchClient } from './bosh-client.ts';
 import { BENCH_DOMAIN, BENCH_PASSWORD, type BenchServer } from './server-process.ts';
 
+/** The stream transports of bench-client.ts, and BOSH long-polling (bosh-client.ts). */
+export type LoadTransport = BenchTransport | 'bosh';
+
+/** What the scenarios need from a load client, whatever its transport. */
+interface LoadClient {
+  onData: (text: string) => void;
+  login(username: string, password: string, resource: string): Promise<void>;
+  send(data: string): void;
+  close(): void;
+}
+
+function loadClient(target: BenchTarget, transport: LoadTransport): LoadClient {
+  return transport === 'bosh' ? new BoshBenchClient(target) : new BenchClient(target, transport);
+}
+
 export interface ThroughputResult {
-  transport: BenchTransport;
+  transport: LoadTransport;
+  /** Logins (SASL SCRAM-SHA-256, bind) completed per second while the pairs log in, 50 at a time. */
+  loginsPerSecond: number;
   messagesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -22,8 +40,8 @@ function target(server: BenchServer): BenchTarget {
 }
 
 /** Log in many clients, a few at a time. */
-async function loginAll(count: number, make: (i: number) => Promise<BenchClient>, concurrency = 50): Promise<BenchClient[]> {
-  const clients: BenchClient[] = new Array(count);
+async function loginAll<Client>(count: number, make: (i: number) => Promise<Client>, concurrency = 50): Promise<Client[]> {
+  const clients: Client[] = new Array(count);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
     while (next < count) {
@@ -38,19 +56,21 @@ async function loginAll(count: number, make: (i: number) => Promise<BenchClient>
  * N sender→receiver pairs, each keeping `inFlight` messages on the way: a delivered message
  * makes its sender send the next one. Messages go to the receiver's bare JID (RFC 6121 §8.5.2).
  */
-export async function throughput(server: BenchServer, transport: BenchTransport, options: ThroughputOptions): Promise<ThroughputResult> {
+export async function throughput(server: BenchServer, transport: LoadTransport, options: ThroughputOptions): Promise<ThroughputResult> {
   const t = target(server);
+  const loginStart = performance.now();
   const receivers = await loginAll(options.pairs, async (i) => {
-    const client = new BenchClient(t, transport);
+    const client = loadClient(t, transport);
     await client.login(`receiver${i}`, BENCH_PASSWORD, 'bench');
     client.send('<presence/>');
     return client;
   });
   const senders = await loginAll(options.pairs, async (i) => {
-    const client = new BenchClient(t, transport);
+    const client = loadClient(t, transport);
     await client.login(`sender${i}`, BENCH_PASSWORD, 'bench');
     return client;
   });
+  const loginsPerSecond = Math.round((2 * options.pairs) / ((performance.now() - loginStart) / 1000));
   await new Promise((resolve) => setTimeout(resolve, 200)); // presence settles
 
   let measuring = false;
@@ -101,6 +121,7 @@ export async function throughput(server: BenchServer, transport: BenchTransport,
   const sorted = latencies.subarray(0, latencyCount).sort();
   return {
     transport,
+    loginsPerSecond,
     messagesPerSecond: Math.round(delivered / elapsed),
     p50Ms: sorted[Math.floor(latencyCount * 0.5)] ?? Number.NaN,
     p99Ms: sorted[Math.floor(latencyCount * 0.99)] ?? Number.NaN,

@@ -33,7 +33,8 @@ export async function prepareData(pairs: number): Promise<string> {
   return dataDir;
 }
 
-export async function startBenchServer(dataDir: string, core: number | null): Promise<BenchServer> {
+/** `extra`: more configuration (the archive scenario sets `archive`). */
+export async function startBenchServer(dataDir: string, core: number | null, extra: Record<string, unknown> = {}): Promise<BenchServer> {
   const [c2s, c2sTls, http] = [await freePort(), await freePort(), await freePort()];
   const configFile = join(dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({
@@ -43,7 +44,10 @@ export async function startBenchServer(dataDir: string, core: number | null): Pr
     c2s: { port: c2s, tlsPort: c2sTls, allowPlaintextOnLoopback: true },
     http: { port: http, tlsPort: -1 },
     limits: { connectionsPerIp: 1_000_000, authTimeoutSeconds: 600, authFailures: 1_000_000 },
+    // every BOSH load client comes from 127.0.0.1 and long-polls as fast as messages arrive
+    bosh: { sessionsPerIp: 1_000_000, requestsPerSecond: 1_000_000 },
     log: { level: 'warn' },
+    ...extra,
   }));
   const command = core === null ? process.execPath : 'taskset';
   const args = [...(core === null ? [] : ['-c', String(core), process.execPath]),

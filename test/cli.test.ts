@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { client as xmppClient } from '@xmpp/client';
 import { rawTcp } from './helpers/raw.ts';
-import './helpers/clients.ts';
+import { startClient } from './helpers/clients.ts';
 
 const parley = join(import.meta.dirname, '../server/bin/parley.js');
 const dataDirs: string[] = [];
@@ -71,7 +71,7 @@ describe('parley domain and user commands', () => {
         const xmpp = xmppClient({ service: `xmpps://127.0.0.1:${server.ports.c2sTls}`, domain: 'example.com', username: 'alice', password });
         xmpp.reconnect.stop();
         xmpp.on('error', () => {});
-        return xmpp.start().then(async () => { await xmpp.stop(); return true; }, () => false);
+        return startClient(xmpp).then(async () => { await xmpp.stop(); return true; }, () => false);
       };
       expect(await login('first')).toBe(false);
       expect(await login('second')).toBe(true);

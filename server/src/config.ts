@@ -6,6 +6,21 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 
+/** How JWTs are verified (auth/tokens.ts): exactly one of an HS256 secret or a JWKS URL. */
+const jwtFields = {
+  /** HS256 shared secret, at least 32 characters (256 bits, RFC 7518 §3.2). */
+  secret: z.string().min(32).optional(),
+  /** The suite's JWKS (RS256, PS256, ES256, EdDSA keys). */
+  jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Required 'aud' claim. */
+  audience: z.string().min(1),
+  /** Required 'iss' claim, when set. */
+  issuer: z.string().min(1).optional(),
+  clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+};
+const oneKeySource = (value: { secret?: string | undefined; jwksUrl?: string | undefined }) => !!value.secret !== !!value.jwksUrl;
+const oneKeySourceMessage = { message: 'give exactly one of secret or jwksUrl' };
+
 export const configSchema = z.object({
   /** Folder for the database, certificates and other state. */
   dataDir: z.string().default('./data'),
@@ -72,6 +87,80 @@ export const configSchema = z.object({
     /** Origins (scheme://host[:port]) allowed cross-origin (CORS); [] = same origin only, '*' = any. */
     allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
   }).prefault({}),
+  /** Suite integration: the embedded directory and its live updates (directory/, bus/). */
+  directory: z.object({
+    /** How often (ms) the running server reads events written by the `parley` CLI. */
+    eventPollMs: z.number().int().min(50).max(60_000).default(1000),
+  }).prefault({}),
+  /** JSON admin API under /admin/api/ on the HTTP listeners: off (404) unless a token or JWT setting is given. */
+  admin: z.object({
+    /** Static bearer token (at least 32 characters); env PARLEY_ADMIN_TOKEN. */
+    token: z.string().min(32).optional(),
+    /** Admin JWTs (e.g. from the suite's admin console); use an audience no user token carries. */
+    jwt: z.object(jwtFields).refine(oneKeySource, oneKeySourceMessage).optional(),
+  }).prefault({}),
+  /** Single sign-on: SASL OAUTHBEARER (RFC 7628) with the suite's JWTs; off unless set. */
+  sso: z.object({
+    ...jwtFields,
+    /** The claim naming the user (an address like alice@example.com, or a localpart); 'sub' when it is missing. */
+    userClaim: z.string().min(1).default('email'),
+  }).refine(oneKeySource, oneKeySourceMessage).optional(),
+  /** Delegate password checks to the suite's core over HTTP (auth/core-backend.ts); SCRAM is then not offered. */
+  coreAuth: z.object({
+    url: z.url({ protocol: /^https?$/ }),
+    timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+    /** How long a definite answer is reused (0 = never). */
+    cacheSeconds: z.number().int().min(0).max(3600).default(60),
+    cacheSize: z.number().int().min(1).default(10_000),
+  }).optional(),
+  /** The suite's message bus; without it, directory changes come from the admin API and the CLI only. */
+  bus: z.object({
+    nats: z.object({
+      servers: z.array(z.string().min(1)).min(1),
+      /** Subjects are `<prefix>.domain.created`, `<prefix>.user.disabled`… (bus/nats.ts). */
+      subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('suite'),
+      user: z.string().optional(),
+      pass: z.string().optional(),
+      token: z.string().optional(),
+    }).optional(),
+  }).prefault({}),
+  /** The conversation archive (XEP-0313 MAM with XEP-0431 full-text search): server/src/archive/. */
+  archive: z.object({
+    enabled: z.boolean().default(true),
+    /** 'sqlite': embedded, FTS5 in the data folder; 'elasticsearch': the cluster below (a local queue covers outages). */
+    backend: z.enum(['sqlite', 'elasticsearch']).default('sqlite'),
+    /** XEP-0441 default for users who set no preference. */
+    defaultPolicy: z.enum(['always', 'never', 'roster']).default('always'),
+    /** Entries older than this many days are pruned (hourly and at start); 0 keeps everything. */
+    retentionDays: z.number().int().min(0).max(36_500).default(0),
+    /** Results per page when the query names no RSM <max/>. */
+    defaultPageSize: z.number().int().min(1).max(1000).default(50),
+    /** Largest page: a bigger <max/> is capped to it (XEP-0059 §2.1). */
+    maxPageSize: z.number().int().min(10).max(1000).default(250),
+    /** Longest full-text search text (characters) and most terms in it; more is bad-request. */
+    maxSearchLength: z.number().int().min(10).max(10_000).default(500),
+    maxSearchTerms: z.number().int().min(1).max(64).default(16),
+    /** Most ids in one 'ids' field. */
+    maxIds: z.number().int().min(1).max(1000).default(100),
+    elasticsearch: z.object({
+      /** The node(s) to talk to, e.g. http://127.0.0.1:9200 (client @elastic/elasticsearch 7.x: the cluster must be 7.x). */
+      nodes: z.array(z.string().url()).min(1).default(['http://127.0.0.1:9200']),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** Index (and template pattern prefix) holding every archive. */
+      index: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/).default('parley-archive'),
+      shards: z.number().int().min(1).max(64).default(1),
+      replicas: z.number().int().min(0).max(8).default(1),
+      /** Entries per bulk request; one request is in flight at a time, the rest waits in the local queue. */
+      bulkSize: z.number().int().min(1).max(10_000).default(1000),
+      /** Per-request timeout (ms). */
+      requestTimeoutMs: z.number().int().min(100).default(10_000),
+      /** How long a query waits for queued entries to be indexed before it fails with resource-constraint (ms). */
+      queryWaitMs: z.number().int().min(0).default(5000),
+      /** Longest wait between retries while the cluster is unreachable (ms). */
+      maxRetryDelayMs: z.number().int().min(100).default(30_000),
+    }).prefault({}),
+  }).prefault({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).prefault({}),
@@ -92,6 +181,7 @@ export function loadConfig(options: { file?: string; dataDir?: string; env?: Nod
   config.c2s.tlsPort = envPort(env.PARLEY_C2S_TLS_PORT) ?? config.c2s.tlsPort;
   config.http.port = envPort(env.PARLEY_HTTP_PORT) ?? config.http.port;
   config.http.tlsPort = envPort(env.PARLEY_HTTPS_PORT) ?? config.http.tlsPort;
+  if (env.PARLEY_ADMIN_TOKEN) config.admin.token = configSchema.shape.admin.parse({ token: env.PARLEY_ADMIN_TOKEN }).token;
   if (env.PARLEY_LOG_LEVEL) config.log.level = configSchema.shape.log.parse({ level: env.PARLEY_LOG_LEVEL }).level;
   return config;
 }

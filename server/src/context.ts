@@ -8,6 +8,11 @@ import type { Router } from './router/router.ts';
 import type { Hosts } from './router/hosts.ts';
 import type { Modules } from './modules/registry.ts';
 import type { SessionRegistry } from './router/sessions.ts';
+import type { Directory } from './directory/types.ts';
+import type { Authentication } from './auth/authentication.ts';
+import type { SuiteEventBus } from './bus/event-bus.ts';
+import type { AdminService } from './admin/service.ts';
+import type { Archive } from './archive/index.ts';
 
 export interface ServerContext {
   readonly config: Config;
@@ -19,4 +24,14 @@ export interface ServerContext {
   readonly modules: Modules;
   readonly authThrottle: AuthThrottle;
   readonly certificates: CertificateStore;
+  /** The suite directory: domains, users, groups, roles, address book (embedded by default). */
+  readonly directory: Directory;
+  /** SASL mechanisms, login names → accounts, IM access at login. */
+  readonly authentication: Authentication;
+  /** Directory changes, from the admin API, the CLI's event log or the suite's bus. */
+  readonly suiteEvents: SuiteEventBus;
+  /** Admin operations (admin API, suite bus), announcing their changes on suiteEvents. */
+  readonly admin: AdminService;
+  /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
+  readonly archive: Archive | null;
 }

@@ -13,10 +13,16 @@ import { Router } from './router/router.ts';
 import { Modules } from './modules/registry.ts';
 import { defaultModules } from './modules/index.ts';
 import { ClientSession } from './stream/session.ts';
-import { tcpFraming, websocketFraming } from './stream/framing.ts';
+import { boshFraming, tcpFraming, websocketFraming } from './stream/framing.ts';
 import type { Connection } from './stream/connection.ts';
 import { listenTcp, type TcpListeners } from './transport/tcp.ts';
 import { listenHttp, type HttpListeners } from './transport/http.ts';
+import { Authentication } from './auth/authentication.ts';
+import { AdminService } from './admin/service.ts';
+import { EventLogRelay, SuiteEventBus } from './bus/event-bus.ts';
+import { NatsSuiteBus } from './bus/nats.ts';
+import { startLiveSync } from './directory/live-sync.ts';
+import { openArchive, type Archive } from './archive/index.ts';
 
 export interface Ports {
   c2s: number;
@@ -32,6 +38,9 @@ export class ParleyServer {
   private tcp: TcpListeners | null = null;
   private http: HttpListeners | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
+  private eventLog: EventLogRelay | null = null;
+  /** The suite's NATS bus, when configured (config.bus.nats). */
+  suiteBus: NatsSuiteBus | null = null;
   private stopping: Promise<void> | null = null;
 
   private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
@@ -46,12 +55,21 @@ export class ParleyServer {
       if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
     });
     const ctx = buildContext(config, log, storage, hosts, certificates);
+    // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
+    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, log) : null;
     ctx.modules.load(ctx, defaultModules);
+    // Directory changes act on the running server (after the modules: avatar and presence are loaded).
+    startLiveSync(ctx);
 
     const server = new ParleyServer(ctx);
+    // Changes made by the `parley` CLI reach this process through the database's event log.
+    server.eventLog = new EventLogRelay(storage.suiteEvents, ctx.suiteEvents, config.directory.eventPollMs,
+      (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
+    await server.eventLog.start();
+    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(ctx, config.bus.nats);
     const open = (framing: typeof tcpFraming) => (connection: Connection) => new ClientSession(ctx, connection, framing);
     server.tcp = await listenTcp(ctx, open(tcpFraming));
-    server.http = await listenHttp(ctx, open(websocketFraming));
+    server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
     Object.assign(server.ports, {
       c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: server.http.port, https: server.http.tlsPort,
     });
@@ -65,11 +83,14 @@ export class ParleyServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.domainRefresh) clearInterval(this.domainRefresh);
+      this.eventLog?.stop();
+      await this.suiteBus?.close();
       for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.ctx.archive?.close();
       await this.ctx.storage.close();
       this.ctx.log.info({ event: 'stopped' }, 'Parley stopped');
     })();
@@ -78,8 +99,13 @@ export class ParleyServer {
 }
 
 function buildContext(config: Config, log: Logger, storage: Storage, hosts: Hosts, certificates: CertificateStore): ServerContext {
+  const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
   const ctx = {
-    config, log, storage, hosts, certificates,
+    config, log, storage, hosts, certificates, suiteEvents,
+    // the embedded directory; an external suite directory would be chosen here
+    directory: storage.directory,
+    authentication: new Authentication(config, storage, storage.directory, log),
+    admin: new AdminService(storage, suiteEvents),
     sessions: new SessionRegistry(),
     modules: new Modules(),
     authThrottle: new AuthThrottle({ maxFailures: config.limits.authFailures }),

@@ -22,4 +22,13 @@ export const NS = {
   vcardUpdate: 'vcard-temp:x:update',
   chatStates: 'http://jabber.org/protocol/chatstates',
   receipts: 'urn:xmpp:receipts',
+  // conversation archive (XEP-0313 MAM, XEP-0059 RSM, XEP-0297, XEP-0004, XEP-0431, XEP-0359, XEP-0334)
+  mam: 'urn:xmpp:mam:2',
+  mamExtended: 'urn:xmpp:mam:2#extended',
+  rsm: 'http://jabber.org/protocol/rsm',
+  forward: 'urn:xmpp:forward:0',
+  dataForms: 'jabber:x:data',
+  fulltext: 'urn:xmpp:fulltext:0',
+  stanzaIds: 'urn:xmpp:sid:0',
+  hints: 'urn:xmpp:hints',
 } as const;

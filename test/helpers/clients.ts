@@ -1,5 +1,6 @@
 // Real third-party clients (@xmpp/client) logged in to a test server, over TCP or WebSocket.
 import { client as xmppClient, xml, type Client } from '@xmpp/client';
+import { once, type EventEmitter } from 'node:events';
 import type { Element } from '@xmpp/xml';
 import type { TestServer } from './server.ts';
 
@@ -56,7 +57,7 @@ export async function login(server: TestServer, jid: string, password: string,
     }
   });
   xmpp.on('error', () => {});
-  const address = await xmpp.start();
+  const address = await startClient(xmpp);
   if (options.presence !== false) await xmpp.send(xml('presence'));
   return {
     xmpp,
@@ -76,6 +77,27 @@ export async function login(server: TestServer, jid: string, password: string,
       }
     },
   };
+}
+
+/**
+ * `xmpp.start()` without @xmpp/connection 0.14's dangling promise: start() creates its 'online'
+ * promise before awaiting open(), and when a SASL <failure/> comes while open() is still pending
+ * (often, over TLS) open() rejects and that promise stays rejected with nobody listening — an
+ * unhandled rejection that fails the whole vitest run. The same steps, with that promise handled.
+ */
+export async function startClient(xmpp: Client): Promise<Awaited<ReturnType<Client['start']>>> {
+  const connection = xmpp as unknown as {
+    options: { service: string; domain: string; lang?: string };
+    connect(service: string): Promise<void>;
+    open(options: { domain: string; lang?: string }): Promise<unknown>;
+  };
+  const { service, domain, lang } = connection.options;
+  await connection.connect(service);
+  // once() rejects on 'error' as start()'s own promise does
+  const online = once(xmpp as unknown as EventEmitter, 'online').then(([address]) => address as Awaited<ReturnType<Client['start']>>);
+  online.catch(() => {});
+  await connection.open({ domain, lang });
+  return online;
 }
 
 export { xml };

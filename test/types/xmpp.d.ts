@@ -20,3 +20,4 @@ declare module '@xmpp/client' {
   export function client(options: Record<string, unknown>): Client;
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: unknown[]): Element;
 }
+

@@ -3,11 +3,11 @@ import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { ParleyServer } from '../server.ts';
 import { openSqliteStorage, type Storage } from '../storage/index.ts';
-import { AdminError, addDomain, addUser, deleteUser, setPassword } from './accounts.ts';
-import { defaultModules } from '../modules/index.ts';
-import { featureTable } from '../modules/feature-table.ts';
+import { AdminError, addDomain, deleteUser, offlineAdmin, setPassword } from './accounts.ts';
+import { registerDirectoryCommands } from './directory.ts';
+import type { AdminService } from '../admin/service.ts';
+import { registerArchiveCommands } from './archive.ts';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
@@ -17,6 +17,8 @@ const program = new Command('parley')
 program.command('start').description('run the server').action(async () => {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
   const log = createLogger(config.log.level);
+  // loaded here, not at the top: the admin commands start faster without the server's modules
+  const { ParleyServer } = await import('../server.ts');
   const server = await ParleyServer.start(config, log);
   if (config.domains.length && (await server.ctx.storage.accounts.listByDomain(server.ctx.hosts.first)).length === 0) {
     log.info(`No users yet. Add one with: npx parley user add alice@${server.ctx.hosts.first} --password 'a secret'`);
@@ -36,11 +38,19 @@ program.command('start').description('run the server').action(async () => {
 });
 
 const domain = program.command('domain').description('manage served domains');
-domain.command('add <domain>').description('serve a domain').action((name: string) =>
-  withStorage(async (storage) => {
-    const added = await addDomain(storage, name);
-    console.log(added ? `domain ${name} added` : `domain ${name} was already served`);
-  }));
+domain.command('add <domain>').description('serve a domain (IM for everyone unless --im-access restricted)')
+  .option('--alias <alias>', 'another name of the domain (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--im-access <mode>', "'everyone' (default) or 'restricted' (the IM role is needed)")
+  .action((name: string, options: { alias?: string[]; imAccess?: string }) =>
+    withStorage(async (storage) => {
+      if (options.imAccess !== undefined && options.imAccess !== 'everyone' && options.imAccess !== 'restricted') {
+        throw new AdminError("--im-access is 'everyone' or 'restricted'");
+      }
+      const added = options.alias || options.imAccess
+        ? await offlineAdmin(storage).addDomain(name, { aliases: options.alias, im: { access: options.imAccess as 'everyone' | 'restricted' | undefined } })
+        : await addDomain(storage, name);
+      console.log(added ? `domain ${name} added` : `domain ${name} was already served`);
+    }));
 domain.command('list').description('list served domains').action(() =>
   withStorage(async (storage) => {
     for (const name of await storage.domains.list()) console.log(name);
@@ -49,10 +59,13 @@ domain.command('list').description('list served domains').action(() =>
 const user = program.command('user').description('manage user accounts');
 user.command('add <jid>').description('create an account')
   .option('--password <password>', 'the password (asked for when left out)')
+  .option('--no-password', 'no local password: the user logs in by single sign-on or through the core')
   .option('--name <name>', 'full name')
-  .action((jid: string, options: { password?: string; name?: string }) =>
+  .option('--email <address>', 'another email address of the user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .action((jid: string, options: { password?: string | false; name?: string; email?: string[] }) =>
     withStorage(async (storage) => {
-      const bare = await addUser(storage, jid, options.password ?? (await askPassword()), options.name);
+      const password = options.password === false ? undefined : (options.password ?? (await askPassword()));
+      const bare = await offlineAdmin(storage).addUser(jid, { password: password ?? undefined, displayName: options.name ?? null, emails: options.email });
       console.log(`user ${bare} added`);
     }));
 user.command('passwd <jid>').description("change an account's password")
@@ -68,7 +81,13 @@ user.command('del <jid>').description('delete an account and its data').action((
     console.log(`user ${jid} deleted`);
   }));
 
-program.command('features').description('print the protocols this build implements (Markdown table)').action(() => {
+registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) => Promise<void>) =>
+  withStorage((storage) => work(offlineAdmin(storage))));
+
+registerArchiveCommands(program, () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } }));
+
+program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
+  const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('../modules/feature-table.ts')]);
   console.log(featureTable(defaultModules));
 });
 

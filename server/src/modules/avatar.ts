@@ -26,8 +26,16 @@ export function photoHash(vcard: Element | null): string {
 export async function avatarHash(ctx: ServerContext, bare: string): Promise<string> {
   const known = cache(ctx).get(bare);
   if (known !== undefined) return known;
-  const stored = await ctx.storage.vcards.get(bare);
-  const hash = photoHash(stored ? parseVCard(stored) : null);
+  return refreshAvatarHash(ctx, bare);
+}
+
+/** Recompute the hash: the directory photo wins over the user's own (directory/vcard.ts). */
+export async function refreshAvatarHash(ctx: ServerContext, bare: string): Promise<string> {
+  let hash = (await ctx.directory.users.get(bare))?.photoHash ?? '';
+  if (!hash) {
+    const stored = await ctx.storage.vcards.get(bare);
+    hash = photoHash(stored ? parseVCard(stored) : null);
+  }
   cache(ctx).set(bare, hash);
   return hash;
 }

@@ -8,7 +8,10 @@ import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
 import { vcardModule } from './vcard.ts';
+import { mamModule } from './mam/index.ts';
 
 export const defaultModules: ParleyModule[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
+  // message archive: its hook runs first on delivered messages whatever the order here (priority)
+  mamModule,
 ];

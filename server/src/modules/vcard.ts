@@ -1,9 +1,11 @@
 // XEP-0054 vcard-temp: a user stores their own vCard; anyone may read an account's vCard.
 // XEP-0153: the PHOTO's hash goes into the user's presence, and a new photo is announced at once.
-import { NS, StanzaError, serialize, xml } from '@parley/shared';
+// The address book's fields (directory/vcard.ts) are merged in and cannot be overwritten by the user.
+import { NS, StanzaError, serialize, type Element } from '@parley/shared';
 import type { ParleyModule } from './registry.ts';
 import { decorateWithAvatar, parseVCard, photoHash, rememberAvatarHash } from './avatar.ts';
 import { rebroadcast } from './presence.ts';
+import { directoryVCard, mergeVCard, withoutOwnedFields } from '../directory/vcard.ts';
 
 const MAX_VCARD_SIZE = 128 * 1024;
 
@@ -18,24 +20,29 @@ export const vcardModule: ParleyModule = {
     ctx.modules.accountFeatures.add(NS.vcard);
     ctx.modules.presenceDecorators.push((presence, user) => decorateWithAvatar(ctx, presence, user.bare));
     ctx.modules.iq('account', 'get', NS.vcard, async (_iq, _from, to) => {
+      const fromDirectory = await directoryVCard(ctx.directory, to.bare);
+      if (!fromDirectory) throw new StanzaError('service-unavailable');
       const stored = await ctx.storage.vcards.get(to.bare);
+      let own: Element | null = null;
       if (stored) {
-        const vcard = parseVCard(stored);
-        if (!vcard) throw new StanzaError('internal-server-error', 'stored vCard unreadable');
-        return vcard;
+        own = parseVCard(stored);
+        if (!own) throw new StanzaError('internal-server-error', 'stored vCard unreadable');
       }
       // XEP-0054 §3.1: no vCard yet is an empty vCard for an existing account.
-      if ((await ctx.storage.accounts.get(to.bare)) === null) throw new StanzaError('service-unavailable');
-      return xml('vCard', { xmlns: NS.vcard });
+      return mergeVCard(fromDirectory, own);
     });
     ctx.modules.iq('account', 'set', NS.vcard, async (iq, from, to) => {
       if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only change your own vCard');
       const vcard = iq.getChild('vCard', NS.vcard);
       if (!vcard) throw new StanzaError('bad-request');
-      const serialized = serialize(vcard);
+      // Fields the address book owns stay the directory's: the client's values for them are dropped.
+      const fromDirectory = await directoryVCard(ctx.directory, from.bare);
+      const own = withoutOwnedFields(vcard, fromDirectory?.owned ?? new Set());
+      const serialized = serialize(own);
       if (serialized.length > MAX_VCARD_SIZE) throw new StanzaError('not-acceptable', 'vCard too large');
       await ctx.storage.vcards.set(from.bare, serialized);
-      rememberAvatarHash(ctx, from.bare, photoHash(vcard));
+      // XEP-0153 §4.1: the hash of the photo readers will see (the directory's, when it has one).
+      rememberAvatarHash(ctx, from.bare, photoHash(fromDirectory ? mergeVCard(fromDirectory, own) : own));
       // XEP-0153 §4.2: contacts learn about a new photo through a fresh presence broadcast.
       for (const session of ctx.sessions.resources(from.bare)) {
         const done = rebroadcast(ctx, session);
@@ -45,3 +52,4 @@ export const vcardModule: ParleyModule = {
     });
   },
 };
+

@@ -1,52 +1,62 @@
-// The domains this server serves (virtual hosts). Kept in memory, loaded from storage.
+// The domains this server serves (virtual hosts) and their aliases. Kept in memory, loaded from the
+// directory; an alias is served like its domain, and its users are the domain's (alice@alias is
+// alice@domain).
 import type { Storage } from '../storage/index.ts';
 import { normalizeDomain } from '@parley/shared';
 
 export class Hosts {
-  private readonly domains = new Set<string>();
+  /** Every served name → its canonical domain (a domain maps to itself, an alias to its domain). */
+  private readonly names = new Map<string, string>();
   private readonly listeners: Array<(domain: string, added: boolean) => void> = [];
 
   constructor(private readonly storage: Storage) {}
 
   async load(initial: string[]): Promise<void> {
     for (const domain of initial) await this.storage.domains.add(normalizeDomain(domain));
-    for (const domain of await this.storage.domains.list()) this.domains.add(domain);
+    for (const [name, canonical] of await this.storage.directory.domains.names()) this.names.set(name, canonical);
   }
 
+  /** A domain or an alias served here. */
   has(domain: string): boolean {
-    return this.domains.has(domain);
+    return this.names.has(domain);
   }
 
+  /** The domain an alias stands for; a domain (or an unknown name) is its own. */
+  canonical(domain: string): string {
+    return this.names.get(domain) ?? domain;
+  }
+
+  /** Every served name, domains and aliases (each needs a certificate). */
   list(): string[] {
-    return [...this.domains];
+    return [...this.names.keys()];
   }
 
   get first(): string {
-    return this.domains.values().next().value ?? 'localhost';
+    for (const [name, canonical] of this.names) if (name === canonical) return name;
+    return 'localhost';
   }
 
   async add(domain: string): Promise<void> {
     const normalized = normalizeDomain(domain);
     await this.storage.domains.add(normalized);
-    if (!this.domains.has(normalized)) {
-      this.domains.add(normalized);
+    if (!this.names.has(normalized)) {
+      this.names.set(normalized, normalized);
       for (const listener of this.listeners) listener(normalized, true);
     }
   }
 
-  /** Re-read the stored list (domains added or removed by the CLI while running). */
+  /** Re-read the stored list (domains and aliases added or removed by the CLI, the admin API or the suite's bus). */
   async refresh(): Promise<void> {
-    const stored = new Set(await this.storage.domains.list());
-    for (const domain of stored) {
-      if (!this.domains.has(domain)) {
-        this.domains.add(domain);
-        for (const listener of this.listeners) listener(domain, true);
-      }
+    const stored = await this.storage.directory.domains.names();
+    for (const [name, canonical] of stored) {
+      const known = this.names.get(name);
+      this.names.set(name, canonical);
+      if (known === undefined) for (const listener of this.listeners) listener(name, true);
     }
-    for (const domain of this.domains) {
-      if (!stored.has(domain)) {
-        this.domains.delete(domain);
-        for (const listener of this.listeners) listener(domain, false);
+    for (const name of [...this.names.keys()]) {
+      if (!stored.has(name)) {
+        this.names.delete(name);
+        for (const listener of this.listeners) listener(name, false);
       }
     }
   }

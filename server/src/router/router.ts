@@ -44,6 +44,9 @@ export class Router {
       // Federation is not there yet: RFC 6120 §10.4.3.
       return this.bounce(stanza, new StanzaError('remote-server-not-found', `${to.domain} is not served here`), origin);
     }
+    // A domain alias names the same accounts as its domain (router/hosts.ts): alice@alias is alice@domain.
+    const domain = this.ctx.hosts.canonical(to.domain);
+    if (domain !== to.domain) to = new JID(to.local, domain, to.resource);
     const kind = stanza.name as 'message' | 'presence' | 'iq';
     if (to.local === '') return this.toHost(kind, stanza, from, to, origin);
     if (to.resource !== '') {

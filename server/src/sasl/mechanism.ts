@@ -7,6 +7,11 @@ import type { ScramCredential, ScramHash } from './credentials.ts';
 export interface SaslAccountLookup {
   /** Stored SCRAM credential for a username (localpart, already saslprep'ed / lowercased by caller), or null if no such account. */
   getCredential(username: string, hash: ScramHash): Promise<ScramCredential | null>;
+  /**
+   * Optional: check a plaintext password elsewhere (the suite's core auth backend, auth/core-backend.ts);
+   * used by the delegated PLAIN mechanism. Throws SaslError('temporary-auth-failure') when it cannot tell.
+   */
+  checkPassword?(username: string, password: string): Promise<boolean>;
 }
 
 export type SaslStep =

@@ -14,6 +14,7 @@ export type {
   Subscription,
   SubscriptionRequest,
   SubscriptionRequestStore,
+  SuiteEventLog,
   VCardStore,
 } from './types.ts';
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';

@@ -6,6 +6,7 @@
 // as 'alice@example.com', domains such as 'example.com'.
 
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';
+import type { Directory } from '../directory/types.ts';
 
 /** One SCRAM verifier set (RFC 5802 §3), stored per hash function. */
 export interface ScramCredential {
@@ -128,6 +129,15 @@ export interface VCardStore {
   set(jid: string, vcard: string): Promise<void>;
 }
 
+/** Suite events written by one process (the CLI) for another (the running server) to pick up. */
+export interface SuiteEventLog {
+  /** Appends a serialized event; returns its id (ids only grow). */
+  append(event: string, at: number): Promise<number>;
+  /** Entries after `id`, oldest first (a bounded batch). */
+  since(id: number): Promise<Array<{ id: number; event: string }>>;
+  lastId(): Promise<number>;
+}
+
 export interface Storage {
   accounts: AccountStore;
   domains: DomainStore;
@@ -135,5 +145,8 @@ export interface Storage {
   subscriptionRequests: SubscriptionRequestStore;
   offline: OfflineStore;
   vcards: VCardStore;
+  /** The embedded suite directory (directory/types.ts). */
+  directory: Directory;
+  suiteEvents: SuiteEventLog;
   close(): Promise<void>;
 }

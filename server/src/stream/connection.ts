@@ -26,7 +26,7 @@ export interface Connection {
   /**
    * Optional: the stream is about to end with this error (the <stream:error/> is written next, then
    * close()). For transports with their own error signalling: BOSH maps it to a terminal binding
-   * condition (XEP-0124 §17.2, XEP-0206 §5).
+   * condition (XEP-0124 §17.2, XEP-0206 §6).
    */
   streamErrorCondition?(condition: StreamErrorCondition): void;
 }

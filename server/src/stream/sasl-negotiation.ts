@@ -1,12 +1,14 @@
 // SASL negotiation on a stream (RFC 6120 §6.4): <auth/>, <challenge/>/<response/>, <success/>,
 // <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
 import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
-import { mechanisms, SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
+import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
 import type { ServerContext } from '../context.ts';
+import { AccessDenied } from '../auth/authentication.ts';
 
 export type SaslOutcome =
   | { kind: 'continue' }
-  | { kind: 'success'; username: string }
+  /** The account: its localpart and its (canonical) domain, which an alias stream domain maps to. */
+  | { kind: 'success'; username: string; domain: string }
   | { kind: 'failure'; condition: string };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -24,14 +26,14 @@ export class SaslNegotiation {
     private readonly write: (element: Element) => void,
   ) {}
 
-  /** Mechanisms to offer: PLAIN only over an encrypted stream (RFC 6120 §13.8). */
-  static offered(encrypted: boolean): MechanismFactory[] {
-    return mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
+  /** Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted stream (RFC 6120 §13.8). */
+  static offered(ctx: ServerContext, encrypted: boolean): MechanismFactory[] {
+    return ctx.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
   }
 
-  static featuresElement(encrypted: boolean): Element {
+  static featuresElement(ctx: ServerContext, encrypted: boolean): Element {
     return xml('mechanisms', { xmlns: NS.sasl },
-      ...SaslNegotiation.offered(encrypted).map((factory) => xml('mechanism', null, factory.name)));
+      ...SaslNegotiation.offered(ctx, encrypted).map((factory) => xml('mechanism', null, factory.name)));
   }
 
   async handle(element: Element): Promise<SaslOutcome> {
@@ -52,25 +54,30 @@ export class SaslNegotiation {
   private async start(auth: Element): Promise<SaslOutcome> {
     if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
     const name = auth.attrs.mechanism;
-    const factory = mechanisms.find((candidate) => candidate.name === name);
+    const factory = this.ctx.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
     if (this.ctx.authThrottle.isBlocked(this.ipKey())) {
       throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
     }
+    const authentication = this.ctx.authentication;
+    // The account a name stands for (aliases, extra addresses: auth/authentication.ts), checked against the lockout.
+    const account = async (username: string): Promise<string | null> => {
+      const jid = await authentication.resolve(username, this.domain);
+      this.attemptedJid = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
+      if (this.ctx.authThrottle.isBlocked(`user:${this.attemptedJid}`)) {
+        throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
+      }
+      return jid;
+    };
     this.mechanism = factory.create({
-      getCredential: (username, hash) => {
-        let jid: string;
-        try {
-          jid = `${normalizeLocalpart(username)}@${this.domain}`;
-        } catch {
-          throw new SaslError('not-authorized'); // not a valid localpart: no such account
-        }
-        this.attemptedJid = jid;
-        if (this.ctx.authThrottle.isBlocked(`user:${jid}`)) {
-          throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
-        }
-        return this.ctx.storage.accounts.getCredential(jid, hash);
+      getCredential: async (username, hash) => {
+        const jid = await account(username);
+        return jid ? authentication.getCredential(jid, hash) : null;
+      },
+      checkPassword: async (username, password) => {
+        const jid = await account(username);
+        return jid !== null && authentication.checkPassword(jid, password);
       },
     });
     return this.apply(await this.mechanism.start(decode(auth.getText())));
@@ -81,24 +88,22 @@ export class SaslNegotiation {
     return this.apply(await this.mechanism.step(decode(response.getText())));
   }
 
-  private apply(step: SaslStep): SaslOutcome {
+  private async apply(step: SaslStep): Promise<SaslOutcome> {
     if (step.kind === 'challenge') {
       this.write(xml('challenge', { xmlns: NS.sasl }, step.data.toString('base64')));
       return { kind: 'continue' };
     }
     this.mechanism = null;
-    const username = normalizeLocalpart(step.username);
-    if (step.authzid && step.authzid !== `${username}@${this.domain}` && step.authzid !== username) {
-      throw new SaslError('invalid-authzid');
-    }
-    this.ctx.authThrottle.recordSuccess(`user:${username}@${this.domain}`);
+    // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
+    const account = await this.ctx.authentication.authorize(step.username, step.authzid, this.domain);
+    this.ctx.authThrottle.recordSuccess(`user:${account.bare}`);
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
-    return { kind: 'success', username };
+    return { kind: 'success', username: account.local, domain: account.domain };
   }
 
   private fail(error: SaslError): SaslOutcome {
-    if (error.condition === 'not-authorized') {
+    if (error.condition === 'not-authorized' && !(error instanceof AccessDenied)) {
       this.ctx.authThrottle.recordFailure(this.ipKey());
       if (this.attemptedJid) this.ctx.authThrottle.recordFailure(`user:${this.attemptedJid}`);
     }

@@ -29,6 +29,8 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private state: StreamState = 'awaiting-header';
   private lang = 'en';
   private username: string | null = null;
+  /** The authenticated account's domain: the canonical one when the stream was opened to an alias. */
+  private accountDomain: string | null = null;
   private sasl: SaslNegotiation | null = null;
   private saslFailures = 0;
   private headerSent = false;
@@ -236,7 +238,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
       if (!this.connection.encrypted && this.connection.canStartTls) {
         add(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
       }
-      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.connection.encrypted));
+      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.ctx, this.connection.encrypted));
     } else {
       add(xml('bind', { xmlns: NS.bind }));
       // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
@@ -286,6 +288,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     if (this.isClosed) return;
     if (outcome.kind === 'success') {
       this.username = outcome.username;
+      this.accountDomain = outcome.domain;
       this.sasl = null;
       this.clearAuthTimer();
       // RFC 6120 §6.4.6: the stream restarts after success.
@@ -304,7 +307,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     } catch {
       return this.send(errorReply(iq, new StanzaError('bad-request', 'invalid resource')));
     }
-    this.jid = new JID(ownCopy(this.username!), this.domain, ownCopy(resource));
+    this.jid = new JID(ownCopy(this.username!), this.accountDomain ?? this.domain, ownCopy(resource));
     // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (done by the registry).
     this.ctx.sessions.bind(this);
     this.state = 'bound';

@@ -6,7 +6,10 @@ export const coreSpecifications: Specification[] = [
   { spec: 'RFC 7622', status: 'partial', note: 'JID normalization: case folding and Unicode normalization, not full PRECIS' },
   { spec: 'RFC 5802 / RFC 7677', status: 'complete', note: 'SCRAM-SHA-1 and SCRAM-SHA-256 without channel binding' },
   { spec: 'RFC 4616', status: 'complete', note: 'PLAIN, only over TLS' },
+  { spec: 'RFC 7628', status: 'complete', note: "OAUTHBEARER with the suite's JWTs (config sso), only over TLS" },
   { spec: 'RFC 7395', status: 'complete', note: 'XMPP over WebSocket' },
+  { spec: 'XEP-0124', version: '1.11.2', status: 'complete', note: 'BOSH: long-polling, rid window, acks, pause, key sequences; not the optional multiple streams (§16)' },
+  { spec: 'XEP-0206', version: '1.4', status: 'complete', note: 'XMPP over BOSH, stream restart' },
   { spec: 'XEP-0368', version: '1.1.0', status: 'complete', note: 'direct TLS with ALPN xmpp-client' },
   { spec: 'RFC 3921 §3', status: 'complete', note: 'legacy session establishment, announced as optional' },
 ];

@@ -9,6 +9,7 @@ import { SqliteOfflineStore } from './offline.ts';
 import { SqliteRosterStore } from './roster.ts';
 import { SqliteSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqliteVCardStore } from './vcards.ts';
+import { SqliteDirectory, SqliteSuiteEventLog } from './directory.ts';
 
 export class SqliteStorage implements Storage {
   readonly accounts: SqliteAccountStore;
@@ -17,6 +18,8 @@ export class SqliteStorage implements Storage {
   readonly subscriptionRequests: SqliteSubscriptionRequestStore;
   readonly offline: SqliteOfflineStore;
   readonly vcards: SqliteVCardStore;
+  readonly directory: SqliteDirectory;
+  readonly suiteEvents: SqliteSuiteEventLog;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.accounts = new SqliteAccountStore(db);
@@ -25,6 +28,8 @@ export class SqliteStorage implements Storage {
     this.subscriptionRequests = new SqliteSubscriptionRequestStore(db);
     this.offline = new SqliteOfflineStore(db);
     this.vcards = new SqliteVCardStore(db);
+    this.directory = new SqliteDirectory(db);
+    this.suiteEvents = new SqliteSuiteEventLog(db);
   }
 
   /** Folds the WAL back into the main file and closes. Safe to call twice. */

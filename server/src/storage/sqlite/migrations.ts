@@ -84,6 +84,143 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'suite directory: domain aliases and IM settings, user status, emails, groups, roles, cards, event log',
+    up(db) {
+      db.exec(`
+        -- A disabled account cannot log in; its live sessions are ended (directory/live-sync.ts).
+        ALTER TABLE accounts ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+
+        -- Other names of a domain: alice@alias maps to alice@domain.
+        CREATE TABLE domain_aliases (
+          alias  TEXT PRIMARY KEY,
+          domain TEXT NOT NULL REFERENCES domains (domain) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+
+        -- Per-domain IM settings; no row = enabled for everyone (directory/types.ts ImAccess).
+        CREATE TABLE domain_im_settings (
+          domain  TEXT PRIMARY KEY REFERENCES domains (domain) ON DELETE CASCADE,
+          enabled INTEGER NOT NULL DEFAULT 1,
+          access  TEXT NOT NULL DEFAULT 'everyone' CHECK (access IN ('everyone', 'restricted'))
+        ) WITHOUT ROWID;
+        CREATE TABLE domain_im_allowed (
+          domain  TEXT NOT NULL REFERENCES domains (domain) ON DELETE CASCADE,
+          kind    TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+          subject TEXT NOT NULL,
+          PRIMARY KEY (domain, kind, subject)
+        ) WITHOUT ROWID;
+
+        -- A user's email addresses besides the default one, which is the JID itself.
+        CREATE TABLE user_emails (
+          address TEXT PRIMARY KEY,
+          jid     TEXT NOT NULL REFERENCES accounts (jid) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX user_emails_by_jid ON user_emails (jid);
+
+        CREATE TABLE directory_groups (
+          name        TEXT PRIMARY KEY,
+          description TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE group_members (
+          group_name TEXT NOT NULL REFERENCES directory_groups (name) ON DELETE CASCADE,
+          jid        TEXT NOT NULL REFERENCES accounts (jid) ON DELETE CASCADE,
+          PRIMARY KEY (group_name, jid)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_members_by_jid ON group_members (jid);
+
+        CREATE TABLE role_grants (
+          role    TEXT NOT NULL,
+          kind    TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+          subject TEXT NOT NULL,
+          PRIMARY KEY (role, kind, subject)
+        ) WITHOUT ROWID;
+
+        -- Grants and allow-list entries name users and groups without a foreign key (either kind):
+        -- they go with the user or group.
+        CREATE TRIGGER accounts_directory_cleanup AFTER DELETE ON accounts BEGIN
+          DELETE FROM role_grants WHERE kind = 'user' AND subject = OLD.jid;
+          DELETE FROM domain_im_allowed WHERE kind = 'user' AND subject = OLD.jid;
+        END;
+        CREATE TRIGGER groups_directory_cleanup AFTER DELETE ON directory_groups BEGIN
+          DELETE FROM role_grants WHERE kind = 'group' AND subject = OLD.name;
+          DELETE FROM domain_im_allowed WHERE kind = 'group' AND subject = OLD.name;
+        END;
+
+        -- The address-book card (JSON of directory/types.ts AddressCard) and the directory photo.
+        CREATE TABLE address_cards (
+          jid        TEXT PRIMARY KEY REFERENCES accounts (jid) ON DELETE CASCADE,
+          card       TEXT NOT NULL DEFAULT '{}',
+          photo_type TEXT,
+          photo      BLOB,
+          photo_hash TEXT NOT NULL DEFAULT ''
+        ) WITHOUT ROWID;
+
+        -- Suite events raised by other processes (the CLI), polled by the running server.
+        CREATE TABLE suite_events (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          event      TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
+  {
+    description: 'conversation archive (XEP-0313): messages with an FTS5 index, preferences, Elasticsearch queue',
+    up(db) {
+      db.exec(`
+        -- One row per message per user archive (server/src/archive/). seq orders the archive and
+        -- encodes the time (archive/ids.ts); sid is the public id.
+        CREATE TABLE archive_messages (
+          seq           INTEGER PRIMARY KEY,
+          sid           TEXT NOT NULL,
+          owner         TEXT NOT NULL,
+          peer          TEXT NOT NULL,
+          peer_resource TEXT NOT NULL DEFAULT '',
+          outgoing      INTEGER NOT NULL,
+          body          TEXT NOT NULL,
+          stanza        TEXT NOT NULL
+        );
+        CREATE INDEX archive_by_owner ON archive_messages (owner, seq);
+        CREATE INDEX archive_by_peer ON archive_messages (owner, peer, seq);
+
+        -- Full-text index: words folded for case and accents, prefix indexes for 2-4 characters.
+        -- 'tags' holds one token for the owner and one for the peer (archive/sqlite/search.ts), so that
+        -- a search walks one user's entries, not everyone's. Rows are written by the archive store
+        -- and deleted with their message.
+        CREATE VIRTUAL TABLE archive_search USING fts5(
+          body, tags,
+          content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
+        );
+        CREATE TRIGGER archive_search_cleanup AFTER DELETE ON archive_messages BEGIN
+          DELETE FROM archive_search WHERE rowid = OLD.seq;
+        END;
+
+        -- XEP-0441 preferences of the users who set some; jid lists are JSON arrays.
+        CREATE TABLE archive_preferences (
+          owner          TEXT PRIMARY KEY,
+          default_policy TEXT NOT NULL CHECK (default_policy IN ('always', 'never', 'roster')),
+          always_jids    TEXT NOT NULL DEFAULT '[]',
+          never_jids     TEXT NOT NULL DEFAULT '[]'
+        ) WITHOUT ROWID;
+
+        -- Entries waiting to be indexed in Elasticsearch (archive/elasticsearch/queue.ts): written
+        -- before any request, removed once Elasticsearch acknowledged them.
+        CREATE TABLE archive_index_queue (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq      INTEGER NOT NULL,
+          entry    TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0
+        );
+
+        -- A deleted account takes its archive and preferences with it.
+        CREATE TRIGGER accounts_archive_cleanup AFTER DELETE ON accounts BEGIN
+          DELETE FROM archive_messages WHERE owner = OLD.jid;
+          DELETE FROM archive_preferences WHERE owner = OLD.jid;
+        END;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

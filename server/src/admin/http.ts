@@ -1,0 +1,149 @@
+// The admin HTTP API: JSON under /admin/api/ on the uWebSockets.js app. Off unless config.admin has a
+// token or a JWT setting — then every request needs `Authorization: Bearer <token or admin JWT>`.
+// Without that configuration the paths are not attached at all, and answer 404 like any unknown path.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import uWS from 'uWebSockets.js';
+import { ZodError } from 'zod';
+import type { ServerContext } from '../context.ts';
+import { isLoopbackAddress } from '../stream/connection.ts';
+import { JwtVerifier, TokenError } from '../auth/tokens.ts';
+import { AdminError } from './errors.ts';
+import { adminRoutes, matchRoute, Reply, type Route } from './routes.ts';
+
+export const ADMIN_API_PREFIX = '/admin/api';
+/** Largest request body: a card with a photo (base64) fits well below it. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Answer = { status: string; body: unknown; headers?: Record<string, string> };
+
+export function adminApiEnabled(ctx: ServerContext): boolean {
+  return ctx.config.admin.token !== undefined || ctx.config.admin.jwt !== undefined;
+}
+
+/**
+ * Adds the admin API to an app, when configured. On the plain HTTP listener only loopback clients
+ * (a local reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
+ */
+export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encrypted: boolean): void {
+  if (!adminApiEnabled(ctx)) return;
+  const routes = adminRoutes(ctx.admin);
+  const authorize = adminAuthorizer(ctx);
+
+  app.any(`${ADMIN_API_PREFIX}/*`, (res, req) => {
+    // uWS: everything from req is read now; it is gone after this callback
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const url = req.getUrl();
+    const authorization = req.getHeader('authorization');
+    const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const allowed = encrypted || isLoopbackAddress(remoteAddress(res));
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const reply = (answer: Answer) => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(answer.status).writeHeader('Content-Type', 'application/json; charset=utf-8').writeHeader('Cache-Control', 'no-store');
+        for (const [name, value] of Object.entries(answer.headers ?? {})) res.writeHeader(name, value);
+        res.end(JSON.stringify(answer.body));
+      });
+    };
+    const run = (text: string) => {
+      handle(ctx, routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
+        ctx.log.error({ err: error, method, url }, 'admin API request failed');
+        reply({ status: '500 Internal Server Error', body: { error: 'internal error' } });
+      });
+    };
+    if (!allowed) return reply({ status: '403 Forbidden', body: { error: 'the admin API is served over HTTPS (or to loopback clients)' } });
+    if (!hasBody) return run('');
+    const parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        done = true;
+        return reply({ status: '413 Payload Too Large', body: { error: `the body is larger than ${MAX_BODY_BYTES} bytes` } });
+      }
+      parts.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this callback
+      if (!isLast) return;
+      done = true;
+      run(Buffer.concat(parts).toString('utf8'));
+    });
+  });
+}
+
+async function handle(ctx: ServerContext, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+  method: string, url: string, authorization: string, text: string): Promise<Answer> {
+  const refused = await authorize(authorization);
+  if (refused) return refused;
+  let segments: string[];
+  try {
+    segments = url.slice(ADMIN_API_PREFIX.length).split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  } catch {
+    return { status: '400 Bad Request', body: { error: 'bad URL encoding' } };
+  }
+  const match = matchRoute(routes, method, segments);
+  if (!match) return { status: '404 Not Found', body: { error: `no ${method} ${url}` } };
+  let body: unknown = undefined;
+  if (text !== '') {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { status: '400 Bad Request', body: { error: 'the body is not JSON' } };
+    }
+  }
+  try {
+    const result = await match.route.handle(match.params, body);
+    if (result instanceof Reply) return { status: result.status, body: result.body };
+    return { status: '200 OK', body: result };
+  } catch (error) {
+    if (error instanceof AdminError) return { status: error.httpStatus, body: { error: error.message } };
+    if (error instanceof ZodError) {
+      const issues = error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      return { status: '400 Bad Request', body: { error: 'invalid request', issues } };
+    }
+    throw error;
+  }
+}
+
+/** Checks the bearer credential: the static admin token, or an admin JWT. null = allowed. */
+function adminAuthorizer(ctx: ServerContext): (header: string) => Promise<Answer | null> {
+  const { token, jwt } = ctx.config.admin;
+  const tokenDigest = token ? digest(token) : null;
+  const verifier = jwt ? new JwtVerifier(jwt) : null;
+  const unauthorized = (error: string): Answer => ({
+    status: '401 Unauthorized', body: { error }, headers: { 'WWW-Authenticate': 'Bearer realm="parley-admin"' },
+  });
+  return async (header) => {
+    const presented = /^Bearer +(\S+)$/i.exec(header)?.[1];
+    if (!presented) return unauthorized('an admin token is required (Authorization: Bearer …)');
+    // compare digests so that the comparison takes the same time whatever the length
+    if (tokenDigest && timingSafeEqual(digest(presented), tokenDigest)) return null;
+    if (verifier && presented.split('.').length === 3) {
+      try {
+        await verifier.verify(presented);
+        return null;
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        if (error.problem === 'unavailable') return { status: '503 Service Unavailable', body: { error: error.message } };
+        return unauthorized(error.message);
+      }
+    }
+    return unauthorized('the admin token is not valid');
+  };
+}
+
+/** The client's address, with uWS's IPv4-mapped IPv6 form turned back into IPv4. */
+function remoteAddress(res: uWS.HttpResponse): string {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
+  if (/^(?:0{1,4}:){7}0{0,3}1$/.test(text)) return '::1';
+  const mapped = /^(?:0{1,4}:){5}ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
+  if (!mapped) return text;
+  const high = Number.parseInt(mapped[1]!, 16);
+  const low = Number.parseInt(mapped[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}

@@ -1,0 +1,123 @@
+// The admin API's resources: method + path → admin service call. JSON in, JSON out.
+// Paths are relative to /admin/api; ':name' segments are URL-decoded parameters.
+import type { z } from 'zod';
+import type { AdminService } from './service.ts';
+import {
+  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, groupCreateSchema, imSettingsSchema, memberSchema,
+  photoSchema, roleGrantSchema, subjectSchema, userCreateSchema, userUpdateSchema,
+} from './schemas.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** An answer with a status other than 200 OK (a plain value is sent as 200 OK). */
+export class Reply {
+  constructor(readonly status: '201 Created' | '200 OK', readonly body: unknown) {}
+}
+
+export interface Route {
+  method: Method;
+  path: string[];
+  handle(params: Record<string, string>, body: unknown): Promise<unknown>;
+}
+
+/** Parse with zod; the admin API turns a ZodError into 400 Bad Request. */
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  return schema.parse(body);
+}
+
+export function adminRoutes(admin: AdminService): Route[] {
+  const route = (method: Method, path: string, handle: Route['handle']): Route => ({ method, path: path.split('/').filter(Boolean), handle });
+  return [
+    // ---- domains ----
+    route('GET', 'domains', () => admin.listDomains()),
+    route('POST', 'domains', async (_, body) => {
+      const request = parse(domainCreateSchema, body);
+      const added = await admin.addDomain(request.name, { aliases: request.aliases, im: request.im });
+      return new Reply(added ? '201 Created' : '200 OK', await admin.getDomain(request.name));
+    }),
+    route('GET', 'domains/:domain', ({ domain }) => admin.getDomain(domain!)),
+    route('DELETE', 'domains/:domain', async ({ domain }) => {
+      await admin.removeDomain(domain!);
+      return { removed: domain };
+    }),
+    route('POST', 'domains/:domain/aliases', async ({ domain }, body) => {
+      await admin.addAlias(domain!, parse(aliasSchema, body).alias);
+      return admin.getDomain(domain!);
+    }),
+    route('DELETE', 'domains/:domain/aliases/:alias', async ({ domain, alias }) => {
+      await admin.removeAlias(domain!, alias!);
+      return admin.getDomain(domain!);
+    }),
+    route('PATCH', 'domains/:domain/im', ({ domain }, body) => admin.setDomainIm(domain!, parse(imSettingsSchema, body))),
+    route('POST', 'domains/:domain/im/allowed', ({ domain }, body) => admin.setDomainImAllowed(domain!, parse(subjectSchema, body), true)),
+    route('DELETE', 'domains/:domain/im/allowed/users/:jid', ({ domain, jid }) => admin.setDomainImAllowed(domain!, { user: jid! }, false)),
+    route('DELETE', 'domains/:domain/im/allowed/groups/:group', ({ domain, group }) => admin.setDomainImAllowed(domain!, { group: group! }, false)),
+    route('GET', 'domains/:domain/users', ({ domain }) => admin.listUsers(domain!)),
+
+    // ---- users ----
+    route('POST', 'users', async (_, body) => {
+      const request = parse(userCreateSchema, body);
+      const jid = await admin.addUser(request.jid, request);
+      if (request.card) await admin.setCard(jid, request.card);
+      if (request.photo) await admin.setPhoto(jid, { type: request.photo.type, data: Buffer.from(request.photo.data, 'base64') });
+      return new Reply('201 Created', await admin.getUser(jid));
+    }),
+    route('GET', 'users/:jid', ({ jid }) => admin.getUser(jid!)),
+    route('PATCH', 'users/:jid', ({ jid }, body) => admin.updateUser(jid!, parse(userUpdateSchema, body))),
+    route('DELETE', 'users/:jid', async ({ jid }) => {
+      await admin.deleteUser(jid!);
+      return { deleted: jid };
+    }),
+    route('POST', 'users/:jid/emails', ({ jid }, body) => admin.addEmail(jid!, parse(emailSchema, body).address)),
+    route('DELETE', 'users/:jid/emails/:address', ({ jid, address }) => admin.removeEmail(jid!, address!)),
+    route('GET', 'users/:jid/card', ({ jid }) => admin.getCard(jid!)),
+    route('PUT', 'users/:jid/card', async ({ jid }, body) => {
+      await admin.setCard(jid!, parse(addressCardSchema, body));
+      return admin.getCard(jid!);
+    }),
+    route('PUT', 'users/:jid/photo', async ({ jid }, body) => {
+      const photo = parse(photoSchema, body);
+      return { hash: await admin.setPhoto(jid!, { type: photo.type, data: Buffer.from(photo.data, 'base64') }) };
+    }),
+    route('DELETE', 'users/:jid/photo', async ({ jid }) => ({ hash: await admin.setPhoto(jid!, null) })),
+
+    // ---- groups and roles ----
+    route('GET', 'groups', () => admin.listGroups()),
+    route('POST', 'groups', async (_, body) => {
+      const request = parse(groupCreateSchema, body);
+      const created = await admin.createGroup(request.name, request.description ?? null);
+      return new Reply(created ? '201 Created' : '200 OK', await admin.getGroup(request.name));
+    }),
+    route('GET', 'groups/:group', ({ group }) => admin.getGroup(group!)),
+    route('DELETE', 'groups/:group', async ({ group }) => {
+      await admin.deleteGroup(group!);
+      return { deleted: group };
+    }),
+    route('POST', 'groups/:group/members', ({ group }, body) => admin.addMember(group!, parse(memberSchema, body).jid)),
+    route('DELETE', 'groups/:group/members/:jid', ({ group, jid }) => admin.removeMember(group!, jid!)),
+    route('POST', 'roles/grant', async (_, body) => {
+      const { role, ...subject } = parse(roleGrantSchema, body);
+      return { granted: await admin.grantRole(role, subject as z.infer<typeof subjectSchema>) };
+    }),
+    route('POST', 'roles/revoke', async (_, body) => {
+      const { role, ...subject } = parse(roleGrantSchema, body);
+      return { revoked: await admin.revokeRole(role, subject as z.infer<typeof subjectSchema>) };
+    }),
+  ];
+}
+
+/** The route for a method and a path below /admin/api, with its parameters. */
+export function matchRoute(routes: Route[], method: string, segments: string[]): { route: Route; params: Record<string, string> } | null {
+  for (const route of routes) {
+    if (route.method !== method || route.path.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let matches = true;
+    for (let i = 0; i < segments.length && matches; i++) {
+      const pattern = route.path[i]!;
+      if (pattern.startsWith(':')) params[pattern.slice(1)] = segments[i]!;
+      else matches = pattern === segments[i];
+    }
+    if (matches) return { route, params };
+  }
+  return null;
+}

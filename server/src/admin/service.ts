@@ -1,0 +1,287 @@
+// The admin operations on the embedded directory, shared by the admin HTTP API (admin/http.ts), the
+// `parley` CLI and the suite's bus (bus/nats.ts). Each change is announced as a suite event, which a
+// running server acts on at once (directory/live-sync.ts): new domains are served, removed ones
+// close their sessions, a revoked role or a disabled user ends the user's sessions.
+import { InvalidJidError, normalizeDomain, parseJid } from '@parley/shared';
+import { deriveAllCredentials } from '../sasl/index.ts';
+import { StorageConflictError, type Storage } from '../storage/index.ts';
+import {
+  DirectoryConflictError, type AddressCard, type DirectoryDomain, type DirectoryUser, type Group, type ImAccess,
+} from '../directory/types.ts';
+import type { SuiteEventPublisher } from '../bus/event-bus.ts';
+import { AdminError } from './errors.ts';
+import { MAX_PHOTO_BYTES, type Subject } from './schemas.ts';
+
+export { AdminError };
+
+export interface NewUser {
+  /** Local password (SCRAM verifiers); none for single sign-on or core-auth users. */
+  password?: string | undefined;
+  displayName?: string | null | undefined;
+  /** Extra email addresses (the default one is the JID). */
+  emails?: string[] | undefined;
+  enabled?: boolean | undefined;
+}
+
+export class AdminService {
+  constructor(private readonly storage: Storage, private readonly events: SuiteEventPublisher) {}
+
+  private get directory() {
+    return this.storage.directory;
+  }
+
+  // ---- domains ----
+
+  listDomains(): Promise<DirectoryDomain[]> {
+    return this.directory.domains.list();
+  }
+
+  async getDomain(name: string): Promise<DirectoryDomain> {
+    const domain = await this.directory.domains.get(this.domainName(name));
+    if (!domain) throw new AdminError(`${name} is not served here`, 'not-found');
+    return domain;
+  }
+
+  /** Serve a domain (IM enabled for everyone unless `im` says otherwise); false when it was already served. */
+  async addDomain(name: string, options: { aliases?: string[] | undefined; im?: { enabled?: boolean | undefined; access?: ImAccess | undefined } | undefined } = {}): Promise<boolean> {
+    const domain = this.domainName(name);
+    const im: { enabled?: boolean; access?: ImAccess } = {};
+    if (options.im?.enabled !== undefined) im.enabled = options.im.enabled;
+    if (options.im?.access !== undefined) im.access = options.im.access;
+    const added = await this.conflicts(() => this.directory.domains.create(domain, im));
+    if (added) await this.events.publish({ type: 'domain.created', domain });
+    for (const alias of options.aliases ?? []) await this.addAlias(domain, alias);
+    return added;
+  }
+
+  async removeDomain(name: string): Promise<void> {
+    const domain = this.domainName(name);
+    if (!(await this.directory.domains.remove(domain))) throw new AdminError(`${domain} is not served here`, 'not-found');
+    await this.events.publish({ type: 'domain.removed', domain });
+  }
+
+  async addAlias(domainName: string, aliasName: string): Promise<boolean> {
+    const domain = (await this.getDomain(domainName)).name;
+    const added = await this.conflicts(() => this.directory.domains.addAlias(domain, this.domainName(aliasName)));
+    if (added) await this.events.publish({ type: 'domain.aliases', domain });
+    return added;
+  }
+
+  async removeAlias(domainName: string, aliasName: string): Promise<void> {
+    const domain = (await this.getDomain(domainName)).name;
+    const alias = this.domainName(aliasName);
+    if (!(await this.directory.domains.removeAlias(domain, alias))) throw new AdminError(`${alias} is not an alias of ${domain}`, 'not-found');
+    await this.events.publish({ type: 'domain.aliases', domain });
+  }
+
+  /** The domain's IM switch and access mode (directory/types.ts ImAccess). */
+  async setDomainIm(domainName: string, settings: { enabled?: boolean | undefined; access?: ImAccess | undefined }): Promise<DirectoryDomain> {
+    const domain = (await this.getDomain(domainName)).name;
+    const change: { enabled?: boolean; access?: ImAccess } = {};
+    if (settings.enabled !== undefined) change.enabled = settings.enabled;
+    if (settings.access !== undefined) change.access = settings.access;
+    await this.directory.domains.setIm(domain, change);
+    await this.events.publish({ type: 'domain.im', domain });
+    return this.getDomain(domain);
+  }
+
+  /** Put a user or group on (or off) the domain's IM allow-list. */
+  async setDomainImAllowed(domainName: string, subject: Subject, allowed: boolean): Promise<DirectoryDomain> {
+    const domain = (await this.getDomain(domainName)).name;
+    const resolved = await this.subject(subject, allowed);
+    await this.directory.domains.setImAllowed(domain, resolved, allowed);
+    await this.events.publish({ type: 'domain.im', domain });
+    return this.getDomain(domain);
+  }
+
+  // ---- users ----
+
+  async listUsers(domainName: string): Promise<DirectoryUser[]> {
+    return this.directory.users.list((await this.getDomain(domainName)).name);
+  }
+
+  async getUser(jidText: string): Promise<DirectoryUser> {
+    const user = await this.directory.users.get(await this.existingUser(jidText));
+    if (!user) throw new AdminError(`${jidText} does not exist`, 'not-found');
+    return user;
+  }
+
+  async addUser(jidText: string, options: NewUser = {}): Promise<string> {
+    const jid = this.parseUser(jidText);
+    const domain = (await this.directory.domains.names()).get(jid.domain);
+    if (!domain) throw new AdminError(`${jid.domain} is not served here; add it first with: parley domain add ${jid.domain}`);
+    const bare = `${jid.local}@${domain}`;
+    if (options.password !== undefined && options.password.length === 0) throw new AdminError('the password must not be empty');
+    if ((await this.directory.users.resolve(bare)) !== null) throw new AdminError(`${bare} already exists`, 'conflict');
+    try {
+      await this.storage.accounts.create(bare, options.password ? await deriveAllCredentials(options.password) : [], options.displayName ?? null);
+    } catch (error) {
+      if (error instanceof StorageConflictError) throw new AdminError(`${bare} already exists`, 'conflict');
+      throw error;
+    }
+    if (options.enabled === false) await this.directory.users.setEnabled(bare, false);
+    for (const address of options.emails ?? []) await this.conflicts(() => this.directory.users.addEmail(bare, this.address(address)));
+    await this.events.publish({ type: 'user.created', jid: bare });
+    return bare;
+  }
+
+  async setPassword(jidText: string, password: string): Promise<void> {
+    const jid = await this.existingUser(jidText);
+    if (password.length === 0) throw new AdminError('the password must not be empty');
+    await this.storage.accounts.setCredentials(jid, await deriveAllCredentials(password));
+  }
+
+  async updateUser(jidText: string, change: { displayName?: string | null | undefined; enabled?: boolean | undefined; password?: string | undefined }): Promise<DirectoryUser> {
+    const jid = await this.existingUser(jidText);
+    if (change.password !== undefined) await this.setPassword(jid, change.password);
+    if (change.displayName !== undefined) await this.directory.users.setDisplayName(jid, change.displayName);
+    if (change.enabled !== undefined) await this.directory.users.setEnabled(jid, change.enabled);
+    if (change.displayName !== undefined || change.enabled !== undefined) await this.events.publish({ type: 'user.updated', jid });
+    return this.getUser(jid);
+  }
+
+  async deleteUser(jidText: string): Promise<void> {
+    const jid = await this.existingUser(jidText);
+    if (!(await this.storage.accounts.delete(jid))) throw new AdminError(`${jid} does not exist`, 'not-found');
+    await this.events.publish({ type: 'user.deleted', jid });
+  }
+
+  async addEmail(jidText: string, address: string): Promise<DirectoryUser> {
+    const jid = await this.existingUser(jidText);
+    await this.conflicts(() => this.directory.users.addEmail(jid, this.address(address)));
+    await this.events.publish({ type: 'user.card', jid });
+    return this.getUser(jid);
+  }
+
+  async removeEmail(jidText: string, address: string): Promise<DirectoryUser> {
+    const jid = await this.existingUser(jidText);
+    if (!(await this.directory.users.removeEmail(jid, this.address(address)))) throw new AdminError(`${address} is not an address of ${jid}`, 'not-found');
+    await this.events.publish({ type: 'user.card', jid });
+    return this.getUser(jid);
+  }
+
+  async getCard(jidText: string): Promise<AddressCard> {
+    return (await this.directory.users.getCard(await this.existingUser(jidText))) ?? {};
+  }
+
+  async setCard(jidText: string, card: AddressCard): Promise<void> {
+    const jid = await this.existingUser(jidText);
+    await this.directory.users.setCard(jid, card);
+    await this.events.publish({ type: 'user.card', jid });
+  }
+
+  /** Set (or with null, remove) the directory photo; returns its XEP-0153 hash. */
+  async setPhoto(jidText: string, photo: { type: string; data: Buffer } | null): Promise<string> {
+    const jid = await this.existingUser(jidText);
+    if (photo && photo.data.length > MAX_PHOTO_BYTES) throw new AdminError(`the photo is larger than ${MAX_PHOTO_BYTES} bytes`);
+    if (photo && photo.data.length === 0) throw new AdminError('the photo is empty');
+    const hash = await this.directory.users.setPhoto(jid, photo);
+    await this.events.publish({ type: 'user.photo', jid });
+    return hash;
+  }
+
+  // ---- groups and roles ----
+
+  listGroups(): Promise<Group[]> {
+    return this.directory.groups.list();
+  }
+
+  async getGroup(name: string): Promise<Group> {
+    const group = await this.directory.groups.get(name);
+    if (!group) throw new AdminError(`there is no group ${name}`, 'not-found');
+    return group;
+  }
+
+  async createGroup(name: string, description: string | null = null): Promise<boolean> {
+    if (name.trim() === '' || name.includes('/')) throw new AdminError(`${JSON.stringify(name)} is not a group name`);
+    return this.directory.groups.create(name, description);
+  }
+
+  async deleteGroup(name: string): Promise<void> {
+    const { members } = await this.getGroup(name);
+    await this.directory.groups.delete(name);
+    await this.events.publish({ type: 'group.changed', group: name, members });
+  }
+
+  async addMember(group: string, jidText: string): Promise<Group> {
+    const jid = await this.existingUser(jidText);
+    await this.getGroup(group);
+    if (await this.directory.groups.addMember(group, jid)) await this.events.publish({ type: 'group.changed', group, members: [jid] });
+    return this.getGroup(group);
+  }
+
+  async removeMember(group: string, jidText: string): Promise<Group> {
+    const jid = await this.existingUser(jidText);
+    if (!(await this.directory.groups.removeMember(group, jid))) throw new AdminError(`${jid} is not a member of ${group}`, 'not-found');
+    await this.events.publish({ type: 'group.changed', group, members: [jid] });
+    return this.getGroup(group);
+  }
+
+  async grantRole(role: string, subject: Subject): Promise<boolean> {
+    const resolved = await this.subject(subject, true);
+    const granted = await this.conflicts(() => this.directory.groups.grantRole(role, resolved));
+    if (granted) await this.events.publish({ type: 'role.changed', role, ...resolved });
+    return granted;
+  }
+
+  async revokeRole(role: string, subject: Subject): Promise<boolean> {
+    const resolved = await this.subject(subject, false);
+    const revoked = await this.directory.groups.revokeRole(role, resolved);
+    if (revoked) await this.events.publish({ type: 'role.changed', role, ...resolved });
+    return revoked;
+  }
+
+  // ---- names ----
+
+  private domainName(name: string): string {
+    try {
+      const domain = normalizeDomain(name.trim());
+      if (/[@/]/.test(domain)) throw new InvalidJidError('not a domain');
+      return domain;
+    } catch {
+      throw new AdminError(`${name} is not a domain name`);
+    }
+  }
+
+  private parseUser(jidText: string) {
+    let jid;
+    try {
+      jid = parseJid(jidText.trim());
+    } catch {
+      throw new AdminError(`${jidText} is not a user JID like alice@example.com`);
+    }
+    if (!jid.local || !jid.isBare) throw new AdminError(`${jidText} is not a user JID like alice@example.com`);
+    return jid;
+  }
+
+  private address(text: string): string {
+    return this.parseUser(text).bare;
+  }
+
+  /** The account a JID (or alias address, or extra email address) names; 404 when none. */
+  private async existingUser(jidText: string): Promise<string> {
+    const jid = this.parseUser(jidText);
+    const account = await this.directory.users.resolve(jid.bare);
+    if (!account) throw new AdminError(`${jid.bare} does not exist`, 'not-found');
+    return account;
+  }
+
+  /** A grant subject with the user's JID resolved; a revocation also accepts a user that is gone. */
+  private async subject(subject: Subject, mustExist: boolean): Promise<{ user: string } | { group: string }> {
+    if ('group' in subject) {
+      if (mustExist) await this.getGroup(subject.group);
+      return { group: subject.group };
+    }
+    if (mustExist) return { user: await this.existingUser(subject.user) };
+    return { user: (await this.directory.users.resolve(this.address(subject.user))) ?? this.address(subject.user) };
+  }
+
+  private async conflicts<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DirectoryConflictError) throw new AdminError(error.message, 'conflict');
+      throw error;
+    }
+  }
+}

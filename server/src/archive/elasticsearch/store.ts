@@ -1,0 +1,350 @@
+// The archive on Elasticsearch (7.x, client @elastic/elasticsearch 7.10). Writes go to the local
+// queue first (queue.ts), then to the cluster in bulk requests, one at a time (back-pressure:
+// the queue absorbs bursts and outages), retried with exponential back-off. A query first waits
+// until what was archived before it is indexed and refreshed, so a client reads its own writes.
+import { Client } from '@elastic/elasticsearch';
+import type { Logger } from '../../logger.ts';
+import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
+import type { IndexQueue, QueuedEntry } from './queue.ts';
+import { WRITE_BATCH, WRITE_DELAY_MS } from '../sqlite/store.ts';
+import {
+  boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
+} from './requests.ts';
+
+export interface ElasticsearchOptions {
+  nodes: string[];
+  username?: string;
+  password?: string;
+  index: string;
+  shards: number;
+  replicas: number;
+  bulkSize: number;
+  requestTimeoutMs: number;
+  queryWaitMs: number;
+  maxRetryDelayMs: number;
+}
+
+/** The cluster cannot be reached (or is not ready) now; the entries stay queued. */
+export class ArchiveUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ArchiveUnavailableError';
+  }
+}
+
+/** Bytes of JSON per bulk request at most (besides the entry count). */
+const MAX_BULK_BYTES = 8 * 1024 * 1024;
+/** An entry the cluster rejects this many times (a mapping error, not an outage) is given up, with an error log. */
+const MAX_ATTEMPTS = 10;
+const FIRST_RETRY_DELAY_MS = 100;
+
+export function createElasticsearchClient(options: ElasticsearchOptions): Client {
+  return new Client({
+    nodes: options.nodes,
+    auth: options.username !== undefined ? { username: options.username, password: options.password ?? '' } : undefined,
+    requestTimeout: options.requestTimeoutMs,
+    // The store retries on its own schedule (and keeps the entries queued meanwhile).
+    maxRetries: 0,
+    sniffOnStart: false,
+  });
+}
+
+/** Puts the index template (analyser, mappings) and creates the index if it is missing. */
+export async function ensureArchiveIndex(client: Client, options: IndexSettings): Promise<void> {
+  await client.indices.putIndexTemplate({ name: options.index, body: indexTemplate(options) });
+  const { body: exists } = await client.indices.exists({ index: options.index });
+  if (exists) return;
+  try {
+    await client.indices.create({ index: options.index });
+  } catch (error) {
+    if (!String((error as { message?: string }).message).includes('resource_already_exists_exception')) throw error;
+  }
+}
+
+interface SearchResponse {
+  error?: { type?: string; reason?: string };
+  hits: { total?: { value: number }; hits: Array<{ _id: string; _source: ArchiveDocument }> };
+}
+
+interface BulkItem { index?: { status: number; error?: { type?: string; reason?: string } } }
+
+export class ElasticsearchArchiveStore implements ArchiveStore {
+  readonly backend = 'elasticsearch' as const;
+  readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
+  private pending: ArchiveEntry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private draining: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private indexReady: Promise<void> | null = null;
+  private dirty = false;
+  private refreshing: Promise<void> | null = null;
+  private reachable = true;
+  private failures = 0;
+  private waiters: Array<{ target: number; resolve: () => void }> = [];
+
+  constructor(readonly client: Client, private readonly queue: IndexQueue,
+    private readonly options: ElasticsearchOptions, private readonly log?: Logger) {}
+
+  /** Starts indexing what the queue kept from before (an outage, a restart). */
+  start(): void {
+    this.kick();
+  }
+
+  /** True while the last request reached the cluster. */
+  get isReachable(): boolean {
+    return this.reachable;
+  }
+
+  get queued(): number {
+    return this.queue.size() + this.pending.length;
+  }
+
+  append(entries: ArchiveEntry[]): void {
+    if (this.closed) return;
+    for (const entry of entries) this.pending.push(entry);
+    if (this.pending.length >= WRITE_BATCH) this.writePending();
+    else this.timer ??= setTimeout(() => this.writePending(), WRITE_DELAY_MS);
+  }
+
+  private writePending(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length === 0 || this.closed) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.queue.push(batch);
+    } catch (error) {
+      this.log?.error({ err: error, entries: batch.length }, 'archive queue write failed');
+      return;
+    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining || this.closed) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (!this.closed && this.queue.lowestId() !== null) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed) {
+      const batch = this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES);
+      if (batch.length === 0) {
+        this.settleWaiters();
+        return;
+      }
+      try {
+        await this.ensureIndex();
+        const { done, retry } = await this.sendBulk(batch);
+        this.queue.remove(done);
+        this.queue.failed(retry);
+        if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
+        this.reachable = true;
+        this.failures = retry.length ? this.failures + 1 : 0;
+        this.settleWaiters();
+        if (retry.length) await this.pause();
+      } catch (error) {
+        this.failures++;
+        this.stats.failedRequests++;
+        if (this.reachable) {
+          this.log?.warn({ event: 'archive-elasticsearch-unreachable', err: error, queued: this.queue.size() },
+            'Elasticsearch is unreachable; archive entries wait in the local queue');
+        }
+        this.reachable = false;
+        this.indexReady = null;
+        await this.pause();
+      }
+    }
+  }
+
+  /** Sends one bulk request; says which entries are done (indexed or given up) and which to retry. */
+  private async sendBulk(batch: QueuedEntry[]): Promise<{ done: number[]; retry: number[] }> {
+    this.stats.bulkRequests++;
+    const { body } = await this.client.bulk<{ errors: boolean; items: BulkItem[] }>({
+      body: bulkBody(this.options.index, batch.map((queued) => queued.entry)),
+    });
+    this.dirty = true;
+    const done: number[] = [];
+    const retry: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const queued = batch[i]!;
+      const result = body.items[i]?.index;
+      if (!body.errors || (result && result.status < 300)) {
+        done.push(queued.queueId);
+        this.stats.indexed++;
+      } else if (result && result.status !== 429 && result.status < 500 && queued.attempts + 1 >= MAX_ATTEMPTS) {
+        this.stats.dropped++;
+        this.log?.error({ event: 'archive-entry-rejected', id: queued.entry.id, owner: queued.entry.owner, error: result.error },
+          'Elasticsearch keeps rejecting an archive entry; it stays only in the logs');
+        done.push(queued.queueId);
+      } else {
+        retry.push(queued.queueId);
+      }
+    }
+    return { done, retry };
+  }
+
+  private pause(): Promise<void> {
+    const base = Math.min(this.options.maxRetryDelayMs, FIRST_RETRY_DELAY_MS * 2 ** Math.min(this.failures - 1, 20));
+    const delay = base / 2 + Math.random() * base / 2;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, delay);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const lowest = this.queue.lowestId();
+    this.waiters = this.waiters.filter((waiter) => {
+      if (lowest !== null && lowest <= waiter.target) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  /** Index template and index, once per process (again after an outage). */
+  private ensureIndex(): Promise<void> {
+    this.indexReady ??= ensureArchiveIndex(this.client, this.options).catch((error: unknown) => {
+      this.indexReady = null;
+      throw error;
+    });
+    return this.indexReady;
+  }
+
+  async flush(): Promise<void> {
+    this.writePending();
+    const target = this.queue.highestId();
+    if (target !== null) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((waiter) => waiter !== entry);
+          reject(new ArchiveUnavailableError(`Elasticsearch did not index the archive within ${this.options.queryWaitMs} ms`));
+        }, this.options.queryWaitMs);
+        const entry = { target, resolve: () => { clearTimeout(timer); resolve(); } };
+        this.waiters.push(entry);
+        this.settleWaiters();
+        this.kick();
+        // a query is a good moment to retry at once rather than at the end of a back-off
+        this.wake?.();
+      });
+    }
+    await this.guard(this.ensureIndex());
+    if (this.dirty) {
+      this.refreshing ??= (async () => {
+        this.dirty = false;
+        try {
+          await this.client.indices.refresh({ index: this.options.index });
+        } catch (error) {
+          this.dirty = true;
+          throw error;
+        }
+      })().finally(() => {
+        this.refreshing = null;
+      });
+      await this.guard(this.refreshing);
+    }
+  }
+
+  /** Turns client errors into ArchiveUnavailableError. */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof ArchiveUnavailableError) throw error;
+      throw new ArchiveUnavailableError(`Elasticsearch request failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async msearch(body: Array<Record<string, unknown>>): Promise<SearchResponse[]> {
+    const { body: result } = await this.guard(this.client.msearch<{ responses: SearchResponse[] }>({ body }));
+    for (const response of result.responses) {
+      if (response.error) throw new ArchiveUnavailableError(`Elasticsearch search failed: ${response.error.type}: ${response.error.reason}`);
+    }
+    return result.responses;
+  }
+
+  async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
+    await this.flush();
+    const found = new Map<string, number>();
+    if (ids.length === 0) return found;
+    const { body } = await this.guard(this.client.search<SearchResponse>({
+      index: this.options.index, routing: owner, body: resolveSearch(owner, ids),
+    }));
+    for (const hit of body.hits.hits) found.set(hit._source.sid, hit._source.seq);
+    return found;
+  }
+
+  async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
+    await this.flush();
+    const responses = await this.msearch(pageSearches(this.options.index, filter, request));
+    const [hits, all] = responses as [SearchResponse, SearchResponse | undefined];
+    const side = hits.hits.total?.value ?? 0;
+    const forward = request.direction === 'forward';
+    const offset = forward ? request.offset ?? 0 : 0;
+    let total = side;
+    let preceding = forward ? offset : side;
+    if (all) {
+      total = all.hits.total?.value ?? 0;
+      preceding = forward ? total - side + offset : side;
+    }
+    return { entries: hits.hits.hits.map((hit) => fromDocument(hit._source)), total, preceding };
+  }
+
+  async bounds(owner: string): Promise<ArchiveBounds | null> {
+    await this.flush();
+    const [first, last] = await this.msearch(boundsSearches(this.options.index, owner)) as [SearchResponse, SearchResponse];
+    const a = first.hits.hits[0]?._source;
+    const b = last.hits.hits[0]?._source;
+    if (!a || !b) return null;
+    return { first: { id: a.sid, seq: a.seq }, last: { id: b.sid, seq: b.seq } };
+  }
+
+  async pruneBefore(seq: number): Promise<number> {
+    this.writePending();
+    this.queue.dropOlderThan(seq);
+    await this.guard(this.ensureIndex());
+    const { body } = await this.guard(this.client.deleteByQuery<{ deleted: number }>({
+      index: this.options.index,
+      conflicts: 'proceed',
+      refresh: true,
+      body: { query: { range: { seq: { lt: seq } } } },
+    }));
+    return body.deleted;
+  }
+
+  async highestSeq(): Promise<number> {
+    let highest = this.queue.highestSeq();
+    try {
+      const { body } = await this.client.search<SearchResponse>({
+        index: this.options.index,
+        body: { size: 1, sort: [{ seq: 'desc' }], _source: ['seq'] },
+      }, { requestTimeout: 2000 });
+      highest = Math.max(highest, body.hits.hits[0]?._source.seq ?? 0);
+    } catch {
+      // unreachable or no index yet: ids come from the clock, which is past every stored one
+    }
+    return highest;
+  }
+
+  /** Stops indexing; queued entries stay in the local queue for the next start. */
+  async close(): Promise<void> {
+    this.writePending();
+    this.closed = true;
+    this.wake?.();
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+    await this.draining;
+    await this.client.close();
+  }
+}

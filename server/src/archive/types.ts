@@ -1,0 +1,104 @@
+// The conversation archive behind XEP-0313: what is stored per user, how it is queried, and the
+// contract every backend (embedded SQLite FTS5, Elasticsearch) fulfils with the same answers.
+import type { SearchTerm } from '@parley/shared/fulltext';
+
+/** One archived message in one user's archive (a message between two local users is archived twice). */
+export interface ArchiveEntry {
+  /**
+   * Position in the archive: unique, only grows, and encodes the archiving time
+   * (milliseconds × 1024 + a counter: ids.ts). Orders the archive.
+   */
+  seq: number;
+  /** The public archive id (XEP-0313 result id, XEP-0359 stanza-id, RSM cursor): ids.ts. */
+  id: string;
+  /** The archive's user, a bare JID. */
+  owner: string;
+  /** The other side, as a bare JID. */
+  peer: string;
+  /** The other side's resource ('' when none was addressed). */
+  peerResource: string;
+  /** Sent by the owner (true) or received (false). */
+  outgoing: boolean;
+  /** The text that full-text search sees (the message's bodies). */
+  body: string;
+  /** The message as serialized XML with xmlns='jabber:client', returned in <forwarded/>. */
+  stanza: string;
+}
+
+/** Which entries of one archive a query selects (XEP-0313 §4.1 form fields, already validated). */
+export interface ArchiveFilter {
+  owner: string;
+  /** 'with': a bare JID, and a resource when the client gave a full JID. */
+  with?: { bare: string; resource?: string };
+  /** Inclusive bounds on seq, from 'start'/'end' and 'after-id'/'before-id'. */
+  minSeq?: number;
+  maxSeq?: number;
+  /** 'ids': only these entries. */
+  seqs?: number[];
+  /** XEP-0431 terms, all of which must match the body. */
+  fulltext?: SearchTerm[];
+}
+
+/**
+ * One page of results, in the direction of paging: 'forward' from the oldest (after a cursor),
+ * 'backward' from the newest (before a cursor).
+ */
+export interface PageRequest {
+  direction: 'forward' | 'backward';
+  /** Exclusive bound: forward pages start after it, backward pages end before it. */
+  cursor?: number;
+  /** Forward only: skip this many results first (RSM <index/>). */
+  offset?: number;
+  /** Entries to return (the caller asks one more than it shows, to know whether more exist). */
+  limit: number;
+}
+
+export interface PageResult {
+  /** In the direction of paging: oldest first for 'forward', newest first for 'backward'. */
+  entries: ArchiveEntry[];
+  /** All entries the filter selects. */
+  total: number;
+  /**
+   * Entries the filter selects that lie before the page's starting point: forward, those at or
+   * before the cursor; backward, those before the cursor. Gives RSM <first index=''/>.
+   */
+  preceding: number;
+}
+
+export interface ArchiveBounds {
+  first: { id: string; seq: number };
+  last: { id: string; seq: number };
+}
+
+export interface ArchiveStore {
+  readonly backend: 'sqlite' | 'elasticsearch';
+  /** Keeps the entries. Returns at once; the writes are batched (a query sees them: flush()). */
+  append(entries: ArchiveEntry[]): void;
+  /** Makes every appended entry visible to queries (for Elasticsearch: indexed and refreshed). */
+  flush(): Promise<void>;
+  /** Seqs of the owner's entries with these public ids; unknown ids are absent from the map. */
+  resolve(owner: string, ids: string[]): Promise<Map<string, number>>;
+  page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult>;
+  /** The owner's oldest and newest entries (XEP-0313 metadata), or null for an empty archive. */
+  bounds(owner: string): Promise<ArchiveBounds | null>;
+  /** Deletes every entry older than `seq` (retention); returns how many went, when known. */
+  pruneBefore(seq: number): Promise<number>;
+  /** The highest seq stored, so that ids keep growing across restarts (0 when empty). */
+  highestSeq(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ArchivingDefault = 'always' | 'never' | 'roster';
+
+/** XEP-0441 archiving preferences of one user. */
+export interface ArchivingPreferences {
+  default: ArchivingDefault;
+  always: string[];
+  never: string[];
+}
+
+export interface ArchivePreferenceStore {
+  /** Every user's stored preferences (users who never set any are absent). */
+  all(): Promise<Map<string, ArchivingPreferences>>;
+  set(owner: string, preferences: ArchivingPreferences): Promise<void>;
+}

@@ -1,0 +1,135 @@
+// XEP-0313 §3 archiving: every one-to-one message with a body that a local user sends or receives
+// goes into that user's archive (both sides of a local conversation), and the recipient's copy is
+// stamped with its archive id (XEP-0359 <stanza-id by='user@domain'/>) before delivery.
+// Runs as the first 'message/bare' and 'message/full' hook, so messages that end in offline
+// storage are archived (and stamped) too.
+import { Element, NS, serialize, xml, type JID } from '@parley/shared';
+import type { ServerContext } from '../../context.ts';
+import type { Archive } from '../../archive/index.ts';
+import type { ArchiveEntry } from '../../archive/types.ts';
+import type { Origin, StanzaHook } from '../registry.ts';
+import type { ArchivingPolicy } from './preferences.ts';
+
+/** Before every other message hook (carbons, blocking… should see the stamped message). */
+export const ARCHIVER_PRIORITY = 1000;
+
+/** The sender's archive id of a message archived on the way out (for XEP-0280 sent carbons). */
+const outgoingIds = new WeakMap<Element, string>();
+
+export function outgoingArchiveId(message: Element): string | undefined {
+  return outgoingIds.get(message);
+}
+
+/** XEP-0313 §5.1.1 and XEP-0334: chat and normal messages with a body, unless told not to store them. */
+export function isArchivable(stanza: Element): boolean {
+  const type = stanza.attrs.type;
+  if (type !== undefined && type !== 'chat' && type !== 'normal') return false;
+  let body = false;
+  for (const node of stanza.children) {
+    if (typeof node === 'string') continue;
+    const xmlns = node.attrs.xmlns;
+    if (node.name === 'body' && (xmlns === undefined || xmlns === NS.client)) body ||= node.getText().trim() !== '';
+    else if (xmlns === NS.hints && (node.name === 'no-store' || node.name === 'no-permanent-store')) return false;
+  }
+  return body;
+}
+
+/** The bodies' text (every xml:lang), what full-text search sees. */
+export function bodyText(stanza: Element): string {
+  const parts: string[] = [];
+  for (const node of stanza.children) {
+    if (typeof node !== 'string' && node.name === 'body' && (node.attrs.xmlns === undefined || node.attrs.xmlns === NS.client)) {
+      parts.push(node.getText());
+    }
+  }
+  return parts.join('\n');
+}
+
+/** XEP-0359 §5: a stanza-id claiming to come from the recipient's archive was not put there by us. */
+function removeStanzaIds(stanza: Element, by: string): void {
+  const children = stanza.children;
+  for (let i = children.length - 1; i >= 0; i--) {
+    const node = children[i]!;
+    if (typeof node !== 'string' && node.name === 'stanza-id' && node.attrs.xmlns === NS.stanzaIds && node.attrs.by === by) {
+      children.splice(i, 1);
+    }
+  }
+}
+
+/** The message as archived: jabber:client namespace, no stanza-ids (the result carries the id). */
+function archivedXml(stanza: Element): string {
+  const copy = new Element('message', { ...stanza.attrs, xmlns: NS.client });
+  for (const node of stanza.children) {
+    if (typeof node !== 'string' && node.name === 'stanza-id' && node.attrs.xmlns === NS.stanzaIds) continue;
+    copy.children.push(node);
+  }
+  return serialize(copy);
+}
+
+interface Sides {
+  /** Archive in the sender's archive (a local user sent it). */
+  outgoing: boolean;
+  /** Archive in the recipient's archive. */
+  incoming: boolean;
+}
+
+export function registerArchiver(ctx: ServerContext, archive: Archive, policy: ArchivingPolicy): void {
+  const rerouted = new WeakSet<Element>();
+
+  const archiveMessage = (stanza: Element, from: JID, to: JID, sides: Sides): void => {
+    if (!sides.outgoing && !sides.incoming) return;
+    const text = archivedXml(stanza);
+    const body = bodyText(stanza);
+    const entries: ArchiveEntry[] = [];
+    if (sides.outgoing) {
+      const seq = archive.ids.nextSeq();
+      const id = archive.ids.idFor(seq);
+      entries.push({ seq, id, owner: from.bare, peer: to.bare, peerResource: to.resource, outgoing: true, body, stanza: text });
+      outgoingIds.set(stanza, id);
+    }
+    if (sides.incoming) {
+      const seq = archive.ids.nextSeq();
+      const id = archive.ids.idFor(seq);
+      entries.push({ seq, id, owner: to.bare, peer: from.bare, peerResource: from.resource, outgoing: false, body, stanza: text });
+      const stamp = xml('stanza-id', { xmlns: NS.stanzaIds, id, by: to.bare });
+      stamp.parent = stanza;
+      stanza.children.push(stamp);
+    }
+    archive.store.append(entries);
+  };
+
+  const hook: StanzaHook = (stanza, from, to, origin) => {
+    if (rerouted.has(stanza)) return false;
+    removeStanzaIds(stanza, to.bare);
+    if (!isArchivable(stanza)) return false;
+    const sender = isLocalUser(ctx, from, origin);
+    const self = sender && from.bare === to.bare;
+    // A message to oneself is archived once (XEP-0313 §4.1.1 'with' = own JID finds it).
+    const outgoing = sender ? policy.archives(from.bare, to) : false;
+    const incoming = self ? false : policy.archives(to.bare, from);
+    // The recipient must exist; without a session that takes a lookup (the offline module then bounces).
+    const exists: boolean | Promise<boolean> = incoming === false || ctx.sessions.hasSessions(to.bare)
+      || ctx.storage.accounts.get(to.bare).then((account) => account !== null);
+    if (typeof outgoing === 'boolean' && typeof incoming === 'boolean' && typeof exists === 'boolean') {
+      archiveMessage(stanza, from, to, { outgoing, incoming: incoming && exists });
+      return false;
+    }
+    // Some answer needs storage: take the stanza, decide, then route it on (this hook lets it pass then).
+    return (async () => {
+      try {
+        const [out, inc, known] = await Promise.all([outgoing, incoming, exists]);
+        archiveMessage(stanza, from, to, { outgoing: out, incoming: inc && known });
+      } catch (error) {
+        ctx.log.error({ err: error }, 'archiving a message failed; delivering it unarchived');
+      }
+      rerouted.add(stanza);
+      await ctx.router.route(stanza, from, to, origin);
+    })();
+  };
+  ctx.modules.hook('message/bare', hook, ARCHIVER_PRIORITY);
+  ctx.modules.hook('message/full', hook, ARCHIVER_PRIORITY);
+}
+
+function isLocalUser(ctx: ServerContext, from: JID, origin: Origin): boolean {
+  return origin !== null && from.local !== '' && ctx.hosts.has(from.domain);
+}

@@ -1,0 +1,56 @@
+// XEP-0313 Message Archive Management (urn:xmpp:mam:2, #extended) with XEP-0441 preferences,
+// XEP-0431 full-text search, XEP-0359 stanza-ids and XEP-0059 paging. Handles, on a user's bare JID:
+//   iq set <query/>    a query: results, then <fin/>          (query.ts)
+//   iq get <query/>    the query form                         (form.ts)
+//   iq get <metadata/> first and last archived message       (query.ts)
+//   iq get/set <prefs/> archiving preferences                 (preferences.ts)
+// and archives messages as they are delivered (archiver.ts). The store: server/src/archive/.
+import { NS, StanzaError, type Element } from '@parley/shared';
+import type { ParleyModule } from '../registry.ts';
+import { registerArchiver } from './archiver.ts';
+import { queryFormTemplate } from './form.ts';
+import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
+import { metadata, requireOwnArchive, runQuery } from './query.ts';
+
+export const mamModule: ParleyModule = {
+  name: 'mam',
+  implements: [
+    { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'user archives; before-id/after-id/ids, flipped pages, metadata (#extended); no MUC archives' },
+    { spec: 'XEP-0059', version: '1.0.0', status: 'complete', note: 'result set paging of archive queries, with count and index' },
+    { spec: 'XEP-0441', version: '0.2.0', status: 'complete', note: 'archiving preferences' },
+    { spec: 'XEP-0431', version: '0.2.0', status: 'complete', note: 'words, prefixes (word*) and "phrases"; case and accents ignored; SQLite FTS5 or Elasticsearch' },
+    { spec: 'XEP-0359', version: '0.7.0', status: 'partial', note: 'stanza-id on archived incoming messages; origin-id is left to clients' },
+    { spec: 'XEP-0297', version: '1.0', status: 'complete', note: 'forwarded archive results' },
+  ],
+  register(ctx) {
+    const archive = ctx.archive;
+    if (!archive) return;
+    const policy = new ArchivingPolicy(ctx, archive);
+    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.modules.accountFeatures.add(feature);
+    registerArchiver(ctx, archive, policy);
+
+    ctx.modules.iq('account', 'set', NS.mam, (iq, from, to, origin) => {
+      const payload = payloadOf(iq);
+      if (payload.name === 'query') return runQuery(archive, iq, from, to, origin);
+      if (payload.name === 'prefs') {
+        requireOwnArchive(from, to);
+        const preferences = parsePreferences(payload);
+        return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+      }
+      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
+    });
+    ctx.modules.iq('account', 'get', NS.mam, (iq, from, to) => {
+      const payload = payloadOf(iq);
+      requireOwnArchive(from, to);
+      if (payload.name === 'query') return queryFormTemplate();
+      if (payload.name === 'metadata') return metadata(archive, from, to);
+      if (payload.name === 'prefs') return preferencesElement(policy.get(to.bare));
+      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
+    });
+  },
+};
+
+function payloadOf(iq: Element): Element {
+  for (const node of iq.children) if (typeof node !== 'string') return node;
+  throw new StanzaError('bad-request');
+}

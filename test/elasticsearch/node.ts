@@ -1,0 +1,132 @@
+// A real single-node Elasticsearch on loopback for the archive tests and the benchmark: the OSS
+// node from Maven Central (org.codelibs:elasticsearch-cluster-runner 7.10.2.0) run in one JVM by
+// test/elasticsearch/src/main/java/parley/ElasticsearchNode.java. `.ci/run` builds it once
+// (mvn dependency:go-offline, compile, build-classpath); this file builds it if that was not done.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const classes = join(here, 'target/classes');
+const classpathFile = join(here, 'target/classpath.txt');
+/** The Elasticsearch version the pom runs; the npm client's major must match. */
+export const ELASTICSEARCH_VERSION = '7.10.2';
+const START_TIMEOUT_MS = 180_000;
+
+export interface ElasticsearchNode {
+  url: string;
+  httpPort: number;
+  dataDir: string;
+  /** Stops the node cleanly. */
+  stop(): Promise<void>;
+  /** Kills the JVM at once (an outage), keeping its data folder. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data folder (after kill). */
+  restart(): Promise<void>;
+  /** Stops the node and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+export interface ElasticsearchNodeOptions {
+  /** JVM heap, e.g. '512m'. */
+  heap?: string;
+}
+
+/** Compiles the launcher and writes its classpath, once (uses Maven's local repository). */
+export function prepareElasticsearch(): void {
+  if (existsSync(join(classes, 'parley/ElasticsearchNode.class')) && existsSync(classpathFile)) return;
+  const args = ['-q', '-f', join(here, 'pom.xml'), 'compile', 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`];
+  // offline first (CI prepared the repository), then online
+  let result = spawnSync('mvn', ['-o', ...args], { encoding: 'utf8', timeout: 600_000 });
+  if (result.status !== 0) result = spawnSync('mvn', args, { encoding: 'utf8', timeout: 600_000 });
+  if (result.status !== 0) {
+    throw new Error(`could not build the Elasticsearch test node (mvn exited with ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+export async function startElasticsearch(options: ElasticsearchNodeOptions = {}): Promise<ElasticsearchNode> {
+  prepareElasticsearch();
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-es-'));
+  const httpPort = await freePort();
+  const transportPort = await freePort();
+  let child: ChildProcess | null = null;
+
+  const launch = async () => {
+    child = await launchJvm(dataDir, httpPort, transportPort, options.heap ?? '512m');
+  };
+  const waitExit = (signal: NodeJS.Signals | null, timeoutMs: number) => new Promise<void>((resolve) => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return resolve();
+    const timer = setTimeout(() => running.kill('SIGKILL'), timeoutMs);
+    running.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (signal) running.kill(signal);
+    else running.stdin?.end(); // the launcher closes the node when its standard input ends
+  });
+  await launch();
+  const node: ElasticsearchNode = {
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    dataDir,
+    stop: () => waitExit(null, 30_000),
+    kill: () => waitExit('SIGKILL', 5000),
+    restart: launch,
+    async dispose() {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return node;
+}
+
+function launchJvm(dataDir: string, httpPort: number, transportPort: number, heap: string): Promise<ChildProcess> {
+  const classpath = `${classes}:${readFileSync(classpathFile, 'utf8').trim()}`;
+  const child = spawn('java', [
+    `-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseSerialGC', '-Djava.awt.headless=true', '-Dlog4j2.disable.jmx=true',
+    '-cp', classpath, 'parley.ElasticsearchNode', dataDir, String(httpPort), String(transportPort),
+  ], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (line: string) => {
+    output.push(line);
+    if (output.length > 200) output.shift();
+  };
+  createInterface({ input: child.stderr! }).on('line', keep);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Elasticsearch did not start within ${START_TIMEOUT_MS / 1000} s:\n${output.join('\n')}`));
+    }, START_TIMEOUT_MS);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      keep(line);
+      if (line.startsWith('PARLEY-ES-READY')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Elasticsearch exited with ${code} while starting:\n${output.join('\n')}`));
+    });
+  });
+}
+
+/** A free loopback port below the ephemeral range (other tests' client sockets use that). */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port for Elasticsearch');
+}

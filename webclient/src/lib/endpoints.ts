@@ -1,0 +1,22 @@
+// Where the XMPP endpoints are: beside the page by default (the server serves the panel), or as
+// the host page sets them in window.parleyConfig before the panel loads.
+export interface Endpoints {
+  websocketUrl: string;
+  boshUrl: string;
+}
+
+declare global {
+  interface Window {
+    parleyConfig?: Partial<Endpoints>;
+  }
+}
+
+export function endpoints(): Endpoints {
+  const base = new URL(location.href);
+  const websocket = new URL('/xmpp-websocket', base);
+  websocket.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  return {
+    websocketUrl: window.parleyConfig?.websocketUrl ?? websocket.href,
+    boshUrl: window.parleyConfig?.boshUrl ?? new URL('/http-bind', base).href,
+  };
+}

@@ -1,0 +1,38 @@
+// Messages shown in groups: a day separator when the day changes, consecutive messages of one
+// sender within a few minutes share one header.
+import { dayKey, dayLabel } from './format.ts';
+
+export interface Groupable {
+  id: string;
+  direction: 'in' | 'out';
+  time: Date;
+}
+
+export type MessageRow<M extends Groupable> =
+  | { kind: 'day'; key: string; label: string }
+  | { kind: 'group'; key: string; direction: 'in' | 'out'; messages: M[] };
+
+const GROUP_GAP_MS = 5 * 60_000;
+
+export function groupMessages<M extends Groupable>(messages: readonly M[], now = new Date()): MessageRow<M>[] {
+  const rows: MessageRow<M>[] = [];
+  let day = '';
+  let group: Extract<MessageRow<M>, { kind: 'group' }> | null = null;
+  let lastTime = 0;
+  for (const message of messages) {
+    const key = dayKey(message.time);
+    if (key !== day) {
+      day = key;
+      rows.push({ kind: 'day', key: `day-${key}-${message.id}`, label: dayLabel(message.time, now) });
+      group = null;
+    }
+    const time = message.time.getTime();
+    if (!group || group.direction !== message.direction || time - lastTime > GROUP_GAP_MS) {
+      group = { kind: 'group', key: `group-${message.id}`, direction: message.direction, messages: [] };
+      rows.push(group);
+    }
+    group.messages.push(message);
+    lastTime = time;
+  }
+  return rows;
+}

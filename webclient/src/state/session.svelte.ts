@@ -1,0 +1,214 @@
+// A signed-in panel: the XMPP client and its services, mirrored into reactive state for the
+// components, and the actions the components call. Order matters where commented.
+import type { ChatState } from '@parley/shared';
+import { XmppClient, type ConnectionStatus, type StatusDetail, type TransportKind } from '../xmpp/client.ts';
+import { RosterService } from '../xmpp/roster.ts';
+import { PresenceService, type OwnPresence } from '../xmpp/presence.ts';
+import { ChatService } from '../xmpp/chat.ts';
+import { AvatarService } from '../xmpp/avatars.ts';
+import { answerQueries } from '../xmpp/responder.ts';
+import type { Credentials } from '../xmpp/sasl/index.ts';
+import type { Endpoints } from '../lib/endpoints.ts';
+import { displayName } from '../lib/identity.ts';
+import { avatarFromFile } from '../lib/image.ts';
+import { notify } from '../lib/notifications.ts';
+import { Contacts } from './contacts.svelte.ts';
+import { Conversations } from './conversations.svelte.ts';
+
+export interface SessionOptions {
+  jid: string;
+  credentials: Credentials | (() => Promise<Credentials>);
+  endpoints: Endpoints;
+  storage?: Storage | null;
+  transports?: TransportKind[];
+}
+
+export class ChatSession {
+  status = $state<ConnectionStatus>('offline');
+  statusDetail = $state<StatusDetail>({});
+  transport = $state<TransportKind | null>(null);
+  own = $state<OwnPresence>({ availability: 'available', status: '' });
+  me = $state<{ jid: string; name: string; photo?: string }>({ jid: '', name: '' });
+  activePeer = $state<string | null>(null);
+  /** The chat pane is on screen (wide layout, or the narrow layout showing the chat). */
+  chatVisible = $state(true);
+  notificationsEnabled = $state(false);
+  readonly contacts = new Contacts();
+  readonly conversations = new Conversations();
+
+  readonly client: XmppClient;
+  private readonly roster: RosterService;
+  private readonly presence: PresenceService;
+  private readonly chat: ChatService;
+  private readonly avatars: AvatarService;
+  private readonly storage: Storage | null;
+
+  constructor(options: SessionOptions) {
+    this.storage = options.storage ?? null;
+    this.client = new XmppClient({
+      jid: options.jid, credentials: options.credentials, transports: options.transports,
+      websocketUrl: options.endpoints.websocketUrl, boshUrl: options.endpoints.boshUrl,
+    });
+    const bare = this.client.account.bare;
+    this.me = { jid: bare, name: displayName(bare) };
+    this.own = this.loadOwnPresence();
+    this.notificationsEnabled = this.storage?.getItem('parley.notifications') === 'on';
+    answerQueries(this.client, '0.1.0');
+    this.roster = new RosterService(this.client, this.storage);
+    this.presence = new PresenceService(this.client);
+    this.chat = new ChatService(this.client);
+    this.avatars = new AvatarService(this.client, this.storage);
+    this.wire();
+  }
+
+  start(): Promise<void> {
+    return this.client.start();
+  }
+
+  stop(): void {
+    this.client.stop();
+  }
+
+  private wire(): void {
+    const { client } = this;
+    client.on('status', (status, detail) => {
+      this.status = status;
+      this.statusDetail = detail;
+      this.transport = client.transportKind;
+    });
+    client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
+    this.roster.on('changed', (items) => {
+      this.contacts.setRoster(items);
+      this.avatars.ensureCards(items.keys());
+    });
+    this.presence.on('changed', (bare, presence) => {
+      this.contacts.setPresence(bare, presence);
+      this.avatars.noticeHash(bare, presence.avatarHash);
+    });
+    this.presence.on('subscriptionRequest', (bare) => this.subscriptionRequested(bare));
+    this.avatars.on('changed', (bare, card) => {
+      this.contacts.setCard(bare, card);
+      if (bare === this.me.jid) this.me = { jid: bare, name: displayName(bare, undefined, card.fullName), photo: card.photo };
+    });
+    this.chat.on('message', (message) => {
+      const read = message.direction === 'out' || this.isViewing(message.peer);
+      if (!this.conversations.add(message, read) || message.direction === 'out') return;
+      this.avatars.ensureCards([message.peer]); // someone outside the roster: look up their name once
+      if (this.notificationsEnabled) notify(this.contacts.get(message.peer).name, message.body, message.peer, () => this.openChat(message.peer));
+    });
+    this.chat.on('delivery', (peer, id, state, error) => this.conversations.setDelivery(peer, id, state, error));
+    this.chat.on('chatState', (peer, state) => this.conversations.setChatState(peer, state));
+    if (typeof document !== 'undefined') {
+      document.addEventListener('visibilitychange', () => {
+        if (!document.hidden && this.activePeer) this.markReadIfViewing(this.activePeer);
+      });
+    }
+    if (typeof window !== 'undefined') window.addEventListener('online', () => this.client.reconnectNow());
+  }
+
+  /** RFC 6121 §2.2: roster first, then initial presence (with our avatar hash, XEP-0153 §4.1). */
+  private async sessionStarted(rosterVersioning: boolean): Promise<void> {
+    const ownCard = this.avatars.fetch(this.me.jid).then(() => {
+      const hash = this.avatars.card(this.me.jid).hash;
+      if (hash !== undefined) this.presence.ownAvatarHash = hash;
+    });
+    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
+    this.presence.sendOwn(this.own);
+  }
+
+  private subscriptionRequested(bare: string): void {
+    const contact = this.contacts.byJid[bare];
+    // We asked them first (or already see them): this is the second half of a mutual subscription.
+    if (contact && (contact.pending || contact.subscription === 'to')) {
+      this.presence.approve(bare, false);
+      return;
+    }
+    this.contacts.addRequest(bare);
+    this.avatars.ensureCards([bare]);
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  openChat(peer: string): void {
+    this.conversations.open(peer);
+    this.activePeer = peer;
+    this.markReadIfViewing(peer);
+  }
+
+  closeChat(peer: string): void {
+    this.conversations.close(peer);
+    if (this.activePeer === peer) this.activePeer = this.conversations.ordered[0]?.peer ?? null;
+  }
+
+  setChatVisible(visible: boolean): void {
+    this.chatVisible = visible;
+    if (visible && this.activePeer) this.markReadIfViewing(this.activePeer);
+  }
+
+  send(peer: string, body: string): void {
+    const text = body.trim();
+    if (text) this.chat.send(peer, text);
+  }
+
+  sendChatState(peer: string, state: ChatState): void {
+    this.chat.sendChatState(peer, state);
+  }
+
+  setPresence(own: OwnPresence): void {
+    this.own = own;
+    this.storage?.setItem(`parley.presence.${this.me.jid}`, JSON.stringify(own));
+    if (this.client.online) this.presence.sendOwn(own);
+  }
+
+  addContact(jid: string, name?: string, group?: string): Promise<void> {
+    return this.roster.addContact(jid, name, group ? [group] : []);
+  }
+
+  removeContact(jid: string): Promise<void> {
+    return this.roster.removeContact(jid);
+  }
+
+  approve(bare: string): void {
+    const contact = this.contacts.byJid[bare];
+    const seesThem = contact && (contact.subscription === 'to' || contact.subscription === 'both' || contact.pending);
+    this.presence.approve(bare, !seesThem);
+    this.contacts.dropRequest(bare);
+  }
+
+  deny(bare: string): void {
+    this.presence.deny(bare);
+    this.contacts.dropRequest(bare);
+  }
+
+  /** Publish a new name and/or photo; contacts learn of a new photo by our next presence (XEP-0153). */
+  async updateProfile(fullName: string, photoFile?: File | null, removePhoto = false): Promise<void> {
+    const current = await this.avatars.readVcard(this.me.jid);
+    let photo = removePhoto ? undefined : current?.photo;
+    if (photoFile) photo = await avatarFromFile(photoFile);
+    const hash = await this.avatars.publishOwn({ ...current, fullName: fullName.trim() || undefined, photo });
+    this.presence.setAvatarHash(hash);
+  }
+
+  setNotifications(enabled: boolean): void {
+    this.notificationsEnabled = enabled;
+    this.storage?.setItem('parley.notifications', enabled ? 'on' : 'off');
+  }
+
+  private isViewing(peer: string): boolean {
+    return this.activePeer === peer && this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
+  }
+
+  private markReadIfViewing(peer: string): void {
+    if (this.isViewing(peer)) this.conversations.markRead(peer);
+  }
+
+  private loadOwnPresence(): OwnPresence {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(`parley.presence.${this.me.jid}`) ?? 'null') as OwnPresence | null;
+      if (saved && ['available', 'away', 'xa', 'dnd'].includes(saved.availability)) return { availability: saved.availability, status: String(saved.status ?? '') };
+    } catch {
+      // ignore a damaged preference
+    }
+    return { availability: 'available', status: '' };
+  }
+}

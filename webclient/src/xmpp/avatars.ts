@@ -1,0 +1,173 @@
+// XEP-0054 vCards and XEP-0153 avatars: a photo is fetched once per hash and cached in storage;
+// contacts' names from their vCards; our own vCard read and published.
+import { NS, parseVcard, vcardElement, xml, type VcardInfo } from '@parley/shared';
+import type { XmppClient } from './client.ts';
+import { Emitter } from './emitter.ts';
+import { fromBase64 } from './sasl/encoding.ts';
+
+export interface ContactCard {
+  /** XEP-0153 hash ('' = no photo) */
+  hash?: string;
+  /** data: URL of the photo */
+  photo?: string;
+  fullName?: string;
+}
+
+/** vCard look-ups of roster contacts run this many at a time. */
+const LOOKUP_CONCURRENCY = 3;
+/** Photos bigger than this (base64 characters) are not cached nor shown. */
+const MAX_PHOTO_CHARS = 256 * 1024;
+
+export async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class AvatarService extends Emitter<{ changed: [bare: string, card: ContactCard] }> {
+  private readonly cards = new Map<string, ContactCard>();
+  /** vCard fetches in progress, by bare JID: one request per contact at a time. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly cardsKey: string;
+  private readonly lookupQueue: string[] = [];
+  private lookupsRunning = 0;
+
+  constructor(private readonly client: XmppClient, private readonly storage: Storage | null) {
+    super();
+    this.cardsKey = `parley.cards.${client.account.bare}`;
+    this.loadCards();
+  }
+
+  /** Look up contacts never looked up before (names of offline contacts), a few at a time. */
+  ensureCards(bares: Iterable<string>): void {
+    for (const bare of bares) if (!this.cards.has(bare) && !this.lookupQueue.includes(bare)) this.lookupQueue.push(bare);
+    this.drainLookups();
+  }
+
+  private drainLookups(): void {
+    while (this.lookupsRunning < LOOKUP_CONCURRENCY && this.lookupQueue.length > 0 && this.client.online) {
+      const bare = this.lookupQueue.shift()!;
+      if (this.cards.has(bare)) continue;
+      this.lookupsRunning++;
+      void this.fetch(bare).finally(() => {
+        this.lookupsRunning--;
+        this.drainLookups();
+      });
+    }
+  }
+
+  card(bare: string): ContactCard {
+    return this.cards.get(bare) ?? {};
+  }
+
+  /** A presence advertised `hash` for `bare`: fetch the vCard unless that photo is known. */
+  noticeHash(bare: string, hash: string | undefined): void {
+    const card = this.cards.get(bare);
+    // Someone we have never looked up: their vCard gives the name, whatever the presence says.
+    if (!card) return void this.fetch(bare, hash || undefined);
+    if (hash === undefined) return;
+    if (card?.hash === hash && (hash === '' || card.photo)) return;
+    if (hash === '') return this.update(bare, { ...card, hash: '', photo: undefined });
+    const photo = this.photoFor(hash);
+    if (photo) return this.update(bare, { ...card, hash, photo });
+    void this.fetch(bare, hash);
+  }
+
+  /** Read a contact's vCard (ours too) and remember name and photo, also under the hash their presence advertised. */
+  fetch(bare: string, advertised?: string): Promise<void> {
+    const running = this.inFlight.get(bare);
+    if (running) return running;
+    const request = this.readVcard(bare).then(async (info) => {
+      // No vCard to be had: remember that (initials it is) so the look-up is not repeated.
+      if (!info) return this.update(bare, { ...this.cards.get(bare) });
+      const card: ContactCard = { fullName: info.fullName ?? info.nickname, hash: '' };
+      if (info.photo && info.photo.base64.length <= MAX_PHOTO_CHARS) {
+        card.hash = await sha1Hex(fromBase64(info.photo.base64));
+        card.photo = `data:${safeImageType(info.photo.type)};base64,${info.photo.base64}`;
+        this.storePhoto(card.hash, card.photo);
+        // A hash computed elsewhere (another encoding of the same image) must not cause a fetch per presence.
+        if (advertised && advertised !== card.hash) {
+          this.storePhoto(advertised, card.photo);
+          card.hash = advertised;
+        }
+      }
+      this.update(bare, card);
+    }).finally(() => this.inFlight.delete(bare));
+    this.inFlight.set(bare, request);
+    return request;
+  }
+
+  async readVcard(bare: string): Promise<VcardInfo | null> {
+    try {
+      const to = bare === this.client.account.bare ? undefined : bare;
+      const result = await this.client.iq(xml('iq', { type: 'get', to }, xml('vCard', { xmlns: NS.vcard })));
+      const vcard = result.getChild('vCard', NS.vcard);
+      return vcard ? parseVcard(vcard) : {};
+    } catch {
+      return null; // no vCard service or no such account: initials it is
+    }
+  }
+
+  /** Publish our vCard (XEP-0054 §3.2) and return the new avatar hash for our presence. */
+  async publishOwn(info: VcardInfo): Promise<string> {
+    await this.client.iq(xml('iq', { type: 'set' }, vcardElement(info)));
+    const bare = this.client.account.bare;
+    let hash = '';
+    let photo: string | undefined;
+    if (info.photo) {
+      hash = await sha1Hex(fromBase64(info.photo.base64));
+      photo = `data:${safeImageType(info.photo.type)};base64,${info.photo.base64}`;
+      this.storePhoto(hash, photo);
+    }
+    this.update(bare, { fullName: info.fullName ?? info.nickname, hash, photo });
+    return hash;
+  }
+
+  private update(bare: string, card: ContactCard): void {
+    this.cards.set(bare, card);
+    this.saveCards();
+    this.emit('changed', bare, card);
+  }
+
+  private photoFor(hash: string): string | undefined {
+    try {
+      return this.storage?.getItem(`parley.photo.${hash}`) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private storePhoto(hash: string, dataUrl: string): void {
+    try {
+      this.storage?.setItem(`parley.photo.${hash}`, dataUrl);
+    } catch {
+      // storage full: the photo stays in memory for this session
+    }
+  }
+
+  private loadCards(): void {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(this.cardsKey) ?? '{}') as Record<string, { hash?: string; fullName?: string }>;
+      for (const [bare, { hash, fullName }] of Object.entries(saved)) {
+        const photo = hash ? this.photoFor(hash) : undefined;
+        this.cards.set(bare, { hash: photo || hash === '' ? hash : undefined, fullName, photo });
+      }
+    } catch {
+      // a damaged cache is simply rebuilt
+    }
+  }
+
+  private saveCards(): void {
+    const saved: Record<string, { hash?: string; fullName?: string }> = {};
+    for (const [bare, card] of this.cards) saved[bare] = { hash: card.hash, fullName: card.fullName };
+    try {
+      this.storage?.setItem(this.cardsKey, JSON.stringify(saved));
+    } catch {
+      // storage full or off
+    }
+  }
+}
+
+/** Only raster image types become data: URLs (an SVG photo could carry script). */
+function safeImageType(type: string): string {
+  return /^image\/(png|jpeg|gif|webp)$/i.test(type) ? type.toLowerCase() : 'image/png';
+}

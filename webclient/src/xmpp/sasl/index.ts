@@ -1,0 +1,30 @@
+// Choosing a SASL mechanism from what the server offers (RFC 6120 §6.3.3) and what the user gave.
+import { AuthenticationError } from '../errors.ts';
+import type { ClientMechanism } from './mechanism.ts';
+import { oauthBearerMechanism } from './oauthbearer.ts';
+import { plainMechanism } from './plain.ts';
+import { scramMechanism } from './scram.ts';
+
+export type { ClientMechanism } from './mechanism.ts';
+export { encodePayload, decodePayload } from './encoding.ts';
+
+export type Credentials = { password: string } | { token: string };
+
+/**
+ * A token goes with OAUTHBEARER only; a password with SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN
+ * when the stream is encrypted (RFC 6120 §13.8: no PLAIN in the clear).
+ */
+export function chooseMechanism(offered: string[], credentials: Credentials, account: { local: string; bare: string }, secure: boolean): ClientMechanism {
+  if ('token' in credentials) {
+    // Servers offer OAUTHBEARER only over encrypted streams, like PLAIN (a bearer token is a password).
+    if (!offered.includes('OAUTHBEARER')) throw new AuthenticationError(secure ? 'token-unsupported' : 'token-needs-encryption');
+    return oauthBearerMechanism(account.bare, credentials.token);
+  }
+  if (offered.includes('SCRAM-SHA-256')) return scramMechanism('SHA-256', account.local, credentials.password);
+  if (offered.includes('SCRAM-SHA-1')) return scramMechanism('SHA-1', account.local, credentials.password);
+  if (offered.includes('PLAIN')) {
+    if (!secure) throw new AuthenticationError('encryption-required');
+    return plainMechanism(account.local, credentials.password);
+  }
+  throw new AuthenticationError('no-mechanism');
+}
