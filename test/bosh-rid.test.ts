@@ -45,6 +45,21 @@ describe('in-order processing (§14.2)', () => {
     await stopAll(bob);
   });
 
+  it('does not take an empty request that fills a gap for overactivity (§11: it is not the newest)', async () => {
+    const [bobJid] = await createUsers(server, ['bob']);
+    const bob = await online(server, bobJid!);
+    const alice = await boshUser({ wait: 1 });
+    const base = alice.rid;
+    // A full window sent at once: the message (rid+2) overtakes the empty request (rid+1).
+    const withMessage = alice.send(message(bobJid!, 'overtaking'), { rid: base + 2 });
+    await delay(50);
+    const empty = alice.send('', { rid: base + 1 });
+    await bob.next(isMessage('overtaking'));
+    expect((await empty).attrs.type).toBeUndefined();
+    expect((await withMessage).attrs.type).toBeUndefined();
+    await stopAll(bob);
+  });
+
   it('terminates with item-not-found for a rid beyond the window', async () => {
     const alice = await boshUser();
     // requests='2': the window is rid+1…rid+2

@@ -133,7 +133,11 @@ export class BoshSession implements Connection, Flushable {
       return;
     }
     const unanswered = this.held.length + this.waiting.size + 1;
-    if (this.overactivity.tooMany(request, unanswered, now)) return this.fail('policy-violation', [responder]);
+    // A request filling a gap below one already waiting is not "the newest" of §11: requests
+    // sent together may arrive in any order.
+    let fillsGap = false;
+    for (const waitingRid of this.waiting.keys()) if (waitingRid > rid) fillsGap = true;
+    if (this.overactivity.tooMany(request, unanswered, now, fillsGap)) return this.fail('policy-violation', [responder]);
     if (this.pausedFor !== 0) this.pausedFor = 0; // §10: back to normal with the next request
     if (rid !== this.lastRid + 1) {
       // §14.2: forwarded and answered in rid order, so it waits for the lower ones

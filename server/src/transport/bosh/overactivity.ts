@@ -22,8 +22,11 @@ export class Overactivity {
     return ++this.count <= this.requestsPerSecond;
   }
 
-  /** A new request (not a resent one), `unanswered` counting it and every other one still open. */
-  tooMany(request: BoshRequest, unanswered: number, now: number): boolean {
+  /**
+   * A new request (not a resent one), `unanswered` counting it and every other one still open;
+   * `fillsGap` when a higher rid already arrived (then it is not the newest request).
+   */
+  tooMany(request: BoshRequest, unanswered: number, now: number, fillsGap = false): boolean {
     const attrs = request.attrs;
     // §11: one more request is allowed to pause or terminate
     if (attrs.type === 'terminate' || attrs.pause !== undefined) return false;
@@ -33,7 +36,7 @@ export class Overactivity {
     const empty = request.payloads.length === 0 && xboshAttribute(attrs, 'restart') !== 'true';
     const tooSoon = now - previous < this.params.polling * 1000;
     // §11: a full window of unanswered requests, the newest empty and close on the previous one
-    if (unanswered === this.params.requests && empty && tooSoon) return true;
+    if (unanswered === this.params.requests && empty && tooSoon && !fillsGap) return true;
     // §12: a polling session's two empty requests in a row, the first answered empty, too close together
     return this.params.hold === 0 && empty && this.lastPollEmpty && tooSoon;
   }
