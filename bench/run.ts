@@ -16,6 +16,8 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
+    // the transport and idle scenarios with the conversation archive off (it is on by default)
+    'no-archive': { type: 'boolean', default: false },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },
     'archive-queries': { type: 'string', default: '200' },
@@ -26,20 +28,21 @@ const { values } = parseArgs({
 const pin = !values['no-pin'] && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const serverCore = pin ? 1 : null;
 const scenarios = new Set(values.scenarios!.split(','));
+const serverExtra = values['no-archive'] ? { archive: { enabled: false } } : {};
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
   warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
 };
 
 console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
-  (pin ? ', server on core 1, load on core 0' : ', not pinned'));
+  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)'));
 const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
 const idleResults: IdleResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
     if (!scenarios.has(transport)) continue;
-    const server = await startBenchServer(dataDir, serverCore);
+    const server = await startBenchServer(dataDir, serverCore, serverExtra);
     try {
       const result = await throughput(server, transport, options);
       throughputResults.push(result);
@@ -51,7 +54,7 @@ try {
   if (scenarios.has('idle')) {
     const steps = values.idle!.split(',').map(Number);
     for (const transport of ['tcp', 'websocket'] as BenchTransport[]) {
-      const server = await startBenchServer(dataDir, serverCore);
+      const server = await startBenchServer(dataDir, serverCore, serverExtra);
       try {
         const results = await idleMemory(server, transport, steps);
         idleResults.push(...results);
