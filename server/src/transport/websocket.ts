@@ -5,6 +5,7 @@ import { isLoopbackAddress, type Connection, type ConnectionListener } from '../
 import { ConnectionCounter, type SessionFactory } from './tcp.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
+import { remoteAddressOf } from './remote-address.ts';
 
 interface SocketData {
   remoteAddress: string;
@@ -145,16 +146,4 @@ export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, creat
       ws.getUserData().connection?.closed();
     },
   });
-}
-
-function remoteAddressOf(res: uWS.HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
-  // uWS writes IPv4-mapped addresses in full IPv6 form
-  const mapped = /^(?:0{1,4}:){5}ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
-  if (mapped) {
-    const high = Number.parseInt(mapped[1]!, 16);
-    const low = Number.parseInt(mapped[2]!, 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
-  return text;
 }

@@ -8,6 +8,7 @@ import { DEFAULT_CONTENT_TYPE } from './bosh-params.ts';
 import type { BoshResponder } from './bosh-session.ts';
 import type { BoshSessions } from './bosh-sessions.ts';
 import { CorsPolicy } from './cors.ts';
+import { remoteAddressOf } from '../remote-address.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -153,16 +154,4 @@ export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: 
     res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
       .end('Parley BOSH endpoint (XEP-0124, XEP-0206): POST <body/> elements here.\n');
   });
-}
-
-function remoteAddressOf(res: uWS.HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
-  // uWS writes IPv4-mapped addresses in full IPv6 form
-  const mapped = /^(?:0{1,4}:){5}ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
-  if (mapped) {
-    const high = Number.parseInt(mapped[1]!, 16);
-    const low = Number.parseInt(mapped[2]!, 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
-  return text;
 }
