@@ -6,6 +6,8 @@ import LoginForm from './LoginForm.svelte';
 import MessageList from './MessageList.svelte';
 import Composer from './Composer.svelte';
 import ConnectionBanner from './ConnectionBanner.svelte';
+import SearchResults from './SearchResults.svelte';
+import { ArchiveSearch } from '../state/search.svelte.ts';
 import type { Contact } from '../state/contacts.svelte.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
 
@@ -119,5 +121,41 @@ describe('ConnectionBanner', () => {
   it('is absent when online', () => {
     render(ConnectionBanner, { status: 'online', detail: {}, onRetry: vi.fn(), onSignOut: vi.fn() });
     expect(screen.queryByRole('status')).toBeNull();
+  });
+});
+
+describe('SearchResults', () => {
+  const found = (archiveId: string, body: string, direction: 'in' | 'out' = 'in'): ChatMessage => ({
+    id: archiveId, archiveId, peer: 'bob@example.com', direction, body, time: new Date('2024-05-01T10:00:00Z'), delayed: false,
+  });
+
+  it('lists results with who and when, the matches in <mark> and the text never parsed as HTML', async () => {
+    const runner = vi.fn(async () => ({
+      messages: [found('A2', 'Bring the <img src=x onerror=alert(1)> CAKE', 'out'), found('A1', 'cakes and cake')], complete: false, cursor: 'A1', count: 3,
+    }));
+    const search = new ArchiveSearch(runner);
+    await search.run('cake');
+    const onOpenResult = vi.fn();
+    const { container } = render(SearchResults, { search, contactOf: (jid: string) => contact(jid, 'Bob'), onOpenResult });
+    expect(screen.getByRole('status').textContent).toBe('3 messages');
+    const results = [...container.querySelectorAll('button.result')];
+    expect(results.map((r) => [...r.querySelectorAll('mark')].map((m) => m.textContent))).toEqual([['CAKE'], ['cake']]);
+    expect(results[0]!.textContent).toContain('You: Bring the <img src=x onerror=alert(1)> CAKE');
+    expect(container.querySelector('img')).toBeNull();
+    await fireEvent.click(results[1]!);
+    expect(onOpenResult).toHaveBeenCalledWith(expect.objectContaining({ archiveId: 'A1' }));
+
+    runner.mockResolvedValueOnce({ messages: [found('A0', 'first cake')], complete: true, cursor: 'A0', count: 3 });
+    await fireEvent.click(screen.getByRole('button', { name: 'More results' }));
+    expect(runner).toHaveBeenLastCalledWith('cake', { peer: undefined, before: 'A1' });
+    expect(container.querySelectorAll('button.result')).toHaveLength(3);
+    expect(screen.queryByRole('button', { name: 'More results' })).toBeNull();
+  });
+
+  it('says when nothing matches', async () => {
+    const search = new ArchiveSearch(async () => ({ messages: [], complete: true, count: 0 }));
+    await search.run('zebra');
+    render(SearchResults, { search, contactOf: (jid: string) => contact(jid, 'Bob'), onOpenResult: vi.fn() });
+    expect(screen.getByRole('status').textContent).toBe('No messages match “zebra”.');
   });
 });

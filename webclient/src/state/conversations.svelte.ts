@@ -1,4 +1,5 @@
-// Open conversations: their messages (deduplicated by id), unread counts, typing state.
+// Open conversations: their messages (deduplicated by id), unread counts, typing state, and how
+// far back their archived history (XEP-0313) is loaded.
 import type { ChatState } from '@parley/shared';
 import type { ChatMessage, DeliveryState } from '../xmpp/chat.ts';
 
@@ -10,6 +11,27 @@ export interface Conversation {
   typing: boolean;
   /** Time of the last message, for ordering the list. */
   lastActivity: number;
+  history: HistoryState;
+  /** A message to bring into view and highlight briefly (opened from a search result). */
+  focus?: { id: string; at: number };
+}
+
+export interface HistoryState {
+  /** Some history was asked from the archive (the newest page, or the page around a result). */
+  loaded: boolean;
+  loading: boolean;
+  /** The archive has nothing older than the oldest message shown. */
+  complete: boolean;
+  /** RSM cursor: the archive id of the oldest archived message shown. */
+  cursor?: string;
+  error?: string;
+}
+
+/** Archived messages to merge into a conversation, oldest first. */
+export interface HistoryPage {
+  messages: ChatMessage[];
+  complete: boolean;
+  cursor?: string;
 }
 
 /** Messages kept per conversation in memory. */
@@ -33,7 +55,11 @@ export class Conversations {
   }
 
   open(peer: string): Conversation {
-    return (this.byPeer[peer] ??= { peer, messages: [], unread: 0, typing: false, lastActivity: Date.now() });
+    // Return what byPeer holds (the reactive proxy), not the object literal assigned to it.
+    this.byPeer[peer] ??= {
+      peer, messages: [], unread: 0, typing: false, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
+    };
+    return this.byPeer[peer]!;
   }
 
   close(peer: string): void {
@@ -43,18 +69,83 @@ export class Conversations {
   /** Add a message in time order; false when it is already there (the same id). */
   add(message: ChatMessage, read: boolean): boolean {
     const conversation = this.open(message.peer);
-    if (conversation.messages.some((m) => m.id === message.id && m.direction === message.direction)) return false;
+    if (!this.insert(conversation, message)) return false;
     const messages = conversation.messages;
-    let index = messages.length;
-    // Delayed (offline) messages can be older than what is shown: keep the list in time order.
-    while (index > 0 && messages[index - 1]!.time > message.time) index--;
-    messages.splice(index, 0, message);
-    if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
+    if (messages.length > MAX_MESSAGES) {
+      messages.splice(0, messages.length - MAX_MESSAGES);
+      // Paging back starts again from the oldest message still shown.
+      conversation.history.cursor = messages[0]!.archiveId;
+      conversation.history.complete = conversation.history.cursor === undefined;
+    }
     conversation.lastActivity = Math.max(conversation.lastActivity, message.time.getTime(), message.direction === 'out' ? Date.now() : 0);
     if (message.direction === 'in') {
       if (!read) conversation.unread++;
       this.setTyping(message.peer, false);
     }
+    return true;
+  }
+
+  /**
+   * Merge archived messages (never unread). An `older` page moves the paging cursor back; another
+   * page (the newest, or the one around a search result) moves it only if it reaches further back.
+   */
+  addHistory(peer: string, page: HistoryPage, older: boolean): number {
+    const conversation = this.open(peer);
+    const added = this.merge(conversation, page.messages);
+    const history = conversation.history;
+    // The page's cursor counts when the page reaches at least as far back as what is shown.
+    const oldest = page.messages[0];
+    if (older || !history.loaded || (oldest && conversation.messages[0]?.id === oldest.id)) {
+      history.cursor = page.cursor ?? oldest?.archiveId ?? history.cursor;
+      history.complete = page.complete;
+    }
+    history.loaded = true;
+    return added;
+  }
+
+  /** Bring a message into view and highlight it (MessageList reacts to a new `at`). */
+  focusMessage(peer: string, id: string): void {
+    const conversation = this.byPeer[peer];
+    if (conversation) conversation.focus = { id, at: Date.now() };
+  }
+
+  /**
+   * Merge a page of archived messages (in archive order) into the list. Each new one goes after
+   * the page's previous message and after shown messages strictly older than it: messages archived
+   * in the same millisecond keep the archive's order (an older page goes before what is shown).
+   */
+  private merge(conversation: Conversation, page: ChatMessage[]): number {
+    const messages = conversation.messages;
+    let added = 0;
+    let previous = -1;
+    for (const message of page) {
+      const existing = messages.findIndex((m) => m.id === message.id && m.direction === message.direction);
+      if (existing !== -1) {
+        messages[existing]!.archiveId ??= message.archiveId;
+        previous = existing;
+        continue;
+      }
+      let index = previous + 1;
+      while (index < messages.length && messages[index]!.time < message.time) index++;
+      messages.splice(index, 0, message);
+      previous = index;
+      added++;
+    }
+    return added;
+  }
+
+  /** Insert in time order; false when the message is already there (the same id). */
+  private insert(conversation: Conversation, message: ChatMessage): boolean {
+    const messages = conversation.messages;
+    const existing = messages.find((m) => m.id === message.id && m.direction === message.direction);
+    if (existing) {
+      existing.archiveId ??= message.archiveId;
+      return false;
+    }
+    let index = messages.length;
+    // Delayed (offline) and archived messages can be older than what is shown: keep time order.
+    while (index > 0 && messages[index - 1]!.time > message.time) index--;
+    messages.splice(index, 0, message);
     return true;
   }
 

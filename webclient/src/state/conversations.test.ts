@@ -1,4 +1,5 @@
-// Conversation state: dedupe, time order for delayed messages, unread counts, receipts, typing.
+// Conversation state: dedupe, time order for delayed messages, unread counts, receipts, typing,
+// archived history merged with live messages.
 import { describe, expect, it } from 'vitest';
 import { Conversations } from './conversations.svelte.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
@@ -43,5 +44,40 @@ describe('Conversations', () => {
     expect(conversations.byPeer['bob@example.com']!.typing).toBe(true);
     conversations.add(message('m', 'in', '2024-05-01T10:00:00Z'), true);
     expect(conversations.byPeer['bob@example.com']!.typing).toBe(false);
+  });
+
+  it('merges archived pages with live messages: one copy each, never unread, the cursor moving back', () => {
+    const conversations = new Conversations();
+    conversations.add(message('bob@example.com A3', 'in', '2024-05-01T10:03:00Z', { archiveId: 'A3' }), false);
+    conversations.add(message('o-4', 'out', '2024-05-01T10:04:00Z'), true);
+    const newest = [
+      message('bob@example.com A2', 'in', '2024-05-01T10:02:00Z', { archiveId: 'A2' }),
+      message('bob@example.com A3', 'in', '2024-05-01T10:03:00Z', { archiveId: 'A3' }),
+      message('o-4', 'out', '2024-05-01T10:04:00Z', { archiveId: 'A4' }),
+    ];
+    expect(conversations.addHistory('bob@example.com', { messages: newest, complete: false, cursor: 'A2' }, false)).toBe(1);
+    const conversation = conversations.byPeer['bob@example.com']!;
+    expect(conversation.messages.map((m) => m.id)).toEqual(['bob@example.com A2', 'bob@example.com A3', 'o-4']);
+    expect(conversation.messages[2]!.archiveId).toBe('A4'); // learnt from the archive
+    expect(conversation.history).toMatchObject({ loaded: true, complete: false, cursor: 'A2' });
+    expect(conversations.totalUnread).toBe(1);
+
+    conversations.addHistory('bob@example.com', { messages: [message('bob@example.com A1', 'in', '2024-05-01T10:01:00Z', { archiveId: 'A1' })], complete: true, cursor: 'A1' }, true);
+    expect(conversation.messages.map((m) => m.archiveId)).toEqual(['A1', 'A2', 'A3', 'A4']);
+    expect(conversation.history).toMatchObject({ complete: true, cursor: 'A1' });
+
+    // A later newest page (after a reconnection) does not move the cursor forward again.
+    conversations.addHistory('bob@example.com', { messages: [message('bob@example.com A5', 'in', '2024-05-01T10:05:00Z', { archiveId: 'A5' })], complete: false, cursor: 'A5' }, false);
+    expect(conversation.history).toMatchObject({ complete: true, cursor: 'A1' });
+  });
+
+  it('keeps the archive order of messages archived in the same millisecond', () => {
+    const conversations = new Conversations();
+    const at = '2024-05-01T10:00:00.000Z';
+    const page = (ids: string[]) => ids.map((id) => message(id, 'in', at, { archiveId: id }));
+    conversations.addHistory('bob@example.com', { messages: page(['A3', 'A4']), complete: false, cursor: 'A3' }, false);
+    conversations.addHistory('bob@example.com', { messages: page(['A1', 'A2']), complete: true, cursor: 'A1' }, true);
+    conversations.add(message('A5', 'in', at), true);
+    expect(conversations.byPeer['bob@example.com']!.messages.map((m) => m.id)).toEqual(['A1', 'A2', 'A3', 'A4', 'A5']);
   });
 });

@@ -4,7 +4,8 @@ import type { ChatState } from '@parley/shared';
 import { XmppClient, type ConnectionStatus, type StatusDetail, type TransportKind } from '../xmpp/client.ts';
 import { RosterService } from '../xmpp/roster.ts';
 import { PresenceService, type OwnPresence } from '../xmpp/presence.ts';
-import { ChatService } from '../xmpp/chat.ts';
+import { ChatService, type ChatMessage } from '../xmpp/chat.ts';
+import { ArchiveService } from '../xmpp/archive.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
 import { answerQueries } from '../xmpp/responder.ts';
 import type { Credentials } from '../xmpp/sasl/index.ts';
@@ -13,7 +14,8 @@ import { displayName } from '../lib/identity.ts';
 import { avatarFromFile } from '../lib/image.ts';
 import { notify } from '../lib/notifications.ts';
 import { Contacts } from './contacts.svelte.ts';
-import { Conversations } from './conversations.svelte.ts';
+import { Conversations, type HistoryPage } from './conversations.svelte.ts';
+import { ArchiveSearch } from './search.svelte.ts';
 
 export interface SessionOptions {
   jid: string;
@@ -35,12 +37,15 @@ export class ChatSession {
   notificationsEnabled = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
+  readonly search: ArchiveSearch;
 
   readonly client: XmppClient;
   private readonly roster: RosterService;
   private readonly presence: PresenceService;
   private readonly chat: ChatService;
   private readonly avatars: AvatarService;
+  private readonly archive: ArchiveService;
+  private readonly historyLoads = new Map<string, Promise<boolean>>();
   private readonly storage: Storage | null;
 
   constructor(options: SessionOptions) {
@@ -58,6 +63,8 @@ export class ChatSession {
     this.presence = new PresenceService(this.client);
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
+    this.archive = new ArchiveService(this.client);
+    this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
     this.wire();
   }
 
@@ -114,6 +121,35 @@ export class ChatSession {
     });
     await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
     this.presence.sendOwn(this.own);
+    // The history shown comes from the archive, so it survives a reload; after a reconnection the
+    // newest page fills in what was missed while offline.
+    const shown = Object.values(this.conversations.byPeer).filter((c) => c.history.loaded || c.peer === this.activePeer);
+    await Promise.allSettled(shown.map((c) => this.loadNewest(c.peer)));
+  }
+
+  /** The newest page of a conversation from the archive, merged with what is shown. */
+  private async loadNewest(peer: string): Promise<void> {
+    await this.loadPage(peer, false, () => this.archive.history(peer));
+  }
+
+  /** One archive request per conversation at a time. */
+  private loadPage(peer: string, older: boolean, fetch: () => Promise<HistoryPage>): Promise<boolean> {
+    const history = this.conversations.open(peer).history;
+    if (this.historyLoads.has(peer) || !this.client.online) return Promise.resolve(false);
+    history.loading = true;
+    history.error = undefined;
+    const load = fetch().then((page) => {
+      this.conversations.addHistory(peer, page, older);
+      return true;
+    }, (error: Error) => {
+      history.error = error.message || 'Could not load the history.';
+      return false;
+    }).finally(() => {
+      history.loading = false;
+      this.historyLoads.delete(peer);
+    });
+    this.historyLoads.set(peer, load);
+    return load;
   }
 
   private subscriptionRequested(bare: string): void {
@@ -130,9 +166,36 @@ export class ChatSession {
   // ---- actions ----------------------------------------------------------------------------
 
   openChat(peer: string): void {
-    this.conversations.open(peer);
+    const conversation = this.conversations.open(peer);
     this.activePeer = peer;
     this.markReadIfViewing(peer);
+    if (!conversation.history.loaded) void this.loadNewest(peer);
+  }
+
+  /** Scrolled to the top: the page of archived messages before the oldest one shown. */
+  loadOlder(peer: string): Promise<boolean> {
+    const history = this.conversations.open(peer).history;
+    if (!history.loaded) return this.loadPage(peer, false, () => this.archive.history(peer));
+    if (history.complete || history.cursor === undefined) return Promise.resolve(false);
+    const cursor = history.cursor;
+    return this.loadPage(peer, true, () => this.archive.history(peer, cursor));
+  }
+
+  /** Open a search result: its conversation with the history around it, scrolled to it. */
+  async openResult(result: ChatMessage): Promise<void> {
+    const peer = result.peer;
+    const conversation = this.conversations.open(peer);
+    this.activePeer = peer;
+    this.markReadIfViewing(peer);
+    const shown = () => conversation.messages.find((m) => (m.archiveId !== undefined && m.archiveId === result.archiveId)
+      || (m.id === result.id && m.direction === result.direction));
+    if (!shown() && result.archiveId) {
+      const archiveId = result.archiveId;
+      await this.historyLoads.get(peer); // a page already on its way may hold it
+      if (!shown()) await this.loadPage(peer, false, () => this.archive.around(peer, archiveId));
+    }
+    const target = shown();
+    if (target) this.conversations.focusMessage(peer, target.id);
   }
 
   closeChat(peer: string): void {

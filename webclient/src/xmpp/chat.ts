@@ -13,6 +13,8 @@ export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'failed';
 export interface ChatMessage {
   /** Unique per conversation: our origin-id for outgoing messages, the best id we have for incoming ones. */
   id: string;
+  /** Its id in our archive (XEP-0313), when known: the XEP-0359 stanza-id our server stamped. */
+  archiveId?: string;
   peer: string;
   direction: 'in' | 'out';
   body: string;
@@ -92,7 +94,7 @@ export class ChatService extends Emitter<ChatEvents> {
     // XEP-0184 §5.2: acknowledge a message that asks for it (and has an id to acknowledge).
     if (receipt.requested && message.attrs.id) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
     this.emit('message', {
-      id: key ?? randomId(), peer, direction: 'in', body, time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
+      id: key ?? randomId(), archiveId: parseStanzaId(message, this.client.account.bare), peer, direction: 'in', body, time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
     });
   }
 

@@ -1,0 +1,116 @@
+// XEP-0313 Message Archive Management for the panel: a conversation's history paged backwards
+// (XEP-0059 <before/>), the page around one archived message, and XEP-0431 full-text search,
+// with archived messages mapped to the same ChatMessage ids the live chat uses (for dedupe).
+import { parseOriginId, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import { mamQuery, parseMamFin, parseMamResult, type MamQuery, type MamResult } from '@parley/shared/mam';
+import type { ChatMessage } from './chat.ts';
+import type { XmppClient } from './client.ts';
+import { randomId } from './ids.ts';
+
+/** Messages per history page (the server caps the page size too). */
+export const HISTORY_PAGE = 30;
+/** Results per search page. */
+export const SEARCH_PAGE = 20;
+/** Messages newer than a search result loaded at most when opening the conversation there. */
+const AFTER_RESULT_LIMIT = 600;
+
+export interface ArchivePage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** Nothing older (or, for search, nothing further) is left. */
+  complete: boolean;
+  /** The RSM cursor for the next page in the direction of paging. */
+  cursor?: string;
+  /** How many results the query has in all, when the server says. */
+  count?: number;
+}
+
+export interface SearchOptions {
+  /** Only the conversation with this bare JID. */
+  peer?: string;
+  /** The next page: results older than this cursor (from the previous page). */
+  before?: string;
+  max?: number;
+}
+
+/**
+ * The archived message as the chat shows it. Ids match what ChatService gives live messages:
+ * ours by origin-id, theirs by our archive's stanza-id (XEP-0359), which is the archive id.
+ */
+export function archivedMessage(result: MamResult, account: JID): ChatMessage | undefined {
+  const message = result.message;
+  const body = message.getChildText('body');
+  const from = tryParseJid(message.attrs.from);
+  const to = tryParseJid(message.attrs.to);
+  if (!body) return undefined;
+  const outgoing = from ? from.bare === account.bare : to !== null && to.bare !== account.bare;
+  const peer = outgoing ? to?.bare : from?.bare;
+  if (!peer) return undefined;
+  const time = result.stamp ?? new Date();
+  if (outgoing) {
+    return { id: parseOriginId(message) ?? result.id, archiveId: result.id, peer, direction: 'out', body, time, delayed: false };
+  }
+  return { id: `${peer} ${result.id}`, archiveId: result.id, peer, direction: 'in', body, time, delayed: false };
+}
+
+export class ArchiveService {
+  constructor(private readonly client: XmppClient) {}
+
+  /** Run one query on our own archive: its results (oldest first, as sent) and its <fin/>. */
+  async query(query: MamQuery): Promise<ArchivePage & { first?: string; last?: string }> {
+    const queryid = randomId(6);
+    const results: MamResult[] = [];
+    const collect = (message: Element) => {
+      // XEP-0313 §4.2: results come from our own bare JID, tagged with our queryid.
+      if (message.attrs.from && message.attrs.from !== this.client.account.bare) return;
+      const result = parseMamResult(message);
+      if (result?.queryid === queryid) results.push(result);
+    };
+    const unsubscribe = this.client.on('message', collect);
+    try {
+      const answer = await this.client.iq(xml('iq', { type: 'set' }, mamQuery({ ...query, queryid })));
+      const fin = parseMamFin(answer) ?? { complete: true };
+      const messages: ChatMessage[] = [];
+      for (const result of results) {
+        const message = archivedMessage(result, this.client.account);
+        if (message) messages.push(message);
+      }
+      return { messages, complete: fin.complete, first: fin.first, last: fin.last, count: fin.count };
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** The newest page of a conversation, or the page just older than `before` (an archive id). */
+  async history(peer: string, before = '', max = HISTORY_PAGE): Promise<ArchivePage> {
+    const page = await this.query({ with: peer, before, max });
+    return { messages: page.messages, complete: page.complete, cursor: page.first };
+  }
+
+  /**
+   * The conversation from a page before `archiveId` up to now, without gaps, so that it joins the
+   * live messages and paging back continues from its oldest message.
+   */
+  async around(peer: string, archiveId: string, max = HISTORY_PAGE): Promise<ArchivePage> {
+    const older = await this.query({ with: peer, beforeId: archiveId, before: '', max });
+    const rest: ChatMessage[] = [];
+    // after-id is exclusive: from the newest message older than the target (or from the beginning
+    // when there is none), the first page forward starts with the target itself.
+    let next: MamQuery = { with: peer, afterId: older.last, max: 100 };
+    for (;;) {
+      const page = await this.query(next);
+      rest.push(...page.messages);
+      if (page.complete || !page.last || rest.length >= AFTER_RESULT_LIMIT) break;
+      next = { with: peer, after: page.last, max: 100 };
+    }
+    return { messages: [...older.messages, ...rest], complete: older.complete, cursor: older.first ?? rest[0]?.archiveId };
+  }
+
+  /** XEP-0431 search, newest results first, paged backwards through the archive. */
+  async search(text: string, options: SearchOptions = {}): Promise<ArchivePage> {
+    const page = await this.query({
+      fulltext: text, with: options.peer, before: options.before ?? '', max: options.max ?? SEARCH_PAGE,
+    });
+    return { messages: page.messages.reverse(), complete: page.complete, cursor: page.first, count: page.count };
+  }
+}
