@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import type { SearchTerm } from '@parley/shared/fulltext';
 
 /**
- * A single-token tag for a JID ('o' owner, 'p' peer), stored in the FTS 'tags' column: a search
- * then intersects the word's entries with the user's instead of reading every user's.
+ * Single-token tags stored in the FTS 'tags' column: 'o' + an owner, 'x' + an owner and a peer.
+ * A search then intersects the word's messages with the user's instead of reading every user's.
  * 64 bits of SHA-256: the rows found are still checked against the real columns.
  */
-export function jidTag(kind: 'o' | 'p', jid: string): string {
+export function jidTag(kind: 'o' | 'x', jid: string): string {
   const key = kind + jid;
   let tag = tagCache.get(key);
   if (tag === undefined) {
@@ -23,16 +23,21 @@ export function jidTag(kind: 'o' | 'p', jid: string): string {
 const tagCache = new Map<string, string>();
 const TAG_CACHE_SIZE = 100_000;
 
-export function tagsOf(owner: string, peer: string): string {
-  return `${jidTag('o', owner)} ${jidTag('p', peer)}`;
+function pairTag(owner: string, peer: string): string {
+  // a space never occurs in a JID
+  return jidTag('x', `${owner} ${peer}`);
 }
 
-/** `tags : (o… p…) AND body : ("word" AND "pre"* AND "a phrase")`. */
+/** The tags of one entry (an FTS row holds those of every entry of its message). */
+export function tagsOf(owner: string, peer: string): string {
+  return `${jidTag('o', owner)} ${pairTag(owner, peer)}`;
+}
+
+/** `tags : o… AND body : ("word" AND "pre"* AND "a phrase")` ('x…' for an owner and a peer). */
 export function matchExpression(owner: string, peer: string | undefined, terms: SearchTerm[]): string {
-  const tags = [jidTag('o', owner)];
-  if (peer !== undefined) tags.push(jidTag('p', peer));
+  const tag = peer === undefined ? jidTag('o', owner) : pairTag(owner, peer);
   // Words hold only letters, digits and marks (searchWords), so they never need escaping; the
   // quotes keep FTS5 from reading a word such as AND, OR, NOT or NEAR as an operator.
   const body = terms.map((term) => `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`);
-  return `tags : (${tags.join(' AND ')}) AND body : (${body.join(' AND ')})`;
+  return `tags : ${tag} AND body : (${body.join(' AND ')})`;
 }

@@ -1,5 +1,6 @@
-// The embedded archive: messages in SQLite (archive_messages), words in an FTS5 index
-// (archive_search). Appends are batched into one transaction per event-loop turn.
+// The embedded archive: entries in SQLite (archive_messages), words in an FTS5 index
+// (archive_search) with one row per message, shared by its entries in both users' archives.
+// Appends are batched into one transaction (WRITE_DELAY_MS, WRITE_BATCH).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
@@ -23,12 +24,21 @@ const COLUMNS = 'm.seq, m.sid, m.owner, m.peer, m.peer_resource, m.outgoing, m.b
  * Appends are written together, at most this long after the first of them or once this many wait:
  * a transaction's cost is mostly the index pages it touches, so few large ones beat many small ones.
  */
-export const WRITE_DELAY_MS = 20;
-export const WRITE_BATCH = 1000;
+export const WRITE_DELAY_MS = 50;
+export const WRITE_BATCH = 4000;
 /** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
 const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
 const STATEMENT_CACHE = 256;
+
+/**
+ * The recipient's entry of the message `first` is the sender's entry of (the archiver appends them
+ * together, seqs in a row): the join in conditions() relies on entries of a message being seq, seq + 1.
+ */
+function sameMessage(first: ArchiveEntry, second: ArchiveEntry): boolean {
+  return second.seq === first.seq + 1 && second.owner === first.peer && second.peer === first.owner
+    && second.stanza === first.stanza && second.body === first.body;
+}
 
 function toEntry(row: EntryRow): ArchiveEntry {
   return {
@@ -53,13 +63,21 @@ export class SqliteArchiveStore implements ArchiveStore {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger) {
-    this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string]>(
-      'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string, number]>(
+      'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertWords = db.prepare<[number, string, string]>('INSERT INTO archive_search (rowid, body, tags) VALUES (?, ?, ?)');
     this.insertTx = db.transaction((entries: ArchiveEntry[]) => {
-      for (const e of entries) {
-        this.insertMessage.run(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza);
-        this.insertWords.run(e.seq, e.body, tagsOf(e.owner, e.peer));
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        this.insertMessage.run(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, e.seq);
+        let tags = tagsOf(e.owner, e.peer);
+        const other = entries[i + 1];
+        if (other !== undefined && sameMessage(e, other)) {
+          this.insertMessage.run(other.seq, other.id, other.owner, other.peer, other.peerResource, other.outgoing ? 1 : 0, other.body, other.stanza, e.seq);
+          tags += ' ' + tagsOf(other.owner, other.peer);
+          i++;
+        }
+        this.insertWords.run(e.seq, e.body, tags);
       }
     });
     this.selectBySeq = db.prepare<[number], { sid: string; owner: string }>('SELECT sid, owner FROM archive_messages WHERE seq = ?');
@@ -116,53 +134,46 @@ export class SqliteArchiveStore implements ArchiveStore {
   async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
     this.writePending();
     const where = this.conditions(filter);
-    const seqColumn = where.fulltext ? 's.rowid' : 'm.seq';
+    // For one owner, FTS rowids (a message's first seq) are in the same order as the entries' seqs.
+    const orderColumn = where.fulltext ? 's.rowid' : 'm.seq';
     const order = request.direction === 'forward' ? 'ASC' : 'DESC';
-    const cursorCondition = request.cursor === undefined ? ''
-      : ` AND ${seqColumn} ${request.direction === 'forward' ? '>' : '<'} ?`;
-    const cursorParams = request.cursor === undefined ? [] : [request.cursor];
+    const cursor = request.cursor === undefined ? { sql: '', params: [] }
+      : seqBound(where.fulltext, request.direction === 'forward' ? '>' : '<', request.cursor);
     const offset = request.direction === 'forward' ? request.offset ?? 0 : 0;
 
     const rows = this.statement(
-      `SELECT ${COLUMNS} ${where.from} WHERE ${where.sql}${cursorCondition} ORDER BY ${seqColumn} ${order} LIMIT ? OFFSET ?`,
-    ).all(...where.params, ...cursorParams, request.limit, offset) as EntryRow[];
-    const total = this.count(where, '', []);
+      `SELECT ${COLUMNS} ${where.from} WHERE ${where.sql}${cursor.sql} ORDER BY ${orderColumn} ${order} LIMIT ? OFFSET ?`,
+    ).all(...where.params, ...cursor.params, request.limit, offset) as EntryRow[];
+    const total = this.count(where, { sql: '', params: [] });
     let preceding: number;
     if (request.cursor === undefined) preceding = request.direction === 'forward' ? offset : total;
     else {
       const comparison = request.direction === 'forward' ? '<=' : '<';
-      preceding = this.count(where, ` AND ${seqColumn} ${comparison} ?`, [request.cursor])
+      preceding = this.count(where, seqBound(where.fulltext, comparison, request.cursor))
         + (request.direction === 'forward' ? offset : 0);
     }
     return { entries: rows.map(toEntry), total, preceding };
   }
 
-  private count(where: Conditions, extra: string, params: number[]): number {
-    // Counting needs no message row when the FTS tags cover the filter.
-    const sql = where.countFrom
-      ? `SELECT count(*) ${where.countFrom} WHERE ${where.countSql}${extra.replace('s.rowid', 'rowid')}`
-      : `SELECT count(*) ${where.from} WHERE ${where.sql}${extra}`;
-    const statement = this.statement(sql);
-    return statement.pluck().get(...(where.countFrom ? where.countParams! : where.params), ...params) as number;
+  private count(where: Conditions, extra: { sql: string; params: number[] }): number {
+    const statement = this.statement(`SELECT count(*) ${where.from} WHERE ${where.sql}${extra.sql}`);
+    return statement.pluck().get(...where.params, ...extra.params) as number;
   }
 
   private conditions(filter: ArchiveFilter): Conditions {
     const fulltext = filter.fulltext !== undefined && filter.fulltext.length > 0;
-    const seqColumn = fulltext ? 's.rowid' : 'm.seq';
     const parts: string[] = [];
     const params: Array<string | number> = [];
     const seqParts: string[] = [];
     const seqParams: number[] = [];
-    if (filter.minSeq !== undefined) {
-      seqParts.push(`${seqColumn} >= ?`);
-      seqParams.push(filter.minSeq);
-    }
-    if (filter.maxSeq !== undefined) {
-      seqParts.push(`${seqColumn} <= ?`);
-      seqParams.push(filter.maxSeq);
+    for (const [comparison, value] of [['>=', filter.minSeq], ['<=', filter.maxSeq]] as const) {
+      if (value === undefined) continue;
+      const bound = seqBound(fulltext, comparison, value);
+      seqParts.push(bound.sql.slice(' AND '.length));
+      seqParams.push(...bound.params);
     }
     if (filter.seqs !== undefined) {
-      seqParts.push(`${seqColumn} IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
+      seqParts.push(`m.seq IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
       seqParams.push(...filter.seqs);
     }
     if (fulltext) {
@@ -182,18 +193,15 @@ export class SqliteArchiveStore implements ArchiveStore {
         params.push(filter.with.resource);
       }
     }
-    const conditions: Conditions = {
+    return {
       fulltext,
-      from: fulltext ? 'FROM archive_search s JOIN archive_messages m ON m.seq = s.rowid' : 'FROM archive_messages m',
+      // A message's entries are its rowid and the next seq (sameMessage).
+      from: fulltext
+        ? 'FROM archive_search s JOIN archive_messages m ON m.seq BETWEEN s.rowid AND s.rowid + 1 AND m.message = s.rowid'
+        : 'FROM archive_messages m',
       sql: parts.join(' AND '),
       params,
     };
-    if (fulltext && filter.with?.resource === undefined) {
-      conditions.countFrom = 'FROM archive_search';
-      conditions.countSql = ['archive_search MATCH ?', ...seqParts.map((part) => part.replace('s.rowid', 'rowid'))].join(' AND ');
-      conditions.countParams = [params[0]!, ...seqParams];
-    }
-    return conditions;
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -260,7 +268,15 @@ interface Conditions {
   from: string;
   sql: string;
   params: Array<string | number>;
-  countFrom?: string;
-  countSql?: string;
-  countParams?: Array<string | number>;
+}
+
+/**
+ * ` AND m.seq <op> ?`; in a search also the bound it implies on the FTS rowid (an entry's seq is its
+ * message's rowid or the next one), so that FTS5 skips to it instead of filtering every match.
+ */
+function seqBound(fulltext: boolean, comparison: '<' | '<=' | '>' | '>=', seq: number): { sql: string; params: number[] } {
+  if (!fulltext) return { sql: ` AND m.seq ${comparison} ?`, params: [seq] };
+  // seq > c => rowid >= c;  seq >= c => rowid >= c - 1;  seq < c => rowid < c;  seq <= c => rowid <= c
+  const rowid = comparison === '>' ? ['>=', seq] : comparison === '>=' ? ['>=', seq - 1] : [comparison, seq];
+  return { sql: ` AND m.seq ${comparison} ? AND s.rowid ${rowid[0]} ?`, params: [seq, rowid[1] as number] };
 }

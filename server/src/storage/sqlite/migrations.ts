@@ -178,22 +178,28 @@ export const MIGRATIONS: readonly Migration[] = [
           peer_resource TEXT NOT NULL DEFAULT '',
           outgoing      INTEGER NOT NULL,
           body          TEXT NOT NULL,
-          stanza        TEXT NOT NULL
+          stanza        TEXT NOT NULL,
+          -- The message's row in archive_search: the seq of its first entry. The two entries of a
+          -- message between local users (seq and seq + 1) share one, so its words are indexed once.
+          message       INTEGER NOT NULL
         );
         CREATE INDEX archive_by_owner ON archive_messages (owner, seq);
         CREATE INDEX archive_by_peer ON archive_messages (owner, peer, seq);
 
-        -- Full-text index: words folded for case and accents, prefix indexes for 2-4 characters.
-        -- 'tags' holds one token for the owner and one for the peer (archive/sqlite/search.ts), so that
-        -- a search walks one user's entries, not everyone's. Rows are written by the archive store
-        -- and deleted with their message.
+        -- Full-text index, one row per message (rowid = archive_messages.message): words folded for
+        -- case and accents, prefix indexes for 2-4 characters. 'tags' holds, for each entry of the
+        -- message, a token for its owner and one for its owner and peer (archive/sqlite/search.ts), so
+        -- that a search walks one user's messages, not everyone's. Rows are written by the archive
+        -- store and deleted with the message's last entry.
         CREATE VIRTUAL TABLE archive_search USING fts5(
           body, tags,
           content = '', contentless_delete = 1,
           tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
         );
-        CREATE TRIGGER archive_search_cleanup AFTER DELETE ON archive_messages BEGIN
-          DELETE FROM archive_search WHERE rowid = OLD.seq;
+        CREATE TRIGGER archive_search_cleanup AFTER DELETE ON archive_messages
+        WHEN NOT EXISTS (SELECT 1 FROM archive_messages WHERE seq BETWEEN OLD.message AND OLD.message + 1 AND message = OLD.message)
+        BEGIN
+          DELETE FROM archive_search WHERE rowid = OLD.message;
         END;
 
         -- XEP-0441 preferences of the users who set some; jid lists are JSON arrays.
