@@ -344,14 +344,19 @@ export async function openBoundSession<P extends RawPeer>(peer: P, username: str
   await peer.receiveFeatures();
   const outcome = await scramAuthenticate(peer, username, password);
   if (outcome.name !== 'success') throw new Error(`login failed: ${outcome.toString()}`);
-  peer.openStream();
+  return { peer, jid: await restartAndBind(peer, undefined, resource) };
+}
+
+/** After <success/>: restart the stream (RFC 6120 §6.4.6) and bind; returns the bound full JID. */
+export async function restartAndBind(peer: RawPeer, attributes?: Attributes, resource?: string): Promise<string> {
+  peer.openStream(attributes);
   await peer.receiveHeader();
   await peer.receiveFeatures();
   peer.send(bindRequest(resource));
   const result = await peer.receive('iq');
   const jid = result.getChild('bind', NS.bind)?.getChildText('jid');
   if (result.attrs.type !== 'result' || !jid) throw new Error(`bind failed: ${result.toString()}`);
-  return { peer, jid };
+  return jid;
 }
 
 function expectElement(item: Received): Element {

@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import { parse, type Element } from 'ltx';
 import { startServer, type TestServer, type TestServerOptions } from './server.ts';
-import { NS, RawPeer, bindRequest, connectTcp, scramAuthenticate, type TcpPeer } from './raw-stream.ts';
+import { NS, RawPeer, bindRequest, connectTcp, restartAndBind as restartStreamAndBind, scramAuthenticate, type TcpPeer } from './raw-stream.ts';
 import { bodyXml } from './bosh.ts';
 import type { LoggedInClient } from './clients.ts'; // and NODE_TLS_REJECT_UNAUTHORIZED=0 for the test certificates:
 import './clients.ts';
@@ -248,15 +248,8 @@ export async function openSecureWebSocket(server: TestServer, to = 'example.com'
 }
 
 /** After <success/>: restart the stream and bind; returns the bound full JID. */
-export async function restartAndBind(peer: RawPeer, to = 'example.com', resource = 'sso'): Promise<string> {
-  peer.openStream({ to });
-  await peer.receiveHeader();
-  await peer.receiveFeatures();
-  peer.send(bindRequest(resource));
-  const result = await peer.receive('iq');
-  const jid = result.getChild('bind', NS.bind)?.getChildText('jid');
-  if (result.attrs.type !== 'result' || !jid) throw new Error(`bind failed: ${result.toString()}`);
-  return jid;
+export function restartAndBind(peer: RawPeer, to = 'example.com', resource = 'sso'): Promise<string> {
+  return restartStreamAndBind(peer, { to }, resource);
 }
 
 // ---- BOSH over HTTPS ----

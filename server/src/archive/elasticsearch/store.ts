@@ -6,7 +6,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import type { IndexQueue, QueuedEntry } from './queue.ts';
-import { WRITE_BATCH, WRITE_DELAY_MS } from '../sqlite/store.ts';
+import { WriteBatcher } from '../write-batcher.ts';
 import {
   boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
@@ -71,8 +71,7 @@ interface BulkItem { index?: { status: number; error?: { type?: string; reason?:
 export class ElasticsearchArchiveStore implements ArchiveStore {
   readonly backend = 'elasticsearch' as const;
   readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
-  private pending: ArchiveEntry[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly batcher = new WriteBatcher<ArchiveEntry>((batch) => this.queueBatch(batch));
   private closed = false;
   private draining: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -97,22 +96,18 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   get queued(): number {
-    return this.queue.size() + this.pending.length;
+    return this.queue.size() + this.batcher.size;
   }
 
   append(entries: ArchiveEntry[]): void {
-    if (this.closed) return;
-    for (const entry of entries) this.pending.push(entry);
-    if (this.pending.length >= WRITE_BATCH) this.writePending();
-    else this.timer ??= setTimeout(() => this.writePending(), WRITE_DELAY_MS);
+    if (!this.closed) this.batcher.append(entries);
   }
 
   private writePending(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.length === 0 || this.closed) return;
-    const batch = this.pending;
-    this.pending = [];
+    if (!this.closed) this.batcher.flush();
+  }
+
+  private queueBatch(batch: ArchiveEntry[]): void {
     try {
       this.queue.push(batch);
     } catch (error) {

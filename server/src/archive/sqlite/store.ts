@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import { seqOfId } from '../ids.ts';
 import { matchExpression, tagsOf } from './search.ts';
+import { WriteBatcher } from '../write-batcher.ts';
 
 interface EntryRow {
   seq: number;
@@ -24,8 +25,6 @@ const COLUMNS = 'm.seq, m.sid, m.owner, m.peer, m.peer_resource, m.outgoing, m.b
  * Appends are written together, at most this long after the first of them or once this many wait:
  * a transaction's cost is mostly the index pages it touches, so few large ones beat many small ones.
  */
-export const WRITE_DELAY_MS = 50;
-export const WRITE_BATCH = 4000;
 /** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
 const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
@@ -49,8 +48,7 @@ function toEntry(row: EntryRow): ArchiveEntry {
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly backend = 'sqlite' as const;
-  private pending: ArchiveEntry[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly batcher = new WriteBatcher<ArchiveEntry>((batch) => this.writeBatch(batch));
   private closed = false;
   private readonly insertMessage;
   private readonly insertWords;
@@ -91,10 +89,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   append(entries: ArchiveEntry[]): void {
-    if (this.closed) return;
-    for (const entry of entries) this.pending.push(entry);
-    if (this.pending.length >= WRITE_BATCH) this.writePending();
-    else this.timer ??= setTimeout(() => this.writePending(), WRITE_DELAY_MS);
+    if (!this.closed) this.batcher.append(entries);
   }
 
   /** Writes entries at once, in one transaction (imports, benchmarks, tests). */
@@ -107,11 +102,10 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   private writePending(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.length === 0 || this.closed) return;
-    const batch = this.pending;
-    this.pending = [];
+    if (!this.closed) this.batcher.flush();
+  }
+
+  private writeBatch(batch: ArchiveEntry[]): void {
     try {
       this.insertTx.immediate(batch);
     } catch (error) {
