@@ -16,6 +16,8 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
+    // the soak scenario: minutes of load between the fresh and the final measurement
+    'soak-minutes': { type: 'string', default: '5' },
     // the transport and idle scenarios with the conversation archive off (it is on by default)
     'no-archive': { type: 'boolean', default: false },
     // the archive scenario (bench/archive.ts)
@@ -47,6 +49,20 @@ try {
       const result = await throughput(server, transport, options);
       throughputResults.push(result);
       console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (scenarios.has('soak')) {
+    // The brief's "throughput after a long run vs fresh": TCP on one server, measured fresh, then
+    // after --soak-minutes of full load, as a percentage of the fresh figure.
+    const server = await startBenchServer(dataDir, serverCore, serverExtra);
+    try {
+      const fresh = await throughput(server, 'tcp', options);
+      await throughput(server, 'tcp', { ...options, warmupSeconds: 0, seconds: Number(values['soak-minutes']) * 60 });
+      const after = await throughput(server, 'tcp', options);
+      const ratio = Math.round((after.messagesPerSecond / fresh.messagesPerSecond) * 100);
+      console.log(`  soak tcp: fresh ${fresh.messagesPerSecond} msgs/s, after ${values['soak-minutes']} min ${after.messagesPerSecond} msgs/s (${ratio} %), server RSS ${(server.rssBytes() / 1048576).toFixed(0)} MB`);
     } finally {
       await server.stop();
     }
