@@ -1,13 +1,13 @@
 // Runs a Parley server as a child process pinned to one core, on ports below the ephemeral range.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStorage } from '../server/src/storage/index.ts';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
+import { freePortBelowEphemeral } from '../test/helpers/ports.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,7 +35,7 @@ export async function prepareData(pairs: number): Promise<string> {
 
 /** `extra`: more configuration (the archive scenario sets `archive`). */
 export async function startBenchServer(dataDir: string, core: number | null, extra: Record<string, unknown> = {}): Promise<BenchServer> {
-  const [c2s, c2sTls, http] = [await freePort(), await freePort(), await freePort()];
+  const [c2s, c2sTls, http] = [await freePortBelowEphemeral(), await freePortBelowEphemeral(), await freePortBelowEphemeral()];
   const configFile = join(dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({
     domains: [BENCH_DOMAIN],
@@ -89,16 +89,3 @@ function readRss(pid: number): number {
   return Number(kb) * 1024;
 }
 
-/** A free port between 10000 and 32767: below the ephemeral range the load generator's sockets use. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * 22_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port below 32768');
-}

@@ -4,11 +4,11 @@
 // (mvn dependency:go-offline, compile, build-classpath); this file builds it if that was not done.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePortBelowEphemeral } from '../helpers/ports.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const classes = join(here, 'target/classes');
@@ -51,8 +51,8 @@ export function prepareElasticsearch(): void {
 export async function startElasticsearch(options: ElasticsearchNodeOptions = {}): Promise<ElasticsearchNode> {
   prepareElasticsearch();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-es-'));
-  const httpPort = await freePort();
-  const transportPort = await freePort();
+  const httpPort = await freePortBelowEphemeral(20_000);
+  const transportPort = await freePortBelowEphemeral(20_000);
   let child: ChildProcess | null = null;
 
   const launch = async () => {
@@ -117,16 +117,3 @@ function launchJvm(dataDir: string, httpPort: number, transportPort: number, hea
   });
 }
 
-/** A free loopback port below the ephemeral range (other tests' client sockets use that). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port for Elasticsearch');
-}
