@@ -15,8 +15,9 @@ export const rosterModule: ParleyModule = {
   ],
   register(ctx) {
     ctx.modules.streamFeatures.push(() => xml('ver', { xmlns: NS.rosterVersioning }));
-    ctx.modules.iq('account', 'get', NS.roster, (iq, from, to, origin) => getRoster(ctx, iq, from, to, origin));
-    ctx.modules.iq('account', 'set', NS.roster, (iq, from, to) => setRoster(ctx, iq, from, to));
+    const query = { name: 'query', xmlns: NS.roster };
+    ctx.modules.iq('account', 'get', query, (_iq, from, to, origin, payload) => getRoster(ctx, payload, from, to, origin));
+    ctx.modules.iq('account', 'set', query, (_iq, from, to, _origin, payload) => setRoster(ctx, payload, from, to));
   },
 };
 
@@ -25,19 +26,19 @@ function requireOwnRoster(from: JID, to: JID): void {
   if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only see your own roster');
 }
 
-async function getRoster(ctx: ServerContext, iq: Element, from: JID, to: JID, origin: Origin): Promise<Element | null> {
+async function getRoster(ctx: ServerContext, query: Element, from: JID, to: JID, origin: Origin): Promise<Element | null> {
   requireOwnRoster(from, to);
   if (origin) origin.presence.interested = true;
-  const requested = iq.getChild('query')!.attrs.ver;
+  const requested = query.attrs.ver;
   const roster = await ctx.storage.roster.get(from.bare);
   // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
   if (requested !== undefined && requested === roster.version) return null;
   return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
 }
 
-async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): Promise<null> {
+async function setRoster(ctx: ServerContext, query: Element, from: JID, to: JID): Promise<null> {
   requireOwnRoster(from, to);
-  const items = elementChildren(iq.getChild('query')!);
+  const items = elementChildren(query);
   // §2.3.3: a roster set carries exactly one item.
   if (items.length !== 1 || items[0]!.name !== 'item') throw new StanzaError('bad-request', 'a roster set has exactly one <item/>');
   const element = items[0]!;
