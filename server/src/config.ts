@@ -50,8 +50,10 @@ export const configSchema = z.object({
     authTimeoutSeconds: z.number().min(0.1).default(30),
     /** Messages kept per offline user; more are bounced with service-unavailable. */
     offlineMessages: z.number().int().min(0).default(1000),
-    /** Contacts per roster. */
+    /** Contacts per roster, however the items come (roster set, subscription requests and approvals); also pending requests per account. */
     rosterItems: z.number().int().min(10).default(2000),
+    /** Subscription requests one account may send a minute (a burst of as many at once); more get policy-violation (XEP-0205 §3). */
+    subscriptionRequestsPerMinute: z.number().int().min(1).default(60),
     /** Failed SASL attempts (per account and per IP) within a minute before a one-minute lockout. */
     authFailures: z.number().int().min(2).default(5),
     /** Failed SASL attempts on one stream before it is closed (RFC 6120 §6.4.5 asks 2–5). */

@@ -2,7 +2,7 @@
 import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
-import { emptyItem, itemElement, pushRosterItem, saveRosterItem } from './roster-items.ts';
+import { emptyItem, itemElement, pushRosterItem, rosterFull, rosterHasRoom, saveRosterItem } from './roster-items.ts';
 import { sendUnavailable } from './presence.ts';
 
 const MAX_NAME_LENGTH = 1024;
@@ -52,9 +52,7 @@ async function setRoster(ctx: ServerContext, query: Element, from: JID, to: JID)
   if (name && name.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'name too long');
 
   const existing = await ctx.storage.roster.getItem(from.bare, contact.bare);
-  if (!existing && (await ctx.storage.roster.count(from.bare)) >= ctx.config.limits.rosterItems) {
-    throw new StanzaError('not-allowed', `a roster holds at most ${ctx.config.limits.rosterItems} contacts`);
-  }
+  if (!existing && !(await rosterHasRoom(ctx, from.bare))) throw rosterFull(ctx);
   // The client sets name and groups; subscription state belongs to the server (§2.1.2.5).
   await saveRosterItem(ctx, from.bare, { ...(existing ?? emptyItem(contact.bare)), name, groups });
   return null;

@@ -1,9 +1,13 @@
 // RFC 6121 §3: the subscription handshake, outbound (from a local user) and inbound (to a local user).
 // The state table is RFC 6121 Appendix A; each branch cites the section it follows.
-import { JID, NS, serialize, xml, type Element } from '@parley/shared';
+// Limits: limits.rosterItems holds for items these create too, and for pending requests per account;
+// limits.subscriptionRequestsPerMinute per sender (XEP-0205 §3).
+import { JID, NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { RosterItem, Subscription } from '../storage/index.ts';
-import { emptyItem, saveRosterItem } from './roster-items.ts';
+import type { Origin } from './registry.ts';
+import { emptyItem, rosterFull, rosterHasRoom, saveRosterItem } from './roster-items.ts';
+import { RateLimiter } from '../limits/rate-limiter.ts';
 import { sendCurrentPresence, sendUnavailable } from './presence.ts';
 
 const hasTo = (s: Subscription) => s === 'to' || s === 'both';
@@ -12,6 +16,7 @@ const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
 export function subscriptionHandlers(ctx: ServerContext) {
   const roster = ctx.storage.roster;
   const requests = ctx.storage.subscriptionRequests;
+  const requestRate = new RateLimiter({ perMinute: ctx.config.limits.subscriptionRequestsPerMinute });
 
   /** Route a subscription stanza between bare JIDs (§3.1.2: the server stamps bare 'from' and 'to'). */
   function forward(type: string, from: JID, to: JID, original?: Element): Promise<void> | void {
@@ -20,12 +25,26 @@ export function subscriptionHandlers(ctx: ServerContext) {
     return ctx.router.route(stanza, from, to);
   }
 
-  async function outbound(stanza: Element, user: JID, contact: JID): Promise<void> {
+  async function outbound(stanza: Element, user: JID, contact: JID, origin: Origin): Promise<void> {
     const userBare = user.toBare();
     if (contact.bare === userBare.bare) return; // subscribing to oneself means nothing
-    const item = (await roster.getItem(userBare.bare, contact.bare)) ?? emptyItem(contact.bare);
+    const existing = await roster.getItem(userBare.bare, contact.bare);
+    const item = existing ?? emptyItem(contact.bare);
+    /** A change that adds an item needs room in the roster; the sender learns why nothing happened. */
+    const refusedForRoom = async () => {
+      if (existing || (await rosterHasRoom(ctx, userBare.bare))) return false;
+      await ctx.router.bounce(stanza, rosterFull(ctx), origin);
+      return true;
+    };
     switch (stanza.attrs.type) {
       case 'subscribe':
+        if (!requestRate.take(userBare.bare)) {
+          ctx.log.debug({ user: userBare.bare, contact: contact.bare }, 'subscription requests rate-limited');
+          await ctx.router.bounce(stanza, new StanzaError('policy-violation',
+            `at most ${ctx.config.limits.subscriptionRequestsPerMinute} subscription requests a minute; try again later`, 'wait'), origin);
+          return;
+        }
+        if (await refusedForRoom()) return;
         // §3.1.2: ask='subscribe' until answered; already subscribed → the contact's server answers.
         if (!hasTo(item.subscription) && !item.ask) await saveRosterItem(ctx, userBare.bare, { ...item, ask: true });
         await forward('subscribe', userBare, contact, stanza);
@@ -34,6 +53,7 @@ export function subscriptionHandlers(ctx: ServerContext) {
         // §3.1.5 approval of a pending request, or §3.4 pre-approval when there is none.
         const pending = await requests.get(userBare.bare, contact.bare);
         if (hasFrom(item.subscription)) return;
+        if (await refusedForRoom()) return;
         if (!pending) {
           if (!item.approved) await saveRosterItem(ctx, userBare.bare, { ...item, approved: true });
           return;
@@ -107,6 +127,13 @@ export function subscriptionHandlers(ctx: ServerContext) {
       await saveRosterItem(ctx, owner.bare, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
       await forward('subscribed', owner, from);
       await sendCurrentPresence(ctx, owner, from);
+      return;
+    }
+    // §3.1.3: a request already pending is not delivered again (the user has it, or gets it at login).
+    if (await requests.get(owner.bare, from.bare)) return;
+    // Pending requests are bounded like the roster they would join; the requester is told.
+    if ((await requests.count(owner.bare)) >= ctx.config.limits.rosterItems) {
+      await ctx.router.bounce(stanza, new StanzaError('resource-constraint', 'the contact cannot take more subscription requests'), null);
       return;
     }
     // §3.1.3: keep the request until the user answers; deliver it now to available resources.
