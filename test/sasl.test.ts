@@ -229,7 +229,7 @@ describe('the failed-login throttle (sasl/throttle.ts): per address, then per ac
       captureLogs: true,
       config: {
         c2s: { allowPlaintextOnLoopback: true },
-        limits: { authFailures: 2, authAccountFailures: 6, authDelayMs: 100, authMaxDelayMs: 400, authRetriesPerStream: 5 },
+        limits: { authFailures: 2, authAccountFailures: 8, authDelayMs: 100, authMaxDelayMs: 400, authRetriesPerStream: 5 },
       },
     });
   });
@@ -280,7 +280,7 @@ describe('the failed-login throttle (sasl/throttle.ts): per address, then per ac
   });
 
   it('past the account-wide ceiling, guesses from many addresses are slowed, and the owner is slowed but gets in', async () => {
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       const { outcome } = await attempt(`127.0.1.${i + 1}`, 'cafe', `guess-${i}`);
       expect(childNames(outcome)).toEqual(['not-authorized']);
     }

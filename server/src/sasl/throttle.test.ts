@@ -16,7 +16,7 @@ function throttle(options: Partial<LoginThrottleOptions> = {}) {
   /** One failed attempt, run to its end. */
   const fail = async (address: string, account: string) => {
     const verdict = await t.beforeAttempt(address, account);
-    if (verdict.allowed) t.recordOutcome(address, account, true);
+    if (verdict.allowed) t.recordFailure(address, account);
     return verdict;
   };
   return { t, clock, sleeps, warnings, fail };
@@ -32,7 +32,7 @@ describe('LoginThrottle, per address', () => {
     for (let i = 0; i < 5; i++) {
       const before = sleeps.length;
       expect((await t.beforeAttempt('192.0.2.1', 'alice@example.com')).allowed).toBe(true);
-      t.recordOutcome('192.0.2.1', 'alice@example.com', true);
+      t.recordFailure('192.0.2.1', 'alice@example.com');
       waits.push(sleeps.length > before ? sleeps.at(-1)! : 0);
       clock.t += waits.at(-1)!;
     }
@@ -40,28 +40,31 @@ describe('LoginThrottle, per address', () => {
   });
 
   it('queues parallel attempts and refuses one that would wait longer than the maximum (that address only)', async () => {
-    const { t, warnings, fail } = throttle();
+    const { t, sleeps, warnings, fail } = throttle();
     for (let i = 0; i < 3; i++) await fail('192.0.2.1', 'alice@example.com');
-    // three attempts at once: waits of 1 s, 1+2 s, 3+4 s; the fourth would wait 15 s > 8 s
+    // attempts at once take the slots 1 s apart; the ninth would wait 9 s > 8 s
     const verdicts = [];
-    for (let i = 0; i < 4; i++) verdicts.push(await t.beforeAttempt('192.0.2.1', 'alice@example.com'));
-    expect(verdicts.map((v) => v.allowed)).toEqual([true, true, true, false]);
+    for (let i = 0; i < 9; i++) verdicts.push(await t.beforeAttempt('192.0.2.1', 'alice@example.com'));
+    expect(verdicts.map((v) => v.allowed)).toEqual([true, true, true, true, true, true, true, true, false]);
+    expect(sleeps).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
     expect(warnings.some((w) => w.message.includes('refused') && JSON.stringify(w.details).includes('192.0.2.1'))).toBe(true);
     // the owner, elsewhere, is not refused nor queued
     expect(await t.beforeAttempt('198.51.100.7', 'alice@example.com')).toEqual({ allowed: true });
   });
 
-  it('a success or a refusal that is no guess takes the attempt back; an attacker cannot reset its count by logging in', async () => {
+  it('counts failures only: logins in flight and successful ones do not slow anyone, nor reset the count', async () => {
     const { t, sleeps, fail } = throttle();
-    await fail('192.0.2.1', 'mallory@example.com');
+    // a hundred users behind one NAT log in at once after a restart
+    for (let i = 0; i < 100; i++) expect(await t.beforeAttempt('192.0.2.1', `user${i}@example.com`)).toEqual({ allowed: true });
+    expect(sleeps).toEqual([]);
     await fail('192.0.2.1', 'alice@example.com');
-    // mallory's own account logs in: that attempt is taken back, the earlier failures stay
+    await fail('192.0.2.1', 'alice@example.com');
+    // mallory's own account logs in between guesses: the count stays
     await t.beforeAttempt('192.0.2.1', 'mallory@example.com');
-    t.recordOutcome('192.0.2.1', 'mallory@example.com', false);
     await fail('192.0.2.1', 'alice@example.com');
     expect(sleeps).toEqual([]);
     await fail('192.0.2.1', 'alice@example.com');
-    expect(sleeps.length).toBe(1);
+    expect(sleeps).toEqual([1000]);
   });
 
   it('forgets failures a window after the last one', async () => {
@@ -85,7 +88,7 @@ describe('LoginThrottle, per address', () => {
   it('one /64 is one address for the throttle', async () => {
     const { t, fail } = throttle();
     for (let i = 0; i < 3; i++) await fail(`2001:db8:1:2::${i + 1}`, 'alice@example.com');
-    for (let i = 0; i < 3; i++) await t.beforeAttempt(`2001:db8:1:2::${i + 10}`, 'alice@example.com');
+    for (let i = 0; i < 8; i++) await t.beforeAttempt(`2001:db8:1:2::${i + 10}`, 'alice@example.com');
     expect((await t.beforeAttempt('2001:db8:1:2::ff', 'alice@example.com')).allowed).toBe(false);
     expect((await t.beforeAttempt('2001:db8:1:3::1', 'alice@example.com')).allowed).toBe(true);
   });
@@ -97,10 +100,15 @@ describe('LoginThrottle, per account', () => {
     // five attackers, one failure each: no address is throttled, the account reaches its ceiling
     for (let i = 1; i <= 5; i++) await fail(`203.0.113.${i}`, 'alice@example.com');
     expect(sleeps).toEqual([]);
-    for (let i = 0; i < 20; i++) expect((await t.beforeAttempt(`198.51.100.${i}`, 'alice@example.com')).allowed).toBe(true);
+    // more guesses from new addresses: each is answered later, none is refused
+    for (let i = 0; i < 20; i++) expect((await fail(`198.51.100.${i}`, 'alice@example.com')).allowed).toBe(true);
     expect(sleeps[0]).toBe(1000);
     expect(Math.max(...sleeps)).toBe(8000);
     expect(warnings[0]!.details).toMatchObject({ account: 'alice@example.com', address: '198.51.100.0' });
+    // the owner too is answered after the delay, and let in
+    const delayed = sleeps.length;
+    expect(await t.beforeAttempt('198.51.100.200', 'alice@example.com')).toEqual({ allowed: true });
+    expect(sleeps.length).toBe(delayed + 1);
     // bob is not slowed by alice's attackers
     const before = sleeps.length;
     await t.beforeAttempt('198.51.100.50', 'bob@example.com');

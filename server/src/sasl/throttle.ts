@@ -8,9 +8,10 @@
 // - Per account, from all addresses: past `accountFailures` failures every attempt for the
 //   account is answered after a delay (growing, at most `maxDelayMs`). That slows guessing spread
 //   over many addresses, and never locks the owner out: a delayed answer is still an answer.
-// An attempt counts as a failure from its start until it is known not to be a wrong guess, so a
-// burst of parallel attempts is paced like a sequence. Failures are forgotten `windowMs` after the
-// last one. Throttles and lock-outs are logged at warn, with the account and the address.
+// Only wrong guesses count, never attempts in flight: many users behind one NAT reconnecting at
+// once (after a restart) are not slowed. A successful login does not reset its address's count,
+// so an attacker with an account of its own cannot clear it. Failures are forgotten `windowMs`
+// after the last one. Throttles and lock-outs are logged at warn, with the account and the address.
 
 export interface LoginThrottleOptions {
   addressFailures: number;
@@ -59,8 +60,7 @@ export class LoginThrottle {
   /**
    * An attempt from `address` for `account` (as soon as the mechanism names it): resolves when it may
    * go on — at once, after its place in the address's queue, or after the account-wide delay — or
-   * refuses it when the address's queue is longer than the longest delay. An allowed attempt counts
-   * as a failure until recordOutcome says otherwise, so a burst of parallel attempts is paced too.
+   * refuses it when the address's queue is longer than the longest delay.
    */
   async beforeAttempt(address: string, account: string): Promise<AttemptVerdict> {
     const key = addressKey(address);
@@ -88,23 +88,16 @@ export class LoginThrottle {
       this.warn(byAccount, now, { account, address: key, failures: byAccount.failures, delayMs: accountDelay },
         'login delayed: too many failed logins for this account');
     }
-    this.count(`address ${key}`, now, 1);
-    this.count(`account ${account}`, now, 1);
     const delay = Math.max(wait, accountDelay);
     if (delay > 0) await this.options.sleep(delay);
     return { allowed: true };
   }
 
-  /**
-   * How an allowed attempt ended: `guessed` when the password (or name) was wrong, which keeps it
-   * counted; a success, or a refusal that is not about the password (no IM role, the core is
-   * down), takes it back.
-   */
-  recordOutcome(address: string, account: string, guessed: boolean): void {
-    if (guessed) return;
+  /** An attempt ended with a wrong password or name (not a refusal for another reason: no IM role, core down). */
+  recordFailure(address: string, account: string): void {
     const now = this.options.now();
-    this.count(`address ${addressKey(address)}`, now, -1);
-    this.count(`account ${account}`, now, -1);
+    this.count(`address ${addressKey(address)}`, now);
+    this.count(`account ${account}`, now);
   }
 
   /** Number of tracked addresses and accounts (for tests and metrics). */
@@ -129,13 +122,8 @@ export class LoginThrottle {
     return entry;
   }
 
-  private count(key: string, now: number, change: 1 | -1): void {
-    let entry = this.current(key, now);
-    if (change < 0) {
-      if (entry) entry.failures = Math.max(0, entry.failures - 1);
-      return;
-    }
-    entry ??= { failures: 0, lastFailure: now, lastSlot: now, warnedAt: {} };
+  private count(key: string, now: number): void {
+    const entry = this.current(key, now) ?? { failures: 0, lastFailure: now, lastSlot: now, warnedAt: {} };
     entry.failures += 1;
     entry.lastFailure = now;
     entry.lastSlot = Math.max(entry.lastSlot, now);

@@ -15,7 +15,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class SaslNegotiation {
   private mechanism: SaslMechanism | null = null;
-  /** The account the current attempt names, once the throttle counted it (sasl/throttle.ts). */
+  /** The account the current attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
 
   constructor(
@@ -98,26 +98,23 @@ export class SaslNegotiation {
     this.mechanism = null;
     // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
     const account = await this.ctx.authentication.authorize(step.username, step.authzid, this.domain);
-    this.settleAttempt(false);
+    this.attemptedJid = null;
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
     return { kind: 'success', username: account.local, domain: account.domain };
   }
 
   private fail(error: SaslError): SaslOutcome {
-    // Only a wrong password or name stays counted; no IM role or an unreachable core is no guess.
-    this.settleAttempt(error.condition !== 'temporary-auth-failure' && !(error instanceof AccessDenied));
+    // Only a wrong password or name counts; no IM role or an unreachable core is no guess.
+    const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
+    if (guessed && this.attemptedJid !== null) this.ctx.loginThrottle.recordFailure(this.remoteAddress, this.attemptedJid);
+    this.attemptedJid = null;
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
     return { kind: 'failure', condition: error.condition };
   }
 
-  private settleAttempt(guessed: boolean): void {
-    if (this.attemptedJid === null) return;
-    this.ctx.loginThrottle.recordOutcome(this.remoteAddress, this.attemptedJid, guessed);
-    this.attemptedJid = null;
-  }
 }
 
 /** RFC 6120 §6.4.2: '=' is an empty response; anything not base64 is incorrect-encoding. */
