@@ -113,7 +113,7 @@ export function normalizeDomain(domain: string): string {
   const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
   if (name === '') throw new InvalidJidError('empty domainpart');
   const lower = UPPER.test(name) ? name.toLowerCase() : name;
-  if (ASCII_DOMAIN.test(lower) && lower.length <= 253 && lower.split('.').every(isPlainLdhLabel)) return lower;
+  if (lower.length <= 253 && ASCII_DOMAIN.test(lower) && plainLdhLabels(lower)) return lower;
   if (IP_LITERAL.test(lower)) return lower;
   return cached(domains, name, () => {
     // IDNA2008 as UTS 46 nontransitional processing with the STD3 rules (RFC 5895, RFC 7622 §3.2.2).
@@ -140,9 +140,21 @@ export function normalizeResource(resource: string): string {
   });
 }
 
-/** An LDH label that is its own A-label form: 1–63 characters, no hyphen at either end, no 'xx--' (RFC 5891 §4.2.3.1). */
-function isPlainLdhLabel(label: string): boolean {
-  return label.length <= 63 && label[0] !== '-' && label[label.length - 1] !== '-' && !(label[2] === '-' && label[3] === '-');
+/**
+ * Every label of an LDH name is its own A-label form: at most 63 characters, no hyphen at either
+ * end, none in both the third and fourth places (RFC 5891 §4.2.3.1: 'xn--' labels take the slow path).
+ */
+function plainLdhLabels(name: string): boolean {
+  let start = 0;
+  while (start <= name.length) {
+    let end = name.indexOf('.', start);
+    if (end === -1) end = name.length;
+    if (end - start > 63 || name[start] === '-' || name[end - 1] === '-' || (name[start + 2] === '-' && name[start + 3] === '-' && end - start > 3)) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
 }
 
 function precis(profile: (value: string) => string, value: string, part: string): string {
