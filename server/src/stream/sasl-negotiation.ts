@@ -114,7 +114,6 @@ export class SaslNegotiation {
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
     return { kind: 'failure', condition: error.condition };
   }
-
 }
 
 /** RFC 6120 §6.4.2: '=' is an empty response; anything not base64 is incorrect-encoding. */
