@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type ConfigInput } from '../../server/src/config.ts';
-import { createLogger } from '../../server/src/logger.ts';
+import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
 import { openSqliteStorage } from '../../server/src/storage/index.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
@@ -20,6 +20,8 @@ export interface TestServerOptions {
   /** 'alice@example.com': 'password' */
   users?: Record<string, string>;
   config?: Partial<ConfigInput>;
+  /** The server's logger (default: pino at PARLEY_TEST_LOG, silent). */
+  logger?: Logger;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -38,7 +40,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     http: { port: 0, tlsPort: -1, ...options.config?.http },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
-  const server = await ParleyServer.start(config, createLogger(config.log.level));
+  const server = await ParleyServer.start(config, options.logger ?? createLogger(config.log.level));
   return {
     server,
     dataDir,

@@ -71,6 +71,14 @@ export class Modules {
     return this.iqHandlers.get(`${target} ${type} ${xmlns}`);
   }
 
+  /** Every registered iq handler (test/fuzz drives each one). */
+  registeredIqs(): Array<{ target: IqTarget; type: 'get' | 'set'; xmlns: string }> {
+    return [...this.iqHandlers.keys()].map((key) => {
+      const [target, type, xmlns] = key.split(' ', 3) as [IqTarget, 'get' | 'set', string];
+      return { target, type, xmlns };
+    });
+  }
+
   hook(event: StanzaEvent, handler: StanzaHook, priority = 0): void {
     const list = this.hooks.get(event) ?? [];
     list.push({ priority, handler });
