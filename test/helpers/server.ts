@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type ConfigInput } from '../../server/src/config.ts';
 import { pino } from 'pino';
-import { createLogger } from '../../server/src/logger.ts';
+import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
 import { openSqliteStorage } from '../../server/src/storage/index.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
@@ -25,6 +25,8 @@ export interface TestServerOptions {
   config?: Partial<ConfigInput>;
   /** Keep the server's log records in `logs` (for tests about what is logged). */
   captureLogs?: boolean;
+  /** The server's logger (default: pino at PARLEY_TEST_LOG, silent; ignored with captureLogs). */
+  logger?: Logger;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -46,7 +48,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const logs: TestServer['logs'] = [];
   const log = options.captureLogs
     ? pino({ level: 'debug', base: { service: 'parley' } }, { write: (line: string) => void logs.push(JSON.parse(line)) })
-    : createLogger(config.log.level);
+    : options.logger ?? createLogger(config.log.level);
   const server = await ParleyServer.start(config, log);
   return {
     server,

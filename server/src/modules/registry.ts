@@ -82,16 +82,19 @@ export class Modules {
     this.iqNamespaces.add(`${target} ${type} ${payload.xmlns}`);
   }
 
-  /** Every registered handler as 'target type xmlns name' (tests check each one's malformed input). */
-  iqRegistrations(): string[] {
-    return [...this.iqHandlers.keys()];
-  }
-
   findIq(target: IqTarget, type: string, payload: Element): IqLookup {
     const xmlns = payload.attrs.xmlns ?? '';
     const handler = this.iqHandlers.get(`${target} ${type} ${xmlns} ${payload.name}`);
     if (handler) return handler;
     return this.iqNamespaces.has(`${target} ${type} ${xmlns}`) ? 'unknown-element' : undefined;
+  }
+
+  /** Every registered iq handler (tests send each one malformed input; test/fuzz drives each one). */
+  registeredIqs(): Array<{ target: IqTarget; type: 'get' | 'set'; xmlns: string; name: string }> {
+    return [...this.iqHandlers.keys()].map((key) => {
+      const [target, type, xmlns, name] = key.split(' ', 4) as [IqTarget, 'get' | 'set', string, string];
+      return { target, type, xmlns, name };
+    });
   }
 
   hook(event: StanzaEvent, handler: StanzaHook, priority = 0): void {
