@@ -2,6 +2,7 @@
 // individual mechanisms. The stream layer base64-decodes <auth/> and
 // <response/> payloads (reporting 'incorrect-encoding' itself, §6.5.2) and
 // hands mechanisms raw bytes.
+import type { ChannelBinding } from './channel-binding.ts';
 import type { ScramCredential, ScramHash } from './credentials.ts';
 
 export interface SaslAccountLookup {
@@ -12,6 +13,19 @@ export interface SaslAccountLookup {
    * used by the delegated PLAIN mechanism. Throws SaslError('temporary-auth-failure') when it cannot tell.
    */
   checkPassword?(username: string, password: string): Promise<boolean>;
+  /**
+   * Optional: verify a FAST token proof (XEP-0484) for a username, used by the HT-* mechanisms:
+   * the responder hash to send back, or a SaslError (not-authorized, credentials-expired).
+   */
+  verifyHashedToken?(username: string, proof: HashedTokenProof): Promise<Buffer>;
+}
+
+/** What an HT-* mechanism (sasl/hashed-token.ts) asks the token store to check. */
+export interface HashedTokenProof {
+  mechanism: string;
+  /** HMAC(token, "Initiator" || cb-data) */
+  initiatorHash: Buffer;
+  channelBindingData: Buffer;
 }
 
 export type SaslStep =
@@ -29,9 +43,30 @@ export interface SaslMechanism {
   step(response: Buffer): Promise<SaslStep>;
 }
 
+/** What a mechanism may know of the connection it runs on. */
+export interface MechanismContext {
+  /** The connection's channel binding (TLS only), or null. */
+  channelBinding: ChannelBinding | null;
+  /**
+   * A -PLUS mechanism was offered on this stream: a SCRAM client that says 'y' ("I could bind, but
+   * you cannot") then faces a downgrade and must fail (RFC 5802 §6).
+   */
+  plusOffered: boolean;
+}
+
+export const NO_CHANNEL_BINDING: MechanismContext = { channelBinding: null, plusOffered: false };
+
 export interface MechanismFactory {
   name: string;
   /** Offer only after TLS is negotiated (RFC 6120 §6.4.1, §13.8). */
   requiresEncryption: boolean;
-  create(accounts: SaslAccountLookup): SaslMechanism;
+  /** Offer only on a connection with channel binding data (the -PLUS variants, RFC 5802 §6). */
+  requiresChannelBinding?: boolean;
+  create(accounts: SaslAccountLookup, context?: MechanismContext): SaslMechanism;
+}
+
+/** Whether a mechanism can be offered on a connection (RFC 6120 §6.4.1, RFC 5802 §6). */
+export function canOffer(factory: MechanismFactory, encrypted: boolean, channelBinding: ChannelBinding | null): boolean {
+  if (factory.requiresEncryption && !encrypted) return false;
+  return !factory.requiresChannelBinding || (channelBinding !== null && channelBinding.types.length > 0);
 }

@@ -6,9 +6,13 @@ import { SaslError } from './errors.ts';
 /** Upper bound on a single SCRAM message; real ones are a few hundred bytes. */
 export const MAX_MESSAGE_BYTES = 8192;
 
+/** gs2-cbind-flag (RFC 5802 §7): no binding, "I could bind but think you cannot", or binding to a type. */
+export type ChannelBindingFlag = { kind: 'n' } | { kind: 'y' } | { kind: 'p'; type: string };
+
 export interface ClientFirst {
-  /** gs2-header verbatim, including its trailing comma, e.g. "n,," or "y,a=bob,". */
+  /** gs2-header verbatim, including its trailing comma, e.g. "n,," or "p=tls-exporter,a=bob,". */
   gs2Header: string;
+  cbindFlag: ChannelBindingFlag;
   /** Decoded authzid (from "a="), if present. */
   authzid?: string;
   /** Decoded (=2C / =3D) but not yet SASLprep'ed username. */
@@ -81,12 +85,13 @@ export function parseClientFirst(text: string): ClientFirst {
   const c2 = c1 < 0 ? -1 : text.indexOf(',', c1 + 1);
   if (c2 < 0) malformed('missing gs2 header');
 
-  // gs2-cbind-flag: we never advertise -PLUS, so "p=" cannot be honoured
-  // (RFC 5802 §6). "y" (client supports binding but believes we do not) is
-  // accepted precisely because we do not offer -PLUS.
+  // gs2-cbind-flag = ("p=" cb-name) / "n" / "y"; cb-name = 1*(ALPHA / DIGIT / "." / "-").
+  // Whether the flag fits the mechanism and the connection is the mechanism's call (scram.ts).
   const flag = text.slice(0, c1);
-  if (flag.startsWith('p=')) malformed('channel binding is not supported');
-  if (flag !== 'n' && flag !== 'y') malformed('bad gs2-cbind-flag');
+  let cbindFlag: ChannelBindingFlag;
+  if (flag === 'n' || flag === 'y') cbindFlag = { kind: flag };
+  else if (/^p=[A-Za-z0-9.-]+$/.test(flag)) cbindFlag = { kind: 'p', type: flag.slice(2) };
+  else malformed('bad gs2-cbind-flag');
 
   const authzPart = text.slice(c1 + 1, c2);
   let authzid: string | undefined;
@@ -101,7 +106,7 @@ export function parseClientFirst(text: string): ClientFirst {
   if (!isPrintableNonce(nonce)) malformed('bad client nonce');
   checkExtensions(parts.slice(2));
 
-  const result: ClientFirst = { gs2Header: text.slice(0, c2 + 1), username, nonce, bare };
+  const result: ClientFirst = { gs2Header: text.slice(0, c2 + 1), cbindFlag, username, nonce, bare };
   if (authzid !== undefined) result.authzid = authzid;
   return result;
 }

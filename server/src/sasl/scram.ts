@@ -1,17 +1,18 @@
-// Server side of SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), without
-// channel binding: the -PLUS variants are never advertised.
+// Server side of SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), and their -PLUS variants
+// with channel binding (RFC 5802 §6; tls-exporter RFC 9266, tls-server-end-point RFC 5929).
 //
-//   C: n,,n=user,r=<c-nonce>                      (client-first, §5.1)
+//   C: n,,n=user,r=<c-nonce>                      (client-first, §5.1; "p=<type>,," for -PLUS)
 //   S: r=<c-nonce><s-nonce>,s=<salt>,i=<count>    (server-first)
-//   C: c=biws,r=<c-nonce><s-nonce>,p=<proof>      (client-final)
+//   C: c=biws,r=<c-nonce><s-nonce>,p=<proof>      (client-final; c = base64(gs2-header + cb-data))
 //   S: v=<ServerSignature>                        (server-final, sent in <success/>)
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_ITERATIONS, type ScramCredential, type ScramHash } from './credentials.ts';
 import { SaslError } from './errors.ts';
-import type { MechanismFactory, SaslAccountLookup, SaslMechanism, SaslStep } from './mechanism.ts';
+import { parseChannelBindingType } from './channel-binding.ts';
+import { NO_CHANNEL_BINDING, type MechanismContext, type MechanismFactory, type SaslAccountLookup, type SaslMechanism, type SaslStep } from './mechanism.ts';
 import { H, HMAC, digestLength, safeEqual, xor } from './primitives.ts';
 import { prepareUsername } from './saslprep.ts';
-import { decodeUtf8, isPrintableNonce, parseClientFinal, parseClientFirst } from './scram-messages.ts';
+import { decodeUtf8, isPrintableNonce, parseClientFinal, parseClientFirst, type ClientFirst } from './scram-messages.ts';
 
 export interface ScramOptions {
   /** Server nonce generator (tests inject RFC vectors); default is 18 random bytes, base64. */
@@ -46,7 +47,9 @@ type State =
   | { phase: 'awaiting-client-first' }
   | {
       phase: 'awaiting-client-final';
-      gs2Header: string;
+      /** What c= must carry: the gs2-header, then the channel binding data for 'p' (RFC 5802 §7). */
+      expectedBinding: Buffer;
+      bindingUsed: boolean;
       authzid: string | undefined;
       username: string;
       clientFirstBare: string;
@@ -64,8 +67,9 @@ class ScramServer implements SaslMechanism {
   private readonly options: ScramOptions;
   private state: State = { phase: 'initial' };
 
-  constructor(hash: ScramHash, accounts: SaslAccountLookup, options: ScramOptions) {
-    this.name = `SCRAM-${hash}`;
+  constructor(hash: ScramHash, private readonly plus: boolean, accounts: SaslAccountLookup,
+    private readonly context: MechanismContext, options: ScramOptions) {
+    this.name = `SCRAM-${hash}${plus ? '-PLUS' : ''}`;
     this.hash = hash;
     this.accounts = accounts;
     this.options = options;
@@ -109,6 +113,7 @@ class ScramServer implements SaslMechanism {
 
   private async clientFirst(message: Buffer): Promise<SaslStep> {
     const first = parseClientFirst(decodeUtf8(message));
+    const expectedBinding = this.channelBindingInput(first.gs2Header, first.cbindFlag);
     const username = prepareUsername(first.username);
 
     const stored = await this.accounts.getCredential(username, this.hash);
@@ -122,7 +127,8 @@ class ScramServer implements SaslMechanism {
 
     this.state = {
       phase: 'awaiting-client-final',
-      gs2Header: first.gs2Header,
+      expectedBinding,
+      bindingUsed: first.cbindFlag.kind === 'p',
       authzid: first.authzid,
       username,
       clientFirstBare: first.bare,
@@ -134,13 +140,38 @@ class ScramServer implements SaslMechanism {
     return { kind: 'challenge', data: Buffer.from(serverFirst, 'utf8') };
   }
 
+  /**
+   * The gs2-cbind-flag against the mechanism and the connection (RFC 5802 §6), and the bytes c= must
+   * then hold: the gs2-header, plus the binding data of the named type for 'p'.
+   */
+  private channelBindingInput(gs2Header: string, flag: ClientFirst['cbindFlag']): Buffer {
+    const header = Buffer.from(gs2Header, 'utf8');
+    if (this.plus) {
+      if (flag.kind !== 'p') throw new SaslError('malformed-request', `${this.name} requires channel binding (gs2-cbind-flag p=)`);
+    } else {
+      if (flag.kind === 'p') throw new SaslError('malformed-request', 'channel binding needs a -PLUS mechanism');
+      // 'y': the client could bind but believes the server cannot. We offered -PLUS, so someone
+      // removed it on the way: a downgrade attack (RFC 5802 §6).
+      if (flag.kind === 'y' && this.context.plusOffered) {
+        throw new SaslError('malformed-request', 'channel binding is supported here; possible downgrade');
+      }
+      return header;
+    }
+    const type = parseChannelBindingType(flag.type);
+    const data = type ? this.context.channelBinding?.data(type) ?? null : null;
+    if (!data) throw new SaslError('malformed-request', `unsupported channel binding type ${flag.type}`);
+    return Buffer.concat([header, data]);
+  }
+
   private async clientFinal(message: Buffer): Promise<SaslStep> {
     const s = this.state;
     if (s.phase !== 'awaiting-client-final') throw new SaslError('malformed-request');
     const final = parseClientFinal(decodeUtf8(message));
 
-    // Without channel binding, c= carries exactly the gs2-header (RFC 5802 §5.1 "c").
-    if (!safeEqual(final.channelBinding, Buffer.from(s.gs2Header, 'utf8'))) {
+    // c= carries the gs2-header, followed by the connection's binding data when bound (RFC 5802 §5.1 "c").
+    if (!safeEqual(final.channelBinding, s.expectedBinding)) {
+      // With binding, a mismatch is what a relaying man in the middle produces: the proof fails.
+      if (s.bindingUsed) throw new SaslError('not-authorized', 'channel binding mismatch');
       throw new SaslError('malformed-request', 'channel binding data mismatch');
     }
     if (final.nonce !== s.nonce) throw new SaslError('malformed-request', 'nonce mismatch');
@@ -173,18 +204,34 @@ class ScramServer implements SaslMechanism {
 }
 
 /** A fresh server-side SCRAM exchange for one authentication attempt. */
-export function createScram(hash: ScramHash, accounts: SaslAccountLookup, options: ScramOptions = {}): SaslMechanism {
-  return new ScramServer(hash, accounts, options);
+export function createScram(hash: ScramHash, accounts: SaslAccountLookup, options: ScramOptions = {},
+  context: MechanismContext = NO_CHANNEL_BINDING, plus = false): SaslMechanism {
+  return new ScramServer(hash, plus, accounts, context, options);
 }
 
 export const scramSha256: MechanismFactory = {
   name: 'SCRAM-SHA-256',
   requiresEncryption: false,
-  create: (accounts) => createScram('SHA-256', accounts),
+  create: (accounts, context) => createScram('SHA-256', accounts, {}, context),
 };
 
 export const scramSha1: MechanismFactory = {
   name: 'SCRAM-SHA-1',
   requiresEncryption: false,
-  create: (accounts) => createScram('SHA-1', accounts),
+  create: (accounts, context) => createScram('SHA-1', accounts, {}, context),
+};
+
+/** Channel binding exists only on TLS, so the -PLUS variants are offered only there. */
+export const scramSha256Plus: MechanismFactory = {
+  name: 'SCRAM-SHA-256-PLUS',
+  requiresEncryption: true,
+  requiresChannelBinding: true,
+  create: (accounts, context) => createScram('SHA-256', accounts, {}, context, true),
+};
+
+export const scramSha1Plus: MechanismFactory = {
+  name: 'SCRAM-SHA-1-PLUS',
+  requiresEncryption: true,
+  requiresChannelBinding: true,
+  create: (accounts, context) => createScram('SHA-1', accounts, {}, context, true),
 };

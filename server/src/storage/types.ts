@@ -31,11 +31,11 @@ export interface AccountStore {
   create(jid: string, credentials: ScramCredential[], name?: string | null): Promise<void>;
   get(jid: string): Promise<Account | null>;
   getCredential(jid: string, hash: 'SHA-1' | 'SHA-256'): Promise<ScramCredential | null>;
-  /** Replaces all credentials; throws StorageNotFoundError if there is no account. */
+  /** Replaces all credentials, ending the account's FAST tokens; throws StorageNotFoundError if there is no account. */
   setCredentials(jid: string, credentials: ScramCredential[]): Promise<void>;
   /**
    * Deletes the account and its own data (credentials, roster, roster version,
-   * pending inbound subscription requests, offline messages, vCard). Other
+   * pending inbound subscription requests, offline messages, vCard, FAST tokens). Other
    * users' rosters and requests are left untouched.
    */
   delete(jid: string): Promise<boolean>;
@@ -138,6 +138,49 @@ export interface SuiteEventLog {
   lastId(): Promise<number>;
 }
 
+/** XEP-0484 §5.1: a token waiting for its first use ('new'), or the one in use ('current'). */
+export type FastTokenSlot = 'new' | 'current';
+
+/**
+ * A FAST token (XEP-0484) as stored: never the token, only its SHA-256 (auth/fast-tokens.ts says
+ * why that is the HMAC key the mechanism needs).
+ */
+export interface FastTokenRecord {
+  /** The account's bare JID. */
+  jid: string;
+  /** The client's SASL2 <user-agent id/> (XEP-0388). */
+  clientId: string;
+  slot: FastTokenSlot;
+  /** The HT-* mechanism the token is bound to (XEP-0484 §3.4). */
+  mechanism: string;
+  /** base64 of SHA-256(token). */
+  keyHash: string;
+  /** ms epoch */
+  issuedAt: number;
+  /** ms epoch */
+  expiresAt: number;
+  /** The client's software and device, as it named them, for listings. */
+  userAgent: string | null;
+}
+
+export type NewFastToken = Omit<FastTokenRecord, 'slot'>;
+
+export interface FastTokenStore {
+  /** One client's tokens, the 'new' slot first. */
+  forClient(jid: string, clientId: string): Promise<FastTokenRecord[]>;
+  /** All of an account's tokens, by client. */
+  forAccount(jid: string): Promise<FastTokenRecord[]>;
+  /** Put a token in the client's 'new' slot, replacing one never used (XEP-0484 §3.5). */
+  putNew(token: NewFastToken): Promise<void>;
+  /** The 'new' token was used: it becomes 'current', replacing the older one. False if there was none. */
+  promote(jid: string, clientId: string): Promise<boolean>;
+  /** Remove one slot or both of a client's; returns how many tokens went. */
+  remove(jid: string, clientId: string, slot?: FastTokenSlot): Promise<number>;
+  /** Remove every token of the account. A new password or a deleted account does this too. */
+  removeAccount(jid: string): Promise<number>;
+  removeExpired(now: number): Promise<number>;
+}
+
 export interface Storage {
   accounts: AccountStore;
   domains: DomainStore;
@@ -145,6 +188,7 @@ export interface Storage {
   subscriptionRequests: SubscriptionRequestStore;
   offline: OfflineStore;
   vcards: VCardStore;
+  fastTokens: FastTokenStore;
   /** The embedded suite directory (directory/types.ts). */
   directory: Directory;
   suiteEvents: SuiteEventLog;

@@ -5,6 +5,7 @@ import type { Storage } from '../types.ts';
 import { SqliteAccountStore } from './accounts.ts';
 import { openDatabase } from './database.ts';
 import { SqliteDomainStore } from './domains.ts';
+import { SqliteFastTokenStore } from './fast-tokens.ts';
 import { SqliteOfflineStore } from './offline.ts';
 import { SqliteRosterStore } from './roster.ts';
 import { SqliteSubscriptionRequestStore } from './subscription-requests.ts';
@@ -18,6 +19,7 @@ export class SqliteStorage implements Storage {
   readonly subscriptionRequests: SqliteSubscriptionRequestStore;
   readonly offline: SqliteOfflineStore;
   readonly vcards: SqliteVCardStore;
+  readonly fastTokens: SqliteFastTokenStore;
   readonly directory: SqliteDirectory;
   readonly suiteEvents: SqliteSuiteEventLog;
 
@@ -28,6 +30,7 @@ export class SqliteStorage implements Storage {
     this.subscriptionRequests = new SqliteSubscriptionRequestStore(db);
     this.offline = new SqliteOfflineStore(db);
     this.vcards = new SqliteVCardStore(db);
+    this.fastTokens = new SqliteFastTokenStore(db);
     this.directory = new SqliteDirectory(db);
     this.suiteEvents = new SqliteSuiteEventLog(db);
   }

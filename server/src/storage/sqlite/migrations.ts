@@ -5,6 +5,7 @@
 // new entry — never edit one that has shipped.
 
 import type BetterSqlite3 from 'better-sqlite3';
+import { FAST_TOKENS_MIGRATION } from './fast-tokens.ts';
 
 export interface Migration {
   description: string;
@@ -227,6 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  FAST_TOKENS_MIGRATION,
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {
