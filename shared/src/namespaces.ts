@@ -10,6 +10,11 @@ export const NS = {
   sasl: 'urn:ietf:params:xml:ns:xmpp-sasl',
   bind: 'urn:ietf:params:xml:ns:xmpp-bind',
   session: 'urn:ietf:params:xml:ns:xmpp-session',
+  // sign-in (XEP-0388 SASL2, XEP-0386 Bind 2, XEP-0484 FAST, XEP-0440 channel-binding types)
+  sasl2: 'urn:xmpp:sasl:2',
+  bind2: 'urn:xmpp:bind:0',
+  fast: 'urn:xmpp:fast:0',
+  saslChannelBinding: 'urn:xmpp:sasl-cb:0',
   roster: 'jabber:iq:roster',
   rosterVersioning: 'urn:xmpp:features:rosterver',
   preApproval: 'urn:xmpp:features:pre-approval',

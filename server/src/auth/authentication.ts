@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Storage } from '../storage/index.ts';
 import type { Directory } from '../directory/types.ts';
 import { checkImAccess } from '../directory/access.ts';
-import { plain, scramSha1, scramSha256, SaslError, type MechanismFactory, type SaslCondition } from '../sasl/index.ts';
+import { plain, scramSha1, scramSha1Plus, scramSha256, scramSha256Plus, SaslError, type MechanismFactory, type SaslCondition } from '../sasl/index.ts';
 import { oauthBearer } from '../sasl/oauthbearer.ts';
 import { delegatedPlain } from '../sasl/plain-delegated.ts';
 import { CoreAuthBackend, CoreUnavailableError } from './core-backend.ts';
@@ -36,7 +36,10 @@ export class Authentication {
     this.sso = config.sso ? { verifier: new JwtVerifier(config.sso), claim: config.sso.userClaim } : null;
     const bearer = this.sso ? [oauthBearer((token) => this.checkToken(token))] : [];
     // With delegated passwords there are no SCRAM verifiers: PLAIN over TLS checked by the core.
-    this.mechanisms = this.core ? [...bearer, delegatedPlain] : [scramSha256, scramSha1, ...bearer, plain];
+    // The -PLUS variants come first: where the connection has channel binding they are the strongest.
+    this.mechanisms = this.core
+      ? [...bearer, delegatedPlain]
+      : [scramSha256Plus, scramSha1Plus, scramSha256, scramSha1, ...bearer, plain];
   }
 
   get delegatesPasswords(): boolean {

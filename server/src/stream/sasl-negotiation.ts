@@ -1,7 +1,7 @@
 // SASL negotiation on a stream (RFC 6120 §6.4): <auth/>, <challenge/>/<response/>, <success/>,
 // <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
 import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
-import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
+import { SaslError, canOffer, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
 import type { ServerContext } from '../context.ts';
 import { AccessDenied } from '../auth/authentication.ts';
 
@@ -28,7 +28,8 @@ export class SaslNegotiation {
 
   /** Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted stream (RFC 6120 §13.8). */
   static offered(ctx: ServerContext, encrypted: boolean): MechanismFactory[] {
-    return ctx.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
+    // No channel binding on this path yet: the -PLUS variants stay unoffered.
+    return ctx.authentication.mechanisms.filter((factory) => canOffer(factory, encrypted, null));
   }
 
   static featuresElement(ctx: ServerContext, encrypted: boolean): Element {
