@@ -124,7 +124,7 @@ export function childrenByNamespace(parent: Element): Map<string, Element[]> {
   const groups = new Map<string, Element[]>();
   for (const child of parent.children) {
     if (typeof child === 'string') continue;
-    const xmlns = child.attrs.xmlns ?? '';
+    const xmlns = child.getNS() ?? '';
     let group = groups.get(xmlns);
     if (!group) groups.set(xmlns, group = []);
     group.push(child);
