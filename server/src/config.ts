@@ -76,6 +76,14 @@ export const configSchema = z.object({
     /** Seconds of silence on a WebSocket before it is pinged and, without answer, dropped. */
     websocketIdleSeconds: z.number().int().min(8).default(120),
   }).prefault({}),
+  /** Sign-in tokens (XEP-0484 FAST) that clients keep instead of the password; offered in SASL2 over TLS. */
+  fast: z.object({
+    enabled: z.boolean().default(true),
+    /** How long a token is valid: a device unused for longer signs in with its password again. 1 hour to 1 year. */
+    tokenLifetimeSeconds: z.number().int().min(3600).max(365 * 86_400).default(14 * 86_400),
+    /** A token older than this is replaced at its next use (XEP-0484 §3.5); 0 rotates at every use. */
+    rotateAfterSeconds: z.number().int().min(0).max(365 * 86_400).default(86_400),
+  }).prefault({}),
   /** BOSH (XEP-0124 + XEP-0206) on the HTTP listeners, beside WebSocket. */
   bosh: z.object({
     path: z.string().regex(/^\/\S*$/).default('/http-bind'),

@@ -68,6 +68,9 @@ export function adminRoutes(admin: AdminService): Route[] {
       await admin.deleteUser(jid!);
       return { deleted: jid };
     }),
+    route('GET', 'users/:jid/tokens', ({ jid }) => admin.listTokens(jid!)),
+    route('DELETE', 'users/:jid/tokens', async ({ jid }) => ({ revoked: await admin.revokeTokens(jid!) })),
+    route('DELETE', 'users/:jid/tokens/:client', async ({ jid, client }) => ({ revoked: await admin.revokeTokens(jid!, client!) })),
     route('POST', 'users/:jid/emails', ({ jid }, body) => admin.addEmail(jid!, parse(emailSchema, body).address)),
     route('DELETE', 'users/:jid/emails/:address', ({ jid, address }) => admin.removeEmail(jid!, address!)),
     route('GET', 'users/:jid/card', ({ jid }) => admin.getCard(jid!)),

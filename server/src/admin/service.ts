@@ -23,6 +23,18 @@ export interface NewUser {
   enabled?: boolean | undefined;
 }
 
+/** A FAST token as the admin sees it. */
+export interface FastTokenListing {
+  /** The client's SASL2 user-agent id. */
+  client: string;
+  userAgent: string | null;
+  mechanism: string;
+  /** 'new' until the client first used it (XEP-0484 §5.1). */
+  slot: 'new' | 'current';
+  issuedAt: string;
+  expiresAt: string;
+}
+
 export class AdminService {
   constructor(private readonly storage: Storage, private readonly events: SuiteEventPublisher) {}
 
@@ -144,6 +156,30 @@ export class AdminService {
     const jid = await this.existingUser(jidText);
     if (!(await this.storage.accounts.delete(jid))) throw new AdminError(`${jid} does not exist`, 'not-found');
     await this.events.publish({ type: 'user.deleted', jid });
+  }
+
+  // ---- FAST tokens (XEP-0484) ----
+
+  /** The account's valid sign-in tokens: which client holds each, never the token itself. */
+  async listTokens(jidText: string): Promise<FastTokenListing[]> {
+    const jid = await this.existingUser(jidText);
+    const now = Date.now();
+    return (await this.storage.fastTokens.forAccount(jid)).filter((token) => token.expiresAt > now).map((token) => ({
+      client: token.clientId, userAgent: token.userAgent, mechanism: token.mechanism, slot: token.slot,
+      issuedAt: new Date(token.issuedAt).toISOString(), expiresAt: new Date(token.expiresAt).toISOString(),
+    }));
+  }
+
+  /**
+   * Revokes one client's tokens (the client then signs in with its password again), or all of the
+   * account's; returns how many went. Sessions already open stay open.
+   */
+  async revokeTokens(jidText: string, client?: string): Promise<number> {
+    const jid = await this.existingUser(jidText);
+    if (client === undefined) return this.storage.fastTokens.removeAccount(jid);
+    const removed = await this.storage.fastTokens.remove(jid, client);
+    if (removed === 0) throw new AdminError(`${jid} has no tokens for client ${client}`, 'not-found');
+    return removed;
   }
 
   async addEmail(jidText: string, address: string): Promise<DirectoryUser> {

@@ -81,6 +81,17 @@ export function registerDirectoryCommands(program: Command, domain: Command, use
       await admin.updateUser(jid, { displayName: name === '' ? null : name });
       console.log(`display name of ${jid} set`);
     }));
+  // XEP-0484: the sign-in tokens clients keep instead of the password ("stay signed in").
+  const tokens = user.command('tokens').description("a user's sign-in tokens (FAST): which clients stay signed in");
+  tokens.command('list <jid>').description('the valid tokens and the clients holding them (JSON)').action((jid: string) =>
+    withAdmin(async (admin) => print(await admin.listTokens(jid))));
+  tokens.command('revoke <jid> [client]').description("revoke one client's tokens (by its id from list), or all; the client signs in with its password again")
+    .action((jid: string, client: string | undefined) =>
+      withAdmin(async (admin) => {
+        const revoked = await admin.revokeTokens(jid, client);
+        console.log(`${revoked} token${revoked === 1 ? '' : 's'} of ${jid}${client ? ` for client ${client}` : ''} revoked`);
+      }));
+
   const email = user.command('email').description("a user's email addresses besides the JID");
   email.command('add <jid> <address>').action((jid: string, address: string) =>
     withAdmin(async (admin) => print((await admin.addEmail(jid, address)).emails)));
