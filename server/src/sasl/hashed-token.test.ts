@@ -8,7 +8,7 @@ import { hashedTokenMechanism, offeredHashedTokenMechanisms } from './hashed-tok
 import type { HashedTokenProof, SaslAccountLookup } from './mechanism.ts';
 
 const TOKEN = 'a'.repeat(80);
-const hmac = (label: string, cb = Buffer.alloc(0)) => createHmac('sha256', TOKEN).update(label).update(cb).digest();
+const hmac = (label: string, cb: Buffer = Buffer.alloc(0)): Buffer => createHmac('sha256', TOKEN).update(label).update(cb).digest();
 const exporter = Buffer.alloc(32, 1);
 const endPoint = Buffer.alloc(32, 2);
 const binding: ChannelBinding = {
