@@ -34,17 +34,18 @@ export interface Sasl2InlineContext<Stream> {
 }
 
 /** What a SASL2 inline feature adds to the outcome. */
-export interface Sasl2InlineResult {
+export interface Sasl2InlineResult<Session> {
   /** Children of <success/> (e.g. XEP-0198 <resumed/> or <failed/>). */
   elements?: Element[];
   /**
-   * This feature put a session on the stream (XEP-0198 resumption): its full JID becomes the
-   * authorization identifier and Bind 2 is skipped (XEP-0386 §3.2, note).
+   * This feature put a session back on the stream (XEP-0198 resumption: the feature re-attaches it):
+   * the stream carries that session from now on, its full JID becomes the authorization identifier
+   * and Bind 2 is skipped (XEP-0386 §3.2, note).
    */
-  resumed?: JID;
+  resumed?: { session: Session; jid: JID };
 }
 
-export interface Sasl2InlineFeature<Stream> {
+export interface Sasl2InlineFeature<Stream, Session> {
   /** The namespace of the <authenticate/> children it takes (and of what it advertises). */
   readonly xmlns: string;
   /** Its advertisement inside <authentication><inline/>, or null for none on this stream. */
@@ -58,7 +59,7 @@ export interface Sasl2InlineFeature<Stream> {
    * After the authentication succeeded, before Bind 2 and before <success/> is written; called
    * only when the client sent children in this namespace (`requests`, in document order).
    */
-  negotiate(requests: Element[], context: Sasl2InlineContext<Stream>): Promise<Sasl2InlineResult | void> | Sasl2InlineResult | void;
+  negotiate(requests: Element[], context: Sasl2InlineContext<Stream>): Promise<Sasl2InlineResult<Session> | void> | Sasl2InlineResult<Session> | void;
 }
 
 export interface Bind2InlineContext<Stream, Session> extends Sasl2InlineContext<Stream> {
@@ -84,11 +85,11 @@ export interface Bind2InlineFeature<Stream, Session> {
 
 /** The registry, one per server. Features run in registration order. */
 export class SignInExtensions<Stream, Session> {
-  private readonly sasl2 = new Map<string, { feature: Sasl2InlineFeature<Stream>; owner: string }>();
+  private readonly sasl2 = new Map<string, { feature: Sasl2InlineFeature<Stream, Session>; owner: string }>();
   private readonly bind2 = new Map<string, { feature: Bind2InlineFeature<Stream, Session>; owner: string }>();
 
   /** A second feature for the same namespace throws. */
-  registerSasl2Inline(feature: Sasl2InlineFeature<Stream>, owner = 'core'): void {
+  registerSasl2Inline(feature: Sasl2InlineFeature<Stream, Session>, owner = 'core'): void {
     const existing = this.sasl2.get(feature.xmlns);
     if (existing) throw new Error(`${owner}: SASL2 inline ${feature.xmlns} is already handled by ${existing.owner}`);
     this.sasl2.set(feature.xmlns, { feature, owner });
@@ -102,11 +103,11 @@ export class SignInExtensions<Stream, Session> {
     this.bind2.set(xmlns, { feature, owner });
   }
 
-  sasl2Features(): Iterable<Sasl2InlineFeature<Stream>> {
+  sasl2Features(): Iterable<Sasl2InlineFeature<Stream, Session>> {
     return [...this.sasl2.values()].map((entry) => entry.feature);
   }
 
-  sasl2Feature(xmlns: string): Sasl2InlineFeature<Stream> | undefined {
+  sasl2Feature(xmlns: string): Sasl2InlineFeature<Stream, Session> | undefined {
     return this.sasl2.get(xmlns)?.feature;
   }
 

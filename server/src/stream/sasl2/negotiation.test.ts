@@ -42,7 +42,8 @@ beforeAll(async () => {
     advertise: () => xml('resume-here', { xmlns: 'urn:example:resume' }),
     negotiate: (requests, context) => {
       if (requests[0]!.attrs.previd !== 'known') return { elements: [xml('failed', { xmlns: 'urn:example:resume' })] };
-      return { elements: [xml('resumed', { xmlns: 'urn:example:resume' })], resumed: new JID(context.account.local, context.account.domain, 'old') };
+      const jid = new JID(context.account.local, context.account.domain, 'old');
+      return { elements: [xml('resumed', { xmlns: 'urn:example:resume' })], resumed: { session: { jid, enabled: ['resumed'] }, jid } };
     },
   });
   extensions.registerBind2Inline({
@@ -155,7 +156,7 @@ describe('SASL2 negotiation', () => {
     const resumed = negotiation();
     const outcome = await resumed.sasl2.handle(authenticate('PLAIN', plainMessage(),
       xml('resume', { xmlns: 'urn:example:resume', previd: 'known' }), xml('bind', { xmlns: NS.bind2 })));
-    expect(outcome).toMatchObject({ kind: 'success', resumed: true, session: null });
+    expect(outcome).toMatchObject({ kind: 'success', resumed: true, session: { enabled: ['resumed'] } });
     expect(resumed.last().getChildText('authorization-identifier')).toBe('juliet@example.com/old');
     expect(resumed.last().getChild('resumed', 'urn:example:resume')).toBeDefined();
     expect(resumed.last().getChild('bound', NS.bind2)).toBeUndefined();

@@ -201,7 +201,7 @@ export class Sasl2Negotiation<Stream, Session> {
 
     // 2. SASL2 inline features (XEP-0198 resumption first of all).
     const context = { account, userAgent, stream: this.host.stream, connection: this.connection };
-    let resumed: JID | null = null;
+    let resumed: { session: Session; jid: JID } | null = null;
     for (const [xmlns, requests] of request.inline) {
       const result = await this.services.extensions.sasl2Feature(xmlns)!.negotiate(requests, context);
       if (result?.elements) extras.push(...result.elements);
@@ -209,8 +209,8 @@ export class Sasl2Negotiation<Stream, Session> {
     }
 
     // 3. Bind 2 (XEP-0386 §3.2), skipped when a session was resumed.
-    let session: Session | null = null;
-    let jid: JID = resumed ?? account;
+    let session: Session | null = resumed?.session ?? null;
+    let jid: JID = resumed?.jid ?? account;
     if (!resumed && request.bind) {
       const bound = await this.host.bind(account, bind2Resource(request.bind.getChildText('tag') ?? undefined, account, userAgent?.id ?? null), userAgent);
       session = bound.session;
