@@ -36,11 +36,11 @@ export function plainMessage(username: string, password: string): Buffer {
 }
 
 /** HT-SHA-256-* initial response: authcid NUL HMAC(token, "Initiator" || cb-data). */
-export function htInitialResponse(username: string, token: string, bindingData = Buffer.alloc(0)): Buffer {
+export function htInitialResponse(username: string, token: string, bindingData: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([Buffer.from(`${username}\0`), htHash(token, 'Initiator', bindingData)]);
 }
 
-export function htHash(token: string, label: 'Initiator' | 'Responder', bindingData = Buffer.alloc(0)): Buffer {
+export function htHash(token: string, label: 'Initiator' | 'Responder', bindingData: Buffer = Buffer.alloc(0)): Buffer {
   return createHmac('sha256', token).update(label).update(bindingData).digest();
 }
 
