@@ -224,7 +224,7 @@ async function rawToken(clientId: string, mechanism = 'HT-SHA-256-NONE'): Promis
 }
 
 describe('FAST with @xmpp/client', () => {
-  for (const transport of ['tls', 'starttls', 'websocket'] as const) {
+  for (const transport of ['tls', 'starttls', 'secure-websocket'] as const) {
     it(`${transport}: a token after the password, a sign-in with it, rotated at use`, async () => {
       const jar = new TokenJar();
       const clientId = `xmppjs-${transport}`;

@@ -13,6 +13,9 @@ import type { Authentication } from './auth/authentication.ts';
 import type { SuiteEventBus } from './bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
+import type { FastTokens } from './auth/fast-tokens.ts';
+import type { SignInExtensions } from './stream/sasl2/inline-features.ts';
+import type { ClientSession } from './stream/session.ts';
 
 export interface ServerContext {
   readonly config: Config;
@@ -35,4 +38,8 @@ export interface ServerContext {
   readonly admin: AdminService;
   /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
   readonly archive: Archive | null;
+  /** What modules negotiate inside SASL2 and Bind 2 (stream/sasl2/inline-features.ts). */
+  readonly signIn: SignInExtensions<ClientSession, ClientSession>;
+  /** FAST sign-in tokens (XEP-0484), or null when config.fast.enabled is false. */
+  readonly fastTokens: FastTokens | null;
 }

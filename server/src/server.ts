@@ -6,6 +6,8 @@ import type { ServerContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
 import { LoginThrottle } from './sasl/index.ts';
+import { FastTokens } from './auth/fast-tokens.ts';
+import { SignInExtensions } from './stream/sasl2/inline-features.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { Hosts } from './router/hosts.ts';
 import { SessionRegistry } from './router/sessions.ts';
@@ -113,6 +115,10 @@ function buildContext(config: Config, log: Logger, storage: Storage, hosts: Host
     admin: new AdminService(storage, suiteEvents),
     sessions: new SessionRegistry(),
     modules: new Modules(),
+    signIn: new SignInExtensions(),
+    fastTokens: config.fast.enabled
+      ? new FastTokens(storage.fastTokens, { lifetimeSeconds: config.fast.tokenLifetimeSeconds, rotateAfterSeconds: config.fast.rotateAfterSeconds })
+      : null,
     loginThrottle: new LoginThrottle({
       addressFailures: config.limits.authFailures,
       accountFailures: config.limits.authAccountFailures,

@@ -96,7 +96,14 @@ export async function startClient(xmpp: Client): Promise<Awaited<ReturnType<Clie
   // once() rejects on 'error' as start()'s own promise does
   const online = once(xmpp as unknown as EventEmitter, 'online').then(([address]) => address as Awaited<ReturnType<Client['start']>>);
   online.catch(() => {});
-  await connection.open({ domain, lang });
+  // open() listens for the server's stream header only after its own write has completed; over
+  // direct TLS the header (and, with SASL2, the whole sign-in) can come first, and without a
+  // stream restart no second header follows (client-quirks.md). Listen from before the write.
+  const opened = once(xmpp as unknown as EventEmitter, 'open');
+  opened.catch(() => {});
+  const open = connection.open({ domain, lang });
+  open.catch(() => {});
+  await Promise.race([open, opened]);
   return online;
 }
 

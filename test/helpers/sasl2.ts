@@ -98,7 +98,8 @@ export class TokenJar {
 }
 
 export interface FastClientOptions {
-  transport?: Transport;
+  /** 'secure-websocket': wss on the HTTPS listener (FAST needs TLS: XEP-0484 §6). */
+  transport?: Transport | 'secure-websocket';
   /** Leave out to sign in with the token only. */
   password?: string;
   /** The client installation's stable id (XEP-0388 <user-agent id/>). */
@@ -111,7 +112,9 @@ export interface FastClientOptions {
 export async function fastClient(server: TestServer, jid: string, options: FastClientOptions): Promise<{ xmpp: Client; jid: string; stop(): Promise<void> }> {
   const [username, domain] = jid.split('@') as [string, string];
   const xmpp = xmppClient({
-    service: serviceUrl(server, options.transport ?? 'tls'),
+    service: options.transport === 'secure-websocket'
+      ? `wss://127.0.0.1:${server.ports.https}/xmpp-websocket`
+      : serviceUrl(server, options.transport ?? 'tls'),
     domain, username, password: options.password, resource: options.resource,
     userAgent: xml('user-agent', { id: options.clientId }, xml('software', null, '@xmpp/client'), xml('device', null, 'test')),
   });

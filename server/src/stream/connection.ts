@@ -1,6 +1,7 @@
 // What the session layer needs from a transport. Transports only frame bytes; everything
 // XMPP happens in the session (stream/session.ts).
 import type { StreamErrorCondition } from '@parley/shared';
+import type { ChannelBinding } from '../sasl/index.ts';
 
 export type TransportKind = 'tcp' | 'websocket' | 'bosh';
 
@@ -15,6 +16,11 @@ export interface Connection {
   readonly canStartTls: boolean;
   /** TLS server name the client asked for (SNI), if any. */
   readonly serverName?: string;
+  /**
+   * What a SASL exchange can bind to (RFC 5056): the TLS connection's binding data, on transports
+   * that terminate TLS themselves (TCP); absent where TLS ends elsewhere (uWebSockets.js, a proxy).
+   */
+  readonly channelBinding?: ChannelBinding | null;
   /** Queue serialized XML for the peer. */
   write(data: string): void;
   /** Bytes queued but not yet taken by the peer: for back-pressure limits. */

@@ -1,9 +1,10 @@
 // SASL negotiation on a stream (RFC 6120 §6.4): <auth/>, <challenge/>/<response/>, <success/>,
-// <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
-import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
-import { SaslError, canOffer, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
+// <failure/>, <abort/>. Mechanisms themselves live in sasl/, the attempt in sasl-attempt.ts; this
+// file only speaks the XML. SASL2 (XEP-0388) is sasl2/negotiation.ts.
+import { NS, xml, type Element } from '@parley/shared';
+import { SaslError, canOffer, type ChannelBinding, type MechanismContext, type MechanismFactory, type SaslStep } from '../sasl/index.ts';
 import type { ServerContext } from '../context.ts';
-import { AccessDenied } from '../auth/authentication.ts';
+import { SaslAttempt } from './sasl-attempt.ts';
 
 export type SaslOutcome =
   | { kind: 'continue' }
@@ -14,27 +15,36 @@ export type SaslOutcome =
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class SaslNegotiation {
-  private mechanism: SaslMechanism | null = null;
-  /** The account the current attempt names, once the throttle let it through (sasl/throttle.ts). */
-  private attemptedJid: string | null = null;
+  private readonly attempt: SaslAttempt;
 
   constructor(
     private readonly ctx: ServerContext,
-    private readonly domain: string,
+    domain: string,
     private readonly encrypted: boolean,
-    private readonly remoteAddress: string,
+    remoteAddress: string,
     private readonly write: (element: Element) => void,
-  ) {}
-
-  /** Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted stream (RFC 6120 §13.8). */
-  static offered(ctx: ServerContext, encrypted: boolean): MechanismFactory[] {
-    // No channel binding on this path yet: the -PLUS variants stay unoffered.
-    return ctx.authentication.mechanisms.filter((factory) => canOffer(factory, encrypted, null));
+    private readonly channelBinding: ChannelBinding | null = null,
+  ) {
+    this.attempt = new SaslAttempt(ctx, domain, remoteAddress, SaslNegotiation.mechanismContext(ctx, encrypted, channelBinding));
   }
 
-  static featuresElement(ctx: ServerContext, encrypted: boolean): Element {
+  /**
+   * Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted
+   * stream (RFC 6120 §13.8), the -PLUS variants only with channel binding data (RFC 5802 §6).
+   */
+  static offered(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null = null): MechanismFactory[] {
+    return ctx.authentication.mechanisms.filter((factory) => canOffer(factory, encrypted, channelBinding));
+  }
+
+  static featuresElement(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null = null): Element {
     return xml('mechanisms', { xmlns: NS.sasl },
-      ...SaslNegotiation.offered(ctx, encrypted).map((factory) => xml('mechanism', null, factory.name)));
+      ...SaslNegotiation.offered(ctx, encrypted, channelBinding).map((factory) => xml('mechanism', null, factory.name)));
+  }
+
+  /** What the mechanisms know of the connection: its binding, and whether -PLUS was offered (downgrade check). */
+  static mechanismContext(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null): MechanismContext {
+    const plusOffered = SaslNegotiation.offered(ctx, encrypted, channelBinding).some((factory) => factory.requiresChannelBinding);
+    return { channelBinding, plusOffered };
   }
 
   async handle(element: Element): Promise<SaslOutcome> {
@@ -46,49 +56,24 @@ export class SaslNegotiation {
         default: throw new SaslError('malformed-request', `unexpected <${element.name}/>`);
       }
     } catch (error) {
-      this.mechanism = null;
       if (!(error instanceof SaslError)) throw error;
       return this.fail(error);
     }
   }
 
   private async start(auth: Element): Promise<SaslOutcome> {
-    if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
+    if (this.attempt.inProgress) throw new SaslError('malformed-request', 'authentication already in progress');
     const name = auth.attrs.mechanism;
     const factory = this.ctx.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
-    const authentication = this.ctx.authentication;
-    // The account a name stands for (aliases, extra addresses: auth/authentication.ts); the attempt
-    // then waits its turn in the failed-login throttle, or is refused when its address is locked out.
-    const account = async (username: string): Promise<string | null> => {
-      const jid = await authentication.resolve(username, this.domain);
-      const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
-      if (this.attemptedJid === null) {
-        const verdict = await this.ctx.loginThrottle.beforeAttempt(this.remoteAddress, named);
-        if (!verdict.allowed) {
-          throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
-        }
-        this.attemptedJid = named;
-      }
-      return jid;
-    };
-    this.mechanism = factory.create({
-      getCredential: async (username, hash) => {
-        const jid = await account(username);
-        return jid ? authentication.getCredential(jid, hash) : null;
-      },
-      checkPassword: async (username, password) => {
-        const jid = await account(username);
-        return jid !== null && authentication.checkPassword(jid, password);
-      },
-    });
-    return this.apply(await this.mechanism.start(decode(auth.getText())));
+    if (!canOffer(factory, this.encrypted, this.channelBinding)) throw new SaslError('invalid-mechanism');
+    return this.apply(await this.attempt.start(factory, decode(auth.getText())));
   }
 
   private async respond(response: Element): Promise<SaslOutcome> {
-    if (!this.mechanism) throw new SaslError('malformed-request', 'no authentication in progress');
-    return this.apply(await this.mechanism.step(decode(response.getText())));
+    if (!this.attempt.inProgress) throw new SaslError('malformed-request', 'no authentication in progress');
+    return this.apply(await this.attempt.respond(decode(response.getText())));
   }
 
   private async apply(step: SaslStep): Promise<SaslOutcome> {
@@ -96,20 +81,14 @@ export class SaslNegotiation {
       this.write(xml('challenge', { xmlns: NS.sasl }, step.data.toString('base64')));
       return { kind: 'continue' };
     }
-    this.mechanism = null;
-    // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
-    const account = await this.ctx.authentication.authorize(step.username, step.authzid, this.domain);
-    this.attemptedJid = null;
+    const account = await this.attempt.authorize(step);
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
     return { kind: 'success', username: account.local, domain: account.domain };
   }
 
   private fail(error: SaslError): SaslOutcome {
-    // Only a wrong password or name counts; no IM role or an unreachable core is no guess.
-    const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
-    if (guessed && this.attemptedJid !== null) this.ctx.loginThrottle.recordFailure(this.remoteAddress, this.attemptedJid);
-    this.attemptedJid = null;
+    this.attempt.failed(error);
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));

@@ -10,6 +10,9 @@ import type { Connection, ConnectionListener } from './connection.ts';
 import type { Framing } from './framing.ts';
 import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from '@parley/shared';
 import { SaslNegotiation } from './sasl-negotiation.ts';
+import { Sasl2Negotiation } from './sasl2/negotiation.ts';
+import type { Sasl2Connection } from './sasl2/inline-features.ts';
+import { channelBindingFeature } from './channel-binding-feature.ts';
 import { PresenceState } from './presence-state.ts';
 
 type StreamState =
@@ -32,7 +35,15 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   /** The authenticated account's domain: the canonical one when the stream was opened to an alias. */
   private accountDomain: string | null = null;
   private sasl: SaslNegotiation | null = null;
+  private sasl2: Sasl2Negotiation<ClientSession, ClientSession> | null = null;
   private saslFailures = 0;
+  /** The bare JID the client named in its stream header's 'from' (XEP-0388 §2.1). */
+  private from: string | undefined;
+  /**
+   * Output for a session bound by Bind 2, held until <success/> and the new features are written
+   * (XEP-0386 §3.2: the client learns its JID from the success, before any stanza).
+   */
+  private heldOutput: string[] | null = null;
   private headerSent = false;
   private readonly parser: StreamParser;
   private authTimer: NodeJS.Timeout | null;
@@ -86,6 +97,10 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   /** Send already serialized XML (lets the router serialize once for many recipients). */
   sendRaw(data: string): void {
     if (this.state === 'closed') return;
+    if (this.heldOutput) {
+      this.heldOutput.push(data);
+      return;
+    }
     this.connection.write(data);
     if (this.connection.bufferedBytes() > this.ctx.config.limits.sendBufferBytes) {
       // A reader that does not read must not make the server hold its traffic without bound.
@@ -210,6 +225,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     if (this.jid && domain !== this.domain) return this.streamError(new StreamError('host-unknown', 'domain changed on restart'));
     this.domain = ownCopy(domain);
     if (attrs['xml:lang']) this.lang = ownCopy(attrs['xml:lang']);
+    if (attrs.from && attrs.from.length <= 3071) this.from = ownCopy(attrs.from);
     this.sendHeader();
     this.state = 'negotiating';
     this.send(this.features());
@@ -233,19 +249,38 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
 
   private features(): Element {
     const features = xml('stream:features', this.framing.streamPrefixDeclaration);
-    const add = (child: Element) => { child.parent = features; features.children.push(child); };
+    const add = (child: Element | null) => {
+      if (!child) return;
+      child.parent = features;
+      features.children.push(child);
+    };
     if (this.username === null) {
       if (!this.connection.encrypted && this.connection.canStartTls) {
         add(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
       }
-      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.ctx, this.connection.encrypted));
+      if (!this.mustStartTls) {
+        const channelBinding = this.connection.channelBinding ?? null;
+        add(SaslNegotiation.featuresElement(this.ctx, this.connection.encrypted, channelBinding));
+        add(Sasl2Negotiation.advertise(this.ctx, this.sasl2Connection()));
+        add(channelBindingFeature(channelBinding));
+      }
     } else {
-      add(xml('bind', { xmlns: NS.bind }));
-      // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
-      add(xml('session', { xmlns: NS.session }, xml('optional')));
+      // A session bound by Bind 2 is past resource binding: no <bind/> to offer again.
+      if (this.state !== 'bound') {
+        add(xml('bind', { xmlns: NS.bind }));
+        // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
+        add(xml('session', { xmlns: NS.session }, xml('optional')));
+      }
       for (const feature of this.ctx.modules.streamFeatures) add(feature());
     }
     return features;
+  }
+
+  private sasl2Connection(): Sasl2Connection {
+    return {
+      domain: this.domain, from: this.from, encrypted: this.connection.encrypted, remoteAddress: this.connection.remoteAddress,
+      channelBinding: this.connection.channelBinding ?? null,
+    };
   }
 
   private negotiate(element: Element): void {
@@ -257,6 +292,10 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     }
     if (ns === NS.sasl && this.username === null) {
       this.run(this.authenticate(element));
+      return;
+    }
+    if (ns === NS.sasl2 && this.username === null) {
+      this.run(this.authenticate2(element));
       return;
     }
     if (this.username !== null && element.name === 'iq' && element.attrs.type === 'set') {
@@ -283,7 +322,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
 
   private async authenticate(element: Element): Promise<void> {
     this.sasl ??= new SaslNegotiation(this.ctx, this.domain, this.connection.encrypted, this.connection.remoteAddress,
-      (reply) => this.send(reply));
+      (reply) => this.send(reply), this.connection.channelBinding ?? null);
     const outcome = await this.sasl.handle(element);
     if (this.isClosed) return;
     if (outcome.kind === 'success') {
@@ -300,6 +339,40 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     }
   }
 
+  /** XEP-0388: authentication, and with it Bind 2 and FAST, without a stream restart. */
+  private async authenticate2(element: Element): Promise<void> {
+    this.sasl2 ??= new Sasl2Negotiation(this.ctx, this.sasl2Connection(), {
+      stream: this,
+      write: (reply) => this.connection.write(serialize(reply)),
+      bind: async (account, resource) => {
+        this.heldOutput = [];
+        this.username = account.local;
+        this.accountDomain = account.domain;
+        const jid = this.bindResource(resource);
+        return { session: this, jid };
+      },
+    });
+    const outcome = await this.sasl2.handle(element);
+    if (this.isClosed) return;
+    if (outcome.kind === 'success') {
+      this.username = outcome.account.local;
+      this.accountDomain = outcome.account.domain;
+      this.sasl2 = null;
+      this.clearAuthTimer();
+      // §2.6.1: the features of the authenticated stream follow <success/> at once; then what the
+      // bound session was sent meanwhile.
+      this.connection.write(serialize(this.features()));
+      const held = this.heldOutput;
+      this.heldOutput = null;
+      for (const data of held ?? []) this.sendRaw(data);
+    } else {
+      this.heldOutput = null;
+      if (outcome.kind === 'failure' && ++this.saslFailures >= this.ctx.config.limits.authRetriesPerStream) {
+        this.streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
+      }
+    }
+  }
+
   private bind(iq: Element, bind: Element): void {
     let resource = bind.getChildText('resource')?.trim();
     try {
@@ -307,12 +380,18 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     } catch {
       return this.send(errorReply(iq, new StanzaError('bad-request', 'invalid resource')));
     }
+    this.bindResource(resource);
+    this.send(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, this.jid!.full))));
+  }
+
+  /** Binds a (valid) resource to the authenticated account (RFC 6120 §7, or Bind 2). */
+  private bindResource(resource: string): JID {
     this.jid = new JID(ownCopy(this.username!), this.accountDomain ?? this.domain, ownCopy(resource));
     // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (done by the registry).
     this.ctx.sessions.bind(this);
     this.state = 'bound';
-    this.send(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, this.jid.full))));
     this.ctx.log.info({ session: this.id, jid: this.jid.full, transport: this.connection.transport }, 'session bound');
+    return this.jid;
   }
 
   // ---- stanzas ----

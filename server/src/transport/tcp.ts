@@ -3,6 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerContext } from '../context.ts';
+import { tlsChannelBinding, type ChannelBinding } from '../sasl/index.ts';
 import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
@@ -46,6 +47,7 @@ class TcpConnection implements Connection, Flushable {
   /** socket.writableLength when this turn's writes began: what the peer left unread. */
   private backlogBeforeTurn = 0;
   private closed = false;
+  private binding: ChannelBinding | null = null;
 
   constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -53,6 +55,12 @@ class TcpConnection implements Connection, Flushable {
     this.encrypted = encrypted;
     if (socket instanceof tls.TLSSocket) this.serverName = socket.servername || undefined;
     this.attach(socket);
+  }
+
+  /** tls-exporter and tls-server-end-point of this connection, once it is encrypted (sasl/channel-binding.ts). */
+  get channelBinding(): ChannelBinding | null {
+    if (!this.encrypted || !(this.socket instanceof tls.TLSSocket)) return null;
+    return this.binding ??= tlsChannelBinding(this.socket);
   }
 
   get canStartTls(): boolean {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   services = {
     authentication: new Authentication(config, storage, storage.directory, log),
     loginThrottle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
-    extensions,
+    signIn: extensions,
     fastTokens: new FastTokens(storage.fastTokens, { lifetimeSeconds: 3600, rotateAfterSeconds: 3600 }),
   };
   // What the stream-management and carbons modules will register (issue 11), played by test features.

@@ -21,7 +21,7 @@ import { childrenByNamespace, type Sasl2Connection, type SignInExtensions } from
 import { describeUserAgent, parseUserAgent, type UserAgent } from './user-agent.ts';
 
 export interface Sasl2Services<Stream, Session> extends SaslAttemptServices {
-  readonly extensions: SignInExtensions<Stream, Session>;
+  readonly signIn: SignInExtensions<Stream, Session>;
   /** FAST tokens (XEP-0484), or null when FAST is off. */
   readonly fastTokens: FastTokens | null;
 }
@@ -106,9 +106,9 @@ export class Sasl2Negotiation<Stream, Session> {
     const mechanisms = offeredMechanisms(services, connection);
     const fast = fastMechanisms(services as Sasl2Services<unknown, unknown>, connection);
     if (mechanisms.length === 0 && fast.length === 0) return null;
-    const inline: Element[] = [bind2Advertisement(services.extensions, connection)];
+    const inline: Element[] = [bind2Advertisement(services.signIn, connection)];
     if (fast.length > 0) inline.push(fastAdvertisement(fast));
-    for (const feature of services.extensions.sasl2Features()) {
+    for (const feature of services.signIn.sasl2Features()) {
       const advertised = feature.advertise(connection);
       if (advertised) inline.push(advertised);
     }
@@ -145,7 +145,7 @@ export class Sasl2Negotiation<Stream, Session> {
     const factory = this.mechanism(name, fast, fastOffered);
 
     const inline = new Map<string, Element[]>();
-    for (const feature of this.services.extensions.sasl2Features()) {
+    for (const feature of this.services.signIn.sasl2Features()) {
       const requests = children.get(feature.xmlns);
       if (!requests) continue;
       feature.validate?.(requests, this.connection);
@@ -203,7 +203,7 @@ export class Sasl2Negotiation<Stream, Session> {
     const context = { account, userAgent, stream: this.host.stream, connection: this.connection };
     let resumed: { session: Session; jid: JID } | null = null;
     for (const [xmlns, requests] of request.inline) {
-      const result = await this.services.extensions.sasl2Feature(xmlns)!.negotiate(requests, context);
+      const result = await this.services.signIn.sasl2Feature(xmlns)!.negotiate(requests, context);
       if (result?.elements) extras.push(...result.elements);
       if (result?.resumed) resumed = result.resumed;
     }
@@ -218,7 +218,7 @@ export class Sasl2Negotiation<Stream, Session> {
       const results: Element[] = [];
       const bindContext = { ...context, session, jid };
       for (const [xmlns, requests] of childrenByNamespace(request.bind)) {
-        const feature = this.services.extensions.bind2Feature(xmlns);
+        const feature = this.services.signIn.bind2Feature(xmlns);
         if (!feature) continue; // 'tag' (no namespace) or a feature this server does not offer
         const result = await feature.enable(requests, bindContext);
         if (result) results.push(result);
