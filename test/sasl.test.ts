@@ -52,16 +52,17 @@ async function failureOf(client: TcpPeer): Promise<string[]> {
 describe('mechanisms offered (RFC 6120 §6.3.3, §13.8)', () => {
   it('before TLS, a plaintext-on-loopback server offers optional STARTTLS and SCRAM-SHA-256, SCRAM-SHA-1, not PLAIN', async () => {
     const { client, features } = await connect();
-    expect(childNames(features)).toEqual(['starttls', 'mechanisms']);
+    // SASL2 (XEP-0388) beside RFC 6120 SASL; no channel binding without TLS (XEP-0440)
+    expect(childNames(features)).toEqual(['starttls', 'mechanisms', 'authentication']);
     expect(features.getChild('starttls', NS.tls)!.getChildElements()).toEqual([]);
     expect(mechanisms(features)).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1']);
     client.destroy();
   });
 
-  it('after STARTTLS, PLAIN is offered too and STARTTLS no more', async () => {
+  it('after STARTTLS, PLAIN and the -PLUS variants are offered too, and STARTTLS no more', async () => {
     const { client, features } = await connectWithTls();
-    expect(childNames(features)).toEqual(['mechanisms']);
-    expect(mechanisms(features)).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN']);
+    expect(childNames(features)).toEqual(['mechanisms', 'authentication', 'sasl-channel-binding']);
+    expect(mechanisms(features)).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN']);
     client.destroy();
   });
 

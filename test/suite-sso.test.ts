@@ -22,7 +22,7 @@ describe('OAUTHBEARER with an HS256 shared secret', () => {
 
   it('is offered on TLS streams only, beside SCRAM', async () => {
     const { peer, features } = await openTls(server);
-    expect(mechanismsOf(features)).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'OAUTHBEARER', 'PLAIN']);
+    expect(mechanismsOf(features)).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'OAUTHBEARER', 'PLAIN']);
     peer.destroy();
     const plain = await connectWebSocket(server.ports.http);
     plain.openStream();

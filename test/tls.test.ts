@@ -42,7 +42,7 @@ describe('direct TLS (XEP-0368)', () => {
     client.openStream();
     await client.receiveHeader();
     const features = await client.receiveFeatures();
-    expect(childNames(features)).toEqual(['mechanisms']);
+    expect(childNames(features)).toEqual(['mechanisms', 'authentication', 'sasl-channel-binding']);
     expect(await loginPlain(client, 'alice', 'alice-pw')).toMatch(/^alice@example\.com\//);
     client.destroy();
   });
@@ -78,7 +78,7 @@ describe('STARTTLS (RFC 6120 §5.4)', () => {
     await client.receiveHeader();
     expect(childNames(await client.receiveFeatures())).toEqual(['starttls']);
     const features = await negotiateStartTls(client);
-    expect(childNames(features)).toEqual(['mechanisms']);
+    expect(childNames(features)).toEqual(['mechanisms', 'authentication', 'sasl-channel-binding']);
     expect(await loginPlain(client, 'alice', 'alice-pw')).toMatch(/^alice@example\.com\//);
     client.destroy();
   });
@@ -104,7 +104,7 @@ describe('STARTTLS (RFC 6120 §5.4)', () => {
     await client.startTls();
     client.openStream();
     await client.receiveHeader();
-    expect(childNames(await client.receiveFeatures())).toEqual(['mechanisms']);
+    expect(childNames(await client.receiveFeatures())).toEqual(['mechanisms', 'authentication', 'sasl-channel-binding']);
     expect(await loginPlain(client, 'alice', 'alice-pw')).toMatch(/^alice@example\.com\//);
     expect(client.received).not.toContain('injected');
     client.destroy();

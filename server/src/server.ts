@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
-import { LoginThrottle } from './sasl/index.ts';
+import { LoginThrottle, loadCertificateReader } from './sasl/index.ts';
 import { FastTokens } from './auth/fast-tokens.ts';
 import { SignInExtensions } from './stream/sasl2/inline-features.ts';
 import { CertificateStore } from './tls/certificates.ts';
@@ -53,6 +53,8 @@ export class ParleyServer {
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const domain of hosts.list()) await certificates.ensure(domain);
+    // tls-server-end-point channel binding reads the certificates' signature algorithm (RFC 5929 §4.1)
+    await loadCertificateReader();
     hosts.onChange((domain, added) => {
       if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
     });

@@ -43,6 +43,9 @@ export async function login(server: TestServer, jid: string, password: string,
   });
   // The tests are not about stream management (client-quirks.md): keep it out of the way.
   (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
+  // @xmpp/client 0.14 signs in with SASL2 and Bind 2 when offered, and Bind 2 makes the resource
+  // "<tag>/<id>" (XEP-0386 §3.2.1). A test that needs its exact resource signs in the RFC 6120 way.
+  if (options.resource !== undefined) useRfc6120SignIn(xmpp);
   xmpp.reconnect.stop();
   const received: Element[] = [];
   const waiters: Array<{ filter: (s: Element) => boolean; resolve: (s: Element) => void }> = [];
@@ -77,6 +80,14 @@ export async function login(server: TestServer, jid: string, password: string,
       }
     },
   };
+}
+
+/** Hide the SASL2 feature (XEP-0388) from an @xmpp/client, so that it uses RFC 6120 SASL and resource binding. */
+export function useRfc6120SignIn(xmpp: Client): void {
+  (xmpp as unknown as EventEmitter).prependListener('element', (element: Element) => {
+    if (element.name !== 'stream:features' && element.name !== 'features') return;
+    element.children = element.children.filter((child) => typeof child === 'string' || child.getNS() !== 'urn:xmpp:sasl:2');
+  });
 }
 
 /**

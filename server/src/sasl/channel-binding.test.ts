@@ -6,12 +6,14 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { generate } from 'selfsigned';
-import { afterAll, describe, expect, it } from 'vitest';
-import { EXPORTER_LABEL, EXPORTER_LENGTH, endPointHashName, serverEndPoint, tlsChannelBinding, type ChannelBinding } from './channel-binding.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPORTER_LABEL, EXPORTER_LENGTH, endPointHashName, loadCertificateReader, serverEndPoint, tlsChannelBinding, type ChannelBinding } from './channel-binding.ts';
 
 async function certificate(algorithm: 'sha1' | 'sha256' | 'sha384' | 'sha512') {
   return generate([{ name: 'commonName', value: 'example.com' }], { keySize: 2048, algorithm });
 }
+
+beforeAll(loadCertificateReader);
 
 const servers: tls.Server[] = [];
 const sockets: tls.TLSSocket[] = [];

@@ -9,7 +9,7 @@
 // handshake attack on TLS 1.2 (RFC 9266 §1).
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import * as pkijs from 'pkijs';
+import type * as Pkijs from 'pkijs';
 
 export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point';
 
@@ -29,6 +29,14 @@ const isBindingType = (type: string): type is ChannelBindingType =>
 
 export function parseChannelBindingType(type: string): ChannelBindingType | null {
   return isBindingType(type) ? type : null;
+}
+
+/** pkijs reads certificates; loaded on demand (it costs ~300 ms), so that the CLI does not pay for it. */
+let pkijs: typeof Pkijs | null = null;
+
+/** Loads the certificate reader tls-server-end-point needs; the server awaits it before listening. */
+export async function loadCertificateReader(): Promise<void> {
+  pkijs ??= await import('pkijs');
 }
 
 /** Signature algorithm OIDs and the hash RFC 5929 §4.1 prescribes for each. */
@@ -61,7 +69,8 @@ const HASH_OIDS: Record<string, string> = {
  * (Ed25519, Ed448: no separate hash in the signature), in which case the type is not offered.
  */
 export function endPointHashName(der: Buffer): string | null {
-  let algorithm: pkijs.AlgorithmIdentifier;
+  if (!pkijs) throw new Error('loadCertificateReader() first');
+  let algorithm: Pkijs.AlgorithmIdentifier;
   try {
     algorithm = pkijs.Certificate.fromBER(new Uint8Array(der)).signatureAlgorithm;
   } catch {

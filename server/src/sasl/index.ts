@@ -16,7 +16,7 @@ export {
   canOffer, NO_CHANNEL_BINDING, type SaslAccountLookup, type SaslStep, type SaslMechanism, type MechanismFactory, type MechanismContext,
   type HashedTokenProof,
 } from './mechanism.ts';
-export { tlsChannelBinding, parseChannelBindingType, type ChannelBinding, type ChannelBindingType } from './channel-binding.ts';
+export { tlsChannelBinding, loadCertificateReader, parseChannelBindingType, type ChannelBinding, type ChannelBindingType } from './channel-binding.ts';
 export { hashedTokenMechanism, offeredHashedTokenMechanisms, HASHED_TOKEN_MECHANISMS } from './hashed-token.ts';
 export { createScram, scramSha1, scramSha256, scramSha1Plus, scramSha256Plus, type ScramOptions } from './scram.ts';
 export { createPlain, plain } from './plain.ts';
