@@ -1,6 +1,8 @@
 // SASL2 (XEP-0388), Bind 2 (XEP-0386), FAST (XEP-0484) and channel binding (XEP-0440, RFC 9266,
 // RFC 5929) through real sockets: @xmpp/client 0.14 (which tries SASL2 and FAST by default) over
 // direct TLS, STARTTLS and secure WebSocket, and raw dialogues for each error.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Element } from 'ltx';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -293,6 +295,20 @@ describe('FAST tokens: rotation, channel binding, invalidation, revocation, pass
     expect((await api(server, 'DELETE', `/users/${JULIET}/tokens/revoked-by-admin`)).body).toEqual({ revoked: 1 });
     expect(failureOf(await rawFast(token, 'revoked-by-admin')).condition).toBe('not-authorized');
     expect((await api(server, 'DELETE', `/users/${JULIET}/tokens/revoked-by-admin`)).status).toBe(404);
+  });
+
+  it('the admin lists and revokes tokens with the CLI, on the running server\'s data folder', async () => {
+    const token = await rawToken('revoked-by-cli');
+    const parley = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '../server/bin/parley.js'), '--data', server.dataDir, ...args],
+      { encoding: 'utf8', input: '' });
+    const listed = parley('user', 'tokens', 'list', JULIET);
+    expect(listed.status).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ client: 'revoked-by-cli' })]));
+    expect(listed.stdout).not.toContain(token);
+    const revoked = parley('user', 'tokens', 'revoke', JULIET, 'revoked-by-cli');
+    expect(revoked.stdout).toContain(`1 token of ${JULIET} for client revoked-by-cli revoked`);
+    expect(failureOf(await rawFast(token, 'revoked-by-cli')).condition).toBe('not-authorized');
+    expect(parley('user', 'tokens', 'revoke', JULIET, 'revoked-by-cli').status).toBe(1);
   });
 
   it('@xmpp/client with a revoked token falls back to its password and gets a new token', async () => {
