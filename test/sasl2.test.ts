@@ -102,10 +102,24 @@ describe('SCRAM-PLUS with channel binding', () => {
     }
   });
 
-  it('a binding type this server does not offer fails', async () => {
+  it('a binding type this server does not know fails', async () => {
     const { peer } = await secureStream('tls');
-    const outcome = await scramExchange(peer, { mechanism: 'SCRAM-SHA-256-PLUS', username: 'juliet', password: 'r0meo', flag: 'p=tls-unique', bindingData: Buffer.alloc(12) });
-    expect(failureOf(outcome).condition).toBe('malformed-request');
+    const outcome = await scramExchange(peer, { mechanism: 'SCRAM-SHA-256-PLUS', username: 'juliet', password: 'r0meo', flag: 'p=tls-server-finished', bindingData: Buffer.alloc(12) });
+    expect(failureOf(outcome)).toEqual({ condition: 'malformed-request', text: 'unsupported channel binding type tls-server-finished' });
+    peer.destroy();
+  });
+
+  it('tls-unique, not announced, is accepted from clients that use it (slixmpp 1.8), and checked', async () => {
+    for (const via of ['tls', 'starttls'] as const) {
+      const { peer } = await secureStream(via);
+      const socket = peer.socket as import('node:tls').TLSSocket;
+      const outcome = await scramExchange(peer, { mechanism: 'SCRAM-SHA-1-PLUS', username: 'juliet', password: 'r0meo', flag: 'p=tls-unique', bindingData: clientBindingData(socket, 'tls-unique') });
+      expect(outcome.name).toBe('success');
+      peer.destroy();
+    }
+    const { peer } = await secureStream('tls');
+    const outcome = await scramExchange(peer, { mechanism: 'SCRAM-SHA-1-PLUS', username: 'juliet', password: 'r0meo', flag: 'p=tls-unique', bindingData: Buffer.alloc(12) });
+    expect(failureOf(outcome).condition).toBe('not-authorized');
     peer.destroy();
   });
 });

@@ -10,11 +10,13 @@ import type { RawPeer } from './raw-stream.ts';
 import { serviceUrl, startClient, type Transport } from './clients.ts';
 import type { TestServer } from './server.ts';
 
-export type BindingType = 'tls-exporter' | 'tls-server-end-point';
+export type BindingType = 'tls-exporter' | 'tls-server-end-point' | 'tls-unique';
 
 /** The client's computation of the channel binding data of its TLS connection. */
 export function clientBindingData(socket: tls.TLSSocket, type: BindingType): Buffer {
   if (type === 'tls-exporter') return socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+  // RFC 5929 §3.1: the first Finished message of the handshake (ours in a full handshake)
+  if (type === 'tls-unique') return (socket.isSessionReused() ? socket.getPeerFinished() : socket.getFinished())!;
   // RFC 5929 §4.1 with the test certificates' sha256WithRSAEncryption signature: SHA-256 of the DER.
   return createHash('sha256').update(socket.getPeerCertificate().raw).digest();
 }

@@ -46,6 +46,8 @@ describe('channel binding', () => {
     expect(binding.data('tls-exporter')).toHaveLength(32);
     const der = client.getPeerCertificate().raw;
     expect(binding.data('tls-server-end-point')).toEqual(createHash('sha256').update(der).digest());
+    // not announced, but what an OpenSSL-based client computes: its own Finished message
+    expect(binding.data('tls-unique')).toEqual(client.getFinished());
   });
 
   it('TLS 1.2: no tls-exporter (RFC 9266 §3 needs extended master secret there)', async () => {

@@ -5,19 +5,22 @@
 //                         which Node does not report, so it is not offered there).
 //   tls-server-end-point  RFC 5929 §4.1: the hash of the server's certificate, with the hash of its
 //                         signature algorithm (SHA-256 when that is MD5 or SHA-1).
-// tls-unique (RFC 5929 §3) is not offered: it is undefined for TLS 1.3 and broken by the triple
-// handshake attack on TLS 1.2 (RFC 9266 §1).
+// tls-unique (RFC 5929 §3) is not offered: it is undefined for TLS 1.3 and weakened by the triple
+// handshake attack on TLS 1.2 (RFC 9266 §1). It is still accepted from clients that ask for it
+// without reading XEP-0440 — slixmpp 1.8 sends p=tls-unique whenever it sees a -PLUS mechanism, and
+// would otherwise be locked out, since its fallback 'y' is then a downgrade (RFC 5802 §6) — as the
+// first Finished message of the handshake, which is what OpenSSL-based clients compute on TLS 1.3 too.
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type * as Pkijs from 'pkijs';
 
-export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point';
+export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point' | 'tls-unique';
 
 /** What one connection can bind to. */
 export interface ChannelBinding {
-  /** Types this connection has data for, in server preference order (advertised by XEP-0440). */
+  /** Types offered for this connection, in server preference order (advertised by XEP-0440). */
   readonly types: readonly ChannelBindingType[];
-  /** The binding data for a type, or null when the connection has none for it. */
+  /** The binding data for a type (offered, or tls-unique, see above), or null when the connection has none for it. */
   data(type: ChannelBindingType): Buffer | null;
 }
 
@@ -25,7 +28,7 @@ export const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
 export const EXPORTER_LENGTH = 32;
 
 const isBindingType = (type: string): type is ChannelBindingType =>
-  type === 'tls-exporter' || type === 'tls-server-end-point';
+  type === 'tls-exporter' || type === 'tls-server-end-point' || type === 'tls-unique';
 
 export function parseChannelBindingType(type: string): ChannelBindingType | null {
   return isBindingType(type) ? type : null;
@@ -118,6 +121,8 @@ export function tlsChannelBinding(socket: TLSSocket): ChannelBinding {
   return {
     types,
     data(type) {
+      // RFC 5929 §3.1: the first Finished of the latest handshake: the client's in a full one, ours in a resumption.
+      if (type === 'tls-unique') return (socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished()) ?? null;
       if (!types.includes(type)) return null;
       if (type === 'tls-server-end-point') return endPoint;
       return socket.exportKeyingMaterial(EXPORTER_LENGTH, EXPORTER_LABEL, Buffer.alloc(0));

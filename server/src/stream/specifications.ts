@@ -6,7 +6,7 @@ export const coreSpecifications: Specification[] = [
   { spec: 'RFC 7622', status: 'complete', note: 'JIDs enforced with PRECIS: UsernameCaseMapped localparts, OpaqueString resourceparts (RFC 8264, RFC 8265), IDNA2008 domainparts (UTS 46)' },
   { spec: 'RFC 5802 / RFC 7677', status: 'complete', note: 'SCRAM-SHA-1 and SCRAM-SHA-256, and their -PLUS variants with channel binding on TCP/TLS (a client saying "y" where -PLUS was offered is refused)' },
   { spec: 'RFC 9266', status: 'complete', note: 'tls-exporter channel binding, on TLS 1.3' },
-  { spec: 'RFC 5929', status: 'partial', note: 'tls-server-end-point channel binding; not tls-unique (undefined for TLS 1.3, unsafe on TLS 1.2)' },
+  { spec: 'RFC 5929', status: 'partial', note: 'tls-server-end-point channel binding; tls-unique is not announced (undefined for TLS 1.3, weak on TLS 1.2) but accepted from clients that bind with it anyway (slixmpp 1.8)' },
   { spec: 'XEP-0440', version: '0.4.2', status: 'complete', note: 'channel-binding types announced as a stream feature' },
   { spec: 'XEP-0388', version: '0.4.0', status: 'partial', note: 'SASL2 with inline features and the user-agent; no <continue/> tasks (no second factor, no SCRAM upgrade)' },
   { spec: 'XEP-0386', version: '1.0.0', status: 'partial', note: 'Bind 2: <tag>/<id> resources stable per client, inline features (modules register); offline messages still come on initial presence, no MAM metadata in <bound/>' },
