@@ -365,6 +365,9 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
       const held = this.heldOutput;
       this.heldOutput = null;
       for (const data of held ?? []) this.sendRaw(data);
+    } else if (this.state === 'bound') {
+      // a Bind 2 inline feature failed after the resource was bound: no way back to unauthenticated
+      this.streamError(new StreamError('internal-server-error', 'session set-up failed'));
     } else {
       this.heldOutput = null;
       if (outcome.kind === 'failure' && ++this.saslFailures >= this.ctx.config.limits.authRetriesPerStream) {

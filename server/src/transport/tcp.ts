@@ -47,7 +47,6 @@ class TcpConnection implements Connection, Flushable {
   /** socket.writableLength when this turn's writes began: what the peer left unread. */
   private backlogBeforeTurn = 0;
   private closed = false;
-  private binding: ChannelBinding | null = null;
 
   constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -57,10 +56,14 @@ class TcpConnection implements Connection, Flushable {
     this.attach(socket);
   }
 
-  /** tls-exporter and tls-server-end-point of this connection, once it is encrypted (sasl/channel-binding.ts). */
+  /**
+   * tls-exporter and tls-server-end-point of this connection, once it is encrypted
+   * (sasl/channel-binding.ts). Built when asked (during negotiation only), not kept: idle
+   * connections stay small.
+   */
   get channelBinding(): ChannelBinding | null {
     if (!this.encrypted || !(this.socket instanceof tls.TLSSocket)) return null;
-    return this.binding ??= tlsChannelBinding(this.socket);
+    return tlsChannelBinding(this.socket);
   }
 
   get canStartTls(): boolean {
