@@ -1,5 +1,5 @@
 // Raw TCP c2s (RFC 6120): port 5222 with STARTTLS, and direct TLS (XEP-0368, ALPN xmpp-client).
-// Frames nothing: bytes in and out, decoded as UTF-8 across chunk boundaries.
+// Frames nothing: bytes in and out, decoded as strict UTF-8 across chunk boundaries (RFC 6120 §11.6).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerContext } from '../context.ts';
@@ -7,6 +7,7 @@ import { isLoopbackAddress, type Connection, type ConnectionListener } from '../
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
 import type { ClientSession } from '../stream/session.ts';
+import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 
 export type SessionFactory = (connection: Connection) => ClientSession;
 
@@ -46,6 +47,7 @@ class TcpConnection implements Connection, Flushable {
   /** socket.writableLength when this turn's writes began: what the peer left unread. */
   private backlogBeforeTurn = 0;
   private closed = false;
+  private readonly decoder = new Utf8StreamDecoder();
 
   constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -93,6 +95,7 @@ class TcpConnection implements Connection, Flushable {
       secureContext: this.ctx.certificates.contextFor(this.ctx.hosts.first),
     });
     this.socket = secure;
+    this.decoder.reset();
     secure.once('secure', () => {
       this.encrypted = true;
       this.serverName = secure.servername || undefined;
@@ -117,11 +120,26 @@ class TcpConnection implements Connection, Flushable {
   /** Listeners are shared functions (no closures per connection); they find us through the socket. */
   private attach(socket: net.Socket): void {
     (socket as SocketWithConnection)[CONNECTION] = this;
-    socket.setEncoding('utf8');
     socket.on('data', onSocketData);
     socket.on('error', onSocketEnded);
     socket.on('close', onSocketEnded);
     socket.on('end', onSocketEnded);
+  }
+
+  received(bytes: Buffer): void {
+    const listener = this.listener;
+    if (!listener) return;
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch (error) {
+      if (!(error instanceof InvalidUtf8Error)) throw error;
+      // what came before the bad bytes is read first: stanzas already complete still count
+      if (error.validPrefix !== '') listener.receive(error.validPrefix);
+      this.listener?.inputRejected(new StreamError('not-well-formed', 'the stream is not valid UTF-8 (RFC 6120 §11.6)'));
+      return;
+    }
+    if (text !== '') listener.receive(text);
   }
 
   ended(error?: Error): void {
@@ -140,8 +158,8 @@ class TcpConnection implements Connection, Flushable {
 const CONNECTION = Symbol('parley.connection');
 type SocketWithConnection = net.Socket & { [CONNECTION]?: TcpConnection };
 
-function onSocketData(this: SocketWithConnection, text: string): void {
-  this[CONNECTION]?.listener?.receive(text);
+function onSocketData(this: SocketWithConnection, bytes: Buffer): void {
+  this[CONNECTION]?.received(bytes);
 }
 
 function onSocketEnded(this: SocketWithConnection, error?: Error | boolean): void {

@@ -1,6 +1,7 @@
 // The BOSH endpoint on the uWebSockets.js app (XEP-0124 §5): POST bodies read under a size limit,
 // CORS for a webmail on another origin, and one responder per HTTP request.
 import uWS from 'uWebSockets.js';
+import { StreamError } from '@parley/shared';
 import type { ServerContext } from '../../context.ts';
 import type { SessionFactory } from '../tcp.ts';
 import { BodyError, BodyReader, sidHint, terminateBody, type TerminalCondition } from './bosh-body.ts';
@@ -78,9 +79,15 @@ export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: 
     }
   };
 
+  /** The session a body we cannot read names; a session opened over TLS is not ended from plain HTTP. */
+  const namedSession = (text: string) => {
+    const session = sessions.get(sidHint(text) ?? '');
+    return session && (encrypted || !session.encrypted) ? session : undefined;
+  };
+
   /** A body we cannot read ends the session it names, if any (XEP-0124 §17.2). */
   const refuse = (condition: TerminalCondition, text: string, responder: HttpResponder, closeConnection = false) => {
-    const session = sessions.get(sidHint(text) ?? '');
+    const session = namedSession(text);
     if (session && !closeConnection) return session.terminate(condition, responder);
     session?.terminate(condition, { open: true, send: () => {} });
     responder.send(terminateBody(condition), DEFAULT_CONTENT_TYPE, undefined, closeConnection);
@@ -120,8 +127,11 @@ export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: 
       try {
         text = parts === null ? decoder.decode(chunk) : decoder.decode(Buffer.concat([...parts, Buffer.from(chunk)]));
       } catch {
-        // not UTF-8: a lossy look at the start tag still finds the session to end
+        // not UTF-8 (RFC 6120 §11.6): the stream of the session it names (a lossy look at the start
+        // tag finds it) ends with <not-well-formed/>; without a session it is a bad request
         const head = (parts ? parts[0]! : Buffer.from(chunk)).subarray(0, 2048).toString('utf8');
+        const session = namedSession(head);
+        if (session) return session.rejectInput(new StreamError('not-well-formed', 'the body is not valid UTF-8 (RFC 6120 §11.6)'), responder);
         return refuse('bad-request', head, responder);
       }
       try {
