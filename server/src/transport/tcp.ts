@@ -8,6 +8,7 @@ import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
 import type { ClientSession } from '../stream/session.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
+import { fromNodeError } from './listen-error.ts';
 
 export type SessionFactory = (connection: Connection) => ClientSession;
 
@@ -198,8 +199,14 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => ctx.log.debug({ err: error.message }, 'direct TLS handshake failed'));
-  const port = await listen(plain, config.c2s.port, config.bind);
-  const tlsPort = direct ? await listen(direct, config.c2s.tlsPort, config.bind) : null;
+  const port = await listen(plain, config.c2s.port, config.bind, 'c2s.port');
+  let tlsPort: number | null = null;
+  try {
+    if (direct) tlsPort = await listen(direct, config.c2s.tlsPort, config.bind, 'c2s.tlsPort');
+  } catch (error) {
+    await closeServer(plain);
+    throw error;
+  }
   return {
     port,
     tlsPort,
@@ -213,11 +220,13 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
   };
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
+/** `configKey` names the setting in the error a taken port gives (listen-error.ts). */
+function listen(server: net.Server, port: number, host: string, configKey: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(fromNodeError(error, host, port, configKey));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve((server.address() as net.AddressInfo).port);
     });
   });
