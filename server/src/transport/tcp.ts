@@ -213,7 +213,9 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
     close: async () => {
       const closing = Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
       // streams were told system-shutdown; give peers a moment to close, then cut what is left
-      await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      // (a timer that is awaited must keep the process alive: unref'd, an idle server exited here
+      // on SIGTERM before the storage was flushed)
+      await new Promise((resolve) => setTimeout(resolve, 100));
       for (const connection of open) connection.destroy();
       await closing;
     },
