@@ -40,7 +40,7 @@ export class PublicOrigins {
   }
 
   has(origin: string): boolean {
-    if (this.configured) return this.configured.has(origin);
+    if (this.configured) return this.configured.has(origin.toLowerCase());
     let url: URL;
     try {
       url = new URL(origin);
