@@ -50,7 +50,10 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
     ...extra,
   }));
   const command = core === null ? process.execPath : 'taskset';
-  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]),
+  // PARLEY_BENCH_SERVER_FLAGS: node flags for the server only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
+  // (NODE_OPTIONS refuses --cpu-prof, and would profile the load generator too).
+  const flags = process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]), ...flags,
     join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start'];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });
   await waitForListening(child);
