@@ -40,7 +40,7 @@ export const offlineModule: ParleyModule = {
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
     onNonNegativePresence(ctx, async (session) => {
-      await writes.commit(); // what waits for this turn's commit belongs to the queue too
+      await writes.stored(); // what waits for this turn's commit belongs to the queue too
       const messages = await ctx.storage.offline.takeAll(session.jid!.bare);
       for (const message of messages) session.sendRaw(message.stanza);
     });
