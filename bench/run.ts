@@ -20,6 +20,8 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string', default: '5' },
     // the transport and idle scenarios with the conversation archive off (it is on by default)
     'no-archive': { type: 'boolean', default: false },
+    // storage.synchronous of the server: 'full' syncs each commit to the disk (README, "What a crash keeps")
+    synchronous: { type: 'string', default: 'normal' },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },
     'archive-queries': { type: 'string', default: '200' },
@@ -30,14 +32,17 @@ const { values } = parseArgs({
 const pin = !values['no-pin'] && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const serverCore = pin ? 1 : null;
 const scenarios = new Set(values.scenarios!.split(','));
-const serverExtra = values['no-archive'] ? { archive: { enabled: false } } : {};
+const serverExtra = {
+  ...(values['no-archive'] ? { archive: { enabled: false } } : {}),
+  storage: { synchronous: values.synchronous },
+};
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
   warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
 };
 
 console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
-  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)'));
+  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)') + `, synchronous ${values.synchronous}`);
 const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
 const idleResults: IdleResult[] = [];
