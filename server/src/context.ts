@@ -20,8 +20,8 @@ export interface ServerContext {
   readonly log: Logger;
   readonly storage: Storage;
   /**
-   * The turn's group commit of archive and offline writes; a stream that sent a stanza with such a
-   * write holds its output until the commit (stream/output-gate.ts).
+   * The group commit of archive and offline writes; a stream that sent a stanza with such a write
+   * holds its later output until the write is committed (stream/output-gate.ts).
    */
   readonly commits: GroupCommit;
   readonly hosts: Hosts;

@@ -73,7 +73,7 @@ export interface ArchiveBounds {
 export interface ArchiveStore {
   readonly backend: 'sqlite' | 'elasticsearch';
   /**
-   * Keeps the entries. Returns at once; they are committed by the turn's group commit
+   * Keeps the entries. Returns at once; they are committed by the group commit
    * (storage/group-commit.ts), and a query sees them (flush()).
    */
   append(entries: ArchiveEntry[]): void;

@@ -1,6 +1,6 @@
-// Archive appends gathered for the turn's group commit (storage/group-commit.ts): one transaction
-// (or queue write) per event-loop turn, sooner once WRITE_BATCH entries wait. Queries and close()
-// write what is waiting first.
+// Archive appends gathered for the group commit (storage/group-commit.ts): one transaction (or queue
+// write) at the end of a turn in which a client waits for an answer after them, else within 50 ms;
+// sooner once WRITE_BATCH entries wait. Queries and close() write what is waiting first.
 import type { GroupCommit, TurnWriter } from '../storage/group-commit.ts';
 
 /** A turn with more appends than this writes them in several transactions (bounded memory and transaction size). */

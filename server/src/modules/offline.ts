@@ -16,7 +16,7 @@ export const offlineModule: ParleyModule = {
   ],
   register(ctx) {
     ctx.modules.discoFeatures.add('msgoffline');
-    // Stored by the turn's group commit; the sender's stream sees nothing later before that.
+    // Stored by the group commit; the sender's stream sees nothing written later before that.
     const writes = new OfflineWrites<Sent>(ctx.storage.offline, ctx.commits, (failed: Array<WaitingOfflineMessage<Sent>>, error) => {
       ctx.log.error({ err: error, messages: failed.length }, 'storing offline messages failed');
       for (const { source } of failed) {
@@ -35,7 +35,7 @@ export const offlineModule: ParleyModule = {
       }
       const now = Date.now();
       writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
-      origin?.holdOutputUntilCommitted();
+      origin?.markUncommittedWrite();
     })());
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).

@@ -1,8 +1,15 @@
 // Group commit: what the archive and offline storage keep for a stanza is committed before anything
-// later is written back on the stream that sent it. Writers gather their writes in memory during an
-// event-loop turn; once per turn (setImmediate: after the turn's I/O callbacks) each commits them in
-// one transaction, then the streams whose output waited for that commit get it written ("uncorked").
-// A kill -9 after a client saw an answer therefore never loses what it sent before that answer.
+// later is written back on the stream that sent it. Writers gather writes in memory; a stream that
+// sent a stanza with such a write remembers the commit that will take it (`upcoming`), and output for
+// that stream before that commit is done is held (stream/output-gate.ts). A held stream makes the
+// commit happen at the end of the event-loop turn (setImmediate: after the turn's I/O callbacks): each
+// writer commits what waits in one transaction, then the held output is written ("uncorked"). When
+// no stream waits, writes wait up to WRITE_DELAY_MS for more (fewer, larger transactions): nobody
+// has been told anything about them yet. A kill -9 after a client saw an answer thus loses nothing
+// it sent before that answer.
+
+/** Longest time writes wait for a commit while no stream waits for them. */
+export const WRITE_DELAY_MS = 50;
 
 /** Keeps writes in memory until commit(), which writes them all in one transaction. */
 export interface TurnWriter {
@@ -13,64 +20,78 @@ export interface TurnWriter {
   commit(): void | Promise<void>;
 }
 
-/** A stream whose output waits for a commit (stream/session.ts). */
+/** A stream whose output waits for a commit (stream/output-gate.ts). */
 export interface HeldStream {
-  /** The commit it waited for is done: write what was held. `commit` is that commit's number. */
-  releaseOutput(commit: number): void;
+  /** A commit is done (`done` is its number, see GroupCommit.done): write what waited for it. */
+  releaseOutput(done: number): void;
 }
 
 export type CommitFailure = (error: unknown, writer: TurnWriter) => void;
 
 export class GroupCommit {
   private readonly writers: TurnWriter[] = [];
-  /** Streams waiting for the next commit. */
+  /** Streams whose output waits for the next commit. */
   private held: HeldStream[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
+  /** The end-of-turn commit, when a stream waits. */
+  private immediate: NodeJS.Immediate | null = null;
+  /** The later commit, when writes wait but no stream does. */
+  private timer: NodeJS.Timeout | null = null;
   /** An asynchronous commit still running (writers on a network or a worker thread). */
   private running: Promise<void> | null = null;
   /** A commit was asked for while one was running. */
   private wanted = false;
-  /** Number of the commit that will take what is written now; a stream held for it keeps the number. */
   private nextCommit = 1;
+  private lastDone = 0;
 
   constructor(private readonly onFailure: CommitFailure = () => {}) {}
 
-  /** The commit that will take the writes made now (HeldStream.releaseOutput gets it back). */
+  /** The number of the commit that will take the writes made now. */
   get upcoming(): number {
     return this.nextCommit;
+  }
+
+  /** The number of the last commit done: writes made when `upcoming` was at most this are stored. */
+  get done(): number {
+    return this.lastDone;
   }
 
   register(writer: TurnWriter): void {
     this.writers.push(writer);
   }
 
-  /** A writer has writes waiting: commit them at the end of this turn. */
+  /** A writer has writes waiting: commit within WRITE_DELAY_MS, or at the end of the turn if a stream waits. */
   schedule(): void {
     if (this.running !== null) this.wanted = true;
-    else if (this.scheduled === null) this.scheduled = setImmediate(commitTurn, this);
+    else if (this.immediate === null && this.timer === null) this.timer = setTimeout(commitLater, WRITE_DELAY_MS, this);
   }
 
-  /** `stream`'s output waits until the upcoming commit is done (call once per commit: see `upcoming`). */
+  /** `stream` has output waiting for the upcoming commit: commit at the end of this turn. Once per commit. */
   hold(stream: HeldStream): void {
     this.held.push(stream);
-    this.schedule();
+    if (this.running !== null) this.wanted = true;
+    else if (this.immediate === null) {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate = setImmediate(commitTurn, this);
+    }
   }
 
   /** Commits what waits now and releases every held stream (used at stop). */
   async flush(): Promise<void> {
     while (this.running) await this.running;
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = null;
     await this.commit();
   }
 
   /**
-   * One turn's commit: every writer, then the streams that waited for it. They are released even
-   * when a writer failed: `onFailure` logs it, and writers answer for their own entries (the offline
-   * queue bounces what it could not store).
+   * Every writer commits, then the held streams are released. They are released even when a writer
+   * failed: `onFailure` logs it, and writers answer for their own entries (the offline queue bounces
+   * what it could not store).
    */
   commit(): void | Promise<void> {
-    this.scheduled = null;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.immediate = null;
+    this.timer = null;
     const number = this.nextCommit++;
     const held = this.held;
     this.held = [];
@@ -83,17 +104,25 @@ export class GroupCommit {
         this.onFailure(error, writer);
       }
     }
-    if (pending === null) return release(held, number);
+    if (pending === null) return this.finished(number, held);
     // Writes made while this commit runs wait for the next one, which starts once this one is done.
     this.running = Promise.all(pending).then(() => {
       this.running = null;
-      release(held, number);
-      if (this.wanted || this.held.length > 0) {
+      this.finished(number, held);
+      if (this.held.length > 0) {
+        this.wanted = false;
+        this.immediate = setImmediate(commitTurn, this);
+      } else if (this.wanted) {
         this.wanted = false;
         this.schedule();
       }
     });
     return this.running;
+  }
+
+  private finished(number: number, held: HeldStream[]): void {
+    this.lastDone = number;
+    for (let i = 0; i < held.length; i++) held[i]!.releaseOutput(number);
   }
 }
 
@@ -101,6 +130,6 @@ function commitTurn(commits: GroupCommit): void {
   void commits.commit();
 }
 
-function release(held: HeldStream[], commit: number): void {
-  for (let i = 0; i < held.length; i++) held[i]!.releaseOutput(commit);
+function commitLater(commits: GroupCommit): void {
+  void commits.commit();
 }

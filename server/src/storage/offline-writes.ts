@@ -1,5 +1,5 @@
-// Offline messages (XEP-0160) gathered for the turn's group commit (group-commit.ts): stored in one
-// transaction per event-loop turn, before the sender's stream sees anything written after them.
+// Offline messages (XEP-0160) gathered for the group commit (group-commit.ts): stored in one
+// transaction per commit, before the sender's stream sees anything written after them.
 import type { GroupCommit, TurnWriter } from './group-commit.ts';
 import type { NewOfflineMessage, OfflineStore } from './types.ts';
 

@@ -20,9 +20,9 @@ describe('OutputGate', () => {
     const commits = new GroupCommit();
     const { gate, written, ends } = gatedStream(commits);
     expect(gate.holding).toBe(false);
-    gate.hold();
-    gate.hold(); // the same commit: held once
+    gate.hold(commits.upcoming);
     gate.push('<iq type="result" id="ping"/>');
+    gate.hold(commits.upcoming); // again for the same commit: held once
     gate.push('<message/>');
     expect(written).toEqual([]);
     await nextTurn();
@@ -31,18 +31,19 @@ describe('OutputGate', () => {
     expect(gate.holding).toBe(false);
   });
 
-  it('a stream held again for a later commit is not released by the earlier one', async () => {
+  it('output that waits for a later commit is not released by an earlier one', async () => {
     const commits = new GroupCommit();
     const finish: Array<() => void> = [];
     commits.register({ commit: () => new Promise<void>((resolve) => finish.push(resolve)) }); // a slow (asynchronous) store
     const { gate, written } = gatedStream(commits);
-    gate.hold(); // waits for commit 1
+    gate.hold(commits.upcoming); // waits for commit 1
     gate.push('a');
     await nextTurn(); // commit 1 runs
-    gate.hold(); // the client sent more meanwhile: it waits for commit 2
+    gate.hold(commits.upcoming); // the client sent more meanwhile: commit 2
     gate.push('b');
     finish.shift()!();
     await nextTurn();
+    expect(commits.done).toBe(1);
     expect(written).toEqual([]);
     await nextTurn(); // commit 2 runs
     finish.shift()!();
@@ -53,13 +54,13 @@ describe('OutputGate', () => {
   it('an end asked for while holding comes after the held output; a dropped stream writes nothing', async () => {
     const commits = new GroupCommit();
     const closing = gatedStream(commits);
-    closing.gate.hold();
+    closing.gate.hold(commits.upcoming);
     closing.gate.push('<iq type="result"/>');
     const error = new StreamError('policy-violation');
     closing.gate.endAfterRelease(error);
     closing.gate.endAfterRelease('close'); // the first end stays
     const gone = gatedStream(commits);
-    gone.gate.hold();
+    gone.gate.hold(commits.upcoming);
     gone.gate.push('<message/>');
     gone.gate.drop();
     await nextTurn();

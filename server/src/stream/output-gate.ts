@@ -17,8 +17,10 @@ export interface GatedStream {
 
 export class OutputGate implements HeldStream {
   private output: string[] | null = null;
-  /** The commit the output waits for (GroupCommit.upcoming when it was held). */
+  /** The commit the output waits for (GroupCommit.upcoming when the write was made). */
   private heldFor = 0;
+  /** In the group commit's list of held streams. */
+  private registered = false;
   private end: DeferredEnd = null;
 
   constructor(private readonly commits: GroupCommit, private readonly stream: GatedStream) {}
@@ -28,13 +30,11 @@ export class OutputGate implements HeldStream {
     return this.output !== null;
   }
 
-  /** Hold what is written from now on until the upcoming commit is done. */
-  hold(): void {
-    const commit = this.commits.upcoming;
-    if (this.heldFor === commit) return;
-    this.heldFor = commit;
+  /** Hold what is written from now on until commit number `commit` is done. */
+  hold(commit: number): void {
+    if (commit > this.heldFor) this.heldFor = commit;
     this.output ??= [];
-    this.commits.hold(this);
+    this.register();
   }
 
   /** Output written while holding. */
@@ -53,16 +53,22 @@ export class OutputGate implements HeldStream {
     this.end = null;
   }
 
-  releaseOutput(commit: number): void {
-    if (commit < this.heldFor) return; // held again, for a later commit
+  releaseOutput(done: number): void {
+    this.registered = false;
+    if (this.output === null) return;
+    if (done < this.heldFor) return this.register(); // it waits for a later commit
     const output = this.output;
     const end = this.end;
     this.output = null;
     this.end = null;
-    this.heldFor = 0;
-    if (output === null) return;
     const connection = this.stream.connection;
     for (let i = 0; i < output.length; i++) connection.write(output[i]!);
     this.stream.outputReleased(end);
+  }
+
+  private register(): void {
+    if (this.registered) return;
+    this.registered = true;
+    this.commits.hold(this);
   }
 }

@@ -39,7 +39,9 @@ export class ClientSession implements ConnectionListener, StreamParserHandler, G
   private authTimer: NodeJS.Timeout | null;
   /** Stanzas waiting while an asynchronous handler runs, so one client's stanzas keep their order. */
   private backlog: Element[] | null = null;
-  /** Holds output back until the group commit (output-gate.ts); made when first needed. */
+  /** The group commit that takes this stream's latest archive or offline write (0: none waits). */
+  private writesIn = 0;
+  /** Holds output back until that commit is done (output-gate.ts); made when first needed. */
   private gate: OutputGate | null = null;
 
   constructor(
@@ -90,9 +92,19 @@ export class ClientSession implements ConnectionListener, StreamParserHandler, G
   /** Send already serialized XML (lets the router serialize once for many recipients). */
   sendRaw(data: string): void {
     if (this.state === 'closed') return;
-    if (this.gate?.holding) return this.gate.push(data);
+    if (this.writesIn !== 0 && this.mustHold()) return this.gate!.push(data);
     this.connection.write(data);
     this.checkBackPressure();
+  }
+
+  /** Output must wait for the group commit (output-gate.ts): a write of ours is not committed, or output already waits. */
+  private mustHold(): boolean {
+    if (this.writesIn > this.ctx.commits.done) (this.gate ??= new OutputGate(this.ctx.commits, this)).hold(this.writesIn);
+    else if (!this.gate?.holding) {
+      this.writesIn = 0;
+      return false;
+    }
+    return true;
   }
 
   private checkBackPressure(): void {
@@ -103,12 +115,11 @@ export class ClientSession implements ConnectionListener, StreamParserHandler, G
   }
 
   /**
-   * A stanza this stream sent has an archive or offline write waiting for the turn's group commit:
-   * what is written to the stream from now on waits for that commit (output-gate.ts).
+   * A stanza this stream sent has an archive or offline write waiting for the group commit: what is
+   * written to the stream from now on waits until that write is committed (output-gate.ts).
    */
-  holdOutputUntilCommitted(): void {
-    if (this.state === 'closed') return;
-    (this.gate ??= new OutputGate(this.ctx.commits, this)).hold();
+  markUncommittedWrite(): void {
+    this.writesIn = this.ctx.commits.upcoming;
   }
 
   /** The gate wrote the held output (GatedStream). */
@@ -132,8 +143,8 @@ export class ClientSession implements ConnectionListener, StreamParserHandler, G
 
   /** While output is held, the session ends now (nothing more is read or routed to it), the stream after the output. */
   private endOrDefer(end: StreamError | 'close'): void {
-    if (this.gate?.holding) {
-      this.gate.endAfterRelease(end);
+    if (this.writesIn !== 0 && this.mustHold()) {
+      this.gate!.endAfterRelease(end);
       return this.teardown();
     }
     this.endStream(end === 'close' ? null : end);

@@ -1,6 +1,6 @@
 // The embedded archive: entries in SQLite (archive_messages), words in an FTS5 index
 // (archive_search) with one row per message, shared by its entries in both users' archives.
-// Appends are written in one transaction per event-loop turn (the group commit: write-batcher.ts).
+// Appends are written in batches, one transaction each, by the group commit (write-batcher.ts).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';

@@ -96,9 +96,9 @@ export function registerArchiver(ctx: ServerContext, archive: Archive, policy: A
       stanza.children.push(stamp);
     }
     archive.store.append(entries);
-    // The entries are committed at the end of this turn (storage/group-commit.ts); until then the
-    // sender's stream shows nothing written after this message (an iq result, a later stanza…).
-    origin?.holdOutputUntilCommitted();
+    // Until the entries are committed (storage/group-commit.ts), the sender's stream shows nothing
+    // written after this message (an iq result, a later stanza…).
+    origin?.markUncommittedWrite();
   };
 
   const hook: StanzaHook = (stanza, from, to, origin) => {

@@ -12,7 +12,7 @@ export interface DatabaseOptions {
    * SQLite's `synchronous` in WAL mode. 'normal': a commit is in the WAL file (the OS has it) when it
    * returns, so it survives the process being killed; a power loss or OS crash may lose the last
    * commits (never corrupting the file). 'full': each commit is also fsynced, so it survives a power
-   * loss too, at one fsync per commit (per event-loop turn with the group commit).
+   * loss too, at one fsync per commit (one per group commit: storage/group-commit.ts).
    */
   synchronous?: 'normal' | 'full';
 }
