@@ -23,7 +23,7 @@ export class WriteBatcher<T> implements TurnWriter {
   append(items: T[]): void {
     if (this.stopped) return;
     for (let i = 0; i < items.length; i++) this.pending.push(items[i]!);
-    if (this.pending.length >= WRITE_BATCH) this.flush();
+    if (this.pending.length >= WRITE_BATCH) this.commits.commitNow();
     else this.commits.schedule();
   }
 

@@ -34,8 +34,8 @@ export const offlineModule: ParleyModule = {
         return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
       }
       const now = Date.now();
-      writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
       origin?.markUncommittedWrite();
+      writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
     })());
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).

@@ -62,6 +62,17 @@ describe('GroupCommit', () => {
     expect(events).toEqual(['commit archive', 'release alice 1']);
   });
 
+  it('commitNow() (a writer with a full batch) commits at once and releases the held streams', () => {
+    const { events, writer, stream } = recorder();
+    const commits = new GroupCommit();
+    commits.register(writer('archive'));
+    commits.schedule();
+    commits.hold(stream('alice'));
+    commits.commitNow();
+    expect(events).toEqual(['commit archive', 'release alice 1']);
+    expect(commits.done).toBe(1);
+  });
+
   it('releases held streams even when a writer fails, and reports the failure', async () => {
     const { events, writer, stream } = recorder();
     const failures: unknown[] = [];

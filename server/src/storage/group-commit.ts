@@ -38,8 +38,8 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | null = null;
   /** An asynchronous commit still running (writers on a network or a worker thread). */
   private running: Promise<void> | null = null;
-  /** A commit was asked for while one was running. */
-  private wanted = false;
+  /** A commit was asked for while one was running: at the end of the turn, or within WRITE_DELAY_MS. */
+  private wanted: 'soon' | 'later' | null = null;
   private nextCommit = 1;
   private lastDone = 0;
 
@@ -61,14 +61,24 @@ export class GroupCommit {
 
   /** A writer has writes waiting: commit within WRITE_DELAY_MS, or at the end of the turn if a stream waits. */
   schedule(): void {
-    if (this.running !== null) this.wanted = true;
+    if (this.running !== null) this.wanted ??= 'later';
     else if (this.immediate === null && this.timer === null) this.timer = setTimeout(commitLater, WRITE_DELAY_MS, this);
   }
 
   /** `stream` has output waiting for the upcoming commit: commit at the end of this turn. Once per commit. */
   hold(stream: HeldStream): void {
     this.held.push(stream);
-    if (this.running !== null) this.wanted = true;
+    this.soon();
+  }
+
+  /** A writer has a full batch: commit now (after the running commit, if one runs). */
+  commitNow(): void {
+    if (this.running !== null) this.wanted = 'soon';
+    else void this.commit();
+  }
+
+  private soon(): void {
+    if (this.running !== null) this.wanted = 'soon';
     else if (this.immediate === null) {
       if (this.timer !== null) clearTimeout(this.timer);
       this.timer = null;
@@ -109,13 +119,10 @@ export class GroupCommit {
     this.running = Promise.all(pending).then(() => {
       this.running = null;
       this.finished(number, held);
-      if (this.held.length > 0) {
-        this.wanted = false;
-        this.immediate = setImmediate(commitTurn, this);
-      } else if (this.wanted) {
-        this.wanted = false;
-        this.schedule();
-      }
+      const wanted = this.wanted;
+      this.wanted = null;
+      if (wanted === 'soon' || this.held.length > 0) this.soon();
+      else if (wanted === 'later') this.schedule();
     });
     return this.running;
   }

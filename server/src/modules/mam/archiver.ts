@@ -95,10 +95,10 @@ export function registerArchiver(ctx: ServerContext, archive: Archive, policy: A
       stamp.parent = stanza;
       stanza.children.push(stamp);
     }
-    archive.store.append(entries);
     // Until the entries are committed (storage/group-commit.ts), the sender's stream shows nothing
     // written after this message (an iq result, a later stanza…).
     origin?.markUncommittedWrite();
+    archive.store.append(entries);
   };
 
   const hook: StanzaHook = (stanza, from, to, origin) => {
