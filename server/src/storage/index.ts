@@ -6,6 +6,7 @@ export type {
   AccountStore,
   DomainStore,
   OfflineMessage,
+  NewOfflineMessage,
   OfflineStore,
   RosterItem,
   RosterStore,
