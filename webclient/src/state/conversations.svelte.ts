@@ -7,6 +7,8 @@ export interface Conversation {
   peer: string;
   messages: ChatMessage[];
   unread: number;
+  /** What the user has typed and not sent yet. */
+  draft: string;
   /** The peer is typing (XEP-0085 'composing'). */
   typing: boolean;
   /** Time of the last message, for ordering the list. */
@@ -57,7 +59,7 @@ export class Conversations {
   open(peer: string): Conversation {
     // Return what byPeer holds (the reactive proxy), not the object literal assigned to it.
     this.byPeer[peer] ??= {
-      peer, messages: [], unread: 0, typing: false, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
+      peer, messages: [], unread: 0, draft: '', typing: false, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
     };
     return this.byPeer[peer]!;
   }

@@ -213,6 +213,11 @@ export class ChatSession {
     if (text) this.chat.send(peer, text);
   }
 
+  setDraft(peer: string, text: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (conversation) conversation.draft = text;
+  }
+
   sendChatState(peer: string, state: ChatState): void {
     this.chat.sendChatState(peer, state);
   }
