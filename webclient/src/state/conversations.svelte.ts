@@ -165,6 +165,11 @@ export class Conversations {
     this.setTyping(peer, state === 'composing');
   }
 
+  /** The connection dropped: nobody's typing can be known any more (XEP-0085 §5.1). */
+  clearTyping(): void {
+    for (const peer of Object.keys(this.byPeer)) this.setTyping(peer, false);
+  }
+
   markRead(peer: string): void {
     const conversation = this.byPeer[peer];
     if (conversation && conversation.unread > 0) conversation.unread = 0;

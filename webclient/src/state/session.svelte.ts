@@ -82,6 +82,7 @@ export class ChatSession {
       this.status = status;
       this.statusDetail = detail;
       this.transport = client.transportKind;
+      if (status !== 'online') this.conversations.clearTyping();
     });
     client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
     this.roster.on('changed', (items) => {
