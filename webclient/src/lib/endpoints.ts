@@ -7,7 +7,10 @@ export interface Endpoints {
 
 declare global {
   interface Window {
-    parleyConfig?: Partial<Endpoints>;
+    parleyConfig?: Partial<Endpoints> & {
+      /** Seconds between checks that WebSocket works again while on the BOSH fallback. */
+      preferredProbeSeconds?: number;
+    };
   }
 }
 

@@ -53,6 +53,7 @@ export class ChatSession {
     this.client = new XmppClient({
       jid: options.jid, credentials: options.credentials, transports: options.transports,
       websocketUrl: options.endpoints.websocketUrl, boshUrl: options.endpoints.boshUrl,
+      preferredProbeSeconds: typeof window === 'undefined' ? undefined : window.parleyConfig?.preferredProbeSeconds,
     });
     const bare = this.client.account.bare;
     this.me = { jid: bare, name: displayName(bare) };
