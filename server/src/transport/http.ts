@@ -59,7 +59,7 @@ function attachRoutes(ctx: ServerContext, app: uWS.TemplatedApp, createSession: 
   attachAdminApi(ctx, app, encrypted); // /admin/api/*, only when an admin token or JWT is configured
   const webClient = new StaticFiles(ctx.config.http.webClientDir);
   app.get('/*', (res, req) => {
-    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
         .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
