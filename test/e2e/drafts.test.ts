@@ -28,7 +28,7 @@ describe('drafts', () => {
     const alice = await browser.newPage();
     const sockets = await cuttableWebSockets(alice);
     await signIn(alice, baseUrl(server), 'alice@example.com', 'alice-secret');
-    const row = alice.locator('li[data-jid="bob@example.com"]');
+    const row = alice.locator('[data-jid="bob@example.com"]');
     await row.getByRole('img', { name: 'Available' }).waitFor();
     await row.locator('button.main').click();
     const composer = alice.getByLabel('Message Bob');

@@ -28,8 +28,8 @@ describe('narrow layout', () => {
     const alice = await browser.newPage({ width: 360, height: 640 });
     const sockets = await cuttableWebSockets(alice);
     await signIn(alice, baseUrl(server), 'alice@example.com', 'alice-secret');
-    await alice.locator('li[data-jid="carol@example.com"]').getByRole('img', { name: 'Available' }).waitFor();
-    await alice.locator('li[data-jid="carol@example.com"] button.main').click();
+    await alice.locator('[data-jid="carol@example.com"]').getByRole('img', { name: 'Available' }).waitFor();
+    await alice.locator('[data-jid="carol@example.com"] button.main').click();
     await carol.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
     const typing = alice.getByText('Carol is typing…');
     await typing.waitFor();

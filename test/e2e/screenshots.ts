@@ -67,18 +67,18 @@ for (const person of people) {
   await page.getByLabel('Address').fill(person.jid);
   await page.getByLabel(/^Group/).fill(person.group);
   await page.getByRole('button', { name: 'Add contact' }).last().click();
-  await page.locator(`li[data-jid="${person.jid}"]`).waitFor();
+  await page.locator(`[data-jid="${person.jid}"]`).waitFor();
 }
 const grace = await login(server, 'grace@example.com', 'pw');
 await grace.xmpp.send(xml('presence', { to: 'alice@example.com', type: 'subscribe' }));
 await page.locator('[data-request="grace@example.com"]').waitFor();
-await page.locator('li[data-jid="bob@example.com"] img').waitFor();
+await page.locator('[data-jid="bob@example.com"] img').waitFor();
 await page.waitForTimeout(500);
 await shoot('contacts-light-full');
 
 // A conversation with Bob.
 const bob = clients.get('bob@example.com')!;
-await page.locator('li[data-jid="bob@example.com"] button.main').click();
+await page.locator('[data-jid="bob@example.com"] button.main').click();
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b1' }, xml('body', null, 'Hi Alice! Have a minute for the roadmap?')));
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b2' }, xml('body', null, 'Draft is here: https://docs.example.com/roadmap/2025-q3?view=comments')));
 await page.locator('.bubble', { hasText: 'Draft is here' }).waitFor();

@@ -86,10 +86,9 @@ export class ChatSession {
       if (status !== 'online') this.conversations.clearTyping();
     });
     client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
-    this.roster.on('changed', (items) => {
-      this.contacts.setRoster(items);
-      this.avatars.ensureCards(items.keys());
-    });
+    // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
+    this.roster.on('changed', (items) => this.contacts.setRoster(items));
+    this.roster.on('pushed', (bare, item) => this.contacts.setItem(bare, item));
     this.presence.on('changed', (bare, presence) => {
       this.contacts.setPresence(bare, presence);
       this.avatars.noticeHash(bare, presence.avatarHash);
@@ -155,7 +154,7 @@ export class ChatSession {
   }
 
   private subscriptionRequested(bare: string): void {
-    const contact = this.contacts.byJid[bare];
+    const contact = this.contacts.inRoster(bare);
     // We asked them first (or already see them): this is the second half of a mutual subscription.
     if (contact && (contact.pending || contact.subscription === 'to')) {
       this.presence.approve(bare, false);
@@ -171,6 +170,7 @@ export class ChatSession {
     const conversation = this.conversations.open(peer);
     this.activePeer = peer;
     this.markReadIfViewing(peer);
+    this.avatars.ensureCards([peer]);
     if (!conversation.history.loaded) void this.loadNewest(peer);
   }
 
@@ -215,6 +215,11 @@ export class ChatSession {
     if (text) this.chat.send(peer, text);
   }
 
+  /** These contacts are on screen: get the profiles not known yet. */
+  showingContacts(jids: string[]): void {
+    this.avatars.ensureCards(jids);
+  }
+
   setDraft(peer: string, text: string): void {
     const conversation = this.conversations.byPeer[peer];
     if (conversation) conversation.draft = text;
@@ -239,7 +244,7 @@ export class ChatSession {
   }
 
   approve(bare: string): void {
-    const contact = this.contacts.byJid[bare];
+    const contact = this.contacts.inRoster(bare);
     const seesThem = contact && (contact.subscription === 'to' || contact.subscription === 'both' || contact.pending);
     this.presence.approve(bare, !seesThem);
     this.contacts.dropRequest(bare);
