@@ -108,7 +108,8 @@ describe('two browser users', () => {
     expect(await reply.locator('img').count()).toBe(0);
     expect(await alice.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
     await alice.getByText('Bob is typing…').waitFor({ state: 'detached' });
-    await bob.locator('.bubble[data-direction="out"][data-delivery="delivered"]').waitFor();
+    // delivered (XEP-0184), then read: Alice has the chat open (XEP-0333)
+    await bob.locator('.bubble[data-direction="out"][data-delivery="read"]').waitFor();
   });
 
   it('Alice removes Bob from her contacts', async () => {

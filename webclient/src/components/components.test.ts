@@ -62,9 +62,9 @@ describe('roster rows', () => {
 
 describe('MessageList', () => {
   const messages: ChatMessage[] = [
-    { id: '1', peer: 'bob@example.com', direction: 'in', body: '<b>hi</b> see https://example.org', time: new Date(), delayed: false },
-    { id: '2', peer: 'bob@example.com', direction: 'in', body: 'from yesterday', time: new Date(Date.now() - 86_400_000), delayed: true },
-    { id: '3', peer: 'bob@example.com', direction: 'out', body: 'a'.repeat(500), time: new Date(), delayed: false, delivery: 'delivered' },
+    { id: '1', peer: 'bob@example.com', direction: 'in', body: '<b>hi</b> see https://example.org', time: new Date(), delayed: false, refs: [] },
+    { id: '2', peer: 'bob@example.com', direction: 'in', body: 'from yesterday', time: new Date(Date.now() - 86_400_000), delayed: true, refs: [] },
+    { id: '3', peer: 'bob@example.com', direction: 'out', body: 'a'.repeat(500), time: new Date(), delayed: false, delivery: 'delivered', refs: [] },
   ];
 
   it('renders bodies as text, builds safe links, marks delivery and delayed messages', () => {
@@ -127,7 +127,7 @@ describe('ConnectionBanner', () => {
 
 describe('SearchResults', () => {
   const found = (archiveId: string, body: string, direction: 'in' | 'out' = 'in'): ChatMessage => ({
-    id: archiveId, archiveId, peer: 'bob@example.com', direction, body, time: new Date('2024-05-01T10:00:00Z'), delayed: false,
+    id: archiveId, archiveId, peer: 'bob@example.com', direction, body, time: new Date('2024-05-01T10:00:00Z'), delayed: false, refs: [],
   });
 
   it('lists results with who and when, the matches in <mark> and the text never parsed as HTML', async () => {

@@ -9,6 +9,10 @@ export interface Conversation {
   unread: number;
   /** What the user has typed and not sent yet. */
   draft: string;
+  /** The composer answers this message (XEP-0461)… */
+  replyingTo?: ChatMessage;
+  /** …or corrects this one of ours (XEP-0308). */
+  editing?: ChatMessage;
   /** The peer is typing (XEP-0085 'composing'). */
   typing: boolean;
   /** Time of the last message, for ordering the list. */
@@ -16,6 +20,8 @@ export interface Conversation {
   history: HistoryState;
   /** A message to bring into view and highlight briefly (opened from a search result). */
   focus?: { id: string; at: number };
+  /** Corrections, retractions, reactions and markers whose message is not loaded (yet), by its id. */
+  waiting: Record<string, ChatMessage[]>;
 }
 
 export interface HistoryState {
@@ -59,7 +65,7 @@ export class Conversations {
   open(peer: string): Conversation {
     // Return what byPeer holds (the reactive proxy), not the object literal assigned to it.
     this.byPeer[peer] ??= {
-      peer, messages: [], unread: 0, draft: '', typing: false, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
+      peer, messages: [], unread: 0, draft: '', typing: false, waiting: {}, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
     };
     return this.byPeer[peer]!;
   }
@@ -68,10 +74,16 @@ export class Conversations {
     delete this.byPeer[peer];
   }
 
-  /** Add a message in time order; false when it is already there (the same id). */
+  /** Add a message in time order; false when it is already there (the same id) or it changes another. */
   add(message: ChatMessage, read: boolean): boolean {
     const conversation = this.open(message.peer);
+    if (message.action) {
+      this.modify(conversation, message);
+      if (message.direction === 'in' && message.action.kind !== 'displayed') this.setTyping(message.peer, false);
+      return false;
+    }
     if (!this.insert(conversation, message)) return false;
+    this.applyWaiting(conversation, message);
     const messages = conversation.messages;
     if (messages.length > MAX_MESSAGES) {
       messages.splice(0, messages.length - MAX_MESSAGES);
@@ -121,9 +133,11 @@ export class Conversations {
     let added = 0;
     let previous = -1;
     for (const message of page) {
+      if (message.action) continue; // applied below, once their messages are in
       const existing = messages.findIndex((m) => m.id === message.id && m.direction === message.direction);
       if (existing !== -1) {
         messages[existing]!.archiveId ??= message.archiveId;
+        for (const ref of message.refs) if (!messages[existing]!.refs.includes(ref)) messages[existing]!.refs.push(ref);
         previous = existing;
         continue;
       }
@@ -132,8 +146,60 @@ export class Conversations {
       messages.splice(index, 0, message);
       previous = index;
       added++;
+      this.applyWaiting(conversation, message);
     }
+    for (const message of page) if (message.action) this.modify(conversation, message);
     return added;
+  }
+
+  /**
+   * Apply a correction, retraction, reaction or marker to its message; one whose message is not
+   * loaded waits for it (an older history page).
+   */
+  private modify(conversation: Conversation, change: ChatMessage): void {
+    const action = change.action!;
+    // XEP-0308 §5, XEP-0424 §6: only the sender's own messages; a marker is about the other side's.
+    const direction = action.kind === 'reactions' ? undefined : action.kind === 'displayed' ? (change.direction === 'in' ? 'out' : 'in') : change.direction;
+    const target = conversation.messages.findLast((m) => m.refs.includes(action.target) && (direction === undefined || m.direction === direction));
+    if (!target) {
+      const waiting = (conversation.waiting[action.target] ??= []);
+      if (!waiting.some((m) => m.id === change.id)) waiting.push(change);
+      return;
+    }
+    switch (action.kind) {
+      case 'correction':
+        if (target.retracted) return;
+        target.body = action.body;
+        target.edited = true;
+        break;
+      case 'retraction':
+        target.retracted = true;
+        target.body = '';
+        target.reactions = undefined;
+        break;
+      case 'reactions':
+        target.reactions = { ...target.reactions, [change.direction]: action.reactions };
+        break;
+      case 'displayed':
+        if (change.direction === 'in') {
+          // XEP-0333 §4: displayed also means every earlier message was seen
+          for (const message of conversation.messages) {
+            if (message.direction === 'out' && message.time <= target.time) message.displayed = true;
+          }
+        } else if (conversation.messages.findLast((m) => m.direction === 'in') === target) {
+          conversation.unread = 0; // read on another device
+        }
+        break;
+    }
+  }
+
+  private applyWaiting(conversation: Conversation, message: ChatMessage): void {
+    for (const ref of message.refs) {
+      const waiting = conversation.waiting[ref];
+      if (!waiting) continue;
+      delete conversation.waiting[ref];
+      for (const change of waiting) this.modify(conversation, change);
+    }
   }
 
   /** Insert in time order; false when the message is already there (the same id). */
@@ -142,6 +208,7 @@ export class Conversations {
     const existing = messages.find((m) => m.id === message.id && m.direction === message.direction);
     if (existing) {
       existing.archiveId ??= message.archiveId;
+      for (const ref of message.refs) if (!existing.refs.includes(ref)) existing.refs.push(ref);
       return false;
     }
     let index = messages.length;

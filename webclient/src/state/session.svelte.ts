@@ -46,6 +46,8 @@ export class ChatSession {
   private readonly avatars: AvatarService;
   private readonly archive: ArchiveService;
   private readonly historyLoads = new Map<string, Promise<boolean>>();
+  /** The newest message per peer we sent a displayed marker for. */
+  private readonly displayedSent = new Map<string, string>();
   private readonly storage: Storage | null;
 
   constructor(options: SessionOptions) {
@@ -101,6 +103,7 @@ export class ChatSession {
     this.chat.on('message', (message) => {
       const read = message.direction === 'out' || this.isViewing(message.peer);
       if (!this.conversations.add(message, read) || message.direction === 'out') return;
+      if (read) this.sendDisplayed(message.peer);
       this.avatars.ensureCards([message.peer]); // someone outside the roster: look up their name once
       if (this.notificationsEnabled) notify(this.contacts.get(message.peer).name, message.body, message.peer, () => this.openChat(message.peer));
     });
@@ -210,9 +213,69 @@ export class ChatSession {
     if (visible && this.activePeer) this.markReadIfViewing(this.activePeer);
   }
 
+  /** Send what the composer holds: a new message, a reply, or the correction being edited. */
   send(peer: string, body: string): void {
     const text = body.trim();
-    if (text) this.chat.send(peer, text);
+    const conversation = this.conversations.byPeer[peer];
+    if (!text) return;
+    const editing = conversation?.editing;
+    const replyingTo = conversation?.replyingTo;
+    if (conversation) {
+      conversation.editing = undefined;
+      conversation.replyingTo = undefined;
+    }
+    if (editing) {
+      if (text !== editing.body) this.chat.correct(peer, editing.id, text);
+      return;
+    }
+    this.chat.send(peer, text, { replyTo: replyingTo ? { id: replyingTo.refs[0] ?? replyingTo.id, text: replyingTo.body } : undefined });
+  }
+
+  replyTo(peer: string, message: ChatMessage | undefined): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (!conversation) return;
+    conversation.replyingTo = message;
+    if (message) conversation.editing = undefined;
+  }
+
+  /** Edit one of our messages (the last one when none is given); false when there is none. */
+  edit(peer: string, message?: ChatMessage): boolean {
+    const conversation = this.conversations.byPeer[peer];
+    const target = message ?? conversation?.messages.findLast((m) => m.direction === 'out' && !m.retracted);
+    if (!conversation || !target || target.direction !== 'out' || target.retracted) return false;
+    conversation.editing = target;
+    conversation.replyingTo = undefined;
+    conversation.draft = target.body;
+    return true;
+  }
+
+  cancelCompose(peer: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (!conversation) return;
+    if (conversation.editing) conversation.draft = '';
+    conversation.editing = undefined;
+    conversation.replyingTo = undefined;
+  }
+
+  /** Delete one of our messages for everyone (XEP-0424). */
+  retract(peer: string, message: ChatMessage): void {
+    if (message.direction === 'out' && !message.retracted) this.chat.retract(peer, message.id);
+  }
+
+  /** Add or take back one reaction of ours (XEP-0444 sends the whole set). */
+  toggleReaction(peer: string, message: ChatMessage, reaction: string): void {
+    const mine = message.reactions?.out ?? [];
+    const next = mine.includes(reaction) ? mine.filter((r) => r !== reaction) : [...mine, reaction];
+    this.chat.react(peer, message.refs[0] ?? message.id, next);
+  }
+
+  /** XEP-0333: tell the peer we displayed their newest message, when it asks for markers. */
+  private sendDisplayed(peer: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    const last = conversation?.messages.findLast((m) => m.direction === 'in');
+    if (!last?.markable || this.displayedSent.get(peer) === last.id || !this.client.online) return;
+    this.displayedSent.set(peer, last.id);
+    this.chat.markDisplayed(peer, last.refs[0] ?? last.id);
   }
 
   /** These contacts are on screen: get the profiles not known yet. */
@@ -274,7 +337,9 @@ export class ChatSession {
   }
 
   private markReadIfViewing(peer: string): void {
-    if (this.isViewing(peer)) this.conversations.markRead(peer);
+    if (!this.isViewing(peer)) return;
+    this.conversations.markRead(peer);
+    this.sendDisplayed(peer);
   }
 
   private loadOwnPresence(): OwnPresence {
