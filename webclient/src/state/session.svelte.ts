@@ -13,6 +13,7 @@ import type { Endpoints } from '../lib/endpoints.ts';
 import { displayName } from '../lib/identity.ts';
 import { avatarFromFile } from '../lib/image.ts';
 import { notify } from '../lib/notifications.ts';
+import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
 import { Conversations, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
@@ -35,6 +36,7 @@ export class ChatSession {
   /** The chat pane is on screen (wide layout, or the narrow layout showing the chat). */
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
+  soundEnabled = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
@@ -61,6 +63,7 @@ export class ChatSession {
     this.me = { jid: bare, name: displayName(bare) };
     this.own = this.loadOwnPresence();
     this.notificationsEnabled = this.storage?.getItem('parley.notifications') === 'on';
+    this.soundEnabled = this.storage?.getItem('parley.sound') === 'on';
     answerQueries(this.client, '0.1.0');
     this.roster = new RosterService(this.client, this.storage);
     this.presence = new PresenceService(this.client);
@@ -105,7 +108,10 @@ export class ChatSession {
       if (!this.conversations.add(message, read) || message.direction === 'out') return;
       if (read) this.sendDisplayed(message.peer);
       this.avatars.ensureCards([message.peer]); // someone outside the roster: look up their name once
+      if (read || message.delayed) return;
+      // Not on screen (panel hidden or another conversation open): tell the user.
       if (this.notificationsEnabled) notify(this.contacts.get(message.peer).name, message.body, message.peer, () => this.openChat(message.peer));
+      if (this.soundEnabled) chime();
     });
     this.chat.on('delivery', (peer, id, state, error) => this.conversations.setDelivery(peer, id, state, error));
     this.chat.on('chatState', (peer, state) => this.conversations.setChatState(peer, state));
@@ -330,6 +336,12 @@ export class ChatSession {
   setNotifications(enabled: boolean): void {
     this.notificationsEnabled = enabled;
     this.storage?.setItem('parley.notifications', enabled ? 'on' : 'off');
+  }
+
+  setSound(enabled: boolean): void {
+    this.soundEnabled = enabled;
+    this.storage?.setItem('parley.sound', enabled ? 'on' : 'off');
+    if (enabled) chime(); // what it sounds like (and audio is allowed after this click)
   }
 
   private isViewing(peer: string): boolean {
