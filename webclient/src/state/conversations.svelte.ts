@@ -22,7 +22,28 @@ export interface Conversation {
   focus?: { id: string; at: number };
   /** Corrections, retractions, reactions and markers whose message is not loaded (yet), by its id. */
   waiting: Record<string, ChatMessage[]>;
+  /** The last message as remembered from before a reload, until the history is loaded. */
+  preview?: MessagePreview;
 }
+
+export interface MessagePreview {
+  body: string;
+  direction: 'in' | 'out';
+  time: Date;
+  retracted?: boolean;
+}
+
+/** What is kept of a conversation across reloads (local storage). */
+export interface ConversationSummary {
+  peer: string;
+  lastActivity: number;
+  unread: number;
+  draft: string;
+  last?: { body: string; direction: 'in' | 'out'; time: number; retracted?: boolean };
+}
+
+/** Conversations remembered across reloads. */
+const REMEMBERED = 50;
 
 export interface HistoryState {
   /** Some history was asked from the archive (the newest page, or the page around a result). */
@@ -68,6 +89,37 @@ export class Conversations {
       peer, messages: [], unread: 0, draft: '', typing: false, waiting: {}, lastActivity: Date.now(), history: { loaded: false, loading: false, complete: false },
     };
     return this.byPeer[peer]!;
+  }
+
+  /** The last message to show in the list: the newest loaded, else the one remembered. */
+  lastOf(conversation: Conversation): MessagePreview | undefined {
+    const last = conversation.messages.at(-1);
+    return last ? { body: last.body, direction: last.direction, time: last.time, retracted: last.retracted } : conversation.preview;
+  }
+
+  /** The list as it is kept across reloads (newest first). */
+  summaries(): ConversationSummary[] {
+    return this.ordered.slice(0, REMEMBERED).map((conversation) => {
+      const last = this.lastOf(conversation);
+      return {
+        peer: conversation.peer, lastActivity: conversation.lastActivity, unread: conversation.unread, draft: conversation.draft,
+        last: last && { body: last.body.slice(0, 200), direction: last.direction, time: last.time.getTime(), retracted: last.retracted },
+      };
+    });
+  }
+
+  /** Bring back the list from before a reload; the history itself comes from the archive. */
+  restore(summaries: ConversationSummary[]): void {
+    for (const summary of summaries) {
+      if (typeof summary?.peer !== 'string' || this.byPeer[summary.peer]) continue;
+      const conversation = this.open(summary.peer);
+      conversation.lastActivity = Number(summary.lastActivity) || 0;
+      conversation.unread = Math.max(0, Math.floor(Number(summary.unread) || 0));
+      conversation.draft = typeof summary.draft === 'string' ? summary.draft : '';
+      if (summary.last) {
+        conversation.preview = { body: String(summary.last.body), direction: summary.last.direction === 'out' ? 'out' : 'in', time: new Date(summary.last.time), retracted: summary.last.retracted };
+      }
+    }
   }
 
   close(peer: string): void {

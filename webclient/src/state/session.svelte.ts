@@ -15,7 +15,7 @@ import { avatarFromFile } from '../lib/image.ts';
 import { notify } from '../lib/notifications.ts';
 import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
-import { Conversations, type HistoryPage } from './conversations.svelte.ts';
+import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
 
 export interface SessionOptions {
@@ -51,6 +51,7 @@ export class ChatSession {
   /** The newest message per peer we sent a displayed marker for. */
   private readonly displayedSent = new Map<string, string>();
   private readonly storage: Storage | null;
+  private stopSaving: () => void = () => {};
 
   constructor(options: SessionOptions) {
     this.storage = options.storage ?? null;
@@ -71,7 +72,38 @@ export class ChatSession {
     this.avatars = new AvatarService(this.client, this.storage);
     this.archive = new ArchiveService(this.client);
     this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
+    this.restoreChats();
     this.wire();
+  }
+
+  private get chatsKey(): string {
+    return `parley.chats.${this.me.jid}`;
+  }
+
+  /** The Chats list (and drafts) as they were before the reload, kept current while signed in. */
+  private restoreChats(): void {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(this.chatsKey) ?? '[]') as ConversationSummary[];
+      if (Array.isArray(saved)) this.conversations.restore(saved);
+    } catch {
+      // a damaged list is started afresh
+    }
+    if (!this.storage) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.stopSaving = $effect.root(() => {
+      $effect(() => {
+        const text = JSON.stringify(this.conversations.summaries());
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          try {
+            this.storage?.setItem(this.chatsKey, text);
+          } catch {
+            // storage full: the list is rebuilt from the inbox next time
+          }
+        }, 300);
+      });
+      return () => clearTimeout(timer);
+    });
   }
 
   start(): Promise<void> {
@@ -79,6 +111,7 @@ export class ChatSession {
   }
 
   stop(): void {
+    this.stopSaving();
     this.client.stop();
   }
 
