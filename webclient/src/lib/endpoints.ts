@@ -10,6 +10,8 @@ declare global {
     parleyConfig?: Partial<Endpoints> & {
       /** Seconds between checks that WebSocket works again while on the BOSH fallback. */
       preferredProbeSeconds?: number;
+      /** The webmail's origin, the only one the embedded panel talks to (also ?host=…). */
+      hostOrigin?: string;
     };
   }
 }

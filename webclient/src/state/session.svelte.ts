@@ -33,6 +33,8 @@ export class ChatSession {
   own = $state<OwnPresence>({ availability: 'available', status: '' });
   me = $state<{ jid: string; name: string; photo?: string }>({ jid: '', name: '' });
   activePeer = $state<string | null>(null);
+  /** Bumped when something outside the panel (the host page) asks to show a chat. */
+  openRequests = $state(0);
   /** The chat pane is on screen (wide layout, or the narrow layout showing the chat). */
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
@@ -214,6 +216,12 @@ export class ChatSession {
     this.markReadIfViewing(peer);
     this.avatars.ensureCards([peer]);
     if (!conversation.history.loaded) void this.loadNewest(peer);
+  }
+
+  /** The host page asks to show the chat with `peer` (the panel switches to it, narrow layout too). */
+  requestOpen(peer: string): void {
+    this.openChat(peer);
+    this.openRequests++;
   }
 
   /** Scrolled to the top: the page of archived messages before the oldest one shown. */
