@@ -30,7 +30,7 @@ function newestMtime(path: string): number {
 export interface TestBrowser {
   browser: Browser;
   /** A fresh profile (own storage, own cookies) per call: one per simulated user. */
-  newPage(options?: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; acceptSelfSigned?: boolean }): Promise<Page>;
+  newPage(options?: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; acceptSelfSigned?: boolean; locale?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -52,6 +52,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       const context = await browser.newContext({
         viewport: { width: options.width ?? 1100, height: options.height ?? 720 },
         colorScheme: options.colorScheme ?? 'light',
+        locale: options.locale ?? 'en-US',
         // The test server's HTTPS listener has a self-signed certificate.
         ignoreHTTPSErrors: options.acceptSelfSigned ?? false,
       });

@@ -17,6 +17,7 @@ import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
 import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
+import { t } from '../i18n/index.svelte.ts';
 
 export interface SessionOptions {
   jid: string;
@@ -187,7 +188,7 @@ export class ChatSession {
       this.conversations.addHistory(peer, page, older);
       return true;
     }, (error: Error) => {
-      history.error = error.message || 'Could not load the history.';
+      history.error = error.message || t('error.history');
       return false;
     }).finally(() => {
       history.loading = false;

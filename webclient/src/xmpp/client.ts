@@ -11,6 +11,7 @@ import type { Credentials } from './sasl/index.ts';
 import { BoshTransport } from './transport/bosh.ts';
 import type { Transport, TransportHandler } from './transport/transport.ts';
 import { WebSocketTransport } from './transport/websocket.ts';
+import { t } from '../i18n/index.svelte.ts';
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'failed';
 export type TransportKind = 'websocket' | 'bosh';
@@ -85,7 +86,7 @@ export class XmppClient extends Emitter<ClientEvents> {
   constructor(private readonly options: ClientOptions) {
     super();
     this.account = parseJid(options.jid).toBare();
-    if (!this.account.local) throw new Error('Enter a full address, like name@example.com.');
+    if (!this.account.local) throw new Error(t('error.fullAddress'));
     this.resource = options.resource ?? `parley-${randomId(4)}`;
     this.transportOrder = options.transports ?? ['websocket', 'bosh'];
   }
@@ -277,7 +278,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()
     if (error instanceof StreamErrorReceived && error.condition === 'conflict') {
       this.stopped = true;
-      this.setStatus('failed', { error: new Error('You signed in from somewhere else with this session.') });
+      this.setStatus('failed', { error: new Error(t('error.conflict')) });
       return;
     }
     this.scheduleReconnect(error, delayMs);

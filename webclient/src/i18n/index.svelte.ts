@@ -1,0 +1,47 @@
+// The panel's language: English and French through ICU MessageFormat (intl-messageformat, of
+// FormatJS), chosen by the host page (embedding API) or the browser's languages. `t()` reads the
+// current locale, so what a component shows follows a change of language.
+import { IntlMessageFormat } from 'intl-messageformat';
+import { en, type MessageKey } from './en.ts';
+import { fr } from './fr.ts';
+
+const CATALOGS: Record<string, Record<MessageKey, string>> = { en, fr };
+export const LANGUAGES = Object.keys(CATALOGS);
+
+class Locale {
+  current = $state('en');
+}
+export const locale = new Locale();
+const formats = new Map<string, IntlMessageFormat>();
+
+/** The best supported language for a list of BCP 47 tags (the browser's, or the host's). */
+export function pickLanguage(tags: readonly string[]): string {
+  for (const tag of tags) {
+    const base = tag.toLowerCase().split('-')[0]!;
+    if (base in CATALOGS) return base;
+  }
+  return 'en';
+}
+
+export function setLanguage(tag: string): void {
+  locale.current = pickLanguage([tag]);
+  if (typeof document !== 'undefined') document.documentElement.lang = locale.current;
+}
+
+export function t(key: MessageKey, values?: Record<string, string | number>): string {
+  const language = locale.current;
+  const cacheKey = `${language} ${key}`;
+  let format = formats.get(cacheKey);
+  if (!format) {
+    format = new IntlMessageFormat(CATALOGS[language]?.[key] ?? en[key], language);
+    formats.set(cacheKey, format);
+  }
+  return String(format.format(values));
+}
+
+/** Dates and times in the panel's language. */
+export function dateTimeFormat(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(locale.current, options);
+}
+
+if (typeof navigator !== 'undefined') setLanguage(pickLanguage(navigator.languages ?? [navigator.language]));
