@@ -3,10 +3,15 @@
 // current locale, so what a component shows follows a change of language.
 import { IntlMessageFormat } from 'intl-messageformat';
 import { en, type MessageKey } from './en.ts';
-import { fr } from './fr.ts';
 
-const CATALOGS: Record<string, Record<MessageKey, string>> = { en, fr };
-export const LANGUAGES = Object.keys(CATALOGS);
+type Catalog = Record<MessageKey, string>;
+/** English is in the bundle; other languages load when chosen (a request, not bytes for everyone). */
+const LOADERS: Record<string, () => Promise<Catalog>> = {
+  en: async () => en,
+  fr: async () => (await import('./fr.ts')).fr,
+};
+const CATALOGS: Record<string, Catalog> = { en };
+export const LANGUAGES = Object.keys(LOADERS);
 
 class Locale {
   current = $state('en');
@@ -18,14 +23,17 @@ const formats = new Map<string, IntlMessageFormat>();
 export function pickLanguage(tags: readonly string[]): string {
   for (const tag of tags) {
     const base = tag.toLowerCase().split('-')[0]!;
-    if (base in CATALOGS) return base;
+    if (base in LOADERS) return base;
   }
   return 'en';
 }
 
-export function setLanguage(tag: string): void {
-  locale.current = pickLanguage([tag]);
-  if (typeof document !== 'undefined') document.documentElement.lang = locale.current;
+/** Switch language once its messages are there (English until then). */
+export async function setLanguage(tag: string): Promise<void> {
+  const language = pickLanguage([tag]);
+  CATALOGS[language] ??= await LOADERS[language]!();
+  locale.current = language;
+  if (typeof document !== 'undefined') document.documentElement.lang = language;
 }
 
 export function t(key: MessageKey, values?: Record<string, string | number>): string {
@@ -44,4 +52,4 @@ export function dateTimeFormat(options: Intl.DateTimeFormatOptions): Intl.DateTi
   return new Intl.DateTimeFormat(locale.current, options);
 }
 
-if (typeof navigator !== 'undefined') setLanguage(pickLanguage(navigator.languages ?? [navigator.language]));
+if (typeof navigator !== 'undefined') void setLanguage(pickLanguage(navigator.languages ?? [navigator.language]));
