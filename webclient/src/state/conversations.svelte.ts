@@ -64,13 +64,14 @@ export interface HistoryPage {
 }
 
 /** Messages kept per conversation in memory. */
-const MAX_MESSAGES = 1_000;
+const MAX_MESSAGES = 20_000;
 /** A 'composing' that is never followed up stops showing after this long (XEP-0085 §5.1 timeouts). */
 const TYPING_TIMEOUT_MS = 30_000;
 
 export class Conversations {
   byPeer = $state<Record<string, Conversation>>({});
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly shownIndex = new Map<string, Map<string, ChatMessage>>();
 
   /** Newest activity first. */
   get ordered(): Conversation[] {
@@ -124,6 +125,7 @@ export class Conversations {
 
   close(peer: string): void {
     delete this.byPeer[peer];
+    this.shownIndex.delete(peer);
   }
 
   /** Add a message in time order; false when it is already there (the same id) or it changes another. */
@@ -138,7 +140,8 @@ export class Conversations {
     this.applyWaiting(conversation, message);
     const messages = conversation.messages;
     if (messages.length > MAX_MESSAGES) {
-      messages.splice(0, messages.length - MAX_MESSAGES);
+      const index = this.indexOf(message.peer);
+      for (const dropped of messages.splice(0, messages.length - MAX_MESSAGES)) index.delete(keyOf(dropped));
       // Paging back starts again from the oldest message still shown.
       conversation.history.cursor = messages[0]!.archiveId;
       conversation.history.complete = conversation.history.cursor === undefined;
@@ -196,6 +199,7 @@ export class Conversations {
       let index = previous + 1;
       while (index < messages.length && messages[index]!.time < message.time) index++;
       messages.splice(index, 0, message);
+      this.indexOf(conversation.peer).set(keyOf(message), messages[index]!);
       previous = index;
       added++;
       this.applyWaiting(conversation, message);
@@ -257,7 +261,8 @@ export class Conversations {
   /** Insert in time order; false when the message is already there (the same id). */
   private insert(conversation: Conversation, message: ChatMessage): boolean {
     const messages = conversation.messages;
-    const existing = messages.find((m) => m.id === message.id && m.direction === message.direction);
+    const shown = this.indexOf(conversation.peer);
+    const existing = shown.get(keyOf(message));
     if (existing) {
       existing.archiveId ??= message.archiveId;
       for (const ref of message.refs) if (!existing.refs.includes(ref)) existing.refs.push(ref);
@@ -266,8 +271,17 @@ export class Conversations {
     let index = messages.length;
     // Delayed (offline) and archived messages can be older than what is shown: keep time order.
     while (index > 0 && messages[index - 1]!.time > message.time) index--;
-    messages.splice(index, 0, message);
+    if (index === messages.length) messages.push(message);
+    else messages.splice(index, 0, message);
+    shown.set(keyOf(message), messages[index]!);
     return true;
+  }
+
+  /** The messages shown per conversation by id and side (finding one must not cost a scan of 10,000). */
+  private indexOf(peer: string): Map<string, ChatMessage> {
+    let index = this.shownIndex.get(peer);
+    if (!index) this.shownIndex.set(peer, (index = new Map()));
+    return index;
   }
 
   setDelivery(peer: string, id: string, state: DeliveryState, error?: string): void {
@@ -301,4 +315,8 @@ export class Conversations {
     clearTimeout(this.typingTimers.get(peer));
     if (typing) this.typingTimers.set(peer, setTimeout(() => this.setTyping(peer, false), TYPING_TIMEOUT_MS));
   }
+}
+
+function keyOf(message: ChatMessage): string {
+  return `${message.direction} ${message.id}`;
 }
