@@ -26,7 +26,7 @@ function instrument(): void {
         if (w.perf.rosterAt === undefined && typeof event.data === 'string' && event.data.includes('jabber:iq:roster') && /type=["']result["']/.test(event.data)) w.perf.rosterAt = performance.now();
       });
     }
-    send(data: string) {
+    override send(data: string) {
       if (typeof data === 'string' && data.includes('vcard-temp') && /type=["']get["']/.test(data)) w.perf.vcardRequests += (data.match(/<vCard/g) ?? []).length;
       super.send(data);
     }
@@ -94,7 +94,7 @@ describe('a 5,000-contact roster', () => {
     const after = settled.longTasks.filter((task) => task.start >= settled.firstRowAt!);
     const longest = Math.max(0, ...after.map((task) => task.duration));
     const elements = await page.evaluate(() => document.querySelectorAll('*').length);
-    const tabStops = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('#panel-list [role="list"] *')]
+    const tabStops = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('#panel-list [role="list"] *'))
       .filter((el) => el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled && el.offsetParent !== null).length);
 
     await page.getByRole('searchbox', { name: 'Search contacts' }).click();

@@ -8,7 +8,8 @@ import { baseUrl, seedRoster, startPanelServer } from '../helpers/panel.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 /** Records notifications and sounds instead of showing and playing them; `permission` is what the browser answers. */
-function fakeDevices(permission: NotificationPermission): void {
+function fakeDevices(answer: string): void {
+  const permission = answer as NotificationPermission;
   const w = window as unknown as { shown: string[]; tones: number };
   w.shown = [];
   w.tones = 0;

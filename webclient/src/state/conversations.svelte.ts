@@ -109,6 +109,23 @@ export class Conversations {
     });
   }
 
+  /**
+   * The server's inbox (XEP-0430): its unread counts and last messages are the same on every
+   * device, so they replace what this one remembered (not what it has loaded since).
+   */
+  applyInbox(entries: { peer: string; unread: number; last?: ChatMessage }[], viewing: string | null): void {
+    for (const entry of entries) {
+      const known = this.byPeer[entry.peer] !== undefined;
+      const conversation = this.open(entry.peer);
+      if (entry.peer !== viewing) conversation.unread = entry.unread;
+      const last = entry.last;
+      if (!known) conversation.lastActivity = last?.time.getTime() ?? 0;
+      if (!last) continue;
+      conversation.lastActivity = Math.max(conversation.lastActivity, last.time.getTime());
+      if (conversation.messages.length === 0) conversation.preview = { body: last.body, direction: last.direction, time: last.time, retracted: last.retracted };
+    }
+  }
+
   /** Bring back the list from before a reload; the history itself comes from the archive. */
   restore(summaries: ConversationSummary[]): void {
     for (const summary of summaries) {

@@ -6,6 +6,7 @@ import { RosterService } from '../xmpp/roster.ts';
 import { PresenceService, type OwnPresence } from '../xmpp/presence.ts';
 import { ChatService, type ChatMessage } from '../xmpp/chat.ts';
 import { ArchiveService } from '../xmpp/archive.ts';
+import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
 import { answerQueries } from '../xmpp/responder.ts';
 import type { Credentials } from '../xmpp/sasl/index.ts';
@@ -50,6 +51,7 @@ export class ChatSession {
   private readonly chat: ChatService;
   private readonly avatars: AvatarService;
   private readonly archive: ArchiveService;
+  private readonly inbox: InboxService;
   private readonly historyLoads = new Map<string, Promise<boolean>>();
   /** The newest message per peer we sent a displayed marker for. */
   private readonly displayedSent = new Map<string, string>();
@@ -74,6 +76,7 @@ export class ChatSession {
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
     this.archive = new ArchiveService(this.client);
+    this.inbox = new InboxService(this.client);
     this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
     this.restoreChats();
     this.wire();
@@ -167,6 +170,10 @@ export class ChatSession {
     });
     await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
     this.presence.sendOwn(this.own);
+    // The conversation list as the server keeps it (XEP-0430), for every device alike.
+    void this.inbox.fetch().then((entries) => {
+      this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
+    });
     // The history shown comes from the archive, so it survives a reload; after a reconnection the
     // newest page fills in what was missed while offline.
     const shown = Object.values(this.conversations.byPeer).filter((c) => c.history.loaded || c.peer === this.activePeer);
