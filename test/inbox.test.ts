@@ -27,7 +27,7 @@ async function askInbox(client: LoggedInClient, attrs: Record<string, string> = 
     const fin = result.getChild('fin', NS_INBOX)!;
     return { entries, fin: { total: fin.attrs.total!, unread: fin.attrs.unread!, allUnread: fin.attrs['all-unread']! } };
   } finally {
-    client.xmpp.removeListener('stanza', off);
+    (client.xmpp as unknown as { off(event: string, listener: (stanza: Element) => void): void }).off('stanza', off);
   }
 }
 
