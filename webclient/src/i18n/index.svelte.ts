@@ -1,6 +1,7 @@
 // The panel's language: English and French through ICU MessageFormat (intl-messageformat, of
 // FormatJS), chosen by the host page (embedding API) or the browser's languages. `t()` reads the
-// current locale, so what a component shows follows a change of language.
+// current locale, so what a component shows follows a change of language. The catalogs are
+// parsed at build time (vite.config.ts, precompileMessages): at run time a message is its AST.
 import { IntlMessageFormat } from 'intl-messageformat';
 import { en, type MessageKey } from './en.ts';
 
@@ -41,6 +42,7 @@ export function t(key: MessageKey, values?: Record<string, string | number>): st
   const cacheKey = `${language} ${key}`;
   let format = formats.get(cacheKey);
   if (!format) {
+    // a string in the sources, its parsed form in the build (precompileMessages)
     format = new IntlMessageFormat(CATALOGS[language]?.[key] ?? en[key], language);
     formats.set(cacheKey, format);
   }

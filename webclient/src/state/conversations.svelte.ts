@@ -206,7 +206,8 @@ export class Conversations {
     let previous = -1;
     for (const message of page) {
       if (message.action) continue; // applied below, once their messages are in
-      const existing = messages.findIndex((m) => m.id === message.id && m.direction === message.direction);
+      const shown = this.indexOf(conversation.peer).get(keyOf(message));
+      const existing = shown ? positionOf(messages, shown) : -1;
       if (existing !== -1) {
         messages[existing]!.archiveId ??= message.archiveId;
         for (const ref of message.refs) if (!messages[existing]!.refs.includes(ref)) messages[existing]!.refs.push(ref);
@@ -336,4 +337,21 @@ export class Conversations {
 
 function keyOf(message: ChatMessage): string {
   return `${message.direction} ${message.id}`;
+}
+
+/** Where a shown message is: messages are in time order, so a binary search, then its equals in time. */
+function positionOf(messages: ChatMessage[], target: ChatMessage): number {
+  const time = target.time.getTime();
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (messages[middle]!.time.getTime() < time) low = middle + 1;
+    else high = middle;
+  }
+  for (let i = low; i < messages.length && messages[i]!.time.getTime() === time; i++) {
+    if (messages[i]!.id === target.id && messages[i]!.direction === target.direction) return i;
+  }
+  // out of order (should not happen): the slow way
+  return messages.findIndex((m) => m.id === target.id && m.direction === target.direction);
 }
