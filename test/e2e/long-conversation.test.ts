@@ -36,7 +36,8 @@ describe('a 10,000-message conversation', () => {
       void bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: `m${i}` }, xml('body', null, `Message number ${i} of the long conversation${i % 7 === 0 ? ', with a longer line that wraps onto a second line in the bubble when the window is narrow enough' : ''}`)));
       if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    await page.locator('.bubble', { hasText: `Message number ${MESSAGES} of` }).waitFor({ timeout: 60_000 });
+    // (a minute or more on a shared machine under load: the wait is for the last one, not a bar)
+    await page.locator('.bubble', { hasText: `Message number ${MESSAGES} of` }).waitFor({ timeout: 180_000 });
     const arrival = Date.now() - started;
     const elements = await page.evaluate(() => document.querySelectorAll('*').length);
     const bubbles = await page.locator('.bubble').count();
@@ -68,5 +69,5 @@ describe('a 10,000-message conversation', () => {
     expect(elements).toBeLessThan(3_000);
     expect(scroll.top).toContain('Message number 1 of');
     if (loadavg()[0]! <= cpus().length) expect(Math.max(0, ...scroll.longTasks)).toBeLessThan(50);
-  }, 120_000);
+  }, 300_000);
 });

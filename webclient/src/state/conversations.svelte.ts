@@ -185,6 +185,10 @@ export class Conversations {
       history.cursor = page.cursor ?? oldest?.archiveId ?? history.cursor;
       history.complete = page.complete;
     }
+    // Nothing new (the conversation came in live, archive ids and all): page on from the oldest
+    // message shown, not through its copies in the archive.
+    const first = conversation.messages[0];
+    if (added === 0 && !page.complete && first?.archiveId !== undefined) history.cursor = first.archiveId;
     history.loaded = true;
     return added;
   }
