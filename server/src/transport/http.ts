@@ -75,7 +75,7 @@ function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: S
   const attachAdminApi = adminApiRoutes(ctx, encrypted); // /admin/api/*, only when an admin token or JWT is configured
   const webClient = new StaticFiles(config.http.webClientDir);
   const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
         .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
