@@ -21,13 +21,20 @@ export interface StartOptions extends Pick<SpawnOptions, 'env' | 'cwd' | 'uid' |
   /** Resolves true once the process serves; polled until `readyTimeoutMs`. */
   ready: () => Promise<boolean>;
   readyTimeoutMs?: number;
+  /**
+   * Asks the process to stop its own way first (e.g. `ejabberdctl stop`); signals follow if it is
+   * still there after the grace time. With `group`, signals go to the process group it leads.
+   */
+  gracefulStop?: () => Promise<unknown>;
+  /** Start it as the leader of its own process group (a script that starts the real server as its child). */
+  group?: boolean;
 }
 
 export async function startProcess(name: string, command: string, args: string[], options: StartOptions): Promise<RunningProcess> {
   const out = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { env: options.env, cwd: options.cwd, uid: options.uid, gid: options.gid, stdio: ['ignore', out, out] });
+    child = spawn(command, args, { env: options.env, cwd: options.cwd, uid: options.uid, gid: options.gid, stdio: ['ignore', out, out], detached: options.group ?? false });
   } finally {
     closeSync(out);
   }
@@ -44,10 +51,23 @@ export async function startProcess(name: string, command: string, args: string[]
     log: () => readLog(options.logFile),
     stop: async (graceMs = 5000) => {
       if (exited !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          if (options.group && child.pid) process.kill(-child.pid, name);
+          else child.kill(name);
+        } catch {
+          // already gone
+        }
+      };
+      if (options.gracefulStop) await options.gracefulStop().catch(() => {});
+      else signal('SIGTERM');
+      const timer = setTimeout(() => signal(options.gracefulStop ? 'SIGTERM' : 'SIGKILL'), graceMs);
+      const last = setTimeout(() => signal('SIGKILL'), 2 * graceMs);
       await gone;
       clearTimeout(timer);
+      clearTimeout(last);
+      // what the group leader started (ejabberd's beam) must not outlive it
+      if (options.group) signal('SIGKILL');
     },
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
