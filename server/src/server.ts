@@ -51,6 +51,8 @@ export class ParleyServer {
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const domain of hosts.list()) await certificates.ensure(domain);
+    // files an admin drops into the certs folder replace a domain's certificate while running
+    certificates.watch();
     hosts.onChange((domain, added) => {
       if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
     });
@@ -92,6 +94,7 @@ export class ParleyServer {
       this.eventLog?.stop();
       await this.suiteBus?.close();
       for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
+      this.ctx.certificates.close();
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes

@@ -1,6 +1,5 @@
 // The uWebSockets.js HTTP apps (plain and TLS) that carry WebSocket, BOSH, the admin API and the web client.
 import uWS from 'uWebSockets.js';
-import { join } from 'node:path';
 import type { ServerContext } from '../context.ts';
 import { webSocketRoute } from './websocket.ts';
 import { StaticFiles } from './static-files.ts';
@@ -34,14 +33,16 @@ export async function listenHttp(ctx: ServerContext, createSession: SessionFacto
     routes(false)(plain);
     ports.http = await listen(plain, config.bind, config.http.port, sockets, 'http.port');
     if (config.http.tlsPort >= 0) {
-      const certsDir = join(config.dataDir, 'certs');
       // the default certificate and routes: clients without SNI, or naming a host not served here
-      const secure = uWS.SSLApp(TlsServerNames.files(certsDir, ctx.hosts.first));
+      // (uWS cannot replace this one while running: a replaced certificate reaches clients by SNI)
+      const secure = uWS.SSLApp(TlsServerNames.files(ctx.certificates, ctx.hosts.first));
       const attach = routes(true);
       attach(secure);
       // every served name (domains and aliases, CertificateStore.ensure made their files at start)
-      const names = new TlsServerNames(secure, attach, certsDir);
+      const names = new TlsServerNames(secure, attach, ctx.certificates);
       for (const domain of ctx.hosts.list()) names.add(domain);
+      // a certificate replaced in the certs folder (tls/certificates.ts) serves new connections
+      ctx.certificates.onChange((domain) => names.replace(domain));
       // names served later (suite bus, admin API, CLI) once their certificate is there; removed ones go
       ctx.hosts.onChange((domain, added) => {
         if (!added) return names.remove(domain);
