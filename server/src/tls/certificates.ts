@@ -8,7 +8,8 @@
 // use. New TLS connections (c2s STARTTLS, direct TLS, HTTPS by SNI, s2s) get the new certificate;
 // open ones keep theirs. Listeners that cannot ask per connection subscribe with onChange().
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join, sep } from 'node:path';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
@@ -56,6 +57,7 @@ export class CertificateStore {
   private readonly reloadTimers = new Map<string, NodeJS.Timeout>();
   private readonly listeners: Array<(domain: string) => void> = [];
   private watcher: FSWatcher | null = null;
+  private readonly folderWatchers = new Map<string, FSWatcher>();
 
   constructor(options: CertificateStoreOptions) {
     this.certsDir = options.certsDir;
@@ -135,22 +137,61 @@ export class CertificateStore {
     };
   }
 
-  /** Watch the certs folder and reload a domain's certificate when its files change. */
+  /**
+   * Watch the certs folder (and its certbot-style `<domain>/` folders) and reload a domain's
+   * certificate when its files change. One watcher per folder: Node 20's recursive fs.watch on
+   * Linux stops reporting after a folder is moved into the tree (certbot deploy hooks do that).
+   */
   watch(): void {
     if (this.watcher) return;
     privateDirectory(this.certsDir);
-    this.watcher = watch(this.certsDir, { recursive: true }, (_event, filename) => {
-      const domain = filename ? domainOfPath(filename.toString()) : undefined;
+    this.watcher = watch(this.certsDir, (_event, filename) => {
+      if (!filename) return;
+      const name = filename.toString();
+      this.watchFolder(name); // a folder moved in or made: watch it (a folder gone: stop)
+      const domain = domainOfPath(name);
       if (domain && this.entries.has(domain)) this.scheduleReload(domain);
     });
     this.watcher.on('error', (err) => this.log?.error({ err, certsDir: this.certsDir }, 'Watching the certificates folder failed'));
+    for (const entry of readdirSync(this.certsDir, { withFileTypes: true })) {
+      if (entry.isDirectory()) this.watchFolder(entry.name);
+    }
   }
 
   close(): void {
     this.watcher?.close();
     this.watcher = null;
+    for (const folder of this.folderWatchers.values()) folder.close();
+    this.folderWatchers.clear();
     for (const timer of this.reloadTimers.values()) clearTimeout(timer);
     this.reloadTimers.clear();
+  }
+
+  private watchFolder(name: string): void {
+    if (name === ACCEPTED_DIR || name.includes(sep)) return;
+    const path = join(this.certsDir, name);
+    let isFolder = false;
+    try {
+      isFolder = statSync(path).isDirectory();
+    } catch {
+      // gone
+    }
+    const watching = this.folderWatchers.get(name);
+    if (!isFolder) {
+      watching?.close();
+      this.folderWatchers.delete(name);
+      return;
+    }
+    if (watching) return;
+    const folder = watch(path, (_event, filename) => {
+      const domain = filename ? domainOfPath(join(name, filename.toString())) : undefined;
+      if (domain && this.entries.has(domain)) this.scheduleReload(domain);
+    });
+    folder.on('error', () => {
+      folder.close();
+      this.folderWatchers.delete(name);
+    });
+    this.folderWatchers.set(name, folder);
   }
 
   /** Read a domain's files again; a pair that fails inspection is refused and the served one stays. */
@@ -262,7 +303,7 @@ export class CertificateStore {
   }
 
   private async writeAccepted(domain: string, pair: PemPair): Promise<void> {
-    privateDirectory(`${this.certsDir}/${ACCEPTED_DIR}`);
+    privateDirectory(join(this.certsDir, ACCEPTED_DIR));
     const { keyPath, certPath } = acceptedFiles(this.certsDir, domain);
     await writeAtomic(keyPath, pair.key, 0o600);
     await writeAtomic(certPath, pair.cert, 0o644);
