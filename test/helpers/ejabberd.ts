@@ -72,7 +72,7 @@ export async function startEjabberd(options: PeerOptions): Promise<XmppPeer> {
     throw error;
   }
   return {
-    domain: options.domain, address: options.address, c2sPort, s2sPort, dir,
+    domain: options.domain, address: options.address, c2sPort, s2sPort, dir, c2sTlsPort: null, s2sTlsPort: null,
     zone: () => peerZone(options.domain, options.address, c2sPort, s2sPort),
     async register(name, password) {
       await ctl(['register', name, options.domain, password]);

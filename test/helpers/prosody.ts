@@ -32,6 +32,10 @@ export interface PeerOptions {
   requireValidCertificates?: boolean;
   /** s2s port on `address` (default: a free one; publish it in the SRV record) */
   s2sPort?: number;
+  /** Prosody only: also listen for direct TLS (XEP-0368) c2s and s2s, on free ports */
+  directTls?: boolean;
+  /** Prosody only: more VirtualHosts, served with the same certificate */
+  extraHosts?: string[];
 }
 
 export interface XmppPeer {
@@ -39,6 +43,9 @@ export interface XmppPeer {
   readonly address: string;
   readonly c2sPort: number;
   readonly s2sPort: number;
+  /** direct TLS ports (PeerOptions.directTls), else null */
+  readonly c2sTlsPort: number | null;
+  readonly s2sTlsPort: number | null;
   readonly dir: string;
   /** The SRV and A records that make this peer reachable: for TestDns.setZone. */
   zone(): string[];
@@ -54,13 +61,14 @@ export async function startProsody(options: PeerOptions): Promise<XmppPeer> {
   const user = systemUser('prosody');
   const dir = mkdtempSync(join(tmpdir(), 'parley-prosody-'));
   const [c2sPort, s2sPort] = [await freePortBelowEphemeral(), options.s2sPort ?? (await freePortBelowEphemeral())];
+  const tlsPorts = options.directTls ? { c2s: await freePortBelowEphemeral(), s2s: await freePortBelowEphemeral() } : null;
   for (const sub of ['data', 'certs']) mkdirSync(join(dir, sub));
   const certs = join(dir, 'certs');
   writeFileSync(join(certs, `${options.domain}.key`), options.certificate.keyPem, { mode: 0o600 });
   writeFileSync(join(certs, `${options.domain}.crt`), options.certificate.certPem);
   if (options.trustedCaFile) writeFileSync(join(certs, 'ca.crt'), readText(options.trustedCaFile));
   const configFile = join(dir, 'prosody.cfg.lua');
-  writeFileSync(configFile, prosodyConfig(dir, options, c2sPort, s2sPort));
+  writeFileSync(configFile, prosodyConfig(dir, options, c2sPort, s2sPort, tlsPorts));
   chownTree(dir, user.uid, user.gid, ['data', 'certs', 'prosody.cfg.lua']);
   const asProsody = { uid: user.uid, gid: user.gid, env: { ...process.env, HOME: dir } };
   let running: RunningProcess;
@@ -76,6 +84,7 @@ export async function startProsody(options: PeerOptions): Promise<XmppPeer> {
   }
   return {
     domain: options.domain, address: options.address, c2sPort, s2sPort, dir,
+    c2sTlsPort: tlsPorts?.c2s ?? null, s2sTlsPort: tlsPorts?.s2s ?? null,
     zone: () => peerZone(options.domain, options.address, c2sPort, s2sPort),
     async register(name, password) {
       await run('/usr/bin/prosodyctl', ['--config', configFile, 'register', name, options.domain, password], asProsody);
@@ -88,7 +97,7 @@ export async function startProsody(options: PeerOptions): Promise<XmppPeer> {
   };
 }
 
-function prosodyConfig(dir: string, options: PeerOptions, c2sPort: number, s2sPort: number): string {
+function prosodyConfig(dir: string, options: PeerOptions, c2sPort: number, s2sPort: number, tlsPorts: { c2s: number; s2s: number } | null): string {
   const certs = join(dir, 'certs');
   const lua = (value: string) => JSON.stringify(value);
   return `-- test peer ${options.domain} (test/helpers/prosody.ts)
@@ -98,7 +107,8 @@ log = { { levels = { min = "debug" }, to = "file", filename = ${lua(join(dir, 'p
 interfaces = { ${lua(options.address)} }
 c2s_ports = { ${c2sPort} }
 s2s_ports = { ${s2sPort} }
-c2s_direct_tls_ports = { }
+c2s_direct_tls_ports = { ${tlsPorts?.c2s ?? ''} }
+s2s_direct_tls_ports = { ${tlsPorts?.s2s ?? ''} }
 http_ports = { }
 https_ports = { }
 component_ports = { }
@@ -115,13 +125,13 @@ allow_registration = false
 unbound = { resolvconf = false; hoststxt = false; forward = { ${lua(`${options.dns.host}@${options.dns.port}`)} } }
 ssl = { cafile = ${lua(options.trustedCaFile ? join(certs, 'ca.crt') : '/etc/ssl/certs/ca-certificates.crt')} }
 
-VirtualHost ${lua(options.domain)}
+${[options.domain, ...(options.extraHosts ?? [])].map((host) => `VirtualHost ${lua(host)}
 ssl = {
   key = ${lua(join(certs, `${options.domain}.key`))};
   certificate = ${lua(join(certs, `${options.domain}.crt`))};
   cafile = ${lua(options.trustedCaFile ? join(certs, 'ca.crt') : '/etc/ssl/certs/ca-certificates.crt')};
 }
-`;
+`).join('\n')}`;
 }
 
 /**
