@@ -41,7 +41,8 @@ export function describeCertificate(leaf: X509Certificate, chainLength = 1): Cer
     validFrom: new Date(leaf.validFrom),
     validTo: new Date(leaf.validTo),
     fingerprint256: leaf.fingerprint256,
-    selfSigned: leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey),
+    // not checkIssued(): OpenSSL wants keyCertSign in an issuer, which a leaf (rightly) lacks
+    selfSigned: leaf.subject === leaf.issuer && leaf.verify(leaf.publicKey),
     chainLength,
   };
 }
