@@ -11,6 +11,7 @@ import { OriginPolicy, PublicOrigins, type HttpPorts } from './origins.ts';
 import type { RouteAttacher } from './routes.ts';
 import { TlsServerNames } from './server-names.ts';
 import { listenError } from './listen-error.ts';
+import { hostMetaRoutes } from './host-meta.ts';
 
 export interface HttpListeners {
   port: number;
@@ -74,6 +75,7 @@ function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: S
   const attachWebSocket = webSocketRoute(ctx, createSession, encrypted, new OriginPolicy(publicOrigins, config.websocket.allowedOrigins));
   const attachBosh = boshRoutes(ctx, bosh, createBoshSession, encrypted, new OriginPolicy(publicOrigins, config.bosh.allowedOrigins));
   const attachAdminApi = adminApiRoutes(ctx, encrypted); // /admin/api/*, only when an admin token or JWT is configured
+  const attachHostMeta = hostMetaRoutes(ctx, encrypted); // /.well-known/host-meta(.json), XEP-0156
   const webClient = new StaticFiles(config.http.webClientDir);
   const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
@@ -88,6 +90,7 @@ function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: S
     attachWebSocket(app);
     attachBosh(app);
     attachAdminApi?.(app);
+    attachHostMeta(app);
     app.get('/*', get);
     app.any('/*', notFound);
   };
