@@ -6,6 +6,7 @@ import {
   DnsError, DnsResolver, resolvedTargets, resolveServerTargets, resolveTargets, ServiceUnavailableError, serviceTargets,
 } from '../server/src/dns/index.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
+import { startServer } from './helpers/server.ts';
 
 let dns: TestDns;
 
@@ -48,8 +49,15 @@ function resolver(overrides: Partial<ReturnType<typeof configSchema.parse>['dns'
 }
 
 describe('DNS resolver (dns.Resolver with configured servers)', () => {
-  it('asks the configured server on its port', () => {
+  it('asks the configured server on its port, also the running server\'s resolver (ctx.dns)', async () => {
     expect(resolver().servers()).toEqual([dns.server]);
+    const server = await startServer({ config: { dns: { servers: [dns.server] } } });
+    try {
+      expect(server.server.ctx.dns.servers()).toEqual([dns.server]);
+      expect((await resolveServerTargets(server.server.ctx.dns, 'plain.test'))[0]!.addresses[0]!.address).toBe('127.0.0.44');
+    } finally {
+      await server.stop();
+    }
   });
 
   it('orders _xmpps-server and _xmpp-server records as one set by priority (XEP-0368 §3, RFC 2782)', async () => {

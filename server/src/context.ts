@@ -13,6 +13,7 @@ import type { Authentication } from './auth/authentication.ts';
 import type { SuiteEventBus } from './bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
+import type { DnsResolver } from './dns/resolver.ts';
 
 export interface ServerContext {
   readonly config: Config;
@@ -35,4 +36,6 @@ export interface ServerContext {
   readonly admin: AdminService;
   /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
   readonly archive: Archive | null;
+  /** DNS through the configured servers (config.dns), cached: SRV targets for s2s (dns/targets.ts). */
+  readonly dns: DnsResolver;
 }

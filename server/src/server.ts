@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
+import { DnsResolver } from './dns/resolver.ts';
 import { Hosts } from './router/hosts.ts';
 import { SessionRegistry } from './router/sessions.ts';
 import { Router } from './router/router.ts';
@@ -116,6 +117,7 @@ function buildContext(config: Config, log: Logger, storage: Storage, hosts: Host
   const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
   const ctx = {
     config, log, storage, hosts, certificates, suiteEvents,
+    dns: new DnsResolver(config.dns),
     // the embedded directory; an external suite directory would be chosen here
     directory: storage.directory,
     authentication: new Authentication(config, storage, storage.directory, log),

@@ -1,9 +1,9 @@
 // `parley dns-check DOMAIN`: the records to paste into the zone, the live answers as dig shows them,
 // and what is wrong (exit status 1). DNS goes through the configured resolver (config.dns).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { DnsResolver } from '../dns/resolver.ts';
+import { trustedCertificateAuthorities } from '../tls/trust.ts';
 import { checkRecords, fqdn, plannedServices, zoneLines, type RecordCheck } from '../dns/check.ts';
 
 export function registerDnsCheckCommand(program: Command, loadConfig: () => Config): void {
@@ -22,7 +22,7 @@ export function registerDnsCheckCommand(program: Command, loadConfig: () => Conf
       out.push(...zoneLines(domain, target, plans), '');
       const checks = await checkRecords(resolver, domain, plans, {
         connect: options.connect, timeoutMs: Number(options.timeout) || 5000,
-        extraCa: config.s2s.trustedCaFile ? readFileSync(config.s2s.trustedCaFile, 'utf8') : undefined,
+        ca: trustedCertificateAuthorities(config.s2s.trustedCaFile),
       });
       out.push(`; What DNS answers now (servers ${resolver.servers().join(', ')}):`);
       for (const check of checks) out.push(...liveAnswer(check));

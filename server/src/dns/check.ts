@@ -60,7 +60,8 @@ export interface CheckOptions {
   /** connect to each target and look at its certificate */
   connect: boolean;
   timeoutMs: number;
-  extraCa?: string;
+  /** CAs trusted for the targets' certificates (tls/trust.ts) */
+  ca: string[];
 }
 
 export async function checkRecords(resolver: DnsResolver, domain: string, plans: ServicePlan[], options: CheckOptions): Promise<RecordCheck[]> {
@@ -105,7 +106,7 @@ async function checkRecord(resolver: DnsResolver, domain: string, plan: ServiceP
 async function probeTarget(domain: string, plan: ServicePlan, target: TargetCheck, check: RecordCheck, options: CheckOptions): Promise<void> {
   let last: (ProbeResult & { address: string }) | undefined;
   for (const { address } of target.addresses) {
-    last = { address, ...(await probeXmpp({ address, port: target.port, domain, kind: plan.kind, directTls: plan.directTls, timeoutMs: options.timeoutMs, extraCa: options.extraCa })) };
+    last = { address, ...(await probeXmpp({ address, port: target.port, domain, kind: plan.kind, directTls: plan.directTls, timeoutMs: options.timeoutMs, ca: options.ca })) };
     if (last.connected) break;
   }
   target.probe = last;

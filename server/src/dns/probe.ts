@@ -14,8 +14,8 @@ export interface ProbeOptions {
   kind: 'client' | 'server';
   directTls: boolean;
   timeoutMs: number;
-  /** CA certificates trusted besides Node's bundled roots (config s2s.trustedCaFile) */
-  extraCa?: string;
+  /** the CAs to verify against (tls/trust.ts trustedCertificateAuthorities) */
+  ca: string[];
 }
 
 export interface ProbeResult {
@@ -42,7 +42,7 @@ export async function probeXmpp(options: ProbeOptions): Promise<ProbeResult> {
   try {
     const tlsOptions = {
       servername: net.isIP(options.domain) ? undefined : options.domain,
-      ca: [...tls.rootCertificates, ...(options.extraCa ? [options.extraCa] : [])],
+      ca: options.ca,
       rejectUnauthorized: false,
     };
     if (options.directTls) {
