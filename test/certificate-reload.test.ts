@@ -45,17 +45,17 @@ const WAYS: Way[] = ['starttls', 'direct TLS', 'HTTPS'];
 async function presented(way: Way, name: string): Promise<string> {
   if (way === 'starttls') {
     const peer = await connectTcp(server.ports.c2s);
-    peer.openStream({ to: name });
+    peer.openStream({ to: name || 'example.com' });
     await peer.receiveHeader();
     await peer.receiveFeatures();
-    await negotiateStartTls(peer, name);
+    await negotiateStartTls(peer, name || undefined);
     const fingerprint = (peer.socket as tls.TLSSocket).getPeerX509Certificate()!.fingerprint256;
     peer.destroy();
     return fingerprint;
   }
   if (way === 'direct TLS') {
     const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername: name, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => resolve(s));
+      const s = tls.connect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername: name || undefined, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => resolve(s));
       s.once('error', reject);
     });
     const fingerprint = socket.getPeerX509Certificate()!.fingerprint256;
@@ -111,6 +111,9 @@ describe('certificates dropped into the certs folder', () => {
     drop(join(certs, 'example.com.crt'), issued.certPem);
     const next = fingerprintOf(issued.certPem);
     for (const way of WAYS) await eventually(async () => (await presented(way, 'example.com')) === next, `${way} to present the new certificate`);
+    // clients without SNI get the first domain's certificate over TCP, the new one too
+    expect(await presented('starttls', '')).toBe(next);
+    expect(await presented('direct TLS', '')).toBe(next);
 
     // the old streams still work, on their old TLS sessions
     const pong = before.next((stanza) => stanza.is('iq') && stanza.attrs.id === 'still-up');
