@@ -7,6 +7,7 @@ import {
 } from '../server/src/dns/index.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
 import { startServer } from './helpers/server.ts';
+import { acceptsTcp } from './helpers/processes.ts';
 
 let dns: TestDns;
 
@@ -51,8 +52,11 @@ function resolver(overrides: Partial<ReturnType<typeof configSchema.parse>['dns'
 describe('DNS resolver (dns.Resolver with configured servers)', () => {
   it('asks the configured server on its port, also the running server\'s resolver (ctx.dns)', async () => {
     expect(resolver().servers()).toEqual([dns.server]);
-    const server = await startServer({ config: { dns: { servers: [dns.server] } } });
+    // on its own loopback address (bind), as a server beside federation peers sits
+    const server = await startServer({ config: { bind: '127.0.0.10', dns: { servers: [dns.server] } } });
     try {
+      expect(await acceptsTcp('127.0.0.10', server.ports.c2s)).toBe(true);
+      expect(await acceptsTcp('127.0.0.1', server.ports.c2s)).toBe(false);
       expect(server.server.ctx.dns.servers()).toEqual([dns.server]);
       expect((await resolveServerTargets(server.server.ctx.dns, 'plain.test'))[0]!.addresses[0]!.address).toBe('127.0.0.44');
     } finally {

@@ -21,11 +21,15 @@ import { fileURLToPath } from 'node:url';
 import { startDns, type TestDns } from './unbound.ts';
 import { createTestCa, selfSignedCertificate, type TestCa } from './test-ca.ts';
 import { startProsody, type PeerOptions, type XmppPeer } from './prosody.ts';
+export { peerZone } from './prosody.ts';
 import { startEjabberd } from './ejabberd.ts';
 
 export type PeerKind = 'prosody' | 'ejabberd';
 
-/** Each peer's domain and loopback address (Parley under test: 127.0.0.10). */
+/** Where a Parley under test listens (startServer({ config: { bind: PARLEY_ADDRESS } })); publish it with peerZone(). */
+export const PARLEY_ADDRESS = '127.0.0.10';
+
+/** Each peer's domain and loopback address. */
 export const PEERS: Record<PeerKind, { domain: string; address: string }> = {
   prosody: { domain: 'prosody.example', address: '127.0.0.20' },
   ejabberd: { domain: 'ejabberd.example', address: '127.0.0.30' },
