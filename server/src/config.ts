@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+/** A web origin (RFC 6454): scheme://host[:port], a trailing '/' tolerated. */
+const webOrigin = /^https?:\/\/[^/\s]+\/?$/;
+const originOrAny = /^(\*|https?:\/\/[^/\s]+)$/;
 
 /** How JWTs are verified (auth/tokens.ts): exactly one of an HS256 secret or a JWKS URL. */
 const jwtFields = {
@@ -24,6 +27,14 @@ const oneKeySourceMessage = { message: 'give exactly one of secret or jwksUrl' }
 export const configSchema = z.object({
   /** Folder for the database, certificates and other state. */
   dataDir: z.string().default('./data'),
+  /** The embedded database (storage/sqlite/database.ts). */
+  storage: z.object({
+    /**
+     * 'normal': what a client was answered for survives a crash or kill of the process; 'full': also
+     * a power loss or OS crash (an fsync per commit). SQLite's `synchronous` in WAL mode.
+     */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  }).prefault({}),
   /** Domains served from the first start (more are added with `parley domain add`). */
   domains: z.array(z.string()).default(['localhost']),
   /** Address the listeners bind to. */
@@ -35,6 +46,31 @@ export const configSchema = z.object({
     /** RFC 6120 §5.3.1: STARTTLS is mandatory unless plaintext is allowed for loopback peers (benchmarks, tests). */
     allowPlaintextOnLoopback: z.boolean().default(false),
   }).prefault({}),
+  /** Server-to-server federation (RFC 6120 on `jabber:server`); the listener comes with s2s/. */
+  s2s: z.object({
+    /** STARTTLS port (RFC 6120 §14.7: 5269), on `bind`. */
+    port: port.default(5269),
+    /** Direct TLS s2s (XEP-0368, ALPN xmpp-server, `_xmpps-server._tcp` records, usually 5270); -1 = off. */
+    tlsPort: z.number().int().min(-1).max(65535).default(-1),
+    /** PEM bundle of CAs trusted for peers' certificates besides the system store (a private CA, tests). */
+    trustedCaFile: z.string().optional(),
+  }).prefault({}),
+  /** DNS lookups (server/src/dns/): Node's resolver with these servers, not the system's getaddrinfo. */
+  dns: z.object({
+    /** `"127.0.0.53"`, `"127.0.0.53:5353"`, `"[::1]:5353"`; [] = the servers in /etc/resolv.conf. */
+    servers: z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\]:\d{1,5})$/, 'an IP address, with :port if not 53')).default([]),
+    /** A lookup without an answer after this long fails (so a stanza to a domain that does not resolve bounces in bounded time). */
+    timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+    /** Queries per server within timeoutMs. */
+    tries: z.number().int().min(1).max(5).default(2),
+    /** Longest time an answer is cached, whatever its TTL. */
+    maxCacheSeconds: z.number().int().min(0).max(86_400).default(3600),
+    /** How long SRV answers are cached (Node's resolver does not report their TTL). */
+    srvCacheSeconds: z.number().int().min(0).max(86_400).default(300),
+    /** How long "no such name / no such record" is cached. */
+    negativeCacheSeconds: z.number().int().min(0).max(3600).default(60),
+    cacheSize: z.number().int().min(10).default(10_000),
+  }).prefault({}),
   http: z.object({
     port: port.default(5280),
     /** HTTPS listener with the same routes; -1 turns it off. */
@@ -42,6 +78,17 @@ export const configSchema = z.object({
     websocketPath: z.string().default('/xmpp-websocket'),
     /** The built web client served at '/' (`npm run build -w @parley/webclient`). */
     webClientDir: z.string().default(fileURLToPath(new URL('../../dist/webclient', import.meta.url))),
+    /**
+     * Base URLs where browsers reach this server ("https://chat.example.com", behind a proxy too):
+     * pages there are the server's own for WebSocket and BOSH origin checks (transport/origins.ts).
+     * Unset: http(s)://localhost, 127.0.0.1, [::1] and every served domain, on the listeners' ports.
+     */
+    publicUrls: z.array(z.string().regex(webOrigin, 'scheme://host[:port], without a path')).optional(),
+  }).prefault({}),
+  /** XMPP over WebSocket (RFC 7395) at http.websocketPath on the HTTP listeners. */
+  websocket: z.object({
+    /** Other web origins whose pages may open a WebSocket, as for BOSH; '*' = any. Clients without an Origin header (not browsers) always may. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
   }).prefault({}),
   limits: z.object({
     /** RFC 6120 §13.12: largest stanza accepted, in characters; bigger ones end the stream with policy-violation. */
@@ -105,8 +152,8 @@ export const configSchema = z.object({
     requestsPerSecond: z.number().int().min(1).default(50),
     /** Concurrent BOSH sessions per client IP address. */
     sessionsPerIp: z.number().int().min(1).default(200),
-    /** Origins (scheme://host[:port]) allowed cross-origin (CORS); [] = same origin only, '*' = any. */
-    allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
+    /** Other origins (scheme://host[:port]) allowed (CORS) besides the server's own pages (http.publicUrls); '*' = any. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
   }).prefault({}),
   /** Suite integration: the embedded directory and its live updates (directory/, bus/). */
   directory: z.object({

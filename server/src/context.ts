@@ -13,6 +13,8 @@ import type { Authentication } from './auth/authentication.ts';
 import type { SuiteEventBus } from './bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
+import type { GroupCommit } from './storage/group-commit.ts';
+import type { DnsResolver } from './dns/resolver.ts';
 import type { FastTokens } from './auth/fast-tokens.ts';
 import type { SignInExtensions } from './stream/sasl2/inline-features.ts';
 import type { ClientSession } from './stream/session.ts';
@@ -21,6 +23,11 @@ export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly storage: Storage;
+  /**
+   * The group commit of archive and offline writes; a stream that sent a stanza with such a write
+   * holds its later output until the write is committed (stream/output-gate.ts).
+   */
+  readonly commits: GroupCommit;
   readonly hosts: Hosts;
   readonly sessions: SessionRegistry;
   readonly router: Router;
@@ -38,6 +45,8 @@ export interface ServerContext {
   readonly admin: AdminService;
   /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
   readonly archive: Archive | null;
+  /** DNS through the configured servers (config.dns), cached: SRV targets for s2s (dns/targets.ts). */
+  readonly dns: DnsResolver;
   /** What modules negotiate inside SASL2 and Bind 2 (stream/sasl2/inline-features.ts). */
   readonly signIn: SignInExtensions<ClientSession, ClientSession>;
   /** FAST sign-in tokens (XEP-0484), or null when config.fast.enabled is false. */

@@ -9,6 +9,7 @@ import { LoginThrottle, loadCertificateReader } from './sasl/index.ts';
 import { FastTokens } from './auth/fast-tokens.ts';
 import { SignInExtensions } from './stream/sasl2/inline-features.ts';
 import { CertificateStore } from './tls/certificates.ts';
+import { DnsResolver } from './dns/resolver.ts';
 import { Hosts } from './router/hosts.ts';
 import { SessionRegistry } from './router/sessions.ts';
 import { Router } from './router/router.ts';
@@ -25,6 +26,7 @@ import { EventLogRelay, SuiteEventBus } from './bus/event-bus.ts';
 import { NatsSuiteBus } from './bus/nats.ts';
 import { startLiveSync } from './directory/live-sync.ts';
 import { openArchive, type Archive } from './archive/index.ts';
+import { GroupCommit } from './storage/group-commit.ts';
 
 export interface Ports {
   c2s: number;
@@ -48,11 +50,13 @@ export class ParleyServer {
   private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
 
   static async start(config: Config, log: Logger = createLogger(config.log.level)): Promise<ParleyServer> {
-    const storage = openSqliteStorage(config.dataDir);
+    const storage = openSqliteStorage(config.dataDir, config.storage);
     const hosts = new Hosts(storage);
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const domain of hosts.list()) await certificates.ensure(domain);
+    // files an admin drops into the certs folder replace a domain's certificate while running
+    certificates.watch();
     // tls-server-end-point channel binding reads the certificates' signature algorithm (RFC 5929 §4.1)
     await loadCertificateReader();
     hosts.onChange((domain, added) => {
@@ -60,7 +64,7 @@ export class ParleyServer {
     });
     const ctx = buildContext(config, log, storage, hosts, certificates);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, log) : null;
+    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, ctx.commits, log) : null;
     ctx.modules.load(ctx, defaultModules);
     // Directory changes act on the running server (after the modules: avatar and presence are loaded).
     startLiveSync(ctx);
@@ -72,8 +76,14 @@ export class ParleyServer {
     await server.eventLog.start();
     if (config.bus.nats) server.suiteBus = new NatsSuiteBus(ctx, config.bus.nats);
     const open = (framing: typeof tcpFraming) => (connection: Connection) => new ClientSession(ctx, connection, framing);
-    server.tcp = await listenTcp(ctx, open(tcpFraming));
-    server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
+    try {
+      server.tcp = await listenTcp(ctx, open(tcpFraming));
+      server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
+    } catch (error) {
+      // a port that cannot be bound (transport/listen-error.ts): what is open closes, storage is flushed
+      await server.stop();
+      throw error;
+    }
     Object.assign(server.ports, {
       c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: server.http.port, https: server.http.tlsPort,
     });
@@ -90,10 +100,12 @@ export class ParleyServer {
       this.eventLog?.stop();
       await this.suiteBus?.close();
       for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
+      this.ctx.certificates.close();
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.ctx.commits.flush();
       await this.ctx.archive?.close();
       await this.ctx.storage.close();
       this.ctx.log.info({ event: 'stopped' }, 'Parley stopped');
@@ -111,6 +123,8 @@ function buildContext(config: Config, log: Logger, storage: Storage, hosts: Host
   const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
   const ctx = {
     config, log, storage, hosts, certificates, suiteEvents,
+    commits: new GroupCommit((err) => log.error({ err }, 'group commit: a write failed')),
+    dns: new DnsResolver(config.dns),
     // the embedded directory; an external suite directory would be chosen here
     directory: storage.directory,
     authentication: new Authentication(config, storage, storage.directory, log),

@@ -9,6 +9,9 @@ import { registerDirectoryCommands } from './directory.ts';
 import type { AdminService } from '../admin/service.ts';
 import { registerArchiveCommands } from './archive.ts';
 import { findInvalidNames } from '../admin/name-check.ts';
+import { registerCertificateCommands } from './certificates.ts';
+import { registerDnsCheckCommand } from './dns-check.ts';
+import { join } from 'node:path';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
@@ -19,8 +22,16 @@ program.command('start').description('run the server').action(async () => {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
   const log = createLogger(config.log.level);
   // loaded here, not at the top: the admin commands start faster without the server's modules
-  const { ParleyServer } = await import('../server.ts');
-  const server = await ParleyServer.start(config, log);
+  const [{ ParleyServer }, { ListenError }] = await Promise.all([import('../server.ts'), import('../transport/listen-error.ts')]);
+  let server: Awaited<ReturnType<typeof ParleyServer.start>>;
+  try {
+    server = await ParleyServer.start(config, log);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    // one line that says which port and which setting, not a stack trace
+    console.error(`parley: ${error.message}`);
+    process.exit(1);
+  }
   if (config.domains.length && (await server.ctx.storage.accounts.listByDomain(server.ctx.hosts.first)).length === 0) {
     log.info(`No users yet. Add one with: npx parley user add alice@${server.ctx.hosts.first} --password 'a secret'`);
   }
@@ -95,6 +106,22 @@ registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) =>
   withStorage((storage) => work(offlineAdmin(storage))));
 
 registerArchiveCommands(program, () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } }));
+
+/** The configuration for commands that do not run the server (no log output). */
+const quietConfig = () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
+
+/** Every served name, domains and aliases, as the directory has them. */
+async function servedNames(): Promise<string[]> {
+  const storage = openSqliteStorage(quietConfig().dataDir);
+  try {
+    return [...(await storage.directory.domains.names()).keys()];
+  } finally {
+    await storage.close();
+  }
+}
+
+registerCertificateCommands(program, { certsDir: () => join(quietConfig().dataDir, 'certs'), servedNames });
+registerDnsCheckCommand(program, quietConfig);
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
   const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('../modules/feature-table.ts')]);

@@ -10,6 +10,7 @@ export type {
   FastTokenStore,
   NewFastToken,
   OfflineMessage,
+  NewOfflineMessage,
   OfflineStore,
   RosterItem,
   RosterStore,
