@@ -55,7 +55,7 @@ function mechanismContext(services: SaslAttemptServices, connection: Sasl2Connec
 }
 
 /** FAST mechanisms a stream offers: none unless FAST is on and the stream is encrypted (XEP-0484 §6). */
-function fastMechanisms(services: Sasl2Services<unknown, unknown>, connection: Sasl2Connection): string[] {
+function fastMechanisms(services: SaslAttemptServices & { fastTokens: FastTokens | null }, connection: Sasl2Connection): string[] {
   if (!services.fastTokens || !connection.encrypted) return [];
   return offeredHashedTokenMechanisms(mechanismContext(services, connection));
 }
@@ -104,7 +104,7 @@ export class Sasl2Negotiation<Stream, Session> {
   /** The <authentication/> stream feature (XEP-0388 §2.1), or null when no mechanism can be offered. */
   static advertise<Stream, Session>(services: Sasl2Services<Stream, Session>, connection: Sasl2Connection): Element | null {
     const mechanisms = offeredMechanisms(services, connection);
-    const fast = fastMechanisms(services as Sasl2Services<unknown, unknown>, connection);
+    const fast = fastMechanisms(services, connection);
     if (mechanisms.length === 0 && fast.length === 0) return null;
     const inline: Element[] = [bind2Advertisement(services.signIn, connection)];
     if (fast.length > 0) inline.push(fastAdvertisement(fast));
@@ -140,7 +140,7 @@ export class Sasl2Negotiation<Stream, Session> {
     const children = childrenByNamespace(authenticate);
     const own = children.get(NS.sasl2) ?? [];
     const userAgent = parseUserAgent(own.find((child) => child.name === 'user-agent'));
-    const fastOffered = fastMechanisms(this.services as Sasl2Services<unknown, unknown>, this.connection);
+    const fastOffered = fastMechanisms(this.services, this.connection);
     const fast = parseFastRequest(children.get(NS.fast) ?? [], name, fastOffered, userAgent?.id != null, this.connection.encrypted);
     const factory = this.mechanism(name, fast, fastOffered);
 
