@@ -1,14 +1,15 @@
-// Opens the SQLite file with the connection settings Parley relies on.
+// Opens the data folder's SQLite file with the connection settings Parley relies on. The state
+// storage, the embedded directory and the suite event log share one connection (connection.ts);
+// the embedded archive opens one of its own for its batched writes (archive/sqlite/).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './migrations.ts';
 
 export const DB_FILENAME = 'parley.db';
 
-/** Opens (creating if needed) `dataDir/parley.db`, configures it and migrates it. */
-export function openDatabase(dataDir: string): Database.Database {
+/** Opens (creating if needed) `dataDir/parley.db` and configures the connection; migrations are the caller's. */
+export function openSqliteFile(dataDir: string): Database.Database {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, DB_FILENAME));
   try {
@@ -19,7 +20,10 @@ export function openDatabase(dataDir: string): Database.Database {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db);
+    // Each checkpoint copies the WAL's pages into the database and syncs it: with a 40 MB WAL rather
+    // than SQLite's 4 MB, a page rewritten by many batches (archive, index queue) is copied once.
+    // Every connection to the file checkpoints on the same threshold.
+    db.pragma('wal_autocheckpoint = 10000');
     return db;
   } catch (err) {
     db.close();
