@@ -1,7 +1,7 @@
 // Roster items on the wire and roster pushes (RFC 6121 §2.1.2, §2.1.6), shared by roster and presence.
 import { NS, xml, type Element } from '@parley/shared';
 import { randomBytes } from 'node:crypto';
-import type { RosterItem } from '../storage/index.ts';
+import type { RosterItem, StateStores } from '../storage/index.ts';
 import type { ServerContext } from '../context.ts';
 
 export function emptyItem(jid: string): RosterItem {
@@ -31,4 +31,32 @@ export function pushRosterItem(ctx: ServerContext, owner: string, item: Element,
 export async function saveRosterItem(ctx: ServerContext, owner: string, item: RosterItem): Promise<void> {
   const version = await ctx.storage.roster.put(owner, item);
   pushRosterItem(ctx, owner, itemElement(item), version);
+}
+
+/** The stores of a roster change, and its roster writes (pushed once the change is stored). */
+export interface RosterChange {
+  readonly stores: StateStores;
+  save(owner: string, item: RosterItem): Promise<void>;
+  remove(owner: string, contact: string): Promise<void>;
+}
+
+/**
+ * Several reads and writes as one storage transaction (a subscription state change touches the
+ * roster and the pending requests together); the roster pushes (RFC 6121 §2.1.6) go out after the
+ * commit, in order. `work` only reads and writes: routing stanzas comes after, with its result.
+ */
+export async function changeRoster<T>(ctx: ServerContext, work: (change: RosterChange) => Promise<T>): Promise<T> {
+  const pushes: Array<[owner: string, item: Element, version: string]> = [];
+  const result = await ctx.storage.transaction((tx) => work({
+    stores: tx,
+    async save(owner, item) {
+      pushes.push([owner, itemElement(item), await tx.roster.put(owner, item)]);
+    },
+    async remove(owner, contact) {
+      const version = await tx.roster.remove(owner, contact);
+      if (version !== null) pushes.push([owner, xml('item', { jid: contact, subscription: 'remove' }), version]);
+    },
+  }));
+  for (const [owner, item, version] of pushes) pushRosterItem(ctx, owner, item, version);
+  return result;
 }

@@ -2,7 +2,7 @@
 import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
-import { emptyItem, itemElement, pushRosterItem, saveRosterItem } from './roster-items.ts';
+import { changeRoster, emptyItem, itemElement, saveRosterItem } from './roster-items.ts';
 import { sendUnavailable } from './presence.ts';
 
 const MAX_NAME_LENGTH = 1024;
@@ -86,8 +86,10 @@ async function removeItem(ctx: ServerContext, owner: JID, contact: JID): Promise
     // §3.2.2: a contact whose subscription is cancelled sees the user's resources go unavailable.
     await sendUnavailable(ctx, ownerBare, contact);
   }
-  await ctx.storage.subscriptionRequests.remove(owner.bare, contact.bare);
-  const version = await ctx.storage.roster.remove(owner.bare, contact.bare);
-  if (version !== null) pushRosterItem(ctx, owner.bare, xml('item', { jid: contact.bare, subscription: 'remove' }), version);
+  // the item and a pending request from the contact go together
+  await changeRoster(ctx, async ({ stores, remove }) => {
+    await stores.subscriptionRequests.remove(owner.bare, contact.bare);
+    await remove(owner.bare, contact.bare);
+  });
   return null;
 }
