@@ -1,5 +1,5 @@
 // Roster items on the wire and roster pushes (RFC 6121 §2.1.2, §2.1.6), shared by roster and presence.
-import { NS, xml, type Element } from '@parley/shared';
+import { NS, rosterItemElement, rosterQuery, xml, type Element } from '@parley/shared';
 import { randomBytes } from 'node:crypto';
 import type { RosterItem, StateStores } from '../storage/index.ts';
 import type { ServerContext } from '../context.ts';
@@ -9,13 +9,14 @@ export function emptyItem(jid: string): RosterItem {
 }
 
 export function itemElement(item: RosterItem): Element {
-  return xml('item', {
-    jid: item.jid,
-    name: item.name ?? undefined,
-    subscription: item.subscription,
-    ask: item.ask ? 'subscribe' : undefined,
-    approved: item.approved ? 'true' : undefined,
-  }, ...item.groups.map((group) => xml('group', null, group)));
+  return rosterItemElement({
+    jid: item.jid, name: item.name ?? undefined, subscription: item.subscription, pending: item.ask, approved: item.approved, groups: item.groups,
+  });
+}
+
+/** The item of a removal push (RFC 6121 §2.5.2). */
+export function removedItemElement(jid: string): Element {
+  return rosterItemElement({ jid, subscription: 'remove', pending: false, groups: [] });
 }
 
 /** Push a changed (or removed) item to every interested resource of the owner (RFC 6121 §2.1.6). */
@@ -23,7 +24,7 @@ export function pushRosterItem(ctx: ServerContext, owner: string, item: Element,
   for (const session of ctx.sessions.resources(owner)) {
     if (!session.presence.interested) continue;
     session.send(xml('iq', { xmlns: NS.client, type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid!.full },
-      xml('query', { xmlns: NS.roster, ver: version }, item)));
+      rosterQuery([item], version)));
   }
 }
 
@@ -54,7 +55,7 @@ export async function changeRoster<T>(ctx: ServerContext, work: (change: RosterC
     },
     async remove(owner, contact) {
       const version = await tx.roster.remove(owner, contact);
-      if (version !== null) pushes.push([owner, xml('item', { jid: contact, subscription: 'remove' }), version]);
+      if (version !== null) pushes.push([owner, removedItemElement(contact), version]);
     },
   }));
   for (const [owner, item, version] of pushes) pushRosterItem(ctx, owner, item, version);

@@ -1,5 +1,5 @@
 // RFC 6121 §2: roster get, set and remove, with roster versioning (§2.6).
-import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import { NS, StanzaError, elementChildren, rosterQuery, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
 import { changeRoster, emptyItem, itemElement, saveRosterItem } from './roster-items.ts';
@@ -32,7 +32,7 @@ async function getRoster(ctx: ServerContext, iq: Element, from: JID, to: JID, or
   const roster = await ctx.storage.roster.get(from.bare);
   // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
   if (requested !== undefined && requested === roster.version) return null;
-  return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
+  return rosterQuery(roster.items.map(itemElement), roster.version);
 }
 
 async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): Promise<null> {

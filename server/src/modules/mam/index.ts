@@ -9,7 +9,8 @@ import { NS, StanzaError, type Element } from '@parley/shared';
 import type { ParleyModule } from '../registry.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
-import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
+import { mamPreferences } from '@parley/shared/mam';
+import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from './query.ts';
 
 export const mamModule: ParleyModule = {
@@ -35,7 +36,7 @@ export const mamModule: ParleyModule = {
       if (payload.name === 'prefs') {
         requireOwnArchive(from, to);
         const preferences = parsePreferences(payload);
-        return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+        return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
       }
       throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
     });
@@ -44,7 +45,7 @@ export const mamModule: ParleyModule = {
       requireOwnArchive(from, to);
       if (payload.name === 'query') return queryFormTemplate();
       if (payload.name === 'metadata') return metadata(archive, from, to);
-      if (payload.name === 'prefs') return preferencesElement(policy.get(to.bare));
+      if (payload.name === 'prefs') return mamPreferences(policy.get(to.bare));
       throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
     });
   },
