@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openDataFolder } from '../server/src/data-folder.ts';
+import type { SaltedPasswordCache } from '@parley/shared/sasl/scram';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from '../test/helpers/ports.ts';
 
@@ -19,6 +20,8 @@ export interface BenchServer {
 }
 
 export const BENCH_DOMAIN = 'bench.local';
+/** Every bench session logs in to one of few accounts: each salted password is derived once (shared/sasl/scram.ts). */
+export const benchSaltedPasswords: SaltedPasswordCache = new Map();
 export const BENCH_PASSWORD = 'bench-password';
 
 /** Accounts are created once per data folder and reused by every server the bench starts. */

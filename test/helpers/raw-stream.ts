@@ -1,11 +1,12 @@
 // Raw XMPP dialogues for bad-input tests: the test writes what the client sends, then reads what the
 // server answers one top-level item at a time (stream header, element, footer), the way a client would.
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { parse, type Element } from 'ltx';
 import { expect } from 'vitest';
 import { NS } from '@parley/shared';
+import { scramMechanism } from '@parley/shared/sasl/scram';
+import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
 import { rawWebSocket } from './raw.ts';
 
 export { NS };
@@ -279,32 +280,22 @@ export async function connectWebSocket(port: number): Promise<WebSocketPeer> {
 
 // ---- SASL and binding ----
 
-/** A minimal SCRAM client (RFC 5802 §3, §5), enough to log in where PLAIN is not offered. */
+/**
+ * SCRAM (RFC 5802 §3, §5) with the shared client (@parley/shared/sasl/scram), to log in where PLAIN
+ * is not offered. Returns the outcome: <success/> (its server signature verified) or <failure/>.
+ */
 export async function scramAuthenticate(peer: RawPeer, username: string, password: string,
   mechanism: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' = 'SCRAM-SHA-1'): Promise<Element> {
-  const hash = mechanism === 'SCRAM-SHA-1' ? 'sha1' : 'sha256';
-  const clientNonce = randomBytes(18).toString('base64');
-  const clientFirstBare = `n=${username.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${clientNonce}`;
-  peer.send(`<auth xmlns='${NS.sasl}' mechanism='${mechanism}'>${b64(`n,,${clientFirstBare}`)}</auth>`);
+  const scram = scramMechanism(mechanism === 'SCRAM-SHA-1' ? 'SHA-1' : 'SHA-256', username, password);
+  peer.send(`<auth xmlns='${NS.sasl}' mechanism='${mechanism}'>${encodePayload(await scram.initial())}</auth>`);
   const challenge = await peer.next();
   if (challenge.kind !== 'element' || challenge.element.name !== 'challenge') return expectElement(challenge);
-  const serverFirst = Buffer.from(challenge.element.getText(), 'base64').toString();
-  const fields = Object.fromEntries(serverFirst.split(',').map((field) => [field[0], field.slice(2)]));
-  expect(fields.r!.startsWith(clientNonce)).toBe(true);
-  const salted = pbkdf2Sync(password, Buffer.from(fields.s!, 'base64'), Number(fields.i), hash === 'sha1' ? 20 : 32, hash);
-  const clientKey = createHmac(hash, salted).update('Client Key').digest();
-  const storedKey = createHash(hash).update(clientKey).digest();
-  const clientFinalWithoutProof = `c=${b64('n,,')},r=${fields.r}`;
-  const authMessage = `${clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
-  const signature = createHmac(hash, storedKey).update(authMessage).digest();
-  const proof = Buffer.from(clientKey.map((byte, i) => byte ^ signature[i]!));
-  peer.send(`<response xmlns='${NS.sasl}'>${b64(`${clientFinalWithoutProof},p=${proof.toString('base64')}`)}</response>`);
+  // the client checks the server's nonce (it must extend ours) and its iteration count
+  const response = await scram.challenge(decodePayload(challenge.element.getText()));
+  peer.send(`<response xmlns='${NS.sasl}'>${encodePayload(response)}</response>`);
   const outcome = expectElement(await peer.next());
-  if (outcome.name === 'success') {
-    const serverKey = createHmac(hash, salted).update('Server Key').digest();
-    const expected = createHmac(hash, serverKey).update(authMessage).digest('base64');
-    expect(Buffer.from(outcome.getText(), 'base64').toString()).toBe(`v=${expected}`);
-  }
+  // RFC 5802 §5: a server that does not prove it knows the password is refused (this throws)
+  if (outcome.name === 'success') await scram.success(decodePayload(outcome.getText()));
   return outcome;
 }
 

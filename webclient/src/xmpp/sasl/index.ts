@@ -1,12 +1,12 @@
 // Choosing a SASL mechanism from what the server offers (RFC 6120 §6.3.3) and what the user gave.
 import { AuthenticationError } from '../errors.ts';
-import type { ClientMechanism } from './mechanism.ts';
+import type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+import { scramMechanism } from '@parley/shared/sasl/scram';
 import { oauthBearerMechanism } from './oauthbearer.ts';
 import { plainMechanism } from './plain.ts';
-import { scramMechanism } from './scram.ts';
 
-export type { ClientMechanism } from './mechanism.ts';
-export { encodePayload, decodePayload } from './encoding.ts';
+export type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+export { encodePayload, decodePayload } from '@parley/shared/sasl/encoding';
 
 export type Credentials = { password: string } | { token: string };
 
