@@ -1,5 +1,6 @@
-// Raw XMPP dialogues for bad-input tests: the test writes what the client sends, then reads what the
-// server answers one top-level item at a time (stream header, element, footer), the way a client would.
+// Raw sockets for bad-input tests, over TCP (plain or TLS) and WebSocket: the test writes what the
+// client sends, then reads what the server answers one top-level item at a time (stream header,
+// element, footer), the way a client would — or waits for text in the transcript (waitFor).
 import net from 'node:net';
 import tls from 'node:tls';
 import { parse, type Element } from 'ltx';
@@ -7,7 +8,7 @@ import { expect } from 'vitest';
 import { NS } from '@parley/shared';
 import { scramMechanism } from '@parley/shared/sasl/scram';
 import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
-import { rawWebSocket } from './raw.ts';
+import WebSocket from 'ws';
 
 export { NS };
 
@@ -81,6 +82,17 @@ export class RawPeer {
 
   destroy(): void {
     this.transport.destroy();
+  }
+
+  /** Waits until everything received so far matches (a substring or a RegExp); resolves with it. */
+  async waitFor(pattern: string | RegExp, timeoutMs = 5000): Promise<string> {
+    const matches = () => (typeof pattern === 'string' ? this.received.includes(pattern) : pattern.test(this.received));
+    const started = Date.now();
+    while (!matches()) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}; got: ${this.received}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return this.received;
   }
 
   /** The next item the server sent. */
@@ -265,16 +277,31 @@ export async function connectTcp(port: number, options: TcpOptions = {}): Promis
 
 export interface WebSocketPeer extends RawPeer {
   readonly frames: string[];
-  readonly socket: Awaited<ReturnType<typeof rawWebSocket>>['socket'];
+  readonly socket: WebSocket;
 }
 
-export async function connectWebSocket(port: number): Promise<WebSocketPeer> {
-  const raw = await rawWebSocket(port);
+/**
+ * A WebSocket (RFC 7395) offering `protocol`; rejects with 'HTTP <status>' when the server refuses
+ * the upgrade.
+ */
+export async function connectWebSocket(port: number, protocol: string | string[] = 'xmpp', path = '/xmpp-websocket'): Promise<WebSocketPeer> {
+  const frames: string[] = [];
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocol);
   let closed = false;
-  void raw.closed.then(() => { closed = true; });
-  const peer = new RawPeer({ send: raw.send, closed: raw.closed, isClosed: () => closed, destroy: () => raw.socket.terminate() },
-    () => raw.received(), raw.frames) as WebSocketPeer;
-  Object.defineProperty(peer, 'socket', { value: raw.socket });
+  let markClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => { markClosed = resolve; });
+  const close = () => { closed = true; markClosed(); };
+  socket.on('message', (data) => frames.push(data.toString()));
+  socket.on('close', close);
+  socket.on('error', close);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+  const peer = new RawPeer({ send: (data) => socket.send(data), closed: closedPromise, isClosed: () => closed, destroy: () => socket.terminate() },
+    () => frames.join('\n'), frames) as WebSocketPeer;
+  Object.defineProperty(peer, 'socket', { value: socket });
   return peer;
 }
 
