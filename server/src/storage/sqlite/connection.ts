@@ -20,6 +20,9 @@ export class TransactionSpannedIoError extends Error {
 
 type Method = (...args: unknown[]) => unknown;
 
+/** A transaction open this long is stuck (see transaction()). */
+const STUCK_MS = 2000;
+
 /** Methods of an object and its prototypes (up to Object.prototype), by name. */
 function methodNames(store: object): string[] {
   const names = new Set<string>();
@@ -66,7 +69,8 @@ export class SqliteConnection {
 
   /**
    * Runs `work` in one write transaction (BEGIN IMMEDIATE … COMMIT), after any transaction already
-   * open; rolls back when it throws. `work` must use only the unguarded stores it is given.
+   * open; rolls back when it throws. `work` must use only the unguarded stores it is given: a
+   * guarded store called inside waits for the transaction to end, which waits for it.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     // waiting and claiming in the same turn: two waiters never both start
@@ -74,7 +78,14 @@ export class SqliteConnection {
     let end!: () => void;
     this.current = new Promise<void>((resolve) => { end = resolve; });
     let turned = false;
-    const probe = setImmediate(() => { turned = true; });
+    let stuck: NodeJS.Timeout | undefined;
+    const probe = setImmediate(() => {
+      turned = true;
+      // a work that calls the guarded stores waits for its own transaction: say so rather than hang quietly
+      stuck = setTimeout(() => process.emitWarning(`a storage transaction is still open after ${STUCK_MS} ms: its work waits for `
+        + 'something other than the stores it was given (an outside store call inside a transaction never returns)'), STUCK_MS);
+      stuck.unref();
+    });
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const result = await work();
@@ -86,6 +97,7 @@ export class SqliteConnection {
       throw error;
     } finally {
       clearImmediate(probe);
+      clearTimeout(stuck);
       this.current = null;
       end();
     }
