@@ -2,7 +2,7 @@
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Storage } from './storage/index.ts';
-import type { AuthThrottle } from './sasl/index.ts';
+import type { LoginThrottle } from './sasl/index.ts';
 import type { CertificateStore } from './tls/certificates.ts';
 import type { Router } from './router/router.ts';
 import type { Hosts } from './router/hosts.ts';
@@ -22,7 +22,8 @@ export interface ServerContext {
   readonly sessions: SessionRegistry;
   readonly router: Router;
   readonly modules: Modules;
-  readonly authThrottle: AuthThrottle;
+  /** Failed-login throttling per address and per account (sasl/throttle.ts). */
+  readonly loginThrottle: LoginThrottle;
   readonly certificates: CertificateStore;
   /** The suite directory: domains, users, groups, roles, address book (embedded by default). */
   readonly directory: Directory;

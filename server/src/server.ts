@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDataFolder, type DataStores } from './data-folder.ts';
-import { AuthThrottle } from './sasl/index.ts';
+import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { Hosts } from './router/hosts.ts';
 import { SessionRegistry } from './router/sessions.ts';
@@ -98,6 +98,11 @@ export class ParleyServer {
   }
 }
 
+/** The throttle's longest delay leaves the login two thirds of the authentication timeout (limits.authTimeoutSeconds). */
+function maxLoginDelay(config: Config): number {
+  return Math.min(config.limits.authMaxDelayMs, Math.floor((config.limits.authTimeoutSeconds * 1000) / 3));
+}
+
 function buildContext(config: Config, log: Logger, data: DataStores, hosts: Hosts, certificates: CertificateStore): ServerContext {
   const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
   const { storage, directory } = data;
@@ -109,7 +114,14 @@ function buildContext(config: Config, log: Logger, data: DataStores, hosts: Host
     admin: new AdminService(storage, directory, suiteEvents),
     sessions: new SessionRegistry(),
     modules: new Modules(),
-    authThrottle: new AuthThrottle({ maxFailures: config.limits.authFailures }),
+    loginThrottle: new LoginThrottle({
+      addressFailures: config.limits.authFailures,
+      accountFailures: config.limits.authAccountFailures,
+      baseDelayMs: Math.min(config.limits.authDelayMs, maxLoginDelay(config)),
+      maxDelayMs: maxLoginDelay(config),
+      windowMs: config.limits.authFailureWindowSeconds * 1000,
+      log,
+    }),
   } as Omit<ServerContext, 'router'> as ServerContext;
   (ctx as { router: Router }).router = new Router(ctx);
   return ctx;

@@ -8,8 +8,9 @@ export const pingModule: ParleyModule = {
   register(ctx) {
     ctx.modules.discoFeatures.add(NS.ping);
     ctx.modules.accountFeatures.add(NS.ping);
-    ctx.modules.iq('host', 'get', NS.ping, () => null);
+    const ping = { name: 'ping', xmlns: NS.ping };
+    ctx.modules.iq('host', 'get', ping, () => null);
     // RFC 6121 §8.5.1: an iq to a bare JID is answered by the server on the account's behalf.
-    ctx.modules.iq('account', 'get', NS.ping, () => null);
+    ctx.modules.iq('account', 'get', ping, () => null);
   },
 };

@@ -40,7 +40,7 @@ export const presenceModule: ParleyModule = {
     const subscriptions = subscriptionHandlers(ctx);
     ctx.modules.hook('presence/outbound', (stanza, from, to, origin) => {
       const type = stanza.attrs.type;
-      if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) return subscriptions.outbound(stanza, from, to.toBare());
+      if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) return subscriptions.outbound(stanza, from, to.toBare(), origin);
       if (stanza.attrs.to === undefined) return broadcast(ctx, origin!, stanza);
       if (type === 'probe') return true; // clients do not probe (§4.3); the server does it for them
       trackDirected(origin!, stanza, to);

@@ -24,9 +24,21 @@ export type IqTarget = 'host' | 'account';
 /** Where a stanza came from: a local session, or the server itself (null). */
 export type Origin = ClientSession | null;
 
-/** Returns the result payload (or nothing for an empty result), or throws a StanzaError. */
-export type IqHandler = (iq: Element, from: JID, to: JID, origin: Origin) =>
+/**
+ * Returns the result payload (or nothing for an empty result), or throws a StanzaError. `payload` is
+ * the request's one child element, whose name and namespace are the ones the handler registered.
+ */
+export type IqHandler = (iq: Element, from: JID, to: JID, origin: Origin, payload: Element) =>
   Element | null | undefined | void | Promise<Element | null | undefined | void>;
+
+/** The payload element an iq handler takes: its name and namespace (Prosody's "iq-get/self/jabber:iq:roster:query"). */
+export interface IqPayload {
+  name: string;
+  xmlns: string;
+}
+
+/** What the registry knows for an iq payload: its handler, or that the namespace is known but the element is not. */
+export type IqLookup = IqHandler | 'unknown-element' | undefined;
 
 /**
  * A stanza hook returns false/undefined when it did not take the stanza (the next hook runs),
@@ -53,6 +65,8 @@ export class Modules {
   /** Run on a user's broadcast presence before it goes out (e.g. the XEP-0153 avatar hash). */
   readonly presenceDecorators: Array<(presence: Element, user: JID) => void | Promise<void>> = [];
   private readonly iqHandlers = new Map<string, IqHandler>();
+  /** `target type xmlns` of every registered handler, to tell a wrong element in a known namespace from an unknown namespace. */
+  private readonly iqNamespaces = new Set<string>();
   private readonly hooks = new Map<StanzaEvent, RegisteredHook[]>();
   private readonly nonzas = new Map<string, NonzaHandler>();
 
@@ -63,12 +77,24 @@ export class Modules {
     }
   }
 
-  iq(target: IqTarget, type: 'get' | 'set', xmlns: string, handler: IqHandler): void {
-    this.iqHandlers.set(`${target} ${type} ${xmlns}`, handler);
+  iq(target: IqTarget, type: 'get' | 'set', payload: IqPayload, handler: IqHandler): void {
+    this.iqHandlers.set(`${target} ${type} ${payload.xmlns} ${payload.name}`, handler);
+    this.iqNamespaces.add(`${target} ${type} ${payload.xmlns}`);
   }
 
-  findIq(target: IqTarget, type: string, xmlns: string): IqHandler | undefined {
-    return this.iqHandlers.get(`${target} ${type} ${xmlns}`);
+  findIq(target: IqTarget, type: string, payload: Element): IqLookup {
+    const xmlns = payload.attrs.xmlns ?? '';
+    const handler = this.iqHandlers.get(`${target} ${type} ${xmlns} ${payload.name}`);
+    if (handler) return handler;
+    return this.iqNamespaces.has(`${target} ${type} ${xmlns}`) ? 'unknown-element' : undefined;
+  }
+
+  /** Every registered iq handler (tests send each one malformed input; test/fuzz drives each one). */
+  registeredIqs(): Array<{ target: IqTarget; type: 'get' | 'set'; xmlns: string; name: string }> {
+    return [...this.iqHandlers.keys()].map((key) => {
+      const [target, type, xmlns, name] = key.split(' ', 4) as [IqTarget, 'get' | 'set', string, string];
+      return { target, type, xmlns, name };
+    });
   }
 
   hook(event: StanzaEvent, handler: StanzaHook, priority = 0): void {

@@ -1,5 +1,5 @@
 // Roster items on the wire and roster pushes (RFC 6121 §2.1.2, §2.1.6), shared by roster and presence.
-import { NS, rosterItemElement, rosterQuery, xml, type Element } from '@parley/shared';
+import { NS, StanzaError, rosterItemElement, rosterQuery, xml, type Element } from '@parley/shared';
 import { randomBytes } from 'node:crypto';
 import type { RosterItem, StateStores } from '../storage/index.ts';
 import type { ServerContext } from '../context.ts';
@@ -26,6 +26,18 @@ export function pushRosterItem(ctx: ServerContext, owner: string, item: Element,
     session.send(xml('iq', { xmlns: NS.client, type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid!.full },
       rosterQuery([item], version)));
   }
+}
+
+/**
+ * Whether the owner's roster can take one more item (limits.rosterItems, on every path that creates
+ * one); `stores`: a transaction's, when asked inside one.
+ */
+export async function rosterHasRoom(ctx: ServerContext, owner: string, stores: StateStores = ctx.storage): Promise<boolean> {
+  return (await stores.roster.count(owner)) < ctx.config.limits.rosterItems;
+}
+
+export function rosterFull(ctx: ServerContext): StanzaError {
+  return new StanzaError('not-allowed', `a roster holds at most ${ctx.config.limits.rosterItems} contacts`);
 }
 
 /** Store an item and push it. */

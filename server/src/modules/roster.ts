@@ -2,7 +2,7 @@
 import { NS, StanzaError, elementChildren, rosterQuery, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
-import { changeRoster, emptyItem, itemElement, saveRosterItem } from './roster-items.ts';
+import { changeRoster, emptyItem, itemElement, rosterFull, rosterHasRoom, saveRosterItem } from './roster-items.ts';
 import { sendUnavailable } from './presence.ts';
 
 const MAX_NAME_LENGTH = 1024;
@@ -15,8 +15,9 @@ export const rosterModule: ParleyModule = {
   ],
   register(ctx) {
     ctx.modules.streamFeatures.push(() => xml('ver', { xmlns: NS.rosterVersioning }));
-    ctx.modules.iq('account', 'get', NS.roster, (iq, from, to, origin) => getRoster(ctx, iq, from, to, origin));
-    ctx.modules.iq('account', 'set', NS.roster, (iq, from, to) => setRoster(ctx, iq, from, to));
+    const query = { name: 'query', xmlns: NS.roster };
+    ctx.modules.iq('account', 'get', query, (_iq, from, to, origin, payload) => getRoster(ctx, payload, from, to, origin));
+    ctx.modules.iq('account', 'set', query, (_iq, from, to, _origin, payload) => setRoster(ctx, payload, from, to));
   },
 };
 
@@ -25,19 +26,19 @@ function requireOwnRoster(from: JID, to: JID): void {
   if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only see your own roster');
 }
 
-async function getRoster(ctx: ServerContext, iq: Element, from: JID, to: JID, origin: Origin): Promise<Element | null> {
+async function getRoster(ctx: ServerContext, query: Element, from: JID, to: JID, origin: Origin): Promise<Element | null> {
   requireOwnRoster(from, to);
   if (origin) origin.presence.interested = true;
-  const requested = iq.getChild('query')!.attrs.ver;
+  const requested = query.attrs.ver;
   const roster = await ctx.storage.roster.get(from.bare);
   // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
   if (requested !== undefined && requested === roster.version) return null;
   return rosterQuery(roster.items.map(itemElement), roster.version);
 }
 
-async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): Promise<null> {
+async function setRoster(ctx: ServerContext, query: Element, from: JID, to: JID): Promise<null> {
   requireOwnRoster(from, to);
-  const items = elementChildren(iq.getChild('query')!);
+  const items = elementChildren(query);
   // §2.3.3: a roster set carries exactly one item.
   if (items.length !== 1 || items[0]!.name !== 'item') throw new StanzaError('bad-request', 'a roster set has exactly one <item/>');
   const element = items[0]!;
@@ -51,9 +52,7 @@ async function setRoster(ctx: ServerContext, iq: Element, from: JID, to: JID): P
   if (name && name.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'name too long');
 
   const existing = await ctx.storage.roster.getItem(from.bare, contact.bare);
-  if (!existing && (await ctx.storage.roster.count(from.bare)) >= ctx.config.limits.rosterItems) {
-    throw new StanzaError('not-allowed', `a roster holds at most ${ctx.config.limits.rosterItems} contacts`);
-  }
+  if (!existing && !(await rosterHasRoom(ctx, from.bare))) throw rosterFull(ctx);
   // The client sets name and groups; subscription state belongs to the server (§2.1.2.5).
   await saveRosterItem(ctx, from.bare, { ...(existing ?? emptyItem(contact.bare)), name, groups });
   return null;

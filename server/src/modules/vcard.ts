@@ -19,7 +19,8 @@ export const vcardModule: ParleyModule = {
     ctx.modules.discoFeatures.add(NS.vcard);
     ctx.modules.accountFeatures.add(NS.vcard);
     ctx.modules.presenceDecorators.push((presence, user) => decorateWithAvatar(ctx, presence, user.bare));
-    ctx.modules.iq('account', 'get', NS.vcard, async (_iq, _from, to) => {
+    const vcardElement = { name: 'vCard', xmlns: NS.vcard };
+    ctx.modules.iq('account', 'get', vcardElement, async (_iq, _from, to) => {
       const fromDirectory = await directoryVCard(ctx.directory, to.bare);
       if (!fromDirectory) throw new StanzaError('service-unavailable');
       const stored = await ctx.storage.vcards.get(to.bare);
@@ -31,10 +32,8 @@ export const vcardModule: ParleyModule = {
       // XEP-0054 §3.1: no vCard yet is an empty vCard for an existing account.
       return mergeVCard(fromDirectory, own);
     });
-    ctx.modules.iq('account', 'set', NS.vcard, async (iq, from, to) => {
+    ctx.modules.iq('account', 'set', vcardElement, async (_iq, from, to, _origin, vcard) => {
       if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only change your own vCard');
-      const vcard = iq.getChild('vCard', NS.vcard);
-      if (!vcard) throw new StanzaError('bad-request');
       // Fields the address book owns stay the directory's: the client's values for them are dropped.
       const fromDirectory = await directoryVCard(ctx.directory, from.bare);
       const own = withoutOwnedFields(vcard, fromDirectory?.owned ?? new Set());

@@ -5,7 +5,7 @@
 //   iq get <metadata/> first and last archived message       (query.ts)
 //   iq get/set <prefs/> archiving preferences                 (preferences.ts)
 // and archives messages as they are delivered (archiver.ts). The store: server/src/archive/.
-import { NS, StanzaError, type Element } from '@parley/shared';
+import { NS } from '@parley/shared';
 import type { ParleyModule } from '../registry.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
@@ -30,28 +30,25 @@ export const mamModule: ParleyModule = {
     for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.modules.accountFeatures.add(feature);
     registerArchiver(ctx, archive, policy);
 
-    ctx.modules.iq('account', 'set', NS.mam, (iq, from, to, origin) => {
-      const payload = payloadOf(iq);
-      if (payload.name === 'query') return runQuery(archive, iq, from, to, origin);
-      if (payload.name === 'prefs') {
-        requireOwnArchive(from, to);
-        const preferences = parsePreferences(payload);
-        return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
-      }
-      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
-    });
-    ctx.modules.iq('account', 'get', NS.mam, (iq, from, to) => {
-      const payload = payloadOf(iq);
+    // One handler per request element: the router answers an element mam:2 does not define with bad-request.
+    const mam = (name: string) => ({ name, xmlns: NS.mam });
+    ctx.modules.iq('account', 'set', mam('query'), (iq, from, to, origin) => runQuery(archive, iq, from, to, origin));
+    ctx.modules.iq('account', 'set', mam('prefs'), (_iq, from, to, _origin, prefs) => {
       requireOwnArchive(from, to);
-      if (payload.name === 'query') return queryFormTemplate();
-      if (payload.name === 'metadata') return metadata(archive, from, to);
-      if (payload.name === 'prefs') return mamPreferences(policy.get(to.bare));
-      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
+      const preferences = parsePreferences(prefs);
+      return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
+    });
+    ctx.modules.iq('account', 'get', mam('query'), (_iq, from, to) => {
+      requireOwnArchive(from, to);
+      return queryFormTemplate();
+    });
+    ctx.modules.iq('account', 'get', mam('metadata'), (_iq, from, to) => {
+      requireOwnArchive(from, to);
+      return metadata(archive, from, to);
+    });
+    ctx.modules.iq('account', 'get', mam('prefs'), (_iq, from, to) => {
+      requireOwnArchive(from, to);
+      return mamPreferences(policy.get(to.bare));
     });
   },
 };
-
-function payloadOf(iq: Element): Element {
-  for (const node of iq.children) if (typeof node !== 'string') return node;
-  throw new StanzaError('bad-request');
-}
