@@ -68,8 +68,14 @@ export class ParleyServer {
     await server.eventLog.start();
     if (config.bus.nats) server.suiteBus = new NatsSuiteBus(ctx, config.bus.nats);
     const open = (framing: typeof tcpFraming) => (connection: Connection) => new ClientSession(ctx, connection, framing);
-    server.tcp = await listenTcp(ctx, open(tcpFraming));
-    server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
+    try {
+      server.tcp = await listenTcp(ctx, open(tcpFraming));
+      server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
+    } catch (error) {
+      // a port that cannot be bound (transport/listen-error.ts): what is open closes, storage is flushed
+      await server.stop();
+      throw error;
+    }
     Object.assign(server.ports, {
       c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: server.http.port, https: server.http.tlsPort,
     });

@@ -9,6 +9,7 @@ import { isLoopbackAddress } from '../stream/connection.ts';
 import { JwtVerifier, TokenError } from '../auth/tokens.ts';
 import { AdminError } from './errors.ts';
 import { adminRoutes, matchRoute, Reply, type Route } from './routes.ts';
+import type { RouteAttacher } from '../transport/routes.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 /** Largest request body: a card with a photo (base64) fits well below it. */
@@ -21,15 +22,15 @@ export function adminApiEnabled(ctx: ServerContext): boolean {
 }
 
 /**
- * Adds the admin API to an app, when configured. On the plain HTTP listener only loopback clients
+ * The admin API's routes for one listener (null when not configured). On the plain HTTP listener only loopback clients
  * (a local reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
  */
-export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encrypted: boolean): void {
-  if (!adminApiEnabled(ctx)) return;
+export function adminApiRoutes(ctx: ServerContext, encrypted: boolean): RouteAttacher | null {
+  if (!adminApiEnabled(ctx)) return null;
   const routes = adminRoutes(ctx.admin);
   const authorize = adminAuthorizer(ctx);
 
-  app.any(`${ADMIN_API_PREFIX}/*`, (res, req) => {
+  const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     // uWS: everything from req is read now; it is gone after this callback
     const method = req.getCaseSensitiveMethod().toUpperCase();
     const url = req.getUrl();
@@ -69,7 +70,10 @@ export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encryp
       done = true;
       run(Buffer.concat(parts).toString('utf8'));
     });
-  });
+  };
+  return (app) => {
+    app.any(`${ADMIN_API_PREFIX}/*`, serve);
+  };
 }
 
 async function handle(ctx: ServerContext, routes: Route[], authorize: (header: string) => Promise<Answer | null>,

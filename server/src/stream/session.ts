@@ -69,6 +69,10 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     else this.parser.write(text);
   }
 
+  inputRejected(error: StreamError): void {
+    this.streamError(error);
+  }
+
   transportClosed(error?: Error): void {
     if (error) this.ctx.log.debug({ session: this.id, err: error.message }, 'transport error');
     this.teardown();

@@ -1,13 +1,17 @@
-// The uWebSockets.js HTTP app (plain and TLS) that carries WebSocket and BOSH, and the web client later.
+// The uWebSockets.js HTTP apps (plain and TLS) that carry WebSocket, BOSH, the admin API and the web client.
 import uWS from 'uWebSockets.js';
 import { join } from 'node:path';
 import type { ServerContext } from '../context.ts';
-import { attachWebSocket } from './websocket.ts';
+import { webSocketRoute } from './websocket.ts';
 import { StaticFiles } from './static-files.ts';
 import type { SessionFactory } from './tcp.ts';
-import { attachBosh } from './bosh/bosh-http.ts';
+import { boshRoutes } from './bosh/bosh-http.ts';
 import { BoshSessions } from './bosh/bosh-sessions.ts';
-import { attachAdminApi } from '../admin/http.ts';
+import { adminApiRoutes } from '../admin/http.ts';
+import { OriginPolicy, PublicOrigins, type HttpPorts } from './origins.ts';
+import type { RouteAttacher } from './routes.ts';
+import { TlsServerNames } from './server-names.ts';
+import { listenError } from './listen-error.ts';
 
 export interface HttpListeners {
   port: number;
@@ -20,32 +24,40 @@ export async function listenHttp(ctx: ServerContext, createSession: SessionFacto
   const { config } = ctx;
   // one set of BOSH sessions for both listeners: a session's requests may not all take the same one
   const bosh = new BoshSessions(ctx);
-  const plain = uWS.App();
-  attachRoutes(ctx, plain, createSession, false);
-  attachBosh(ctx, plain, bosh, createBoshSession, false);
+  // the listeners' ports, filled in as they listen (the default public URLs use them)
+  const ports: HttpPorts = { http: 0, https: null };
+  const publicOrigins = new PublicOrigins(config, ctx.hosts, ports);
+  const routes = (encrypted: boolean) => listenerRoutes(ctx, encrypted, createSession, createBoshSession, bosh, publicOrigins);
   const sockets: uWS.us_listen_socket[] = [];
-  const port = await listen(plain, config.bind, config.http.port, sockets);
-  let tlsPort: number | null = null;
-  if (config.http.tlsPort >= 0) {
-    const certsDir = join(config.dataDir, 'certs');
-    const fileOptions = (domain: string) => ({
-      key_file_name: join(certsDir, `${domain}.key`),
-      cert_file_name: join(certsDir, `${domain}.crt`),
-    });
-    const secure = uWS.SSLApp(fileOptions(ctx.hosts.first));
-    for (const domain of ctx.hosts.list()) secure.addServerName(domain, fileOptions(domain));
-    // domains (and aliases) served later — suite bus, admin API — get their certificate here too
-    ctx.hosts.onChange((domain, added) => {
-      if (!added) return secure.removeServerName(domain);
-      ctx.certificates.ensure(domain).then(() => secure.addServerName(domain, fileOptions(domain)), () => {});
-    });
-    attachRoutes(ctx, secure, createSession, true);
-    attachBosh(ctx, secure, bosh, createBoshSession, true);
-    tlsPort = await listen(secure, config.bind, config.http.tlsPort, sockets);
+  try {
+    const plain = uWS.App();
+    routes(false)(plain);
+    ports.http = await listen(plain, config.bind, config.http.port, sockets, 'http.port');
+    if (config.http.tlsPort >= 0) {
+      const certsDir = join(config.dataDir, 'certs');
+      // the default certificate and routes: clients without SNI, or naming a host not served here
+      const secure = uWS.SSLApp(TlsServerNames.files(certsDir, ctx.hosts.first));
+      const attach = routes(true);
+      attach(secure);
+      // every served name (domains and aliases, CertificateStore.ensure made their files at start)
+      const names = new TlsServerNames(secure, attach, certsDir);
+      for (const domain of ctx.hosts.list()) names.add(domain);
+      // names served later (suite bus, admin API, CLI) once their certificate is there; removed ones go
+      ctx.hosts.onChange((domain, added) => {
+        if (!added) return names.remove(domain);
+        ctx.certificates.ensure(domain).then(() => {
+          if (ctx.hosts.has(domain)) names.add(domain);
+        }, () => {}); // server.ts logs certificate failures
+      });
+      ports.https = await listen(secure, config.bind, config.http.tlsPort, sockets, 'http.tlsPort');
+    }
+  } catch (error) {
+    for (const socket of sockets) uWS.us_listen_socket_close(socket);
+    throw error;
   }
   return {
-    port,
-    tlsPort,
+    port: ports.http,
+    tlsPort: ports.https,
     close: () => {
       // BOSH sessions still open (or lingering after terminate) end now; held requests are answered
       bosh.close();
@@ -54,28 +66,50 @@ export async function listenHttp(ctx: ServerContext, createSession: SessionFacto
   };
 }
 
-function attachRoutes(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
-  attachWebSocket(ctx, app, createSession, encrypted);
-  attachAdminApi(ctx, app, encrypted); // /admin/api/*, only when an admin token or JWT is configured
-  const webClient = new StaticFiles(ctx.config.http.webClientDir);
-  app.get('/*', (res, req) => {
+/** Everything one listener serves, built once and attached to its app and to each of its TLS server names. */
+function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: SessionFactory, createBoshSession: SessionFactory,
+  bosh: BoshSessions, publicOrigins: PublicOrigins): RouteAttacher {
+  const { config } = ctx;
+  const attachWebSocket = webSocketRoute(ctx, createSession, encrypted, new OriginPolicy(publicOrigins, config.websocket.allowedOrigins));
+  const attachBosh = boshRoutes(ctx, bosh, createBoshSession, encrypted, new OriginPolicy(publicOrigins, config.bosh.allowedOrigins));
+  const attachAdminApi = adminApiRoutes(ctx, encrypted); // /admin/api/*, only when an admin token or JWT is configured
+  const webClient = new StaticFiles(config.http.webClientDir);
+  const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
         .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
       return;
     }
-    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
-  });
-  app.any('/*', (res) => {
-    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
-  });
+    notFound(res);
+  };
+  return (app) => {
+    attachWebSocket(app);
+    attachBosh(app);
+    attachAdminApi?.(app);
+    app.get('/*', get);
+    app.any('/*', notFound);
+  };
 }
 
-function listen(app: uWS.TemplatedApp, host: string, port: number, sockets: uWS.us_listen_socket[]): Promise<number> {
+function notFound(res: uWS.HttpResponse): void {
+  res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8').end('Not found\n');
+}
+
+/**
+ * uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: without it uWS sets SO_REUSEPORT, and a second server on the
+ * same port would "listen" too and get half the connections.
+ */
+const EXCLUSIVE_PORT = 1;
+
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void) => void;
+
+/** `configKey` names the setting in the error a taken port gives (listen-error.ts). */
+function listen(app: uWS.TemplatedApp, host: string, port: number, sockets: uWS.us_listen_socket[], configKey: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => {
-      if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+    // (host, port, options, cb) exists in uWS.js but is missing from its type declarations
+    (app.listen as unknown as ListenWithOptions).call(app, host, port, EXCLUSIVE_PORT, (socket) => {
+      if (!socket) return void listenError(host, port, configKey).then(reject);
       sockets.push(socket);
       resolve(uWS.us_socket_local_port(socket));
     });

@@ -2,16 +2,20 @@
 // storage, the embedded directory and the suite event log share one connection (connection.ts);
 // the embedded archive opens one of its own for its batched writes (archive/sqlite/).
 
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { privateDirectory, privateFile, tighten } from '../private-files.ts';
 
 export const DB_FILENAME = 'parley.db';
 
 /** Opens (creating if needed) `dataDir/parley.db` and configures the connection; migrations are the caller's. */
 export function openSqliteFile(dataDir: string): Database.Database {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, DB_FILENAME));
+  // 0700 folder, 0600 file: SQLite gives the -wal and -shm files the database file's permissions
+  privateDirectory(dataDir);
+  const file = path.join(dataDir, DB_FILENAME);
+  privateFile(file);
+  for (const suffix of ['-wal', '-shm', '-journal']) tighten(file + suffix);
+  const db = new Database(file);
   try {
     // WAL lets readers proceed while a write is in progress; NORMAL sync is
     // durable across application crashes and safe (not corrupting) on power loss.

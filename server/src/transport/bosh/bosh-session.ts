@@ -160,6 +160,14 @@ export class BoshSession implements Connection, Flushable {
     this.fail(condition, [responder]);
   }
 
+  /** A body that is not UTF-8 (RFC 6120 §11.6): the stream ends with <not-well-formed/>, told on this request. */
+  rejectInput(error: StreamError, responder: BoshResponder): void {
+    if (this.terminal !== null || !this.session) return this.answerEnded(responder);
+    // as the newest held request, it carries the terminate body (close())
+    this.held.push({ rid: this.lastRid, responders: [responder], deadline: Date.now(), pause: false, empty: false, report: '' });
+    this.session.inputRejected(error);
+  }
+
   private process(rid: number, request: BoshRequest, responders: BoshResponder[], now: number): void {
     this.lastRid = rid;
     const attrs = request.attrs;
