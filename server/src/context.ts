@@ -13,11 +13,17 @@ import type { Authentication } from './auth/authentication.ts';
 import type { SuiteEventBus } from './bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
+import type { GroupCommit } from './storage/group-commit.ts';
 
 export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly storage: Storage;
+  /**
+   * The group commit of archive and offline writes; a stream that sent a stanza with such a write
+   * holds its later output until the write is committed (stream/output-gate.ts).
+   */
+  readonly commits: GroupCommit;
   readonly hosts: Hosts;
   readonly sessions: SessionRegistry;
   readonly router: Router;

@@ -6,6 +6,7 @@ import type { Directory } from './directory/types.ts';
 import { SqliteDirectory } from './directory/sqlite/index.ts';
 import { openSqliteSuiteEventLog, type SuiteEventLog } from './bus/event-log.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
+import type { DatabaseOptions } from './storage/sqlite/database.ts';
 
 export interface DataStores {
   readonly storage: Storage;
@@ -15,9 +16,9 @@ export interface DataStores {
   close(): Promise<void>;
 }
 
-export function openDataFolder(dataDir: string): DataStores {
+export function openDataFolder(dataDir: string, options?: DatabaseOptions): DataStores {
   // the state storage first: the directory's tables refer to its accounts
-  const storage = openSqliteStorage(dataDir);
+  const storage = openSqliteStorage(dataDir, options);
   try {
     return {
       storage,

@@ -23,6 +23,7 @@ import { EventLogRelay, SuiteEventBus } from './bus/event-bus.ts';
 import { NatsSuiteBus } from './bus/nats.ts';
 import { startLiveSync } from './directory/live-sync.ts';
 import { openArchive, type Archive } from './archive/index.ts';
+import { GroupCommit } from './storage/group-commit.ts';
 
 export interface Ports {
   c2s: number;
@@ -46,7 +47,7 @@ export class ParleyServer {
   private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
 
   static async start(config: Config, log: Logger = createLogger(config.log.level)): Promise<ParleyServer> {
-    const data = openDataFolder(config.dataDir);
+    const data = openDataFolder(config.dataDir, config.storage);
     const hosts = new Hosts(data.directory.domains);
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
@@ -56,7 +57,7 @@ export class ParleyServer {
     });
     const ctx = buildContext(config, log, data, hosts, certificates);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, data.storage, log) : null;
+    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, data.storage, ctx.commits, log) : null;
     ctx.modules.load(ctx, defaultModules);
     // Directory changes act on the running server (after the modules: avatar and presence are loaded).
     startLiveSync(ctx);
@@ -96,6 +97,7 @@ export class ParleyServer {
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.ctx.commits.flush();
       await this.ctx.archive?.close();
       await this.ctx.storage.close();
       this.ctx.log.info({ event: 'stopped' }, 'Parley stopped');
@@ -114,6 +116,7 @@ function buildContext(config: Config, log: Logger, data: DataStores, hosts: Host
   const { storage, directory } = data;
   const ctx = {
     config, log, storage, hosts, certificates, suiteEvents,
+    commits: new GroupCommit((err) => log.error({ err }, 'group commit: a write failed')),
     // the embedded directory (data-folder.ts); an external suite directory would be chosen there
     directory,
     authentication: new Authentication(config, storage, directory, log),

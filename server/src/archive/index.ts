@@ -11,6 +11,7 @@ import { SqliteArchiveStore } from './sqlite/store.ts';
 import { openSqliteArchiveDatabase } from './sqlite/schema.ts';
 import { ElasticsearchArchiveStore, createElasticsearchClient } from './elasticsearch/store.ts';
 import type { ArchiveStore, ArchivingPreferences } from './types.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
 
 export type { ArchiveEntry, ArchiveFilter, ArchiveStore, ArchivePreferenceStore, ArchivingPreferences, PageRequest, PageResult } from './types.ts';
 export { ArchiveUnavailableError } from './elasticsearch/store.ts';
@@ -31,8 +32,9 @@ export interface ArchiveState {
   readonly archiveIndexQueue: ArchiveIndexQueue;
 }
 
-export async function openArchive(config: Config, state: ArchiveState, log?: Logger): Promise<Archive> {
-  const store = openStore(config, state, log);
+/** `commits`: appends are committed by the server's group commit, before the sender sees anything later. */
+export async function openArchive(config: Config, state: ArchiveState, commits: GroupCommit, log?: Logger): Promise<Archive> {
+  const store = openStore(config, state, commits, log);
   // seqs carry the node's number: nodes sharing the archive never make the same one
   const ids = new ArchiveIds(await store.highestSeq(), Date.now, config.node.index);
   const retention = config.archive.retentionDays > 0 ? new Retention(store, config.archive.retentionDays, log) : null;
@@ -53,10 +55,10 @@ export async function openArchive(config: Config, state: ArchiveState, log?: Log
   };
 }
 
-function openStore(config: Config, state: ArchiveState, log?: Logger): ArchiveStore {
+function openStore(config: Config, state: ArchiveState, commits: GroupCommit, log?: Logger): ArchiveStore {
   if (config.archive.backend === 'elasticsearch') {
     const options = config.archive.elasticsearch;
-    return new ElasticsearchArchiveStore(createElasticsearchClient(options), state.archiveIndexQueue, options, log);
+    return new ElasticsearchArchiveStore(createElasticsearchClient(options), state.archiveIndexQueue, options, log, commits);
   }
-  return new SqliteArchiveStore(openSqliteArchiveDatabase(config.dataDir), log, { ownsDatabase: true });
+  return new SqliteArchiveStore(openSqliteArchiveDatabase(config.dataDir, config.storage), log, commits, { ownsDatabase: true });
 }

@@ -1,8 +1,12 @@
 // XEP-0160 offline messages: kept for an offline user, delivered with a XEP-0203 delay stamp
 // after the next available presence with a non-negative priority.
 import { NS, StanzaError, delayElement, serialize, type Element } from '@parley/shared';
-import type { ParleyModule } from './registry.ts';
+import type { Origin, ParleyModule } from './registry.ts';
 import { onNonNegativePresence } from './presence.ts';
+import { OfflineWrites, type WaitingOfflineMessage } from '../storage/offline-writes.ts';
+
+/** What a message bounces with if storing it fails. */
+interface Sent { stanza: Element; origin: Origin }
 
 export const offlineModule: ParleyModule = {
   name: 'offline',
@@ -12,22 +16,31 @@ export const offlineModule: ParleyModule = {
   ],
   register(ctx) {
     ctx.modules.discoFeatures.add('msgoffline');
+    // Stored by the group commit; the sender's stream sees nothing written later before that.
+    const writes = new OfflineWrites<Sent>(ctx.storage.offline, ctx.commits, (failed: Array<WaitingOfflineMessage<Sent>>, error) => {
+      ctx.log.error({ err: error, messages: failed.length }, 'storing offline messages failed');
+      for (const { source } of failed) {
+        void ctx.router.bounce(source.stanza, new StanzaError('internal-server-error', 'offline storage failed'), source.origin);
+      }
+    });
     ctx.modules.hook('message/offline', (stanza, _from, to, origin) => (async () => {
       // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable.
       if ((await ctx.storage.accounts.get(to.bare)) === null) {
         return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
       }
       if (!worthKeeping(stanza)) return;
-      const now = new Date();
-      const stamped = withDelay(stanza, to.domain, now);
-      const stored = await ctx.storage.offline.push(to.bare, serialize(stamped), now.getTime(), ctx.config.limits.offlineMessages);
-      if (!stored) {
+      const queued = (await ctx.storage.offline.count(to.bare)) + writes.waiting(to.bare);
+      if (queued >= ctx.config.limits.offlineMessages) {
         return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
       }
+      const now = Date.now();
+      origin?.markUncommittedWrite();
+      writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
     })());
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
     onNonNegativePresence(ctx, async (session) => {
+      await writes.stored(); // what waits for this turn's commit belongs to the queue too
       const messages = await ctx.storage.offline.takeAll(session.jid!.bare);
       for (const message of messages) session.sendRaw(message.stanza);
     });
@@ -46,9 +59,12 @@ function worthKeeping(stanza: Element): boolean {
   return false;
 }
 
-function withDelay(stanza: Element, domain: string, when: Date): Element {
+/** The message as stored: with a XEP-0203 delay stamp (the element itself is left as it was). */
+function withDelay(stanza: Element, domain: string, when: Date): string {
   const delay = delayElement(domain, when, 'Offline Storage');
   delay.parent = stanza;
   stanza.children.push(delay);
-  return stanza;
+  const stored = serialize(stanza);
+  stanza.children.pop();
+  return stored;
 }

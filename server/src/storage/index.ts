@@ -9,6 +9,7 @@ export type {
   KeyValueStore,
   KeyValueStores,
   OfflineMessage,
+  NewOfflineMessage,
   OfflineStore,
   QueuedDocument,
   RosterItem,

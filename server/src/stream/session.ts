@@ -11,6 +11,7 @@ import type { Framing } from './framing.ts';
 import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from '@parley/shared';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { PresenceState } from './presence-state.ts';
+import { OutputGate, type DeferredEnd, type GatedStream } from './output-gate.ts';
 
 type StreamState =
   | 'awaiting-header'   // nothing or a restart: the next thing must be a stream header
@@ -19,7 +20,7 @@ type StreamState =
   | 'bound'             // resource bound: stanzas flow
   | 'closed';
 
-export class ClientSession implements ConnectionListener, StreamParserHandler {
+export class ClientSession implements ConnectionListener, StreamParserHandler, GatedStream {
   readonly id = randomBytes(9).toString('base64url');
   readonly presence = new PresenceState();
   /** Full JID once bound. */
@@ -38,6 +39,10 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private authTimer: NodeJS.Timeout | null;
   /** Stanzas waiting while an asynchronous handler runs, so one client's stanzas keep their order. */
   private backlog: Element[] | null = null;
+  /** The group commit that takes this stream's latest archive or offline write (0: none waits). */
+  private writesIn = 0;
+  /** Holds output back until that commit is done (output-gate.ts); made when first needed. */
+  private gate: OutputGate | null = null;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -75,6 +80,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
 
   transportClosed(error?: Error): void {
     if (error) this.ctx.log.debug({ session: this.id, err: error.message }, 'transport error');
+    this.gate?.drop();
     this.teardown();
   }
 
@@ -90,30 +96,73 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   /** Send already serialized XML (lets the router serialize once for many recipients). */
   sendRaw(data: string): void {
     if (this.state === 'closed') return;
+    if (this.writesIn !== 0 && this.mustHold()) return this.gate!.push(data);
     this.connection.write(data);
+    this.checkBackPressure();
+  }
+
+  /** Output must wait for the group commit (output-gate.ts): a write of ours is not committed, or output already waits. */
+  private mustHold(): boolean {
+    if (this.writesIn > this.ctx.commits.done) (this.gate ??= new OutputGate(this.ctx.commits, this)).hold(this.writesIn);
+    else if (!this.gate?.holding) {
+      this.writesIn = 0;
+      return false;
+    }
+    return true;
+  }
+
+  private checkBackPressure(): void {
     if (this.connection.bufferedBytes() > this.ctx.config.limits.sendBufferBytes) {
       // A reader that does not read must not make the server hold its traffic without bound.
       this.streamError(new StreamError('policy-violation', 'too much unread data'));
     }
   }
 
+  /**
+   * A stanza this stream sent has an archive or offline write waiting for the group commit: what is
+   * written to the stream from now on waits until that write is committed (output-gate.ts).
+   */
+  markUncommittedWrite(): void {
+    this.writesIn = this.ctx.commits.upcoming;
+  }
+
+  /** The gate wrote the held output (GatedStream). */
+  outputReleased(end: DeferredEnd): void {
+    if (end !== null) this.endStream(end === 'close' ? null : end);
+    else if (this.state !== 'closed') this.checkBackPressure();
+  }
+
   /** End the stream with an error (RFC 6120 §4.9): header first if none was sent, then error, then close. */
   streamError(error: StreamError): void {
     if (this.state === 'closed') return;
     this.ctx.log.debug({ session: this.id, condition: error.condition, text: error.text }, 'stream error');
-    this.ensureHeaderSent();
-    // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
-    this.connection.streamErrorCondition?.(error.condition);
-    const element = error.toElement();
-    Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
-    this.connection.write(serialize(element));
-    this.close();
+    this.endOrDefer(error);
   }
 
   /** Close the stream cleanly (our footer, then the connection). */
   close(): void {
     if (this.state === 'closed') return;
+    this.endOrDefer('close');
+  }
+
+  /** While output is held, the session ends now (nothing more is read or routed to it), the stream after the output. */
+  private endOrDefer(end: StreamError | 'close'): void {
+    if (this.writesIn !== 0 && this.mustHold()) {
+      this.gate!.endAfterRelease(end);
+      return this.teardown();
+    }
+    this.endStream(end === 'close' ? null : end);
+  }
+
+  private endStream(error: StreamError | null): void {
     this.ensureHeaderSent();
+    if (error !== null) {
+      // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
+      this.connection.streamErrorCondition?.(error.condition);
+      const element = error.toElement();
+      Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
+      this.connection.write(serialize(element));
+    }
     this.connection.write(this.framing.footer());
     this.teardown();
     this.connection.close();

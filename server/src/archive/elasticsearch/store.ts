@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import type { ArchiveIndexQueue } from '../../storage/index.ts';
 import { WriteBatcher } from '../write-batcher.ts';
+import { GroupCommit } from '../../storage/group-commit.ts';
 import {
   boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
@@ -78,7 +79,7 @@ interface QueuedEntry {
 export class ElasticsearchArchiveStore implements ArchiveStore {
   readonly backend = 'elasticsearch' as const;
   readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
-  private readonly batcher = new WriteBatcher<ArchiveEntry>((batch) => this.queueBatch(batch));
+  private readonly batcher: WriteBatcher<ArchiveEntry>;
   private closed = false;
   private draining: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -91,8 +92,11 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   /** The last batch's queue write (batches are written in order). */
   private pushed: Promise<void> = Promise.resolve();
 
+  /** `commits`: the server's group commit; the queue write (in the state storage) is what it commits. */
   constructor(readonly client: Client, private readonly queue: ArchiveIndexQueue,
-    private readonly options: ElasticsearchOptions, private readonly log?: Logger) {}
+    private readonly options: ElasticsearchOptions, private readonly log?: Logger, commits = new GroupCommit()) {
+    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.queueBatch(batch));
+  }
 
   /** Starts indexing what the queue kept from before (an outage, a restart). */
   start(): void {
@@ -117,11 +121,13 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     if (!this.closed) this.batcher.flush();
   }
 
-  private queueBatch(batch: ArchiveEntry[]): void {
+  /** The queue write of a batch; the group commit waits for it (its failure is logged here). */
+  private queueBatch(batch: ArchiveEntry[]): Promise<void> {
     const documents = batch.map((entry) => ({ seq: entry.seq, document: JSON.stringify(entry) }));
     this.pushed = this.pushed.then(() => this.queue.push(documents)).then(() => this.kick(), (error: unknown) => {
       this.log?.error({ err: error, entries: batch.length }, 'archive queue write failed');
     });
+    return this.pushed;
   }
 
   private kick(): void {

@@ -1,7 +1,7 @@
 // The embedded archive's tables and its own connection to the data folder's SQLite file: archive
 // writes are batched apart from the rest of the state (store.ts).
 import type BetterSqlite3 from 'better-sqlite3';
-import { openSqliteFile } from '../../storage/sqlite/database.ts';
+import { openSqliteFile, type DatabaseOptions } from '../../storage/sqlite/database.ts';
 import { migrate, type FeatureSchema } from '../../storage/sqlite/migrations.ts';
 import { ACCOUNTS_SCHEMA } from '../../storage/sqlite/accounts.ts';
 
@@ -70,8 +70,8 @@ export const ARCHIVE_SCHEMA: FeatureSchema = {
 };
 
 /** A connection of the archive's own to `dataDir/parley.db`, its tables migrated. */
-export function openSqliteArchiveDatabase(dataDir: string): BetterSqlite3.Database {
-  const db = openSqliteFile(dataDir);
+export function openSqliteArchiveDatabase(dataDir: string, options?: DatabaseOptions): BetterSqlite3.Database {
+  const db = openSqliteFile(dataDir, options);
   try {
     // The archive's indexes grow large: a bigger page cache than SQLite's 2 MB default.
     db.pragma('cache_size = -65536');

@@ -7,7 +7,7 @@ import { ACCOUNTS_SCHEMA, SqliteAccountStore } from './accounts.ts';
 import { ARCHIVE_INDEX_QUEUE_SCHEMA, SqliteArchiveIndexQueue } from './archive-index-queue.ts';
 import { ARCHIVE_PREFERENCES_SCHEMA, SqliteArchivePreferenceStore } from './archive-preferences.ts';
 import { SqliteConnection } from './connection.ts';
-import { openSqliteFile } from './database.ts';
+import { openSqliteFile, type DatabaseOptions } from './database.ts';
 import { KEY_VALUE_SCHEMA, SqliteKeyValueStores } from './key-value.ts';
 import { migrate, type FeatureSchema } from './migrations.ts';
 import { OFFLINE_SCHEMA, SqliteOfflineStore } from './offline.ts';
@@ -75,8 +75,8 @@ export class SqliteStorage implements Storage {
 }
 
 /** Opens (creating and migrating as needed) the state storage at `dataDir/parley.db`. */
-export function openSqliteStorage(dataDir: string): SqliteStorage {
-  const db = openSqliteFile(dataDir);
+export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): SqliteStorage {
+  const db = openSqliteFile(dataDir, options);
   try {
     return new SqliteStorage(new SqliteConnection(db));
   } catch (error) {
