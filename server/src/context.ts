@@ -14,6 +14,7 @@ import type { SuiteEventBus } from './bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
 import type { GroupCommit } from './storage/group-commit.ts';
+import type { DnsResolver } from './dns/resolver.ts';
 
 export interface ServerContext {
   readonly config: Config;
@@ -41,4 +42,6 @@ export interface ServerContext {
   readonly admin: AdminService;
   /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
   readonly archive: Archive | null;
+  /** DNS through the configured servers (config.dns), cached: SRV targets for s2s (dns/targets.ts). */
+  readonly dns: DnsResolver;
 }

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openDataFolder, type DataStores } from './data-folder.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
+import { DnsResolver } from './dns/resolver.ts';
 import { Hosts } from './router/hosts.ts';
 import { SessionRegistry } from './router/sessions.ts';
 import { Router } from './router/router.ts';
@@ -52,6 +53,8 @@ export class ParleyServer {
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const domain of hosts.list()) await certificates.ensure(domain);
+    // files an admin drops into the certs folder replace a domain's certificate while running
+    certificates.watch();
     hosts.onChange((domain, added) => {
       if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
     });
@@ -93,6 +96,7 @@ export class ParleyServer {
       this.eventLog?.stop();
       await this.suiteBus?.close();
       for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
+      this.ctx.certificates.close();
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
@@ -117,6 +121,7 @@ function buildContext(config: Config, log: Logger, data: DataStores, hosts: Host
   const ctx = {
     config, log, storage, hosts, certificates, suiteEvents,
     commits: new GroupCommit((err) => log.error({ err }, 'group commit: a write failed')),
+    dns: new DnsResolver(config.dns),
     // the embedded directory (data-folder.ts); an external suite directory would be chosen there
     directory,
     authentication: new Authentication(config, storage, directory, log),

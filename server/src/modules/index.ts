@@ -9,9 +9,12 @@ import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
 import { vcardModule } from './vcard.ts';
 import { mamModule } from './mam/index.ts';
+import { inboxModule } from './inbox.ts';
 
 export const defaultModules: ParleyModule[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
   // message archive: its hook runs first on delivered messages whatever the order here (priority)
   mamModule,
+  // XEP-0430, read from the archive
+  inboxModule,
 ];

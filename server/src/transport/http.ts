@@ -1,6 +1,5 @@
 // The uWebSockets.js HTTP apps (plain and TLS) that carry WebSocket, BOSH, the admin API and the web client.
 import uWS from 'uWebSockets.js';
-import { join } from 'node:path';
 import type { ServerContext } from '../context.ts';
 import { webSocketRoute } from './websocket.ts';
 import { StaticFiles } from './static-files.ts';
@@ -12,6 +11,7 @@ import { OriginPolicy, PublicOrigins, type HttpPorts } from './origins.ts';
 import type { RouteAttacher } from './routes.ts';
 import { TlsServerNames } from './server-names.ts';
 import { listenError } from './listen-error.ts';
+import { hostMetaRoutes } from './host-meta.ts';
 
 export interface HttpListeners {
   port: number;
@@ -34,14 +34,16 @@ export async function listenHttp(ctx: ServerContext, createSession: SessionFacto
     routes(false)(plain);
     ports.http = await listen(plain, config.bind, config.http.port, sockets, 'http.port');
     if (config.http.tlsPort >= 0) {
-      const certsDir = join(config.dataDir, 'certs');
       // the default certificate and routes: clients without SNI, or naming a host not served here
-      const secure = uWS.SSLApp(TlsServerNames.files(certsDir, ctx.hosts.first));
+      // (uWS cannot replace this one while running: a replaced certificate reaches clients by SNI)
+      const secure = uWS.SSLApp(TlsServerNames.files(ctx.certificates, ctx.hosts.first));
       const attach = routes(true);
       attach(secure);
       // every served name (domains and aliases, CertificateStore.ensure made their files at start)
-      const names = new TlsServerNames(secure, attach, certsDir);
+      const names = new TlsServerNames(secure, attach, ctx.certificates);
       for (const domain of ctx.hosts.list()) names.add(domain);
+      // a certificate replaced in the certs folder (tls/certificates.ts) serves new connections
+      ctx.certificates.onChange((domain) => names.replace(domain));
       // names served later (suite bus, admin API, CLI) once their certificate is there; removed ones go
       ctx.hosts.onChange((domain, added) => {
         if (!added) return names.remove(domain);
@@ -73,9 +75,10 @@ function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: S
   const attachWebSocket = webSocketRoute(ctx, createSession, encrypted, new OriginPolicy(publicOrigins, config.websocket.allowedOrigins));
   const attachBosh = boshRoutes(ctx, bosh, createBoshSession, encrypted, new OriginPolicy(publicOrigins, config.bosh.allowedOrigins));
   const attachAdminApi = adminApiRoutes(ctx, encrypted); // /admin/api/*, only when an admin token or JWT is configured
+  const attachHostMeta = hostMetaRoutes(ctx, encrypted); // /.well-known/host-meta(.json), XEP-0156
   const webClient = new StaticFiles(config.http.webClientDir);
   const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
         .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
@@ -87,6 +90,7 @@ function listenerRoutes(ctx: ServerContext, encrypted: boolean, createSession: S
     attachWebSocket(app);
     attachBosh(app);
     attachAdminApi?.(app);
+    attachHostMeta(app);
     app.get('/*', get);
     app.any('/*', notFound);
   };

@@ -9,6 +9,7 @@ import { StreamError } from '@parley/shared';
 import type { ClientSession } from '../stream/session.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 import { fromNodeError } from './listen-error.ts';
+import { normalizeDomain as certificateName } from '../tls/certificates.ts';
 
 export type SessionFactory = (connection: Connection) => ClientSession;
 
@@ -199,6 +200,13 @@ export async function listenTcp(ctx: ServerContext, createSession: SessionFactor
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => ctx.log.debug({ err: error.message }, 'direct TLS handshake failed'));
+  // a replaced certificate (tls/certificates.ts): SNI asks the store per connection; clients without
+  // SNI get the server's default context, replaced here for the default domain
+  if (direct) {
+    ctx.certificates.onChange((domain) => {
+      if (domain === certificateName(ctx.hosts.first)) direct.setSecureContext({ ...ctx.certificates.pemFor(domain) });
+    });
+  }
   const port = await listen(plain, config.c2s.port, config.bind, 'c2s.port');
   let tlsPort: number | null = null;
   try {

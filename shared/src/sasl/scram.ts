@@ -26,8 +26,13 @@ function parseAttributes(message: string): Map<string, string> {
   return attributes;
 }
 
+/** WebCrypto is there (browsers give it to secure pages only: HTTPS or localhost). */
+export function webCryptoAvailable(): boolean {
+  return globalThis.crypto?.subtle !== undefined;
+}
+
 function subtle(): SubtleCrypto {
-  if (!globalThis.crypto?.subtle) throw new Error('This page must be served over HTTPS to sign in (WebCrypto is unavailable).');
+  if (!webCryptoAvailable()) throw new Error('This page must be served over HTTPS to sign in (WebCrypto is unavailable).');
   return globalThis.crypto.subtle;
 }
 
