@@ -3,35 +3,41 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { FastTokenRecord, FastTokenSlot, FastTokenStore, NewFastToken } from '../types.ts';
-import type { Migration } from './migrations.ts';
+import { ACCOUNTS_SCHEMA } from './accounts.ts';
+import type { FeatureSchema } from './migrations.ts';
 
-export const FAST_TOKENS_MIGRATION: Migration = {
-  description: 'FAST tokens (XEP-0484): per account and client, a new and a current slot',
-  up(db) {
-    db.exec(`
-      CREATE TABLE fast_tokens (
-        jid        TEXT NOT NULL,
-        client_id  TEXT NOT NULL,
-        slot       TEXT NOT NULL CHECK (slot IN ('new', 'current')),
-        mechanism  TEXT NOT NULL,
-        key_hash   TEXT NOT NULL,
-        issued_at  INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        user_agent TEXT,
-        PRIMARY KEY (jid, client_id, slot)
-      ) WITHOUT ROWID;
-      CREATE INDEX fast_tokens_expiry ON fast_tokens (expires_at);
+export const FAST_TOKENS_SCHEMA: FeatureSchema = {
+  feature: 'fast-tokens',
+  // its triggers are on the accounts' tables
+  requires: [ACCOUNTS_SCHEMA],
+  migrations: [{
+    description: 'FAST tokens (XEP-0484): per account and client, a new and a current slot',
+    up(db) {
+      db.exec(`
+        CREATE TABLE fast_tokens (
+          jid        TEXT NOT NULL,
+          client_id  TEXT NOT NULL,
+          slot       TEXT NOT NULL CHECK (slot IN ('new', 'current')),
+          mechanism  TEXT NOT NULL,
+          key_hash   TEXT NOT NULL,
+          issued_at  INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          user_agent TEXT,
+          PRIMARY KEY (jid, client_id, slot)
+        ) WITHOUT ROWID;
+        CREATE INDEX fast_tokens_expiry ON fast_tokens (expires_at);
 
-      -- A new password (credentials replaced) or a deleted account ends every token of the account,
-      -- whichever path changed it (admin API, CLI, suite bus).
-      CREATE TRIGGER credentials_fast_tokens_cleanup AFTER DELETE ON credentials BEGIN
-        DELETE FROM fast_tokens WHERE jid = OLD.jid;
-      END;
-      CREATE TRIGGER accounts_fast_tokens_cleanup AFTER DELETE ON accounts BEGIN
-        DELETE FROM fast_tokens WHERE jid = OLD.jid;
-      END;
-    `);
-  },
+        -- A new password (credentials replaced) or a deleted account ends every token of the account,
+        -- whichever path changed it (admin API, CLI, suite bus).
+        CREATE TRIGGER credentials_fast_tokens_cleanup AFTER DELETE ON credentials BEGIN
+          DELETE FROM fast_tokens WHERE jid = OLD.jid;
+        END;
+        CREATE TRIGGER accounts_fast_tokens_cleanup AFTER DELETE ON accounts BEGIN
+          DELETE FROM fast_tokens WHERE jid = OLD.jid;
+        END;
+      `);
+    },
+  }],
 };
 
 interface TokenRow {

@@ -12,26 +12,27 @@ import { configSchema } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
 import { LoginThrottle, type ChannelBinding } from '../../sasl/index.ts';
 import { TestScramClient } from '../../sasl/test-scram-client.ts';
-import { openSqliteStorage, type Storage } from '../../storage/index.ts';
+import { openDataFolder, type DataStores } from '../../data-folder.ts';
 import { SignInExtensions, type Sasl2Connection } from './inline-features.ts';
 import { Sasl2Negotiation, type Sasl2Outcome, type Sasl2Services } from './negotiation.ts';
 
 interface FakeSession { jid: JID; enabled: string[] }
 
 let dir: string;
-let storage: Storage;
+let data: DataStores;
 let services: Sasl2Services<string, FakeSession>;
 const extensions = new SignInExtensions<string, FakeSession>();
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-sasl2-'));
-  storage = openSqliteStorage(dir);
-  await addDomain(storage, 'example.com');
-  await addUser(storage, 'juliet@example.com', 'r0meo');
+  data = openDataFolder(dir);
+  await addDomain(data, 'example.com');
+  await addUser(data, 'juliet@example.com', 'r0meo');
+  const { storage, directory } = data;
   const config = configSchema.parse({ domains: ['example.com'], dataDir: dir });
   const log = createLogger('silent');
   services = {
-    authentication: new Authentication(config, storage, storage.directory, log),
+    authentication: new Authentication(config, storage, directory, log),
     loginThrottle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
     signIn: extensions,
     fastTokens: new FastTokens(storage.fastTokens, { lifetimeSeconds: 3600, rotateAfterSeconds: 3600 }),
@@ -57,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await storage.close();
+  await data.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
