@@ -87,7 +87,7 @@ export const configSchema = z.object({
     /** Origins (scheme://host[:port]) allowed cross-origin (CORS); [] = same origin only, '*' = any. */
     allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
   }).prefault({}),
-  /** Suite integration: the embedded directory and its live updates (directory/, bus/). */
+  /** Suite integration: the embedded directory and its live updates (directory/, suite-bus/). */
   directory: z.object({
     /** How often (ms) the running server reads events written by the `parley` CLI. */
     eventPollMs: z.number().int().min(50).max(60_000).default(1000),
@@ -117,7 +117,7 @@ export const configSchema = z.object({
   bus: z.object({
     nats: z.object({
       servers: z.array(z.string().min(1)).min(1),
-      /** Subjects are `<prefix>.domain.created`, `<prefix>.user.disabled`… (bus/nats.ts). */
+      /** Subjects are `<prefix>.domain.created`, `<prefix>.user.disabled`… (suite-bus/nats.ts). */
       subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('suite'),
       user: z.string().optional(),
       pass: z.string().optional(),

@@ -10,7 +10,7 @@ import type { Modules } from './modules/registry.ts';
 import type { SessionRegistry } from './router/sessions.ts';
 import type { Directory } from './directory/types.ts';
 import type { Authentication } from './auth/authentication.ts';
-import type { SuiteEventBus } from './bus/event-bus.ts';
+import type { SuiteEventBus } from './suite-bus/event-bus.ts';
 import type { AdminService } from './admin/service.ts';
 import type { Archive } from './archive/index.ts';
 

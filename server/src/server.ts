@@ -19,8 +19,8 @@ import { listenTcp, type TcpListeners } from './transport/tcp.ts';
 import { listenHttp, type HttpListeners } from './transport/http.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
-import { EventLogRelay, SuiteEventBus } from './bus/event-bus.ts';
-import { NatsSuiteBus } from './bus/nats.ts';
+import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
+import { NatsSuiteBus } from './suite-bus/nats.ts';
 import { startLiveSync } from './directory/live-sync.ts';
 import { openArchive, type Archive } from './archive/index.ts';
 

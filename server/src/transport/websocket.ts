@@ -2,7 +2,8 @@
 import uWS from 'uWebSockets.js';
 import type { ServerContext } from '../context.ts';
 import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
-import { ConnectionCounter, type SessionFactory } from './tcp.ts';
+import { ConnectionCounter } from './connection-limits.ts';
+import type { SessionFactory } from './tcp.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
 import { remoteAddressOf } from './remote-address.ts';

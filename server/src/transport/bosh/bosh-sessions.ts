@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { normalizeDomain } from '@parley/shared';
 import type { ServerContext } from '../../context.ts';
-import { ConnectionCounter, type SessionFactory } from '../tcp.ts';
+import { ConnectionCounter } from '../connection-limits.ts';
+import type { SessionFactory } from '../tcp.ts';
 import { LEGACY_HTTP_STATUS, terminateBody, type BoshRequest, type TerminalCondition } from './bosh-body.ts';
 import { DEFAULT_CONTENT_TYPE, negotiate } from './bosh-params.ts';
 import { BoshSession, type BoshResponder, type BoshSessionOwner } from './bosh-session.ts';

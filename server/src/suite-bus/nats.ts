@@ -1,5 +1,5 @@
 // The suite's message bus over NATS (the `nats` client): subscribes to `<prefix>.>` and applies each
-// message (bus/suite-messages.ts) in arrival order. A message sent as a request gets a reply,
+// message (suite-bus/suite-messages.ts) in arrival order. A message sent as a request gets a reply,
 // {"ok":true} or {"error":"…"}, so the suite (and the tests) can tell when a change has taken effect.
 // The client reconnects on its own for as long as the server runs.
 import { connect, type NatsConnection, type Subscription } from 'nats';
