@@ -299,7 +299,7 @@ describe('probes for a contact that no longer exists (§4.3.2)', () => {
     const bob = await online(server, bobJid!, { transport: 'websocket' });
     await subscribeAndApprove(alice, bob);
     await stopAll(alice, bob);
-    await server.server.ctx.storage.accounts.delete(bobJid!);
+    await server.server.storage.accounts.delete(bobJid!);
 
     // Alice's initial presence probes Bob; Bob's server has no subscription for her and says so.
     const aliceAgain = await online(server, aliceJid!, { roster: true });

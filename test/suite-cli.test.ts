@@ -41,7 +41,7 @@ describe('the parley CLI on a running server (changes arrive through the event l
   it('adds a domain with an alias that a running server serves without restart', async () => {
     const added = run('domain', 'add', 'cli.example', '--alias', 'im.cli.example');
     expect(added.stdout).toContain('domain cli.example added');
-    await expect.poll(() => server.server.ctx.hosts.has('im.cli.example'), { timeout: 3000 }).toBe(true);
+    await expect.poll(() => server.server.hosts.has('im.cli.example'), { timeout: 3000 }).toBe(true);
     const created = run('user', 'add', 'quinn@im.cli.example', '--password', 'quinn-secret');
     expect(created.stdout).toContain('user quinn@cli.example added');
     const quinn = await login(server, 'quinn@im.cli.example', 'quinn-secret');

@@ -161,6 +161,12 @@ export const configSchema = z.object({
       maxRetryDelayMs: z.number().int().min(100).default(30_000),
     }).prefault({}),
   }).prefault({}),
+  /**
+   * Options of the feature modules by module name (server/src/modules/), each checked by the
+   * module's own schema with its defaults and floors. Limits that predate modules stay where they
+   * were (limits.rosterItems, limits.offlineMessages, archive.*).
+   */
+  modules: z.record(z.string(), z.unknown()).default({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).prefault({}),

@@ -4,8 +4,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import { ZodError } from 'zod';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress } from '../stream/connection.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { isLoopbackAddress } from '../addresses.ts';
+import type { HttpRoutes } from '../http/server.ts';
+import type { AdminService } from './service.ts';
 import { JwtVerifier, TokenError } from '../auth/tokens.ts';
 import { AdminError } from './errors.ts';
 import { adminRoutes, matchRoute, Reply, type Route } from './routes.ts';
@@ -16,18 +19,30 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 type Answer = { status: string; body: unknown; headers?: Record<string, string> };
 
-export function adminApiEnabled(ctx: ServerContext): boolean {
-  return ctx.config.admin.token !== undefined || ctx.config.admin.jwt !== undefined;
+export interface AdminApiSettings {
+  readonly config: Config['admin'];
+  readonly admin: AdminService;
+  readonly log: Logger;
+}
+
+export function adminApiEnabled(config: Config['admin']): boolean {
+  return config.token !== undefined || config.jwt !== undefined;
+}
+
+/** The admin API's routes, or null when it is not configured (its paths then answer 404 like any other). */
+export function adminApiRoutes(settings: AdminApiSettings): HttpRoutes | null {
+  if (!adminApiEnabled(settings.config)) return null;
+  const routes = adminRoutes(settings.admin);
+  const authorize = adminAuthorizer(settings.config);
+  return (app, encrypted) => attachAdminApi(settings, routes, authorize, app, encrypted);
 }
 
 /**
- * Adds the admin API to an app, when configured. On the plain HTTP listener only loopback clients
- * (a local reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
+ * On the plain HTTP listener only loopback clients (a local reverse proxy, the CLI host) are
+ * served: a bearer token must not cross a network in clear.
  */
-export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encrypted: boolean): void {
-  if (!adminApiEnabled(ctx)) return;
-  const routes = adminRoutes(ctx.admin);
-  const authorize = adminAuthorizer(ctx);
+function attachAdminApi(settings: AdminApiSettings, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+  app: uWS.TemplatedApp, encrypted: boolean): void {
 
   app.any(`${ADMIN_API_PREFIX}/*`, (res, req) => {
     // uWS: everything from req is read now; it is gone after this callback
@@ -47,8 +62,8 @@ export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encryp
       });
     };
     const run = (text: string) => {
-      handle(ctx, routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
-        ctx.log.error({ err: error, method, url }, 'admin API request failed');
+      handle(routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
+        settings.log.error({ err: error, method, url }, 'admin API request failed');
         reply({ status: '500 Internal Server Error', body: { error: 'internal error' } });
       });
     };
@@ -72,7 +87,7 @@ export function attachAdminApi(ctx: ServerContext, app: uWS.TemplatedApp, encryp
   });
 }
 
-async function handle(ctx: ServerContext, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+async function handle(routes: Route[], authorize: (header: string) => Promise<Answer | null>,
   method: string, url: string, authorization: string, text: string): Promise<Answer> {
   const refused = await authorize(authorization);
   if (refused) return refused;
@@ -107,8 +122,8 @@ async function handle(ctx: ServerContext, routes: Route[], authorize: (header: s
 }
 
 /** Checks the bearer credential: the static admin token, or an admin JWT. null = allowed. */
-function adminAuthorizer(ctx: ServerContext): (header: string) => Promise<Answer | null> {
-  const { token, jwt } = ctx.config.admin;
+function adminAuthorizer(config: Config['admin']): (header: string) => Promise<Answer | null> {
+  const { token, jwt } = config;
   const tokenDigest = token ? digest(token) : null;
   const verifier = jwt ? new JwtVerifier(jwt) : null;
   const unauthorized = (error: string): Answer => ({

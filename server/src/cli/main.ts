@@ -20,8 +20,8 @@ program.command('start').description('run the server').action(async () => {
   // loaded here, not at the top: the admin commands start faster without the server's modules
   const { ParleyServer } = await import('../server.ts');
   const server = await ParleyServer.start(config, log);
-  if (config.domains.length && (await server.ctx.storage.accounts.listByDomain(server.ctx.hosts.first)).length === 0) {
-    log.info(`No users yet. Add one with: npx parley user add alice@${server.ctx.hosts.first} --password 'a secret'`);
+  if (config.domains.length && (await server.storage.accounts.listByDomain(server.hosts.first)).length === 0) {
+    log.info(`No users yet. Add one with: npx parley user add alice@${server.hosts.first} --password 'a secret'`);
   }
   let stopping = false;
   const stop = (signal: string) => {

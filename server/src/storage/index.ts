@@ -5,6 +5,7 @@ export type {
   Account,
   AccountStore,
   DomainStore,
+  KeyValueStore,
   OfflineMessage,
   OfflineStore,
   RosterItem,

@@ -150,3 +150,14 @@ export interface Storage {
   suiteEvents: SuiteEventLog;
   close(): Promise<void>;
 }
+
+/**
+ * A module's named store (core ModuleContext.store(name)): text values by owner (a bare JID or a
+ * domain) and key, kept in the configured state storage.
+ */
+export interface KeyValueStore {
+  get(owner: string, key: string): Promise<string | null>;
+  set(owner: string, key: string, value: string): Promise<void>;
+  /** Returns true if a value was removed. */
+  delete(owner: string, key: string): Promise<boolean>;
+}

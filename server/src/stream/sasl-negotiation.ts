@@ -2,8 +2,14 @@
 // <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
 import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
 import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
-import type { ServerContext } from '../context.ts';
-import { AccessDenied } from '../auth/authentication.ts';
+import { AccessDenied, type Authentication } from '../auth/authentication.ts';
+import type { AuthThrottle } from '../sasl/throttle.ts';
+
+/** What SASL negotiation uses: the mechanisms and account checks, and the failure throttle. */
+export interface SaslServices {
+  readonly authentication: Authentication;
+  readonly throttle: AuthThrottle;
+}
 
 export type SaslOutcome =
   | { kind: 'continue' }
@@ -19,7 +25,7 @@ export class SaslNegotiation {
   private attemptedJid: string | null = null;
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly services: SaslServices,
     private readonly domain: string,
     private readonly encrypted: boolean,
     private readonly remoteAddress: string,
@@ -27,13 +33,13 @@ export class SaslNegotiation {
   ) {}
 
   /** Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted stream (RFC 6120 §13.8). */
-  static offered(ctx: ServerContext, encrypted: boolean): MechanismFactory[] {
-    return ctx.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
+  static offered(services: SaslServices, encrypted: boolean): MechanismFactory[] {
+    return services.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
   }
 
-  static featuresElement(ctx: ServerContext, encrypted: boolean): Element {
+  static featuresElement(services: SaslServices, encrypted: boolean): Element {
     return xml('mechanisms', { xmlns: NS.sasl },
-      ...SaslNegotiation.offered(ctx, encrypted).map((factory) => xml('mechanism', null, factory.name)));
+      ...SaslNegotiation.offered(services, encrypted).map((factory) => xml('mechanism', null, factory.name)));
   }
 
   async handle(element: Element): Promise<SaslOutcome> {
@@ -54,18 +60,18 @@ export class SaslNegotiation {
   private async start(auth: Element): Promise<SaslOutcome> {
     if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
     const name = auth.attrs.mechanism;
-    const factory = this.ctx.authentication.mechanisms.find((candidate) => candidate.name === name);
+    const factory = this.services.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
-    if (this.ctx.authThrottle.isBlocked(this.ipKey())) {
+    if (this.services.throttle.isBlocked(this.ipKey())) {
       throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
     }
-    const authentication = this.ctx.authentication;
+    const authentication = this.services.authentication;
     // The account a name stands for (aliases, extra addresses: auth/authentication.ts), checked against the lockout.
     const account = async (username: string): Promise<string | null> => {
       const jid = await authentication.resolve(username, this.domain);
       this.attemptedJid = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
-      if (this.ctx.authThrottle.isBlocked(`user:${this.attemptedJid}`)) {
+      if (this.services.throttle.isBlocked(`user:${this.attemptedJid}`)) {
         throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
       }
       return jid;
@@ -95,8 +101,8 @@ export class SaslNegotiation {
     }
     this.mechanism = null;
     // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
-    const account = await this.ctx.authentication.authorize(step.username, step.authzid, this.domain);
-    this.ctx.authThrottle.recordSuccess(`user:${account.bare}`);
+    const account = await this.services.authentication.authorize(step.username, step.authzid, this.domain);
+    this.services.throttle.recordSuccess(`user:${account.bare}`);
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
     return { kind: 'success', username: account.local, domain: account.domain };
@@ -104,8 +110,8 @@ export class SaslNegotiation {
 
   private fail(error: SaslError): SaslOutcome {
     if (error.condition === 'not-authorized' && !(error instanceof AccessDenied)) {
-      this.ctx.authThrottle.recordFailure(this.ipKey());
-      if (this.attemptedJid) this.ctx.authThrottle.recordFailure(`user:${this.attemptedJid}`);
+      this.services.throttle.recordFailure(this.ipKey());
+      if (this.attemptedJid) this.services.throttle.recordFailure(`user:${this.attemptedJid}`);
     }
     this.attemptedJid = null;
     this.write(xml('failure', { xmlns: NS.sasl },

@@ -4,7 +4,8 @@
 // The client reconnects on its own for as long as the server runs.
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { ZodError } from 'zod';
-import type { ServerContext } from '../context.ts';
+import type { Logger } from '../logger.ts';
+import type { AdminService } from '../admin/service.ts';
 import { AdminError } from '../admin/errors.ts';
 import { applySuiteMessage, isSuiteMessageType } from './suite-messages.ts';
 
@@ -26,13 +27,13 @@ export class NatsSuiteBus {
   private consuming: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly ctx: ServerContext, private readonly options: NatsBusOptions) {
+  constructor(private readonly admin: AdminService, private readonly log: Logger, private readonly options: NatsBusOptions) {
     this.ready = this.open();
-    this.ready.catch((error: unknown) => ctx.log.error({ err: error }, 'suite bus: cannot connect'));
+    this.ready.catch((error: unknown) => log.error({ err: error }, 'suite bus: cannot connect'));
   }
 
   private async open(): Promise<void> {
-    const { options, ctx } = this;
+    const { options, log } = this;
     const connection = await connect({
       servers: options.servers,
       name: 'parley',
@@ -51,13 +52,13 @@ export class NatsSuiteBus {
     }
     this.connection = connection;
     void (async () => {
-      for await (const status of connection.status()) ctx.log.info({ event: 'nats', type: status.type, data: String(status.data) }, 'suite bus status');
+      for await (const status of connection.status()) log.info({ event: 'nats', type: status.type, data: String(status.data) }, 'suite bus status');
     })().catch(() => {});
     const subject = `${options.subjectPrefix}.>`;
     this.consuming = this.consume(connection.subscribe(subject));
     // a round trip: the subscription is registered with the NATS server before `ready` resolves
     await connection.flush();
-    ctx.log.info({ event: 'nats', servers: options.servers, subjects: subject }, 'listening to the suite bus');
+    log.info({ event: 'nats', servers: options.servers, subjects: subject }, 'listening to the suite bus');
   }
 
   private async consume(subscription: Subscription): Promise<void> {
@@ -69,7 +70,7 @@ export class NatsSuiteBus {
   }
 
   private async apply(type: string, data: Uint8Array): Promise<{ ok: true } | { error: string }> {
-    const log = this.ctx.log;
+    const log = this.log;
     if (!isSuiteMessageType(type)) {
       log.debug({ type }, 'suite bus: message type not handled');
       return { error: `unknown message type ${type}` };
@@ -83,7 +84,7 @@ export class NatsSuiteBus {
       return { error: 'payload is not JSON' };
     }
     try {
-      await applySuiteMessage(this.ctx.admin, type, payload);
+      await applySuiteMessage(this.admin, type, payload);
       return { ok: true };
     } catch (error) {
       if (error instanceof ZodError) {

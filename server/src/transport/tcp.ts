@@ -1,15 +1,36 @@
-// Raw TCP c2s (RFC 6120): port 5222 with STARTTLS, and direct TLS (XEP-0368, ALPN xmpp-client).
+// Raw TCP listeners (RFC 6120): a plain port with STARTTLS and a direct-TLS port (XEP-0368, ALPN),
+// for whatever stream kind the factory opens (c2s on 5222/5223 now; s2s on 5269 can reuse it).
 // Frames nothing: bytes in and out, decoded as UTF-8 across chunk boundaries.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
-import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
-import type { ClientSession } from '../stream/session.ts';
-import { ConnectionCounter } from './connection-limits.ts';
+import type { Logger } from '../logger.ts';
+import type { CertificateStore } from '../tls/certificates.ts';
+import { isLoopbackAddress } from '../addresses.ts';
+import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+import type { ConnectionCounter } from './connection-limits.ts';
 
-export type SessionFactory = (connection: Connection) => ClientSession;
+/** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
+export interface TlsSource {
+  readonly certificates: CertificateStore;
+  /** The name whose certificate is used when the client names none (the first served domain). */
+  defaultName(): string;
+}
+
+export interface TcpListenerOptions {
+  readonly bind: string;
+  /** Plain port (STARTTLS); 0 picks a free one. */
+  readonly port: number;
+  /** Direct TLS port; 0 picks a free one, -1 turns it off. */
+  readonly tlsPort: number;
+  /** ALPN protocols of the direct-TLS port (XEP-0368: xmpp-client; xmpp-server for s2s). */
+  readonly alpnProtocols: string[];
+  readonly tls: TlsSource;
+  /** The per-IP connection limit, shared by both ports. */
+  readonly perAddress: ConnectionCounter;
+  readonly log: Logger;
+}
 
 class TcpConnection implements Connection, Flushable {
   readonly transport = 'tcp' as const;
@@ -27,7 +48,7 @@ class TcpConnection implements Connection, Flushable {
   private backlogBeforeTurn = 0;
   private closed = false;
 
-  constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
+  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.encrypted = encrypted;
@@ -67,10 +88,12 @@ class TcpConnection implements Connection, Flushable {
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');
     if (this.corked) this.flush();
+    const { certificates } = this.tlsSource;
+    const defaultName = this.tlsSource.defaultName();
     const secure = new tls.TLSSocket(raw, {
       isServer: true,
-      SNICallback: this.ctx.certificates.sniCallback(this.ctx.hosts.first),
-      secureContext: this.ctx.certificates.contextFor(this.ctx.hosts.first),
+      SNICallback: certificates.sniCallback(defaultName),
+      secureContext: certificates.contextFor(defaultName),
     });
     this.socket = secure;
     secure.once('secure', () => {
@@ -134,34 +157,35 @@ export interface TcpListeners {
   close(): Promise<void>;
 }
 
-/** Start the plain (STARTTLS) and direct-TLS c2s listeners. */
-export async function listenTcp(ctx: ServerContext, createSession: SessionFactory): Promise<TcpListeners> {
-  const { config } = ctx;
-  const counter = new ConnectionCounter(config.limits.connectionsPerIp);
+/** Start the plain (STARTTLS) and direct-TLS listeners; each connection gets the stream `createStream` opens. */
+export async function listenTcp(options: TcpListenerOptions, createStream: StreamFactory): Promise<TcpListeners> {
+  const counter = options.perAddress;
   const open = new Set<TcpConnection>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
     const address = socket.remoteAddress ?? '';
-    const connection = new TcpConnection(socket, ctx, encrypted);
+    const connection = new TcpConnection(socket, options.tls, encrypted);
     open.add(connection);
     connection.openSet = open;
     const allowed = counter.acquire(address);
     if (allowed) connection.counted = counter;
-    const session = createSession(connection);
-    connection.listener = session;
-    if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+    const stream = createStream(connection);
+    connection.listener = stream;
+    if (!allowed) stream.streamError(new StreamError('policy-violation', 'too many connections from your address'));
   };
   const plain = net.createServer((socket) => accept(socket, false));
-  const direct = config.c2s.tlsPort >= 0
+  const { certificates } = options.tls;
+  const defaultName = options.tls.defaultName();
+  const direct = options.tlsPort >= 0
     ? tls.createServer({
-      SNICallback: ctx.certificates.sniCallback(ctx.hosts.first),
-      ...ctx.certificates.pemFor(ctx.hosts.first),
-      ALPNProtocols: ['xmpp-client'],
+      SNICallback: certificates.sniCallback(defaultName),
+      ...certificates.pemFor(defaultName),
+      ALPNProtocols: options.alpnProtocols,
     }, (socket) => accept(socket, true))
     : null;
-  direct?.on('tlsClientError', (error) => ctx.log.debug({ err: error.message }, 'direct TLS handshake failed'));
-  const port = await listen(plain, config.c2s.port, config.bind);
-  const tlsPort = direct ? await listen(direct, config.c2s.tlsPort, config.bind) : null;
+  direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
+  const port = await listen(plain, options.port, options.bind);
+  const tlsPort = direct ? await listen(direct, options.tlsPort, options.bind) : null;
   return {
     port,
     tlsPort,

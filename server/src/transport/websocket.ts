@@ -1,12 +1,19 @@
 // XMPP over WebSocket (RFC 7395) on uWebSockets.js: subprotocol 'xmpp', one element per text frame.
 import uWS from 'uWebSockets.js';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
-import { ConnectionCounter } from './connection-limits.ts';
-import type { SessionFactory } from './tcp.ts';
-import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
-import { remoteAddressOf } from './remote-address.ts';
+import type { Config } from '../config.ts';
+import { isLoopbackAddress } from '../addresses.ts';
+import type { HttpRoutes } from '../http/server.ts';
+import { remoteAddressOf } from '../http/remote-address.ts';
+import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import { ConnectionCounter } from './connection-limits.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+
+export interface WebSocketOptions {
+  /** The endpoint (config http.websocketPath). */
+  readonly path: string;
+  readonly limits: Pick<Config['limits'], 'maxStanzaSize' | 'websocketIdleSeconds' | 'connectionsPerIp'>;
+}
 
 interface SocketData {
   remoteAddress: string;
@@ -95,10 +102,16 @@ function sendOutbox(): void {
   flushing?.sendOutbox();
 }
 
-export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, createSession: SessionFactory, encrypted: boolean): void {
-  const { limits, http } = ctx.config;
+/** The RFC 7395 endpoint on the HTTP listeners; each connection gets the stream `createStream` opens. */
+export function websocketRoutes(options: WebSocketOptions, createStream: StreamFactory): HttpRoutes {
+  return (app, encrypted) => attachWebSocket(app, encrypted, options, createStream);
+}
+
+function attachWebSocket(app: uWS.TemplatedApp, encrypted: boolean, options: WebSocketOptions, createStream: StreamFactory): void {
+  const { limits } = options;
+  // per listener, as before: plain and TLS connections of one address are counted apart
   const counter = new ConnectionCounter(limits.connectionsPerIp);
-  app.ws<SocketData>(http.websocketPath, {
+  app.ws<SocketData>(options.path, {
     compression: uWS.DISABLED,
     // A frame a little over the stanza limit still reaches the parser, which answers policy-violation;
     // bigger frames are refused by uWS itself (close code 1009) without being buffered.
@@ -126,9 +139,9 @@ export function attachWebSocket(ctx: ServerContext, app: uWS.TemplatedApp, creat
       data.connection = connection;
       const allowed = counter.acquire(data.remoteAddress);
       if (allowed) connection.counted = counter;
-      const session = createSession(connection);
-      connection.listener = session;
-      if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+      const stream = createStream(connection);
+      connection.listener = stream;
+      if (!allowed) stream.streamError(new StreamError('policy-violation', 'too many connections from your address'));
     },
     message: (ws, message, isBinary) => {
       const connection = ws.getUserData().connection;

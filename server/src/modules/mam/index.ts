@@ -5,14 +5,14 @@
 //   iq get <metadata/> first and last archived message       (query.ts)
 //   iq get/set <prefs/> archiving preferences                 (preferences.ts)
 // and archives messages as they are delivered (archiver.ts). The store: server/src/archive/.
-import { NS, StanzaError, type Element } from '@parley/shared';
-import type { ParleyModule } from '../registry.ts';
+import { NS, StanzaError } from '@parley/shared';
+import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
 import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from './query.ts';
 
-export const mamModule: ParleyModule = {
+export const mamModule = defineModule({
   name: 'mam',
   implements: [
     { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'user archives; before-id/after-id/ids, flipped pages, metadata (#extended); no MUC archives' },
@@ -23,14 +23,12 @@ export const mamModule: ParleyModule = {
     { spec: 'XEP-0297', version: '1.0', status: 'complete', note: 'forwarded archive results' },
   ],
   register(ctx) {
-    const archive = ctx.archive;
+    const archive = ctx.services.archive;
     if (!archive) return;
-    const policy = new ArchivingPolicy(ctx, archive);
-    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.modules.accountFeatures.add(feature);
+    const policy = new ArchivingPolicy(ctx.services.storage.roster, archive, ctx.cache('preferences'));
+    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.features.account(feature);
     registerArchiver(ctx, archive, policy);
-
-    ctx.modules.iq('account', 'set', NS.mam, (iq, from, to, origin) => {
-      const payload = payloadOf(iq);
+    ctx.iq('account', 'set', NS.mam, ({ iq, payload, from, to, origin }) => {
       if (payload.name === 'query') return runQuery(archive, iq, from, to, origin);
       if (payload.name === 'prefs') {
         requireOwnArchive(from, to);
@@ -39,8 +37,7 @@ export const mamModule: ParleyModule = {
       }
       throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
     });
-    ctx.modules.iq('account', 'get', NS.mam, (iq, from, to) => {
-      const payload = payloadOf(iq);
+    ctx.iq('account', 'get', NS.mam, ({ payload, from, to }) => {
       requireOwnArchive(from, to);
       if (payload.name === 'query') return queryFormTemplate();
       if (payload.name === 'metadata') return metadata(archive, from, to);
@@ -48,9 +45,4 @@ export const mamModule: ParleyModule = {
       throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
     });
   },
-};
-
-function payloadOf(iq: Element): Element {
-  for (const node of iq.children) if (typeof node !== 'string') return node;
-  throw new StanzaError('bad-request');
-}
+});

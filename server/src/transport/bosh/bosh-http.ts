@@ -1,14 +1,16 @@
 // The BOSH endpoint on the uWebSockets.js app (XEP-0124 §5): POST bodies read under a size limit,
 // CORS for a webmail on another origin, and one responder per HTTP request.
-import uWS from 'uWebSockets.js';
-import type { ServerContext } from '../../context.ts';
-import type { SessionFactory } from '../tcp.ts';
+import type uWS from 'uWebSockets.js';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import type { HttpRoutes } from '../../http/server.ts';
+import { remoteAddressOf } from '../../http/remote-address.ts';
+import type { ElementStreamFactory } from '../../stream/connection.ts';
 import { BodyError, BodyReader, sidHint, terminateBody, type TerminalCondition } from './bosh-body.ts';
 import { DEFAULT_CONTENT_TYPE } from './bosh-params.ts';
 import type { BoshResponder } from './bosh-session.ts';
 import type { BoshSessions } from './bosh-sessions.ts';
 import { CorsPolicy } from './cors.ts';
-import { remoteAddressOf } from '../remote-address.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -47,9 +49,16 @@ class HttpResponder implements BoshResponder {
   }
 }
 
-export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: BoshSessions, createSession: SessionFactory,
-  encrypted: boolean): void {
-  const config = ctx.config.bosh;
+/**
+ * The BOSH endpoint on the HTTP listeners. One set of sessions serves both: a session's requests
+ * may not all take the same listener.
+ */
+export function boshRoutes(config: Config['bosh'], sessions: BoshSessions, createSession: ElementStreamFactory, log: Logger): HttpRoutes {
+  return (app, encrypted) => attachBosh(app, encrypted, config, sessions, createSession, log);
+}
+
+function attachBosh(app: uWS.TemplatedApp, encrypted: boolean, config: Config['bosh'], sessions: BoshSessions,
+  createSession: ElementStreamFactory, log: Logger): void {
   const reader = new BodyReader(config.maxBodySize);
   const cors = new CorsPolicy(config.allowedOrigins, encrypted);
 
@@ -73,7 +82,7 @@ export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: 
       session.handle(request, responder);
     } catch (error) {
       // a bug must not leave the session half-done: it ends like a stream with internal-server-error
-      ctx.log.error({ err: error, sid }, 'BOSH request failed');
+      log.error({ err: error, sid }, 'BOSH request failed');
       session.terminate('internal-server-error', responder);
     }
   };
@@ -127,7 +136,7 @@ export function attachBosh(ctx: ServerContext, app: uWS.TemplatedApp, sessions: 
       try {
         handle(text, responder);
       } catch (error) {
-        ctx.log.error({ err: error }, 'BOSH request failed');
+        log.error({ err: error }, 'BOSH request failed');
         responder.send(terminateBody('internal-server-error'), DEFAULT_CONTENT_TYPE);
       }
     });

@@ -1,16 +1,37 @@
-// A client's XML stream (RFC 6120 §4–§7) over any transport: stream header, features,
-// STARTTLS, SASL, resource binding, then stanzas handed to the router.
+// A client's XML stream (RFC 6120 §4–§7) over any transport: stream header, features, STARTTLS,
+// SASL, resource binding; then stanzas to the bound session (session/client-session.ts), which
+// takes them to the router. The stream is the transport's listener and the session's stream.
 import { randomBytes } from 'node:crypto';
 import {
-  JID, NS, StanzaError, StreamError, errorReply, iqResult, isStanza, normalizeDomain, normalizeResource,
-  serialize, xml, type Element,
+  JID, NS, StanzaError, StreamError, StreamParser, errorReply, iqResult, isStanza, normalizeDomain, normalizeResource,
+  serialize, xml, type Element, type ParserErrorCondition, type StreamParserHandler,
 } from '@parley/shared';
-import type { ServerContext } from '../context.ts';
-import type { Connection, ConnectionListener } from './connection.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { ServerHub, SessionEndReason } from '../core/server-events.ts';
+import type { StreamExtensions } from '../core/stream-extensions.ts';
+import type { HostTable } from '../router/host-table.ts';
+import type { ClientSession, SessionStream } from '../session/client-session.ts';
+import type { LocalSessions } from '../session/local-sessions.ts';
+import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
-import { StreamParser, type ParserErrorCondition, type StreamParserHandler } from '@parley/shared';
-import { SaslNegotiation } from './sasl-negotiation.ts';
-import { PresenceState } from './presence-state.ts';
+import type { OpenStreams } from './open-streams.ts';
+import { SaslNegotiation, type SaslServices } from './sasl-negotiation.ts';
+
+/** What a client stream uses (built once per server: server.ts). */
+export interface C2sServices {
+  readonly limits: Pick<Config['limits'], 'maxStanzaSize' | 'authTimeoutSeconds' | 'authRetriesPerStream' | 'sendBufferBytes'>;
+  /** RFC 6120 §5.3.1: STARTTLS may be skipped by loopback peers (benchmarks, tests). */
+  readonly allowPlaintextOnLoopback: boolean;
+  readonly hosts: Pick<HostTable, 'isAccountDomain' | 'first'>;
+  readonly sasl: SaslServices;
+  readonly sessions: LocalSessions;
+  /** Post-authentication features and nonza handlers the modules added. */
+  readonly extensions: StreamExtensions;
+  readonly streams: OpenStreams;
+  readonly hub: ServerHub;
+  readonly log: Logger;
+}
 
 type StreamState =
   | 'awaiting-header'   // nothing or a restart: the next thing must be a stream header
@@ -19,11 +40,8 @@ type StreamState =
   | 'bound'             // resource bound: stanzas flow
   | 'closed';
 
-export class ClientSession implements ConnectionListener, StreamParserHandler {
+export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream {
   readonly id = randomBytes(9).toString('base64url');
-  readonly presence = new PresenceState();
-  /** Full JID once bound. */
-  jid: JID | null = null;
   /** The served domain the stream is for. */
   domain = '';
   private state: StreamState = 'awaiting-header';
@@ -31,6 +49,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private username: string | null = null;
   /** The authenticated account's domain: the canonical one when the stream was opened to an alias. */
   private accountDomain: string | null = null;
+  private boundSession: ClientSession | null = null;
   private sasl: SaslNegotiation | null = null;
   private saslFailures = 0;
   private headerSent = false;
@@ -38,19 +57,30 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private authTimer: NodeJS.Timeout | null;
   /** Stanzas waiting while an asynchronous handler runs, so one client's stanzas keep their order. */
   private backlog: Element[] | null = null;
+  /** Why the stream ended, for the session's end (set just before teardown). */
+  private endReason: SessionEndReason = { kind: 'closed' };
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly services: C2sServices,
     readonly connection: Connection,
     private readonly framing: Framing,
   ) {
-    // The session is its parser's handler (onStreamStart/onElement/onStreamEnd/onError):
-    // no closures per connection, which keeps idle sessions small.
-    this.parser = new StreamParser(this, { mode: framing.parserMode, maxElementSize: ctx.config.limits.maxStanzaSize });
+    // The stream is its parser's handler (onStreamStart/onElement/onStreamEnd/onError):
+    // no closures per connection, which keeps idle streams small.
+    this.parser = new StreamParser(this, { mode: framing.parserMode, maxElementSize: services.limits.maxStanzaSize });
     // RFC 6120 §4.9.3.4 connection-timeout: a peer that never authenticates is dropped.
-    this.authTimer = setTimeout(authTimedOut, ctx.config.limits.authTimeoutSeconds * 1000, this);
+    this.authTimer = setTimeout(authTimedOut, services.limits.authTimeoutSeconds * 1000, this);
     this.authTimer.unref?.();
-    ctx.sessions.opened(this);
+    services.streams.opened(this);
+  }
+
+  get transport(): string {
+    return this.connection.transport;
+  }
+
+  /** The session bound on this stream, if any. */
+  get session(): ClientSession | null {
+    return this.boundSession;
   }
 
   get isBound(): boolean {
@@ -70,24 +100,20 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   }
 
   transportClosed(error?: Error): void {
-    if (error) this.ctx.log.debug({ session: this.id, err: error.message }, 'transport error');
-    this.teardown();
+    if (error) this.services.log.debug({ stream: this.id, err: error.message }, 'transport error');
+    if (this.state !== 'closed') this.endReason = { kind: 'connection-lost' };
+    this.teardown(error);
   }
 
   drained(): void {}
 
   // ---- output ----
 
-  /** Send a stanza or nonza. Hot path: one serialization, one write. */
-  send(element: Element): void {
-    this.sendRaw(serialize(element));
-  }
-
-  /** Send already serialized XML (lets the router serialize once for many recipients). */
-  sendRaw(data: string): void {
+  /** Send serialized XML. Hot path: one write. */
+  write(data: string): void {
     if (this.state === 'closed') return;
     this.connection.write(data);
-    if (this.connection.bufferedBytes() > this.ctx.config.limits.sendBufferBytes) {
+    if (this.connection.bufferedBytes() > this.services.limits.sendBufferBytes) {
       // A reader that does not read must not make the server hold its traffic without bound.
       this.streamError(new StreamError('policy-violation', 'too much unread data'));
     }
@@ -96,13 +122,14 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   /** End the stream with an error (RFC 6120 §4.9): header first if none was sent, then error, then close. */
   streamError(error: StreamError): void {
     if (this.state === 'closed') return;
-    this.ctx.log.debug({ session: this.id, condition: error.condition, text: error.text }, 'stream error');
+    this.services.log.debug({ stream: this.id, condition: error.condition, text: error.text }, 'stream error');
     this.ensureHeaderSent();
     // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
     this.connection.streamErrorCondition?.(error.condition);
     const element = error.toElement();
     Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
     this.connection.write(serialize(element));
+    this.endReason = { kind: 'stream-error', condition: error.condition };
     this.close();
   }
 
@@ -126,7 +153,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   /** A complete top-level element taken from the transport's own framing. */
   receiveElement(element: Element): void {
     if (this.state === 'closed') return;
-    if (element.attrs.xmlns === undefined) element.attrs.xmlns = NS.client;
+    if (element.attrs.xmlns === undefined) element.attrs.xmlns = this.framing.contentNamespace;
     this.onElement(element);
   }
 
@@ -139,14 +166,15 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
 
   onStreamStart(name: string, attrs: Record<string, string>): void {
     if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream header'));
-    // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace jabber:client.
+    // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace the stream's content namespace.
     const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : '';
     const streamNs = prefix ? attrs[`xmlns:${prefix}`] : attrs.xmlns;
     if (name.slice(prefix ? prefix.length + 1 : 0) !== 'stream' || streamNs !== NS.stream) {
       return this.streamError(new StreamError('invalid-namespace', 'expected <stream:stream/>'));
     }
-    if (prefix && attrs.xmlns !== NS.client) {
-      return this.streamError(new StreamError('invalid-namespace', `default namespace must be ${NS.client}`));
+    const content = this.framing.contentNamespace;
+    if (prefix && attrs.xmlns !== content) {
+      return this.streamError(new StreamError('invalid-namespace', `default namespace must be ${content}`));
     }
     this.openStream(attrs);
   }
@@ -159,8 +187,8 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
         if (element.name === 'close') return this.onStreamEnd();
       }
       // RFC 7395 frames have no stream root to inherit from; like other servers we read an
-      // unqualified top-level element as jabber:client, the stream's content namespace.
-      if (ns === undefined) element.attrs.xmlns = NS.client;
+      // unqualified top-level element as the stream's content namespace.
+      if (ns === undefined) element.attrs.xmlns = this.framing.contentNamespace;
     }
     switch (this.state) {
       case 'awaiting-header':
@@ -191,6 +219,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   // ---- stream negotiation ----
 
   private openStream(attrs: Record<string, string>): void {
+    const { hosts } = this.services;
     let domain: string;
     try {
       domain = normalizeDomain(attrs.to ?? '');
@@ -198,21 +227,20 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
       domain = '';
     }
     // Errors on the header are sent in a stream whose 'from' is a domain we serve (§4.9.1.2).
-    this.domain = this.domain || (this.ctx.hosts.has(domain) ? domain : this.ctx.hosts.first);
+    this.domain = this.domain || (hosts.isAccountDomain(domain) ? domain : hosts.first);
     // RFC 6120 §4.7.5: version is "major.minor"; a missing or malformed one is not XMPP 1.0.
     const version = /^(\d+)\.\d+$/.exec(attrs.version ?? '');
     if (!version || Number(version[1]) < 1) {
       return this.streamError(new StreamError('unsupported-version', 'XMPP 1.0 or later is required'));
     }
-    if (!this.ctx.hosts.has(domain)) {
+    if (!hosts.isAccountDomain(domain)) {
       return this.streamError(new StreamError('host-unknown', `this server does not serve ${attrs.to ?? '(no to)'}`));
     }
-    if (this.jid && domain !== this.domain) return this.streamError(new StreamError('host-unknown', 'domain changed on restart'));
     this.domain = ownCopy(domain);
     if (attrs['xml:lang']) this.lang = ownCopy(attrs['xml:lang']);
     this.sendHeader();
     this.state = 'negotiating';
-    this.send(this.features());
+    this.write(serialize(this.features()));
   }
 
   private ensureHeaderSent(): void {
@@ -222,13 +250,13 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private sendHeader(): void {
     this.headerSent = true;
     this.connection.write(this.framing.header({
-      id: randomBytes(12).toString('hex'), from: this.domain || this.ctx.hosts.first, lang: this.lang,
+      id: randomBytes(12).toString('hex'), from: this.domain || this.services.hosts.first, lang: this.lang,
     }));
   }
 
   private get mustStartTls(): boolean {
     if (this.connection.encrypted || !this.connection.canStartTls) return false;
-    return !(this.ctx.config.c2s.allowPlaintextOnLoopback && this.connection.isLoopback);
+    return !(this.services.allowPlaintextOnLoopback && this.connection.isLoopback);
   }
 
   private features(): Element {
@@ -238,12 +266,12 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
       if (!this.connection.encrypted && this.connection.canStartTls) {
         add(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
       }
-      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.ctx, this.connection.encrypted));
+      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.services.sasl, this.connection.encrypted));
     } else {
       add(xml('bind', { xmlns: NS.bind }));
       // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
       add(xml('session', { xmlns: NS.session }, xml('optional')));
-      for (const feature of this.ctx.modules.streamFeatures) add(feature());
+      for (const feature of this.services.extensions.buildFeatures()) add(feature);
     }
     return features;
   }
@@ -282,8 +310,8 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   }
 
   private async authenticate(element: Element): Promise<void> {
-    this.sasl ??= new SaslNegotiation(this.ctx, this.domain, this.connection.encrypted, this.connection.remoteAddress,
-      (reply) => this.send(reply));
+    this.sasl ??= new SaslNegotiation(this.services.sasl, this.domain, this.connection.encrypted, this.connection.remoteAddress,
+      (reply) => this.write(serialize(reply)));
     const outcome = await this.sasl.handle(element);
     if (this.isClosed) return;
     if (outcome.kind === 'success') {
@@ -295,7 +323,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
       this.parser.reset();
       this.headerSent = false;
       this.state = 'awaiting-header';
-    } else if (outcome.kind === 'failure' && ++this.saslFailures >= this.ctx.config.limits.authRetriesPerStream) {
+    } else if (outcome.kind === 'failure' && ++this.saslFailures >= this.services.limits.authRetriesPerStream) {
       this.streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
     }
   }
@@ -305,14 +333,15 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     try {
       resource = resource ? normalizeResource(resource) : `parley-${randomBytes(6).toString('hex')}`;
     } catch {
-      return this.send(errorReply(iq, new StanzaError('bad-request', 'invalid resource')));
+      return this.write(serialize(errorReply(iq, new StanzaError('bad-request', 'invalid resource'))));
     }
-    this.jid = new JID(ownCopy(this.username!), this.accountDomain ?? this.domain, ownCopy(resource));
-    // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (done by the registry).
-    this.ctx.sessions.bind(this);
+    const jid = new JID(ownCopy(this.username!), this.accountDomain ?? this.domain, ownCopy(resource));
+    // RFC 6120 §7.7.2.2: the new session wins; the older one ends with <conflict/> (session/local-sessions.ts).
+    const session = this.services.sessions.bind(jid, this);
+    this.boundSession = session;
     this.state = 'bound';
-    this.send(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, this.jid.full))));
-    this.ctx.log.info({ session: this.id, jid: this.jid.full, transport: this.connection.transport }, 'session bound');
+    session.deliver(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, jid.full))));
+    session.log.info({ transport: this.connection.transport }, 'session bound');
   }
 
   // ---- stanzas ----
@@ -327,16 +356,17 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   }
 
   private process(element: Element): void {
+    const session = this.boundSession!;
     if (!isStanza(element)) {
-      const handled = this.ctx.modules.handleNonza(this, element);
+      const handled = this.services.extensions.handleNonza(session, element);
       if (!handled) this.streamError(new StreamError('unsupported-stanza-type', `<${element.name}/> is not a stanza`));
       return;
     }
-    if (element.attrs.xmlns !== NS.client) {
-      return this.streamError(new StreamError('invalid-namespace', 'stanzas must be in jabber:client'));
+    if (element.attrs.xmlns !== this.framing.contentNamespace) {
+      return this.streamError(new StreamError('invalid-namespace', `stanzas must be in ${this.framing.contentNamespace}`));
     }
-    if (this.isSessionRequest(element)) return this.send(iqResult(element));
-    const result = this.ctx.router.fromClient(this, element);
+    if (this.isSessionRequest(element)) return session.deliver(iqResult(element));
+    const result = session.receive(element);
     if (result) this.run(result);
   }
 
@@ -354,7 +384,7 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
   private run(work: Promise<void>): void {
     this.backlog ??= [];
     work.catch((error: unknown) => {
-      this.ctx.log.error({ session: this.id, err: error }, 'handler failed');
+      this.services.log.error({ stream: this.id, err: error }, 'handler failed');
       this.streamError(new StreamError('internal-server-error'));
     }).finally(() => this.drainBacklog());
   }
@@ -377,26 +407,30 @@ export class ClientSession implements ConnectionListener, StreamParserHandler {
     }
   }
 
-  // ---- end of the session ----
+  // ---- end of the stream ----
 
   private clearAuthTimer(): void {
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
   }
 
-  private teardown(): void {
+  private teardown(error?: Error): void {
     if (this.state === 'closed') return;
-    const wasBound = this.state === 'bound';
     this.state = 'closed';
     this.clearAuthTimer();
     this.backlog = null;
-    this.ctx.sessions.closed(this);
-    if (wasBound) this.ctx.sessions.unbind(this);
+    const { streams, hub, sessions } = this.services;
+    streams.closed(this);
+    const session = this.boundSession;
+    this.boundSession = null;
+    if (hub.listens('stream-closed')) void hub.emit('stream-closed', { streamId: this.id, transport: this.transport, session, error });
+    // The session decides what the stream's end means for it (ended, or kept by a module).
+    if (session) sessions.streamEnded(session, this.endReason);
   }
 }
 
-function authTimedOut(session: ClientSession): void {
-  session.streamError(new StreamError('connection-timeout', 'authentication took too long'));
+function authTimedOut(stream: C2sStream): void {
+  stream.streamError(new StreamError('connection-timeout', 'authentication took too long'));
 }
 
 /**

@@ -1,17 +1,17 @@
 // RFC 6121 §3: the subscription handshake, outbound (from a local user) and inbound (to a local user).
 // The state table is RFC 6121 Appendix A; each branch cites the section it follows.
 import { JID, NS, serialize, xml, type Element } from '@parley/shared';
-import type { ServerContext } from '../context.ts';
-import type { RosterItem, Subscription } from '../storage/index.ts';
-import { emptyItem, saveRosterItem } from './roster-items.ts';
-import { sendCurrentPresence, sendUnavailable } from './presence.ts';
+import type { RosterItem, Subscription } from '../../storage/index.ts';
+import { emptyItem, saveRosterItem } from '../lib/roster-items.ts';
+import { sendCurrentPresence, sendUnavailable, type PresenceContext } from './broadcast.ts';
 
 const hasTo = (s: Subscription) => s === 'to' || s === 'both';
 const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
 
-export function subscriptionHandlers(ctx: ServerContext) {
-  const roster = ctx.storage.roster;
-  const requests = ctx.storage.subscriptionRequests;
+export function subscriptionHandlers(ctx: PresenceContext) {
+  const { storage } = ctx.services;
+  const roster = storage.roster;
+  const requests = storage.subscriptionRequests;
 
   /** Route a subscription stanza between bare JIDs (§3.1.2: the server stamps bare 'from' and 'to'). */
   function forward(type: string, from: JID, to: JID, original?: Element): Promise<void> | void {
@@ -67,7 +67,7 @@ export function subscriptionHandlers(ctx: ServerContext) {
   }
 
   async function inbound(stanza: Element, from: JID, owner: JID): Promise<void> {
-    const account = ctx.sessions.hasSessions(owner.bare) || (await ctx.storage.accounts.get(owner.bare)) !== null;
+    const account = ctx.sessions.hasSessions(owner.bare) || (await storage.accounts.get(owner.bare)) !== null;
     const item = account ? await roster.getItem(owner.bare, from.bare) : null;
     switch (stanza.attrs.type) {
       case 'subscribe':
