@@ -87,7 +87,7 @@ registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) =>
 registerArchiveCommands(program, () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } }));
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
-  const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('../modules/feature-table.ts')]);
+  const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('./feature-table.ts')]);
   console.log(featureTable(defaultModules));
 });
 

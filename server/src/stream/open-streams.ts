@@ -1,12 +1,20 @@
 // Every open client stream of this node, bound or still negotiating: what system-shutdown reaches
 // on stop (RFC 6120 §4.9.3.17), and what host-gone ends when a served domain goes away
 // (§4.9.3.5: the domain "is no longer serviced by the receiving entity").
-import { StreamError } from '@parley/shared';
+import { StreamError, type JID } from '@parley/shared';
 import type { ServerHub } from '../core/server-events.ts';
-import type { C2sStream } from './c2s-stream.ts';
+
+/** What this registry needs of a stream (c2s-stream.ts; s2s streams later). */
+export interface OpenStream {
+  /** The served domain the stream was opened to. */
+  readonly domain: string;
+  /** Its bound session, if any (whose account domain may be the canonical one of an alias). */
+  readonly session: { readonly jid: JID } | null;
+  streamError(error: StreamError): void;
+}
 
 export class OpenStreams {
-  private readonly open = new Set<C2sStream>();
+  private readonly open = new Set<OpenStream>();
 
   constructor(hub: ServerHub) {
     hub.on('host-removed', (event) => {
@@ -19,11 +27,11 @@ export class OpenStreams {
     });
   }
 
-  opened(stream: C2sStream): void {
+  opened(stream: OpenStream): void {
     this.open.add(stream);
   }
 
-  closed(stream: C2sStream): void {
+  closed(stream: OpenStream): void {
     this.open.delete(stream);
   }
 

@@ -2,14 +2,13 @@
 // other processes on the same data folder (the `parley` CLI) into a running server: they are
 // appended to an event log in the database, which the server polls.
 import type { SuiteEventLog } from '../storage/index.ts';
-import { suiteEventSchema, type SuiteEvent, type SuiteEventOf, type SuiteEventType } from './events.ts';
+import {
+  suiteEventSchema, type SuiteEvent, type SuiteEventOf, type SuiteEventPublisher, type SuiteEventType,
+} from '../directory/suite-events.ts';
+
+export type { SuiteEventPublisher };
 
 export type SuiteEventListener = (event: SuiteEvent) => void | Promise<void>;
-
-/** Where the admin service announces what it changed. */
-export interface SuiteEventPublisher {
-  publish(event: SuiteEvent): Promise<void>;
-}
 
 export class SuiteEventBus implements SuiteEventPublisher {
   private readonly listeners: SuiteEventListener[] = [];

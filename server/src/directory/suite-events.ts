@@ -1,7 +1,8 @@
 // Suite events: what changes in the directory and must reach a running server at once (a new domain
 // is served, a removed one closes its sessions, a revoked role ends a login…). The embedded admin
-// service raises them in-process; the NATS adapter (nats.ts) turns the suite's messages into the
-// same changes. Payloads are checked with zod where they come from outside.
+// service raises them (admin/service.ts) through a publisher: the in-process bus, or the CLI's event
+// log (suite-bus/event-bus.ts); the NATS adapter (suite-bus/nats.ts) turns the suite's messages into
+// the same changes. Payloads are checked with zod where they come from outside.
 import { z } from 'zod';
 
 const address = z.string().min(3).max(3071);
@@ -27,3 +28,8 @@ export const suiteEventSchema = z.discriminatedUnion('type', [
 export type SuiteEvent = z.infer<typeof suiteEventSchema>;
 export type SuiteEventType = SuiteEvent['type'];
 export type SuiteEventOf<T extends SuiteEventType> = Extract<SuiteEvent, { type: T }>;
+
+/** Where the admin service announces what it changed. */
+export interface SuiteEventPublisher {
+  publish(event: SuiteEvent): Promise<void>;
+}
