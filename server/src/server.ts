@@ -66,6 +66,7 @@ interface ServerParts {
   hosts: HostTable;
   table: SessionTable;
   sessions: LocalSessions;
+  router: Router;
   streams: OpenStreams;
   disco: DiscoRegistry;
   modules: ModuleHost;
@@ -87,6 +88,8 @@ export class ParleyServer {
   readonly sessionTable: SessionTable;
   /** This node's live sessions, by id or full JID. */
   readonly sessions: LocalSessions;
+  /** Stanzas between sessions, components and (later) remote domains. */
+  readonly router: Router;
   readonly disco: DiscoRegistry;
   readonly modules: ModuleHost;
   /** Admin operations (admin API, suite bus), announcing their changes on the suite events. */
@@ -112,6 +115,7 @@ export class ParleyServer {
     this.hosts = parts.hosts;
     this.sessionTable = parts.table;
     this.sessions = parts.sessions;
+    this.router = parts.router;
     this.streams = parts.streams;
     this.disco = parts.disco;
     this.modules = parts.modules;
@@ -165,7 +169,7 @@ export class ParleyServer {
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, streams, disco, modules, admin, suiteEvents,
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, modules, admin, suiteEvents,
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
