@@ -148,10 +148,10 @@ export class ParleyServer {
     // The session layer hands client stanzas to the router, which delivers through the session
     // layer: the router is made right after, and only called once a stream is bound.
     let router: Router | null = null;
-    const sessions = new LocalSessions({ node, table, hub, log, fromClient: (session, stanza) => router!.fromClient(session, stanza) });
+    const sessions = new LocalSessions({ node, table, hub, log: log.child({ component: 'sessions' }), fromClient: (session, stanza) => router!.fromClient(session, stanza) });
     const iq = new IqHandlers();
     router = new Router({
-      node, hosts, sessions: table, local: sessions, hub, iq, log,
+      node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
       accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,
     });
     const streams = new OpenStreams(hub);
@@ -175,26 +175,29 @@ export class ParleyServer {
     server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
       (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
     await server.eventLog.start();
-    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log, config.bus.nats);
+    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log.child({ component: 'suite-bus' }), config.bus.nats);
 
     // 5. Listeners last: nothing reaches a stream before the modules are in place.
     const c2s: C2sServices = {
-      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, hub, log,
+      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, hub,
+      log: log.child({ component: 'c2s' }),
       sasl: { authentication: new Authentication(config, storage, directory, log), throttle: new AuthThrottle({ maxFailures: config.limits.authFailures }) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
     server.tcp = await listenTcp({
       bind: config.bind, port: config.c2s.port, tlsPort: config.c2s.tlsPort, alpnProtocols: ['xmpp-client'],
-      tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp), log,
+      tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
+      log: log.child({ component: 'tcp' }),
     }, open(c2sFraming.tcp));
     const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certsDir: join(config.dataDir, 'certs') });
     server.http = http;
     http.route('websocket', websocketRoutes({ path: config.http.websocketPath, limits: config.limits }, open(c2sFraming.websocket)));
-    const bosh = new BoshSessions(config.bosh, (domain) => hosts.isAccountDomain(domain), log);
-    http.route('bosh', boshRoutes(config.bosh, bosh, open(c2sFraming.bosh), log));
+    const boshLog = log.child({ component: 'bosh' });
+    const bosh = new BoshSessions(config.bosh, (domain) => hosts.isAccountDomain(domain), boshLog);
+    http.route('bosh', boshRoutes(config.bosh, bosh, open(c2sFraming.bosh), boshLog));
     // BOSH sessions still open (or lingering after terminate) end; held requests are answered
     http.onClose(() => bosh.close());
-    const adminApi = adminApiRoutes({ config: config.admin, admin, log });
+    const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
     if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
     http.route('web client', webClientRoutes(config.http.webClientDir));
     await http.listen(hosts.first, hosts.list());
