@@ -33,6 +33,10 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
         this.session(entry.sessionId)?.streamError(new StreamError('not-authorized', event.reason));
       }
     });
+    // A removed domain's streams end with host-gone (stream/open-streams.ts); its sessions kept without a stream end here.
+    services.hub.on('host-removed', (event) => {
+      for (const session of [...this.byId.values()]) if (!session.attached && session.jid.domain === event.name) this.endDetached(session);
+    });
   }
 
   get size(): number {
@@ -88,12 +92,12 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
     const ending = new SessionEnding(session, reason);
     const pending = this.services.hub.emit('session-ending', ending);
     if (pending) {
-      pending.then(() => this.decide(ending), (error: unknown) => {
+      pending.then(() => this.decide(session, ending), (error: unknown) => {
         this.log.error({ err: error }, 'session-ending handler failed');
         this.end(session, reason);
       });
     } else {
-      this.decide(ending);
+      this.decide(session, ending);
     }
   }
 
@@ -115,8 +119,7 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
     this.end(session, { kind: 'closed' });
   }
 
-  private decide(ending: SessionEnding): void {
-    const session = ending.session as ClientSession;
+  private decide(session: ClientSession, ending: SessionEnding): void {
     if (session.ended || session.attached) return; // resumed or ended meanwhile
     if (ending.vetoed) {
       session.log.debug({ reason: ending.reason.kind }, 'session kept without a stream');
