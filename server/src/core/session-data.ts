@@ -8,18 +8,17 @@ export class SessionKey<T> {
 }
 
 export class SessionData {
-  /** Created on first use: most sessions never store anything (idle memory, brief.md "Scale"). */
-  private values: Map<SessionKey<unknown>, unknown> | null = null;
+  private readonly values = new Map<SessionKey<unknown>, unknown>();
 
   get<T>(key: SessionKey<T>): T | undefined {
-    return this.values?.get(key) as T | undefined;
+    return this.values.get(key) as T | undefined;
   }
 
   set<T>(key: SessionKey<T>, value: T): void {
-    (this.values ??= new Map()).set(key, value);
+    this.values.set(key, value);
   }
 
   delete(key: SessionKey<unknown>): void {
-    this.values?.delete(key);
+    this.values.delete(key);
   }
 }

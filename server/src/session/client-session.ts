@@ -34,16 +34,33 @@ export interface SessionOwner {
 }
 
 export class ClientSession implements SessionHandle {
-  readonly kind = 'client' as const;
-  readonly id = randomBytes(9).toString('base64url');
-  readonly data = new SessionData();
+  /** Its session table row; id and JID are read from it (one copy per idle connection, not two). */
   readonly entry: SessionEntry;
+  private moduleData: SessionData | null = null;
   private current: SessionStream | null = null;
   private isEnded = false;
   private childLog: Logger | null = null;
 
-  constructor(readonly jid: JID, node: string, private readonly owner: SessionOwner) {
-    this.entry = { sessionId: this.id, node, jid, available: false, priority: 0, presence: null, interests: NO_INTERESTS };
+  constructor(jid: JID, node: string, private readonly owner: SessionOwner) {
+    const sessionId = randomBytes(9).toString('base64url');
+    this.entry = { sessionId, node, jid, available: false, priority: 0, presence: null, interests: NO_INTERESTS };
+  }
+
+  get kind(): 'client' {
+    return 'client';
+  }
+
+  get id(): string {
+    return this.entry.sessionId;
+  }
+
+  get jid(): JID {
+    return this.entry.jid;
+  }
+
+  /** Module fields, made on first use (most sessions never store any: idle memory). */
+  get data(): SessionData {
+    return this.moduleData ??= new SessionData();
   }
 
   /** A child logger with { session: id, jid }, made on first use (most sessions never log). */

@@ -40,8 +40,11 @@ type StreamState =
   | 'bound'             // resource bound: stanzas flow
   | 'closed';
 
+/** Shared: most streams end one of these two ways, and an idle stream should not carry an object for it. */
+const CLOSED: SessionEndReason = Object.freeze({ kind: 'closed' });
+const CONNECTION_LOST: SessionEndReason = Object.freeze({ kind: 'connection-lost' });
+
 export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream {
-  readonly id = randomBytes(9).toString('base64url');
   /** The served domain the stream is for. */
   domain = '';
   private state: StreamState = 'awaiting-header';
@@ -58,7 +61,8 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   /** Stanzas waiting while an asynchronous handler runs, so one client's stanzas keep their order. */
   private backlog: Element[] | null = null;
   /** Why the stream ended, for the session's end (set just before teardown). */
-  private endReason: SessionEndReason = { kind: 'closed' };
+  private endReason: SessionEndReason = CLOSED;
+  private streamId: string | null = null;
 
   constructor(
     private readonly services: C2sServices,
@@ -72,6 +76,11 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     this.authTimer = setTimeout(authTimedOut, services.limits.authTimeoutSeconds * 1000, this);
     this.authTimer.unref?.();
     services.streams.opened(this);
+  }
+
+  /** For logs and events, made on first use. */
+  get id(): string {
+    return this.streamId ??= randomBytes(9).toString('base64url');
   }
 
   get transport(): string {
@@ -101,7 +110,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
 
   transportClosed(error?: Error): void {
     if (error) this.services.log.debug({ stream: this.id, err: error.message }, 'transport error');
-    if (this.state !== 'closed') this.endReason = { kind: 'connection-lost' };
+    if (this.state !== 'closed') this.endReason = CONNECTION_LOST;
     this.teardown(error);
   }
 
@@ -341,7 +350,8 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     this.boundSession = session;
     this.state = 'bound';
     session.deliver(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', null, jid.full))));
-    session.log.info({ transport: this.connection.transport }, 'session bound');
+    // the parent logger: a child logger per session costs memory on every idle connection
+    this.services.log.info({ session: session.id, jid: jid.full, transport: this.connection.transport }, 'session bound');
   }
 
   // ---- stanzas ----
