@@ -221,37 +221,76 @@ describe('after authentication (RFC 6120 §6.4.6, §7)', () => {
   });
 });
 
-describe('the failed-login throttle (limits.authFailures: 2)', () => {
+describe('the failed-login throttle (sasl/throttle.ts): per address, then per account, never a lock-out of the owner', () => {
   let throttled: TestServer;
   beforeAll(async () => {
-    throttled = await startServer({ users, config: { c2s: { allowPlaintextOnLoopback: true }, limits: { authFailures: 2 } } });
+    throttled = await startServer({
+      users,
+      captureLogs: true,
+      config: {
+        c2s: { allowPlaintextOnLoopback: true },
+        limits: { authFailures: 2, authAccountFailures: 8, authDelayMs: 100, authMaxDelayMs: 400, authRetriesPerStream: 5 },
+      },
+    });
   });
   afterAll(() => throttled.stop());
 
-  async function attempt(from: string, username: string, password: string): Promise<Element> {
+  /** One login on a new connection from `from`; the outcome and how long the server took to give it. */
+  async function attempt(from: string, username: string, password: string): Promise<{ outcome: Element; ms: number; started: number; answered: number }> {
     const { client } = await connect(throttled.ports.c2s, from);
+    const started = performance.now();
     const outcome = await scramAuthenticate(client, username, password);
+    const answered = performance.now();
     client.destroy();
-    return outcome;
+    return { outcome, ms: answered - started, started, answered };
   }
 
-  it('per account: after two failures even the right password is refused, from any address', async () => {
-    expect((await attempt('127.0.0.2', 'alice', 'wrong')).name).toBe('failure');
-    expect((await attempt('127.0.0.3', 'alice', 'wrong')).name).toBe('failure');
-    const refused = await attempt('127.0.0.4', 'alice', 'alice-pw');
-    expect(childNames(refused)).toEqual(['not-authorized', 'text']);
-    expect(refused.getChildText('text')).toMatch(/too many failed/i);
-    // another account from that address is fine
-    expect((await attempt('127.0.0.4', 'bob', 'bob-pw')).name).toBe('success');
+  const warnings = (message: RegExp) => throttled.logs.filter((record) => record.level === 40 && message.test(record.msg ?? ''));
+
+  it('an attacker failing again and again from one address does not stop the owner logging in from another', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { outcome } = await attempt('127.0.0.2', 'alice', `guess-${i}`);
+      expect(childNames(outcome)[0]).toBe('not-authorized');
+    }
+    const owner = await attempt('127.0.0.3', 'alice', 'alice-pw');
+    expect(owner.outcome.name).toBe('success');
   });
 
-  it('per address: after two failures from one address, nobody logs in from there, others still can', async () => {
-    expect((await attempt('127.0.0.5', 'nobody-1', 'x')).name).toBe('failure');
-    expect((await attempt('127.0.0.5', 'nobody-2', 'x')).name).toBe('failure');
-    const refused = await attempt('127.0.0.5', 'bob', 'bob-pw');
-    expect(childNames(refused)).toEqual(['not-authorized', 'text']);
-    expect(refused.getChildText('text')).toMatch(/too many failed/i);
-    expect((await attempt('127.0.0.6', 'bob', 'bob-pw')).name).toBe('success');
+  it("a throttled address gets its answers later and later (still RFC 6120 §6.5 failures), then is refused while its queue is full", async () => {
+    const attempts = [];
+    for (let i = 0; i < 4; i++) {
+      const result = await attempt('127.0.0.4', 'bob', `guess-${i}`);
+      expect(childNames(result.outcome)).toEqual(['not-authorized']);
+      attempts.push(result);
+    }
+    // two free failures, then each answer comes 100 ms, then 200 ms after the attempt before it started
+    expect(attempts[2]!.answered - attempts[1]!.started).toBeGreaterThanOrEqual(95);
+    expect(attempts[3]!.answered - attempts[2]!.started).toBeGreaterThanOrEqual(195);
+    // parallel connections do not share a slot: the ones that would wait past 400 ms are refused
+    const parallel = await Promise.all(Array.from({ length: 4 }, (_, i) => attempt('127.0.0.4', 'bob', `burst-${i}`)));
+    const refused = parallel.map(({ outcome }) => outcome).filter((outcome) => /too many failed logins from your address/i.test(outcome.getChildText('text') ?? ''));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const outcome of refused) expect(childNames(outcome)).toEqual(['not-authorized', 'text']);
+    // that address only: bob logs in from another one at once
+    const owner = await attempt('127.0.0.5', 'bob', 'bob-pw');
+    expect(owner.outcome.name).toBe('success');
+    expect(owner.ms).toBeLessThan(100);
+    expect(warnings(/refused/)[0]).toMatchObject({ account: 'bob@example.com', address: '127.0.0.4' });
+    expect(warnings(/from this address/)[0]).toMatchObject({ address: expect.stringMatching(/^127\.0\.0\.[24]$/) });
+  });
+
+  it('past the account-wide ceiling, guesses from many addresses are slowed, and the owner is slowed but gets in', async () => {
+    for (let i = 0; i < 8; i++) {
+      const { outcome } = await attempt(`127.0.1.${i + 1}`, 'cafe', `guess-${i}`);
+      expect(childNames(outcome)).toEqual(['not-authorized']);
+    }
+    const guess = await attempt('127.0.1.50', 'cafe', 'another-guess');
+    expect(childNames(guess.outcome)).toEqual(['not-authorized']);
+    expect(guess.ms).toBeGreaterThanOrEqual(90);
+    const owner = await attempt('127.0.1.51', 'cafe', 'caf\u00e9');
+    expect(owner.outcome.name).toBe('success');
+    expect(owner.ms).toBeGreaterThanOrEqual(190);
+    expect(warnings(/for this account/)[0]).toMatchObject({ account: 'cafe@example.com', address: expect.stringMatching(/^127\.0\.1\./) });
   });
 });
 

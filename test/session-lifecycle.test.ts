@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   const parley = await ParleyServer.start(config, createLogger(config.log.level), { modules: [...defaultModules, keeper] });
   server = {
-    server: parley, dataDir, ports: parley.ports,
+    server: parley, dataDir, ports: parley.ports, logs: [],
     stop: async () => {
       await parley.stop();
       rmSync(dataDir, { recursive: true, force: true });

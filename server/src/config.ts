@@ -50,10 +50,23 @@ export const configSchema = z.object({
     authTimeoutSeconds: z.number().min(0.1).default(30),
     /** Messages kept per offline user; more are bounced with service-unavailable. */
     offlineMessages: z.number().int().min(0).default(1000),
-    /** Contacts per roster. */
+    /** Contacts per roster, however the items come (roster set, subscription requests and approvals); also pending requests per account. */
     rosterItems: z.number().int().min(10).default(2000),
-    /** Failed SASL attempts (per account and per IP) within a minute before a one-minute lockout. */
+    /** Subscription requests one account may send a minute (a burst of as many at once); more get policy-violation (XEP-0205 §3). */
+    subscriptionRequestsPerMinute: z.number().int().min(1).default(60),
+    /**
+     * Failed logins from one address (a /64 for IPv6) before its further attempts are spaced out:
+     * authDelayMs, doubling per failure, up to authMaxDelayMs; an attempt that would wait longer is
+     * refused (sasl/throttle.ts).
+     */
     authFailures: z.number().int().min(2).default(5),
+    /** Failed logins for one account, from all addresses, before every login to it is delayed (never refused). */
+    authAccountFailures: z.number().int().min(5).default(20),
+    authDelayMs: z.number().int().min(50).max(10_000).default(1000),
+    /** The longest delay; at most a third of authTimeoutSeconds is used, so that a delayed login still gets its answer. */
+    authMaxDelayMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Failures are forgotten this long after the last one. */
+    authFailureWindowSeconds: z.number().int().min(10).max(86_400).default(600),
     /** Failed SASL attempts on one stream before it is closed (RFC 6120 §6.4.5 asks 2–5). */
     authRetriesPerStream: z.number().int().min(2).max(5).default(5),
     /** Bytes queued for a reader that does not read before its stream is closed. */
@@ -163,8 +176,8 @@ export const configSchema = z.object({
   }).prefault({}),
   /**
    * Options of the feature modules by module name (server/src/modules/), each checked by the
-   * module's own schema with its defaults and floors. Limits that predate modules stay where they
-   * were (limits.rosterItems, limits.offlineMessages, archive.*).
+   * module's own schema with its defaults and floors. Limits that several modules hold to stay in
+   * limits (rosterItems, offlineMessages, subscriptionRequestsPerMinute); the archive's in archive.
    */
   modules: z.record(z.string(), z.unknown()).default({}),
   log: z.object({

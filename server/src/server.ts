@@ -6,7 +6,7 @@ import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openSqliteStorage, type KeyValueStore, type Storage } from './storage/index.ts';
-import { AuthThrottle } from './sasl/index.ts';
+import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
@@ -69,6 +69,7 @@ interface ServerParts {
   router: Router;
   streams: OpenStreams;
   disco: DiscoRegistry;
+  iqHandlers: IqHandlers;
   modules: ModuleHost;
   admin: AdminService;
   suiteEvents: SuiteEventBus;
@@ -91,6 +92,8 @@ export class ParleyServer {
   /** Stanzas between sessions, components and (later) remote domains. */
   readonly router: Router;
   readonly disco: DiscoRegistry;
+  /** Every iq handler the modules registered. */
+  readonly iqHandlers: IqHandlers;
   readonly modules: ModuleHost;
   /** Admin operations (admin API, suite bus), announcing their changes on the suite events. */
   readonly admin: AdminService;
@@ -118,6 +121,7 @@ export class ParleyServer {
     this.router = parts.router;
     this.streams = parts.streams;
     this.disco = parts.disco;
+    this.iqHandlers = parts.iqHandlers;
     this.modules = parts.modules;
     this.admin = parts.admin;
     this.suiteEvents = parts.suiteEvents;
@@ -169,7 +173,7 @@ export class ParleyServer {
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, modules, admin, suiteEvents,
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents,
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
@@ -181,7 +185,7 @@ export class ParleyServer {
     const c2s: C2sServices = {
       limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, hub,
       log: log.child({ component: 'c2s' }),
-      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: new AuthThrottle({ maxFailures: config.limits.authFailures }) },
+      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
     server.tcp = await listenTcp({
@@ -233,6 +237,20 @@ export class ParleyServer {
     })();
     return this.stopping;
   }
+}
+
+/** Failed-login throttling per address and per account (sasl/throttle.ts). */
+function loginThrottle(config: Config, log: Logger): LoginThrottle {
+  // The longest delay leaves the login two thirds of the authentication timeout (limits.authTimeoutSeconds).
+  const maxDelayMs = Math.min(config.limits.authMaxDelayMs, Math.floor((config.limits.authTimeoutSeconds * 1000) / 3));
+  return new LoginThrottle({
+    addressFailures: config.limits.authFailures,
+    accountFailures: config.limits.authAccountFailures,
+    baseDelayMs: Math.min(config.limits.authDelayMs, maxDelayMs),
+    maxDelayMs,
+    windowMs: config.limits.authFailureWindowSeconds * 1000,
+    log: log.child({ component: 'login-throttle' }),
+  });
 }
 
 /**

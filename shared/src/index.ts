@@ -11,3 +11,4 @@ export * from './delay.ts';
 export * from './vcard.ts';
 export * from './roster-items.ts';
 export * from './presence-info.ts';
+export * from './precis.ts';

@@ -1,14 +1,25 @@
-// JIDs, RFC 7622: localpart@domainpart/resourcepart, compared in normalized form.
+// JIDs, RFC 7622: localpart@domainpart/resourcepart, compared in enforced (canonical) form.
 //
-// Normalization is a practical subset of the PRECIS profiles (RFC 7622 §3.2–3.4):
-// localpart and domainpart are case-folded and NFKC-normalized, the resourcepart is
-// NFC-normalized (OpaqueString keeps case). Each part is limited to 1023 octets (§3.1).
+// localpart: PRECIS UsernameCaseMapped (§3.3, RFC 8265 §3.3) less " & ' / : < > @;
+// domainpart: IDNA2008 through UTS 46 (tr46), as U-labels in lower case (§3.2), or an IP literal;
+// resourcepart: PRECIS OpaqueString (§3.4, RFC 8265 §4.2). Each part is at most 1023 octets (§3.1).
+//
+// JIDs are parsed for every stanza: ASCII parts take a fast path that gives the same answer as the
+// full profiles, and non-ASCII results are cached.
+import { toASCII, toUnicode } from 'tr46';
+import { opaqueString, PrecisError, usernameCaseMapped } from './precis.ts';
 
 const MAX_PART_OCTETS = 1023;
-// RFC 7622 §3.3.1: characters disallowed in a localpart.
-const FORBIDDEN_IN_LOCALPART = /["&'/:<>@\s\u0000-\u001f\u007f]/;
-const FORBIDDEN_IN_DOMAIN = /[\s\u0000-\u001f\u007f@/"&'<>]/;
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** ASCII a localpart may hold: the printable range (RFC 8264 ASCII7) less RFC 7622 §3.3.1's eight. */
+const ASCII_LOCALPART = /^[!#-%(-.0-9;=?A-~]+$/;
+/** RFC 7622 §3.3.1: disallowed in a localpart although the IdentifierClass allows them. */
+const FORBIDDEN_IN_LOCALPART = /["&'/:<>@]/;
+/** Printable ASCII and space: valid OpaqueString as it is. */
+const ASCII_RESOURCE = /^[\x20-\x7E]+$/;
+/** An LDH domain in lower case (each label is checked for hyphens and length below). */
+const ASCII_DOMAIN = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+const IP_LITERAL = /^\[[0-9a-f:.]+\]$/;
+const UPPER = /[A-Z]/;
 
 export class InvalidJidError extends Error {
   constructor(text: string) {
@@ -55,7 +66,7 @@ export class JID {
   }
 }
 
-/** Parse and normalize a JID; throws InvalidJidError (→ jid-malformed) when it is not valid. */
+/** Parse and enforce a JID (RFC 7622 §3.1: first '/', then the first '@' before it); throws InvalidJidError (→ jid-malformed). */
 export function parseJid(input: string): JID {
   const slash = input.indexOf('/');
   const head = slash === -1 ? input : input.slice(0, slash);
@@ -82,35 +93,99 @@ export function tryParseJid(input: string | undefined | null): JID | null {
   }
 }
 
+/** RFC 7622 §3.3: a localpart in its enforced form; throws InvalidJidError. */
 export function normalizeLocalpart(local: string): string {
-  const normalized = local.normalize('NFKC').toLowerCase();
-  if (normalized === '') throw new InvalidJidError('empty localpart');
-  if (FORBIDDEN_IN_LOCALPART.test(normalized)) throw new InvalidJidError('forbidden character in localpart');
-  checkLength(normalized, 'localpart');
-  return normalized;
-}
-
-export function normalizeDomain(domain: string): string {
-  // RFC 7622 §3.2: a trailing dot is stripped before comparison.
-  let normalized = domain.normalize('NFKC').toLowerCase();
-  if (normalized.endsWith('.')) normalized = normalized.slice(0, -1);
-  if (normalized === '') throw new InvalidJidError('empty domainpart');
-  if (FORBIDDEN_IN_DOMAIN.test(normalized)) throw new InvalidJidError('forbidden character in domainpart');
-  if (normalized.startsWith('[')) {
-    if (!normalized.endsWith(']')) throw new InvalidJidError('bad IPv6 literal');
-  } else if (normalized.split('.').some((label) => label === '' || label.length > 63)) {
-    throw new InvalidJidError('bad domain label');
+  if (ASCII_LOCALPART.test(local)) {
+    checkLength(local, 'localpart');
+    return UPPER.test(local) ? local.toLowerCase() : local;
   }
-  checkLength(normalized, 'domainpart');
-  return normalized;
+  return cached(localparts, local, () => {
+    const enforced = precis(usernameCaseMapped, local, 'localpart');
+    if (FORBIDDEN_IN_LOCALPART.test(enforced)) throw new InvalidJidError(`localpart: ${JSON.stringify(enforced.match(FORBIDDEN_IN_LOCALPART)![0])} is not allowed`);
+    checkLength(enforced, 'localpart');
+    return enforced;
+  });
 }
 
+/** RFC 7622 §3.2: a domainpart as lower-case U-labels (or an IP literal); throws InvalidJidError. */
+export function normalizeDomain(domain: string): string {
+  // §3.2: a trailing dot is stripped before comparison.
+  const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
+  if (name === '') throw new InvalidJidError('empty domainpart');
+  const lower = UPPER.test(name) ? name.toLowerCase() : name;
+  if (lower.length <= 253 && ASCII_DOMAIN.test(lower) && plainLdhLabels(lower)) return lower;
+  if (IP_LITERAL.test(lower)) return lower;
+  return cached(domains, name, () => {
+    // IDNA2008 as UTS 46 nontransitional processing with the STD3 rules (RFC 5895, RFC 7622 §3.2.2).
+    const options = { checkHyphens: true, checkBidi: true, checkJoiners: true, useSTD3ASCIIRules: true, transitionalProcessing: false };
+    const unicode = toUnicode(name, options);
+    if (unicode.error || toASCII(name, { ...options, verifyDNSLength: true }) === null) {
+      throw new InvalidJidError('domainpart: not a valid domain name (IDNA2008)');
+    }
+    checkLength(unicode.domain, 'domainpart');
+    return unicode.domain;
+  });
+}
+
+/** RFC 7622 §3.4: a resourcepart in its enforced form; throws InvalidJidError. */
 export function normalizeResource(resource: string): string {
-  const normalized = resource.normalize('NFC');
-  if (normalized === '') throw new InvalidJidError('empty resourcepart');
-  if (CONTROL_CHARS.test(normalized)) throw new InvalidJidError('control character in resourcepart');
-  checkLength(normalized, 'resourcepart');
-  return normalized;
+  if (ASCII_RESOURCE.test(resource)) {
+    checkLength(resource, 'resourcepart');
+    return resource;
+  }
+  return cached(resources, resource, () => {
+    const enforced = precis(opaqueString, resource, 'resourcepart');
+    checkLength(enforced, 'resourcepart');
+    return enforced;
+  });
+}
+
+/**
+ * Every label of an LDH name is its own A-label form: at most 63 characters, no hyphen at either
+ * end, none in both the third and fourth places (RFC 5891 §4.2.3.1: 'xn--' labels take the slow path).
+ */
+function plainLdhLabels(name: string): boolean {
+  let start = 0;
+  while (start <= name.length) {
+    let end = name.indexOf('.', start);
+    if (end === -1) end = name.length;
+    if (end - start > 63 || name[start] === '-' || name[end - 1] === '-' || (name[start + 2] === '-' && name[start + 3] === '-' && end - start > 3)) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+function precis(profile: (value: string) => string, value: string, part: string): string {
+  try {
+    return profile(value);
+  } catch (error) {
+    if (error instanceof PrecisError) throw new InvalidJidError(`${part}: ${error.message}`);
+    throw error;
+  }
+}
+
+// Enforced forms (or the error) of non-ASCII parts, bounded: a flood of distinct names only empties it.
+const CACHE_SIZE = 2048;
+const localparts = new Map<string, string | InvalidJidError>();
+const domains = new Map<string, string | InvalidJidError>();
+const resources = new Map<string, string | InvalidJidError>();
+
+function cached(cache: Map<string, string | InvalidJidError>, input: string, enforce: () => string): string {
+  let result = cache.get(input);
+  if (result === undefined) {
+    try {
+      result = enforce();
+    } catch (error) {
+      if (!(error instanceof InvalidJidError)) throw error;
+      result = error;
+    }
+    if (cache.size >= CACHE_SIZE) cache.clear();
+    cache.set(input, result);
+  }
+  if (typeof result !== 'string') throw result;
+  return result;
 }
 
 function checkLength(part: string, what: string): void {

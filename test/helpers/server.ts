@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type ConfigInput } from '../../server/src/config.ts';
-import { createLogger } from '../../server/src/logger.ts';
+import { pino } from 'pino';
+import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
 import { openSqliteStorage } from '../../server/src/storage/index.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
@@ -12,6 +13,8 @@ export interface TestServer {
   server: ParleyServer;
   dataDir: string;
   ports: ParleyServer['ports'];
+  /** The server's log records, when started with `captureLogs` (level debug and up). */
+  logs: Array<Record<string, unknown> & { level: number; msg?: string }>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +23,10 @@ export interface TestServerOptions {
   /** 'alice@example.com': 'password' */
   users?: Record<string, string>;
   config?: Partial<ConfigInput>;
+  /** Keep the server's log records in `logs` (for tests about what is logged). */
+  captureLogs?: boolean;
+  /** The server's logger (default: pino at PARLEY_TEST_LOG, silent; ignored with captureLogs). */
+  logger?: Logger;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -38,10 +45,15 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     http: { port: 0, tlsPort: -1, ...options.config?.http },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
-  const server = await ParleyServer.start(config, createLogger(config.log.level));
+  const logs: TestServer['logs'] = [];
+  const log = options.captureLogs
+    ? pino({ level: 'debug', base: { service: 'parley' } }, { write: (line: string) => void logs.push(JSON.parse(line)) })
+    : options.logger ?? createLogger(config.log.level);
+  const server = await ParleyServer.start(config, log);
   return {
     server,
     dataDir,
+    logs,
     ports: server.ports,
     stop: async () => {
       await server.stop();

@@ -233,22 +233,22 @@ export class AdminService {
 
   // ---- names ----
 
+  /** A domain in its canonical form (RFC 7622 §3.2: IDNA2008, U-labels); a clear error otherwise. */
   private domainName(name: string): string {
     try {
-      const domain = normalizeDomain(name.trim());
-      if (/[@/]/.test(domain)) throw new InvalidJidError('not a domain');
-      return domain;
-    } catch {
-      throw new AdminError(`${name} is not a domain name`);
+      return normalizeDomain(name.trim());
+    } catch (error) {
+      throw new AdminError(`${JSON.stringify(name)} is not a domain name${error instanceof InvalidJidError ? `: ${error.message}` : ''}`);
     }
   }
 
+  /** A user JID in its canonical form (RFC 7622: PRECIS), or why it is not one (look-alike characters…). */
   private parseUser(jidText: string) {
     let jid;
     try {
       jid = parseJid(jidText.trim());
-    } catch {
-      throw new AdminError(`${jidText} is not a user JID like alice@example.com`);
+    } catch (error) {
+      throw new AdminError(`${JSON.stringify(jidText)} is not a valid user JID like alice@example.com${error instanceof InvalidJidError ? `: ${error.message}` : ''}`);
     }
     if (!jid.local || !jid.isBare) throw new AdminError(`${jidText} is not a user JID like alice@example.com`);
     return jid;

@@ -8,6 +8,7 @@ import { AdminError, addDomain, deleteUser, offlineAdmin, setPassword } from './
 import { registerDirectoryCommands } from './directory.ts';
 import type { AdminService } from '../admin/service.ts';
 import { registerArchiveCommands } from './archive.ts';
+import { findInvalidNames } from '../admin/name-check.ts';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
@@ -81,6 +82,15 @@ user.command('del <jid>').description('delete an account and its data').action((
     console.log(`user ${jid} deleted`);
   }));
 
+user.command('check').description('list accounts, addresses and domains whose names are not valid JIDs (RFC 7622: PRECIS, IDNA2008); exit status 1 if any')
+  .action(() => withStorage(async (storage) => {
+    const problems = await findInvalidNames(storage);
+    for (const { kind, name, problem } of problems) console.log(`${kind} ${visible(name)}: ${problem}`);
+    if (problems.length === 0) return console.log('every name is a valid JID');
+    console.error(`parley: ${problems.length} name${problems.length === 1 ? '' : 's'} to fix (rename or delete those accounts)`);
+    process.exitCode = 1;
+  }));
+
 registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) => Promise<void>) =>
   withStorage((storage) => work(offlineAdmin(storage))));
 
@@ -103,6 +113,11 @@ async function withStorage(work: (storage: Storage) => Promise<void>): Promise<v
   } finally {
     await storage.close();
   }
+}
+
+/** A name with its invisible characters (format, control, unassigned, odd spaces) shown as \u{…}. */
+function visible(name: string): string {
+  return name.replace(/[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
 /** Read a password from the terminal without echo, or one line from piped input. */

@@ -27,9 +27,15 @@ export interface Specification {
 /** Who an iq is for: the server itself (to=domain) or an account (to=bare JID, or no 'to': the sender's own). */
 export type IqTarget = 'host' | 'account';
 
+/** The payload element an iq handler takes: its name and namespace. */
+export interface IqPayload {
+  readonly name: string;
+  readonly xmlns: string;
+}
+
 export interface IqRequest {
   readonly iq: Element;
-  /** The one payload element (RFC 6120 §8.2.3), already checked. */
+  /** The one payload element (RFC 6120 §8.2.3), whose name and namespace are the ones the handler registered. */
   readonly payload: Element;
   readonly from: JID;
   readonly to: JID;
@@ -80,8 +86,11 @@ export interface ModuleContext<O = undefined> {
   /** Listen to a notification (every handler runs, by priority). */
   on<K extends keyof ServerNotifications & string>(event: K, handler: NotificationHandler<ServerNotifications[K]>, priority?: number): void;
   emit<K extends keyof ServerNotifications & string>(event: K, payload: ServerNotifications[K]): Awaitable;
-  /** Answer iq get/set for a namespace; a second handler for the same target, type and namespace throws. */
-  iq(target: IqTarget, type: 'get' | 'set', xmlns: string, handler: IqHandler): void;
+  /**
+   * Answer iq get/set with this payload element; a second handler for the same target, type and
+   * element throws. Another element of a namespace registered here is answered with bad-request.
+   */
+  iq(target: IqTarget, type: 'get' | 'set', payload: IqPayload, handler: IqHandler): void;
   /** XEP-0030: what the server and accounts announce, only what a module really handles. */
   readonly features: {
     server(namespace: string): void;

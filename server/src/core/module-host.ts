@@ -74,7 +74,7 @@ export class ModuleHost {
       hook: (event, handler, priority) => hub.hook(event, handler, priority),
       on: (event, handler, priority) => hub.on(event, handler, priority),
       emit: (event, payload) => hub.emit(event, payload),
-      iq: (target, type, xmlns, handler) => host.iq.register(target, type, xmlns, handler, name),
+      iq: (target, type, payload, handler) => host.iq.register(target, type, payload, handler, name),
       features: {
         server: (namespace) => disco.addServerFeature(namespace),
         account: (namespace) => disco.addAccountFeature(namespace),

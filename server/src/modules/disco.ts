@@ -11,19 +11,21 @@ export const discoModule = defineModule({
     features.identity({ category: 'server', type: 'im', name: 'Parley' });
     features.server(NS.discoInfo);
     features.server(NS.discoItems);
-    ctx.iq('host', 'get', NS.discoInfo, ({ payload }) => {
+    const info = { name: 'query', xmlns: NS.discoInfo };
+    const items = { name: 'query', xmlns: NS.discoItems };
+    ctx.iq('host', 'get', info, ({ payload }) => {
       if (payload.attrs.node) throw new StanzaError('item-not-found');
       return xml('query', { xmlns: NS.discoInfo },
         ...features.identities().map((identity) => xml('identity', { ...identity })),
         ...features.serverFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('host', 'get', NS.discoItems, ({ payload }) => {
+    ctx.iq('host', 'get', items, ({ payload }) => {
       if (payload.attrs.node) throw new StanzaError('item-not-found');
       return xml('query', { xmlns: NS.discoItems });
     });
     // XEP-0030 §3.1 / RFC 6121 §8.5.1: the server answers for an account's bare JID.
     features.account(NS.discoInfo);
-    ctx.iq('account', 'get', NS.discoInfo, async ({ payload, from, to }) => {
+    ctx.iq('account', 'get', info, async ({ payload, from, to }) => {
       if (payload.attrs.node) throw new StanzaError('item-not-found');
       if (from.bare !== to.bare) {
         // only someone with a presence subscription learns that the account exists (XEP-0030 §8)
@@ -34,7 +36,7 @@ export const discoModule = defineModule({
         xml('identity', { category: 'account', type: 'registered' }),
         ...features.accountFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('account', 'get', NS.discoItems, ({ payload, from, to }) => {
+    ctx.iq('account', 'get', items, ({ payload, from, to }) => {
       if (from.bare !== to.bare) throw new StanzaError('service-unavailable');
       return xml('query', { xmlns: NS.discoItems, node: payload.attrs.node });
     });

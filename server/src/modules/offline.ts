@@ -21,7 +21,7 @@ export const offlineModule = defineModule({
     { spec: 'XEP-0203', version: '2.0', status: 'complete' },
   ],
   options,
-  configuredOptions: (config) => ({ maxMessages: config.limits.offlineMessages, ...(config.modules.offline as object | undefined) }),
+  configuredOptions: (config) => ({ maxMessages: config.limits.offlineMessages }),
   // pending subscription requests (presence/initial) are shown before offline messages
   dependencies: ['presence'],
   register(ctx) {

@@ -8,8 +8,9 @@ export const pingModule = defineModule({
   register(ctx) {
     ctx.features.server(NS.ping);
     ctx.features.account(NS.ping);
-    ctx.iq('host', 'get', NS.ping, () => null);
+    const ping = { name: 'ping', xmlns: NS.ping };
+    ctx.iq('host', 'get', ping, () => null);
     // RFC 6121 §8.5.1: an iq to a bare JID is answered by the server on the account's behalf.
-    ctx.iq('account', 'get', NS.ping, () => null);
+    ctx.iq('account', 'get', ping, () => null);
   },
 });

@@ -5,14 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineModule, type ModuleContext } from '../core/module-api.ts';
 import type { RosterChange } from '../core/server-events.ts';
-import { emptyItem, itemElement, removeRosterItem, saveRosterItem } from './lib/roster-items.ts';
+import { emptyItem, itemElement, removeRosterItem, rosterFull, rosterHasRoom, saveRosterItem } from './lib/roster-items.ts';
 
 const MAX_NAME_LENGTH = 1024;
 /** RFC 6121 §2.1.6 "interested resource": requested the roster, gets pushes (session table interest). */
 export const ROSTER_INTEREST = 'roster';
 
 const options = z.object({
-  /** Contacts per roster (config limits.rosterItems). */
+  /** Contacts per roster (config limits.rosterItems, which the presence module's subscriptions hold to as well). */
   maxItems: z.number().int().min(10).default(2000),
 });
 type RosterContext = ModuleContext<z.infer<typeof options>>;
@@ -24,19 +24,20 @@ export const rosterModule = defineModule({
     { spec: 'RFC 6121 §2.6', status: 'complete', note: 'roster versioning' },
   ],
   options,
-  configuredOptions: (config) => ({ maxItems: config.limits.rosterItems, ...(config.modules.roster as object | undefined) }),
+  configuredOptions: (config) => ({ maxItems: config.limits.rosterItems }),
   register(ctx) {
     ctx.streamFeature(() => xml('ver', { xmlns: NS.rosterVersioning }));
-    ctx.iq('account', 'get', NS.roster, async ({ iq, from, to, origin }) => {
+    const query = { name: 'query', xmlns: NS.roster };
+    ctx.iq('account', 'get', query, async ({ payload, from, to, origin }) => {
       requireOwnRoster(from, to);
       if (origin.kind === 'client') origin.addInterest(ROSTER_INTEREST);
-      const requested = iq.getChild('query')!.attrs.ver;
+      const requested = payload.attrs.ver;
       const roster = await ctx.services.storage.roster.get(from.bare);
       // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
       if (requested !== undefined && requested === roster.version) return null;
       return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
     });
-    ctx.iq('account', 'set', NS.roster, ({ iq, from, to }) => setRoster(ctx, iq, from, to));
+    ctx.iq('account', 'set', query, ({ payload, from, to }) => setRoster(ctx, payload, from, to));
     ctx.on('roster-changed', (change) => push(ctx, change));
   },
 });
@@ -46,9 +47,9 @@ function requireOwnRoster(from: JID, to: JID): void {
   if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only see your own roster');
 }
 
-async function setRoster(ctx: RosterContext, iq: Element, from: JID, to: JID): Promise<null> {
+async function setRoster(ctx: RosterContext, query: Element, from: JID, to: JID): Promise<null> {
   requireOwnRoster(from, to);
-  const items = elementChildren(iq.getChild('query')!);
+  const items = elementChildren(query);
   // §2.3.3: a roster set carries exactly one item.
   if (items.length !== 1 || items[0]!.name !== 'item') throw new StanzaError('bad-request', 'a roster set has exactly one <item/>');
   const element = items[0]!;
@@ -61,12 +62,9 @@ async function setRoster(ctx: RosterContext, iq: Element, from: JID, to: JID): P
   const name = element.attrs.name?.trim() || null;
   if (name && name.length > MAX_NAME_LENGTH) throw new StanzaError('not-acceptable', 'name too long');
 
-  const roster = ctx.services.storage.roster;
-  const existing = await roster.getItem(from.bare, contact.bare);
+  const existing = await ctx.services.storage.roster.getItem(from.bare, contact.bare);
   const { maxItems } = ctx.options;
-  if (!existing && (await roster.count(from.bare)) >= maxItems) {
-    throw new StanzaError('not-allowed', `a roster holds at most ${maxItems} contacts`);
-  }
+  if (!existing && !(await rosterHasRoom(ctx, from.bare, maxItems))) throw rosterFull(maxItems);
   // The client sets name and groups; subscription state belongs to the server (§2.1.2.5).
   await saveRosterItem(ctx, from.bare, { ...(existing ?? emptyItem(contact.bare)), name, groups });
   return null;

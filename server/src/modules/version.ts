@@ -9,7 +9,7 @@ export const versionModule = defineModule({
   implements: [{ spec: 'XEP-0092', version: '1.1', status: 'complete' }],
   register(ctx) {
     ctx.features.server(NS.version);
-    ctx.iq('host', 'get', NS.version, () =>
+    ctx.iq('host', 'get', { name: 'query', xmlns: NS.version }, () =>
       xml('query', { xmlns: NS.version }, xml('name', null, 'Parley'), xml('version', null, SERVER_VERSION)));
   },
 });

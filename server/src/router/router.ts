@@ -235,9 +235,12 @@ export class Router implements Routing {
       }
     }
     if (payloads !== 1 || !payload) return this.bounce(iq, new StanzaError('bad-request', 'iq must have one payload'), origin);
-    const handler = this.services.iq.find(target, type, payload.attrs.xmlns ?? '');
-    if (!handler) {
-      return this.bounce(iq, new StanzaError('service-unavailable'), origin);
+    const handler = this.services.iq.find(target, type, payload);
+    // RFC 6120 §8.4: a namespace nobody here handles is service-unavailable; an element this
+    // namespace does not define (<quxery xmlns='jabber:iq:roster'/>) is a malformed request.
+    if (handler === undefined) return this.bounce(iq, new StanzaError('service-unavailable'), origin);
+    if (handler === 'unknown-element') {
+      return this.bounce(iq, new StanzaError('bad-request', `<${payload.name.slice(0, 64)}/> is not a request in ${payload.attrs.xmlns}`), origin);
     }
     let result;
     try {

@@ -15,7 +15,7 @@ export {
 export type { SaslAccountLookup, SaslStep, SaslMechanism, MechanismFactory } from './mechanism.ts';
 export { createScram, scramSha1, scramSha256, type ScramOptions } from './scram.ts';
 export { createPlain, plain } from './plain.ts';
-export { AuthThrottle, type AuthThrottleOptions } from './throttle.ts';
+export { LoginThrottle, addressKey, type LoginThrottleOptions } from './throttle.ts';
 
 /** Supported mechanisms in server preference order (strongest first, RFC 6120 §6.3.3). */
 export const mechanisms: MechanismFactory[] = [scramSha256, scramSha1, plain];

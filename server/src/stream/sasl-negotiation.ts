@@ -3,12 +3,12 @@
 import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
 import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
 import { AccessDenied, type Authentication } from '../auth/authentication.ts';
-import type { AuthThrottle } from '../sasl/throttle.ts';
+import type { LoginThrottle } from '../sasl/throttle.ts';
 
-/** What SASL negotiation uses: the mechanisms and account checks, and the failure throttle. */
+/** What SASL negotiation uses: the mechanisms and account checks, and the failed-login throttle. */
 export interface SaslServices {
   readonly authentication: Authentication;
-  readonly throttle: AuthThrottle;
+  readonly throttle: LoginThrottle;
 }
 
 export type SaslOutcome =
@@ -21,7 +21,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class SaslNegotiation {
   private mechanism: SaslMechanism | null = null;
-  /** The account the current attempt names, for the per-account failure throttle. */
+  /** The account the current attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
 
   constructor(
@@ -63,16 +63,18 @@ export class SaslNegotiation {
     const factory = this.services.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
-    if (this.services.throttle.isBlocked(this.ipKey())) {
-      throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
-    }
     const authentication = this.services.authentication;
-    // The account a name stands for (aliases, extra addresses: auth/authentication.ts), checked against the lockout.
+    // The account a name stands for (aliases, extra addresses: auth/authentication.ts); the attempt
+    // then waits its turn in the failed-login throttle, or is refused when its address is locked out.
     const account = async (username: string): Promise<string | null> => {
       const jid = await authentication.resolve(username, this.domain);
-      this.attemptedJid = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
-      if (this.services.throttle.isBlocked(`user:${this.attemptedJid}`)) {
-        throw new SaslError('not-authorized', 'Too many failed authentication attempts; try again later');
+      const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
+      if (this.attemptedJid === null) {
+        const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
+        if (!verdict.allowed) {
+          throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
+        }
+        this.attemptedJid = named;
       }
       return jid;
     };
@@ -102,26 +104,21 @@ export class SaslNegotiation {
     this.mechanism = null;
     // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
     const account = await this.services.authentication.authorize(step.username, step.authzid, this.domain);
-    this.services.throttle.recordSuccess(`user:${account.bare}`);
+    this.attemptedJid = null;
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
     return { kind: 'success', username: account.local, domain: account.domain };
   }
 
   private fail(error: SaslError): SaslOutcome {
-    if (error.condition === 'not-authorized' && !(error instanceof AccessDenied)) {
-      this.services.throttle.recordFailure(this.ipKey());
-      if (this.attemptedJid) this.services.throttle.recordFailure(`user:${this.attemptedJid}`);
-    }
+    // Only a wrong password or name counts; no IM role or an unreachable core is no guess.
+    const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
+    if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
     this.attemptedJid = null;
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
     return { kind: 'failure', condition: error.condition };
-  }
-
-  private ipKey(): string {
-    return `ip:${this.remoteAddress}`;
   }
 }
 

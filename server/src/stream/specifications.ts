@@ -3,7 +3,7 @@ import type { Specification } from '../core/module-api.ts';
 
 export const coreSpecifications: Specification[] = [
   { spec: 'RFC 6120', status: 'complete', note: 'streams, STARTTLS, SASL, resource binding, stanza routing (c2s)' },
-  { spec: 'RFC 7622', status: 'partial', note: 'JID normalization: case folding and Unicode normalization, not full PRECIS' },
+  { spec: 'RFC 7622', status: 'complete', note: 'JIDs enforced with PRECIS: UsernameCaseMapped localparts, OpaqueString resourceparts (RFC 8264, RFC 8265), IDNA2008 domainparts (UTS 46)' },
   { spec: 'RFC 5802 / RFC 7677', status: 'complete', note: 'SCRAM-SHA-1 and SCRAM-SHA-256 without channel binding' },
   { spec: 'RFC 4616', status: 'complete', note: 'PLAIN, only over TLS' },
   { spec: 'RFC 7628', status: 'complete', note: "OAUTHBEARER with the suite's JWTs (config sso), only over TLS" },

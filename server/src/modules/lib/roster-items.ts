@@ -1,6 +1,6 @@
 // Roster items on the wire and stored roster changes (RFC 6121 §2.1.2), shared by the roster and
 // presence modules. A change is announced as 'roster-changed'; the roster module pushes it (§2.1.6).
-import { xml, type Element } from '@parley/shared';
+import { StanzaError, xml, type Element } from '@parley/shared';
 import type { ModuleContext } from '../../core/module-api.ts';
 import type { RosterItem } from '../../storage/index.ts';
 
@@ -19,6 +19,15 @@ export function itemElement(item: RosterItem): Element {
     ask: item.ask ? 'subscribe' : undefined,
     approved: item.approved ? 'true' : undefined,
   }, ...item.groups.map((group) => xml('group', null, group)));
+}
+
+/** Whether the owner's roster can take one more item (limits.rosterItems, on every path that creates one). */
+export async function rosterHasRoom(ctx: RosterWriter, owner: string, maxItems: number): Promise<boolean> {
+  return (await ctx.services.storage.roster.count(owner)) < maxItems;
+}
+
+export function rosterFull(maxItems: number): StanzaError {
+  return new StanzaError('not-allowed', `a roster holds at most ${maxItems} contacts`);
 }
 
 /** Store an item and announce the change. */

@@ -5,7 +5,7 @@
 //   iq get <metadata/> first and last archived message       (query.ts)
 //   iq get/set <prefs/> archiving preferences                 (preferences.ts)
 // and archives messages as they are delivered (archiver.ts). The store: server/src/archive/.
-import { NS, StanzaError } from '@parley/shared';
+import { NS } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
@@ -28,21 +28,25 @@ export const mamModule = defineModule({
     const policy = new ArchivingPolicy(ctx.services.storage.roster, archive, ctx.cache('preferences'));
     for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.features.account(feature);
     registerArchiver(ctx, archive, policy);
-    ctx.iq('account', 'set', NS.mam, ({ iq, payload, from, to, origin }) => {
-      if (payload.name === 'query') return runQuery(archive, iq, from, to, origin);
-      if (payload.name === 'prefs') {
-        requireOwnArchive(from, to);
-        const preferences = parsePreferences(payload);
-        return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
-      }
-      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
-    });
-    ctx.iq('account', 'get', NS.mam, ({ payload, from, to }) => {
+    // One handler per request element: the router answers an element mam:2 does not define with bad-request.
+    const mam = (name: string) => ({ name, xmlns: NS.mam });
+    ctx.iq('account', 'set', mam('query'), ({ iq, from, to, origin }) => runQuery(archive, iq, from, to, origin));
+    ctx.iq('account', 'set', mam('prefs'), ({ payload: prefs, from, to }) => {
       requireOwnArchive(from, to);
-      if (payload.name === 'query') return queryFormTemplate();
-      if (payload.name === 'metadata') return metadata(archive, from, to);
-      if (payload.name === 'prefs') return preferencesElement(policy.get(to.bare));
-      throw new StanzaError('feature-not-implemented', `no <${payload.name}/> in ${NS.mam}`);
+      const preferences = parsePreferences(prefs);
+      return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+    });
+    ctx.iq('account', 'get', mam('query'), ({ from, to }) => {
+      requireOwnArchive(from, to);
+      return queryFormTemplate();
+    });
+    ctx.iq('account', 'get', mam('metadata'), ({ from, to }) => {
+      requireOwnArchive(from, to);
+      return metadata(archive, from, to);
+    });
+    ctx.iq('account', 'get', mam('prefs'), ({ from, to }) => {
+      requireOwnArchive(from, to);
+      return preferencesElement(policy.get(to.bare));
     });
   },
 });

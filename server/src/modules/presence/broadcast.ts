@@ -2,11 +2,9 @@
 // unavailable (§4.5), directed presence (§4.6), probes (§4.3) — read from and written to the
 // session table, and routed like any stanza.
 import { Element, JID, NS, tryParseJid, xml } from '@parley/shared';
-import type { ModuleContext } from '../../core/module-api.ts';
 import type { SessionHandle } from '../../core/origin.ts';
 import { SessionKey } from '../../core/session-data.ts';
-
-export type PresenceContext = ModuleContext<undefined>;
+import type { PresenceContext } from './options.ts';
 
 /** Full/bare JIDs that got directed presence from the session (§4.6), told when it goes offline. */
 const DIRECTED = new SessionKey<Set<string>>('presence.directed');

@@ -5,6 +5,7 @@ import { NS, xml, type Element, type JID } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { clientOf, type Origin } from '../../core/origin.ts';
 import { answerProbe, broadcast, goUnavailable, rebroadcast, sendUnavailable, trackDirected } from './broadcast.ts';
+import { presenceOptions } from './options.ts';
 import { subscriptionHandlers } from './subscriptions.ts';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
@@ -15,12 +16,16 @@ export const presenceModule = defineModule({
     { spec: 'RFC 6121', status: 'complete', note: 'presence subscriptions §3, exchanging presence §4' },
     { spec: 'RFC 6121 §3.4', status: 'complete', note: 'subscription pre-approval' },
   ],
+  options: presenceOptions,
+  configuredOptions: (config) => ({
+    maxRosterItems: config.limits.rosterItems, subscriptionRequestsPerMinute: config.limits.subscriptionRequestsPerMinute,
+  }),
   register(ctx) {
     ctx.streamFeature(() => xml('sub', { xmlns: NS.preApproval }));
     const subscriptions = subscriptionHandlers(ctx);
     ctx.hook('presence/outbound', ({ stanza, from, to, origin }) => {
       const type = stanza.attrs.type;
-      if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) return subscriptions.outbound(stanza, from, to.toBare());
+      if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) return subscriptions.outbound(stanza, from, to.toBare(), origin);
       const session = clientOf(origin)!; // outbound presence comes from a local client (router.fromClient)
       if (stanza.attrs.to === undefined) return broadcast(ctx, session, stanza);
       if (type === 'probe') return true; // clients do not probe (§4.3); the server does it for them

@@ -1,9 +1,14 @@
 // RFC 6121 §3: the subscription handshake, outbound (from a local user) and inbound (to a local user).
 // The state table is RFC 6121 Appendix A; each branch cites the section it follows.
-import { JID, NS, serialize, xml, type Element } from '@parley/shared';
+// Limits: limits.rosterItems holds for items these create too, and for pending requests per account;
+// limits.subscriptionRequestsPerMinute per sender (XEP-0205 §3).
+import { JID, NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
+import { SERVER_ORIGIN, type Origin } from '../../core/origin.ts';
 import type { RosterItem, Subscription } from '../../storage/index.ts';
-import { emptyItem, saveRosterItem } from '../lib/roster-items.ts';
-import { sendCurrentPresence, sendUnavailable, type PresenceContext } from './broadcast.ts';
+import { RateLimiter } from '../../limits/rate-limiter.ts';
+import { emptyItem, rosterFull, rosterHasRoom, saveRosterItem } from '../lib/roster-items.ts';
+import { sendCurrentPresence, sendUnavailable } from './broadcast.ts';
+import type { PresenceContext } from './options.ts';
 
 const hasTo = (s: Subscription) => s === 'to' || s === 'both';
 const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
@@ -12,6 +17,8 @@ export function subscriptionHandlers(ctx: PresenceContext) {
   const { storage } = ctx.services;
   const roster = storage.roster;
   const requests = storage.subscriptionRequests;
+  const { maxRosterItems, subscriptionRequestsPerMinute } = ctx.options;
+  const requestRate = new RateLimiter({ perMinute: subscriptionRequestsPerMinute });
 
   /** Route a subscription stanza between bare JIDs (§3.1.2: the server stamps bare 'from' and 'to'). */
   function forward(type: string, from: JID, to: JID, original?: Element): Promise<void> | void {
@@ -20,12 +27,26 @@ export function subscriptionHandlers(ctx: PresenceContext) {
     return ctx.router.route(stanza, from, to);
   }
 
-  async function outbound(stanza: Element, user: JID, contact: JID): Promise<void> {
+  async function outbound(stanza: Element, user: JID, contact: JID, origin: Origin): Promise<void> {
     const userBare = user.toBare();
     if (contact.bare === userBare.bare) return; // subscribing to oneself means nothing
-    const item = (await roster.getItem(userBare.bare, contact.bare)) ?? emptyItem(contact.bare);
+    const existing = await roster.getItem(userBare.bare, contact.bare);
+    const item = existing ?? emptyItem(contact.bare);
+    /** A change that adds an item needs room in the roster; the sender learns why nothing happened. */
+    const refusedForRoom = async () => {
+      if (existing || (await rosterHasRoom(ctx, userBare.bare, maxRosterItems))) return false;
+      await ctx.router.bounce(stanza, rosterFull(maxRosterItems), origin);
+      return true;
+    };
     switch (stanza.attrs.type) {
       case 'subscribe':
+        if (!requestRate.take(userBare.bare)) {
+          ctx.log.debug({ user: userBare.bare, contact: contact.bare }, 'subscription requests rate-limited');
+          await ctx.router.bounce(stanza, new StanzaError('policy-violation',
+            `at most ${subscriptionRequestsPerMinute} subscription requests a minute; try again later`, 'wait'), origin);
+          return;
+        }
+        if (await refusedForRoom()) return;
         // §3.1.2: ask='subscribe' until answered; already subscribed → the contact's server answers.
         if (!hasTo(item.subscription) && !item.ask) await saveRosterItem(ctx, userBare.bare, { ...item, ask: true });
         await forward('subscribe', userBare, contact, stanza);
@@ -34,6 +55,7 @@ export function subscriptionHandlers(ctx: PresenceContext) {
         // §3.1.5 approval of a pending request, or §3.4 pre-approval when there is none.
         const pending = await requests.get(userBare.bare, contact.bare);
         if (hasFrom(item.subscription)) return;
+        if (await refusedForRoom()) return;
         if (!pending) {
           if (!item.approved) await saveRosterItem(ctx, userBare.bare, { ...item, approved: true });
           return;
@@ -107,6 +129,13 @@ export function subscriptionHandlers(ctx: PresenceContext) {
       await saveRosterItem(ctx, owner.bare, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
       await forward('subscribed', owner, from);
       await sendCurrentPresence(ctx, owner, from);
+      return;
+    }
+    // §3.1.3: a request already pending is not delivered again (the user has it, or gets it at login).
+    if (await requests.get(owner.bare, from.bare)) return;
+    // Pending requests are bounded like the roster they would join; the requester is told.
+    if ((await requests.count(owner.bare)) >= maxRosterItems) {
+      await ctx.router.bounce(stanza, new StanzaError('resource-constraint', 'the contact cannot take more subscription requests'), SERVER_ORIGIN);
       return;
     }
     // §3.1.3: keep the request until the user answers; deliver it now to available resources.

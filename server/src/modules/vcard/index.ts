@@ -21,7 +21,8 @@ export const vcardModule = defineModule({
     ctx.features.server(NS.vcard);
     ctx.features.account(NS.vcard);
     ctx.on('presence/broadcast', ({ session, stanza }) => avatars.decorate(stanza, session.jid.bare));
-    ctx.iq('account', 'get', NS.vcard, async ({ to }) => {
+    const vcardElement = { name: 'vCard', xmlns: NS.vcard };
+    ctx.iq('account', 'get', vcardElement, async ({ to }) => {
       const fromDirectory = await directoryVCard(directory, to.bare);
       if (!fromDirectory) throw new StanzaError('service-unavailable');
       const stored = await storage.vcards.get(to.bare);
@@ -33,10 +34,8 @@ export const vcardModule = defineModule({
       // XEP-0054 §3.1: no vCard yet is an empty vCard for an existing account.
       return mergeVCard(fromDirectory, own);
     });
-    ctx.iq('account', 'set', NS.vcard, async ({ iq, from, to }) => {
+    ctx.iq('account', 'set', vcardElement, async ({ payload: vcard, from, to }) => {
       if (from.bare !== to.bare) throw new StanzaError('forbidden', 'you can only change your own vCard');
-      const vcard = iq.getChild('vCard', NS.vcard);
-      if (!vcard) throw new StanzaError('bad-request');
       // Fields the address book owns stay the directory's: the client's values for them are dropped.
       const fromDirectory = await directoryVCard(directory, from.bare);
       const own = withoutOwnedFields(vcard, fromDirectory?.owned ?? new Set());
