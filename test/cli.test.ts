@@ -1,6 +1,8 @@
 // The `parley` command as admins and `npm start` use it: a real process, real signals.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import uWS from 'uWebSockets.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { client as xmppClient } from '@xmpp/client';
 import { rawTcp } from './helpers/raw.ts';
 import { startClient } from './helpers/clients.ts';
+import { freePortBelowEphemeral } from './helpers/ports.ts';
 
 const parley = join(import.meta.dirname, '../server/bin/parley.js');
 const dataDirs: string[] = [];
@@ -38,6 +41,8 @@ function start(dataDir: string): Promise<Started> {
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
+      // uWebSockets.js prints two plain lines per HTTPS server name on stdout (transport/server-names.ts)
+      if (!line.startsWith('{')) return;
       const parsed = JSON.parse(line) as { event?: string; ports?: Started['ports'] };
       if (parsed.event === 'listening') resolve({ child, ports: parsed.ports!, lines });
     });
@@ -97,6 +102,8 @@ describe('parley start', () => {
       server.child.kill('SIGTERM');
       await exited(server.child);
     }
+    // an idle server stops all the way (storage flushed) before it exits
+    expect(server.lines.at(-1)).toContain('"event":"stopped"');
   });
 
   it('ends every stream with system-shutdown on SIGTERM and exits 0', async () => {
@@ -111,5 +118,47 @@ describe('parley start', () => {
     await raw.closed;
     expect(raw.received()).toMatch(/<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>.*<\/stream:error><\/stream:stream>$/);
     expect(await code).toBe(0);
+  });
+});
+
+describe('parley start with a port that is taken', () => {
+  /** Hold `port` on 127.0.0.1: with node:net, or with uWS as another Parley would (SO_REUSEPORT). */
+  async function occupy(port: number, by: 'net' | 'uws'): Promise<() => void> {
+    if (by === 'uws') {
+      const socket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
+        uWS.App().listen('127.0.0.1', port, (listening) => (listening ? resolve(listening) : reject(new Error('cannot occupy')))));
+      return () => uWS.us_listen_socket_close(socket);
+    }
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return () => server.close();
+  }
+
+  it.each([
+    ['c2s.port', 'PARLEY_C2S_PORT', 'net'],
+    ['c2s.tlsPort', 'PARLEY_C2S_TLS_PORT', 'net'],
+    ['http.port', 'PARLEY_HTTP_PORT', 'uws'],
+    ['http.tlsPort', 'PARLEY_HTTPS_PORT', 'net'],
+  ] as const)('%s in use: one line naming the port and the setting, exit status 1', async (key, env, by) => {
+    const data = tempData();
+    const port = await freePortBelowEphemeral();
+    const release = await occupy(port, by);
+    try {
+      const [section, name] = key.split('.') as [string, string];
+      const config = join(data, 'config.json');
+      writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'warn' } }));
+      const child = spawn(process.execPath, [parley, '--data', data, '--config', config, 'start'], {
+        env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0', [env]: String(port) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      expect(await exited(child)).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `parley: cannot listen on 127.0.0.1:${port}: the port is already in use; set ${section}.${name} (or ${env}) to another port`,
+      ]);
+    } finally {
+      release();
+    }
   });
 });

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+/** A web origin (RFC 6454): scheme://host[:port], a trailing '/' tolerated. */
+const webOrigin = /^https?:\/\/[^/\s]+\/?$/;
+const originOrAny = /^(\*|https?:\/\/[^/\s]+)$/;
 
 /** How JWTs are verified (auth/tokens.ts): exactly one of an HS256 secret or a JWKS URL. */
 const jwtFields = {
@@ -42,6 +45,17 @@ export const configSchema = z.object({
     websocketPath: z.string().default('/xmpp-websocket'),
     /** The built web client served at '/' (`npm run build -w @parley/webclient`). */
     webClientDir: z.string().default(fileURLToPath(new URL('../../dist/webclient', import.meta.url))),
+    /**
+     * Base URLs where browsers reach this server ("https://chat.example.com", behind a proxy too):
+     * pages there are the server's own for WebSocket and BOSH origin checks (transport/origins.ts).
+     * Unset: http(s)://localhost, 127.0.0.1, [::1] and every served domain, on the listeners' ports.
+     */
+    publicUrls: z.array(z.string().regex(webOrigin, 'scheme://host[:port], without a path')).optional(),
+  }).prefault({}),
+  /** XMPP over WebSocket (RFC 7395) at http.websocketPath on the HTTP listeners. */
+  websocket: z.object({
+    /** Other web origins whose pages may open a WebSocket, as for BOSH; '*' = any. Clients without an Origin header (not browsers) always may. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
   }).prefault({}),
   limits: z.object({
     /** RFC 6120 §13.12: largest stanza accepted, in characters; bigger ones end the stream with policy-violation. */
@@ -97,8 +111,8 @@ export const configSchema = z.object({
     requestsPerSecond: z.number().int().min(1).default(50),
     /** Concurrent BOSH sessions per client IP address. */
     sessionsPerIp: z.number().int().min(1).default(200),
-    /** Origins (scheme://host[:port]) allowed cross-origin (CORS); [] = same origin only, '*' = any. */
-    allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
+    /** Other origins (scheme://host[:port]) allowed (CORS) besides the server's own pages (http.publicUrls); '*' = any. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
   }).prefault({}),
   /** Suite integration: the embedded directory and its live updates (directory/, suite-bus/). */
   directory: z.object({

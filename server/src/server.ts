@@ -37,6 +37,7 @@ import { webClientRoutes } from './http/web-client.ts';
 import { ConnectionCounter } from './transport/connection-limits.ts';
 import { listenTcp, type TcpListeners } from './transport/tcp.ts';
 import { websocketRoutes } from './transport/websocket.ts';
+import { OriginPolicy, PublicOrigins } from './transport/origins.ts';
 import { BoshSessions } from './transport/bosh/bosh-sessions.ts';
 import { boshRoutes } from './transport/bosh/bosh-http.ts';
 
@@ -188,30 +189,43 @@ export class ParleyServer {
       sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    server.tcp = await listenTcp({
-      bind: config.bind, port: config.c2s.port, tlsPort: config.c2s.tlsPort, alpnProtocols: ['xmpp-client'],
-      tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
-      log: log.child({ component: 'tcp' }),
-    }, open(c2sFraming.tcp));
     const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certsDir: join(config.dataDir, 'certs') });
-    server.http = http;
-    http.route('websocket', websocketRoutes({ path: config.http.websocketPath, limits: config.limits }, open(c2sFraming.websocket)));
+    // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
+    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
+    http.route('websocket', websocketRoutes({
+      path: config.http.websocketPath, limits: config.limits, log: log.child({ component: 'websocket' }),
+      origins: new OriginPolicy(publicOrigins, config.websocket.allowedOrigins),
+    }, open(c2sFraming.websocket)));
     const boshLog = log.child({ component: 'bosh' });
     const bosh = new BoshSessions(config.bosh, (domain) => hosts.isAccountDomain(domain), boshLog);
-    http.route('bosh', boshRoutes(config.bosh, bosh, open(c2sFraming.bosh), boshLog));
+    http.route('bosh', boshRoutes({ config: config.bosh, sessions: bosh, origins: new OriginPolicy(publicOrigins, config.bosh.allowedOrigins), log: boshLog },
+      open(c2sFraming.bosh)));
     // BOSH sessions still open (or lingering after terminate) end; held requests are answered
     http.onClose(() => bosh.close());
     const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
     if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
     http.route('web client', webClientRoutes(config.http.webClientDir));
-    await http.listen(hosts.first, hosts.list());
+    try {
+      server.tcp = await listenTcp({
+        bind: config.bind, port: config.c2s.port, tlsPort: config.c2s.tlsPort, alpnProtocols: ['xmpp-client'],
+        tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
+        settings: { port: 'c2s.port', tlsPort: 'c2s.tlsPort' }, log: log.child({ component: 'tcp' }),
+      }, open(c2sFraming.tcp));
+      server.http = http;
+      await http.listen(hosts.first, hosts.list());
+    } catch (error) {
+      // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
+      await server.stop();
+      throw error;
+    }
     // Names served later (suite bus, admin API, components) get their certificate, also for HTTPS (SNI).
     hub.on('host-added', ({ name }) => {
-      certificates.ensure(name).then(() => http.addServerName(name),
-        (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
+      certificates.ensure(name).then(() => {
+        if (hosts.has(name)) http.addServerName(name);
+      }, (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
     });
     hub.on('host-removed', ({ name }) => http.removeServerName(name));
-    Object.assign(server.ports, { c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.port, https: http.tlsPort });
+    Object.assign(server.ports, { c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https });
     server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
     server.domainRefresh.unref();
     log.info({ event: 'listening', ports: server.ports, domains: hosts.list(), dataDir: config.dataDir }, 'Parley is listening');

@@ -34,7 +34,8 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/** `extraArgs`: more Chromium switches, e.g. --host-resolver-rules to reach the server by host name. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrowser> {
   // The flags the machine needs (polyglot.md): no sandbox as root, no background network calls.
   // playwright gives every launch a fresh, empty profile directory of its own (it refuses --user-data-dir).
   const browser = await chromium.launch({
@@ -42,7 +43,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs,
     ],
   });
   const contexts: BrowserContext[] = [];

@@ -6,7 +6,7 @@ import uWS from 'uWebSockets.js';
 import { ZodError } from 'zod';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { isLoopbackAddress } from '../addresses.ts';
+import { isLoopbackAddress } from '../net/addresses.ts';
 import type { HttpRoutes } from '../http/server.ts';
 import type { AdminService } from './service.ts';
 import { JwtVerifier, TokenError } from '../auth/tokens.ts';
@@ -34,17 +34,17 @@ export function adminApiRoutes(settings: AdminApiSettings): HttpRoutes | null {
   if (!adminApiEnabled(settings.config)) return null;
   const routes = adminRoutes(settings.admin);
   const authorize = adminAuthorizer(settings.config);
-  return (app, encrypted) => attachAdminApi(settings, routes, authorize, app, encrypted);
+  return (encrypted) => adminApiRoute(settings, routes, authorize, encrypted);
 }
 
 /**
- * On the plain HTTP listener only loopback clients (a local reverse proxy, the CLI host) are
- * served: a bearer token must not cross a network in clear.
+ * The admin API's routes for one listener. On the plain HTTP listener only loopback clients (a local
+ * reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
  */
-function attachAdminApi(settings: AdminApiSettings, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
-  app: uWS.TemplatedApp, encrypted: boolean): void {
+function adminApiRoute(settings: AdminApiSettings, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+  encrypted: boolean) {
 
-  app.any(`${ADMIN_API_PREFIX}/*`, (res, req) => {
+  const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     // uWS: everything from req is read now; it is gone after this callback
     const method = req.getCaseSensitiveMethod().toUpperCase();
     const url = req.getUrl();
@@ -84,7 +84,10 @@ function attachAdminApi(settings: AdminApiSettings, routes: Route[], authorize: 
       done = true;
       run(Buffer.concat(parts).toString('utf8'));
     });
-  });
+  };
+  return (app: uWS.TemplatedApp) => {
+    app.any(`${ADMIN_API_PREFIX}/*`, serve);
+  };
 }
 
 async function handle(routes: Route[], authorize: (header: string) => Promise<Answer | null>,

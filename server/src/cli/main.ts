@@ -19,8 +19,16 @@ program.command('start').description('run the server').action(async () => {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
   const log = createLogger(config.log.level);
   // loaded here, not at the top: the admin commands start faster without the server's modules
-  const { ParleyServer } = await import('../server.ts');
-  const server = await ParleyServer.start(config, log);
+  const [{ ParleyServer }, { ListenError }] = await Promise.all([import('../server.ts'), import('../net/listen-error.ts')]);
+  let server: Awaited<ReturnType<typeof ParleyServer.start>>;
+  try {
+    server = await ParleyServer.start(config, log);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    // one line that says which port and which setting, not a stack trace
+    console.error(`parley: ${error.message}`);
+    process.exit(1);
+  }
   if (config.domains.length && (await server.storage.accounts.listByDomain(server.hosts.first)).length === 0) {
     log.info(`No users yet. Add one with: npx parley user add alice@${server.hosts.first} --password 'a secret'`);
   }

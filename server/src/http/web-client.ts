@@ -5,16 +5,17 @@ import { StaticFiles } from './static-files.ts';
 
 export function webClientRoutes(webClientDir: string): HttpRoutes {
   const webClient = new StaticFiles(webClientDir);
-  return (app: uWS.TemplatedApp) => {
-    app.get('/*', (res, req) => {
-      if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
-      if (req.getUrl() === '/') {
-        res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
-          .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
-        return;
-      }
-      notFound(res);
-    });
+  const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (req.getUrl() === '/') {
+      res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
+        .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');
+      return;
+    }
+    notFound(res);
+  };
+  return () => (app) => {
+    app.get('/*', get);
     app.any('/*', notFound);
   };
 }

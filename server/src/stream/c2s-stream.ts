@@ -108,6 +108,10 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     else this.parser.write(text);
   }
 
+  inputRejected(error: StreamError): void {
+    this.streamError(error);
+  }
+
   transportClosed(error?: Error): void {
     if (error) this.services.log.debug({ stream: this.id, err: error.message }, 'transport error');
     if (this.state !== 'closed') this.endReason = CONNECTION_LOST;

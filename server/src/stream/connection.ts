@@ -34,6 +34,11 @@ export interface Connection {
 /** Set by transports: the stream sees bytes (already decoded as UTF-8) and the end of the connection. */
 export interface ConnectionListener {
   receive(text: string): void;
+  /**
+   * Input the transport refused before it became text: bytes that are not UTF-8 (RFC 6120 §11.6),
+   * a WebSocket frame over the size limit. The stream ends with `error`.
+   */
+  inputRejected(error: StreamError): void;
   /** The transport is gone (peer closed, network error); `error` when it broke. */
   transportClosed(error?: Error): void;
   /** The transport flushed its queue after being congested (back-pressure relief). */

@@ -13,6 +13,7 @@ import { createSecureContext } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { generate } from 'selfsigned';
+import { privateDirectory, tighten } from '../storage/private-files.ts';
 
 export interface CertificateLogger {
   info(obj: object, msg?: string): void;
@@ -116,6 +117,9 @@ export class CertificateStore {
     const keyPath = join(this.certsDir, `${domain}.key`);
     const certPath = join(this.certsDir, `${domain}.crt`);
 
+    // the private keys are the server's alone: the folder 0700, keys 0600, also when found looser
+    privateDirectory(this.certsDir);
+    tighten(keyPath);
     const [key, cert] = await Promise.all([readIfExists(keyPath), readIfExists(certPath)]);
     let pair: PemPair;
     if (key !== undefined && cert !== undefined) {

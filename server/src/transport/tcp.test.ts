@@ -19,6 +19,9 @@ class ShoutingStream implements AcceptedStream {
     this.connection.write(text.toUpperCase());
   }
   transportClosed(): void {}
+  inputRejected(error: { condition: string }): void {
+    this.streamError(error);
+  }
   streamError(error: { condition: string }): void {
     this.connection.write(`refused: ${error.condition}`);
     this.connection.close();
@@ -48,7 +51,8 @@ describe('listenTcp', () => {
     await certificates.ensure('example.com');
     listeners = await listenTcp({
       bind: '127.0.0.1', port: 0, tlsPort: 0, alpnProtocols: ['xmpp-server'],
-      tls: { certificates, defaultName: () => 'example.com' }, perAddress: new ConnectionCounter(1), log: createLogger('silent'),
+      tls: { certificates, defaultName: () => 'example.com' }, perAddress: new ConnectionCounter(1),
+      settings: { port: 'test.port', tlsPort: 'test.tlsPort' }, log: createLogger('silent'),
     }, (connection) => new ShoutingStream(connection));
 
     const first = net.connect(listeners.port, '127.0.0.1');

@@ -1,15 +1,17 @@
 // Raw TCP listeners (RFC 6120): a plain port with STARTTLS and a direct-TLS port (XEP-0368, ALPN),
 // for whatever stream kind the factory opens (c2s on 5222/5223 now; s2s on 5269 can reuse it).
-// Frames nothing: bytes in and out, decoded as UTF-8 across chunk boundaries.
+// Frames nothing: bytes in and out, decoded as strict UTF-8 across chunk boundaries (RFC 6120 §11.6).
 import net from 'node:net';
 import tls from 'node:tls';
 import { StreamError } from '@parley/shared';
 import type { Logger } from '../logger.ts';
 import type { CertificateStore } from '../tls/certificates.ts';
-import { isLoopbackAddress } from '../addresses.ts';
+import { isLoopbackAddress } from '../net/addresses.ts';
+import { fromNodeError } from '../net/listen-error.ts';
 import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import type { ConnectionCounter } from './connection-limits.ts';
+import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 
 /** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
 export interface TlsSource {
@@ -29,6 +31,8 @@ export interface TcpListenerOptions {
   readonly tls: TlsSource;
   /** The per-IP connection limit, shared by both ports. */
   readonly perAddress: ConnectionCounter;
+  /** The configuration keys of the two ports, named when one cannot be bound (net/listen-error.ts). */
+  readonly settings: { readonly port: string; readonly tlsPort: string };
   readonly log: Logger;
 }
 
@@ -47,6 +51,7 @@ class TcpConnection implements Connection, Flushable {
   /** socket.writableLength when this turn's writes began: what the peer left unread. */
   private backlogBeforeTurn = 0;
   private closed = false;
+  private readonly decoder = new Utf8StreamDecoder();
 
   constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
@@ -96,6 +101,7 @@ class TcpConnection implements Connection, Flushable {
       secureContext: certificates.contextFor(defaultName),
     });
     this.socket = secure;
+    this.decoder.reset();
     secure.once('secure', () => {
       this.encrypted = true;
       this.serverName = secure.servername || undefined;
@@ -120,11 +126,26 @@ class TcpConnection implements Connection, Flushable {
   /** Listeners are shared functions (no closures per connection); they find us through the socket. */
   private attach(socket: net.Socket): void {
     (socket as SocketWithConnection)[CONNECTION] = this;
-    socket.setEncoding('utf8');
     socket.on('data', onSocketData);
     socket.on('error', onSocketEnded);
     socket.on('close', onSocketEnded);
     socket.on('end', onSocketEnded);
+  }
+
+  received(bytes: Buffer): void {
+    const listener = this.listener;
+    if (!listener) return;
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch (error) {
+      if (!(error instanceof InvalidUtf8Error)) throw error;
+      // what came before the bad bytes is read first: stanzas already complete still count
+      if (error.validPrefix !== '') listener.receive(error.validPrefix);
+      this.listener?.inputRejected(new StreamError('not-well-formed', 'the stream is not valid UTF-8 (RFC 6120 §11.6)'));
+      return;
+    }
+    if (text !== '') listener.receive(text);
   }
 
   ended(error?: Error): void {
@@ -143,8 +164,8 @@ class TcpConnection implements Connection, Flushable {
 const CONNECTION = Symbol('parley.connection');
 type SocketWithConnection = net.Socket & { [CONNECTION]?: TcpConnection };
 
-function onSocketData(this: SocketWithConnection, text: string): void {
-  this[CONNECTION]?.listener?.receive(text);
+function onSocketData(this: SocketWithConnection, bytes: Buffer): void {
+  this[CONNECTION]?.received(bytes);
 }
 
 function onSocketEnded(this: SocketWithConnection, error?: Error | boolean): void {
@@ -184,26 +205,36 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
-  const port = await listen(plain, options.port, options.bind);
-  const tlsPort = direct ? await listen(direct, options.tlsPort, options.bind) : null;
+  const port = await listen(plain, options.port, options.bind, options.settings.port);
+  let tlsPort: number | null = null;
+  try {
+    if (direct) tlsPort = await listen(direct, options.tlsPort, options.bind, options.settings.tlsPort);
+  } catch (error) {
+    await closeServer(plain);
+    throw error;
+  }
   return {
     port,
     tlsPort,
     close: async () => {
       const closing = Promise.all([closeServer(plain), direct ? closeServer(direct) : Promise.resolve()]);
       // streams were told system-shutdown; give peers a moment to close, then cut what is left
-      await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      // (a timer that is awaited must keep the process alive: unref'd, an idle server exited here
+      // on SIGTERM before the storage was flushed)
+      await new Promise((resolve) => setTimeout(resolve, 100));
       for (const connection of open) connection.destroy();
       await closing;
     },
   };
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
+/** `configKey` names the setting in the error a taken port gives (listen-error.ts). */
+function listen(server: net.Server, port: number, host: string, configKey: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(fromNodeError(error, host, port, configKey));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve((server.address() as net.AddressInfo).port);
     });
   });

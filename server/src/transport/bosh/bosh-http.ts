@@ -1,6 +1,7 @@
 // The BOSH endpoint on the uWebSockets.js app (XEP-0124 §5): POST bodies read under a size limit,
 // CORS for a webmail on another origin, and one responder per HTTP request.
 import type uWS from 'uWebSockets.js';
+import { StreamError } from '@parley/shared';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import type { HttpRoutes } from '../../http/server.ts';
@@ -10,7 +11,7 @@ import { BodyError, BodyReader, sidHint, terminateBody, type TerminalCondition }
 import { DEFAULT_CONTENT_TYPE } from './bosh-params.ts';
 import type { BoshResponder } from './bosh-session.ts';
 import type { BoshSessions } from './bosh-sessions.ts';
-import { CorsPolicy } from './cors.ts';
+import type { OriginPolicy } from '../origins.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -49,18 +50,29 @@ class HttpResponder implements BoshResponder {
   }
 }
 
-/**
- * The BOSH endpoint on the HTTP listeners. One set of sessions serves both: a session's requests
- * may not all take the same listener.
- */
-export function boshRoutes(config: Config['bosh'], sessions: BoshSessions, createSession: ElementStreamFactory, log: Logger): HttpRoutes {
-  return (app, encrypted) => attachBosh(app, encrypted, config, sessions, createSession, log);
+export interface BoshOptions {
+  readonly config: Config['bosh'];
+  /** One set of sessions for both listeners: a session's requests may not all take the same one. */
+  readonly sessions: BoshSessions;
+  /** Which pages may post (CORS). */
+  readonly origins: OriginPolicy;
+  readonly log: Logger;
 }
 
-function attachBosh(app: uWS.TemplatedApp, encrypted: boolean, config: Config['bosh'], sessions: BoshSessions,
-  createSession: ElementStreamFactory, log: Logger): void {
+/** The BOSH endpoint on the HTTP listeners; each session gets the stream `createSession` opens. */
+export function boshRoutes(options: BoshOptions, createSession: ElementStreamFactory): HttpRoutes {
+  return (encrypted) => boshRoute(options, createSession, encrypted);
+}
+
+/** The BOSH routes of one listener; the returned function attaches them to an app (or an SNI domain of it). */
+function boshRoute(options: BoshOptions, createSession: ElementStreamFactory, encrypted: boolean) {
+  const { config, sessions, origins, log } = options;
   const reader = new BodyReader(config.maxBodySize);
-  const cors = new CorsPolicy(config.allowedOrigins, encrypted);
+  /** The Access-Control-Allow-Origin value: '' when none is needed (not a browser), null when refused. */
+  const allowOrigin = (origin: string) => {
+    const decision = origins.decide(origin);
+    return decision === 'refused' ? null : decision === 'allowed' ? origin : '';
+  };
 
   /** A complete body: a new session, a request of a known one, or a binding error. */
   const handle = (text: string, responder: HttpResponder) => {
@@ -87,21 +99,27 @@ function attachBosh(app: uWS.TemplatedApp, encrypted: boolean, config: Config['b
     }
   };
 
+  /** The session a body we cannot read names; a session opened over TLS is not ended from plain HTTP. */
+  const namedSession = (text: string) => {
+    const session = sessions.get(sidHint(text) ?? '');
+    return session && (encrypted || !session.encrypted) ? session : undefined;
+  };
+
   /** A body we cannot read ends the session it names, if any (XEP-0124 §17.2). */
   const refuse = (condition: TerminalCondition, text: string, responder: HttpResponder, closeConnection = false) => {
-    const session = sessions.get(sidHint(text) ?? '');
+    const session = namedSession(text);
     if (session && !closeConnection) return session.terminate(condition, responder);
     session?.terminate(condition, { open: true, send: () => {} });
     responder.send(terminateBody(condition), DEFAULT_CONTENT_TYPE, undefined, closeConnection);
   };
 
-  app.post(config.path, (res, req) => {
+  const post = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     // uWS: everything from req is read now; it is gone after this callback
-    const allowOrigin = cors.allow(req.getHeader('origin'), req.getHeader('host'));
+    const allowed = allowOrigin(req.getHeader('origin'));
     const declaredLength = req.getHeader('content-length');
-    const responder = new HttpResponder(res, allowOrigin ?? '');
+    const responder = new HttpResponder(res, allowed ?? '');
     res.onAborted(() => responder.aborted());
-    if (allowOrigin === null) {
+    if (allowed === null) {
       // a page on a foreign origin must not drive sessions (text/plain POSTs skip the preflight)
       responder.send('origin not allowed\n', 'text/plain; charset=utf-8', '403 Forbidden');
       return;
@@ -129,8 +147,11 @@ function attachBosh(app: uWS.TemplatedApp, encrypted: boolean, config: Config['b
       try {
         text = parts === null ? decoder.decode(chunk) : decoder.decode(Buffer.concat([...parts, Buffer.from(chunk)]));
       } catch {
-        // not UTF-8: a lossy look at the start tag still finds the session to end
+        // not UTF-8 (RFC 6120 §11.6): the stream of the session it names (a lossy look at the start
+        // tag finds it) ends with <not-well-formed/>; without a session it is a bad request
         const head = (parts ? parts[0]! : Buffer.from(chunk)).subarray(0, 2048).toString('utf8');
+        const session = namedSession(head);
+        if (session) return session.rejectInput(new StreamError('not-well-formed', 'the body is not valid UTF-8 (RFC 6120 §11.6)'), responder);
         return refuse('bad-request', head, responder);
       }
       try {
@@ -140,27 +161,33 @@ function attachBosh(app: uWS.TemplatedApp, encrypted: boolean, config: Config['b
         responder.send(terminateBody('internal-server-error'), DEFAULT_CONTENT_TYPE);
       }
     });
-  });
+  };
 
   // CORS preflight (Fetch standard): only POST with a Content-Type header is ever needed
-  app.options(config.path, (res, req) => {
-    const allowOrigin = cors.allow(req.getHeader('origin'), req.getHeader('host'));
-    if (allowOrigin === null) {
+  const preflight = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+    const allowed = allowOrigin(req.getHeader('origin'));
+    if (allowed === null) {
       res.writeStatus('403 Forbidden').end();
       return;
     }
     res.writeStatus('204 No Content').writeHeader('Allow', 'POST, OPTIONS');
-    if (allowOrigin !== '') {
-      res.writeHeader('Access-Control-Allow-Origin', allowOrigin).writeHeader('Vary', 'Origin')
+    if (allowed !== '') {
+      res.writeHeader('Access-Control-Allow-Origin', allowed).writeHeader('Vary', 'Origin')
         .writeHeader('Access-Control-Allow-Methods', 'POST, OPTIONS')
         .writeHeader('Access-Control-Allow-Headers', 'Content-Type')
         .writeHeader('Access-Control-Max-Age', '86400');
     }
     res.end();
-  });
+  };
 
-  app.get(config.path, (res) => {
+  const describe = (res: uWS.HttpResponse) => {
     res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
       .end('Parley BOSH endpoint (XEP-0124, XEP-0206): POST <body/> elements here.\n');
-  });
+  };
+
+  return (app: uWS.TemplatedApp) => {
+    app.post(config.path, post);
+    app.options(config.path, preflight);
+    app.get(config.path, describe);
+  };
 }

@@ -2,7 +2,7 @@
 // acknowledgements, pauses and the response buffer for retransmissions. To the stream layer it is
 // the Connection: what the stream writes waits here until a held request can carry it.
 import { StreamError, type StreamErrorCondition } from '@parley/shared';
-import { isLoopbackAddress } from '../../addresses.ts';
+import { isLoopbackAddress } from '../../net/addresses.ts';
 import type { Connection, ElementStream, ElementStreamFactory } from '../../stream/connection.ts';
 import { scheduleFlush, type Flushable } from '../write-batching.ts';
 import {
@@ -157,6 +157,14 @@ export class BoshSession implements Connection, Flushable {
   terminate(condition: TerminalCondition, responder: BoshResponder): void {
     if (this.terminal !== null) return this.answerEnded(responder);
     this.fail(condition, [responder]);
+  }
+
+  /** A body that is not UTF-8 (RFC 6120 §11.6): the stream ends with <not-well-formed/>, told on this request. */
+  rejectInput(error: StreamError, responder: BoshResponder): void {
+    if (this.terminal !== null || !this.session) return this.answerEnded(responder);
+    // as the newest held request, it carries the terminate body (close())
+    this.held.push({ rid: this.lastRid, responders: [responder], deadline: Date.now(), pause: false, empty: false, report: '' });
+    this.session.inputRejected(error);
   }
 
   private process(rid: number, request: BoshRequest, responders: BoshResponder[], now: number): void {

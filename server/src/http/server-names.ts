@@ -1,0 +1,50 @@
+// The TLS server names (SNI, RFC 6066 §3) of the HTTPS listener, each with its certificate and routes.
+//
+// uWebSockets.js 20.x: addServerName(name) gives the name its certificate *and its own router*, empty
+// at first; a request on a connection whose SNI is that name is routed there only, and finding no
+// route, uWS drops the connection without an answer. So each name gets the listener's routes too:
+// app.domain(name) selects the router the next get/post/ws calls attach to. A client without SNI,
+// or with a name that is not served, gets the default certificate and router. (uWS prints a line on
+// stdout for each domain() call; it has no option to keep quiet.)
+import { join } from 'node:path';
+import type uWS from 'uWebSockets.js';
+import { normalizeDomain as certificateName } from '../tls/certificates.ts';
+import type { RouteAttacher } from './server.ts';
+
+export class TlsServerNames {
+  /** SNI names (A-labels) with a certificate and routes. */
+  private readonly names = new Set<string>();
+
+  constructor(private readonly app: uWS.TemplatedApp, private readonly attach: RouteAttacher, private readonly certsDir: string) {}
+
+  /** The certificate files of a served name: `<certs>/<name>.key` and `.crt` (tls/certificates.ts). */
+  static files(certsDir: string, domain: string): uWS.AppOptions {
+    const name = certificateName(domain);
+    return { key_file_name: join(certsDir, `${name}.key`), cert_file_name: join(certsDir, `${name}.crt`) };
+  }
+
+  /** Serve `domain` by name; its certificate files must exist (CertificateStore.ensure). */
+  add(domain: string): void {
+    const name = safeName(domain);
+    if (name === null || this.names.has(name)) return;
+    this.app.addServerName(name, TlsServerNames.files(this.certsDir, name));
+    this.attach(this.app.domain(name));
+    this.names.add(name);
+  }
+
+  /** A name no longer served: its connections fall back to the default certificate and routes. */
+  remove(domain: string): void {
+    const name = safeName(domain);
+    if (name === null || !this.names.delete(name)) return;
+    // also frees the name's router; sockets already upgraded to WebSocket stay open
+    this.app.removeServerName(name);
+  }
+}
+
+function safeName(domain: string): string | null {
+  try {
+    return certificateName(domain);
+  } catch {
+    return null; // not a host name (an IPv6 literal…): no SNI either
+  }
+}
