@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type uWS from 'uWebSockets.js';
 import { normalizeDomain as certificateName } from '../tls/certificates.ts';
-import type { RouteAttacher } from './server.ts';
+import type { RouteAttacher } from './routes.ts';
 
 export class TlsServerNames {
   /** SNI names (A-labels) with a certificate and routes. */
