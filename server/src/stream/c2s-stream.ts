@@ -17,6 +17,7 @@ import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
 import type { OpenStreams } from './open-streams.ts';
 import { SaslNegotiation, type SaslServices } from './sasl-negotiation.ts';
+import { isSessionRequest, streamFeatures } from './stream-features.ts';
 
 /** What a client stream uses (built once per server: server.ts). */
 export interface C2sServices {
@@ -273,20 +274,12 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   }
 
   private features(): Element {
-    const features = xml('stream:features', this.framing.streamPrefixDeclaration);
-    const add = (child: Element) => { child.parent = features; features.children.push(child); };
-    if (this.username === null) {
-      if (!this.connection.encrypted && this.connection.canStartTls) {
-        add(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
-      }
-      if (!this.mustStartTls) add(SaslNegotiation.featuresElement(this.services.sasl, this.connection.encrypted));
-    } else {
-      add(xml('bind', { xmlns: NS.bind }));
-      // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
-      add(xml('session', { xmlns: NS.session }, xml('optional')));
-      for (const feature of this.services.extensions.buildFeatures()) add(feature);
-    }
-    return features;
+    return streamFeatures(this.framing, {
+      authenticated: this.username !== null,
+      offerStartTls: !this.connection.encrypted && this.connection.canStartTls,
+      mustStartTls: this.mustStartTls,
+      encrypted: this.connection.encrypted,
+    }, this.services.sasl, this.services.extensions);
   }
 
   private negotiate(element: Element): void {
@@ -379,19 +372,9 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     if (element.attrs.xmlns !== this.framing.contentNamespace) {
       return this.streamError(new StreamError('invalid-namespace', `stanzas must be in ${this.framing.contentNamespace}`));
     }
-    if (this.isSessionRequest(element)) return session.deliver(iqResult(element));
+    if (isSessionRequest(element, this.domain)) return session.deliver(iqResult(element));
     const result = session.receive(element);
     if (result) this.run(result);
-  }
-
-  /**
-   * RFC 3921 §3 session establishment, which older clients still send after binding: the feature is
-   * announced as optional (RFC 6121 Appendix E), so the request is simply answered with a result.
-   */
-  private isSessionRequest(element: Element): boolean {
-    const to = element.attrs.to;
-    return element.name === 'iq' && element.attrs.type === 'set' && (to === undefined || to === this.domain) &&
-      element.getChild('session', NS.session) !== undefined;
   }
 
   /** Wait for an asynchronous handler before processing the next stanza of this stream. */
