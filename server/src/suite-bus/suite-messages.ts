@@ -1,6 +1,6 @@
 // The suite's messages on its bus (subject `<prefix>.<type>`, JSON payload) and how each one is
 // applied to the directory through the admin service — which then raises the in-process suite event
-// that the running server acts on (directory/live-sync.ts). The suite owns users, groups and domains:
+// that the running server acts on (modules/suite-sync.ts). The suite owns users, groups and domains:
 // a message states what is now true, so applying one twice does no harm.
 import { z } from 'zod';
 import type { AdminService } from '../admin/service.ts';
