@@ -123,8 +123,8 @@ export interface ModuleDefinition<O = undefined> {
   register(ctx: ModuleContext<O>): Awaitable;
 }
 
-/** A definition of any options type (the loader's list). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A definition of any options type (the loader's list; each module's options are checked by its own schema). */
+// `any`, not `unknown`: register(ctx: ModuleContext<O>) takes the options type contravariantly.
 export type AnyModuleDefinition = ModuleDefinition<any>;
 
 /** Declare a module with its options type inferred from its schema. */
