@@ -61,7 +61,7 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
       try {
         const r = await throughput(server, 'tcp', options);
         result.throughput.push({ archive: name, messagesPerSecond: r.messagesPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms });
-        console.log(`  archive ${name}: ${r.messagesPerSecond} msgs/s delivered (TCP), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
+        console.log(`  archive ${name}: ${r.messagesPerSecond} msgs/s delivered (TCP, ${r.messagesPerCpuSecond} per server CPU-second), p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
       } finally {
         await server.stop();
         removeData(dataDir);

@@ -20,6 +20,8 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string', default: '5' },
     // the transport and idle scenarios with the conversation archive off (it is on by default)
     'no-archive': { type: 'boolean', default: false },
+    // storage.synchronous of the server: 'full' syncs each commit to the disk (README, "What a crash keeps")
+    synchronous: { type: 'string', default: 'normal' },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },
     'archive-queries': { type: 'string', default: '200' },
@@ -30,14 +32,17 @@ const { values } = parseArgs({
 const pin = !values['no-pin'] && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const serverCore = pin ? 1 : null;
 const scenarios = new Set(values.scenarios!.split(','));
-const serverExtra = values['no-archive'] ? { archive: { enabled: false } } : {};
+const serverExtra = {
+  ...(values['no-archive'] ? { archive: { enabled: false } } : {}),
+  storage: { synchronous: values.synchronous },
+};
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
   warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
 };
 
 console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
-  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)'));
+  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)') + `, synchronous ${values.synchronous}`);
 const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
 const idleResults: IdleResult[] = [];
@@ -48,7 +53,7 @@ try {
     try {
       const result = await throughput(server, transport, options);
       throughputResults.push(result);
-      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
+      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s (${result.messagesPerCpuSecond} per server CPU-second), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
     } finally {
       await server.stop();
     }
@@ -84,9 +89,9 @@ try {
   removeData(dataDir);
 }
 
-console.log('\n| scenario | delivered msgs/s | p50 latency | p99 latency | logins/s |\n| --- | --- | --- | --- | --- |');
+console.log('\n| scenario | delivered msgs/s | per server CPU-second | p50 latency | p99 latency | logins/s |\n| --- | --- | --- | --- | --- | --- |');
 for (const r of throughputResults) {
-  console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.loginsPerSecond.toLocaleString('en')} |`);
+  console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.messagesPerCpuSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.loginsPerSecond.toLocaleString('en')} |`);
 }
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');

@@ -23,6 +23,11 @@ export interface ThroughputResult {
   /** Logins (SASL SCRAM-SHA-256, bind) completed per second while the pairs log in, 50 at a time. */
   loginsPerSecond: number;
   messagesPerSecond: number;
+  /**
+   * Delivered messages per second of server CPU time: what the server costs per message, which a
+   * busy (shared) machine changes much less than messagesPerSecond.
+   */
+  messagesPerCpuSecond: number;
   p50Ms: number;
   p99Ms: number;
   delivered: number;
@@ -113,9 +118,11 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
   measuring = true;
   const measureStart = performance.now();
+  const cpuStart = server.cpuSeconds();
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - measureStart) / 1000;
+  const cpu = server.cpuSeconds() - cpuStart;
   stopped = true;
   for (const client of [...senders, ...receivers]) client.close();
   const sorted = latencies.subarray(0, latencyCount).sort();
@@ -123,6 +130,7 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
     transport,
     loginsPerSecond,
     messagesPerSecond: Math.round(delivered / elapsed),
+    messagesPerCpuSecond: Math.round(delivered / cpu),
     p50Ms: sorted[Math.floor(latencyCount * 0.5)] ?? Number.NaN,
     p99Ms: sorted[Math.floor(latencyCount * 0.99)] ?? Number.NaN,
     delivered,

@@ -15,6 +15,8 @@ export interface BenchServer {
   pid: number;
   ports: { c2s: number; c2sTls: number; http: number };
   rssBytes(): number;
+  /** CPU time the server process used so far (user + system), in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,10 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
     ...extra,
   }));
   const command = core === null ? process.execPath : 'taskset';
-  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]),
+  // PARLEY_BENCH_SERVER_FLAGS: node flags for the server only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
+  // (NODE_OPTIONS refuses --cpu-prof, and would profile the load generator too).
+  const flags = process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]), ...flags,
     join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start'];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });
   await waitForListening(child);
@@ -58,6 +63,7 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
     pid: child.pid!,
     ports: { c2s, c2sTls, http },
     rssBytes: () => readRss(child.pid!),
+    cpuSeconds: () => readCpuSeconds(child.pid!),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -81,6 +87,13 @@ function waitForListening(child: ChildProcess): Promise<void> {
     });
     child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
   });
+}
+
+/** utime + stime from /proc/PID/stat (fields 14 and 15, in clock ticks: 100 per second on Linux). */
+function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function readRss(pid: number): number {

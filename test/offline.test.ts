@@ -1,4 +1,6 @@
 // XEP-0160 offline messages with XEP-0203 delay stamps: kept while the user is away, delivered once.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import {
@@ -83,6 +85,41 @@ describe('offline storage (XEP-0160)', () => {
     expect((await messages(bob, 3)).map((m) => m.getChildText('body'))).toEqual(['1', '2', '3']);
     await sync(bob);
     expect(bob.received.filter(isMessage())).toHaveLength(3);
+    await stopAll(alice, bob);
+  });
+
+  it('counts messages waiting for the commit against the limit: a burst of five keeps three, bounces two', async () => {
+    const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
+    const alice = await online(server, aliceJid!);
+    // one write: the five are handled in one event-loop turn, before any of them is committed
+    await sendAll(alice, ...['1', '2', '3', '4', '5'].map((body) => xml('message', { to: bobJid, type: 'chat', id: `b${body}` }, xml('body', {}, body))));
+    const errors = alice.received.filter(isError('message'));
+    expect(errors.map((error) => [error.attrs.id, errorCondition(error)])).toEqual([['b4', 'service-unavailable'], ['b5', 'service-unavailable']]);
+
+    const bob = await online(server, bobJid!);
+    expect((await messages(bob, 3)).map((m) => m.getChildText('body'))).toEqual(['1', '2', '3']);
+    await stopAll(alice, bob);
+  });
+
+  it('bounces what the store could not keep with internal-server-error, and keeps working', async () => {
+    const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
+    const alice = await online(server, aliceJid!);
+    // the database refuses new offline rows (as a full disk would)
+    const db = new Database(join(server.dataDir, 'parley.db'));
+    db.exec(`CREATE TRIGGER refuse_offline BEFORE INSERT ON offline_messages BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    try {
+      const bounced = alice.next(isError('message'));
+      await alice.xmpp.send(xml('message', { to: bobJid, type: 'chat', id: 'lost' }, xml('body', {}, 'not stored')));
+      const error = await bounced;
+      expect(error.attrs).toMatchObject({ id: 'lost', from: bobJid });
+      expect(errorCondition(error)).toBe('internal-server-error');
+    } finally {
+      db.exec('DROP TRIGGER refuse_offline');
+      db.close();
+    }
+    await sendAll(alice, chat(bobJid!, 'stored'));
+    const bob = await online(server, bobJid!);
+    expect((await messages(bob, 1)).map((m) => m.getChildText('body'))).toEqual(['stored']);
     await stopAll(alice, bob);
   });
 

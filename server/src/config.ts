@@ -27,6 +27,14 @@ const oneKeySourceMessage = { message: 'give exactly one of secret or jwksUrl' }
 export const configSchema = z.object({
   /** Folder for the database, certificates and other state. */
   dataDir: z.string().default('./data'),
+  /** The embedded database (storage/sqlite/database.ts). */
+  storage: z.object({
+    /**
+     * 'normal': what a client was answered for survives a crash or kill of the process; 'full': also
+     * a power loss or OS crash (an fsync per commit). SQLite's `synchronous` in WAL mode.
+     */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  }).prefault({}),
   /** Domains served from the first start (more are added with `parley domain add`). */
   domains: z.array(z.string()).default(['localhost']),
   /** Address the listeners bind to. */

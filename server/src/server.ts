@@ -15,6 +15,7 @@ import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
 import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
 import { openArchive, type Archive } from './archive/index.ts';
+import { GroupCommit } from './storage/group-commit.ts';
 import { createServerHub, type ServerHub } from './core/server-events.ts';
 import { LocalCaches } from './core/cache.ts';
 import { DiscoRegistry } from './core/disco.ts';
@@ -74,6 +75,7 @@ interface ServerParts {
   modules: ModuleHost;
   admin: AdminService;
   suiteEvents: SuiteEventBus;
+  commits: GroupCommit;
 }
 
 export class ParleyServer {
@@ -103,6 +105,7 @@ export class ParleyServer {
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
   private readonly suiteEvents: SuiteEventBus;
+  private readonly commits: GroupCommit;
   private tcp: TcpListeners | null = null;
   private http: HttpServer | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
@@ -126,11 +129,12 @@ export class ParleyServer {
     this.modules = parts.modules;
     this.admin = parts.admin;
     this.suiteEvents = parts.suiteEvents;
+    this.commits = parts.commits;
   }
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
     // 1. State, the served names and their certificates: everything else asks them.
-    const storage = openSqliteStorage(config.dataDir);
+    const storage = openSqliteStorage(config.dataDir, config.storage);
     // the embedded directory; an external suite directory would be chosen here
     const directory = storage.directory;
     const hub = createServerHub();
@@ -142,8 +146,10 @@ export class ParleyServer {
     const admin = new AdminService(storage, suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
+    // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
+    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'));
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    const archive = config.archive.enabled ? await openArchive(config, log) : null;
+    const archive = config.archive.enabled ? await openArchive(config, commits, log) : null;
 
     // 2. Sessions and the router. The session table names this process; entries a previous run of
     // the same node left behind (a shared table) are dropped first.
@@ -167,14 +173,14 @@ export class ParleyServer {
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
-      services: { storage, directory, archive, suiteEvents },
+      services: { storage, directory, archive, suiteEvents, commits },
       stores: noNamedStores,
       caches: new LocalCaches(hub, node),
     });
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents,
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits,
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
@@ -184,7 +190,7 @@ export class ParleyServer {
 
     // 5. Listeners last: nothing reaches a stream before the modules are in place.
     const c2s: C2sServices = {
-      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, hub,
+      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
       log: log.child({ component: 'c2s' }),
       sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
     };
@@ -245,6 +251,7 @@ export class ParleyServer {
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.commits.flush();
       await this.archive?.close();
       await this.storage.close();
       this.log.info({ event: 'stopped' }, 'Parley stopped');

@@ -18,12 +18,15 @@ export interface BoshReply {
   payloads: Element[];
 }
 
-export function boshUrl(server: TestServer): string {
+/** A test server, or any Parley process whose ports are known. */
+type ServerPorts = Pick<TestServer, 'ports'>;
+
+export function boshUrl(server: ServerPorts): string {
   return `http://127.0.0.1:${server.ports.http}/http-bind`;
 }
 
 /** POST raw text to the endpoint. */
-export async function postRaw(server: TestServer, text: string,
+export async function postRaw(server: ServerPorts, text: string,
   init: { headers?: Record<string, string>; signal?: AbortSignal; url?: string } = {}): Promise<BoshReply> {
   const response = await fetch(init.url ?? boshUrl(server), {
     method: 'POST', body: text, headers: { 'Content-Type': 'text/xml; charset=utf-8', ...init.headers }, signal: init.signal,
@@ -66,12 +69,12 @@ export class BoshSession {
   jid = '';
   creation!: BoshReply;
 
-  constructor(readonly server: TestServer) {
+  constructor(readonly server: ServerPorts) {
     ridSeed += 1000;
     this.rid = ridSeed;
   }
 
-  static async open(server: TestServer, options: SessionOptions = {}): Promise<BoshSession> {
+  static async open(server: ServerPorts, options: SessionOptions = {}): Promise<BoshSession> {
     const session = new BoshSession(server);
     session.creation = await postRaw(server, bodyXml({
       rid: session.rid, to: options.to ?? 'example.com', wait: options.wait ?? 10, hold: options.hold ?? 1,

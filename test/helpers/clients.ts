@@ -23,7 +23,10 @@ export interface LoggedInClient {
   stop(): Promise<void>;
 }
 
-export function serviceUrl(server: TestServer, transport: Transport): string {
+/** Where the clients connect: a test server, or any Parley process whose ports are known. */
+export type ServerPorts = Pick<TestServer, 'ports'>;
+
+export function serviceUrl(server: ServerPorts, transport: Transport): string {
   switch (transport) {
     case 'starttls': return `xmpp://127.0.0.1:${server.ports.c2s}`;
     case 'tls': return `xmpps://127.0.0.1:${server.ports.c2sTls}`;
@@ -31,7 +34,7 @@ export function serviceUrl(server: TestServer, transport: Transport): string {
   }
 }
 
-export async function login(server: TestServer, jid: string, password: string,
+export async function login(server: ServerPorts, jid: string, password: string,
   options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
   const xmpp = xmppClient({

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { Element } from '@xmpp/xml';
 import { deriveScramCredential } from '../../server/src/sasl/credentials.ts';
 import type { TestServer } from './server.ts';
-import { login, xml, type LoggedInClient, type Transport } from './clients.ts';
+import { login, xml, type LoggedInClient, type ServerPorts, type Transport } from './clients.ts';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -55,7 +55,7 @@ export interface OnlineOptions {
  * Log in; unless told otherwise send initial presence and wait until the server has taken it
  * (its reflection to the sender, RFC 6121 §4.2.2), so that the session is an available resource.
  */
-export async function online(server: TestServer, jid: string, options: OnlineOptions = {}): Promise<LoggedInClient> {
+export async function online(server: ServerPorts, jid: string, options: OnlineOptions = {}): Promise<LoggedInClient> {
   const client = await login(server, jid, passwordOf(jid), { transport: options.transport, resource: options.resource, presence: false });
   if (options.roster) await client.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })));
   if (options.presence !== false) await sendPresence(client, options.presence ?? {});

@@ -11,6 +11,7 @@ import { SqliteArchivePreferenceStore } from './sqlite/preferences.ts';
 import { IndexQueue } from './elasticsearch/queue.ts';
 import { ElasticsearchArchiveStore, createElasticsearchClient } from './elasticsearch/store.ts';
 import type { ArchivePreferenceStore, ArchiveStore, ArchivingPreferences } from './types.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
 
 export type { ArchiveEntry, ArchiveFilter, ArchiveStore, ArchivePreferenceStore, ArchivingPreferences, PageRequest, PageResult } from './types.ts';
 export { ArchiveUnavailableError } from './elasticsearch/store.ts';
@@ -25,16 +26,17 @@ export interface Archive {
   close(): Promise<void>;
 }
 
-export async function openArchive(config: Config, log?: Logger): Promise<Archive> {
+/** `commits`: appends are committed by the server's group commit, before the sender sees anything later. */
+export async function openArchive(config: Config, commits: GroupCommit, log?: Logger): Promise<Archive> {
   // A connection of its own to the data folder's database: archive writes are batched apart
   // from the rest of the state.
-  const db = openDatabase(config.dataDir);
+  const db = openDatabase(config.dataDir, config.storage);
   // The archive's indexes grow large: a bigger page cache than SQLite's 2 MB default.
   db.pragma('cache_size = -65536');
   // Each checkpoint copies the WAL's pages into the database and syncs it: with a 40 MB WAL
   // rather than SQLite's 4 MB, an index page rewritten by many batches is copied once, not each time.
   db.pragma('wal_autocheckpoint = 10000');
-  const store = openStore(db, config, log);
+  const store = openStore(db, config, commits, log);
   const ids = new ArchiveIds(await store.highestSeq());
   const retention = config.archive.retentionDays > 0 ? new Retention(store, config.archive.retentionDays, log) : null;
   const preferences = new SqliteArchivePreferenceStore(db);
@@ -55,10 +57,10 @@ export async function openArchive(config: Config, log?: Logger): Promise<Archive
   };
 }
 
-function openStore(db: BetterSqlite3.Database, config: Config, log?: Logger): ArchiveStore {
+function openStore(db: BetterSqlite3.Database, config: Config, commits: GroupCommit, log?: Logger): ArchiveStore {
   if (config.archive.backend === 'elasticsearch') {
     const options = config.archive.elasticsearch;
-    return new ElasticsearchArchiveStore(createElasticsearchClient(options), new IndexQueue(db), options, log);
+    return new ElasticsearchArchiveStore(createElasticsearchClient(options), new IndexQueue(db), options, log, commits);
   }
-  return new SqliteArchiveStore(db, log);
+  return new SqliteArchiveStore(db, log, commits);
 }

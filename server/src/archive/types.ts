@@ -72,7 +72,10 @@ export interface ArchiveBounds {
 
 export interface ArchiveStore {
   readonly backend: 'sqlite' | 'elasticsearch';
-  /** Keeps the entries. Returns at once; the writes are batched (a query sees them: flush()). */
+  /**
+   * Keeps the entries. Returns at once; they are committed by the group commit
+   * (storage/group-commit.ts), and a query sees them (flush()).
+   */
   append(entries: ArchiveEntry[]): void;
   /** Makes every appended entry visible to queries (for Elasticsearch: indexed and refreshed). */
   flush(): Promise<void>;

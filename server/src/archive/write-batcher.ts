@@ -1,16 +1,19 @@
-// Archive appends gathered into batches: one transaction (or queue write) per WRITE_DELAY_MS or
-// WRITE_BATCH entries, whichever comes first. Queries and close() flush what is waiting.
+// Archive appends gathered for the group commit (storage/group-commit.ts): one transaction (or queue
+// write) at the end of a turn in which a client waits for an answer after them, else within 50 ms;
+// sooner once WRITE_BATCH entries wait. Queries and close() write what is waiting first.
+import type { GroupCommit, TurnWriter } from '../storage/group-commit.ts';
 
-export const WRITE_DELAY_MS = 50;
+/** A turn with more appends than this writes them in several transactions (bounded memory and transaction size). */
 export const WRITE_BATCH = 4000;
 
-export class WriteBatcher<T> {
+export class WriteBatcher<T> implements TurnWriter {
   private pending: T[] = [];
-  private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   /** `write` gets each batch once; it handles (and logs) its own failures. */
-  constructor(private readonly write: (batch: T[]) => void) {}
+  constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void) {
+    commits.register(this);
+  }
 
   /** Entries waiting for the next batch. */
   get size(): number {
@@ -19,15 +22,18 @@ export class WriteBatcher<T> {
 
   append(items: T[]): void {
     if (this.stopped) return;
-    for (const item of items) this.pending.push(item);
-    if (this.pending.length >= WRITE_BATCH) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), WRITE_DELAY_MS);
+    for (let i = 0; i < items.length; i++) this.pending.push(items[i]!);
+    if (this.pending.length >= WRITE_BATCH) this.commits.commitNow();
+    else this.commits.schedule();
+  }
+
+  /** The group commit (TurnWriter). */
+  commit(): void {
+    this.flush();
   }
 
   /** Write what is waiting now. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     if (this.pending.length === 0 || this.stopped) return;
     const batch = this.pending;
     this.pending = [];

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Archive } from '../archive/index.ts';
 import type { Directory } from '../directory/types.ts';
 import type { KeyValueStore, Storage } from '../storage/index.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
 import type { SuiteEventBus } from '../suite-bus/event-bus.ts';
 import type { Awaitable, NotificationHandler, PipelineHandler } from './events.ts';
 import type { Origin, SessionHandle } from './origin.ts';
@@ -69,6 +70,8 @@ export interface ModuleServices {
   readonly archive: Archive | null;
   /** Directory changes from the admin API, the CLI's event log or the suite's bus. */
   readonly suiteEvents: SuiteEventBus;
+  /** The group commit of archive and offline writes (storage/group-commit.ts). */
+  readonly commits: GroupCommit;
 }
 
 export interface ModuleContext<O = undefined> {

@@ -33,6 +33,11 @@ export interface SessionHandle {
   /** Availability as the presence module last set it (RFC 6121 §4): updates the session table. */
   setPresence(available: boolean, priority: number, presence: Element | null): void;
   addInterest(interest: string): void;
+  /**
+   * A stanza this session sent has an archive or offline write waiting for the group commit: what
+   * its stream writes from now on waits until that write is committed (stream/output-gate.ts).
+   */
+  markUncommittedWrite(): void;
   /** End the stream with an error (or, without a stream, the session). */
   streamError(error: StreamError): void;
   /** Close the stream cleanly (or, without a stream, end the session). */

@@ -6,6 +6,7 @@ import { NS, StanzaError, delayElement, serialize, type Element, type JID } from
 import { z } from 'zod';
 import { defineModule, type ModuleContext } from '../core/module-api.ts';
 import type { Origin } from '../core/origin.ts';
+import { OfflineWrites, type WaitingOfflineMessage } from '../storage/offline-writes.ts';
 import { parseStanza } from './lib/parse-stanza.ts';
 
 const options = z.object({
@@ -13,6 +14,9 @@ const options = z.object({
   maxMessages: z.number().int().min(0).default(1000),
 });
 type OfflineContext = ModuleContext<z.infer<typeof options>>;
+
+/** What a message bounces with if storing it fails. */
+interface Sent { stanza: Element; origin: Origin }
 
 export const offlineModule = defineModule({
   name: 'offline',
@@ -25,36 +29,46 @@ export const offlineModule = defineModule({
   // pending subscription requests (presence/initial) are shown before offline messages
   dependencies: ['presence'],
   register(ctx) {
+    const { storage, commits } = ctx.services;
     ctx.features.server('msgoffline');
-    ctx.hook('message/offline', ({ stanza, to, origin }) => keep(ctx, stanza, to, origin));
+    // Stored by the group commit; the sender's stream sees nothing written later before that.
+    const writes = new OfflineWrites<Sent>(storage.offline, commits, (failed: Array<WaitingOfflineMessage<Sent>>, error) => {
+      ctx.log.error({ err: error, messages: failed.length }, 'storing offline messages failed');
+      for (const { source } of failed) {
+        void ctx.router.bounce(source.stanza, new StanzaError('internal-server-error', 'offline storage failed'), source.origin);
+      }
+    });
+    ctx.hook('message/offline', ({ stanza, to, origin }) => keep(ctx, writes, stanza, to, origin));
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
     ctx.on('presence/non-negative', async ({ session }) => {
-      const messages = await ctx.services.storage.offline.takeAll(session.jid.bare);
+      await writes.stored(); // what waits for this turn's commit belongs to the queue too
+      const messages = await storage.offline.takeAll(session.jid.bare);
       for (const message of messages) session.deliverSerialized(message.stanza);
     });
     ctx.on('delivery-failed', async ({ session, stanza }) => {
       const message = parseStanza(stanza);
       const type = message?.attrs.type ?? 'normal';
       if (message?.name !== 'message' || (type !== 'chat' && type !== 'normal')) return;
-      await keep(ctx, message, session.jid.toBare(), session);
+      await keep(ctx, writes, message, session.jid.toBare(), session);
     });
   },
 });
 
-async function keep(ctx: OfflineContext, stanza: Element, to: JID, origin: Origin): Promise<void> {
+async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: Element, to: JID, origin: Origin): Promise<void> {
   const { storage } = ctx.services;
   // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable.
   if ((await storage.accounts.get(to.bare)) === null) {
     return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
   }
   if (!worthKeeping(stanza)) return;
-  const now = new Date();
-  const stamped = withDelay(stanza, to.domain, now);
-  const stored = await storage.offline.push(to.bare, serialize(stamped), now.getTime(), ctx.options.maxMessages);
-  if (!stored) {
+  const queued = (await storage.offline.count(to.bare)) + writes.waiting(to.bare);
+  if (queued >= ctx.options.maxMessages) {
     return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
   }
+  const now = Date.now();
+  if (origin.kind === 'client') origin.markUncommittedWrite();
+  writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
 }
 
 /** XEP-0160 §3 and XEP-0334 hints: chat and normal messages with content are kept; bare chat states are not. */
@@ -69,9 +83,12 @@ function worthKeeping(stanza: Element): boolean {
   return false;
 }
 
-function withDelay(stanza: Element, domain: string, when: Date): Element {
+/** The message as stored: with a XEP-0203 delay stamp (the element itself is left as it was). */
+function withDelay(stanza: Element, domain: string, when: Date): string {
   const delay = delayElement(domain, when, 'Offline Storage');
   delay.parent = stanza;
   stanza.children.push(delay);
-  return stanza;
+  const stored = serialize(stanza);
+  stanza.children.pop();
+  return stored;
 }

@@ -17,6 +17,8 @@ export interface SessionStream {
   readonly transport: string;
   /** Serialized XML for the peer. */
   write(xml: string): void;
+  /** Hold later output until the group commit has stored what this session's last stanza wrote. */
+  markUncommittedWrite(): void;
   streamError(error: StreamError): void;
   close(): void;
 }
@@ -117,6 +119,10 @@ export class ClientSession implements SessionHandle {
 
   write(nonza: Element | string): void {
     this.current?.write(typeof nonza === 'string' ? nonza : serialize(nonza));
+  }
+
+  markUncommittedWrite(): void {
+    this.current?.markUncommittedWrite();
   }
 
   streamError(error: StreamError): void {

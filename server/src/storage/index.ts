@@ -7,6 +7,7 @@ export type {
   DomainStore,
   KeyValueStore,
   OfflineMessage,
+  NewOfflineMessage,
   OfflineStore,
   RosterItem,
   RosterStore,

@@ -115,9 +115,20 @@ export interface OfflineMessage {
   stampedAt: number;
 }
 
+/** A message to keep for an offline user (OfflineStore.pushAll). */
+export interface NewOfflineMessage {
+  to: string;
+  /** serialized XML */
+  stanza: string;
+  /** ms epoch */
+  stampedAt: number;
+}
+
 export interface OfflineStore {
   /** Store; returns false (and stores nothing) if the user's queue already holds `limit` messages. */
   push(to: string, stanza: string, stampedAt: number, limit: number): Promise<boolean>;
+  /** Store all of them in one transaction, in order (the caller checked the limits: storage/offline-writes.ts). */
+  pushAll(messages: NewOfflineMessage[]): Promise<void>;
   /** All queued messages for a bare JID in arrival order, removed in the same transaction. */
   takeAll(to: string): Promise<OfflineMessage[]>;
   count(to: string): Promise<number>;

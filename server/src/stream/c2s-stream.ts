@@ -16,6 +16,8 @@ import type { LocalSessions } from '../session/local-sessions.ts';
 import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
 import type { OpenStreams } from './open-streams.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
+import { OutputGate, type DeferredEnd, type GatedStream } from './output-gate.ts';
 import { SaslNegotiation, type SaslServices } from './sasl-negotiation.ts';
 import { isSessionRequest, streamFeatures } from './stream-features.ts';
 
@@ -30,6 +32,11 @@ export interface C2sServices {
   /** Post-authentication features and nonza handlers the modules added. */
   readonly extensions: StreamExtensions;
   readonly streams: OpenStreams;
+  /**
+   * The group commit of archive and offline writes: a stream that sent a stanza with such a write
+   * holds its later output until the write is committed (output-gate.ts).
+   */
+  readonly commits: GroupCommit;
   readonly hub: ServerHub;
   readonly log: Logger;
 }
@@ -45,7 +52,7 @@ type StreamState =
 const CLOSED: SessionEndReason = Object.freeze({ kind: 'closed' });
 const CONNECTION_LOST: SessionEndReason = Object.freeze({ kind: 'connection-lost' });
 
-export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream {
+export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream, GatedStream {
   /** The served domain the stream is for. */
   domain = '';
   private state: StreamState = 'awaiting-header';
@@ -64,6 +71,10 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   /** Why the stream ended, for the session's end (set just before teardown). */
   private endReason: SessionEndReason = CLOSED;
   private streamId: string | null = null;
+  /** The group commit that takes this stream's latest archive or offline write (0: none waits). */
+  private writesIn = 0;
+  /** Holds output back until that commit is done (output-gate.ts); made when first needed. */
+  private gate: OutputGate | null = null;
 
   constructor(
     private readonly services: C2sServices,
@@ -116,6 +127,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   transportClosed(error?: Error): void {
     if (error) this.services.log.debug({ stream: this.id, err: error.message }, 'transport error');
     if (this.state !== 'closed') this.endReason = CONNECTION_LOST;
+    this.gate?.drop();
     this.teardown(error);
   }
 
@@ -126,31 +138,75 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   /** Send serialized XML. Hot path: one write. */
   write(data: string): void {
     if (this.state === 'closed') return;
+    if (this.writesIn !== 0 && this.mustHold()) return this.gate!.push(data);
     this.connection.write(data);
+    this.checkBackPressure();
+  }
+
+  /** Output must wait for the group commit (output-gate.ts): a write of ours is not committed, or output already waits. */
+  private mustHold(): boolean {
+    const { commits } = this.services;
+    if (this.writesIn > commits.done) (this.gate ??= new OutputGate(commits, this)).hold(this.writesIn);
+    else if (!this.gate?.holding) {
+      this.writesIn = 0;
+      return false;
+    }
+    return true;
+  }
+
+  private checkBackPressure(): void {
     if (this.connection.bufferedBytes() > this.services.limits.sendBufferBytes) {
       // A reader that does not read must not make the server hold its traffic without bound.
       this.streamError(new StreamError('policy-violation', 'too much unread data'));
     }
   }
 
+  /**
+   * A stanza this stream sent has an archive or offline write waiting for the group commit: what is
+   * written to the stream from now on waits until that write is committed (output-gate.ts).
+   */
+  markUncommittedWrite(): void {
+    this.writesIn = this.services.commits.upcoming;
+  }
+
+  /** The gate wrote the held output (GatedStream). */
+  outputReleased(end: DeferredEnd): void {
+    if (end !== null) this.endStream(end === 'close' ? null : end);
+    else if (this.state !== 'closed') this.checkBackPressure();
+  }
+
   /** End the stream with an error (RFC 6120 §4.9): header first if none was sent, then error, then close. */
   streamError(error: StreamError): void {
     if (this.state === 'closed') return;
     this.services.log.debug({ stream: this.id, condition: error.condition, text: error.text }, 'stream error');
-    this.ensureHeaderSent();
-    // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
-    this.connection.streamErrorCondition?.(error.condition);
-    const element = error.toElement();
-    Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
-    this.connection.write(serialize(element));
     this.endReason = { kind: 'stream-error', condition: error.condition };
-    this.close();
+    this.endOrDefer(error);
   }
 
   /** Close the stream cleanly (our footer, then the connection). */
   close(): void {
     if (this.state === 'closed') return;
+    this.endOrDefer('close');
+  }
+
+  /** While output is held, the session ends now (nothing more is read or routed to it), the stream after the output. */
+  private endOrDefer(end: StreamError | 'close'): void {
+    if (this.writesIn !== 0 && this.mustHold()) {
+      this.gate!.endAfterRelease(end);
+      return this.teardown();
+    }
+    this.endStream(end === 'close' ? null : end);
+  }
+
+  private endStream(error: StreamError | null): void {
     this.ensureHeaderSent();
+    if (error !== null) {
+      // BOSH turns the condition into a <body type='terminate'/> condition (XEP-0124 §17.2).
+      this.connection.streamErrorCondition?.(error.condition);
+      const element = error.toElement();
+      Object.assign(element.attrs, this.framing.streamPrefixDeclaration);
+      this.connection.write(serialize(element));
+    }
     this.connection.write(this.framing.footer());
     this.teardown();
     this.connection.close();

@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import type { IndexQueue, QueuedEntry } from './queue.ts';
 import { WriteBatcher } from '../write-batcher.ts';
+import { GroupCommit } from '../../storage/group-commit.ts';
 import {
   boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
@@ -71,7 +72,7 @@ interface BulkItem { index?: { status: number; error?: { type?: string; reason?:
 export class ElasticsearchArchiveStore implements ArchiveStore {
   readonly backend = 'elasticsearch' as const;
   readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
-  private readonly batcher = new WriteBatcher<ArchiveEntry>((batch) => this.queueBatch(batch));
+  private readonly batcher: WriteBatcher<ArchiveEntry>;
   private closed = false;
   private draining: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -82,8 +83,11 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   private failures = 0;
   private waiters: Array<{ target: number; resolve: () => void }> = [];
 
+  /** `commits`: the server's group commit; the local queue write is what it commits. */
   constructor(readonly client: Client, private readonly queue: IndexQueue,
-    private readonly options: ElasticsearchOptions, private readonly log?: Logger) {}
+    private readonly options: ElasticsearchOptions, private readonly log?: Logger, commits = new GroupCommit()) {
+    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.queueBatch(batch));
+  }
 
   /** Starts indexing what the queue kept from before (an outage, a restart). */
   start(): void {

@@ -1,6 +1,6 @@
 // The embedded archive: entries in SQLite (archive_messages), words in an FTS5 index
 // (archive_search) with one row per message, shared by its entries in both users' archives.
-// Appends are batched into one transaction (WRITE_DELAY_MS, WRITE_BATCH).
+// Appends are written in batches, one transaction each, by the group commit (write-batcher.ts).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
@@ -8,6 +8,7 @@ import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequ
 import { seqOfId } from '../ids.ts';
 import { matchExpression, tagsOf } from './search.ts';
 import { WriteBatcher } from '../write-batcher.ts';
+import { GroupCommit } from '../../storage/group-commit.ts';
 
 interface EntryRow {
   seq: number;
@@ -21,10 +22,6 @@ interface EntryRow {
 }
 
 const COLUMNS = 'm.seq, m.sid, m.owner, m.peer, m.peer_resource, m.outgoing, m.body, m.stanza';
-/**
- * Appends are written together, at most this long after the first of them or once this many wait:
- * a transaction's cost is mostly the index pages it touches, so few large ones beat many small ones.
- */
 /** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
 const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
@@ -48,7 +45,7 @@ function toEntry(row: EntryRow): ArchiveEntry {
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly backend = 'sqlite' as const;
-  private readonly batcher = new WriteBatcher<ArchiveEntry>((batch) => this.writeBatch(batch));
+  private readonly batcher: WriteBatcher<ArchiveEntry>;
   private closed = false;
   private readonly insertMessage;
   private readonly insertWords;
@@ -60,7 +57,9 @@ export class SqliteArchiveStore implements ArchiveStore {
   private readonly pruneBatch;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger) {
+  /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
+  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit()) {
+    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.writeBatch(batch));
     this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string, number]>(
       'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertWords = db.prepare<[number, string, string]>('INSERT INTO archive_search (rowid, body, tags) VALUES (?, ?, ?)');

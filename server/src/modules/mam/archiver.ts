@@ -78,7 +78,7 @@ interface Sides {
 export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive, policy: ArchivingPolicy): void {
   const rerouted = new WeakSet<Element>();
 
-  const archiveMessage = (stanza: Element, from: JID, to: JID, sides: Sides): void => {
+  const archiveMessage = (stanza: Element, from: JID, to: JID, origin: Origin, sides: Sides): void => {
     if (!sides.outgoing && !sides.incoming) return;
     const text = archivedXml(stanza);
     const body = bodyText(stanza);
@@ -97,6 +97,9 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
       stamp.parent = stanza;
       stanza.children.push(stamp);
     }
+    // Until the entries are committed (storage/group-commit.ts), the sender's stream shows nothing
+    // written after this message (an iq result, a later stanza…).
+    if (origin.kind === 'client') origin.markUncommittedWrite();
     archive.store.append(entries);
   };
 
@@ -113,14 +116,14 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     const exists: boolean | Promise<boolean> = incoming === false || ctx.sessions.hasSessions(to.bare)
       || ctx.services.storage.accounts.get(to.bare).then((account) => account !== null);
     if (typeof outgoing === 'boolean' && typeof incoming === 'boolean' && typeof exists === 'boolean') {
-      archiveMessage(stanza, from, to, { outgoing, incoming: incoming && exists });
+      archiveMessage(stanza, from, to, origin, { outgoing, incoming: incoming && exists });
       return false;
     }
     // Some answer needs storage: take the stanza, decide, then route it on (this hook lets it pass then).
     return (async () => {
       try {
         const [out, inc, known] = await Promise.all([outgoing, incoming, exists]);
-        archiveMessage(stanza, from, to, { outgoing: out, incoming: inc && known });
+        archiveMessage(stanza, from, to, origin, { outgoing: out, incoming: inc && known });
       } catch (error) {
         ctx.log.error({ err: error }, 'archiving a message failed; delivering it unarchived');
       }

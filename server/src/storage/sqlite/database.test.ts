@@ -33,6 +33,15 @@ describe('openDatabase', () => {
     }
   });
 
+  it('syncs every commit to the disk with synchronous: full (storage.synchronous)', () => {
+    const db = openDatabase(dir, { synchronous: 'full' });
+    try {
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    } finally {
+      db.close();
+    }
+  });
+
   it('leaves the file in WAL mode for other connections', async () => {
     const storage = openSqliteStorage(dir);
     await storage.close();

@@ -3,7 +3,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Storage } from '../types.ts';
 import { SqliteAccountStore } from './accounts.ts';
-import { openDatabase } from './database.ts';
+import { openDatabase, type DatabaseOptions } from './database.ts';
 import { SqliteDomainStore } from './domains.ts';
 import { SqliteOfflineStore } from './offline.ts';
 import { SqliteRosterStore } from './roster.ts';
@@ -41,8 +41,8 @@ export class SqliteStorage implements Storage {
 }
 
 /** Opens (creating and migrating as needed) the store at `dataDir/parley.db`. */
-export function openSqliteStorage(dataDir: string): Storage {
-  return new SqliteStorage(openDatabase(dataDir));
+export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): Storage {
+  return new SqliteStorage(openDatabase(dataDir, options));
 }
 
 export { DB_FILENAME } from './database.ts';

@@ -2,7 +2,7 @@
 // resource (RFC 6121 §8.5.2.2.1), delivered later in arrival order.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import type { OfflineMessage, OfflineStore } from '../types.ts';
+import type { NewOfflineMessage, OfflineMessage, OfflineStore } from '../types.ts';
 
 interface OfflineRow {
   id: number;
@@ -21,6 +21,7 @@ export class SqliteOfflineStore implements OfflineStore {
   private readonly selectFor;
   private readonly deleteFor;
   private readonly pushTx;
+  private readonly pushAllTx;
   private readonly takeAllTx;
 
   constructor(db: BetterSqlite3.Database) {
@@ -43,6 +44,9 @@ export class SqliteOfflineStore implements OfflineStore {
       this.insert.run(to, stanza, stampedAt);
       return true;
     });
+    this.pushAllTx = db.transaction((messages: NewOfflineMessage[]) => {
+      for (const message of messages) this.insert.run(message.to, message.stanza, message.stampedAt);
+    });
     this.takeAllTx = db.transaction((to: string): OfflineMessage[] => {
       const messages = this.selectFor.all(to).map(toMessage);
       if (messages.length > 0) this.deleteFor.run(to);
@@ -52,6 +56,10 @@ export class SqliteOfflineStore implements OfflineStore {
 
   async push(to: string, stanza: string, stampedAt: number, limit: number): Promise<boolean> {
     return this.pushTx.immediate(to, stanza, stampedAt, limit);
+  }
+
+  async pushAll(messages: NewOfflineMessage[]): Promise<void> {
+    if (messages.length > 0) this.pushAllTx.immediate(messages);
   }
 
   async takeAll(to: string): Promise<OfflineMessage[]> {

@@ -309,6 +309,18 @@ describe('offline messages', () => {
     expect(await storage.offline.count('bob@example.com')).toBe(1);
   });
 
+  it('pushAll stores a batch in order, for several users, after what was queued', async () => {
+    await storage.offline.push(to, '<message id="first"/>', 1, 10);
+    await storage.offline.pushAll([
+      { to, stanza: '<message id="2"/>', stampedAt: 2 },
+      { to: 'bob@example.com', stanza: '<message id="x"/>', stampedAt: 3 },
+      { to, stanza: '<message id="3"/>', stampedAt: 4 },
+    ]);
+    await storage.offline.pushAll([]);
+    expect((await storage.offline.takeAll(to)).map((m) => m.stanza)).toEqual(['<message id="first"/>', '<message id="2"/>', '<message id="3"/>']);
+    expect(await storage.offline.count('bob@example.com')).toBe(1);
+  });
+
   it('accepts new messages once the queue has been drained', async () => {
     await storage.offline.push(to, '<message id="1"/>', 1, 1);
     expect(await storage.offline.push(to, '<message id="2"/>', 2, 1)).toBe(false);
