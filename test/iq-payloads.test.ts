@@ -90,6 +90,10 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
   'account get urn:xmpp:mam:2 query': [],
   'account get urn:xmpp:mam:2 metadata': [],
   'account get urn:xmpp:mam:2 prefs': [],
+  'account get urn:xmpp:inbox:1 inbox': [
+    ['an RSM max that is no number', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>ten</max></set></inbox>`, badRequest],
+    ['a negative RSM max', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>-1</max></set></inbox>`, badRequest],
+  ],
 };
 
 describe('every registered iq handler (RFC 6120 §8.3.3)', () => {

@@ -244,6 +244,27 @@ describe.each(backends)('message archive on %s', (backend) => {
     await stopAll(alice!, bob!);
   });
 
+  it('archives a bodiless message that asks to be stored (XEP-0334 <store/>): reactions, corrections and retractions come back whole', async () => {
+    const [alice, bob] = await pair('alice', 'bob');
+    const by = bare(bob!.jid);
+    await alice!.xmpp.send(xml('message', { to: by, type: 'chat', id: 'm1' }, xml('body', {}, 'helo')));
+    await alice!.xmpp.send(xml('message', { to: by, type: 'chat', id: 'm2' }, xml('body', {}, 'hello'), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'm1' })));
+    await alice!.xmpp.send(xml('message', { to: by, type: 'chat', id: 'm3' },
+      xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id: 'm1' }, xml('reaction', {}, '👍')), xml('store', { xmlns: 'urn:xmpp:hints' })));
+    const last = bob!.next((s) => s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1') !== undefined);
+    await alice!.xmpp.send(xml('message', { to: by, type: 'chat', id: 'm4' },
+      xml('retract', { xmlns: 'urn:xmpp:message-retract:1', id: 'm2' }), xml('fallback', { xmlns: 'urn:xmpp:fallback:0', for: 'urn:xmpp:message-retract:1' }),
+      xml('body', {}, 'retracted'), xml('store', { xmlns: 'urn:xmpp:hints' })));
+    await last;
+    const answer = await queryArchive(bob!);
+    const messages = answer.results.map((r) => r.message);
+    expect(messages.map((m) => m.attrs.id)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(messages[1]!.getChild('replace', 'urn:xmpp:message-correct:0')?.attrs.id).toBe('m1');
+    expect(messages[2]!.getChild('reactions', 'urn:xmpp:reactions:0')?.getChildText('reaction')).toBe('👍');
+    expect(messages[3]!.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id).toBe('m2');
+    await stopAll(alice!, bob!);
+  });
+
   it('archives only one-to-one messages with a body, and drops forged stanza-ids', async () => {
     const [alice, bob] = await pair('alice', 'bob');
     const by = bare(bob!.jid);

@@ -46,6 +46,31 @@ export const configSchema = z.object({
     /** RFC 6120 §5.3.1: STARTTLS is mandatory unless plaintext is allowed for loopback peers (benchmarks, tests). */
     allowPlaintextOnLoopback: z.boolean().default(false),
   }).prefault({}),
+  /** Server-to-server federation (RFC 6120 on `jabber:server`); the listener comes with s2s/. */
+  s2s: z.object({
+    /** STARTTLS port (RFC 6120 §14.7: 5269), on `bind`. */
+    port: port.default(5269),
+    /** Direct TLS s2s (XEP-0368, ALPN xmpp-server, `_xmpps-server._tcp` records, usually 5270); -1 = off. */
+    tlsPort: z.number().int().min(-1).max(65535).default(-1),
+    /** PEM bundle of CAs trusted for peers' certificates besides the system store (a private CA, tests). */
+    trustedCaFile: z.string().optional(),
+  }).prefault({}),
+  /** DNS lookups (server/src/dns/): Node's resolver with these servers, not the system's getaddrinfo. */
+  dns: z.object({
+    /** `"127.0.0.53"`, `"127.0.0.53:5353"`, `"[::1]:5353"`; [] = the servers in /etc/resolv.conf. */
+    servers: z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\]:\d{1,5})$/, 'an IP address, with :port if not 53')).default([]),
+    /** A lookup without an answer after this long fails (so a stanza to a domain that does not resolve bounces in bounded time). */
+    timeoutMs: z.number().int().min(100).max(30_000).default(5000),
+    /** Queries per server within timeoutMs. */
+    tries: z.number().int().min(1).max(5).default(2),
+    /** Longest time an answer is cached, whatever its TTL. */
+    maxCacheSeconds: z.number().int().min(0).max(86_400).default(3600),
+    /** How long SRV answers are cached (Node's resolver does not report their TTL). */
+    srvCacheSeconds: z.number().int().min(0).max(86_400).default(300),
+    /** How long "no such name / no such record" is cached. */
+    negativeCacheSeconds: z.number().int().min(0).max(3600).default(60),
+    cacheSize: z.number().int().min(10).default(10_000),
+  }).prefault({}),
   http: z.object({
     port: port.default(5280),
     /** HTTPS listener with the same routes; -1 turns it off. */

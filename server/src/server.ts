@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openSqliteStorage, type KeyValueStore, type Storage } from './storage/index.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
+import { DnsResolver } from './dns/resolver.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
 import { adminApiRoutes } from './admin/http.ts';
@@ -35,6 +36,7 @@ import { c2sFraming, type Framing } from './stream/framing.ts';
 import type { Connection } from './stream/connection.ts';
 import { HttpServer } from './http/server.ts';
 import { webClientRoutes } from './http/web-client.ts';
+import { hostMetaRoutes } from './transport/host-meta.ts';
 import { ConnectionCounter } from './transport/connection-limits.ts';
 import { listenTcp, type TcpListeners } from './transport/tcp.ts';
 import { websocketRoutes } from './transport/websocket.ts';
@@ -76,6 +78,8 @@ interface ServerParts {
   admin: AdminService;
   suiteEvents: SuiteEventBus;
   commits: GroupCommit;
+  certificates: CertificateStore;
+  dns: DnsResolver;
 }
 
 export class ParleyServer {
@@ -100,12 +104,15 @@ export class ParleyServer {
   readonly modules: ModuleHost;
   /** Admin operations (admin API, suite bus), announcing their changes on the suite events. */
   readonly admin: AdminService;
+  /** DNS through the configured servers (config.dns), cached: SRV targets for federation (dns/targets.ts). */
+  readonly dns: DnsResolver;
   readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null };
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
   private readonly suiteEvents: SuiteEventBus;
   private readonly commits: GroupCommit;
+  private readonly certificates: CertificateStore;
   private tcp: TcpListeners | null = null;
   private http: HttpServer | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
@@ -130,6 +137,8 @@ export class ParleyServer {
     this.admin = parts.admin;
     this.suiteEvents = parts.suiteEvents;
     this.commits = parts.commits;
+    this.certificates = parts.certificates;
+    this.dns = parts.dns;
   }
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
@@ -142,6 +151,8 @@ export class ParleyServer {
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const name of hosts.list()) await certificates.ensure(name);
+    // files an admin drops into the certs folder replace a domain's certificate while running
+    certificates.watch();
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
     const admin = new AdminService(storage, suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
@@ -180,7 +191,7 @@ export class ParleyServer {
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits,
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns: new DnsResolver(config.dns),
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
@@ -195,7 +206,7 @@ export class ParleyServer {
       sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certsDir: join(config.dataDir, 'certs') });
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
     // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
     const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     http.route('websocket', websocketRoutes({
@@ -210,6 +221,7 @@ export class ParleyServer {
     http.onClose(() => bosh.close());
     const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
     if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
+    http.route('host-meta', hostMetaRoutes(config, hosts)); // /.well-known/host-meta(.json), XEP-0156
     http.route('web client', webClientRoutes(config.http.webClientDir));
     try {
       server.tcp = await listenTcp({
@@ -245,6 +257,7 @@ export class ParleyServer {
       this.eventLog?.stop();
       await this.suiteBus?.close();
       this.streams.endAll(new StreamError('system-shutdown', 'the server is stopping'));
+      this.certificates.close();
       // sessions kept without a stream (none unless a module hibernates them) end too
       for (const session of [...this.sessions.all()]) session.close();
       this.http?.close();

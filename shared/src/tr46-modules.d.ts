@@ -17,3 +17,8 @@ declare module 'tr46/lib/regexes.js' {
   };
   export default regexes;
 }
+
+// punycode.js 2 ships no types; shared/src/idna-web.ts uses its decoder.
+declare module 'punycode/punycode.es6.js' {
+  export function toUnicode(domain: string): string;
+}

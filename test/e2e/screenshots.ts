@@ -48,7 +48,7 @@ await clients.get('carol@example.com')!.xmpp.send(xml('message', { to: 'alice@ex
   xml('body', null, 'Morning! Did you get the slides I sent yesterday? 📎')));
 
 const browser = await launchBrowser();
-const page = await browser.newPage({ width: 1100, height: 720 });
+const page = await browser.newPage({ width: 1280, height: 760 });
 await page.goto(base);
 await page.getByLabel('Address').fill('alice@example.com');
 await shoot('login-light-full');
@@ -56,7 +56,7 @@ await page.setViewportSize({ width: 320, height: 640 });
 await page.emulateMedia({ colorScheme: 'dark' });
 await shoot('login-dark-320');
 await page.emulateMedia({ colorScheme: 'light' });
-await page.setViewportSize({ width: 1100, height: 720 });
+await page.setViewportSize({ width: 1280, height: 760 });
 await signIn(page, base, 'alice@example.com', 'pw');
 await page.locator('[data-peer="carol@example.com"]').waitFor();
 await shoot('chats-unread-light-full');
@@ -67,18 +67,18 @@ for (const person of people) {
   await page.getByLabel('Address').fill(person.jid);
   await page.getByLabel(/^Group/).fill(person.group);
   await page.getByRole('button', { name: 'Add contact' }).last().click();
-  await page.locator(`li[data-jid="${person.jid}"]`).waitFor();
+  await page.locator(`[data-jid="${person.jid}"]`).waitFor();
 }
 const grace = await login(server, 'grace@example.com', 'pw');
 await grace.xmpp.send(xml('presence', { to: 'alice@example.com', type: 'subscribe' }));
 await page.locator('[data-request="grace@example.com"]').waitFor();
-await page.locator('li[data-jid="bob@example.com"] img').waitFor();
+await page.locator('[data-jid="bob@example.com"] img').waitFor();
 await page.waitForTimeout(500);
 await shoot('contacts-light-full');
 
 // A conversation with Bob.
 const bob = clients.get('bob@example.com')!;
-await page.locator('li[data-jid="bob@example.com"] button.main').click();
+await page.locator('[data-jid="bob@example.com"] button.main').click();
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b1' }, xml('body', null, 'Hi Alice! Have a minute for the roadmap?')));
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b2' }, xml('body', null, 'Draft is here: https://docs.example.com/roadmap/2025-q3?view=comments')));
 await page.locator('.bubble', { hasText: 'Draft is here' }).waitFor();
@@ -92,6 +92,15 @@ for (const stanza of bob.received.filter((s) => s.is('message') && s.getChild('r
   await bob.xmpp.send(xml('message', { to: stanza.attrs.from }, xml('received', { xmlns: 'urn:xmpp:receipts', id: stanza.attrs.id })));
 }
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b3' }, xml('body', null, '👍')));
+// A reply with its quote (XEP-0461), a reaction (XEP-0444), a correction (XEP-0308), styling (XEP-0393).
+const quote = '> The section on the migration is long but clear.\n';
+await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b4' }, xml('body', null, `${quote}Agreed, *one release* it is. I'll tell the _mobile_ team.`),
+  xml('reply', { xmlns: 'urn:xmpp:reply:0', to: 'alice@example.com', id: 'x' }),
+  xml('fallback', { xmlns: 'urn:xmpp:fallback:0', for: 'urn:xmpp:reply:0' }, xml('body', { start: '0', end: String([...quote].length) }))));
+await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b5' }, xml('body', null, 'Meeting moved to Thursday')));
+await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b6' }, xml('body', null, 'Meeting moved to Friday'), xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'b5' })));
+await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: 'b7' }, xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id: 'b2' }, xml('reaction', null, '🎉'))));
+await page.locator('.bubble', { hasText: 'Meeting moved to Friday' }).waitFor();
 await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })));
 await page.getByText('Bob Martin is typing…').waitFor();
 await shoot('chat-light-full');
@@ -110,6 +119,16 @@ await page.emulateMedia({ colorScheme: 'dark' });
 await shoot('contacts-dark-320');
 await page.getByRole('button', { name: /^Your status/ }).click();
 await shoot('presence-menu-dark-320');
+await page.keyboard.press('Escape');
+await page.getByRole('button', { name: 'Menu' }).click();
+await shoot('menu-dark-320');
+await page.keyboard.press('Escape');
+await page.emulateMedia({ colorScheme: 'light' });
+await page.setViewportSize({ width: 1280, height: 760 });
+await page.getByRole('searchbox', { name: 'Search messages' }).fill('release');
+await page.keyboard.press('Enter');
+await page.getByRole('region', { name: 'Search results' }).locator('.result').first().waitFor();
+await shoot('search-light-full');
 
 for (const client of [...clients.values(), grace]) await client.stop();
 await browser.close();

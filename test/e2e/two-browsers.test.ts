@@ -56,17 +56,17 @@ describe('two browser users', () => {
     await alice.getByLabel(/^Name/).fill('Bob');
     await alice.getByLabel(/^Group/).fill('Team');
     await alice.getByRole('button', { name: 'Add contact' }).last().click();
-    await alice.locator('li[data-jid="bob@example.com"]').waitFor();
+    await alice.locator('[data-jid="bob@example.com"]').waitFor();
 
     await bob.getByRole('button', { name: 'Accept alice@example.com' }).click();
 
-    const bobRow = alice.locator('li[data-jid="bob@example.com"]');
+    const bobRow = alice.locator('[data-jid="bob@example.com"]');
     await bobRow.getByRole('img', { name: 'Available' }).waitFor();
     await bobRow.locator('img').waitFor(); // Bob's photo, fetched by its XEP-0153 hash
     expect(await bobRow.locator('.name').textContent()).toBe('Bob');
-    expect(await alice.locator('section[aria-label="Team"]').count()).toBe(1);
+    expect(await alice.locator('[data-row="group:Team"]').count()).toBe(1);
 
-    const aliceRow = bob.locator('li[data-jid="alice@example.com"]');
+    const aliceRow = bob.locator('[data-jid="alice@example.com"]');
     await aliceRow.getByRole('img', { name: 'Available' }).waitFor();
     await aliceRow.locator('.initials').waitFor(); // no photo: initials
   });
@@ -76,13 +76,13 @@ describe('two browser users', () => {
     await bob.getByText('Do not disturb').click();
     await bob.getByLabel('Status message').fill('In a meeting');
     await bob.getByRole('button', { name: 'Set' }).click();
-    const bobRow = alice.locator('li[data-jid="bob@example.com"]');
+    const bobRow = alice.locator('[data-jid="bob@example.com"]');
     await bobRow.getByRole('img', { name: 'Do not disturb' }).waitFor();
     await bobRow.getByText('In a meeting').waitFor();
   });
 
   it('chats both ways with typing, receipts, links kept safe', async () => {
-    await alice.locator('li[data-jid="bob@example.com"] button.main').click();
+    await alice.locator('[data-jid="bob@example.com"] button.main').click();
     const composer = alice.getByLabel('Message Bob');
     await composer.fill('Hello Bob 👋 see https://example.org/a?b=1');
 
@@ -108,17 +108,18 @@ describe('two browser users', () => {
     expect(await reply.locator('img').count()).toBe(0);
     expect(await alice.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
     await alice.getByText('Bob is typing…').waitFor({ state: 'detached' });
-    await bob.locator('.bubble[data-direction="out"][data-delivery="delivered"]').waitFor();
+    // delivered (XEP-0184), then read: Alice has the chat open (XEP-0333)
+    await bob.locator('.bubble[data-direction="out"][data-delivery="read"]').waitFor();
   });
 
   it('Alice removes Bob from her contacts', async () => {
     await alice.getByRole('tab', { name: /Contacts/ }).click();
     await alice.getByRole('button', { name: 'Remove Bob' }).click();
     await alice.getByRole('button', { name: 'Remove', exact: true }).click();
-    await alice.locator('li[data-jid="bob@example.com"]').waitFor({ state: 'detached' });
+    await alice.locator('[data-jid="bob@example.com"]').waitFor({ state: 'detached' });
     // RFC 6121 §2.5.2: removing cancels both subscriptions, so Bob no longer sees Alice online.
     await bob.getByRole('button', { name: 'Back to list' }).click();
     await bob.getByRole('tab', { name: /Contacts/ }).click();
-    await bob.locator('li[data-jid="alice@example.com"]').getByRole('img', { name: 'Offline' }).waitFor();
+    await bob.locator('[data-jid="alice@example.com"]').getByRole('img', { name: 'Offline' }).waitFor();
   });
 });

@@ -14,7 +14,7 @@ export const chromiumPath = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 export function ensureWebClientBuilt(): void {
   const index = join(webClientDir, 'index.html');
   const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sources = [join(root, 'webclient/src'), join(root, 'webclient/index.html'), join(root, 'shared/src')];
+  const sources = [join(root, 'webclient/src'), join(root, 'webclient/public'), join(root, 'webclient/index.html'), join(root, 'shared/src')];
   if (builtAt > 0 && sources.every((path) => newestMtime(path) <= builtAt)) return;
   execFileSync('npm', ['run', 'build', '-w', '@parley/webclient'], { cwd: root, stdio: 'pipe' });
 }
@@ -30,7 +30,7 @@ function newestMtime(path: string): number {
 export interface TestBrowser {
   browser: Browser;
   /** A fresh profile (own storage, own cookies) per call: one per simulated user. */
-  newPage(options?: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; acceptSelfSigned?: boolean }): Promise<Page>;
+  newPage(options?: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; acceptSelfSigned?: boolean; locale?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -53,6 +53,7 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrows
       const context = await browser.newContext({
         viewport: { width: options.width ?? 1100, height: options.height ?? 720 },
         colorScheme: options.colorScheme ?? 'light',
+        locale: options.locale ?? 'en-US',
         // The test server's HTTPS listener has a self-signed certificate.
         ignoreHTTPSErrors: options.acceptSelfSigned ?? false,
       });

@@ -40,7 +40,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.config,
     dataDir,
     domains,
-    bind: '127.0.0.1',
+    // a server of its own on another loopback address (federation tests: 127.0.0.10) when asked
+    bind: options.config?.bind ?? '127.0.0.1',
     c2s: { port: 0, tlsPort: 0, ...options.config?.c2s },
     http: { port: 0, tlsPort: -1, ...options.config?.http },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },

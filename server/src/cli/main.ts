@@ -9,6 +9,9 @@ import { registerDirectoryCommands } from './directory.ts';
 import type { AdminService } from '../admin/service.ts';
 import { registerArchiveCommands } from './archive.ts';
 import { findInvalidNames } from '../admin/name-check.ts';
+import { registerCertificateCommands } from './certificates.ts';
+import { registerDnsCheckCommand } from './dns-check.ts';
+import { join } from 'node:path';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
@@ -103,6 +106,22 @@ registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) =>
   withStorage((storage) => work(offlineAdmin(storage))));
 
 registerArchiveCommands(program, () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } }));
+
+/** The configuration for commands that do not run the server (no log output). */
+const quietConfig = () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
+
+/** Every served name, domains and aliases, as the directory has them. */
+async function servedNames(): Promise<string[]> {
+  const storage = openSqliteStorage(quietConfig().dataDir);
+  try {
+    return [...(await storage.directory.domains.names()).keys()];
+  } finally {
+    await storage.close();
+  }
+}
+
+registerCertificateCommands(program, { certsDir: () => join(quietConfig().dataDir, 'certs'), servedNames });
+registerDnsCheckCommand(program, quietConfig);
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
   const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('./feature-table.ts')]);

@@ -6,7 +6,7 @@ import { StaticFiles } from './static-files.ts';
 export function webClientRoutes(webClientDir: string): HttpRoutes {
   const webClient = new StaticFiles(webClientDir);
   const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'))) return;
+    if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')
         .end('Parley XMPP server. The web client is not built: run `npm run build -w @parley/webclient`.\n');

@@ -9,12 +9,15 @@ import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
 import { vcardModule } from './vcard/index.ts';
 import { mamModule } from './mam/index.ts';
+import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
   // message archive: its hook runs first on delivered messages whatever the order here (priority)
   mamModule,
+  // XEP-0430, read from the archive
+  inboxModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

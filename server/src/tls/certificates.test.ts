@@ -21,11 +21,12 @@ afterEach(async () => {
 
 /** A logger that records calls, to count generations and warnings. */
 function recordingLog() {
-  const entries: { level: 'info' | 'warn'; obj: object; msg?: string }[] = [];
+  const entries: { level: 'info' | 'warn' | 'error'; obj: object; msg?: string }[] = [];
   return {
     entries,
     info: (obj: object, msg?: string) => void entries.push({ level: 'info', obj, msg }),
     warn: (obj: object, msg?: string) => void entries.push({ level: 'warn', obj, msg }),
+    error: (obj: object, msg?: string) => void entries.push({ level: 'error', obj, msg }),
     generated: () => entries.filter((e) => e.msg === 'Generated self-signed TLS certificate'),
   };
 }

@@ -12,6 +12,7 @@ import type { Connection, ConnectionListener, StreamFactory } from '../stream/co
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import type { ConnectionCounter } from './connection-limits.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
+import { normalizeDomain as certificateName } from '../tls/certificates.ts';
 
 /** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
 export interface TlsSource {
@@ -205,6 +206,13 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
+  // a replaced certificate (tls/certificates.ts): SNI asks the store per connection; clients without
+  // SNI get the server's default context, replaced here for the default name
+  if (direct) {
+    certificates.onChange((domain) => {
+      if (domain === certificateName(options.tls.defaultName())) direct.setSecureContext({ ...certificates.pemFor(domain) });
+    });
+  }
   const port = await listen(plain, options.port, options.bind, options.settings.port);
   let tlsPort: number | null = null;
   try {

@@ -1,69 +1,70 @@
 // Components rendered in happy-dom: what a user (and a screen reader) finds on screen.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
-import ContactList from './ContactList.svelte';
+import { rosterRows } from './contact-order.ts';
 import LoginForm from './LoginForm.svelte';
 import MessageList from './MessageList.svelte';
 import Composer from './Composer.svelte';
 import ConnectionBanner from './ConnectionBanner.svelte';
 import SearchResults from './SearchResults.svelte';
 import { ArchiveSearch } from '../state/search.svelte.ts';
-import type { Contact } from '../state/contacts.svelte.ts';
+import { Contacts, compareContacts, type Contact } from '../state/contacts.svelte.ts';
+import type { RosterEntry } from '@parley/shared';
 import type { ChatMessage } from '../xmpp/chat.ts';
 
 afterEach(() => cleanup());
 
 const contact = (jid: string, name: string, extra: Partial<Contact> = {}): Contact => ({
-  jid, name, groups: [], subscription: 'both', pending: false, inRoster: true, availability: 'offline', ...extra,
+  jid, name, groups: [], subscription: 'both', pending: false, inRoster: true, availability: 'offline', searchText: name.toLowerCase(), ...extra,
 });
 
-describe('ContactList', () => {
-  const contacts = [
-    contact('zoe@example.com', 'Zoe', { availability: 'available', groups: ['Team'] }),
-    contact('adam@example.com', 'Adam', { groups: ['Team'] }),
-    contact('mia@example.com', 'Mia', { availability: 'away', status: 'Lunch', groups: ['Team'] }),
-    contact('sam@example.com', 'Sam'),
-  ];
-  const handlers = { onOpen: vi.fn(), onRemove: vi.fn(), onAdd: vi.fn(), onApprove: vi.fn(), onDeny: vi.fn() };
+describe('roster rows', () => {
+  const roster = new Map<string, RosterEntry>([
+    ['zoe@example.com', { jid: 'zoe@example.com', name: 'Zoe', subscription: 'both', pending: false, groups: ['Team'] }],
+    ['adam@example.com', { jid: 'adam@example.com', name: 'Adam', subscription: 'both', pending: false, groups: ['Team'] }],
+    ['mia@example.com', { jid: 'mia@example.com', name: 'Mia', subscription: 'both', pending: false, groups: ['Team'] }],
+    ['sam@example.com', { jid: 'sam@example.com', name: 'Sam', subscription: 'both', pending: false, groups: [] }],
+  ]);
+  const view = (contacts: Contacts, filter = '', collapsed: Record<string, boolean> = {}) =>
+    rosterRows(contacts.sortedGroups(), filter, collapsed).map((row) => (row.kind === 'group' ? `[${row.group}] ${row.online}/${row.total}` : row.contact.name));
 
-  it('groups contacts (ungrouped last) with online people first, each with an accessible name', () => {
-    const { container } = render(ContactList, { contacts, requests: [], ...handlers });
-    const groups = [...container.querySelectorAll('section.group')].map((s) => s.getAttribute('aria-label'));
-    expect(groups).toEqual(['Team', 'Contacts']);
-    const team = [...container.querySelectorAll('section[aria-label="Team"] li')].map((li) => li.getAttribute('data-jid'));
-    expect(team).toEqual(['zoe@example.com', 'mia@example.com', 'adam@example.com']);
-    expect(screen.getByRole('button', { name: 'Chat with Mia, Away: Lunch' })).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Remove Sam' })).toBeTruthy();
+  it('groups contacts (ungrouped last) with online people first, and moves one on a presence change', () => {
+    const contacts = new Contacts();
+    contacts.setRoster(roster);
+    contacts.setPresence('zoe@example.com', { availability: 'available' });
+    contacts.setPresence('mia@example.com', { availability: 'away', status: 'Lunch' });
+    expect(view(contacts)).toEqual(['[Team] 2/3', 'Zoe', 'Mia', 'Adam', '[] 0/1', 'Sam']);
+    contacts.setPresence('adam@example.com', { availability: 'available' });
+    contacts.setPresence('zoe@example.com', { availability: 'offline' });
+    expect(view(contacts)).toEqual(['[Team] 2/3', 'Adam', 'Mia', 'Zoe', '[] 0/1', 'Sam']);
   });
 
-  it('filters by name, address or status', async () => {
-    const { container } = render(ContactList, { contacts, requests: [], ...handlers });
-    await fireEvent.input(screen.getByRole('searchbox', { name: 'Search contacts' }), { target: { value: 'lunch' } });
-    expect([...container.querySelectorAll('li[data-jid]')].map((li) => li.getAttribute('data-jid'))).toEqual(['mia@example.com']);
+  it('filters by name, address, status or group, and hides a collapsed group', () => {
+    const contacts = new Contacts();
+    contacts.setRoster(roster);
+    contacts.setPresence('mia@example.com', { availability: 'away', status: 'Lunch' });
+    expect(view(contacts, 'lunch')).toEqual(['[Team] 1/1', 'Mia']);
+    expect(view(contacts, 'sam@')).toEqual(['[] 0/1', 'Sam']);
+    expect(view(contacts, '', { Team: true })).toEqual(['[Team] 1/3', '[] 0/1', 'Sam']);
   });
 
-  it('offers accept and refuse for subscription requests', async () => {
-    render(ContactList, { contacts, requests: [{ jid: 'new@example.com', name: 'new' }], ...handlers });
-    await fireEvent.click(screen.getByRole('button', { name: 'Accept new@example.com' }));
-    expect(handlers.onApprove).toHaveBeenCalledWith('new@example.com');
-    await fireEvent.click(screen.getByRole('button', { name: 'Refuse new@example.com' }));
-    expect(handlers.onDeny).toHaveBeenCalledWith('new@example.com');
-  });
-
-  it('asks before removing a contact', async () => {
-    render(ContactList, { contacts, requests: [], ...handlers });
-    await fireEvent.click(screen.getByRole('button', { name: 'Remove Sam' }));
-    expect(handlers.onRemove).not.toHaveBeenCalled();
-    await fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
-    expect(handlers.onRemove).toHaveBeenCalledWith('sam@example.com');
+  it('orders thousands of contacts by moving single entries', () => {
+    const many = new Map<string, RosterEntry>();
+    for (let i = 0; i < 5000; i++) many.set(`u${i}@example.com`, { jid: `u${i}@example.com`, name: `Person ${i}`, subscription: 'both', pending: false, groups: [] });
+    const contacts = new Contacts();
+    contacts.setRoster(many);
+    for (let i = 0; i < 5000; i += 7) contacts.setPresence(`u${i}@example.com`, { availability: 'available' });
+    const names = view(contacts).slice(1);
+    const sorted = [...contacts.sortedGroups()[0]![1]].sort(compareContacts).map((c) => c.name);
+    expect(names).toEqual(sorted);
   });
 });
 
 describe('MessageList', () => {
   const messages: ChatMessage[] = [
-    { id: '1', peer: 'bob@example.com', direction: 'in', body: '<b>hi</b> see https://example.org', time: new Date(), delayed: false },
-    { id: '2', peer: 'bob@example.com', direction: 'in', body: 'from yesterday', time: new Date(Date.now() - 86_400_000), delayed: true },
-    { id: '3', peer: 'bob@example.com', direction: 'out', body: 'a'.repeat(500), time: new Date(), delayed: false, delivery: 'delivered' },
+    { id: '1', peer: 'bob@example.com', direction: 'in', body: '<b>hi</b> see https://example.org', time: new Date(), delayed: false, refs: [] },
+    { id: '2', peer: 'bob@example.com', direction: 'in', body: 'from yesterday', time: new Date(Date.now() - 86_400_000), delayed: true, refs: [] },
+    { id: '3', peer: 'bob@example.com', direction: 'out', body: 'a'.repeat(500), time: new Date(), delayed: false, delivery: 'delivered', refs: [] },
   ];
 
   it('renders bodies as text, builds safe links, marks delivery and delayed messages', () => {
@@ -126,7 +127,7 @@ describe('ConnectionBanner', () => {
 
 describe('SearchResults', () => {
   const found = (archiveId: string, body: string, direction: 'in' | 'out' = 'in'): ChatMessage => ({
-    id: archiveId, archiveId, peer: 'bob@example.com', direction, body, time: new Date('2024-05-01T10:00:00Z'), delayed: false,
+    id: archiveId, archiveId, peer: 'bob@example.com', direction, body, time: new Date('2024-05-01T10:00:00Z'), delayed: false, refs: [],
   });
 
   it('lists results with who and when, the matches in <mark> and the text never parsed as HTML', async () => {

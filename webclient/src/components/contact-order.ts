@@ -1,41 +1,25 @@
-// Roster ordering and filtering: groups alphabetically (ungrouped last), online people first.
-import type { Availability } from '@parley/shared';
+// The roster as rows of one virtual list: a header per group (sorted, contacts in no group last),
+// then its contacts (online first) unless the group is collapsed; the filter keeps the contacts
+// whose name, address, status or group contains it. Linear in the roster: no sort here
+// (Contacts keeps each group sorted).
 import type { Contact } from '../state/contacts.svelte.ts';
 
-const RANK: Record<Availability, number> = { available: 0, dnd: 1, away: 2, xa: 3, offline: 4 };
-export const NO_GROUP = 'Contacts';
+export type RosterRow =
+  | { kind: 'group'; key: string; group: string; online: number; total: number; collapsed: boolean }
+  | { kind: 'contact'; key: string; group: string; contact: Contact };
 
-export interface ContactGroup {
-  name: string;
-  contacts: Contact[];
-  online: number;
-}
-
-export function matches(contact: Contact, filter: string): boolean {
+export function rosterRows(groups: Iterable<[string, readonly Contact[]]>, filter: string, collapsed: Readonly<Record<string, boolean>>): RosterRow[] {
   const needle = filter.trim().toLocaleLowerCase();
-  if (!needle) return true;
-  return [contact.name, contact.jid, contact.status ?? '', ...contact.groups].some((text) => text.toLocaleLowerCase().includes(needle));
-}
-
-export function compareContacts(a: Contact, b: Contact): number {
-  return RANK[a.availability] - RANK[b.availability] || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
-}
-
-export function groupContacts(contacts: Iterable<Contact>, filter: string): ContactGroup[] {
-  const groups = new Map<string, Contact[]>();
-  for (const contact of contacts) {
-    if (!matches(contact, filter)) continue;
-    for (const group of contact.groups.length ? contact.groups : [NO_GROUP]) {
-      let list = groups.get(group);
-      if (!list) groups.set(group, (list = []));
-      list.push(contact);
-    }
+  const rows: RosterRow[] = [];
+  for (const [group, contacts] of groups) {
+    const shown = needle ? contacts.filter((contact) => contact.searchText.includes(needle)) : contacts;
+    if (shown.length === 0) continue;
+    let online = 0;
+    for (const contact of shown) if (contact.availability !== 'offline') online++;
+    const closed = !needle && collapsed[group] === true;
+    rows.push({ kind: 'group', key: `group:${group}`, group, online, total: shown.length, collapsed: closed });
+    if (closed) continue;
+    for (const contact of shown) rows.push({ kind: 'contact', key: `contact:${group}:${contact.jid}`, group, contact });
   }
-  return [...groups.entries()]
-    .sort(([a], [b]) => (a === NO_GROUP ? 1 : b === NO_GROUP ? -1 : a.localeCompare(b)))
-    .map(([name, list]) => ({
-      name,
-      contacts: list.sort(compareContacts),
-      online: list.filter((c) => c.availability !== 'offline').length,
-    }));
+  return rows;
 }

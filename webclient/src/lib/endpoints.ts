@@ -7,7 +7,12 @@ export interface Endpoints {
 
 declare global {
   interface Window {
-    parleyConfig?: Partial<Endpoints>;
+    parleyConfig?: Partial<Endpoints> & {
+      /** Seconds between checks that WebSocket works again while on the BOSH fallback. */
+      preferredProbeSeconds?: number;
+      /** The webmail's origin, the only one the embedded panel talks to (also ?host=…). */
+      hostOrigin?: string;
+    };
   }
 }
 

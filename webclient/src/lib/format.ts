@@ -1,15 +1,21 @@
-// Times and days as the chat shows them, in the user's locale.
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+// Times and days as the chat shows them, in the panel's language (i18n).
+import { dateTimeFormat, locale, t } from '../i18n/index.svelte.ts';
+
+const cache = new Map<string, Intl.DateTimeFormat>();
+
+function format(name: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale.current} ${name}`;
+  let found = cache.get(key);
+  if (!found) cache.set(key, (found = dateTimeFormat(options)));
+  return found;
+}
 
 export function formatTime(date: Date): string {
-  return timeFormat.format(date);
+  return format('time', { hour: 'numeric', minute: '2-digit' }).format(date);
 }
 
 export function formatFull(date: Date): string {
-  return fullFormat.format(date);
+  return format('full', { dateStyle: 'full', timeStyle: 'short' }).format(date);
 }
 
 export function dayKey(date: Date): string {
@@ -20,10 +26,10 @@ export function dayKey(date: Date): string {
 export function dayLabel(date: Date, now = new Date()): string {
   const startOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
   const days = Math.round((startOfDay(now) - startOfDay(date)) / 86_400_000);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
-  if (days > 1 && days < 7) return weekdayFormat.format(date);
-  return dateFormat.format(date);
+  if (days === 0) return t('day.today');
+  if (days === 1) return t('day.yesterday');
+  if (days > 1 && days < 7) return format('weekday', { weekday: 'long' }).format(date);
+  return format('date', { day: 'numeric', month: 'short', year: 'numeric' }).format(date);
 }
 
 /** A conversation list's short time: the time today, else the day. */

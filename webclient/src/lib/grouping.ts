@@ -13,6 +13,8 @@ export type MessageRow<M extends Groupable> =
   | { kind: 'group'; key: string; direction: 'in' | 'out'; messages: M[] };
 
 const GROUP_GAP_MS = 5 * 60_000;
+/** A long run of one sender's messages is cut into rows of this many (the rows of a virtual list). */
+const MAX_GROUP = 10;
 
 export function groupMessages<M extends Groupable>(messages: readonly M[], now = new Date()): MessageRow<M>[] {
   const rows: MessageRow<M>[] = [];
@@ -27,7 +29,7 @@ export function groupMessages<M extends Groupable>(messages: readonly M[], now =
       group = null;
     }
     const time = message.time.getTime();
-    if (!group || group.direction !== message.direction || time - lastTime > GROUP_GAP_MS) {
+    if (!group || group.direction !== message.direction || time - lastTime > GROUP_GAP_MS || group.messages.length >= MAX_GROUP) {
       group = { kind: 'group', key: `group-${message.id}`, direction: message.direction, messages: [] };
       rows.push(group);
     }

@@ -72,3 +72,15 @@ describe('reconnectDelay', () => {
     expect(reconnectDelay(2, { random: () => 1 })).toBe(4800);
   });
 });
+
+describe('XEP-0393 styling', () => {
+  it('styles spans only between matching directives that touch text', async () => {
+    const { parseSpans, styleBlocks } = await import('./styling.ts');
+    expect(parseSpans('a *b* c')).toEqual([{ kind: 'text', text: 'a ' }, { kind: 'strong', children: [{ kind: 'text', text: '*' }, { kind: 'text', text: 'b' }, { kind: 'text', text: '*' }] }, { kind: 'text', text: ' c' }]);
+    expect(parseSpans('2 * 3 * 4')).toEqual([{ kind: 'text', text: '2 * 3 * 4' }]);
+    expect(parseSpans('**')).toEqual([{ kind: 'text', text: '**' }]);
+    expect(parseSpans('`*not bold*`')).toEqual([{ kind: 'code', text: '`*not bold*`' }]);
+    expect(styleBlocks('> a\n> b\nc').map((b) => b.kind)).toEqual(['quote', 'line']);
+    expect(styleBlocks('```\n*x*\n```\nafter')).toEqual([{ kind: 'pre', text: '*x*' }, { kind: 'line', spans: [{ kind: 'text', text: 'after' }] }]);
+  });
+});

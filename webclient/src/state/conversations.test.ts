@@ -5,7 +5,7 @@ import { Conversations } from './conversations.svelte.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
 
 const message = (id: string, direction: 'in' | 'out', time: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
-  id, peer: 'bob@example.com', direction, body: `message ${id}`, time: new Date(time), delayed: false, ...extra,
+  id, peer: 'bob@example.com', direction, body: `message ${id}`, time: new Date(time), delayed: false, refs: [id], ...extra,
 });
 
 describe('Conversations', () => {

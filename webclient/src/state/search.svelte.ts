@@ -3,6 +3,7 @@
 import { parseSearchQuery, type SearchTerm } from '@parley/shared/fulltext';
 import type { ArchivePage, SearchOptions } from '../xmpp/archive.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
+import { t } from '../i18n/index.svelte.ts';
 
 export type SearchRunner = (text: string, options: SearchOptions) => Promise<ArchivePage>;
 
@@ -51,7 +52,7 @@ export class ArchiveSearch {
     } catch (error) {
       if (generation !== this.generation) return;
       this.results = [];
-      this.error = (error as Error).message || 'The search failed.';
+      this.error = (error as Error).message || t('search.failed');
     } finally {
       if (generation === this.generation) this.loading = false;
     }
@@ -70,7 +71,7 @@ export class ArchiveSearch {
       this.results.push(...page.messages.filter((m) => !known.has(m.archiveId)));
       this.accept(page);
     } catch (error) {
-      if (generation === this.generation) this.error = (error as Error).message || 'The search failed.';
+      if (generation === this.generation) this.error = (error as Error).message || t('search.failed');
     } finally {
       if (generation === this.generation) this.loading = false;
     }

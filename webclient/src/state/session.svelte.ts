@@ -6,6 +6,7 @@ import { RosterService } from '../xmpp/roster.ts';
 import { PresenceService, type OwnPresence } from '../xmpp/presence.ts';
 import { ChatService, type ChatMessage } from '../xmpp/chat.ts';
 import { ArchiveService } from '../xmpp/archive.ts';
+import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
 import { answerQueries } from '../xmpp/responder.ts';
 import type { Credentials } from '../xmpp/sasl/index.ts';
@@ -13,9 +14,11 @@ import type { Endpoints } from '../lib/endpoints.ts';
 import { displayName } from '../lib/identity.ts';
 import { avatarFromFile } from '../lib/image.ts';
 import { notify } from '../lib/notifications.ts';
+import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
-import { Conversations, type HistoryPage } from './conversations.svelte.ts';
+import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
+import { t } from '../i18n/index.svelte.ts';
 
 export interface SessionOptions {
   jid: string;
@@ -32,9 +35,12 @@ export class ChatSession {
   own = $state<OwnPresence>({ availability: 'available', status: '' });
   me = $state<{ jid: string; name: string; photo?: string }>({ jid: '', name: '' });
   activePeer = $state<string | null>(null);
+  /** Bumped when something outside the panel (the host page) asks to show a chat. */
+  openRequests = $state(0);
   /** The chat pane is on screen (wide layout, or the narrow layout showing the chat). */
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
+  soundEnabled = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
@@ -45,27 +51,65 @@ export class ChatSession {
   private readonly chat: ChatService;
   private readonly avatars: AvatarService;
   private readonly archive: ArchiveService;
+  private readonly inbox: InboxService;
   private readonly historyLoads = new Map<string, Promise<boolean>>();
+  /** The newest message per peer we sent a displayed marker for. */
+  private readonly displayedSent = new Map<string, string>();
   private readonly storage: Storage | null;
+  private stopSaving: () => void = () => {};
 
   constructor(options: SessionOptions) {
     this.storage = options.storage ?? null;
     this.client = new XmppClient({
       jid: options.jid, credentials: options.credentials, transports: options.transports,
       websocketUrl: options.endpoints.websocketUrl, boshUrl: options.endpoints.boshUrl,
+      preferredProbeSeconds: typeof window === 'undefined' ? undefined : window.parleyConfig?.preferredProbeSeconds,
     });
     const bare = this.client.account.bare;
     this.me = { jid: bare, name: displayName(bare) };
     this.own = this.loadOwnPresence();
     this.notificationsEnabled = this.storage?.getItem('parley.notifications') === 'on';
+    this.soundEnabled = this.storage?.getItem('parley.sound') === 'on';
     answerQueries(this.client, '0.1.0');
     this.roster = new RosterService(this.client, this.storage);
     this.presence = new PresenceService(this.client);
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
     this.archive = new ArchiveService(this.client);
+    this.inbox = new InboxService(this.client);
     this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
+    this.restoreChats();
     this.wire();
+  }
+
+  private get chatsKey(): string {
+    return `parley.chats.${this.me.jid}`;
+  }
+
+  /** The Chats list (and drafts) as they were before the reload, kept current while signed in. */
+  private restoreChats(): void {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(this.chatsKey) ?? '[]') as ConversationSummary[];
+      if (Array.isArray(saved)) this.conversations.restore(saved);
+    } catch {
+      // a damaged list is started afresh
+    }
+    if (!this.storage) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.stopSaving = $effect.root(() => {
+      $effect(() => {
+        const text = JSON.stringify(this.conversations.summaries());
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          try {
+            this.storage?.setItem(this.chatsKey, text);
+          } catch {
+            // storage full: the list is rebuilt from the inbox next time
+          }
+        }, 300);
+      });
+      return () => clearTimeout(timer);
+    });
   }
 
   start(): Promise<void> {
@@ -73,6 +117,7 @@ export class ChatSession {
   }
 
   stop(): void {
+    this.stopSaving();
     this.client.stop();
   }
 
@@ -82,12 +127,12 @@ export class ChatSession {
       this.status = status;
       this.statusDetail = detail;
       this.transport = client.transportKind;
+      if (status !== 'online') this.conversations.clearTyping();
     });
     client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
-    this.roster.on('changed', (items) => {
-      this.contacts.setRoster(items);
-      this.avatars.ensureCards(items.keys());
-    });
+    // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
+    this.roster.on('changed', (items) => this.contacts.setRoster(items));
+    this.roster.on('pushed', (bare, item) => this.contacts.setItem(bare, item));
     this.presence.on('changed', (bare, presence) => {
       this.contacts.setPresence(bare, presence);
       this.avatars.noticeHash(bare, presence.avatarHash);
@@ -100,8 +145,12 @@ export class ChatSession {
     this.chat.on('message', (message) => {
       const read = message.direction === 'out' || this.isViewing(message.peer);
       if (!this.conversations.add(message, read) || message.direction === 'out') return;
+      if (read) this.sendDisplayed(message.peer);
       this.avatars.ensureCards([message.peer]); // someone outside the roster: look up their name once
+      if (read || message.delayed) return;
+      // Not on screen (panel hidden or another conversation open): tell the user.
       if (this.notificationsEnabled) notify(this.contacts.get(message.peer).name, message.body, message.peer, () => this.openChat(message.peer));
+      if (this.soundEnabled) chime();
     });
     this.chat.on('delivery', (peer, id, state, error) => this.conversations.setDelivery(peer, id, state, error));
     this.chat.on('chatState', (peer, state) => this.conversations.setChatState(peer, state));
@@ -121,6 +170,10 @@ export class ChatSession {
     });
     await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
     this.presence.sendOwn(this.own);
+    // The conversation list as the server keeps it (XEP-0430), for every device alike.
+    void this.inbox.fetch().then((entries) => {
+      this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
+    });
     // The history shown comes from the archive, so it survives a reload; after a reconnection the
     // newest page fills in what was missed while offline.
     const shown = Object.values(this.conversations.byPeer).filter((c) => c.history.loaded || c.peer === this.activePeer);
@@ -142,7 +195,7 @@ export class ChatSession {
       this.conversations.addHistory(peer, page, older);
       return true;
     }, (error: Error) => {
-      history.error = error.message || 'Could not load the history.';
+      history.error = error.message || t('error.history');
       return false;
     }).finally(() => {
       history.loading = false;
@@ -153,7 +206,7 @@ export class ChatSession {
   }
 
   private subscriptionRequested(bare: string): void {
-    const contact = this.contacts.byJid[bare];
+    const contact = this.contacts.inRoster(bare);
     // We asked them first (or already see them): this is the second half of a mutual subscription.
     if (contact && (contact.pending || contact.subscription === 'to')) {
       this.presence.approve(bare, false);
@@ -169,7 +222,14 @@ export class ChatSession {
     const conversation = this.conversations.open(peer);
     this.activePeer = peer;
     this.markReadIfViewing(peer);
+    this.avatars.ensureCards([peer]);
     if (!conversation.history.loaded) void this.loadNewest(peer);
+  }
+
+  /** The host page asks to show the chat with `peer` (the panel switches to it, narrow layout too). */
+  requestOpen(peer: string): void {
+    this.openChat(peer);
+    this.openRequests++;
   }
 
   /** Scrolled to the top: the page of archived messages before the oldest one shown. */
@@ -208,9 +268,79 @@ export class ChatSession {
     if (visible && this.activePeer) this.markReadIfViewing(this.activePeer);
   }
 
+  /** Send what the composer holds: a new message, a reply, or the correction being edited. */
   send(peer: string, body: string): void {
     const text = body.trim();
-    if (text) this.chat.send(peer, text);
+    const conversation = this.conversations.byPeer[peer];
+    if (!text) return;
+    const editing = conversation?.editing;
+    const replyingTo = conversation?.replyingTo;
+    if (conversation) {
+      conversation.editing = undefined;
+      conversation.replyingTo = undefined;
+    }
+    if (editing) {
+      if (text !== editing.body) this.chat.correct(peer, editing.id, text);
+      return;
+    }
+    this.chat.send(peer, text, { replyTo: replyingTo ? { id: replyingTo.refs[0] ?? replyingTo.id, text: replyingTo.body } : undefined });
+  }
+
+  replyTo(peer: string, message: ChatMessage | undefined): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (!conversation) return;
+    conversation.replyingTo = message;
+    if (message) conversation.editing = undefined;
+  }
+
+  /** Edit one of our messages (the last one when none is given); false when there is none. */
+  edit(peer: string, message?: ChatMessage): boolean {
+    const conversation = this.conversations.byPeer[peer];
+    const target = message ?? conversation?.messages.findLast((m) => m.direction === 'out' && !m.retracted);
+    if (!conversation || !target || target.direction !== 'out' || target.retracted) return false;
+    conversation.editing = target;
+    conversation.replyingTo = undefined;
+    conversation.draft = target.body;
+    return true;
+  }
+
+  cancelCompose(peer: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (!conversation) return;
+    if (conversation.editing) conversation.draft = '';
+    conversation.editing = undefined;
+    conversation.replyingTo = undefined;
+  }
+
+  /** Delete one of our messages for everyone (XEP-0424). */
+  retract(peer: string, message: ChatMessage): void {
+    if (message.direction === 'out' && !message.retracted) this.chat.retract(peer, message.id);
+  }
+
+  /** Add or take back one reaction of ours (XEP-0444 sends the whole set). */
+  toggleReaction(peer: string, message: ChatMessage, reaction: string): void {
+    const mine = message.reactions?.out ?? [];
+    const next = mine.includes(reaction) ? mine.filter((r) => r !== reaction) : [...mine, reaction];
+    this.chat.react(peer, message.refs[0] ?? message.id, next);
+  }
+
+  /** XEP-0333: tell the peer we displayed their newest message, when it asks for markers. */
+  private sendDisplayed(peer: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    const last = conversation?.messages.findLast((m) => m.direction === 'in');
+    if (!last?.markable || this.displayedSent.get(peer) === last.id || !this.client.online) return;
+    this.displayedSent.set(peer, last.id);
+    this.chat.markDisplayed(peer, last.refs[0] ?? last.id);
+  }
+
+  /** These contacts are on screen: get the profiles not known yet. */
+  showingContacts(jids: string[]): void {
+    this.avatars.ensureCards(jids);
+  }
+
+  setDraft(peer: string, text: string): void {
+    const conversation = this.conversations.byPeer[peer];
+    if (conversation) conversation.draft = text;
   }
 
   sendChatState(peer: string, state: ChatState): void {
@@ -232,7 +362,7 @@ export class ChatSession {
   }
 
   approve(bare: string): void {
-    const contact = this.contacts.byJid[bare];
+    const contact = this.contacts.inRoster(bare);
     const seesThem = contact && (contact.subscription === 'to' || contact.subscription === 'both' || contact.pending);
     this.presence.approve(bare, !seesThem);
     this.contacts.dropRequest(bare);
@@ -257,12 +387,20 @@ export class ChatSession {
     this.storage?.setItem('parley.notifications', enabled ? 'on' : 'off');
   }
 
+  setSound(enabled: boolean): void {
+    this.soundEnabled = enabled;
+    this.storage?.setItem('parley.sound', enabled ? 'on' : 'off');
+    if (enabled) chime(); // what it sounds like (and audio is allowed after this click)
+  }
+
   private isViewing(peer: string): boolean {
     return this.activePeer === peer && this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
   }
 
   private markReadIfViewing(peer: string): void {
-    if (this.isViewing(peer)) this.conversations.markRead(peer);
+    if (!this.isViewing(peer)) return;
+    this.conversations.markRead(peer);
+    this.sendDisplayed(peer);
   }
 
   private loadOwnPresence(): OwnPresence {

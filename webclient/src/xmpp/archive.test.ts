@@ -48,10 +48,11 @@ describe('archivedMessage', () => {
 
   it('maps theirs to the id the live chat gives (peer + our stanza-id, which is the archive id)', () => {
     const result = parseMamResult(resultMessage('q', 'A1', '2024-05-01T10:00:00Z', fromBob('hi')))!;
-    expect(archivedMessage(result, account)).toEqual({
+    expect(archivedMessage(result, account)).toMatchObject({
       id: 'bob@example.com A1', archiveId: 'A1', peer: 'bob@example.com', direction: 'in', body: 'hi',
       time: new Date('2024-05-01T10:00:00Z'), delayed: false,
     });
+    expect(archivedMessage(result, account)!.refs).toContain('A1');
   });
 
   it('maps ours by origin-id (what the chat used when sending it)', () => {

@@ -3,7 +3,8 @@
 // with archived messages mapped to the same ChatMessage ids the live chat uses (for dedupe).
 import { parseOriginId, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { mamQuery, parseMamFin, parseMamResult, type MamQuery, type MamResult } from '@parley/shared/mam';
-import type { ChatMessage } from './chat.ts';
+import { chatMessage, type ChatMessage } from './chat.ts';
+import { interpret, referenceIds } from './message-parts.ts';
 import type { XmppClient } from './client.ts';
 import { randomId } from './ids.ts';
 
@@ -39,18 +40,19 @@ export interface SearchOptions {
  */
 export function archivedMessage(result: MamResult, account: JID): ChatMessage | undefined {
   const message = result.message;
-  const body = message.getChildText('body');
+  const action = interpret(message);
   const from = tryParseJid(message.attrs.from);
   const to = tryParseJid(message.attrs.to);
-  if (!body) return undefined;
+  if (!action) return undefined;
   const outgoing = from ? from.bare === account.bare : to !== null && to.bare !== account.bare;
   const peer = outgoing ? to?.bare : from?.bare;
   if (!peer) return undefined;
   const time = result.stamp ?? new Date();
+  const refs = [...referenceIds(message), result.id];
   if (outgoing) {
-    return { id: parseOriginId(message) ?? result.id, archiveId: result.id, peer, direction: 'out', body, time, delayed: false };
+    return chatMessage(action, { id: parseOriginId(message) ?? result.id, archiveId: result.id, peer, direction: 'out', time, delayed: false, refs });
   }
-  return { id: `${peer} ${result.id}`, archiveId: result.id, peer, direction: 'in', body, time, delayed: false };
+  return chatMessage(action, { id: `${peer} ${result.id}`, archiveId: result.id, peer, direction: 'in', time, delayed: false, refs });
 }
 
 export class ArchiveService {
@@ -111,6 +113,8 @@ export class ArchiveService {
     const page = await this.query({
       fulltext: text, with: options.peer, before: options.before ?? '', max: options.max ?? SEARCH_PAGE,
     });
-    return { messages: page.messages.reverse(), complete: page.complete, cursor: page.first, count: page.count };
+    // a correction's text is found, but the result shown is the message (and retractions are not text)
+    const messages = page.messages.filter((m) => !m.action).reverse();
+    return { messages, complete: page.complete, cursor: page.first, count: page.count };
   }
 }

@@ -1,5 +1,6 @@
 // XEP-0054 vCards and XEP-0153 avatars: a photo is fetched once per hash and cached in storage;
-// contacts' names from their vCards; our own vCard read and published.
+// contacts' names from their vCards; our own vCard read and published. vCards are asked for the
+// contacts on screen only (ensureCards), a batch at a time: a large roster costs a few requests.
 import { NS, parseVcard, vcardElement, xml, type VcardInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
@@ -13,8 +14,8 @@ export interface ContactCard {
   fullName?: string;
 }
 
-/** vCard look-ups of roster contacts run this many at a time. */
-const LOOKUP_CONCURRENCY = 3;
+/** vCard look-ups of contacts on screen: this many requests go out together. */
+const LOOKUP_BATCH = 10;
 /** Photos bigger than this (base64 characters) are not cached nor shown. */
 const MAX_PHOTO_CHARS = 256 * 1024;
 
@@ -28,8 +29,11 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
   /** vCard fetches in progress, by bare JID: one request per contact at a time. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly cardsKey: string;
-  private readonly lookupQueue: string[] = [];
+  private readonly lookupQueue = new Set<string>();
   private lookupsRunning = 0;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest XEP-0153 hash a contact's presence advertised, for contacts not looked up yet. */
+  private readonly advertised = new Map<string, string>();
 
   constructor(private readonly client: XmppClient, private readonly storage: Storage | null) {
     super();
@@ -37,20 +41,29 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     this.loadCards();
   }
 
-  /** Look up contacts never looked up before (names of offline contacts), a few at a time. */
+  /** These contacts are on screen: look up those never looked up, or whose photo changed since. */
   ensureCards(bares: Iterable<string>): void {
-    for (const bare of bares) if (!this.cards.has(bare) && !this.lookupQueue.includes(bare)) this.lookupQueue.push(bare);
+    for (const bare of bares) if (this.stale(bare)) this.lookupQueue.add(bare);
     this.drainLookups();
   }
 
+  private stale(bare: string): boolean {
+    const card = this.cards.get(bare);
+    if (!card) return true;
+    const advertised = this.advertised.get(bare);
+    return advertised !== undefined && advertised !== card.hash;
+  }
+
   private drainLookups(): void {
-    while (this.lookupsRunning < LOOKUP_CONCURRENCY && this.lookupQueue.length > 0 && this.client.online) {
-      const bare = this.lookupQueue.shift()!;
-      if (this.cards.has(bare)) continue;
-      this.lookupsRunning++;
-      void this.fetch(bare).finally(() => {
-        this.lookupsRunning--;
-        this.drainLookups();
+    if (this.lookupsRunning > 0 || !this.client.online) return;
+    const batch = [...this.lookupQueue].slice(0, LOOKUP_BATCH);
+    for (const bare of batch) this.lookupQueue.delete(bare);
+    const wanted = batch.filter((bare) => this.stale(bare));
+    if (wanted.length === 0) return;
+    this.lookupsRunning = wanted.length;
+    for (const bare of wanted) {
+      void this.fetch(bare, this.advertised.get(bare) || undefined).finally(() => {
+        if (--this.lookupsRunning === 0) this.drainLookups();
       });
     }
   }
@@ -59,17 +72,19 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     return this.cards.get(bare) ?? {};
   }
 
-  /** A presence advertised `hash` for `bare`: fetch the vCard unless that photo is known. */
+  /**
+   * A presence advertised `hash` for `bare`: a photo known by that hash is shown at once; otherwise
+   * the vCard is fetched when the contact is next on screen (ensureCards).
+   */
   noticeHash(bare: string, hash: string | undefined): void {
-    const card = this.cards.get(bare);
-    // Someone we have never looked up: their vCard gives the name, whatever the presence says.
-    if (!card) return void this.fetch(bare, hash || undefined);
     if (hash === undefined) return;
-    if (card?.hash === hash && (hash === '' || card.photo)) return;
+    this.advertised.set(bare, hash);
+    const card = this.cards.get(bare);
+    if (!card) return;
+    if (card.hash === hash && (hash === '' || card.photo)) return;
     if (hash === '') return this.update(bare, { ...card, hash: '', photo: undefined });
     const photo = this.photoFor(hash);
     if (photo) return this.update(bare, { ...card, hash, photo });
-    void this.fetch(bare, hash);
   }
 
   /** Read a contact's vCard (ours too) and remember name and photo, also under the hash their presence advertised. */
@@ -156,7 +171,16 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     }
   }
 
+  /** Many cards arrive together: one write of the cache for them. */
   private saveCards(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.writeCards();
+    }, 1_000);
+  }
+
+  private writeCards(): void {
     const saved: Record<string, { hash?: string; fullName?: string }> = {};
     for (const [bare, card] of this.cards) saved[bare] = { hash: card.hash, fullName: card.fullName };
     try {

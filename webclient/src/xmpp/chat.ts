@@ -1,5 +1,6 @@
 // One-to-one chat: messages with XEP-0359 origin-ids (dedupe across reconnections), XEP-0184
 // receipts, XEP-0085 chat states, XEP-0203 delayed (offline) delivery; an outbox while offline.
+// Corrections, replies, retractions, reactions and read markers: see message-parts.ts.
 import {
   chatStateElement, parseChatState, parseDelay, parseOriginId, parseReceipt, parseStanzaError, parseStanzaId,
   originIdElement, receiptAck, receiptRequest, tryParseJid, xml, type ChatState, type Element,
@@ -7,6 +8,13 @@ import {
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
+import {
+  NS_MARKERS, correctionPart, displayedStanza, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
+  type MessageAction,
+} from './message-parts.ts';
+
+/** A stanza that changes another message instead of being one. */
+export type MessageModifier = Exclude<MessageAction, { kind: 'message' }>;
 
 export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'failed';
 
@@ -23,6 +31,25 @@ export interface ChatMessage {
   delayed: boolean;
   delivery?: DeliveryState;
   error?: string;
+  /** The ids other messages use to point at this one (stanza id, origin-id, archive id). */
+  refs: string[];
+  replyTo?: { id: string; quote?: string };
+  edited?: boolean;
+  retracted?: boolean;
+  /** XEP-0444 reactions by side: the peer's ('in') and ours ('out'). */
+  reactions?: { in?: string[]; out?: string[] };
+  /** The sender asks for chat markers (XEP-0333). */
+  markable?: boolean;
+  /** Ours, and the peer has displayed it (XEP-0333). */
+  displayed?: boolean;
+  /** XEP-0393 §6: the sender asked for no styling. */
+  unstyled?: boolean;
+  /** Set when the stanza changes another message rather than being one. */
+  action?: MessageModifier;
+}
+
+export interface SendOptions {
+  replyTo?: { id: string; text: string };
 }
 
 interface ChatEvents {
@@ -45,16 +72,59 @@ export class ChatService extends Emitter<ChatEvents> {
   }
 
   /** Send a chat message; kept in the outbox while offline, sent once the session is back. */
-  send(peer: string, body: string): ChatMessage {
+  send(peer: string, body: string, options: SendOptions = {}): ChatMessage {
     const id = randomId();
+    const reply = options.replyTo ? replyParts(body, peer, options.replyTo) : null;
     // One id for stanza id and origin-id: receipts (XEP-0184) answer the stanza id.
     const stanza = xml('message', { to: peer, type: 'chat', id },
-      xml('body', null, body), chatStateElement('active'), receiptRequest(), originIdElement(id));
-    const sent = this.client.send(stanza);
-    if (!sent) this.outbox.push({ peer, id, stanza });
-    const message: ChatMessage = { id, peer, direction: 'out', body, time: new Date(), delayed: false, delivery: sent ? 'sent' : 'queued' };
+      xml('body', null, reply?.body ?? body), ...(reply?.parts ?? []), chatStateElement('active'), receiptRequest(),
+      xml('markable', { xmlns: NS_MARKERS }), originIdElement(id));
+    const sent = this.queueOrSend(peer, id, stanza);
+    const message: ChatMessage = {
+      id, peer, direction: 'out', body, time: new Date(), delayed: false, delivery: sent ? 'sent' : 'queued', refs: [id],
+      replyTo: options.replyTo ? { id: options.replyTo.id, quote: options.replyTo.text } : undefined,
+    };
     this.emit('message', message);
     return message;
+  }
+
+  /** XEP-0308: our message `target` now reads `body`. */
+  correct(peer: string, target: string, body: string): void {
+    const id = randomId();
+    this.queueOrSend(peer, id, xml('message', { to: peer, type: 'chat', id },
+      xml('body', null, body), correctionPart(target), receiptRequest(), originIdElement(id)));
+    this.emitModifier(peer, id, { kind: 'correction', target, body });
+  }
+
+  /** XEP-0424: withdraw our message `target` (delete for everyone). */
+  retract(peer: string, target: string): void {
+    const id = randomId();
+    const stanza = retractionStanza(peer, id, target);
+    stanza.children.push(originIdElement(id));
+    this.queueOrSend(peer, id, stanza);
+    this.emitModifier(peer, id, { kind: 'retraction', target });
+  }
+
+  /** XEP-0444: our whole set of reactions to `target`. */
+  react(peer: string, target: string, reactions: string[]): void {
+    const id = randomId();
+    this.queueOrSend(peer, id, reactionsStanza(peer, id, target, reactions));
+    this.emitModifier(peer, id, { kind: 'reactions', target, reactions });
+  }
+
+  /** XEP-0333: we displayed their message `target` (not queued: a later one supersedes it). */
+  markDisplayed(peer: string, target: string): void {
+    this.client.send(displayedStanza(peer, target));
+  }
+
+  private queueOrSend(peer: string, id: string, stanza: Element): boolean {
+    const sent = this.client.send(stanza);
+    if (!sent) this.outbox.push({ peer, id, stanza });
+    return sent;
+  }
+
+  private emitModifier(peer: string, id: string, action: MessageModifier): void {
+    this.emit('message', { id, peer, direction: 'out', body: '', time: new Date(), delayed: false, refs: [id], action });
   }
 
   /** Typing notifications are not queued: stale ones are worse than none. */
@@ -85,17 +155,20 @@ export class ChatService extends Emitter<ChatEvents> {
     const body = message.getChildText('body');
     const state = parseChatState(message);
     if (state) this.emit('chatState', peer, body ? 'active' : state);
-    if (!body) return;
+    const action = interpret(message);
+    if (!action) return;
 
     const delay = parseDelay(message);
     const key = this.dedupeKey(message, peer);
     if (key && this.seen.has(key)) return; // the same message again after a reconnection
     if (key) this.remember(key);
     // XEP-0184 §5.2: acknowledge a message that asks for it (and has an id to acknowledge).
-    if (receipt.requested && message.attrs.id) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
-    this.emit('message', {
-      id: key ?? randomId(), archiveId: parseStanzaId(message, this.client.account.bare), peer, direction: 'in', body, time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
-    });
+    if (receipt.requested && message.attrs.id && body) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
+    const archiveId = parseStanzaId(message, this.client.account.bare);
+    this.emit('message', chatMessage(action, {
+      id: key ?? randomId(), archiveId, peer, direction: 'in', time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
+      refs: [...referenceIds(message), ...(archiveId ? [archiveId] : [])],
+    }));
   }
 
   /** XEP-0359: the server's stanza-id for us, else the sender's origin-id, else the stanza id. */
@@ -108,4 +181,10 @@ export class ChatService extends Emitter<ChatEvents> {
     this.seen.add(key);
     if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value!);
   }
+}
+
+/** A received (or archived) stanza as a ChatMessage: a message to show, or what it changes. */
+export function chatMessage(action: MessageAction, base: Omit<ChatMessage, 'body'>): ChatMessage {
+  if (action.kind !== 'message') return { ...base, body: action.kind === 'correction' ? action.body : '', action };
+  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined };
 }

@@ -11,6 +11,7 @@ import type { Credentials } from './sasl/index.ts';
 import { BoshTransport } from './transport/bosh.ts';
 import type { Transport, TransportHandler } from './transport/transport.ts';
 import { WebSocketTransport } from './transport/websocket.ts';
+import { t } from '../i18n/index.svelte.ts';
 
 export type ConnectionStatus = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'failed';
 export type TransportKind = 'websocket' | 'bosh';
@@ -26,6 +27,11 @@ export interface ClientOptions {
   transports?: TransportKind[];
   /** Seconds between keepalive pings while online (XEP-0199); 0 turns them off. */
   pingIntervalSeconds?: number;
+  /**
+   * Online over a fallback transport (BOSH because WebSocket failed): seconds between checks that
+   * the preferred one works again (a restarted server, a proxy fixed), then the session moves back.
+   */
+  preferredProbeSeconds?: number;
 }
 
 export interface StatusDetail {
@@ -33,6 +39,8 @@ export interface StatusDetail {
   /** When status is 'reconnecting': the next attempt starts in this many milliseconds. */
   retryInMs?: number;
   transport?: TransportKind;
+  /** The session was online before: this is a reconnection. */
+  reconnecting?: boolean;
 }
 
 export interface ClientEvents {
@@ -62,20 +70,23 @@ export class XmppClient extends Emitter<ClientEvents> {
   transportKind: TransportKind | null = null;
 
   private readonly resource: string;
-  private transportOrder: TransportKind[];
+  private readonly transportOrder: TransportKind[];
   private link: Link | null = null;
   private stopped = true;
   private attempt = 0;
   private everOnline = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts connection attempts: an attempt that was replaced (retry now) stops at its next step. */
+  private generation = 0;
   private readonly pending = new Map<string, { resolve: (iq: Element) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   private readonly iqHandlers = new Map<string, IqHandler>();
 
   constructor(private readonly options: ClientOptions) {
     super();
     this.account = parseJid(options.jid).toBare();
-    if (!this.account.local) throw new Error('Enter a full address, like name@example.com.');
+    if (!this.account.local) throw new Error(t('error.fullAddress'));
     this.resource = options.resource ?? `parley-${randomId(4)}`;
     this.transportOrder = options.transports ?? ['websocket', 'bosh'];
   }
@@ -96,8 +107,10 @@ export class XmppClient extends Emitter<ClientEvents> {
   /** End the session (unavailable presence goes out first, RFC 6121 §4.5.1). */
   stop(): void {
     this.stopped = true;
+    this.generation++;
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
+    clearTimeout(this.probeTimer);
     const link = this.link;
     this.link = null;
     if (link?.online) link.transport.send(xml('presence', { xmlns: NS.client, type: 'unavailable' }));
@@ -106,11 +119,23 @@ export class XmppClient extends Emitter<ClientEvents> {
     this.setStatus('offline', {});
   }
 
-  /** Skip the backoff wait (the user clicked "retry", or the browser came back online). */
+  /**
+   * Skip the backoff wait, or give up a slow attempt and start a fresh one (the user clicked
+   * "Retry now", or the browser came back online).
+   */
   reconnectNow(): void {
-    if (this.stopped || this.status === 'online' || this.status === 'connecting') return;
+    if (this.stopped || this.status === 'online' || !this.everOnline) return;
     clearTimeout(this.retryTimer);
+    this.abandonAttempt();
     void this.reconnect();
+  }
+
+  /** Close the link of an attempt in progress; its connect() notices it was replaced. */
+  private abandonAttempt(): void {
+    const link = this.link;
+    this.link = null;
+    this.generation++;
+    link?.transport.close();
   }
 
   get online(): boolean {
@@ -148,10 +173,17 @@ export class XmppClient extends Emitter<ClientEvents> {
     this.iqHandlers.set(`${type} ${namespace}`, handler);
   }
 
+  /**
+   * One attempt: the transports in the configured order, every time (a WebSocket that failed while
+   * the server restarted works again afterwards; a fallback session checks for it, see probePreferred).
+   */
   private async connect(): Promise<void> {
+    const generation = ++this.generation;
+    const replaced = () => this.generation !== generation || this.stopped;
     const credentials = typeof this.options.credentials === 'function' ? await this.options.credentials() : this.options.credentials;
     let lastError: Error = new ConnectionError('no transport configured');
     for (const kind of this.transportOrder) {
+      if (replaced()) throw new ConnectionError('connection replaced');
       const link: Link = { transport: null!, inbox: new Inbox(), online: false };
       link.transport = this.createTransport(kind, this.handlerFor(link));
       this.link = link;
@@ -163,11 +195,9 @@ export class XmppClient extends Emitter<ClientEvents> {
         if (error instanceof ConnectionError && error.beforeStreamOpened) continue;
         throw error;
       }
-      // Keep to the transport that worked: a blocked WebSocket stays blocked across reconnections.
-      this.transportOrder = [kind, ...this.transportOrder.filter((other) => other !== kind)];
       try {
         const session = await negotiate(link.transport, link.inbox, this.account, credentials, this.resource);
-        if (this.link !== link || this.stopped) throw new ConnectionError('connection replaced');
+        if (this.link !== link || replaced()) throw new ConnectionError('connection replaced');
         this.goOnline(link, kind, session);
         return;
       } catch (error) {
@@ -178,6 +208,25 @@ export class XmppClient extends Emitter<ClientEvents> {
     throw lastError;
   }
 
+  /** Online over a fallback: check now and then whether the preferred transport answers again. */
+  private scheduleProbe(link: Link, kind: TransportKind): void {
+    clearTimeout(this.probeTimer);
+    const preferred = this.transportOrder[0]!;
+    const seconds = this.options.preferredProbeSeconds ?? 60;
+    if (kind === preferred || seconds <= 0) return;
+    this.probeTimer = setTimeout(() => {
+      if (this.link !== link || !link.online) return;
+      const probe = this.createTransport(preferred, { element: () => {}, closed: () => {} });
+      probe.open(this.account.domain).then(() => {
+        probe.close();
+        if (this.link !== link || !link.online) return;
+        // It works again: move the session over (a short reconnection, the outbox keeps messages).
+        this.linkLost(link, new ConnectionError('moving back to the preferred transport'), 0);
+        link.transport.close();
+      }, () => this.scheduleProbe(link, kind));
+    }, seconds * 1000);
+  }
+
   private goOnline(link: Link, kind: TransportKind, session: NegotiatedSession): void {
     link.online = true;
     this.jid = session.jid;
@@ -186,6 +235,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     const reconnected = this.everOnline;
     this.everOnline = true;
     this.startPings();
+    this.scheduleProbe(link, kind);
     this.setStatus('online', { transport: kind });
     this.emit('online', { ...session, reconnected });
   }
@@ -217,36 +267,38 @@ export class XmppClient extends Emitter<ClientEvents> {
   }
 
   /** The established session dropped: reconnect unless it was ended on purpose or cannot succeed. */
-  private linkLost(link: Link, error: Error): void {
+  private linkLost(link: Link, error: Error, delayMs?: number): void {
     if (this.link !== link) return;
     const wasOnline = link.online;
     link.online = false;
     this.link = null;
     clearInterval(this.pingTimer);
+    clearTimeout(this.probeTimer);
     this.rejectPending(new ConnectionError('connection lost'));
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()
     if (error instanceof StreamErrorReceived && error.condition === 'conflict') {
       this.stopped = true;
-      this.setStatus('failed', { error: new Error('You signed in from somewhere else with this session.') });
+      this.setStatus('failed', { error: new Error(t('error.conflict')) });
       return;
     }
-    this.scheduleReconnect(error);
+    this.scheduleReconnect(error, delayMs);
   }
 
-  private scheduleReconnect(error: Error): void {
-    const delay = reconnectDelay(this.attempt++);
-    this.setStatus('reconnecting', { error, retryInMs: delay });
+  private scheduleReconnect(error: Error, delayMs?: number): void {
+    const delay = delayMs ?? reconnectDelay(this.attempt++);
+    this.setStatus('reconnecting', { error, retryInMs: delay, reconnecting: true });
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.reconnect(), delay);
   }
 
   private async reconnect(): Promise<void> {
     if (this.stopped) return;
-    this.setStatus('connecting', {});
+    this.setStatus('connecting', { reconnecting: true });
+    const generation = this.generation + 1; // the one connect() takes
     try {
       await this.connect();
     } catch (error) {
-      if (this.stopped) return;
+      if (this.stopped || this.generation !== generation) return; // replaced by a newer attempt
       if (error instanceof AuthenticationError) {
         this.stopped = true;
         this.setStatus('failed', { error });

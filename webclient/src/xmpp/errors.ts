@@ -1,4 +1,5 @@
 // Errors the client reports to its user: each has a plain-language message for the UI.
+import { t } from '../i18n/index.svelte.ts';
 
 /** SASL said no (RFC 6120 §6.5): wrong password, unknown account, locked out, no mechanism in common. */
 export class AuthenticationError extends Error {
@@ -9,15 +10,15 @@ export class AuthenticationError extends Error {
 
   static describe(condition: string): string {
     switch (condition) {
-      case 'not-authorized': return 'Wrong address or password.';
-      case 'account-disabled': return 'This account is disabled.';
-      case 'credentials-expired': return 'Your sign-in has expired. Please sign in again.';
-      case 'encryption-required': return 'The server requires an encrypted connection for this sign-in method.';
-      case 'no-mechanism': return 'The server offers no sign-in method this client supports.';
-      case 'token-needs-encryption': return 'Signing in with a token needs an encrypted (HTTPS) connection to the server.';
-      case 'token-unsupported': return 'The server does not accept sign-in tokens (SASL OAUTHBEARER). Sign in with a password instead.';
-      case 'temporary-auth-failure': return 'The server could not check your sign-in right now. Try again shortly.';
-      default: return `Sign-in failed (${condition}).`;
+      case 'not-authorized': return t('auth.not-authorized');
+      case 'account-disabled': return t('auth.account-disabled');
+      case 'credentials-expired': return t('auth.credentials-expired');
+      case 'encryption-required': return t('auth.encryption-required');
+      case 'no-mechanism': return t('auth.no-mechanism');
+      case 'token-needs-encryption': return t('auth.token-needs-encryption');
+      case 'token-unsupported': return t('auth.token-unsupported');
+      case 'temporary-auth-failure': return t('auth.temporary-auth-failure');
+      default: return t('auth.other', { condition });
     }
   }
 }

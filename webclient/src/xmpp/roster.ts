@@ -9,10 +9,16 @@ interface CachedRoster {
   items: RosterEntry[];
 }
 
-export class RosterService extends Emitter<{ changed: [ReadonlyMap<string, RosterEntry>] }> {
+export class RosterService extends Emitter<{
+  /** The whole roster (at the start of a session). */
+  changed: [ReadonlyMap<string, RosterEntry>];
+  /** One item was pushed (RFC 6121 §2.1.6): its new state, or removed. */
+  pushed: [bare: string, item: RosterEntry | undefined];
+}> {
   readonly items = new Map<string, RosterEntry>();
   private version: string | undefined;
   private readonly cacheKey: string;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly client: XmppClient, private readonly storage: Storage | null) {
     super();
@@ -23,10 +29,10 @@ export class RosterService extends Emitter<{ changed: [ReadonlyMap<string, Roste
       if (from && parseJid(from).bare !== client.account.bare) throw new StanzaError('service-unavailable');
       const push = parseRosterQuery(iq);
       if (!push || push.items.length !== 1) throw new StanzaError('bad-request');
-      this.apply(push.items[0]!);
+      const bare = this.apply(push.items[0]!);
       if (push.version !== undefined) this.version = push.version;
-      this.save();
-      this.emit('changed', this.items);
+      this.saveSoon();
+      this.emit('pushed', bare, this.items.get(bare));
       return null;
     });
   }
@@ -44,8 +50,8 @@ export class RosterService extends Emitter<{ changed: [ReadonlyMap<string, Roste
     } else {
       for (const item of query.items) this.apply(item);
       this.version = query.version;
+      this.saveSoon(); // after the first screen, not before it
     }
-    this.save();
     this.emit('changed', this.items);
   }
 
@@ -66,10 +72,17 @@ export class RosterService extends Emitter<{ changed: [ReadonlyMap<string, Roste
     await this.client.iq(rosterSet({ jid, remove: true }));
   }
 
-  private apply(item: RosterEntry): void {
+  private apply(item: RosterEntry): string {
     const bare = parseJid(item.jid).bare;
     if (item.subscription === 'remove') this.items.delete(bare);
     else this.items.set(bare, { ...item, jid: bare });
+    return bare;
+  }
+
+  /** Pushes come in bursts (a directory sync): one write of the cache for a burst. */
+  private saveSoon(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.save(), 1_000);
   }
 
   private load(): CachedRoster | null {

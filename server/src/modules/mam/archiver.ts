@@ -22,18 +22,24 @@ export function outgoingArchiveId(message: Element): string | undefined {
   return outgoingIds.get(message);
 }
 
-/** XEP-0313 §5.1.1 and XEP-0334: chat and normal messages with a body, unless told not to store them. */
+/**
+ * XEP-0313 §5.1.1 and XEP-0334: chat and normal messages with a body, unless told not to store
+ * them, and bodiless ones that ask to be stored (§4.4 <store/>: XEP-0444 reactions, XEP-0333
+ * markers), so that history shows them.
+ */
 export function isArchivable(stanza: Element): boolean {
   const type = stanza.attrs.type;
   if (type !== undefined && type !== 'chat' && type !== 'normal') return false;
   let body = false;
+  let store = false;
   for (const node of stanza.children) {
     if (typeof node === 'string') continue;
     const xmlns = node.attrs.xmlns;
     if (node.name === 'body' && (xmlns === undefined || xmlns === NS.client)) body ||= node.getText().trim() !== '';
     else if (xmlns === NS.hints && (node.name === 'no-store' || node.name === 'no-permanent-store')) return false;
+    else if (xmlns === NS.hints && node.name === 'store') store = true;
   }
-  return body;
+  return body || store;
 }
 
 /** The bodies' text (every xml:lang), what full-text search sees. */

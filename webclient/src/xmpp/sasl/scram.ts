@@ -2,6 +2,7 @@
 import type { ClientMechanism } from './mechanism.ts';
 import { fromBase64, toBase64, utf8 } from './encoding.ts';
 import { saslPrep } from './saslprep.ts';
+import { t } from '../../i18n/index.svelte.ts';
 
 export type ScramHash = 'SHA-1' | 'SHA-256';
 
@@ -25,7 +26,7 @@ function parseAttributes(message: string): Map<string, string> {
 }
 
 function subtle(): SubtleCrypto {
-  if (!globalThis.crypto?.subtle) throw new Error('This page must be served over HTTPS to sign in (WebCrypto is unavailable).');
+  if (!globalThis.crypto?.subtle) throw new Error(t('error.https'));
   return globalThis.crypto.subtle;
 }
 

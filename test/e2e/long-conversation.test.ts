@@ -1,0 +1,73 @@
+// A conversation of 10,000 messages: the page holds a screenful of them (a virtual list), and
+// scrolling from the newest to the oldest runs without long tasks. The figures are printed.
+import { cpus, loadavg } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
+import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
+import { baseUrl, seedRoster, startPanelServer } from '../helpers/panel.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+const MESSAGES = 10_000;
+
+describe('a 10,000-message conversation', () => {
+  let server: TestServer;
+  let browser: TestBrowser;
+  let bob: LoggedInClient;
+
+  beforeAll(async () => {
+    server = await startPanelServer({ 'alice@example.com': 'alice-secret', 'bob@example.com': 'pw' });
+    await seedRoster(server, 'alice@example.com', [{ jid: 'bob@example.com', name: 'Bob' }]);
+    browser = await launchBrowser();
+    bob = await login(server, 'bob@example.com', 'pw');
+  });
+
+  afterAll(async () => {
+    await bob?.stop();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('keeps a screenful of messages in the page and scrolls without long tasks', async () => {
+    const page = await browser.newPage({ width: 1280, height: 800 });
+    await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
+    await page.locator('[data-jid="bob@example.com"] button.main').click();
+    const started = Date.now();
+    for (let i = 1; i <= MESSAGES; i++) {
+      void bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat', id: `m${i}` }, xml('body', null, `Message number ${i} of the long conversation${i % 7 === 0 ? ', with a longer line that wraps onto a second line in the bubble when the window is narrow enough' : ''}`)));
+      if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // (a minute or more on a shared machine under load: the wait is for the last one, not a bar)
+    await page.locator('.bubble', { hasText: `Message number ${MESSAGES} of` }).waitFor({ timeout: 180_000 });
+    const arrival = Date.now() - started;
+    const elements = await page.evaluate(() => document.querySelectorAll('*').length);
+    const bubbles = await page.locator('.bubble').count();
+
+    const scroll = await page.evaluate(async () => {
+      const log = document.querySelector<HTMLElement>('[role="log"]')!;
+      const longTasks: number[] = [];
+      const observer = new PerformanceObserver((list) => { for (const entry of list.getEntries()) longTasks.push(entry.duration); });
+      observer.observe({ type: 'longtask' });
+      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+      const gaps: number[] = [];
+      let last = performance.now();
+      // from the bottom to the top, a screen a frame, as a fast flick would
+      while (log.scrollTop > 0) {
+        log.scrollTop = Math.max(0, log.scrollTop - log.clientHeight);
+        await frame();
+        const now = performance.now();
+        gaps.push(now - last);
+        last = now;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      observer.disconnect();
+      const top = document.querySelector('.bubble')?.textContent ?? '';
+      return { longTasks, frames: gaps.length, worstFrame: Math.max(...gaps), top };
+    });
+    console.log(`10,000 messages: arrived in ${arrival} ms; ${bubbles} bubbles and ${elements} elements in the page; `
+      + `scrolled to the top in ${scroll.frames} frames, worst frame ${scroll.worstFrame.toFixed(0)} ms, ${scroll.longTasks.length} long tasks (longest ${Math.max(0, ...scroll.longTasks).toFixed(0)} ms)`);
+    expect(bubbles).toBeLessThan(200);
+    expect(elements).toBeLessThan(3_000);
+    expect(scroll.top).toContain('Message number 1 of');
+    if (loadavg()[0]! <= cpus().length) expect(Math.max(0, ...scroll.longTasks)).toBeLessThan(50);
+  }, 300_000);
+});

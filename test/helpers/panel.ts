@@ -1,0 +1,111 @@
+// The chat panel's end-to-end set-up: a server serving the built client, rosters and vCards
+// written straight into its storage (a 5,000-contact roster in a second), and a WebSocket route
+// through which a test cuts the panel's connection as a network would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { openSqliteStorage } from '../../server/src/storage/index.ts';
+import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
+import { freePortBelowEphemeral } from './ports.ts';
+import type { ConfigInput } from '../../server/src/config.ts';
+import { startServer, type TestServer } from './server.ts';
+import { webClientDir } from './browser.ts';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function startPanelServer(users: Record<string, string>, config: Partial<ConfigInput> = {}): Promise<TestServer> {
+  return startServer({ users, config: { ...config, http: { webClientDir, ...config.http } } });
+}
+
+export function baseUrl(server: { ports: { http: number } }): string {
+  return `http://127.0.0.1:${server.ports.http}/`;
+}
+
+export interface SeededContact {
+  jid: string;
+  name?: string;
+  groups?: string[];
+}
+
+/** Mutual subscriptions ('both') from `owner` to each contact, and back when `mutual`. */
+export async function seedRoster(server: TestServer, owner: string, contacts: SeededContact[], mutual = true): Promise<void> {
+  const roster = server.server.storage.roster;
+  for (const contact of contacts) {
+    await roster.put(owner, { jid: contact.jid, name: contact.name ?? null, subscription: 'both', ask: false, approved: false, groups: contact.groups ?? [] });
+    if (mutual) await roster.put(contact.jid, { jid: owner, name: null, subscription: 'both', ask: false, approved: false, groups: [] });
+  }
+}
+
+export async function seedVcard(server: TestServer, jid: string, fullName: string): Promise<void> {
+  await server.server.storage.vcards.set(jid, `<vCard xmlns="vcard-temp"><FN>${fullName}</FN></vCard>`);
+}
+
+/** Routes the page's WebSockets through the test; `cut()` closes the newest one like a lost network. */
+export async function cuttableWebSockets(page: Page): Promise<{ count(): number; cut(): Promise<void> }> {
+  const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  await page.routeWebSocket('**/xmpp-websocket', (socket) => {
+    sockets.push({ page: socket, server: socket.connectToServer() });
+  });
+  return {
+    count: () => sockets.length,
+    async cut() {
+      const last = sockets.at(-1);
+      if (!last) throw new Error('no WebSocket to cut');
+      await last.server.close();
+      await last.page.close({ code: 4000, reason: 'network gone' });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A server in a child process on a fixed HTTP port, stopped and started again with the same data:
+ * a real restart (every socket of the old process is gone, as with a deployment).
+ */
+export async function startRestartableServer(users: Record<string, string>): Promise<{ ports: { http: number }; halt(): Promise<void>; restart(): Promise<void>; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
+  const storage = openSqliteStorage(dataDir);
+  await addDomain(storage, 'example.com');
+  for (const [jid, password] of Object.entries(users)) await addUser(storage, jid, password);
+  await storage.close();
+  const http = await freePortBelowEphemeral();
+  const configFile = join(dataDir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({
+    dataDir, domains: ['example.com'], bind: '127.0.0.1',
+    c2s: { port: 0, tlsPort: -1 }, http: { port: http, tlsPort: -1, webClientDir }, log: { level: 'warn' },
+  }));
+  let child: ChildProcess | null = null;
+  const launch = async () => {
+    child = spawn(process.execPath, [join(repoRoot, 'server/bin/parley.js'), '--config', configFile, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://127.0.0.1:${http}/`).then((r) => r.ok, () => false)) return;
+      await sleep(100);
+    }
+    throw new Error('the restarted server did not come up');
+  };
+  const halt = async () => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  await launch();
+  return {
+    ports: { http },
+    halt,
+    async restart() {
+      await halt();
+      await launch();
+    },
+    async stop() {
+      await halt();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
