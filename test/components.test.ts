@@ -6,7 +6,7 @@ import { JID, type Element } from '@parley/shared';
 import type { Component } from '../server/src/router/host-table.ts';
 import type { Origin } from '../server/src/core/origin.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { rawTcp } from './helpers/raw.ts';
+import { connectTcp, streamHeader } from './helpers/raw-stream.ts';
 import { createUsers, errorCondition, isError, online, received, stopAll, xml } from './helpers/im.ts';
 
 const DOMAIN = 'rooms.example.com';
@@ -64,10 +64,10 @@ describe('a component domain', () => {
   });
 
   it('is not a domain a client stream may be opened to (RFC 6120 §4.9.3.6 host-unknown)', async () => {
-    const raw = await rawTcp(server.ports.c2s);
-    raw.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`);
-    await raw.waitFor('<host-unknown');
-    await raw.closed;
+    const client = await connectTcp(server.ports.c2s);
+    client.send(streamHeader({ to: DOMAIN }));
+    await client.receiveHeader();
+    await client.receiveStreamError('host-unknown');
   });
 
   it('is announced when it comes and goes; afterwards the name is not served (remote-server-not-found, RFC 6120 §10.4.3)', async () => {
