@@ -8,10 +8,10 @@ import {
   type SaslStep,
 } from '../sasl/index.ts';
 
-/** What an attempt uses: the mechanisms and account checks, and the failure throttle. */
-export interface SaslAttemptServices {
+/** What SASL negotiation uses (RFC 6120 SASL and SASL2 alike): the mechanisms and account checks, and the failed-login throttle. */
+export interface SaslServices {
   readonly authentication: Authentication;
-  readonly loginThrottle: LoginThrottle;
+  readonly throttle: LoginThrottle;
 }
 
 /** Checks a FAST token proof for an account (auth/fast-tokens.ts, with the client's id). */
@@ -23,7 +23,7 @@ export class SaslAttempt {
   private attemptedJid: string | null = null;
 
   constructor(
-    private readonly services: SaslAttemptServices,
+    private readonly services: SaslServices,
     private readonly domain: string,
     private readonly remoteAddress: string,
     private readonly context: MechanismContext,
@@ -44,7 +44,7 @@ export class SaslAttempt {
       const jid = await authentication.resolve(username, this.domain);
       const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
       if (this.attemptedJid === null) {
-        const verdict = await this.services.loginThrottle.beforeAttempt(this.remoteAddress, named);
+        const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
           throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
         }
@@ -92,7 +92,7 @@ export class SaslAttempt {
   failed(error: SaslError): void {
     this.mechanism = null;
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
-    if (guessed && this.attemptedJid !== null) this.services.loginThrottle.recordFailure(this.remoteAddress, this.attemptedJid);
+    if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
     this.attemptedJid = null;
   }
 }

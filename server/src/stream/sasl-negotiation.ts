@@ -3,8 +3,9 @@
 // file only speaks the XML. SASL2 (XEP-0388) is sasl2/negotiation.ts.
 import { NS, xml, type Element } from '@parley/shared';
 import { SaslError, canOffer, type ChannelBinding, type MechanismContext, type MechanismFactory, type SaslStep } from '../sasl/index.ts';
-import type { ServerContext } from '../context.ts';
-import { SaslAttempt } from './sasl-attempt.ts';
+import { SaslAttempt, type SaslServices } from './sasl-attempt.ts';
+
+export type { SaslServices } from './sasl-attempt.ts';
 
 export type SaslOutcome =
   | { kind: 'continue' }
@@ -18,32 +19,32 @@ export class SaslNegotiation {
   private readonly attempt: SaslAttempt;
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly services: SaslServices,
     domain: string,
     private readonly encrypted: boolean,
     remoteAddress: string,
     private readonly write: (element: Element) => void,
     private readonly channelBinding: ChannelBinding | null = null,
   ) {
-    this.attempt = new SaslAttempt(ctx, domain, remoteAddress, SaslNegotiation.mechanismContext(ctx, encrypted, channelBinding));
+    this.attempt = new SaslAttempt(services, domain, remoteAddress, SaslNegotiation.mechanismContext(services, encrypted, channelBinding));
   }
 
   /**
    * Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted
    * stream (RFC 6120 §13.8), the -PLUS variants only with channel binding data (RFC 5802 §6).
    */
-  static offered(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null = null): MechanismFactory[] {
-    return ctx.authentication.mechanisms.filter((factory) => canOffer(factory, encrypted, channelBinding));
+  static offered(services: SaslServices, encrypted: boolean, channelBinding: ChannelBinding | null = null): MechanismFactory[] {
+    return services.authentication.mechanisms.filter((factory) => canOffer(factory, encrypted, channelBinding));
   }
 
-  static featuresElement(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null = null): Element {
+  static featuresElement(services: SaslServices, encrypted: boolean, channelBinding: ChannelBinding | null = null): Element {
     return xml('mechanisms', { xmlns: NS.sasl },
-      ...SaslNegotiation.offered(ctx, encrypted, channelBinding).map((factory) => xml('mechanism', null, factory.name)));
+      ...SaslNegotiation.offered(services, encrypted, channelBinding).map((factory) => xml('mechanism', null, factory.name)));
   }
 
   /** What the mechanisms know of the connection: its binding, and whether -PLUS was offered (downgrade check). */
-  static mechanismContext(ctx: ServerContext, encrypted: boolean, channelBinding: ChannelBinding | null): MechanismContext {
-    const plusOffered = SaslNegotiation.offered(ctx, encrypted, channelBinding).some((factory) => factory.requiresChannelBinding);
+  static mechanismContext(services: SaslServices, encrypted: boolean, channelBinding: ChannelBinding | null): MechanismContext {
+    const plusOffered = SaslNegotiation.offered(services, encrypted, channelBinding).some((factory) => factory.requiresChannelBinding);
     return { channelBinding, plusOffered };
   }
 
@@ -64,7 +65,7 @@ export class SaslNegotiation {
   private async start(auth: Element): Promise<SaslOutcome> {
     if (this.attempt.inProgress) throw new SaslError('malformed-request', 'authentication already in progress');
     const name = auth.attrs.mechanism;
-    const factory = this.ctx.authentication.mechanisms.find((candidate) => candidate.name === name);
+    const factory = this.services.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
     if (!canOffer(factory, this.encrypted, this.channelBinding)) throw new SaslError('invalid-mechanism');

@@ -13,15 +13,15 @@ import { createLogger } from '../../logger.ts';
 import { LoginThrottle, type ChannelBinding } from '../../sasl/index.ts';
 import { TestScramClient } from '../../sasl/test-scram-client.ts';
 import { openDataFolder, type DataStores } from '../../data-folder.ts';
-import { SignInExtensions, type Sasl2Connection } from './inline-features.ts';
-import { Sasl2Negotiation, type Sasl2Outcome, type Sasl2Services } from './negotiation.ts';
+import { SignInExtensions } from '../../core/sign-in-extensions.ts';
+import { Sasl2Negotiation, type Sasl2Connection, type Sasl2Outcome, type Sasl2Services } from './negotiation.ts';
 
 interface FakeSession { jid: JID; enabled: string[] }
 
 let dir: string;
 let data: DataStores;
-let services: Sasl2Services<string, FakeSession>;
-const extensions = new SignInExtensions<string, FakeSession>();
+let services: Sasl2Services<FakeSession>;
+const extensions = new SignInExtensions<FakeSession>();
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-sasl2-'));
@@ -33,28 +33,28 @@ beforeAll(async () => {
   const log = createLogger('silent');
   services = {
     authentication: new Authentication(config, storage, directory, log),
-    loginThrottle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
+    throttle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
     signIn: extensions,
     fastTokens: new FastTokens(storage.fastTokens, { lifetimeSeconds: 3600, rotateAfterSeconds: 3600 }),
   };
   // What the stream-management and carbons modules will register (issue 11), played by test features.
-  extensions.registerSasl2Inline({
+  extensions.addSasl2Inline({
     xmlns: 'urn:example:resume',
     advertise: () => xml('resume-here', { xmlns: 'urn:example:resume' }),
     negotiate: (requests, context) => {
-      if (requests[0]!.attrs.previd !== 'known') return { elements: [xml('failed', { xmlns: 'urn:example:resume' })] };
-      const jid = new JID(context.account.local, context.account.domain, 'old');
-      return { elements: [xml('resumed', { xmlns: 'urn:example:resume' })], resumed: { session: { jid, enabled: ['resumed'] }, jid } };
+      if (requests[0]!.attrs.previd !== 'known') return xml('failed', { xmlns: 'urn:example:resume' });
+      context.stream.resume({ jid: new JID(context.account.local, context.account.domain, 'old'), enabled: ['resumed'] });
+      return xml('resumed', { xmlns: 'urn:example:resume' });
     },
-  });
-  extensions.registerBind2Inline({
+  }, 'test');
+  extensions.addBind2Inline({
     var: 'urn:example:carbons',
     enable: (_requests, context) => { context.session.enabled.push('carbons'); },
-  });
-  extensions.registerBind2Inline({
+  }, 'test');
+  extensions.addBind2Inline({
     var: 'urn:example:sm',
     enable: (_requests, context) => { context.session.enabled.push('sm'); return xml('enabled', { xmlns: 'urn:example:sm', id: 'sm-1' }); },
-  });
+  }, 'test');
 });
 
 afterAll(async () => {
@@ -63,22 +63,24 @@ afterAll(async () => {
 });
 
 const tlsConnection = (channelBinding: ChannelBinding | null = null): Sasl2Connection => ({
-  domain: 'example.com', from: 'juliet@example.com', encrypted: true, remoteAddress: '192.0.2.1', channelBinding,
+  domain: 'example.com', transport: 'tcp', encrypted: true, remoteAddress: '192.0.2.1', channelBinding,
 });
 
 function negotiation(connection = tlsConnection()) {
   const written: Element[] = [];
   const sessions: FakeSession[] = [];
+  const authenticated: string[] = [];
   const sasl2 = new Sasl2Negotiation(services, connection, {
-    stream: 'the stream',
     write: (element) => written.push(element),
-    bind: async (account, resource) => {
+    authenticated: (account) => authenticated.push(account.toString()),
+    bind: (account, resource) => {
       const session = { jid: new JID(account.local, account.domain, resource), enabled: [] };
       sessions.push(session);
       return { session, jid: session.jid };
     },
+    resume: (session) => session.jid,
   });
-  return { sasl2, written, sessions, last: () => written[written.length - 1]! };
+  return { sasl2, written, sessions, authenticated, last: () => written[written.length - 1]! };
 }
 
 const authenticate = (mechanism: string, initial: Buffer | null, ...children: Element[]) =>
@@ -134,7 +136,7 @@ describe('SASL2 negotiation', () => {
   });
 
   it('Bind 2: the resource is bound with the tag, inline features enabled, <bound/> in <success/>', async () => {
-    const { sasl2, last, sessions } = negotiation();
+    const { sasl2, last, sessions, authenticated } = negotiation();
     const outcome = await sasl2.handle(authenticate('PLAIN', plainMessage(), userAgent(),
       xml('bind', { xmlns: NS.bind2 }, xml('tag', null, 'TestIM'),
         xml('enable', { xmlns: 'urn:example:carbons' }), xml('enable', { xmlns: 'urn:example:sm' }),
@@ -142,6 +144,7 @@ describe('SASL2 negotiation', () => {
     expect(outcome.kind).toBe('success');
     const jid = last().getChildText('authorization-identifier')!;
     expect(jid).toMatch(/^juliet@example\.com\/TestIM\/[A-Za-z0-9_-]{12}$/);
+    expect(authenticated).toEqual(['juliet@example.com']);
     expect(sessions[0]!.enabled).toEqual(['carbons', 'sm']);
     const bound = last().getChild('bound', NS.bind2)!;
     expect(bound.getChild('enabled', 'urn:example:sm')!.attrs.id).toBe('sm-1');
@@ -208,12 +211,13 @@ describe('SASL2 negotiation', () => {
   ];
   for (const [what, element, condition, text] of failures) {
     it(`fails on ${what} with ${condition}`, async () => {
-      const { sasl2, last, sessions } = negotiation();
+      const { sasl2, last, sessions, authenticated } = negotiation();
       const outcome: Sasl2Outcome<FakeSession> = await sasl2.handle(element());
       expect(outcome).toEqual({ kind: 'failure', condition });
       expect(failureOf(last()).condition).toBe(condition);
       if (text) expect(failureOf(last()).text).toMatch(text);
       expect(sessions).toEqual([]);
+      expect(authenticated).toEqual([]);
     });
   }
 
@@ -231,7 +235,7 @@ describe('SASL2 negotiation', () => {
   });
 
   it('a second registration for the same namespace throws', () => {
-    expect(() => extensions.registerBind2Inline({ var: 'urn:example:sm', enable: () => null }, 'another-module'))
-      .toThrow(/another-module: Bind 2 inline urn:example:sm is already handled by core/);
+    expect(() => extensions.addBind2Inline({ var: 'urn:example:sm', enable: () => null }, 'another-module'))
+      .toThrow(/another-module: Bind 2 inline urn:example:sm is already handled by test/);
   });
 });

@@ -5,37 +5,52 @@
 //
 // After the mechanism succeeded, in this order (XEP-0386 §3.2, XEP-0484 §3.3):
 //   1. FAST: a token issued (asked for, or the one used is due for rotation) or invalidated;
-//   2. the registered SASL2 inline features (XEP-0198 resumption), which may put a session on the stream;
+//   2. the SASL2 inline features modules registered (core/sign-in-extensions.ts: XEP-0198
+//      resumption), which may put a live session on the stream;
 //   3. Bind 2, unless a session was resumed: the resource bound, then the Bind 2 inline features;
 //   4. <success/>, written last, so the client sees the whole outcome at once.
 import { NS, xml, type Element, type JID } from '@parley/shared';
 import type { FastTokens } from '../../auth/fast-tokens.ts';
+import type { SignInExtensions, SignInStream, SignInStreamInfo, UserAgent } from '../../core/sign-in-extensions.ts';
 import {
-  SaslError, canOffer, hashedTokenMechanism, offeredHashedTokenMechanisms, type MechanismContext, type MechanismFactory,
-  type SaslCondition, type SaslStep,
+  SaslError, canOffer, hashedTokenMechanism, offeredHashedTokenMechanisms, type ChannelBinding, type MechanismContext,
+  type MechanismFactory, type SaslCondition, type SaslStep,
 } from '../../sasl/index.ts';
-import { SaslAttempt, type SaslAttemptServices, type TokenCheck } from '../sasl-attempt.ts';
+import { SaslAttempt, type SaslServices, type TokenCheck } from '../sasl-attempt.ts';
 import { bind2Advertisement, bind2Resource } from './bind2.ts';
 import { fastAdvertisement, parseFastRequest, tokenElement, type FastRequest } from './fast.ts';
-import { childrenByNamespace, type Sasl2Connection, type SignInExtensions } from './inline-features.ts';
-import { describeUserAgent, parseUserAgent, type UserAgent } from './user-agent.ts';
+import { describeUserAgent, parseUserAgent } from './user-agent.ts';
 
-export interface Sasl2Services<Stream, Session> extends SaslAttemptServices {
-  readonly signIn: SignInExtensions<Stream, Session>;
+export interface Sasl2Services<Session> extends SaslServices {
+  /** What modules negotiate inside SASL2 and Bind 2. */
+  readonly signIn: SignInExtensions<Session>;
   /** FAST tokens (XEP-0484), or null when FAST is off. */
   readonly fastTokens: FastTokens | null;
 }
 
+/** What the offer depends on: the stream, and what SCRAM-*-PLUS and HT-*-EXPR/ENDP bind to (TCP with TLS), or null. */
+export interface Sasl2Offer extends SignInStreamInfo {
+  readonly channelBinding: ChannelBinding | null;
+}
+
+/** What the negotiation knows of the stream it runs on. */
+export interface Sasl2Connection extends Sasl2Offer {
+  readonly remoteAddress: string;
+}
+
 /** What the negotiation needs of the stream it runs on. */
-export interface Sasl2Host<Stream, Session> {
-  readonly stream: Stream;
-  /** Write a reply. */
+export interface Sasl2Host<Session> {
+  /** Write a negotiation reply (<challenge/>, <success/>, <failure/>): never held. */
   write(element: Element): void;
   /**
-   * Bind a resource for the account (Bind 2). Anything the session is sent before write() of the
-   * <success/> must wait behind it (XEP-0386 §3.2: the success comes first). Throws SaslError.
+   * The mechanism succeeded for this account: what sessions on the stream are sent from now on
+   * waits behind the <success/> (XEP-0386 §3.2: the client learns its JID from it, before any stanza).
    */
-  bind(account: JID, resource: string, userAgent: UserAgent | null): Promise<{ session: Session; jid: JID }>;
+  authenticated(account: JID): void;
+  /** Bind a resource for the account (Bind 2), as RFC 6120 binding does. */
+  bind(account: JID, resource: string): { session: Session; jid: JID };
+  /** Put a live session of the account on the stream (a SASL2 inline feature resumes it); its full JID. */
+  resume(session: Session): JID;
 }
 
 export type Sasl2Outcome<Session> =
@@ -45,17 +60,17 @@ export type Sasl2Outcome<Session> =
   | { kind: 'success'; account: JID; jid: JID; session: Session | null; resumed: boolean; userAgent: UserAgent | null };
 
 /** Plain (non-token) mechanisms a stream offers, in server preference order. */
-function offeredMechanisms(services: SaslAttemptServices, connection: Sasl2Connection): MechanismFactory[] {
+function offeredMechanisms(services: SaslServices, connection: Sasl2Offer): MechanismFactory[] {
   return services.authentication.mechanisms.filter((factory) => canOffer(factory, connection.encrypted, connection.channelBinding));
 }
 
-function mechanismContext(services: SaslAttemptServices, connection: Sasl2Connection): MechanismContext {
+function mechanismContext(services: SaslServices, connection: Sasl2Offer): MechanismContext {
   const plusOffered = offeredMechanisms(services, connection).some((factory) => factory.requiresChannelBinding);
   return { channelBinding: connection.channelBinding, plusOffered };
 }
 
 /** FAST mechanisms a stream offers: none unless FAST is on and the stream is encrypted (XEP-0484 §6). */
-function fastMechanisms(services: SaslAttemptServices & { fastTokens: FastTokens | null }, connection: Sasl2Connection): string[] {
+function fastMechanisms(services: SaslServices & { fastTokens: FastTokens | null }, connection: Sasl2Offer): string[] {
   if (!services.fastTokens || !connection.encrypted) return [];
   return offeredHashedTokenMechanisms(mechanismContext(services, connection));
 }
@@ -79,14 +94,14 @@ interface Request {
   tokenRotation: boolean | null;
 }
 
-export class Sasl2Negotiation<Stream, Session> {
+export class Sasl2Negotiation<Session> {
   private readonly attempt: SaslAttempt;
   private request: Request | null = null;
 
   constructor(
-    private readonly services: Sasl2Services<Stream, Session>,
+    private readonly services: Sasl2Services<Session>,
     private readonly connection: Sasl2Connection,
-    private readonly host: Sasl2Host<Stream, Session>,
+    private readonly host: Sasl2Host<Session>,
   ) {
     const checkToken: TokenCheck = async (jid, proof) => {
       const request = this.request!;
@@ -102,7 +117,7 @@ export class Sasl2Negotiation<Stream, Session> {
   }
 
   /** The <authentication/> stream feature (XEP-0388 §2.1), or null when no mechanism can be offered. */
-  static advertise<Stream, Session>(services: Sasl2Services<Stream, Session>, connection: Sasl2Connection): Element | null {
+  static advertise<Session>(services: Sasl2Services<Session>, connection: Sasl2Offer): Element | null {
     const mechanisms = offeredMechanisms(services, connection);
     const fast = fastMechanisms(services, connection);
     if (mechanisms.length === 0 && fast.length === 0) return null;
@@ -200,26 +215,36 @@ export class Sasl2Negotiation<Stream, Session> {
     }
 
     // 2. SASL2 inline features (XEP-0198 resumption first of all).
-    const context = { account, userAgent, stream: this.host.stream, connection: this.connection };
-    let resumed: { session: Session; jid: JID } | null = null;
+    this.host.authenticated(account);
+    // set by stream.resume() below, in a feature's callback
+    let resumed = null as { session: Session; jid: JID } | null;
+    const host = this.host;
+    const connection = this.connection;
+    const stream: SignInStream<Session> = {
+      transport: connection.transport, encrypted: connection.encrypted, domain: connection.domain, account,
+      resume(session) {
+        if (resumed) throw new Error('a session was resumed on this stream already');
+        resumed = { session, jid: host.resume(session) };
+      },
+    };
+    const context = { account, userAgent, stream };
     for (const [xmlns, requests] of request.inline) {
       const result = await this.services.signIn.sasl2Feature(xmlns)!.negotiate(requests, context);
-      if (result?.elements) extras.push(...result.elements);
-      if (result?.resumed) resumed = result.resumed;
+      if (result) extras.push(result);
     }
 
     // 3. Bind 2 (XEP-0386 §3.2), skipped when a session was resumed.
     let session: Session | null = resumed?.session ?? null;
     let jid: JID = resumed?.jid ?? account;
     if (!resumed && request.bind) {
-      const bound = await this.host.bind(account, bind2Resource(request.bind.getChildText('tag') ?? undefined, account, userAgent?.id ?? null), userAgent);
+      const bound = this.host.bind(account, bind2Resource(request.bind.getChildText('tag') ?? undefined, account, userAgent?.id ?? null));
       session = bound.session;
       jid = bound.jid;
       const results: Element[] = [];
       const bindContext = { ...context, session, jid };
       for (const [xmlns, requests] of childrenByNamespace(request.bind)) {
         const feature = this.services.signIn.bind2Feature(xmlns);
-        if (!feature) continue; // 'tag' (no namespace) or a feature this server does not offer
+        if (!feature) continue; // <tag/> or a feature this server does not offer
         const result = await feature.enable(requests, bindContext);
         if (result) results.push(result);
       }
@@ -243,4 +268,17 @@ export class Sasl2Negotiation<Stream, Session> {
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
     return { kind: 'failure', condition: error.condition };
   }
+}
+
+/** Children of an element grouped by namespace, in document order (an inline feature may take several). */
+function childrenByNamespace(parent: Element): Map<string, Element[]> {
+  const groups = new Map<string, Element[]>();
+  for (const child of parent.children) {
+    if (typeof child === 'string') continue;
+    const xmlns = child.getNS() ?? '';
+    let group = groups.get(xmlns);
+    if (!group) groups.set(xmlns, group = []);
+    group.push(child);
+  }
+  return groups;
 }

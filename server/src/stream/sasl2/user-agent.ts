@@ -1,13 +1,8 @@
 // The client's <user-agent/> in a SASL2 <authenticate/> (XEP-0388 §2.3): a stable id per client
 // installation (a UUID, RECOMMENDED v4), and the software and device names it shows to the user.
 import type { Element } from '@parley/shared';
+import type { UserAgent } from '../../core/sign-in-extensions.ts';
 import { SaslError } from '../../sasl/index.ts';
-
-export interface UserAgent {
-  id: string | null;
-  software: string | null;
-  device: string | null;
-}
 
 /** Bounds on what a client may make the server keep (the id keys FAST tokens; names are shown to admins). */
 const MAX_ID_LENGTH = 128;
