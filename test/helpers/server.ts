@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
 import { openDataFolder } from '../../server/src/data-folder.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
+import type { AnyModuleDefinition } from '../../server/src/core/module-api.ts';
 
 export interface TestServer {
   server: ParleyServer;
@@ -29,6 +30,8 @@ export interface TestServerOptions {
   captureLogs?: boolean;
   /** The server's logger (default: pino at PARLEY_TEST_LOG, silent; ignored with captureLogs). */
   logger?: Logger;
+  /** The feature modules (default: the server's own, modules/index.ts). */
+  modules?: readonly AnyModuleDefinition[];
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -52,7 +55,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const log = options.captureLogs
     ? pino({ level: 'debug', base: { service: 'parley' } }, { write: (line: string) => void logs.push(JSON.parse(line)) })
     : options.logger ?? createLogger(config.log.level);
-  const server = await ParleyServer.start(config, log);
+  const server = await ParleyServer.start(config, log, { modules: options.modules });
   return {
     server,
     dataDir,
