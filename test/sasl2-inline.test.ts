@@ -12,7 +12,7 @@ import { defaultModules } from '../server/src/modules/index.ts';
 import { SaslError } from '../server/src/sasl/index.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { connectTcp, connectWebSocket, NS, type RawPeer } from './helpers/raw-stream.ts';
-import { authenticateXml, failureOf, plainMessage, userAgentXml } from './helpers/sasl2.ts';
+import { authenticateXml, failureOf, plainMessage, scramExchange, userAgentXml } from './helpers/sasl2.ts';
 
 const RESUME = 'urn:example:resume';
 const GREET = 'urn:example:greet';
@@ -36,7 +36,7 @@ const signInFeatures = defineModule({
         return xml('greeted', { xmlns: GREET, count: String(requests.length) });
       },
     });
-    ctx.bind2Inline({ var: TCP_ONLY, available: (stream) => stream.transport === 'tcp', enable: () => null });
+    ctx.bind2Inline({ var: TCP_ONLY, available: (stream) => stream.transport === 'tcp', enable: () => xml('tcp-only', { xmlns: TCP_ONLY }) });
     ctx.bind2Inline({ var: BROKEN, enable: () => { throw new Error('the feature broke'); } });
     // The same namespace in both registries, as XEP-0198 has it (<resume/> in SASL2, <enable/> in Bind 2).
     ctx.bind2Inline({ var: RESUME, enable: (_requests, { session }) => xml('resumable', { xmlns: RESUME, id: session.id }) });
@@ -107,7 +107,19 @@ describe('inline features registered by a module', () => {
     ws.openStream();
     await ws.receiveHeader();
     expect(inlineVars(await ws.receiveFeatures())).toEqual([GREET, BROKEN, RESUME]);
+    // not offered on this stream: ignored like an unknown extension
+    const success = await scramExchange(ws, {
+      mechanism: 'SCRAM-SHA-256', username: 'juliet', password: 'r0meo', children: [bind2(`<enable xmlns='${TCP_ONLY}'/>`)],
+    });
+    expect(success.getChild('bound', NS.bind2)!.getChildElements()).toEqual([]);
     ws.destroy();
+  });
+
+  it('Bind 2 on the transport a feature is offered on: enabled', async () => {
+    const { peer } = await tlsStream();
+    const success = await signIn(peer, 'juliet', bind2(`<enable xmlns='${TCP_ONLY}'/>`));
+    expect(success.getChild('bound', NS.bind2)!.getChild('tcp-only', TCP_ONLY)).toBeDefined();
+    peer.destroy();
   });
 
   it('Bind 2: what the feature returns is in <bound/>; what it sends the session comes after <success/> and the features', async () => {

@@ -162,7 +162,8 @@ export class Sasl2Negotiation<Session> {
     const inline = new Map<string, Element[]>();
     for (const feature of this.services.signIn.sasl2Features()) {
       const requests = children.get(feature.xmlns);
-      if (!requests) continue;
+      // what is not offered on this stream is an unknown extension here
+      if (!requests || feature.advertise(this.connection) === null) continue;
       feature.validate?.(requests, this.connection);
       inline.set(feature.xmlns, requests);
     }
@@ -244,7 +245,8 @@ export class Sasl2Negotiation<Session> {
       const bindContext = { ...context, session, jid };
       for (const [xmlns, requests] of childrenByNamespace(request.bind)) {
         const feature = this.services.signIn.bind2Feature(xmlns);
-        if (!feature) continue; // <tag/> or a feature this server does not offer
+        // <tag/>, or a feature this server does not offer (on this stream)
+        if (!feature || !(feature.available?.(this.connection) ?? true)) continue;
         const result = await feature.enable(requests, bindContext);
         if (result) results.push(result);
       }
