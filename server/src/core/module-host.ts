@@ -21,7 +21,7 @@ export interface ModuleHostServices {
   readonly disco: DiscoRegistry;
   readonly streams: StreamExtensions;
   /** What modules negotiate inside SASL2 and Bind 2. */
-  readonly signIn: SignInExtensions;
+  readonly signInExtensions: SignInExtensions;
   readonly router: Routing;
   readonly sessions: SessionTableView;
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
@@ -64,7 +64,7 @@ export class ModuleHost {
   private contextFor(definition: AnyModuleDefinition): ModuleContext<unknown> {
     const { host } = this;
     const name = definition.name;
-    const options = definition.options ? readOptions(definition, host.config) : undefined;
+    const options = definition.options ? readModuleOptions(definition, host.config) : undefined;
     const { hub, disco } = host;
     return {
       name,
@@ -88,15 +88,16 @@ export class ModuleHost {
       },
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
-      sasl2Inline: (feature) => host.signIn.addSasl2Inline(feature, name),
-      bind2Inline: (feature) => host.signIn.addBind2Inline(feature, name),
+      sasl2Inline: (feature) => host.signInExtensions.addSasl2Inline(feature, name),
+      bind2Inline: (feature) => host.signInExtensions.addBind2Inline(feature, name),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };
   }
 }
 
-function readOptions(definition: AnyModuleDefinition, config: Config): unknown {
+/** A module's options from the configuration, checked by its schema; throws with every bad value named (start, `parley check`). */
+export function readModuleOptions(definition: AnyModuleDefinition, config: Config): unknown {
   const input = definition.configuredOptions ? definition.configuredOptions(config) : config.modules[definition.name];
   const parsed = definition.options!.safeParse(input ?? {});
   if (!parsed.success) {

@@ -1,17 +1,20 @@
 // One SASL authentication attempt, whichever XML carries it (RFC 6120 §6 in sasl-negotiation.ts,
 // XEP-0388 SASL2 in sasl2/negotiation.ts): a mechanism run against the accounts, the failed-login
-// throttle, and the IM access check once the mechanism succeeded.
+// throttle, the IM access check once the mechanism succeeded, and the count of outcomes (metrics).
 import { normalizeLocalpart, type JID } from '@parley/shared';
 import { AccessDenied, type Authentication } from '../auth/authentication.ts';
 import {
   SaslError, type HashedTokenProof, type LoginThrottle, type MechanismContext, type MechanismFactory, type SaslMechanism,
   type SaslStep,
 } from '../sasl/index.ts';
+import type { SignInCounts } from '../metrics/counters.ts';
 
 /** What SASL negotiation uses (RFC 6120 SASL and SASL2 alike): the mechanisms and account checks, and the failed-login throttle. */
 export interface SaslServices {
   readonly authentication: Authentication;
   readonly throttle: LoginThrottle;
+  /** Outcomes by mechanism, for the metrics. */
+  readonly signIns?: SignInCounts;
 }
 
 /** Checks a FAST token proof for an account (auth/fast-tokens.ts, with the client's id). */
@@ -21,6 +24,9 @@ export class SaslAttempt {
   private mechanism: SaslMechanism | null = null;
   /** The account the attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
+  /** The mechanism of the current attempt, and whether the throttle refused it (for the metrics). */
+  private mechanismName = '';
+  private throttled = false;
 
   constructor(
     private readonly services: SaslServices,
@@ -37,6 +43,7 @@ export class SaslAttempt {
   /** Runs the mechanism's first step; throws SaslError. */
   start(factory: MechanismFactory, initial: Buffer): Promise<SaslStep> {
     if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
+    this.mechanismName = factory.name;
     const authentication = this.services.authentication;
     // The account a name stands for (aliases, extra addresses: auth/authentication.ts); the attempt
     // then waits its turn in the failed-login throttle, or is refused when its address is locked out.
@@ -46,6 +53,7 @@ export class SaslAttempt {
       if (this.attemptedJid === null) {
         const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
+          this.throttled = true;
           throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
         }
         this.attemptedJid = named;
@@ -85,6 +93,8 @@ export class SaslAttempt {
     this.mechanism = null;
     const account = await this.services.authentication.authorize(step.username, step.authzid, this.domain);
     this.attemptedJid = null;
+    this.services.signIns?.add(this.mechanismName, 'success');
+    this.mechanismName = '';
     return account;
   }
 
@@ -94,5 +104,9 @@ export class SaslAttempt {
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
     if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
     this.attemptedJid = null;
+    if (this.throttled) this.services.signIns?.add(this.mechanismName, 'throttled');
+    else this.services.signIns?.add(this.mechanismName || 'none', 'failure', error.condition);
+    this.mechanismName = '';
+    this.throttled = false;
   }
 }

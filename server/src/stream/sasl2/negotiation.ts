@@ -23,7 +23,7 @@ import { describeUserAgent, parseUserAgent } from './user-agent.ts';
 
 export interface Sasl2Services<Session> extends SaslServices {
   /** What modules negotiate inside SASL2 and Bind 2. */
-  readonly signIn: SignInExtensions<Session>;
+  readonly signInExtensions: SignInExtensions<Session>;
   /** FAST tokens (XEP-0484), or null when FAST is off. */
   readonly fastTokens: FastTokens | null;
 }
@@ -121,9 +121,9 @@ export class Sasl2Negotiation<Session> {
     const mechanisms = offeredMechanisms(services, connection);
     const fast = fastMechanisms(services, connection);
     if (mechanisms.length === 0 && fast.length === 0) return null;
-    const inline: Element[] = [bind2Advertisement(services.signIn, connection)];
+    const inline: Element[] = [bind2Advertisement(services.signInExtensions, connection)];
     if (fast.length > 0) inline.push(fastAdvertisement(fast));
-    for (const feature of services.signIn.sasl2Features()) {
+    for (const feature of services.signInExtensions.sasl2Features()) {
       const advertised = feature.advertise(connection);
       if (advertised) inline.push(advertised);
     }
@@ -160,7 +160,7 @@ export class Sasl2Negotiation<Session> {
     const factory = this.mechanism(name, fast, fastOffered);
 
     const inline = new Map<string, Element[]>();
-    for (const feature of this.services.signIn.sasl2Features()) {
+    for (const feature of this.services.signInExtensions.sasl2Features()) {
       const requests = children.get(feature.xmlns);
       // what is not offered on this stream is an unknown extension here
       if (!requests || feature.advertise(this.connection) === null) continue;
@@ -230,7 +230,7 @@ export class Sasl2Negotiation<Session> {
     };
     const context = { account, userAgent, stream };
     for (const [xmlns, requests] of request.inline) {
-      const result = await this.services.signIn.sasl2Feature(xmlns)!.negotiate(requests, context);
+      const result = await this.services.signInExtensions.sasl2Feature(xmlns)!.negotiate(requests, context);
       if (result) extras.push(result);
     }
 
@@ -244,7 +244,7 @@ export class Sasl2Negotiation<Session> {
       const results: Element[] = [];
       const bindContext = { ...context, session, jid };
       for (const [xmlns, requests] of childrenByNamespace(request.bind)) {
-        const feature = this.services.signIn.bind2Feature(xmlns);
+        const feature = this.services.signInExtensions.bind2Feature(xmlns);
         // <tag/>, or a feature this server does not offer (on this stream)
         if (!feature || !(feature.available?.(this.connection) ?? true)) continue;
         const result = await feature.enable(requests, bindContext);
