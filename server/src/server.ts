@@ -33,6 +33,7 @@ import { LocalSessions } from './session/local-sessions.ts';
 import { C2sStream, type C2sServices } from './stream/c2s-stream.ts';
 import { OpenStreams } from './stream/open-streams.ts';
 import { c2sFraming, type Framing } from './stream/framing.ts';
+import { ComponentStream, configuredComponentSecrets } from './stream/component-stream.ts';
 import type { Connection } from './stream/connection.ts';
 import { HttpServer } from './http/server.ts';
 import { webClientRoutes } from './http/web-client.ts';
@@ -49,6 +50,8 @@ export interface Ports {
   c2sTls: number | null;
   http: number;
   https: number | null;
+  /** External components (XEP-0114); null unless components are configured. */
+  component: number | null;
 }
 
 export interface StartOptions {
@@ -106,7 +109,7 @@ export class ParleyServer {
   readonly admin: AdminService;
   /** DNS through the configured servers (config.dns), cached: SRV targets for federation (dns/targets.ts). */
   readonly dns: DnsResolver;
-  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null };
+  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null, component: null };
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
@@ -114,6 +117,7 @@ export class ParleyServer {
   private readonly commits: GroupCommit;
   private readonly certificates: CertificateStore;
   private tcp: TcpListeners | null = null;
+  private componentListener: TcpListeners | null = null;
   private http: HttpServer | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
   private eventLog: EventLogRelay | null = null;
@@ -231,6 +235,19 @@ export class ParleyServer {
       }, open(c2sFraming.tcp));
       server.http = http;
       await http.listen(hosts.first, hosts.list());
+      // External components (XEP-0114) on their own port, only when some are configured: each serves
+      // its domain from its handshake until it disconnects (the host table routes to it meanwhile).
+      if (Object.keys(config.components.services).length > 0) {
+        const services = {
+          limits: config.limits, hosts, router, streams, secrets: configuredComponentSecrets(config.components.services),
+          log: log.child({ component: 'components' }),
+        };
+        server.componentListener = await listenTcp({
+          bind: config.components.bind, port: config.components.port, tlsPort: -1, alpnProtocols: [],
+          tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
+          settings: { port: 'components.port', tlsPort: 'components.port' }, log: log.child({ component: 'components' }),
+        }, (connection) => new ComponentStream(services, connection));
+      }
     } catch (error) {
       // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
       await server.stop();
@@ -243,7 +260,10 @@ export class ParleyServer {
       }, (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
     });
     hub.on('host-removed', ({ name }) => http.removeServerName(name));
-    Object.assign(server.ports, { c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https });
+    Object.assign(server.ports, {
+      c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https,
+      component: server.componentListener?.port ?? null,
+    });
     server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
     server.domainRefresh.unref();
     log.info({ event: 'listening', ports: server.ports, domains: hosts.list(), dataDir: config.dataDir }, 'Parley is listening');
@@ -262,6 +282,7 @@ export class ParleyServer {
       for (const session of [...this.sessions.all()]) session.close();
       this.http?.close();
       await this.tcp?.close();
+      await this.componentListener?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
       await this.commits.flush();
