@@ -8,8 +8,7 @@ import type { TestServer } from './server.ts';
 import WebSocket from 'ws';
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-// Test certificates are self-signed.
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+import { acceptTestCertificate } from './test-tls.ts';
 
 export type Transport = 'starttls' | 'tls' | 'websocket';
 
@@ -37,13 +36,13 @@ export function serviceUrl(server: ServerPorts, transport: Transport): string {
 export async function login(server: ServerPorts, jid: string, password: string,
   options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
-  const xmpp = xmppClient({
+  const xmpp = acceptTestCertificate(xmppClient({
     service: serviceUrl(server, options.transport ?? 'starttls'),
     domain,
     username,
     password,
     resource: options.resource,
-  });
+  }));
   // The tests are not about stream management (client-quirks.md): keep it out of the way.
   (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
   xmpp.reconnect.stop();
