@@ -161,6 +161,10 @@ export class ParleyServer {
     const admin = new AdminService(storage, suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
+    // every change to a domain (CLI, admin API, suite bus) is in the log, IM settings included
+    for (const type of ['domain.created', 'domain.removed', 'domain.aliases', 'domain.im'] as const) {
+      suiteEvents.on(type, (event) => void log.info({ event: type, domain: event.domain }, 'domain changed'));
+    }
     // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
     const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'));
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
@@ -207,7 +211,7 @@ export class ParleyServer {
     const c2s: C2sServices = {
       limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
       log: log.child({ component: 'c2s' }),
-      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
+      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log), log: log.child({ component: 'sasl' }) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
     const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
@@ -254,12 +258,16 @@ export class ParleyServer {
       throw error;
     }
     // Names served later (suite bus, admin API, components) get their certificate, also for HTTPS (SNI).
-    hub.on('host-added', ({ name }) => {
+    hub.on('host-added', ({ name, kind }) => {
+      log.info({ domain: name, kind }, 'now serving');
       certificates.ensure(name).then(() => {
         if (hosts.has(name)) http.addServerName(name);
       }, (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
     });
-    hub.on('host-removed', ({ name }) => http.removeServerName(name));
+    hub.on('host-removed', ({ name, kind }) => {
+      log.info({ domain: name, kind }, 'no longer serving');
+      http.removeServerName(name);
+    });
     Object.assign(server.ports, {
       c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https,
       component: server.componentListener?.port ?? null,

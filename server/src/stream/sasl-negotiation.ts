@@ -4,11 +4,14 @@ import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
 import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
 import { AccessDenied, type Authentication } from '../auth/authentication.ts';
 import type { LoginThrottle } from '../sasl/throttle.ts';
+import type { Logger } from '../logger.ts';
 
 /** What SASL negotiation uses: the mechanisms and account checks, and the failed-login throttle. */
 export interface SaslServices {
   readonly authentication: Authentication;
   readonly throttle: LoginThrottle;
+  /** Every refused login is logged here at info, with the account, the address and the reason. */
+  readonly log: Pick<Logger, 'info'>;
 }
 
 export type SaslOutcome =
@@ -23,6 +26,8 @@ export class SaslNegotiation {
   private mechanism: SaslMechanism | null = null;
   /** The account the current attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
+  /** The account the current attempt names, throttled or not: for the log. */
+  private namedJid: string | null = null;
 
   constructor(
     private readonly services: SaslServices,
@@ -69,6 +74,7 @@ export class SaslNegotiation {
     const account = async (username: string): Promise<string | null> => {
       const jid = await authentication.resolve(username, this.domain);
       const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
+      this.namedJid = named;
       if (this.attemptedJid === null) {
         const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
@@ -114,7 +120,12 @@ export class SaslNegotiation {
     // Only a wrong password or name counts; no IM role or an unreachable core is no guess.
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
     if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
+    this.services.log.info({
+      account: this.attemptedJid ?? this.namedJid, address: this.remoteAddress, domain: this.domain, condition: error.condition,
+      reason: error.text ?? (guessed ? 'wrong password or unknown account' : error.condition),
+    }, 'login refused');
     this.attemptedJid = null;
+    this.namedJid = null;
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
