@@ -24,7 +24,7 @@ export interface ModuleHostServices {
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
   readonly services: ModuleServices;
   /** Opens a named key-value store in the state storage. */
-  readonly stores: (name: string) => KeyValueStore;
+  readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
 }
 
@@ -61,7 +61,7 @@ export class ModuleHost {
   private contextFor(definition: AnyModuleDefinition): ModuleContext<unknown> {
     const { host } = this;
     const name = definition.name;
-    const options = definition.options ? readOptions(definition, host.config) : undefined;
+    const options = definition.options ? readModuleOptions(definition, host.config) : undefined;
     const { hub, disco } = host;
     return {
       name,
@@ -85,13 +85,14 @@ export class ModuleHost {
       },
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
-      store: (store) => host.stores(`${name}.${store}`),
+      store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };
   }
 }
 
-function readOptions(definition: AnyModuleDefinition, config: Config): unknown {
+/** A module's options from the configuration, checked by its schema; throws with every bad value named (start, `parley check`). */
+export function readModuleOptions(definition: AnyModuleDefinition, config: Config): unknown {
   const input = definition.configuredOptions ? definition.configuredOptions(config) : config.modules[definition.name];
   const parsed = definition.options!.safeParse(input ?? {});
   if (!parsed.success) {
