@@ -1,13 +1,21 @@
 // External components (XEP-0114 Jabber Component Protocol) on components.port: a bot written with
 // slixmpp's ComponentXMPP serves its domain from its handshake until it disconnects, and raw
 // sockets get the standard answer for each way a component can be refused.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '@parley/shared';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { configSchema } from '../server/src/config.ts';
+import { createLogger } from '../server/src/logger.ts';
+import { ParleyServer } from '../server/src/server.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
+import { StoredComponents } from '../server/src/stream/component-secrets.ts';
 import { connectTcp, type TcpPeer } from './helpers/raw-stream.ts';
 import { createUsers, errorCondition, online, received, stopAll, xml } from './helpers/im.ts';
 
@@ -198,6 +206,52 @@ describe('stanzas from a component', () => {
     const peer = await connectComponent(RAW);
     peer.send(`<handshake>again</handshake>`);
     await peer.receiveStreamError('unsupported-stanza-type');
+  });
+});
+
+describe('components added with `parley component add`', () => {
+  const parley = (dataDir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [join(import.meta.dirname, '../server/bin/parley.js'), '--data', dataDir, 'component', ...args], { encoding: 'utf8' });
+
+  // each command is a node process: seconds apiece on a loaded machine
+  it('are taken by a running server at their next handshake, and refused once deleted', { timeout: 60_000 }, async () => {
+    const added = parley(server.dataDir, 'add', 'stored.example.com', '--secret', SECRET);
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toContain('component stored.example.com added');
+    expect(parley(server.dataDir, 'list').stdout.split('\n')).toContain('stored.example.com');
+    const peer = await connectComponent('stored.example.com');
+    peer.send('</stream:stream>');
+    await peer.receiveEnd();
+    expect(parley(server.dataDir, 'del', 'stored.example.com').stdout).toContain('component stored.example.com removed');
+    const { peer: refused } = await openComponentStream('stored.example.com');
+    await refused.receiveStreamError('host-unknown');
+  });
+
+  it('get a random secret unless one is given; a short secret or a served domain is refused', { timeout: 60_000 }, () => {
+    const added = parley(server.dataDir, 'add', 'random.example.com');
+    expect(added.stdout).toMatch(/component random\.example\.com added; its secret: [A-Za-z0-9_-]{32}\n/);
+    expect(parley(server.dataDir, 'add', 'short.example.com', '--secret', 'short')).toMatchObject({ status: 1, stderr: expect.stringContaining('at least 16 characters') });
+    expect(parley(server.dataDir, 'add', 'example.com')).toMatchObject({ status: 1, stderr: expect.stringContaining('example.com is a served domain') });
+    expect(parley(server.dataDir, 'del', 'never.example.com')).toMatchObject({ status: 1, stderr: expect.stringContaining('no stored component') });
+  });
+
+  it('open the component port at start even when the configuration names none', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-components-'));
+    const data = openDataFolder(dataDir);
+    await new StoredComponents(data.storage).set(RAW, { secret: SECRET });
+    await data.close();
+    const started = await ParleyServer.start(configSchema.parse({
+      dataDir, bind: '127.0.0.1', c2s: { port: 0, tlsPort: -1 }, http: { port: 0, tlsPort: -1 }, components: { port: 0 },
+    }), createLogger('silent'));
+    try {
+      expect(started.ports.component).toEqual(expect.any(Number));
+      const { peer, id } = await openComponentStream(RAW, started.ports.component!);
+      peer.send(handshake(id));
+      expect((await peer.receive('handshake')).children).toEqual([]);
+    } finally {
+      await started.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -34,7 +34,8 @@ import { LocalSessions } from './session/local-sessions.ts';
 import { C2sStream, type C2sServices } from './stream/c2s-stream.ts';
 import { OpenStreams } from './stream/open-streams.ts';
 import { c2sFraming, type Framing } from './stream/framing.ts';
-import { ComponentStream, configuredComponentSecrets } from './stream/component-stream.ts';
+import { ComponentStream } from './stream/component-stream.ts';
+import { StoredComponents, componentSecrets } from './stream/component-secrets.ts';
 import type { Connection } from './stream/connection.ts';
 import { HttpServer } from './http/server.ts';
 import { webClientRoutes } from './http/web-client.ts';
@@ -246,9 +247,10 @@ export class ParleyServer {
       await http.listen(hosts.first, hosts.list());
       // External components (XEP-0114) on their own port, only when some are configured: each serves
       // its domain from its handshake until it disconnects (the host table routes to it meanwhile).
-      if (Object.keys(config.components.services).length > 0) {
+      const storedComponents = new StoredComponents(storage);
+      if (Object.keys(config.components.services).length > 0 || (await storedComponents.domains()).length > 0) {
         const services = {
-          limits: config.limits, hosts, router, streams, secrets: configuredComponentSecrets(config.components.services),
+          limits: config.limits, hosts, router, streams, secrets: componentSecrets(config.components.services, storedComponents),
           log: log.child({ component: 'components' }),
         };
         server.componentListener = await listenTcp({

@@ -17,18 +17,7 @@ import type { AcceptedStream, Connection } from './connection.ts';
 import { componentFraming } from './framing.ts';
 import type { OpenStreams } from './open-streams.ts';
 import { checkStreamHeader } from './stream-header.ts';
-
-/** Where a component's secret comes from (the configuration now; a store the admin CLI writes later). */
-export interface ComponentSecrets {
-  /** The secret of the component serving `domain`, or undefined when no such component is configured. */
-  secretFor(domain: string): string | undefined | Promise<string | undefined>;
-}
-
-/** The secrets of config.components.services, by normalized domain. */
-export function configuredComponentSecrets(services: Config['components']['services']): ComponentSecrets {
-  const secrets = new Map(Object.entries(services).map(([domain, { secret }]) => [normalizeDomain(domain), secret]));
-  return { secretFor: (domain) => secrets.get(domain) };
-}
+import type { ComponentSecrets } from './component-secrets.ts';
 
 /** What a component stream uses (built once per server: server.ts). */
 export interface ComponentServices {
