@@ -125,7 +125,7 @@ describe('the handshake (XEP-0114 §3)', () => {
   it('refuses a domain no component is configured for with host-unknown', async () => {
     const { peer } = await openComponentStream('nobody.example.com');
     await peer.receiveStreamError('host-unknown');
-    expect(server.logs.some((line) => line.domain === 'nobody.example.com' && line.level === 40)).toBe(true);
+    expect(server.logs).toContainEqual(expect.objectContaining({ domain: 'nobody.example.com', msg: 'component refused', reason: 'no component is configured for that domain', level: 40 }));
   });
 
   it('refuses a wrong secret with not-authorized, and anything before the handshake', async () => {

@@ -42,6 +42,10 @@ export async function login(server: ServerPorts, jid: string, password: string,
     username,
     password,
     resource: options.resource,
+    // @xmpp/connection waits 2 s by default for each stream (re)open and close: on two cores shared
+    // by many test runs a STARTTLS + SASL restart takes longer, and the login failed with a bare
+    // TimeoutError (seen at load average 23)
+    timeout: 10_000,
   }));
   // The tests are not about stream management (client-quirks.md): keep it out of the way.
   (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;

@@ -46,6 +46,8 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
   private authTimer: NodeJS.Timeout | null;
   private headerSent = false;
   private origin: ComponentOrigin | null = null;
+  /** The hex digest the component must send (lower case; XEP-0114 §3), until it has sent one. */
+  private expected = '';
   /** The host table's entry for the domain while this stream serves it. */
   private served: Component | null = null;
   /** Stanzas waiting while the router works on an earlier one asynchronously: their order is kept. */
@@ -118,7 +120,7 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
     const secret = domain === '' ? undefined : await this.services.secrets.secretFor(domain);
     if (this.isClosed) return;
     if (secret === undefined) {
-      this.services.log.warn({ domain: asked ?? null, address: this.connection.remoteAddress }, 'component refused: no component is configured for that domain');
+      this.services.log.warn({ domain: asked ?? null, address: this.connection.remoteAddress, reason: 'no component is configured for that domain' }, 'component refused');
       return this.streamError(new StreamError('host-unknown', `no component ${asked ?? '(no to)'} is configured here`));
     }
     this.name = domain;
@@ -126,9 +128,6 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
     this.sendHeader();
     this.state = 'awaiting-handshake';
   }
-
-  /** The hex digest the component must send (lower case; XEP-0114 §3). */
-  private expected = '';
 
   private handshake(element: Element): void {
     if (element.name !== 'handshake' || element.attrs.xmlns !== NS.component) {
