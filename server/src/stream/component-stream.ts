@@ -40,6 +40,8 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
   /** The component's domain (the stream header's 'to'), once the header named a configured one. */
   name = '';
   readonly session = null;
+  /** For the metrics' open streams by transport: a component's, not a client's, TCP stream. */
+  readonly transport = 'component';
   private state: State = 'awaiting-header';
   private readonly streamId = randomBytes(12).toString('hex');
   private readonly parser: StreamParser;
