@@ -1,13 +1,13 @@
 // `npm run bench`: throughput (TCP, TLS, WebSocket, BOSH) and memory per idle connection.
 // The server runs pinned to core 1, this load generator to core 0 (brief.md, "Scale").
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { idleMemory, throughput, type IdleResult, type LoadTransport, type ThroughputResult } from './scenarios.ts';
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
+import { parseBenchArgs } from './usage.ts';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },

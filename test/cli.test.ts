@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { client as xmppClient } from '@xmpp/client';
 import { connectTcp } from './helpers/raw-stream.ts';
 import { startClient } from './helpers/clients.ts';
+import { acceptTestCertificate } from './helpers/test-tls.ts';
 import { freePortBelowEphemeral } from './helpers/ports.ts';
 
 const parley = join(import.meta.dirname, '../server/bin/parley.js');
@@ -73,7 +74,7 @@ describe('parley domain and user commands', () => {
     const server = await start(data);
     try {
       const login = (password: string) => {
-        const xmpp = xmppClient({ service: `xmpps://127.0.0.1:${server.ports.c2sTls}`, domain: 'example.com', username: 'alice', password });
+        const xmpp = acceptTestCertificate(xmppClient({ service: `xmpps://127.0.0.1:${server.ports.c2sTls}`, domain: 'example.com', username: 'alice', password }));
         xmpp.reconnect.stop();
         xmpp.on('error', () => {});
         return startClient(xmpp).then(async () => { await xmpp.stop(); return true; }, () => false);

@@ -7,6 +7,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { createUsers, online } from './helpers/im.ts';
 import { bindRequest, connectTcp, scramAuthenticate, NS } from './helpers/raw-stream.ts';
 import { ADMIN_TOKEN, api, hs256Token, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
+import { requestByName } from './helpers/by-name.ts';
 
 const ADMIN_JWT_SECRET = 'admin-jwt-secret-0123456789abcdef0123456789';
 
@@ -44,9 +45,9 @@ describe('the admin API', () => {
     const expired = await hs256Token('admin@example.com', { secret: ADMIN_JWT_SECRET, audience: 'parley-admin', expiresIn: -100 });
     expect(await api(server, 'GET', 'domains', undefined, expired)).toMatchObject({ status: 401 });
     // the HTTPS listener serves it too (the plain one only to loopback clients)
-    const overTls = await fetch(`https://127.0.0.1:${server.ports.https}/admin/api/domains/example.com`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const overTls = await requestByName(`https://127.0.0.1:${server.ports.https}/admin/api/domains/example.com`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(overTls.status).toBe(200);
-    expect(await overTls.json()).toMatchObject({ name: 'example.com' });
+    expect(JSON.parse(overTls.body)).toMatchObject({ name: 'example.com' });
   });
 
   it('says what is wrong with a request: 400, 404, 409', async () => {

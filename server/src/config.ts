@@ -55,6 +55,21 @@ export const configSchema = z.object({
     /** PEM bundle of CAs trusted for peers' certificates besides the system store (a private CA, tests). */
     trustedCaFile: z.string().optional(),
   }).prefault({}),
+  /**
+   * External components (XEP-0114): gateways and bots serving their own domain over a stream of
+   * their own. The listener starts only when at least one component is configured.
+   */
+  components: z.object({
+    /** XEP-0114 has no registered port; 5347 is the one Prosody and ejabberd use. */
+    port: port.default(5347),
+    /**
+     * Loopback unless set: a component stream is not encrypted (XEP-0114 §4), so components should
+     * run beside the server (Prosody's component_interface does the same).
+     */
+    bind: z.string().default('127.0.0.1'),
+    /** Component domain → the secret it proves in its handshake (XEP-0114 §3). */
+    services: z.record(z.string(), z.object({ secret: z.string().min(16, 'a component secret needs at least 16 characters') })).default({}),
+  }).prefault({}),
   /** DNS lookups (server/src/dns/): Node's resolver with these servers, not the system's getaddrinfo. */
   dns: z.object({
     /** `"127.0.0.53"`, `"127.0.0.53:5353"`, `"[::1]:5353"`; [] = the servers in /etc/resolv.conf. */

@@ -39,6 +39,8 @@ import { LocalSessions } from './session/local-sessions.ts';
 import { C2sStream, type C2sServices } from './stream/c2s-stream.ts';
 import { OpenStreams } from './stream/open-streams.ts';
 import { c2sFraming, type Framing } from './stream/framing.ts';
+import { ComponentStream } from './stream/component-stream.ts';
+import { StoredComponents, componentSecrets } from './stream/component-secrets.ts';
 import type { Connection } from './stream/connection.ts';
 import { HttpServer } from './http/server.ts';
 import { webClientRoutes } from './http/web-client.ts';
@@ -55,6 +57,8 @@ export interface Ports {
   c2sTls: number | null;
   http: number;
   https: number | null;
+  /** External components (XEP-0114); null unless components are configured. */
+  component: number | null;
 }
 
 export interface StartOptions {
@@ -112,7 +116,7 @@ export class ParleyServer {
   readonly admin: AdminService;
   /** DNS through the configured servers (config.dns), cached: SRV targets for federation (dns/targets.ts). */
   readonly dns: DnsResolver;
-  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null };
+  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null, component: null };
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
@@ -120,6 +124,7 @@ export class ParleyServer {
   private readonly commits: GroupCommit;
   private readonly certificates: CertificateStore;
   private tcp: TcpListeners | null = null;
+  private componentListener: TcpListeners | null = null;
   private http: HttpServer | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
   private eventLog: EventLogRelay | null = null;
@@ -169,6 +174,10 @@ export class ParleyServer {
     const admin = new AdminService(storage, directory, suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
+    // every change to a domain (CLI, admin API, suite bus) is in the log, IM settings included
+    for (const type of ['domain.created', 'domain.removed', 'domain.aliases', 'domain.im'] as const) {
+      suiteEvents.on(type, (event) => void log.info({ event: type, domain: event.domain }, 'domain changed'));
+    }
     // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
     // What the hot path counts for /metrics (plain numbers, read when scraped: metrics/)
     const counters = new ServerCounters();
@@ -220,8 +229,8 @@ export class ParleyServer {
       limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
       log: log.child({ component: 'c2s' }),
       sasl: {
-        authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log), signIns: counters.signIns,
-        signInExtensions, fastTokens: fastTokens(config, storage),
+        authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log),
+        log: log.child({ component: 'sasl' }), signIns: counters.signIns, signInExtensions, fastTokens: fastTokens(config, storage),
       },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
@@ -251,19 +260,40 @@ export class ParleyServer {
       }, open(c2sFraming.tcp));
       server.http = http;
       await http.listen(hosts.first, hosts.list());
+      // External components (XEP-0114) on their own port, only when some are configured: each serves
+      // its domain from its handshake until it disconnects (the host table routes to it meanwhile).
+      const storedComponents = new StoredComponents(storage);
+      if (Object.keys(config.components.services).length > 0 || (await storedComponents.domains()).length > 0) {
+        const services = {
+          limits: config.limits, hosts, router, streams, secrets: componentSecrets(config.components.services, storedComponents),
+          log: log.child({ component: 'components' }),
+        };
+        server.componentListener = await listenTcp({
+          bind: config.components.bind, port: config.components.port, tlsPort: -1, alpnProtocols: [],
+          tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
+          settings: { port: 'components.port', tlsPort: 'components.port' }, log: log.child({ component: 'components' }),
+        }, (connection) => new ComponentStream(services, connection));
+      }
     } catch (error) {
       // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
       await server.stop();
       throw error;
     }
     // Names served later (suite bus, admin API, components) get their certificate, also for HTTPS (SNI).
-    hub.on('host-added', ({ name }) => {
+    hub.on('host-added', ({ name, kind }) => {
+      log.info({ domain: name, kind }, 'now serving');
       certificates.ensure(name).then(() => {
         if (hosts.has(name)) http.addServerName(name);
       }, (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
     });
-    hub.on('host-removed', ({ name }) => http.removeServerName(name));
-    Object.assign(server.ports, { c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https });
+    hub.on('host-removed', ({ name, kind }) => {
+      log.info({ domain: name, kind }, 'no longer serving');
+      http.removeServerName(name);
+    });
+    Object.assign(server.ports, {
+      c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https,
+      component: server.componentListener?.port ?? null,
+    });
     server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
     server.domainRefresh.unref();
     log.info({ event: 'listening', ports: server.ports, domains: hosts.list(), dataDir: config.dataDir }, 'Parley is listening');
@@ -282,6 +312,7 @@ export class ParleyServer {
       for (const session of [...this.sessions.all()]) session.close();
       this.http?.close();
       await this.tcp?.close();
+      await this.componentListener?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
       await this.commits.flush();

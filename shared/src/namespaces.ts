@@ -2,6 +2,8 @@
 export const NS = {
   client: 'jabber:client',
   server: 'jabber:server',
+  /** XEP-0114: what an external component's stream carries. */
+  component: 'jabber:component:accept',
   stream: 'http://etherx.jabber.org/streams',
   framing: 'urn:ietf:params:xml:ns:xmpp-framing',
   streams: 'urn:ietf:params:xml:ns:xmpp-streams',

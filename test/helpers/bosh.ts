@@ -4,6 +4,7 @@ import { parse, type Element } from 'ltx';
 import { scramMechanism } from '@parley/shared/sasl/scram';
 import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
 import type { TestServer } from './server.ts';
+import { fetchTestServer } from './test-tls.ts';
 
 export const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
 export const NS_XBOSH = 'urn:xmpp:xbosh';
@@ -29,7 +30,7 @@ export function boshUrl(server: ServerPorts): string {
 /** POST raw text to the endpoint. */
 export async function postRaw(server: ServerPorts, text: string,
   init: { headers?: Record<string, string>; signal?: AbortSignal; url?: string } = {}): Promise<BoshReply> {
-  const response = await fetch(init.url ?? boshUrl(server), {
+  const response = await fetchTestServer(init.url ?? boshUrl(server), {
     method: 'POST', body: text, headers: { 'Content-Type': 'text/xml; charset=utf-8', ...init.headers }, signal: init.signal,
   });
   const replyText = await response.text();

@@ -8,8 +8,7 @@ import type { TestServer } from './server.ts';
 import WebSocket from 'ws';
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-// Test certificates are self-signed.
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+import { acceptTestCertificate } from './test-tls.ts';
 
 export type Transport = 'starttls' | 'tls' | 'websocket';
 
@@ -37,13 +36,17 @@ export function serviceUrl(server: ServerPorts, transport: Transport): string {
 export async function login(server: ServerPorts, jid: string, password: string,
   options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
-  const xmpp = xmppClient({
+  const xmpp = acceptTestCertificate(xmppClient({
     service: serviceUrl(server, options.transport ?? 'starttls'),
     domain,
     username,
     password,
     resource: options.resource,
-  });
+    // @xmpp/connection waits 2 s by default for each stream (re)open and close: on two cores shared
+    // by many test runs a STARTTLS + SASL restart takes longer, and the login failed with a bare
+    // TimeoutError (seen at load average 23)
+    timeout: 10_000,
+  }));
   // The tests are not about stream management (client-quirks.md): keep it out of the way.
   (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
   // @xmpp/client 0.14 signs in with SASL2 and Bind 2 when offered, and Bind 2 makes the resource

@@ -11,8 +11,8 @@ import { parse, type Element } from 'ltx';
 import { startServer, type TestServer, type TestServerOptions } from './server.ts';
 import { NS, RawPeer, bindRequest, connectTcp, restartAndBind as restartStreamAndBind, scramAuthenticate, type TcpPeer } from './raw-stream.ts';
 import { bodyXml } from './bosh.ts';
-import type { LoggedInClient } from './clients.ts'; // and NODE_TLS_REJECT_UNAUTHORIZED=0 for the test certificates:
-import './clients.ts';
+import type { LoggedInClient } from './clients.ts';
+import { requestByName } from './by-name.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 export const SSO_SECRET = 'test-sso-secret-0123456789abcdef0123456789';
@@ -261,10 +261,10 @@ export class SecureBosh {
   constructor(private readonly server: TestServer) {}
 
   private async post(attrs: Record<string, string | number | undefined>, payload = ''): Promise<Element[]> {
-    const response = await fetch(`https://127.0.0.1:${this.server.ports.https}/http-bind`, {
+    const response = await requestByName(`https://127.0.0.1:${this.server.ports.https}/http-bind`, {
       method: 'POST', body: bodyXml(attrs, payload), headers: { 'content-type': 'text/xml; charset=utf-8' },
     });
-    const body = parse(await response.text()) as Element;
+    const body = parse(response.body) as Element;
     if (body.attrs.sid) this.sid = body.attrs.sid;
     if (body.attrs.type === 'terminate') throw new Error(`BOSH session terminated: ${body.attrs.condition}`);
     return body.getChildElements();

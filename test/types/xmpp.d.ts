@@ -21,3 +21,10 @@ declare module '@xmpp/client' {
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: unknown[]): Element;
 }
 
+
+declare module '@xmpp/tls/lib/Socket.js' {
+  /** The TLS socket of @xmpp/client: direct TLS and the STARTTLS upgrade both open theirs through connect(). */
+  export default class Socket {
+    connect(options: import('node:tls').ConnectionOptions): void;
+  }
+}

@@ -12,6 +12,7 @@ import { findInvalidNames } from '../admin/name-check.ts';
 import { registerCertificateCommands } from './certificates.ts';
 import { registerDnsCheckCommand } from './dns-check.ts';
 import { registerCheckCommand } from './check.ts';
+import { registerComponentCommands } from './components.ts';
 import { join } from 'node:path';
 
 const program = new Command('parley')
@@ -124,6 +125,7 @@ async function servedNames(): Promise<string[]> {
 registerCertificateCommands(program, { certsDir: () => join(quietConfig().dataDir, 'certs'), servedNames });
 registerDnsCheckCommand(program, quietConfig);
 registerCheckCommand(program);
+registerComponentCommands(program, withData, quietConfig);
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
   const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('./feature-table.ts')]);

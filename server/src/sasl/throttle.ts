@@ -11,7 +11,8 @@
 // Only wrong guesses count, never attempts in flight: many users behind one NAT reconnecting at
 // once (after a restart) are not slowed. A successful login does not reset its address's count,
 // so an attacker with an account of its own cannot clear it. Failures are forgotten `windowMs`
-// after the last one. Throttles and lock-outs are logged at warn, with the account and the address.
+// after the last one. Every throttled or refused attempt is logged with the account and the address: at warn
+// the first time per address or account and 10 s, at info after that.
 
 export interface LoginThrottleOptions {
   addressFailures: number;
@@ -22,7 +23,8 @@ export interface LoginThrottleOptions {
   windowMs: number;
   /** Upper bound on tracked addresses and accounts; the least recently touched are dropped (default 100 000). */
   maxKeys?: number;
-  log?: { warn(details: object, message: string): void };
+  /** Throttles and refusals: the first of a kind per key and interval at warn, the others at info. */
+  log?: { warn(details: object, message: string): void; info?(details: object, message: string): void };
   /** Clock, injectable for tests (default Date.now). */
   now?: () => number;
   /** How a delay is waited for, injectable for tests. */
@@ -135,8 +137,9 @@ export class LoginThrottle {
     }
   }
 
+  /** Every throttled attempt is logged; at warn once per key and interval (an attack must not flood the warnings), else at info. */
   private warn(entry: Entry, now: number, details: object, message: string): void {
-    if (now - (entry.warnedAt[message] ?? -Infinity) < WARN_INTERVAL_MS) return;
+    if (now - (entry.warnedAt[message] ?? -Infinity) < WARN_INTERVAL_MS) return this.options.log?.info?.(details, message);
     entry.warnedAt[message] = now;
     this.options.log?.warn(details, message);
   }

@@ -23,6 +23,7 @@ import { OutputGate, type DeferredEnd, type GatedStream } from './output-gate.ts
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { Sasl2Negotiation, type Sasl2Connection, type Sasl2Services } from './sasl2/negotiation.ts';
 import { isSessionRequest, streamFeatures } from './stream-features.ts';
+import { checkStreamHeader } from './stream-header.ts';
 
 /** What a client stream uses (built once per server: server.ts). */
 export interface C2sServices {
@@ -250,16 +251,8 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
 
   onStreamStart(name: string, attrs: Record<string, string>): void {
     if (this.state !== 'awaiting-header') return this.streamError(new StreamError('bad-format', 'unexpected stream header'));
-    // RFC 6120 §4.8.1: stream element in the streams namespace, default namespace the stream's content namespace.
-    const prefix = name.includes(':') ? name.slice(0, name.indexOf(':')) : '';
-    const streamNs = prefix ? attrs[`xmlns:${prefix}`] : attrs.xmlns;
-    if (name.slice(prefix ? prefix.length + 1 : 0) !== 'stream' || streamNs !== NS.stream) {
-      return this.streamError(new StreamError('invalid-namespace', 'expected <stream:stream/>'));
-    }
-    const content = this.framing.contentNamespace;
-    if (prefix && attrs.xmlns !== content) {
-      return this.streamError(new StreamError('invalid-namespace', `default namespace must be ${content}`));
-    }
+    const refused = checkStreamHeader(name, attrs, this.framing.contentNamespace);
+    if (refused) return this.streamError(refused);
     this.openStream(attrs);
   }
 

@@ -59,6 +59,16 @@ export function boshFraming(contentNamespace: string): Framing {
   };
 }
 
+/**
+ * An external component's stream (XEP-0114 §3): TCP, jabber:component:accept, and a header without
+ * 'version' — the protocol predates XMPP 1.0 stream features, so nothing announces them.
+ */
+export const componentFraming: Framing = {
+  ...tcpFraming(NS.component),
+  header: ({ id, from }) =>
+    `<?xml version='1.0'?><stream:stream xmlns='${NS.component}' xmlns:stream='${NS.stream}' id='${id}' from='${escapeQuote(from)}'>`,
+};
+
 /** The client-to-server framings (RFC 6120 §4.8.2: jabber:client). */
 export const c2sFraming = {
   tcp: tcpFraming(NS.client),

@@ -8,11 +8,14 @@ import {
   type SaslStep,
 } from '../sasl/index.ts';
 import type { SignInCounts } from '../metrics/counters.ts';
+import type { Logger } from '../logger.ts';
 
 /** What SASL negotiation uses (RFC 6120 SASL and SASL2 alike): the mechanisms and account checks, and the failed-login throttle. */
 export interface SaslServices {
   readonly authentication: Authentication;
   readonly throttle: LoginThrottle;
+  /** Every refused login is logged here at info, with the account, the address and the reason. */
+  readonly log: Pick<Logger, 'info'>;
   /** Outcomes by mechanism, for the metrics. */
   readonly signIns?: SignInCounts;
 }
@@ -24,6 +27,8 @@ export class SaslAttempt {
   private mechanism: SaslMechanism | null = null;
   /** The account the attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
+  /** The account the attempt names, throttled or not: for the log. */
+  private namedJid: string | null = null;
   /** The mechanism of the current attempt, and whether the throttle refused it (for the metrics). */
   private mechanismName = '';
   private throttled = false;
@@ -50,6 +55,7 @@ export class SaslAttempt {
     const account = async (username: string): Promise<string | null> => {
       const jid = await authentication.resolve(username, this.domain);
       const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
+      this.namedJid = named;
       if (this.attemptedJid === null) {
         const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
@@ -103,7 +109,12 @@ export class SaslAttempt {
     this.mechanism = null;
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
     if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
+    this.services.log.info({
+      account: this.attemptedJid ?? this.namedJid, address: this.remoteAddress, domain: this.domain, mechanism: this.mechanismName || undefined,
+      condition: error.condition, reason: error.text ?? (guessed ? 'wrong password or unknown account' : error.condition),
+    }, 'login refused');
     this.attemptedJid = null;
+    this.namedJid = null;
     if (this.throttled) this.services.signIns?.add(this.mechanismName, 'throttled');
     else this.services.signIns?.add(this.mechanismName || 'none', 'failure', error.condition);
     this.mechanismName = '';

@@ -17,5 +17,6 @@ export const coreSpecifications: Specification[] = [
   { spec: 'XEP-0124', version: '1.11.2', status: 'complete', note: 'BOSH: long-polling, rid window, acks, pause, key sequences; not the optional multiple streams (§16)' },
   { spec: 'XEP-0206', version: '1.4', status: 'complete', note: 'XMPP over BOSH, stream restart' },
   { spec: 'XEP-0368', version: '1.1.0', status: 'complete', note: 'direct TLS with ALPN xmpp-client' },
+  { spec: 'XEP-0114', version: '1.6', status: 'complete', note: 'external components on components.port: handshake with a per-component secret, the domain served while connected' },
   { spec: 'RFC 3921 §3', status: 'complete', note: 'legacy session establishment, announced as optional' },
 ];

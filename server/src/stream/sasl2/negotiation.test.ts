@@ -34,6 +34,7 @@ beforeAll(async () => {
   services = {
     authentication: new Authentication(config, storage, directory, log),
     throttle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
+    log,
     signInExtensions: extensions,
     fastTokens: new FastTokens(storage.fastTokens, { lifetimeSeconds: 3600, rotateAfterSeconds: 3600 }),
   };
