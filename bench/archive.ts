@@ -186,6 +186,8 @@ async function generateArchive(dataDir: string, entries: number, result: Archive
     store.insert(batch);
     if ((done / batchSize) % 20 === 0) console.log(`  generating the archive: ${done.toLocaleString('en')}/${entries.toLocaleString('en')}`);
   }
+  // the index catches up with the last rows
+  await store.close();
   db.close();
   const seconds = (performance.now() - started) / 1000;
   result.generation.push({ what: 'generate into SQLite (FTS5 index included)', entries, seconds });

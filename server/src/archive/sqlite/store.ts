@@ -1,112 +1,115 @@
-// The embedded archive: entries in SQLite (archive_messages), words in an FTS5 index
-// (archive_search) with one row per message, shared by its entries in both users' archives.
-// Appends are written in batches, one transaction each, by the group commit (write-batcher.ts).
+// The embedded archive: one row per message in archive_rows (both local users' entries in one
+// row), words and tags in the FTS5 index archive_index, which serves every lookup by archive and
+// contact (search.ts, layout.ts). Appends are written in batches, one transaction each, by the
+// group commit (write-batcher.ts); the index follows in steps of INDEX_STEP rows, when that many
+// wait, when writes pause for INDEX_IDLE_MS, and before a query or a deletion reads it.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import { seqOfId } from '../ids.ts';
-import { matchExpression, tagsOf } from './search.ts';
+import { matchExpression } from './search.ts';
+import { ArchiveRowWriter, INDEX_STEP } from './layout.ts';
+import { ROW_COLUMNS, entriesOf, entryOf, type ArchiveRow } from './rows.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 
-interface EntryRow {
-  seq: number;
-  sid: string;
-  owner: string;
-  peer: string;
-  peer_resource: string;
-  outgoing: number;
-  body: string;
-  stanza: string;
-}
-
-const COLUMNS = 'm.seq, m.sid, m.owner, m.peer, m.peer_resource, m.outgoing, m.body, m.stanza';
 /** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
 const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
 const STATEMENT_CACHE = 256;
-
 /**
- * The recipient's entry of the message `first` is the sender's entry of (the archiver appends them
- * together, seqs in a row): the join in conditions() relies on entries of a message being seq, seq + 1.
+ * Archives from before one row per message gave a message's second entry its own seq, at most this
+ * far above the row's: its id still names that seq.
  */
-function sameMessage(first: ArchiveEntry, second: ArchiveEntry): boolean {
-  return second.seq === first.seq + 1 && second.owner === first.peer && second.peer === first.owner
-    && second.stanza === first.stanza && second.body === first.body;
-}
-
-function toEntry(row: EntryRow): ArchiveEntry {
-  return {
-    seq: row.seq, id: row.sid, owner: row.owner, peer: row.peer, peerResource: row.peer_resource,
-    outgoing: row.outgoing === 1, body: row.body, stanza: row.stanza,
-  };
-}
+const MIGRATED_MIRROR_GAP = 16;
+/** Rows written since the last catch-up wait at most this long for the index when writes pause. */
+const INDEX_IDLE_MS = 500;
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly backend = 'sqlite' as const;
   private readonly batcher: WriteBatcher<ArchiveEntry>;
+  private readonly writer: ArchiveRowWriter;
   private closed = false;
-  private readonly insertMessage;
-  private readonly insertWords;
+  /** Rows written since the index last caught up (an estimate: another connection may index them too). */
+  private unindexed = 0;
+  private catchUpSoon: NodeJS.Immediate | null = null;
+  private readonly idleCatchUp: NodeJS.Timeout;
   private readonly insertTx;
-  private readonly selectBySeq;
-  private readonly selectFirst;
-  private readonly selectLast;
+  private readonly selectRow;
+  private readonly selectMigratedMirror;
   private readonly selectHighest;
-  private readonly pruneBatch;
+  private readonly forgetOldest;
+  private readonly deleteOldest;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
   constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit()) {
     this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.writeBatch(batch));
-    this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string, number]>(
-      'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insertWords = db.prepare<[number, string, string]>('INSERT INTO archive_search (rowid, body, tags) VALUES (?, ?, ?)');
-    this.insertTx = db.transaction((entries: ArchiveEntry[]) => {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        this.insertMessage.run(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, e.seq);
-        let tags = tagsOf(e.owner, e.peer);
-        const other = entries[i + 1];
-        if (other !== undefined && sameMessage(e, other)) {
-          this.insertMessage.run(other.seq, other.id, other.owner, other.peer, other.peerResource, other.outgoing ? 1 : 0, other.body, other.stanza, e.seq);
-          tags += ' ' + tagsOf(other.owner, other.peer);
-          i++;
-        }
-        this.insertWords.run(e.seq, e.body, tags);
-      }
-    });
-    this.selectBySeq = db.prepare<[number], { sid: string; owner: string }>('SELECT sid, owner FROM archive_messages WHERE seq = ?');
-    this.selectFirst = db.prepare<[string], { seq: number; sid: string }>(
-      'SELECT seq, sid FROM archive_messages WHERE owner = ? ORDER BY seq ASC LIMIT 1');
-    this.selectLast = db.prepare<[string], { seq: number; sid: string }>(
-      'SELECT seq, sid FROM archive_messages WHERE owner = ? ORDER BY seq DESC LIMIT 1');
-    this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_messages').pluck();
-    this.pruneBatch = db.prepare<[number, number]>(
-      'DELETE FROM archive_messages WHERE seq IN (SELECT seq FROM archive_messages WHERE seq < ? ORDER BY seq LIMIT ?)');
+    this.writer = new ArchiveRowWriter(db);
+    this.insertTx = db.transaction((entries: ArchiveEntry[]) => this.writer.write(entries));
+    this.selectRow = db.prepare<[number], ArchiveRow>(`SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq = ?`);
+    this.selectMigratedMirror = db.prepare<[number, number, string], ArchiveRow>(
+      `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq BETWEEN ? AND ? AND m.mirror_sid = ?`);
+    this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_rows').pluck();
+    // a contentless index forgets a row when told the values it was given
+    this.forgetOldest = db.prepare<[number, number]>(
+      `INSERT INTO archive_index (archive_index, rowid, body, tags)
+       SELECT 'delete', seq, body, tags || ifnull(' ' || mirror_tags, '') FROM archive_rows WHERE seq < ? ORDER BY seq LIMIT ?`);
+    this.deleteOldest = db.prepare<[number, number]>(
+      'DELETE FROM archive_rows WHERE seq IN (SELECT seq FROM archive_rows WHERE seq < ? ORDER BY seq LIMIT ?)');
+    this.idleCatchUp = setTimeout(() => this.indexWaitingRows(), INDEX_IDLE_MS).unref();
+    // rows a crash left unindexed
+    this.indexWaitingRows();
   }
 
   append(entries: ArchiveEntry[]): void {
     if (!this.closed) this.batcher.append(entries);
   }
 
-  /** Writes entries at once, in one transaction (imports, benchmarks, tests). */
+  /** Writes entries at once, in one transaction (imports, benchmarks, tests); the index follows. */
   insert(entries: ArchiveEntry[]): void {
-    this.insertTx.immediate(entries);
+    try {
+      this.insertTx.immediate(entries);
+    } catch (error) {
+      this.writer.jids.forget();
+      throw error;
+    }
+    this.unindexed += entries.length;
+    if (this.unindexed >= INDEX_STEP) this.catchUpSoon ??= setImmediate(() => this.indexWaitingRows());
+    else this.idleCatchUp.refresh();
+  }
+
+  /** Indexes every row waiting (several steps, in one go: a reader waits for them). */
+  private indexWaitingRows(): void {
+    if (this.catchUpSoon !== null) clearImmediate(this.catchUpSoon);
+    this.catchUpSoon = null;
+    if (!this.db.open) return;
+    try {
+      while (this.writer.catchUp(INDEX_STEP) === INDEX_STEP);
+      this.unindexed = 0;
+    } catch (error) {
+      this.log?.error({ err: error }, 'archive indexing failed');
+    }
   }
 
   async flush(): Promise<void> {
-    this.writePending();
+    this.readyToRead();
   }
 
   private writePending(): void {
     if (!this.closed) this.batcher.flush();
   }
 
+  /** What was appended is written and indexed: queries see it. */
+  private readyToRead(): void {
+    this.writePending();
+    if (this.unindexed > 0) this.indexWaitingRows();
+  }
+
   private writeBatch(batch: ArchiveEntry[]): void {
     try {
-      this.insertTx.immediate(batch);
+      this.insert(batch);
     } catch (error) {
       this.log?.error({ err: error, entries: batch.length }, 'archive write failed');
     }
@@ -118,83 +121,68 @@ export class SqliteArchiveStore implements ArchiveStore {
     for (const id of ids) {
       const seq = seqOfId(id);
       if (seq === null) continue;
-      const row = this.selectBySeq.get(seq);
-      if (row && row.owner === owner && row.sid === id) found.set(id, seq);
+      let row = this.selectRow.get(seq);
+      if (row === undefined || (row.sid !== id && row.mirror_sid !== id)) row = this.selectMigratedMirror.get(seq - MIGRATED_MIRROR_GAP, seq - 1, id);
+      if (row === undefined) continue;
+      const entry = entryOf(row, owner);
+      if (entry.owner === owner && entry.id === id) found.set(id, row.seq);
     }
     return found;
   }
 
   async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
-    this.writePending();
+    this.readyToRead();
     const where = this.conditions(filter);
-    // For one owner, FTS rowids (a message's first seq) are in the same order as the entries' seqs.
-    const orderColumn = where.fulltext ? 's.rowid' : 'm.seq';
+    if (where === null) return { entries: [], total: 0, preceding: 0 };
     const order = request.direction === 'forward' ? 'ASC' : 'DESC';
-    const cursor = request.cursor === undefined ? { sql: '', params: [] }
-      : seqBound(where.fulltext, request.direction === 'forward' ? '>' : '<', request.cursor);
+    const cursor = request.cursor === undefined ? NO_BOUND : seqBound(request.direction === 'forward' ? '>' : '<', request.cursor);
     const offset = request.direction === 'forward' ? request.offset ?? 0 : 0;
 
     const rows = this.statement(
-      `SELECT ${COLUMNS} ${where.from} WHERE ${where.sql}${cursor.sql} ORDER BY ${orderColumn} ${order} LIMIT ? OFFSET ?`,
-    ).all(...where.params, ...cursor.params, request.limit, offset) as EntryRow[];
-    const total = this.count(where, { sql: '', params: [] });
+      `SELECT ${ROW_COLUMNS} FROM archive_index s JOIN archive_rows m ON m.seq = s.rowid WHERE ${where.sql}${cursor.sql}
+       ORDER BY s.rowid ${order} LIMIT ? OFFSET ?`,
+    ).all(...where.params, ...cursor.params, request.limit, offset) as ArchiveRow[];
+    const total = this.count(where, NO_BOUND);
     let preceding: number;
     if (request.cursor === undefined) preceding = request.direction === 'forward' ? offset : total;
     else {
       const comparison = request.direction === 'forward' ? '<=' : '<';
-      preceding = this.count(where, seqBound(where.fulltext, comparison, request.cursor))
-        + (request.direction === 'forward' ? offset : 0);
+      preceding = this.count(where, seqBound(comparison, request.cursor)) + (request.direction === 'forward' ? offset : 0);
     }
-    return { entries: rows.map(toEntry), total, preceding };
+    return { entries: rows.map((row) => entryOf(row, filter.owner)), total, preceding };
   }
 
-  private count(where: Conditions, extra: { sql: string; params: number[] }): number {
-    const statement = this.statement(`SELECT count(*) ${where.from} WHERE ${where.sql}${extra.sql}`);
+  /** Counts in the index alone unless a condition needs the rows. */
+  private count(where: Conditions, extra: Bound): number {
+    const from = where.needsRows ? 'archive_index s JOIN archive_rows m ON m.seq = s.rowid' : 'archive_index s';
+    const statement = this.statement(`SELECT count(*) FROM ${from} WHERE ${where.sql}${extra.sql}`);
     return statement.pluck().get(...where.params, ...extra.params) as number;
   }
 
-  private conditions(filter: ArchiveFilter): Conditions {
-    const fulltext = filter.fulltext !== undefined && filter.fulltext.length > 0;
-    const parts: string[] = [];
-    const params: Array<string | number> = [];
-    const seqParts: string[] = [];
-    const seqParams: number[] = [];
+  /** The filter as conditions on the index (and rows); null when the archive is empty. */
+  private conditions(filter: ArchiveFilter): Conditions | null {
+    const owner = this.writer.jids.find(filter.owner);
+    const peer = filter.with === undefined ? undefined : this.writer.jids.find(filter.with.bare);
+    if (owner === undefined || (filter.with !== undefined && peer === undefined)) return null;
+    const parts = ['archive_index MATCH ?'];
+    const params: Array<string | number> = [matchExpression(owner, peer, filter.fulltext)];
+    let needsRows = false;
     for (const [comparison, value] of [['>=', filter.minSeq], ['<=', filter.maxSeq]] as const) {
       if (value === undefined) continue;
-      const bound = seqBound(fulltext, comparison, value);
-      seqParts.push(bound.sql.slice(' AND '.length));
-      seqParams.push(...bound.params);
+      parts.push(`s.rowid ${comparison} ?`);
+      params.push(value);
     }
     if (filter.seqs !== undefined) {
-      seqParts.push(`m.seq IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
-      seqParams.push(...filter.seqs);
+      parts.push(`s.rowid IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...filter.seqs);
     }
-    if (fulltext) {
-      const match = matchExpression(filter.owner, filter.with?.bare, filter.fulltext!);
-      parts.push('archive_search MATCH ?');
-      params.push(match);
+    if (filter.with?.resource !== undefined) {
+      // the peer's resource is the first entry's, or the mirror's when the query's archive is the peer's
+      parts.push('(CASE WHEN m.owner = ? THEN m.peer_resource ELSE m.mirror_peer_resource END) = ?');
+      params.push(filter.owner, filter.with.resource);
+      needsRows = true;
     }
-    parts.push(...seqParts);
-    params.push(...seqParams);
-    parts.push('m.owner = ?');
-    params.push(filter.owner);
-    if (filter.with) {
-      parts.push('m.peer = ?');
-      params.push(filter.with.bare);
-      if (filter.with.resource !== undefined) {
-        parts.push('m.peer_resource = ?');
-        params.push(filter.with.resource);
-      }
-    }
-    return {
-      fulltext,
-      // A message's entries are its rowid and the next seq (sameMessage).
-      from: fulltext
-        ? 'FROM archive_search s JOIN archive_messages m ON m.seq BETWEEN s.rowid AND s.rowid + 1 AND m.message = s.rowid'
-        : 'FROM archive_messages m',
-      sql: parts.join(' AND '),
-      params,
-    };
+    return { sql: parts.join(' AND '), params, needsRows };
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -208,19 +196,30 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async bounds(owner: string): Promise<ArchiveBounds | null> {
-    this.writePending();
-    const first = this.selectFirst.get(owner);
-    const last = this.selectLast.get(owner);
+    this.readyToRead();
+    const where = this.conditions({ owner });
+    if (where === null) return null;
+    const end = (order: 'ASC' | 'DESC') => this.statement(
+      `SELECT ${ROW_COLUMNS} FROM archive_index s JOIN archive_rows m ON m.seq = s.rowid WHERE ${where.sql} ORDER BY s.rowid ${order} LIMIT 1`,
+    ).get(...where.params) as ArchiveRow | undefined;
+    const first = end('ASC');
+    const last = end('DESC');
     if (!first || !last) return null;
-    return { first: { id: first.sid, seq: first.seq }, last: { id: last.sid, seq: last.seq } };
+    return { first: { id: entryOf(first, owner).id, seq: first.seq }, last: { id: entryOf(last, owner).id, seq: last.seq } };
   }
 
   async pruneBefore(seq: number): Promise<number> {
-    this.writePending();
+    this.readyToRead();
     let removed = 0;
+    const pruneBatch = this.db.transaction(() => {
+      this.forgetOldest.run(seq, PRUNE_BATCH);
+      return this.deleteOldest.run(seq, PRUNE_BATCH).changes;
+    });
     for (;;) {
       if (this.closed) break;
-      const { changes } = this.pruneBatch.run(seq, PRUNE_BATCH);
+      // rows written meanwhile may be older than `seq` too (an import): they must be indexed first
+      if (this.unindexed > 0) this.indexWaitingRows();
+      const changes = pruneBatch.immediate();
       removed += changes;
       if (changes < PRUNE_BATCH) break;
       await nextTurn();
@@ -234,42 +233,45 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** Entries in seq order after `afterSeq`, for reindexing elsewhere. */
   *scan(afterSeq = 0, batch = 1000): Generator<ArchiveEntry[]> {
-    const select = this.db.prepare<[number, number], EntryRow>(
-      `SELECT ${COLUMNS} FROM archive_messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`);
+    const select = this.db.prepare<[number, number], ArchiveRow>(
+      `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`);
     let last = afterSeq;
     for (;;) {
       const rows = select.all(last, batch);
       if (rows.length === 0) return;
       last = rows[rows.length - 1]!.seq;
-      yield rows.map(toEntry);
+      yield rows.flatMap(entriesOf);
     }
   }
 
   /** Entries in all archives. */
   size(): number {
-    return this.db.prepare<[], number>('SELECT count(*) FROM archive_messages').pluck().get() ?? 0;
+    return this.db.prepare<[], number>('SELECT count(*) + count(mirror_sid) FROM archive_rows').pluck().get() ?? 0;
   }
 
   async close(): Promise<void> {
-    this.writePending();
+    this.readyToRead();
     this.closed = true;
+    clearTimeout(this.idleCatchUp);
+    if (this.catchUpSoon !== null) clearImmediate(this.catchUpSoon);
   }
 }
 
-interface Conditions {
-  fulltext: boolean;
-  from: string;
+interface Bound {
   sql: string;
-  params: Array<string | number>;
+  params: number[];
 }
 
-/**
- * ` AND m.seq <op> ?`; in a search also the bound it implies on the FTS rowid (an entry's seq is its
- * message's rowid or the next one), so that FTS5 skips to it instead of filtering every match.
- */
-function seqBound(fulltext: boolean, comparison: '<' | '<=' | '>' | '>=', seq: number): { sql: string; params: number[] } {
-  if (!fulltext) return { sql: ` AND m.seq ${comparison} ?`, params: [seq] };
-  // seq > c => rowid >= c;  seq >= c => rowid >= c - 1;  seq < c => rowid < c;  seq <= c => rowid <= c
-  const rowid = comparison === '>' ? ['>=', seq] : comparison === '>=' ? ['>=', seq - 1] : [comparison, seq];
-  return { sql: ` AND m.seq ${comparison} ? AND s.rowid ${rowid[0]} ?`, params: [seq, rowid[1] as number] };
+interface Conditions {
+  sql: string;
+  params: Array<string | number>;
+  /** A condition reads archive_rows (m), not only the index (s). */
+  needsRows: boolean;
+}
+
+const NO_BOUND: Bound = { sql: '', params: [] };
+
+/** ` AND s.rowid <op> ?`: FTS5 skips to the bound instead of filtering every match. */
+function seqBound(comparison: '<' | '<=' | '>' | '>=', seq: number): Bound {
+  return { sql: ` AND s.rowid ${comparison} ?`, params: [seq] };
 }

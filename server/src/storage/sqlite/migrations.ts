@@ -5,6 +5,7 @@
 // new entry — never edit one that has shipped.
 
 import type BetterSqlite3 from 'better-sqlite3';
+import { migrateToArchiveRows } from '../../archive/sqlite/layout.ts';
 
 export interface Migration {
   description: string;
@@ -225,6 +226,12 @@ export const MIGRATIONS: readonly Migration[] = [
           DELETE FROM archive_preferences WHERE owner = OLD.jid;
         END;
       `);
+    },
+  },
+  {
+    description: 'conversation archive: one row per message, lookups by archive and contact through the FTS5 index (archive/sqlite/layout.ts)',
+    up(db) {
+      migrateToArchiveRows(db);
     },
   },
 ];

@@ -1,0 +1,49 @@
+// One row of archive_rows holds one message: its entry in one archive, and in the peer's archive
+// too when both are here (a message between two local users): the same seq, each entry its own
+// public id. The row is read back as the entry of whichever archive asked.
+import type { ArchiveEntry } from '../types.ts';
+
+export interface ArchiveRow {
+  seq: number;
+  owner: string;
+  peer: string;
+  peer_resource: string;
+  outgoing: number;
+  sid: string;
+  /** The entry in the peer's archive: its id, and its peer's (the owner's) resource; null when there is none. */
+  mirror_sid: string | null;
+  mirror_peer_resource: string | null;
+  body: string;
+  stanza: string;
+}
+
+export const ROW_COLUMNS = 'm.seq, m.owner, m.peer, m.peer_resource, m.outgoing, m.sid, m.mirror_sid, m.mirror_peer_resource, m.body, m.stanza';
+
+/**
+ * `second` is `first` in the peer's archive (the archiver appends them together, with one seq),
+ * so both go into one row.
+ */
+export function isMirror(first: ArchiveEntry, second: ArchiveEntry | undefined): second is ArchiveEntry {
+  return second !== undefined && second.seq === first.seq && second.owner === first.peer && second.peer === first.owner
+    && first.owner !== first.peer && second.outgoing !== first.outgoing && second.stanza === first.stanza && second.body === first.body;
+}
+
+/** The row as an entry of `owner`'s archive. */
+export function entryOf(row: ArchiveRow, owner: string): ArchiveEntry {
+  if (row.owner === owner || row.mirror_sid === null) {
+    return {
+      seq: row.seq, id: row.sid, owner: row.owner, peer: row.peer, peerResource: row.peer_resource,
+      outgoing: row.outgoing === 1, body: row.body, stanza: row.stanza,
+    };
+  }
+  return {
+    seq: row.seq, id: row.mirror_sid, owner: row.peer, peer: row.owner, peerResource: row.mirror_peer_resource ?? '',
+    outgoing: row.outgoing !== 1, body: row.body, stanza: row.stanza,
+  };
+}
+
+/** Every entry the row holds. */
+export function entriesOf(row: ArchiveRow): ArchiveEntry[] {
+  const first = entryOf(row, row.owner);
+  return row.mirror_sid === null ? [first] : [first, entryOf(row, row.peer)];
+}
