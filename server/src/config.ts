@@ -189,6 +189,12 @@ export const configSchema = z.object({
     enabled: z.boolean().default(true),
     /** 'sqlite': embedded, FTS5 in the data folder; 'elasticsearch': the cluster below (a local queue covers outages). */
     backend: z.enum(['sqlite', 'elasticsearch']).default('sqlite'),
+    /**
+     * 'sqlite' only: archive writes (rows, full-text index, retention) run in a thread of their own
+     * with its own database connection, so they take another core than the server's event loop; the
+     * group commit waits for the thread's answer before held output goes out.
+     */
+    writerThread: z.boolean().default(true),
     /** XEP-0441 default for users who set no preference. */
     defaultPolicy: z.enum(['always', 'never', 'roster']).default('always'),
     /** Entries older than this many days are pruned (hourly and at start); 0 keeps everything. */

@@ -7,6 +7,7 @@ import { openDatabase } from '../storage/sqlite/database.ts';
 import { ArchiveIds } from './ids.ts';
 import { Retention } from './retention.ts';
 import { SqliteArchiveStore } from './sqlite/store.ts';
+import { tuneArchiveConnection } from './sqlite/connection.ts';
 import { SqliteArchivePreferenceStore } from './sqlite/preferences.ts';
 import { IndexQueue } from './elasticsearch/queue.ts';
 import { ElasticsearchArchiveStore, createElasticsearchClient } from './elasticsearch/store.ts';
@@ -31,11 +32,7 @@ export async function openArchive(config: Config, commits: GroupCommit, log?: Lo
   // A connection of its own to the data folder's database: archive writes are batched apart
   // from the rest of the state.
   const db = openDatabase(config.dataDir, config.storage);
-  // The archive's indexes grow large: a bigger page cache than SQLite's 2 MB default.
-  db.pragma('cache_size = -65536');
-  // Each checkpoint copies the WAL's pages into the database and syncs it: with a 40 MB WAL
-  // rather than SQLite's 4 MB, an index page rewritten by many batches is copied once, not each time.
-  db.pragma('wal_autocheckpoint = 10000');
+  tuneArchiveConnection(db);
   const store = openStore(db, config, commits, log);
   const ids = new ArchiveIds(await store.highestSeq());
   const retention = config.archive.retentionDays > 0 ? new Retention(store, config.archive.retentionDays, log) : null;
@@ -62,5 +59,7 @@ function openStore(db: BetterSqlite3.Database, config: Config, commits: GroupCom
     const options = config.archive.elasticsearch;
     return new ElasticsearchArchiveStore(createElasticsearchClient(options), new IndexQueue(db), options, log, commits);
   }
-  return new SqliteArchiveStore(db, log, commits);
+  // with a writer thread this connection only reads (and keeps the preferences)
+  const writerThread = config.archive.writerThread ? { dataDir: config.dataDir, database: config.storage } : undefined;
+  return new SqliteArchiveStore(db, log, commits, { writerThread });
 }

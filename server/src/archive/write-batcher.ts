@@ -8,41 +8,62 @@ export const WRITE_BATCH = 4000;
 
 export class WriteBatcher<T> implements TurnWriter {
   private pending: T[] = [];
+  private waiting = 0;
   private stopped = false;
 
-  /** `write` gets each batch once; it handles (and logs) its own failures. */
-  constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void) {
+  /**
+   * `write` gets each batch once; it handles (and logs) its own failures. It returns a Promise when
+   * the write is asynchronous (the archive's writer thread): the group commit waits for it.
+   */
+  constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void | Promise<void>) {
     commits.register(this);
   }
 
   /** Entries waiting for the next batch. */
   get size(): number {
-    return this.pending.length;
+    return this.waiting;
   }
 
   append(items: T[]): void {
     if (this.stopped) return;
     for (let i = 0; i < items.length; i++) this.pending.push(items[i]!);
-    if (this.pending.length >= WRITE_BATCH) this.commits.commitNow();
+    this.added(items.length);
+  }
+
+  /**
+   * `push` adds to the waiting items what `source` holds: `entries` archive entries, in items of the
+   * store's own shape (the embedded store pushes flat row values, several per entry).
+   */
+  appendWith<S>(push: (pending: T[], source: S) => void, source: S, entries: number): void {
+    if (this.stopped) return;
+    push(this.pending, source);
+    this.added(entries);
+  }
+
+  private added(entries: number): void {
+    this.waiting += entries;
+    if (this.waiting >= WRITE_BATCH) this.commits.commitNow();
     else this.commits.schedule();
   }
 
   /** The group commit (TurnWriter). */
-  commit(): void {
-    this.flush();
+  commit(): void | Promise<void> {
+    return this.flush();
   }
 
   /** Write what is waiting now. */
-  flush(): void {
+  flush(): void | Promise<void> {
     if (this.pending.length === 0 || this.stopped) return;
     const batch = this.pending;
     this.pending = [];
-    this.write(batch);
+    this.waiting = 0;
+    return this.write(batch);
   }
 
   /** Flush, then take no more. */
-  stop(): void {
-    this.flush();
+  stop(): void | Promise<void> {
+    const written = this.flush();
     this.stopped = true;
+    return written;
   }
 }

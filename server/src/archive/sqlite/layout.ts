@@ -11,7 +11,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { ArchiveEntry } from '../types.ts';
 import { ArchiveJids } from './jids.ts';
 import { entryTags } from './search.ts';
-import { isMirror } from './rows.ts';
+import { ROW_WIDTH, pushRows, type RowValue } from './rows.ts';
 
 /** Rows indexed per catch-up step (one transaction). */
 export const INDEX_STEP = 8192;
@@ -122,26 +122,24 @@ export class ArchiveRowWriter {
   }
 
   /**
-   * Call inside a transaction; a message's two entries (isMirror) share a row. Rows go into the
-   * index with the next catch-up, or at once if they are below where it got (an import of old entries).
+   * Call inside a transaction; `rows` as pushRows() makes them. Rows go into the index with the next
+   * catch-up, or at once if they are below where it got (an import of old entries).
    */
-  write(entries: ArchiveEntry[]): void {
+  write(rows: RowValue[]): void {
     const indexed = this.selectIndexed.get()!;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const owner = this.jids.numberOf(e.owner);
-      const peer = this.jids.numberOf(e.peer);
+    for (let i = 0; i < rows.length; i += ROW_WIDTH) {
+      const seq = rows[i] as number;
+      const ownerJid = rows[i + 2] as string;
+      const peerJid = rows[i + 3] as string;
+      const body = rows[i + 6] as string;
+      const mirrorSid = rows[i + 8] as string | null;
+      const owner = this.jids.numberOf(ownerJid);
+      const peer = this.jids.numberOf(peerJid);
       const tags = entryTags(owner, peer);
-      let mirrorTags: string | null = null;
-      const mirror = entries[i + 1];
-      if (isMirror(e, mirror)) {
-        i++;
-        mirrorTags = entryTags(peer, owner);
-        this.insertRow.run(e.seq, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.id, mirror.id, mirror.peerResource, e.body, e.stanza, tags, mirrorTags);
-      } else {
-        this.insertRow.run(e.seq, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.id, null, null, e.body, e.stanza, tags, null);
-      }
-      if (e.seq <= indexed) this.insertIndex.run(e.seq, e.body, mirrorTags === null ? tags : tags + ' ' + mirrorTags);
+      const mirrorTags = mirrorSid === null ? null : entryTags(peer, owner);
+      this.insertRow.run(seq, ownerJid, peerJid, rows[i + 4] as string, rows[i + 5] as number, rows[i + 1] as string,
+        mirrorSid, rows[i + 9] as string | null, body, rows[i + 7] as string, tags, mirrorTags);
+      if (seq <= indexed) this.insertIndex.run(seq, body, mirrorTags === null ? tags : tags + ' ' + mirrorTags);
     }
   }
 
@@ -196,7 +194,9 @@ export function migrateToArchiveRows(db: BetterSqlite3.Database): void {
         body: row.body, stanza: row.stanza,
       });
     }
-    writer.write(entries);
+    const values: RowValue[] = [];
+    pushRows(values, entries);
+    writer.write(values);
     after = complete[complete.length - 1]!.message;
   }
   while (writer.catchUp(INDEX_STEP) > 0);

@@ -47,3 +47,25 @@ export function entriesOf(row: ArchiveRow): ArchiveEntry[] {
   const first = entryOf(row, row.owner);
   return row.mirror_sid === null ? [first] : [first, entryOf(row, row.peer)];
 }
+
+/**
+ * Rows as they travel to the writer (and to its thread, by structured clone: flat values clone at
+ * less than half the cost of objects), ROW_WIDTH values per row: seq, sid, owner, peer,
+ * peer_resource, outgoing (1/0), body, stanza, mirror_sid, mirror_peer_resource.
+ */
+export type RowValue = string | number | null;
+export const ROW_WIDTH = 10;
+
+/** Appends `entries` to `rows`, a message's two entries (isMirror) as one row. */
+export function pushRows(rows: RowValue[], entries: ArchiveEntry[]): void {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const mirror = entries[i + 1];
+    if (isMirror(e, mirror)) {
+      i++;
+      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, mirror.id, mirror.peerResource);
+    } else {
+      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, null, null);
+    }
+  }
+}

@@ -10,6 +10,7 @@ import { parseSearchQuery } from '@parley/shared/fulltext';
 import { MIGRATIONS, migrate } from '../../storage/sqlite/migrations.ts';
 import { ArchiveIds } from '../ids.ts';
 import type { ArchiveEntry } from '../types.ts';
+import { GroupCommit } from '../../storage/group-commit.ts';
 import { ownerTag, pairTag } from './search.ts';
 import { SqliteArchiveStore } from './store.ts';
 
@@ -24,8 +25,16 @@ afterEach(() => {
 });
 
 function database(migrations = MIGRATIONS): Database.Database {
+  return databaseIn(folder(), migrations);
+}
+
+function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'parley-archive-store-'));
   folders.push(dir);
+  return dir;
+}
+
+function databaseIn(dir: string, migrations = MIGRATIONS): Database.Database {
   const db = new Database(join(dir, 'parley.db'));
   db.pragma('journal_mode = WAL');
   migrate(db, migrations);
@@ -207,6 +216,35 @@ describe('the embedded archive store', () => {
     expect((await history(store, BOB, { fulltext: parseSearchQuery('pair') })).total).toBe(1);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('archive_messages', 'archive_search')").pluck().get()).toBe(0);
     await store.close();
+    db.close();
+  });
+});
+
+describe('the embedded archive store with a writer thread', () => {
+  it('commits in the thread before the group commit is done; reads see what was appended', async () => {
+    const dir = folder();
+    const db = databaseIn(dir);
+    const commits = new GroupCommit();
+    const store = new SqliteArchiveStore(db, undefined, commits, { writerThread: { dataDir: dir, database: {} } });
+    const rows = () => db.prepare('SELECT count(*) FROM archive_rows').pluck().get();
+    const first = message(ALICE, BOB, 'through the thread');
+    store.append(first);
+    expect(rows()).toBe(0);
+    const committed = commits.commit();
+    expect(committed).toBeInstanceOf(Promise);
+    await committed;
+    expect(rows()).toBe(1);
+    store.append(message(BOB, ALICE, 'read at once'));
+    expect((await history(store, ALICE, { fulltext: parseSearchQuery('once') })).bodies).toEqual(['read at once']);
+    expect((await history(store, ALICE)).total).toBe(2);
+    expect(await store.resolve(BOB, [first[1]!.id])).toEqual(new Map([[first[1]!.id, first[1]!.seq]]));
+    expect(() => store.insert(first)).toThrow(/writer thread/);
+    expect(await store.pruneBefore(first[0]!.seq + 1)).toBe(1);
+    expect((await history(store, BOB)).bodies).toEqual(['read at once']);
+    store.append(message(ALICE, BOB, 'written at close'));
+    await store.close();
+    expect(rows()).toBe(2);
+    expect(db.prepare('SELECT indexed_through FROM archive_index_state').pluck().get()).toBe(db.prepare('SELECT max(seq) FROM archive_rows').pluck().get());
     db.close();
   });
 });

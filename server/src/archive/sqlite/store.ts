@@ -1,21 +1,22 @@
 // The embedded archive: one row per message in archive_rows (both local users' entries in one
 // row), words and tags in the FTS5 index archive_index, which serves every lookup by archive and
 // contact (search.ts, layout.ts). Appends are written in batches, one transaction each, by the
-// group commit (write-batcher.ts); the index follows in steps of INDEX_STEP rows, when that many
-// wait, when writes pause for INDEX_IDLE_MS, and before a query or a deletion reads it.
-import { setImmediate as nextTurn } from 'node:timers/promises';
+// group commit (write-batcher.ts); the index follows (writing.ts). The writes happen on this
+// connection, or in the archive's writer thread on a connection of its own (writer-thread.ts):
+// then the group commit waits for the thread's answer, and this connection only reads.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
+import type { DatabaseOptions } from '../../storage/sqlite/database.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
 import { seqOfId } from '../ids.ts';
 import { matchExpression } from './search.ts';
-import { ArchiveRowWriter, INDEX_STEP } from './layout.ts';
-import { ROW_COLUMNS, entriesOf, entryOf, type ArchiveRow } from './rows.ts';
+import { ArchiveJids } from './jids.ts';
+import { ROW_COLUMNS, entriesOf, entryOf, pushRows, type ArchiveRow, type RowValue } from './rows.ts';
+import { ArchiveWriting } from './writing.ts';
+import { ThreadWrites } from './thread-writes.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 
-/** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
-const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
 const STATEMENT_CACHE = 256;
 /**
@@ -23,100 +24,85 @@ const STATEMENT_CACHE = 256;
  * far above the row's: its id still names that seq.
  */
 const MIGRATED_MIRROR_GAP = 16;
-/** Rows written since the last catch-up wait at most this long for the index when writes pause. */
-const INDEX_IDLE_MS = 500;
+
+export interface SqliteArchiveOptions {
+  /** Write in a thread of its own, with its own connection to this data folder's database. */
+  writerThread?: { dataDir: string; database: DatabaseOptions };
+}
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly backend = 'sqlite' as const;
-  private readonly batcher: WriteBatcher<ArchiveEntry>;
-  private readonly writer: ArchiveRowWriter;
+  /** Rows waiting for the group commit, as flat values (rows.ts). */
+  private readonly batcher: WriteBatcher<RowValue>;
+  /** Writes on this connection (no writer thread). */
+  private readonly writing: ArchiveWriting | null;
+  private readonly thread: ThreadWrites | null;
+  private readonly jids: ArchiveJids;
   private closed = false;
-  /** Rows written since the index last caught up (an estimate: another connection may index them too). */
-  private unindexed = 0;
-  private catchUpSoon: NodeJS.Immediate | null = null;
-  private readonly idleCatchUp: NodeJS.Timeout;
-  private readonly insertTx;
   private readonly selectRow;
   private readonly selectMigratedMirror;
   private readonly selectHighest;
-  private readonly forgetOldest;
-  private readonly deleteOldest;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
-  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit()) {
-    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.writeBatch(batch));
-    this.writer = new ArchiveRowWriter(db);
-    this.insertTx = db.transaction((entries: ArchiveEntry[]) => this.writer.write(entries));
+  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit(),
+    options: SqliteArchiveOptions = {}) {
+    if (options.writerThread) {
+      this.thread = new ThreadWrites(options.writerThread.dataDir, options.writerThread.database, log);
+      this.writing = null;
+      this.batcher = new WriteBatcher<RowValue>(commits, (rows) => this.thread!.write(rows).then(() => {}, (error: unknown) => {
+        this.log?.error({ err: error }, 'archive write failed');
+      }));
+    } else {
+      this.thread = null;
+      this.writing = new ArchiveWriting(db, (error) => this.log?.error({ err: error }, 'archive indexing failed'));
+      this.batcher = new WriteBatcher<RowValue>(commits, (rows) => this.writeBatch(rows));
+    }
+    this.jids = new ArchiveJids(db);
     this.selectRow = db.prepare<[number], ArchiveRow>(`SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq = ?`);
     this.selectMigratedMirror = db.prepare<[number, number, string], ArchiveRow>(
       `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq BETWEEN ? AND ? AND m.mirror_sid = ?`);
     this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_rows').pluck();
-    // a contentless index forgets a row when told the values it was given
-    this.forgetOldest = db.prepare<[number, number]>(
-      `INSERT INTO archive_index (archive_index, rowid, body, tags)
-       SELECT 'delete', seq, body, tags || ifnull(' ' || mirror_tags, '') FROM archive_rows WHERE seq < ? ORDER BY seq LIMIT ?`);
-    this.deleteOldest = db.prepare<[number, number]>(
-      'DELETE FROM archive_rows WHERE seq IN (SELECT seq FROM archive_rows WHERE seq < ? ORDER BY seq LIMIT ?)');
-    this.idleCatchUp = setTimeout(() => this.indexWaitingRows(), INDEX_IDLE_MS).unref();
-    // rows a crash left unindexed
-    this.indexWaitingRows();
   }
 
   append(entries: ArchiveEntry[]): void {
-    if (!this.closed) this.batcher.append(entries);
+    if (!this.closed) this.batcher.appendWith(pushRows, entries, entries.length);
   }
 
-  /** Writes entries at once, in one transaction (imports, benchmarks, tests); the index follows. */
+  /** Writes entries at once, in one transaction (imports, benchmarks, tests: a store without a writer thread). */
   insert(entries: ArchiveEntry[]): void {
-    try {
-      this.insertTx.immediate(entries);
-    } catch (error) {
-      this.writer.jids.forget();
-      throw error;
-    }
-    this.unindexed += entries.length;
-    if (this.unindexed >= INDEX_STEP) this.catchUpSoon ??= setImmediate(() => this.indexWaitingRows());
-    else this.idleCatchUp.refresh();
-  }
-
-  /** Indexes every row waiting (several steps, in one go: a reader waits for them). */
-  private indexWaitingRows(): void {
-    if (this.catchUpSoon !== null) clearImmediate(this.catchUpSoon);
-    this.catchUpSoon = null;
-    if (!this.db.open) return;
-    try {
-      while (this.writer.catchUp(INDEX_STEP) === INDEX_STEP);
-      this.unindexed = 0;
-    } catch (error) {
-      this.log?.error({ err: error }, 'archive indexing failed');
-    }
+    if (this.writing === null) throw new Error('insert() writes on the store\'s own connection; this store has a writer thread');
+    const rows: RowValue[] = [];
+    pushRows(rows, entries);
+    this.writing.write(rows);
   }
 
   async flush(): Promise<void> {
-    this.readyToRead();
+    await this.readyToRead();
   }
 
-  private writePending(): void {
-    if (!this.closed) this.batcher.flush();
+  private writePending(): void | Promise<void> {
+    if (!this.closed) return this.batcher.flush();
   }
 
-  /** What was appended is written and indexed: queries see it. */
-  private readyToRead(): void {
-    this.writePending();
-    if (this.unindexed > 0) this.indexWaitingRows();
+  /** What was appended is committed and indexed: queries see it. */
+  private async readyToRead(): Promise<void> {
+    await this.writePending();
+    if (this.thread !== null) await this.thread.indexAll();
+    else this.writing!.indexAll();
   }
 
-  private writeBatch(batch: ArchiveEntry[]): void {
+  private writeBatch(rows: RowValue[]): void {
     try {
-      this.insert(batch);
+      this.writing!.write(rows);
     } catch (error) {
-      this.log?.error({ err: error, entries: batch.length }, 'archive write failed');
+      this.log?.error({ err: error }, 'archive write failed');
     }
   }
 
   async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
-    this.writePending();
+    await this.writePending();
+    if (this.thread !== null) await this.thread.indexAll();
     const found = new Map<string, number>();
     for (const id of ids) {
       const seq = seqOfId(id);
@@ -131,7 +117,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
-    this.readyToRead();
+    await this.readyToRead();
     const where = this.conditions(filter);
     if (where === null) return { entries: [], total: 0, preceding: 0 };
     const order = request.direction === 'forward' ? 'ASC' : 'DESC';
@@ -161,8 +147,8 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** The filter as conditions on the index (and rows); null when the archive is empty. */
   private conditions(filter: ArchiveFilter): Conditions | null {
-    const owner = this.writer.jids.find(filter.owner);
-    const peer = filter.with === undefined ? undefined : this.writer.jids.find(filter.with.bare);
+    const owner = this.jids.find(filter.owner);
+    const peer = filter.with === undefined ? undefined : this.jids.find(filter.with.bare);
     if (owner === undefined || (filter.with !== undefined && peer === undefined)) return null;
     const parts = ['archive_index MATCH ?'];
     const params: Array<string | number> = [matchExpression(owner, peer, filter.fulltext)];
@@ -196,7 +182,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async bounds(owner: string): Promise<ArchiveBounds | null> {
-    this.readyToRead();
+    await this.readyToRead();
     const where = this.conditions({ owner });
     if (where === null) return null;
     const end = (order: 'ASC' | 'DESC') => this.statement(
@@ -209,22 +195,9 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async pruneBefore(seq: number): Promise<number> {
-    this.readyToRead();
-    let removed = 0;
-    const pruneBatch = this.db.transaction(() => {
-      this.forgetOldest.run(seq, PRUNE_BATCH);
-      return this.deleteOldest.run(seq, PRUNE_BATCH).changes;
-    });
-    for (;;) {
-      if (this.closed) break;
-      // rows written meanwhile may be older than `seq` too (an import): they must be indexed first
-      if (this.unindexed > 0) this.indexWaitingRows();
-      const changes = pruneBatch.immediate();
-      removed += changes;
-      if (changes < PRUNE_BATCH) break;
-      await nextTurn();
-    }
-    return removed;
+    await this.writePending();
+    if (this.closed) return 0;
+    return this.thread !== null ? this.thread.prune(seq) : this.writing!.prune(seq);
   }
 
   async highestSeq(): Promise<number> {
@@ -250,10 +223,11 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async close(): Promise<void> {
-    this.readyToRead();
+    if (this.closed) return;
+    await this.writePending();
     this.closed = true;
-    clearTimeout(this.idleCatchUp);
-    if (this.catchUpSoon !== null) clearImmediate(this.catchUpSoon);
+    if (this.thread !== null) await this.thread.close();
+    else this.writing!.close();
   }
 }
 
