@@ -14,7 +14,7 @@ import { entryTags } from './search.ts';
 import { ROW_WIDTH, pushRows, type RowValue } from './rows.ts';
 
 /** Rows indexed per catch-up step (one transaction). */
-export const INDEX_STEP = 8192;
+export const INDEX_STEP = 4096;
 
 /** The FTS 'tags' value of a row: both entries' tags, as given to the index. */
 const INDEXED_TAGS = "tags || ifnull(' ' || mirror_tags, '')";
