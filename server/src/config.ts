@@ -227,6 +227,11 @@ export const configSchema = z.object({
       maxRetryDelayMs: z.number().int().min(100).default(30_000),
     }).prefault({}),
   }).prefault({}),
+  /** This Parley node among the nodes that share one state storage and archive (the cluster issue builds on it). */
+  node: z.object({
+    /** 0–15, different on every node: archive ids carry it, so that two nodes never make the same id (archive/ids.ts). */
+    index: z.number().int().min(0).max(15).default(0),
+  }).prefault({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).prefault({}),

@@ -4,7 +4,7 @@ import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openSqliteStorage, type Storage } from './storage/index.ts';
+import { openDataFolder, type DataStores } from './data-folder.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { DnsResolver } from './dns/resolver.ts';
@@ -48,8 +48,8 @@ export class ParleyServer {
   private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
 
   static async start(config: Config, log: Logger = createLogger(config.log.level)): Promise<ParleyServer> {
-    const storage = openSqliteStorage(config.dataDir, config.storage);
-    const hosts = new Hosts(storage);
+    const data = openDataFolder(config.dataDir, config.storage);
+    const hosts = new Hosts(data.directory.domains);
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const domain of hosts.list()) await certificates.ensure(domain);
@@ -58,16 +58,16 @@ export class ParleyServer {
     hosts.onChange((domain, added) => {
       if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
     });
-    const ctx = buildContext(config, log, storage, hosts, certificates);
+    const ctx = buildContext(config, log, data, hosts, certificates);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, ctx.commits, log) : null;
+    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, data.storage, ctx.commits, log) : null;
     ctx.modules.load(ctx, defaultModules);
     // Directory changes act on the running server (after the modules: avatar and presence are loaded).
     startLiveSync(ctx);
 
     const server = new ParleyServer(ctx);
     // Changes made by the `parley` CLI reach this process through the database's event log.
-    server.eventLog = new EventLogRelay(storage.suiteEvents, ctx.suiteEvents, config.directory.eventPollMs,
+    server.eventLog = new EventLogRelay(data.suiteEventLog, ctx.suiteEvents, config.directory.eventPollMs,
       (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
     await server.eventLog.start();
     if (config.bus.nats) server.suiteBus = new NatsSuiteBus(ctx, config.bus.nats);
@@ -115,16 +115,17 @@ function maxLoginDelay(config: Config): number {
   return Math.min(config.limits.authMaxDelayMs, Math.floor((config.limits.authTimeoutSeconds * 1000) / 3));
 }
 
-function buildContext(config: Config, log: Logger, storage: Storage, hosts: Hosts, certificates: CertificateStore): ServerContext {
+function buildContext(config: Config, log: Logger, data: DataStores, hosts: Hosts, certificates: CertificateStore): ServerContext {
   const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
+  const { storage, directory } = data;
   const ctx = {
     config, log, storage, hosts, certificates, suiteEvents,
     commits: new GroupCommit((err) => log.error({ err }, 'group commit: a write failed')),
     dns: new DnsResolver(config.dns),
-    // the embedded directory; an external suite directory would be chosen here
-    directory: storage.directory,
-    authentication: new Authentication(config, storage, storage.directory, log),
-    admin: new AdminService(storage, suiteEvents),
+    // the embedded directory (data-folder.ts); an external suite directory would be chosen there
+    directory,
+    authentication: new Authentication(config, storage, directory, log),
+    admin: new AdminService(storage, directory, suiteEvents),
     sessions: new SessionRegistry(),
     modules: new Modules(),
     loginThrottle: new LoginThrottle({

@@ -1,13 +1,34 @@
 // Archive positions and ids (XEP-0313 §3 "IDs", XEP-0359 stanza-id).
 //
-// seq = archiving time in ms × 1024 + a counter: it only grows (even if the clock steps back or
-// 1024 messages share a millisecond), orders the archive as messages arrived, fits a JavaScript
-// number until the year 2248, and turns 'start'/'end' dates into seq ranges.
+// A seq is the archiving time in ms scaled by slots per ms, plus a counter × 16, plus the node's
+// number (0–15): the low four bits say which Parley node archived the entry, so that nodes sharing
+// one archive never make the same seq (nor id). Two eras, continuous at LAYOUT_CHANGE:
+//   before it:  ms × 1024 + counter × 16 + node                      (64 seqs per ms per node)
+//   from it on: ms@change × 1024 + (ms − change) × 4096 + counter × 16 + node
+//                                                                     (256 seqs per ms per node)
+// A message takes one seq (both local users' entries share it, sqlite/rows.ts), so a node archives
+// up to 256,000 messages a second without its seqs running ahead of the clock; the seqs of both eras
+// order by time, every seq stored before the change keeps its time, and seqs fit a JavaScript number
+// until May 2082. On one node seqs only grow (even if the clock steps back, or more than 256 entries
+// share a millisecond: they borrow the next one, and the clock catches up), order the archive as
+// messages arrived, and turn 'start'/'end' dates into seq ranges. Seqs written before nodes had
+// numbers (counter in the low bits) stay valid.
 // The public id adds randomness to the seq, because XEP-0313 asks ids to be unpredictable:
 // 11 base-36 digits of the seq, '-', 6 random base-36 characters.
 import { randomBytes } from 'node:crypto';
 
-export const SEQ_PER_MS = 1024;
+/** Seqs per millisecond before LAYOUT_CHANGE. */
+const OLD_SEQ_PER_MS = 1024;
+/** Seqs per millisecond from LAYOUT_CHANGE on. */
+export const SEQ_PER_MS = 4096;
+/** 2026-12-01T00:00:00Z: seqs from this millisecond on have SEQ_PER_MS slots per ms. */
+export const LAYOUT_CHANGE = Date.UTC(2026, 11, 1);
+/** The first seq of LAYOUT_CHANGE (the one after the last seq of the millisecond before). */
+const LAYOUT_BASE = LAYOUT_CHANGE * OLD_SEQ_PER_MS;
+/** Node numbers: 0 … NODE_SLOTS - 1 (config node.index). */
+export const NODE_SLOTS = 16;
+/** Consecutive seqs of one node within a millisecond are this far apart. */
+export const SEQ_STEP = NODE_SLOTS;
 
 const ID_PATTERN = /^([0-9a-z]{11})-[0-9a-z]{6}$/;
 const RANDOM_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -17,14 +38,19 @@ export class ArchiveIds {
   private random = randomBytes(0);
   private randomOffset = 0;
 
-  /** `highest`: the highest seq already stored, so that a restart never reuses one. */
-  constructor(highest = 0, private readonly now: () => number = Date.now) {
-    this.last = highest;
+  /**
+   * `highest`: the highest seq already stored (by any node), so that a restart never reuses one;
+   * `node`: this node's number, unique among the nodes that share the archive.
+   */
+  constructor(highest = 0, private readonly now: () => number = Date.now, private readonly node = 0) {
+    if (!Number.isInteger(node) || node < 0 || node >= NODE_SLOTS) throw new RangeError(`node number ${node} is not 0–${NODE_SLOTS - 1}`);
+    // the highest seq of this node's at or below `highest`: the next one is above it
+    this.last = highest - (((highest - node) % NODE_SLOTS) + NODE_SLOTS) % NODE_SLOTS;
   }
 
   nextSeq(): number {
-    const candidate = this.now() * SEQ_PER_MS;
-    this.last = candidate > this.last ? candidate : this.last + 1;
+    const candidate = firstSeqAt(this.now()) + this.node;
+    this.last = candidate > this.last ? candidate : this.last + SEQ_STEP;
     return this.last;
   }
 
@@ -75,15 +101,17 @@ export function seqOfId(id: string): number | null {
 
 /** When the entry was archived, in ms since the epoch. */
 export function timeOfSeq(seq: number): number {
-  return Math.floor(seq / SEQ_PER_MS);
+  if (seq < LAYOUT_BASE) return Math.floor(seq / OLD_SEQ_PER_MS);
+  return LAYOUT_CHANGE + Math.floor((seq - LAYOUT_BASE) / SEQ_PER_MS);
 }
 
 /** The lowest seq archived at or after `ms`. */
 export function firstSeqAt(ms: number): number {
-  return ms * SEQ_PER_MS;
+  if (ms < LAYOUT_CHANGE) return ms * OLD_SEQ_PER_MS;
+  return LAYOUT_BASE + (ms - LAYOUT_CHANGE) * SEQ_PER_MS;
 }
 
 /** The highest seq archived at or before `ms`. */
 export function lastSeqAt(ms: number): number {
-  return ms * SEQ_PER_MS + SEQ_PER_MS - 1;
+  return firstSeqAt(ms + 1) - 1;
 }

@@ -13,7 +13,8 @@ export class WriteBatcher<T> implements TurnWriter {
 
   /**
    * `write` gets each batch once; it handles (and logs) its own failures. It returns a Promise when
-   * the write is asynchronous (the archive's writer thread): the group commit waits for it.
+   * the write is asynchronous (the archive's writer thread, a queue in a networked state storage):
+   * the group commit waits for it.
    */
   constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void | Promise<void>) {
     commits.register(this);

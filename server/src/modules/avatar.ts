@@ -1,7 +1,7 @@
 // XEP-0153 vCard-based avatars: the server puts the SHA-1 of the user's vCard PHOTO in every
 // presence the user broadcasts, so contacts fetch a photo once and notice when it changes.
 import { createHash } from 'node:crypto';
-import { NS, StreamParser, xml, type Element } from '@parley/shared';
+import { NS, StreamParser, avatarUpdateElement, parseVcard, type Element } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 
 /** Hash per bare JID: '' = no photo. Filled on first use, updated when the vCard changes. */
@@ -18,9 +18,9 @@ function cache(ctx: ServerContext): Map<string, string> {
 
 /** XEP-0153 §4.1: the hash is the hex SHA-1 of the image bytes (PHOTO/BINVAL, base64 in the vCard). */
 export function photoHash(vcard: Element | null): string {
-  const binval = vcard?.getChild('PHOTO')?.getChildText('BINVAL');
-  if (!binval) return '';
-  return createHash('sha1').update(Buffer.from(binval.replace(/\s+/g, ''), 'base64')).digest('hex');
+  const photo = vcard ? parseVcard(vcard).photo : undefined;
+  if (!photo) return '';
+  return createHash('sha1').update(Buffer.from(photo.base64, 'base64')).digest('hex');
 }
 
 export async function avatarHash(ctx: ServerContext, bare: string): Promise<string> {
@@ -49,7 +49,7 @@ export async function decorateWithAvatar(ctx: ServerContext, presence: Element, 
   const hash = await avatarHash(ctx, bare);
   presence.children = presence.children.filter((node) =>
     typeof node === 'string' || !(node.name === 'x' && node.attrs.xmlns === NS.vcardUpdate));
-  const update = xml('x', { xmlns: NS.vcardUpdate }, xml('photo', null, hash || undefined));
+  const update = avatarUpdateElement(hash);
   update.parent = presence;
   presence.children.push(update);
 }

@@ -1,5 +1,5 @@
 // RFC 6121 §3–§4: presence subscriptions, broadcast, probes, directed presence, unavailable on disconnect.
-import { Element, JID, NS, serialize, tryParseJid, xml } from '@parley/shared';
+import { Element, JID, NS, parsePresenceInfo, serialize, tryParseJid, xml } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { ClientSession } from '../stream/session.ts';
 import type { Origin, ParleyModule } from './registry.ts';
@@ -77,7 +77,8 @@ function broadcast(ctx: ServerContext, session: ClientSession, stanza: Element):
   const initial = !state.available;
   const wasNonNegative = state.available && state.priority >= 0;
   state.available = true;
-  state.priority = readPriority(stanza);
+  // RFC 6121 §4.7.2.3: -128 to +127, 0 when absent or unreadable
+  state.priority = parsePresenceInfo(stanza)?.priority ?? 0;
   state.last = stanza;
   const becameNonNegative = !wasNonNegative && state.priority >= 0;
   return (async () => {
@@ -206,13 +207,4 @@ function addressed(stanza: Element, to: string): Element {
   const copy = new Element(stanza.name, { ...stanza.attrs, xmlns: NS.client, to });
   copy.children = stanza.children;
   return copy;
-}
-
-/** RFC 6121 §4.7.2.3: an integer from -128 to +127, 0 when absent. */
-function readPriority(stanza: Element): number {
-  const text = stanza.getChildText('priority');
-  if (text === null || text === undefined) return 0;
-  const value = Number.parseInt(text, 10);
-  if (Number.isNaN(value)) return 0;
-  return Math.max(-128, Math.min(127, value));
 }

@@ -1,8 +1,8 @@
 // RFC 6121 §2: roster get, set and remove, with roster versioning (§2.6).
-import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import { NS, StanzaError, elementChildren, rosterQuery, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import type { ServerContext } from '../context.ts';
 import type { Origin, ParleyModule } from './registry.ts';
-import { emptyItem, itemElement, pushRosterItem, rosterFull, rosterHasRoom, saveRosterItem } from './roster-items.ts';
+import { changeRoster, emptyItem, itemElement, rosterFull, rosterHasRoom, saveRosterItem } from './roster-items.ts';
 import { sendUnavailable } from './presence.ts';
 
 const MAX_NAME_LENGTH = 1024;
@@ -33,7 +33,7 @@ async function getRoster(ctx: ServerContext, query: Element, from: JID, to: JID,
   const roster = await ctx.storage.roster.get(from.bare);
   // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
   if (requested !== undefined && requested === roster.version) return null;
-  return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
+  return rosterQuery(roster.items.map(itemElement), roster.version);
 }
 
 async function setRoster(ctx: ServerContext, query: Element, from: JID, to: JID): Promise<null> {
@@ -85,8 +85,10 @@ async function removeItem(ctx: ServerContext, owner: JID, contact: JID): Promise
     // §3.2.2: a contact whose subscription is cancelled sees the user's resources go unavailable.
     await sendUnavailable(ctx, ownerBare, contact);
   }
-  await ctx.storage.subscriptionRequests.remove(owner.bare, contact.bare);
-  const version = await ctx.storage.roster.remove(owner.bare, contact.bare);
-  if (version !== null) pushRosterItem(ctx, owner.bare, xml('item', { jid: contact.bare, subscription: 'remove' }), version);
+  // the item and a pending request from the contact go together
+  await changeRoster(ctx, async ({ stores, remove }) => {
+    await stores.subscriptionRequests.remove(owner.bare, contact.bare);
+    await remove(owner.bare, contact.bare);
+  });
   return null;
 }

@@ -1,7 +1,7 @@
 // The domains this server serves (virtual hosts) and their aliases. Kept in memory, loaded from the
 // directory; an alias is served like its domain, and its users are the domain's (alice@alias is
 // alice@domain).
-import type { Storage } from '../storage/index.ts';
+import type { DomainDirectory } from '../directory/types.ts';
 import { normalizeDomain } from '@parley/shared';
 
 export class Hosts {
@@ -9,11 +9,16 @@ export class Hosts {
   private readonly names = new Map<string, string>();
   private readonly listeners: Array<(domain: string, added: boolean) => void> = [];
 
-  constructor(private readonly storage: Storage) {}
+  constructor(private readonly domains: DomainDirectory) {}
 
   async load(initial: string[]): Promise<void> {
-    for (const domain of initial) await this.storage.domains.add(normalizeDomain(domain));
-    for (const [name, canonical] of await this.storage.directory.domains.names()) this.names.set(name, canonical);
+    for (const domain of initial) await this.serve(normalizeDomain(domain));
+    for (const [name, canonical] of await this.domains.names()) this.names.set(name, canonical);
+  }
+
+  /** Adds the domain to the directory unless it serves it already (as a domain or an alias). */
+  private async serve(domain: string): Promise<void> {
+    if (!(await this.domains.names()).has(domain)) await this.domains.create(domain);
   }
 
   /** A domain or an alias served here. */
@@ -38,7 +43,7 @@ export class Hosts {
 
   async add(domain: string): Promise<void> {
     const normalized = normalizeDomain(domain);
-    await this.storage.domains.add(normalized);
+    await this.serve(normalized);
     if (!this.names.has(normalized)) {
       this.names.set(normalized, normalized);
       for (const listener of this.listeners) listener(normalized, true);
@@ -47,7 +52,7 @@ export class Hosts {
 
   /** Re-read the stored list (domains and aliases added or removed by the CLI, the admin API or the suite's bus). */
   async refresh(): Promise<void> {
-    const stored = await this.storage.directory.domains.names();
+    const stored = await this.domains.names();
     for (const [name, canonical] of stored) {
       const known = this.names.get(name);
       this.names.set(name, canonical);

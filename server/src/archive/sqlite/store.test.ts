@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSearchQuery } from '@parley/shared/fulltext';
-import { MIGRATIONS, migrate } from '../../storage/sqlite/migrations.ts';
+import { migrate, type FeatureSchema } from '../../storage/sqlite/migrations.ts';
+import { ARCHIVE_SCHEMA } from './schema.ts';
 import { ArchiveIds } from '../ids.ts';
 import type { ArchiveEntry } from '../types.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
@@ -24,8 +25,8 @@ afterEach(() => {
   for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function database(migrations = MIGRATIONS): Database.Database {
-  return databaseIn(folder(), migrations);
+function database(schema: FeatureSchema = ARCHIVE_SCHEMA): Database.Database {
+  return databaseIn(folder(), schema);
 }
 
 function folder(): string {
@@ -34,10 +35,10 @@ function folder(): string {
   return dir;
 }
 
-function databaseIn(dir: string, migrations = MIGRATIONS): Database.Database {
+function databaseIn(dir: string, schema: FeatureSchema = ARCHIVE_SCHEMA): Database.Database {
   const db = new Database(join(dir, 'parley.db'));
   db.pragma('journal_mode = WAL');
-  migrate(db, migrations);
+  migrate(db, schema);
   return db;
 }
 
@@ -195,25 +196,28 @@ describe('the embedded archive store', () => {
   });
 
   it('carries an archive of the layout before over: pairs become one row, every id still resolves', async () => {
-    const db = database(MIGRATIONS.slice(0, 3));
+    const db = database({ ...ARCHIVE_SCHEMA, migrations: ARCHIVE_SCHEMA.migrations.slice(0, 2) });
     const insert = db.prepare('INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const base = 1_650_000_000_000 * 1024;
     const sid = (seq: number) => `${seq.toString(36).padStart(11, '0')}-abcdef`;
-    // a local pair (second entry seq + 1), an entry alone, and a pair whose first entry was deleted
+    // a local pair (second entry seq + 1), an entry alone, a pair whose first entry was deleted, and
+    // a pair of node-numbered seqs (second entry seq + 16)
     insert.run(base, sid(base), ALICE, BOB, '', 1, 'old pair', '<m/>', base);
     insert.run(base + 1, sid(base + 1), BOB, ALICE, 'pc', 0, 'old pair', '<m/>', base);
     insert.run(base + 1024, sid(base + 1024), ALICE, REMOTE, '', 1, 'old single', '<m/>', base + 1024);
     insert.run(base + 2049, sid(base + 2049), BOB, CAROL, 'x', 0, 'orphan', '<m/>', base + 2048);
-    migrate(db);
+    insert.run(base + 3075, sid(base + 3075), ALICE, BOB, '', 1, 'node pair', '<m/>', base + 3075);
+    insert.run(base + 3091, sid(base + 3091), BOB, ALICE, 'pc', 0, 'node pair', '<m/>', base + 3075);
+    migrate(db, ARCHIVE_SCHEMA);
     const store = new SqliteArchiveStore(db);
-    expect(db.prepare('SELECT count(*) FROM archive_rows').pluck().get()).toBe(3);
-    expect((await history(store, ALICE)).bodies).toEqual(['old pair', 'old single']);
+    expect(db.prepare('SELECT count(*) FROM archive_rows').pluck().get()).toBe(4);
+    expect((await history(store, ALICE)).bodies).toEqual(['old pair', 'old single', 'node pair']);
     const bob = await history(store, BOB);
     expect(bob.entries.map((e) => [e.id, e.peer, e.peerResource, e.outgoing])).toEqual([
-      [sid(base + 1), ALICE, 'pc', false], [sid(base + 2049), CAROL, 'x', false],
+      [sid(base + 1), ALICE, 'pc', false], [sid(base + 2049), CAROL, 'x', false], [sid(base + 3091), ALICE, 'pc', false],
     ]);
-    expect(await store.resolve(BOB, [sid(base + 1), sid(base)])).toEqual(new Map([[sid(base + 1), base]]));
-    expect((await history(store, BOB, { fulltext: parseSearchQuery('pair') })).total).toBe(1);
+    expect(await store.resolve(BOB, [sid(base + 1), sid(base), sid(base + 3091)])).toEqual(new Map([[sid(base + 1), base], [sid(base + 3091), base + 3075]]));
+    expect((await history(store, BOB, { fulltext: parseSearchQuery('pair') })).total).toBe(2);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('archive_messages', 'archive_search')").pluck().get()).toBe(0);
     await store.close();
     db.close();

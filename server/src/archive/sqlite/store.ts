@@ -28,6 +28,8 @@ const MIGRATED_MIRROR_GAP = 16;
 export interface SqliteArchiveOptions {
   /** Write in a thread of its own, with its own connection to this data folder's database. */
   writerThread?: { dataDir: string; database: DatabaseOptions };
+  /** close() closes the connection too (archive/index.ts opens one for the store). */
+  ownsDatabase?: boolean;
 }
 
 export class SqliteArchiveStore implements ArchiveStore {
@@ -46,7 +48,7 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
   constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit(),
-    options: SqliteArchiveOptions = {}) {
+    private readonly options: SqliteArchiveOptions = {}) {
     if (options.writerThread) {
       this.thread = new ThreadWrites(options.writerThread.dataDir, options.writerThread.database, log);
       this.writing = null;
@@ -228,6 +230,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.closed = true;
     if (this.thread !== null) await this.thread.close();
     else this.writing!.close();
+    if (this.options.ownsDatabase && this.db.open) this.db.close();
   }
 }
 

@@ -3,8 +3,8 @@
 // loop, which only hands batches over (thread-writes.ts) and reads on its own connection. Requests
 // are answered in the order they came, so an answer means every earlier write is committed.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase, type DatabaseOptions } from '../../storage/sqlite/database.ts';
-import { tuneArchiveConnection } from './connection.ts';
+import type { DatabaseOptions } from '../../storage/sqlite/database.ts';
+import { openSqliteArchiveWriter } from './schema.ts';
 import { ArchiveWriting } from './writing.ts';
 import type { WriterReply, WriterRequest } from './thread-writes.ts';
 
@@ -15,8 +15,7 @@ interface WriterData {
 
 const { dataDir, options } = workerData as WriterData;
 const port = parentPort!;
-const db = openDatabase(dataDir, options);
-tuneArchiveConnection(db);
+const db = openSqliteArchiveWriter(dataDir, options);
 const writing = new ArchiveWriting(db, (error) => port.postMessage({ id: 0, error: describe(error) } satisfies WriterReply));
 
 port.on('message', (request: WriterRequest) => {

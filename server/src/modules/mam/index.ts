@@ -9,7 +9,8 @@ import { NS } from '@parley/shared';
 import type { ParleyModule } from '../registry.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
-import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
+import { mamPreferences } from '@parley/shared/mam';
+import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from './query.ts';
 
 export const mamModule: ParleyModule = {
@@ -35,7 +36,7 @@ export const mamModule: ParleyModule = {
     ctx.modules.iq('account', 'set', mam('prefs'), (_iq, from, to, _origin, prefs) => {
       requireOwnArchive(from, to);
       const preferences = parsePreferences(prefs);
-      return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+      return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
     });
     ctx.modules.iq('account', 'get', mam('query'), (_iq, from, to) => {
       requireOwnArchive(from, to);
@@ -47,7 +48,7 @@ export const mamModule: ParleyModule = {
     });
     ctx.modules.iq('account', 'get', mam('prefs'), (_iq, from, to) => {
       requireOwnArchive(from, to);
-      return preferencesElement(policy.get(to.bare));
+      return mamPreferences(policy.get(to.bare));
     });
   },
 };
