@@ -181,6 +181,9 @@ describe.each(backends)('message archive on %s', (backend) => {
       'Le café est prêt', 'CAFE au lait ?', 'Trop de caféine', 'Un cafetier sympa', "Le cafe n'est plus prêt", 'Ça va ? Le CAFÉ attend']);
     expect(await search('cafet*')).toEqual(['Un cafetier sympa']);
     expect(await search('hel* wor*')).toEqual(['Hello world']);
+    // one character (shorter than the prefix indexes) and beyond them
+    expect(await search('w*')).toEqual(['Hello world']);
+    expect(await search('sympa*')).toEqual(['Un cafetier sympa']);
     // phrases
     expect(await search('"cafe au lait"')).toEqual(['CAFE au lait ?']);
     expect(await search('"le cafe"')).toEqual(['Le café est prêt', "Le cafe n'est plus prêt", 'Ça va ? Le CAFÉ attend']);
