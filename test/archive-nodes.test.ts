@@ -33,7 +33,7 @@ describe('archive ids on two nodes', () => {
 
     await Promise.all([flood(alice, bob, bobJid!), flood(carol, dave, daveJid!)]);
 
-    const stores = [first.server.ctx.archive!.store, second.server.ctx.archive!.store];
+    const stores = [first.server.archive!.store, second.server.archive!.store];
     await Promise.all(stores.map((store) => store.flush()));
     const seqs = new Set<number>();
     const ids = new Set<string>();

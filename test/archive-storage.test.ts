@@ -43,12 +43,12 @@ describe('archive storage', () => {
     const arrived = bob.next(isMessage('kept for the cluster'));
     await alice.xmpp.send(chat(bobJid!, 'kept for the cluster'));
     await arrived;
-    const queue = server.server.ctx.storage.archiveIndexQueue;
+    const queue = server.server.storage.archiveIndexQueue;
     await expect.poll(() => queue.size(), { timeout: 5000 }).toBe(2);
     expect((await queue.peek(10, 1_000_000)).map((queued) => (JSON.parse(queued.document) as { owner: string }).owner).sort())
       .toEqual([aliceJid, bobJid].sort());
     await iq(alice, 'set', mamPreferences({ default: 'roster', always: [bobJid!], never: [] }));
-    expect(await server.server.ctx.storage.archivePreferences.get(aliceJid!)).toEqual({ default: 'roster', always: [bobJid], never: [] });
+    expect(await server.server.storage.archivePreferences.get(aliceJid!)).toEqual({ default: 'roster', always: [bobJid], never: [] });
     expect(connectionsTo(server.dataDir)).toBe(1);
     await stopAll(alice, bob);
   });

@@ -102,7 +102,7 @@ describe('inactivity (§10)', () => {
     const started = Date.now();
     await gone;
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
-    expect(server.server.ctx.sessions.get(alice.jid)).toBeUndefined();
+    expect(server.server.sessions.get(alice.jid)).toBeUndefined();
     expect((await alice.send()).attrs).toMatchObject({ type: 'terminate', condition: 'item-not-found' });
     await stopAll(bob);
   });

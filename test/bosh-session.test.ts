@@ -39,15 +39,15 @@ describe('session creation (XEP-0124 §7.2, XEP-0206 §4)', () => {
     const [jid] = await createUsers(server, ['ann']);
     const session = await BoshSession.open(server);
     expect(await session.login(jid!, passwordOf(jid!), 'web')).toBe(`${jid}/web`);
-    const bound = server.server.ctx.sessions.get(`${jid}/web`);
-    expect(bound?.connection.transport).toBe('bosh');
+    const bound = server.server.sessions.get(`${jid}/web`);
+    expect(bound?.stream?.transport).toBe('bosh');
 
     // Client sends: <body type='terminate'><presence type='unavailable'/></body>
     // Server answers: <body type='terminate'/>
     const end = await session.send(`<presence type='unavailable' xmlns='jabber:client'/>`, { type: 'terminate' });
     expect(end.attrs.type).toBe('terminate');
     expect(end.attrs.condition).toBeUndefined();
-    expect(server.server.ctx.sessions.get(`${jid}/web`)).toBeUndefined();
+    expect(server.server.sessions.get(`${jid}/web`)).toBeUndefined();
     // the terminate body is what any later request of this session gets
     expect((await session.send()).attrs.type).toBe('terminate');
   });

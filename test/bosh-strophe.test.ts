@@ -20,7 +20,7 @@ describe('strophe.js over BOSH', () => {
     const [bobJid, carolJid] = await createUsers(server, ['bob', 'carol']);
     const alice = await stropheLogin(server, aliceJid!, passwordOf(aliceJid!));
     expect(alice.jid).toMatch(new RegExp(`^${aliceJid}/.+`));
-    expect(server.server.ctx.sessions.get(alice.jid)?.connection.transport).toBe('bosh');
+    expect(server.server.sessions.get(alice.jid)?.stream?.transport).toBe('bosh');
     alice.send($pres());
     const bob = await online(server, bobJid!, { transport: 'websocket' });
     const carol = await online(server, carolJid!, { transport: 'starttls' });
@@ -42,7 +42,7 @@ describe('strophe.js over BOSH', () => {
     expect((await fromCarol).getElementsByTagName('body')[0]?.textContent).toBe('Hi from TCP');
 
     await stropheLogout(alice);
-    expect(server.server.ctx.sessions.get(alice.jid)).toBeUndefined();
+    expect(server.server.sessions.get(alice.jid)).toBeUndefined();
     await stopAll(bob, carol);
   });
 
@@ -87,7 +87,7 @@ describe('strophe.js over BOSH', () => {
     await bob.xmpp.send(chat(boundJid, 'welcome back'));
     expect((await received).getElementsByTagName('body')[0]?.textContent).toBe('welcome back');
     await stropheLogout(second);
-    expect(server.server.ctx.sessions.get(boundJid)).toBeUndefined();
+    expect(server.server.sessions.get(boundJid)).toBeUndefined();
     await stopAll(bob);
   });
 });

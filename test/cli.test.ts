@@ -87,7 +87,9 @@ describe('parley domain and user commands', () => {
       server.child.kill('SIGTERM');
       await exited(server.child);
     }
-  });
+    // eight node processes one after another (six CLI runs, a server, its logins): on a loaded
+    // two-core machine each start takes seconds, so the 20 s default is this test's typical time
+  }, 60_000);
 });
 
 describe('parley start', () => {

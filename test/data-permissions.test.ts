@@ -45,7 +45,7 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 describe('file permissions in the data folder', () => {
   it('a new data folder: 0700, the database and its WAL files 0600, the certificate folder 0700, keys 0600', async () => {
     await startAndStop(async (server) => {
-      await server.ctx.admin.addUser('alice@example.com', { password: 'alice-pw' }); // a write: the WAL is in use
+      await server.admin.addUser('alice@example.com', { password: 'alice-pw' }); // a write: the WAL is in use
       const found = modes();
       expect(existsSync(join(dataDir, 'parley.db-wal'))).toBe(true);
       expect(found).toMatchObject({

@@ -57,8 +57,8 @@ describe('DNS resolver (dns.Resolver with configured servers)', () => {
     try {
       expect(await acceptsTcp('127.0.0.10', server.ports.c2s)).toBe(true);
       expect(await acceptsTcp('127.0.0.1', server.ports.c2s)).toBe(false);
-      expect(server.server.ctx.dns.servers()).toEqual([dns.server]);
-      expect((await resolveServerTargets(server.server.ctx.dns, 'plain.test'))[0]!.addresses[0]!.address).toBe('127.0.0.44');
+      expect(server.server.dns.servers()).toEqual([dns.server]);
+      expect((await resolveServerTargets(server.server.dns, 'plain.test'))[0]!.addresses[0]!.address).toBe('127.0.0.44');
     } finally {
       await server.stop();
     }

@@ -103,21 +103,21 @@ describe('clients that name no served host', () => {
 
 describe('names served while running', () => {
   it('a domain added at run time is served by name with its own certificate, and falls back to the default once removed', async () => {
-    await server.server.ctx.admin.addDomain('added.example');
+    await server.server.admin.addDomain('added.example');
     await waitFor(async () => (await page('added.example')).certificate === 'added.example', 'the certificate of added.example');
     expect(await page('added.example')).toEqual({ status: 200, certificate: 'added.example' });
     expect((await boshSession('added.example', 'added.example')).body.attrs.sid).toBeDefined();
 
-    await server.server.ctx.admin.removeDomain('added.example');
+    await server.server.admin.removeDomain('added.example');
     await waitFor(async () => (await page('added.example')).certificate === 'example.com', 'added.example to be forgotten');
     expect(await page('added.example')).toEqual({ status: 200, certificate: 'example.com' });
     // and added again
-    await server.server.ctx.admin.addDomain('added.example');
+    await server.server.admin.addDomain('added.example');
     await waitFor(async () => (await page('added.example')).certificate === 'added.example', 'added.example to come back');
   });
 
   it('an alias added at run time: wss:// by the alias logs in to the domain', async () => {
-    await server.server.ctx.admin.addAlias('example.net', 'chat.example.net');
+    await server.server.admin.addAlias('example.net', 'chat.example.net');
     await waitFor(async () => (await page('chat.example.net')).certificate === 'chat.example.net', 'the alias certificate');
     expect(await wssLogin('chat.example.net', 'nina', 'example.net')).toMatch(/^<success/);
   });

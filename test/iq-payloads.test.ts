@@ -98,7 +98,7 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
 
 describe('every registered iq handler (RFC 6120 §8.3.3)', () => {
   it('has malformed-payload cases here (a new handler needs its own)', () => {
-    expect(server.server.ctx.modules.registeredIqs().map(({ target, type, xmlns, name }) => `${target} ${type} ${xmlns} ${name}`).sort()).toEqual(Object.keys(malformed).sort());
+    expect(server.server.iqHandlers.registeredIqs().map(({ target, type, xmlns, name }) => `${target} ${type} ${xmlns} ${name}`).sort()).toEqual(Object.keys(malformed).sort());
   });
 
   for (const [registration, cases] of Object.entries(malformed)) {

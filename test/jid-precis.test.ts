@@ -132,20 +132,20 @@ describe('names from the admin API, the CLI and the suite bus', () => {
     const answer = await api(server, 'POST', 'users', { jid, password: 'x-secret' });
     expect(answer.status).toBe(400);
     expect(JSON.stringify(answer.body)).toContain(codePoint);
-    expect(await server.server.ctx.directory.users.resolve('alice@example.com')).toBe('alice@example.com');
+    expect(await server.server.directory.users.resolve('alice@example.com')).toBe('alice@example.com');
   });
 
   it('the admin API refuses a domain that is not IDNA2008, and takes an A-label as its U-label', async () => {
     expect(await api(server, 'POST', 'domains', { name: 'exa_mple.com' })).toMatchObject({ status: 400 });
     expect(await api(server, 'POST', 'domains', { name: 'xn--bcher-kva.example' })).toMatchObject({ status: 201 });
-    expect(server.server.ctx.hosts.has('b\u00FCcher.example')).toBe(true);
+    expect(server.server.hosts.has('b\u00FCcher.example')).toBe(true);
   });
 
   it('the suite bus answers a look-alike user with an error and creates nothing', async () => {
     const reply = await bus.request('suite.user.created', new TextEncoder().encode(JSON.stringify({ jid: `b${ZWSP}ob@example.com` })), { timeout: 5000 });
     const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { error?: string };
     expect(answer.error).toContain('U+200B');
-    expect(await server.server.ctx.storage.accounts.listByDomain('example.com')).toHaveLength(2);
+    expect(await server.server.storage.accounts.listByDomain('example.com')).toHaveLength(2);
   });
 
   it('the CLI refuses a look-alike user with a clear error', () => {

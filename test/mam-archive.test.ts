@@ -335,7 +335,7 @@ describe.each(backends)('message archive on %s', (backend) => {
 
   it('prunes entries older than the retention period', async () => {
     const [alice, bob] = await pair('alice', 'bob');
-    const archive = server.server.ctx.archive!;
+    const archive = server.server.archive!;
     const owner = bare(bob!.jid);
     // Two entries from 40 and 20 days ago, written straight into the store, then a live one.
     const old = (daysAgo: number, body: string): ArchiveEntry => {
@@ -366,7 +366,7 @@ describe.each(backends)('message archive on %s', (backend) => {
     });
     new SqliteArchiveStore(db).insert(entries);
     db.close();
-    const es = server.server.ctx.config.archive.elasticsearch;
+    const es = server.server.config.archive.elasticsearch;
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ archive: { elasticsearch: { nodes: es.nodes, index: es.index, replicas: 0 } } }));
 
     const cli = spawnSync(process.execPath, [fileURLToPath(new URL('../server/bin/parley.js', import.meta.url)),
@@ -387,7 +387,7 @@ describe.each(backends)('message archive on %s', (backend) => {
   it.runIf(backend === 'elasticsearch')('loses nothing when Elasticsearch stops mid-run, even across a Parley restart', async () => {
     // A server of its own, whose queries give up quickly while the cluster is away.
     const own = await startArchiveServer('elasticsearch', es, { archive: { elasticsearch: { queryWaitMs: 1000, maxRetryDelayMs: 300 } } });
-    const config = own.server.ctx.config;
+    const config = own.server.config;
     const [aliceJid, bobJid] = await createUsers(own, ['alice', 'bob']);
     let alice = await online(own, aliceJid!);
     let bob = await online(own, bobJid!);
@@ -398,7 +398,7 @@ describe.each(backends)('message archive on %s', (backend) => {
     const during = Array.from({ length: 30 }, (_, i) => `during ${i}`);
     await converse(alice, bob, during);
     expect(await iqError(bob, 'set', mamQuery({}) as never)).toEqual({ condition: 'internal-server-error', type: 'wait' });
-    expect(own.server.ctx.archive!.store.backend).toBe('elasticsearch');
+    expect(own.server.archive!.store.backend).toBe('elasticsearch');
 
     // Parley restarts while the cluster is still down: the queue is in the data folder.
     await stopAll(alice, bob);

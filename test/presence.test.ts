@@ -286,7 +286,7 @@ describe('probes for a contact that no longer exists (§4.3.2)', () => {
     const bob = await enter(server, bobJid!, { transport: 'websocket' });
     await subscribeAndApprove(alice, bob);
     await leaveAll(alice, bob);
-    await server.server.ctx.storage.accounts.delete(bobJid!);
+    await server.server.storage.accounts.delete(bobJid!);
 
     // Alice's initial presence probes Bob; Bob's server has no subscription for her and says so.
     const aliceAgain = await enter(server, aliceJid!, { roster: true });

@@ -70,7 +70,7 @@ describe('service discovery of the server (XEP-0030)', () => {
     expect(query.getChildren('identity').map((identity) => identity.attrs)).toContainEqual(expect.objectContaining({ category: 'server', type: 'im' }));
     const advertised = features(query);
     expect(new Set(advertised).size).toBe(advertised.length);
-    expect([...advertised].sort()).toEqual([...server.server.ctx.modules.discoFeatures].sort());
+    expect([...advertised].sort()).toEqual([...server.server.disco.serverFeatures()].sort());
     expect(advertised).toEqual(expect.arrayContaining([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION, NS_VCARD, 'msgoffline']));
 
     // A feature advertised without a check below is a claim nobody verified: add its dialogue here.

@@ -64,7 +64,7 @@ describe('the roster cap (limits.rosterItems) on every path that adds an item', 
     expect(await rosterSize(bob)).toBe(ROSTER_ITEMS);
     await sync(carol);
     expect(receivedXml(carol, (s) => s.is('presence') && s.attrs.type === 'subscribed')).toEqual([]);
-    expect(await server.server.ctx.storage.subscriptionRequests.get(bobJid!, carolJid!)).not.toBeNull();
+    expect(await server.server.storage.subscriptionRequests.get(bobJid!, carolJid!)).not.toBeNull();
 
     // with room again, the same approval goes through
     await iq(bob, 'set', rosterItem(others[0]!, { subscription: 'remove' }));
@@ -99,7 +99,7 @@ describe('the roster cap (limits.rosterItems) on every path that adds an item', 
     const error = await refused;
     expect(errorCondition(error)).toBe('resource-constraint');
     expect(error.attrs.from).toBe(erinJid);
-    expect(await server.server.ctx.storage.subscriptionRequests.count(erinJid!)).toBe(ROSTER_ITEMS);
+    expect(await server.server.storage.subscriptionRequests.count(erinJid!)).toBe(ROSTER_ITEMS);
     await last.stop();
   });
 });

@@ -9,7 +9,7 @@ import { chat, createUsers, isMessage, online, passwordOf, stopAll } from './hel
 import { passwordRefusal, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
 
 let server: TestServer;
-const admin = () => server.server.ctx.admin;
+const admin = () => server.server.admin;
 
 beforeAll(async () => {
   server = await startSuiteServer({ domains: ['example.com', 'example.org'] });

@@ -17,7 +17,7 @@ describe('the admin API is never open by default', () => {
       const answer = await api(plain, 'GET', 'domains');
       expect(answer.status).toBe(404);
       expect(await api(plain, 'POST', 'domains', { name: 'evil.example' })).toMatchObject({ status: 404 });
-      expect(plain.server.ctx.hosts.has('evil.example')).toBe(false);
+      expect(plain.server.hosts.has('evil.example')).toBe(false);
     } finally {
       await plain.stop();
     }
@@ -65,8 +65,8 @@ describe('the admin API', () => {
       status: 201,
       body: { name: 'new.example', aliases: ['chat.new.example'], im: { enabled: true, access: 'restricted', allowedUsers: [], allowedGroups: [] } },
     });
-    expect(server.server.ctx.hosts.has('new.example')).toBe(true);
-    expect(server.server.ctx.hosts.canonical('chat.new.example')).toBe('new.example');
+    expect(server.server.hosts.has('new.example')).toBe(true);
+    expect(server.server.hosts.canonical('chat.new.example')).toBe('new.example');
     await expect.poll(() => existsSync(join(server.dataDir, 'certs', 'new.example.crt'))).toBe(true);
 
     // a user with the IM role through a group, created over the API
@@ -92,7 +92,7 @@ describe('the admin API', () => {
     expect(await api(server, 'DELETE', 'domains/new.example')).toEqual({ status: 200, body: { removed: 'new.example' } });
     // RFC 6120 §4.9.3.5 host-gone
     expect(await peer.receiveStreamError('host-gone')).toBe('new.example is no longer served here');
-    expect(server.server.ctx.hosts.has('chat.new.example')).toBe(false);
+    expect(server.server.hosts.has('chat.new.example')).toBe(false);
     expect(await api(server, 'GET', 'domains/new.example')).toMatchObject({ status: 404 });
   });
 

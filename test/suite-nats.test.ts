@@ -46,7 +46,7 @@ async function tokenSession(jid: string, domain: string, resource = 'sso') {
 
 it('serves a domain created on the bus without restart, and ends its sessions when it is removed', async () => {
   expect(await send('domain.created', { domain: 'bus.example', aliases: ['chat.bus.example'] })).toEqual({ ok: true });
-  expect(server.server.ctx.hosts.has('bus.example')).toBe(true);
+  expect(server.server.hosts.has('bus.example')).toBe(true);
   await expect.poll(() => existsSync(join(server.dataDir, 'certs', 'bus.example.crt'))).toBe(true);
   expect(await send('user.created', { jid: 'rita@bus.example', displayName: 'Rita', id: 'suite-user-17' })).toEqual({ ok: true });
 
@@ -56,11 +56,11 @@ it('serves a domain created on the bus without restart, and ends its sessions wh
   // the alias list changes: the alias's stream ends, the domain's stays
   expect(await send('domain.aliases', { domain: 'bus.example', aliases: ['talk.bus.example'] })).toEqual({ ok: true });
   expect(await viaAlias.receiveStreamError('host-gone')).toBe('chat.bus.example is no longer served here');
-  expect(server.server.ctx.hosts.has('talk.bus.example')).toBe(true);
+  expect(server.server.hosts.has('talk.bus.example')).toBe(true);
 
   expect(await send('domain.removed', { domain: 'bus.example' })).toEqual({ ok: true });
   expect(await rita.receiveStreamError('host-gone')).toBe('bus.example is no longer served here'); // RFC 6120 §4.9.3.5
-  expect(server.server.ctx.hosts.has('talk.bus.example')).toBe(false);
+  expect(server.server.hosts.has('talk.bus.example')).toBe(false);
 });
 
 it('follows roles and user status from the bus, live', async () => {
@@ -105,5 +105,5 @@ it('answers a bad message with an error and keeps going; plain publishes work to
   expect(await send('user.exploded', { jid: 'x@example.com' })).toEqual({ error: 'unknown message type user.exploded' });
   expect(await send('user.disabled', { jid: 'ghost@example.com' })).toEqual({ error: 'ghost@example.com does not exist' });
   suite.publish('suite.domain.created', new TextEncoder().encode(JSON.stringify({ domain: 'published.example' })));
-  await expect.poll(() => server.server.ctx.hosts.has('published.example')).toBe(true);
+  await expect.poll(() => server.server.hosts.has('published.example')).toBe(true);
 });

@@ -78,7 +78,7 @@ describe('OAUTHBEARER with an HS256 shared secret', () => {
 
   it('checks the account: IM access, the stream domain, the authzid', async () => {
     const [bobJid, orgJid] = await createUsers(server, ['bob', 'olga@example.org']);
-    const admin = server.server.ctx.admin;
+    const admin = server.server.admin;
 
     await admin.updateUser(bobJid!, { enabled: false });
     let { peer } = await openTls(server);

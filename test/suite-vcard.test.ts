@@ -29,7 +29,7 @@ const emails = (vcard: Element) => vcard.getChildren('EMAIL').map((email) => ({
 
 it('returns the address-book card, with the default address (the JID) first, merged with what the user set', async () => {
   const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
-  const admin = server.server.ctx.admin;
+  const admin = server.server.admin;
   await admin.updateUser(bobJid!, { displayName: 'Bob Builder' });
   await admin.addEmail(bobJid!, 'bob.builder@example.com');
   await admin.setCard(bobJid!, {
@@ -61,7 +61,7 @@ it('returns the address-book card, with the default address (the JID) first, mer
 
 it("keeps the directory's fields when the user sets a vCard, and keeps the user's other fields", async () => {
   const [carolJid] = await createUsers(server, ['carol']);
-  const admin = server.server.ctx.admin;
+  const admin = server.server.admin;
   await admin.setCard(carolJid!, { fn: 'Carol Directory', title: 'Engineer' });
   const carol = await online(server, carolJid!);
   await iq(carol, 'set', xml('vCard', { xmlns: NS_VCARD },
@@ -80,7 +80,7 @@ it("keeps the directory's fields when the user sets a vCard, and keeps the user'
 
 it('puts the directory photo hash in presence and announces a changed photo to online contacts (admin API)', async () => {
   const [daveJid, erinJid] = await createUsers(server, ['dave', 'erin']);
-  await server.server.ctx.admin.setPhoto(daveJid!, { type: 'image/png', data: DIRECTORY_PHOTO });
+  await server.server.admin.setPhoto(daveJid!, { type: 'image/png', data: DIRECTORY_PHOTO });
   const dave = await online(server, daveJid!);
   const erin = await online(server, erinJid!, { transport: 'websocket' });
   await befriend(dave, erin);

@@ -147,7 +147,7 @@ export const configSchema = z.object({
     /** Other origins (scheme://host[:port]) allowed (CORS) besides the server's own pages (http.publicUrls); '*' = any. */
     allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
   }).prefault({}),
-  /** Suite integration: the embedded directory and its live updates (directory/, bus/). */
+  /** Suite integration: the embedded directory and its live updates (directory/, suite-bus/). */
   directory: z.object({
     /** How often (ms) the running server reads events written by the `parley` CLI. */
     eventPollMs: z.number().int().min(50).max(60_000).default(1000),
@@ -177,7 +177,7 @@ export const configSchema = z.object({
   bus: z.object({
     nats: z.object({
       servers: z.array(z.string().min(1)).min(1),
-      /** Subjects are `<prefix>.domain.created`, `<prefix>.user.disabled`… (bus/nats.ts). */
+      /** Subjects are `<prefix>.domain.created`, `<prefix>.user.disabled`… (suite-bus/nats.ts). */
       subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('suite'),
       user: z.string().optional(),
       pass: z.string().optional(),
@@ -229,6 +229,12 @@ export const configSchema = z.object({
       maxRetryDelayMs: z.number().int().min(100).default(30_000),
     }).prefault({}),
   }).prefault({}),
+  /**
+   * Options of the feature modules by module name (server/src/modules/), each checked by the
+   * module's own schema with its defaults and floors. Limits that several modules hold to stay in
+   * limits (rosterItems, offlineMessages, subscriptionRequestsPerMinute); the archive's in archive.
+   */
+  modules: z.record(z.string(), z.unknown()).default({}),
   /** This Parley node among the nodes that share one state storage and archive (the cluster issue builds on it). */
   node: z.object({
     /** 0–15, different on every node: archive ids carry it, so that two nodes never make the same id (archive/ids.ts). */

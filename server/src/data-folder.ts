@@ -4,7 +4,7 @@
 // will be chosen here too. The embedded archive opens its own connection (archive/).
 import type { Directory } from './directory/types.ts';
 import { SqliteDirectory } from './directory/sqlite/index.ts';
-import { openSqliteSuiteEventLog, type SuiteEventLog } from './bus/event-log.ts';
+import { openSqliteSuiteEventLog, type SuiteEventLog } from './suite-bus/event-log.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
 import type { DatabaseOptions } from './storage/sqlite/database.ts';
 

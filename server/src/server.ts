@@ -1,30 +1,49 @@
-// The server's lifecycle: start (storage, domains, certificates, modules, listeners) and stop.
+// The server's wiring and lifecycle: every part is built here, each given what it needs and no
+// more, in the one order that works (the numbered steps say why where it matters), then stopped.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
-import type { ServerContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openDataFolder, type DataStores } from './data-folder.ts';
+import type { Storage } from './storage/index.ts';
+import { openDataFolder } from './data-folder.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { DnsResolver } from './dns/resolver.ts';
-import { Hosts } from './router/hosts.ts';
-import { SessionRegistry } from './router/sessions.ts';
-import { Router } from './router/router.ts';
-import { Modules } from './modules/registry.ts';
-import { defaultModules } from './modules/index.ts';
-import { ClientSession } from './stream/session.ts';
-import { boshFraming, tcpFraming, websocketFraming } from './stream/framing.ts';
-import type { Connection } from './stream/connection.ts';
-import { listenTcp, type TcpListeners } from './transport/tcp.ts';
-import { listenHttp, type HttpListeners } from './transport/http.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
-import { EventLogRelay, SuiteEventBus } from './bus/event-bus.ts';
-import { NatsSuiteBus } from './bus/nats.ts';
-import { startLiveSync } from './directory/live-sync.ts';
+import { adminApiRoutes } from './admin/http.ts';
+import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
+import { NatsSuiteBus } from './suite-bus/nats.ts';
+import type { Directory } from './directory/types.ts';
 import { openArchive, type Archive } from './archive/index.ts';
 import { GroupCommit } from './storage/group-commit.ts';
+import { createServerHub, type ServerHub } from './core/server-events.ts';
+import { LocalCaches } from './core/cache.ts';
+import { DiscoRegistry } from './core/disco.ts';
+import { IqHandlers } from './core/iq-handlers.ts';
+import { StreamExtensions } from './core/stream-extensions.ts';
+import { ModuleHost } from './core/module-host.ts';
+import type { AnyModuleDefinition } from './core/module-api.ts';
+import type { SessionTable } from './core/session-table.ts';
+import { HostTable } from './router/host-table.ts';
+import { MemorySessionTable } from './router/memory-session-table.ts';
+import { Router } from './router/router.ts';
+import { defaultModules } from './modules/index.ts';
+import { LocalSessions } from './session/local-sessions.ts';
+import { C2sStream, type C2sServices } from './stream/c2s-stream.ts';
+import { OpenStreams } from './stream/open-streams.ts';
+import { c2sFraming, type Framing } from './stream/framing.ts';
+import type { Connection } from './stream/connection.ts';
+import { HttpServer } from './http/server.ts';
+import { webClientRoutes } from './http/web-client.ts';
+import { hostMetaRoutes } from './transport/host-meta.ts';
+import { ConnectionCounter } from './transport/connection-limits.ts';
+import { listenTcp, type TcpListeners } from './transport/tcp.ts';
+import { websocketRoutes } from './transport/websocket.ts';
+import { OriginPolicy, PublicOrigins } from './transport/origins.ts';
+import { BoshSessions } from './transport/bosh/bosh-sessions.ts';
+import { boshRoutes } from './transport/bosh/bosh-http.ts';
 
 export interface Ports {
   c2s: number;
@@ -33,56 +52,203 @@ export interface Ports {
   https: number | null;
 }
 
+export interface StartOptions {
+  /** The feature modules to load (default: modules/index.ts). */
+  modules?: readonly AnyModuleDefinition[];
+}
+
 /** How often the domain list is re-read, so `parley domain add` reaches a running server. */
 const DOMAIN_REFRESH_MS = 5000;
 
+/** What ParleyServer.start builds, handed to the instance (for stop, the CLI and tests). */
+interface ServerParts {
+  config: Config;
+  log: Logger;
+  storage: Storage;
+  directory: Directory;
+  archive: Archive | null;
+  hub: ServerHub;
+  hosts: HostTable;
+  table: SessionTable;
+  sessions: LocalSessions;
+  router: Router;
+  streams: OpenStreams;
+  disco: DiscoRegistry;
+  iqHandlers: IqHandlers;
+  modules: ModuleHost;
+  admin: AdminService;
+  suiteEvents: SuiteEventBus;
+  commits: GroupCommit;
+  certificates: CertificateStore;
+  dns: DnsResolver;
+}
+
 export class ParleyServer {
-  private tcp: TcpListeners | null = null;
-  private http: HttpListeners | null = null;
-  private domainRefresh: NodeJS.Timeout | null = null;
-  private eventLog: EventLogRelay | null = null;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly storage: Storage;
+  readonly directory: Directory;
+  /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
+  readonly archive: Archive | null;
+  readonly hub: ServerHub;
+  /** Served names: account domains, aliases, components. */
+  readonly hosts: HostTable;
+  /** Who is bound where (router and presence read it). */
+  readonly sessionTable: SessionTable;
+  /** This node's live sessions, by id or full JID. */
+  readonly sessions: LocalSessions;
+  /** Stanzas between sessions, components and (later) remote domains. */
+  readonly router: Router;
+  readonly disco: DiscoRegistry;
+  /** Every iq handler the modules registered. */
+  readonly iqHandlers: IqHandlers;
+  readonly modules: ModuleHost;
+  /** Admin operations (admin API, suite bus), announcing their changes on the suite events. */
+  readonly admin: AdminService;
+  /** DNS through the configured servers (config.dns), cached: SRV targets for federation (dns/targets.ts). */
+  readonly dns: DnsResolver;
+  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null };
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
+  private readonly streams: OpenStreams;
+  private readonly suiteEvents: SuiteEventBus;
+  private readonly commits: GroupCommit;
+  private readonly certificates: CertificateStore;
+  private tcp: TcpListeners | null = null;
+  private http: HttpServer | null = null;
+  private domainRefresh: NodeJS.Timeout | null = null;
+  private eventLog: EventLogRelay | null = null;
   private stopping: Promise<void> | null = null;
 
-  private constructor(readonly ctx: ServerContext, readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null }) {}
+  private constructor(parts: ServerParts) {
+    this.config = parts.config;
+    this.log = parts.log;
+    this.storage = parts.storage;
+    this.directory = parts.directory;
+    this.archive = parts.archive;
+    this.hub = parts.hub;
+    this.hosts = parts.hosts;
+    this.sessionTable = parts.table;
+    this.sessions = parts.sessions;
+    this.router = parts.router;
+    this.streams = parts.streams;
+    this.disco = parts.disco;
+    this.iqHandlers = parts.iqHandlers;
+    this.modules = parts.modules;
+    this.admin = parts.admin;
+    this.suiteEvents = parts.suiteEvents;
+    this.commits = parts.commits;
+    this.certificates = parts.certificates;
+    this.dns = parts.dns;
+  }
 
-  static async start(config: Config, log: Logger = createLogger(config.log.level)): Promise<ParleyServer> {
+  static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
+    // 1. State, the served names and their certificates: everything else asks them.
+    // the embedded stores of the data folder (data-folder.ts); other backends would be chosen there
     const data = openDataFolder(config.dataDir, config.storage);
-    const hosts = new Hosts(data.directory.domains);
+    const { storage, directory } = data;
+    const hub = createServerHub();
+    const hosts = new HostTable({
+      // a domain the directory serves already (as a domain or an alias) stays as it is
+      add: async (domain) => { if (!(await directory.domains.names()).has(domain)) await directory.domains.create(domain); },
+      names: () => directory.domains.names(),
+    }, hub);
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
-    for (const domain of hosts.list()) await certificates.ensure(domain);
+    for (const name of hosts.list()) await certificates.ensure(name);
     // files an admin drops into the certs folder replace a domain's certificate while running
     certificates.watch();
-    hosts.onChange((domain, added) => {
-      if (added) certificates.ensure(domain).catch((err: unknown) => log.error({ err, domain }, 'certificate generation failed'));
-    });
-    const ctx = buildContext(config, log, data, hosts, certificates);
+    const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
+    const admin = new AdminService(storage, directory, suiteEvents);
+    // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
+    for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
+    // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
+    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'));
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    (ctx as { archive: Archive | null }).archive = config.archive.enabled ? await openArchive(config, data.storage, ctx.commits, log) : null;
-    ctx.modules.load(ctx, defaultModules);
-    // Directory changes act on the running server (after the modules: avatar and presence are loaded).
-    startLiveSync(ctx);
+    const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
 
-    const server = new ParleyServer(ctx);
-    // Changes made by the `parley` CLI reach this process through the database's event log.
-    server.eventLog = new EventLogRelay(data.suiteEventLog, ctx.suiteEvents, config.directory.eventPollMs,
+    // 2. Sessions and the router. The session table names this process; entries a previous run of
+    // the same node left behind (a shared table) are dropped first.
+    const node = `node-${randomBytes(6).toString('hex')}`;
+    const table = new MemorySessionTable();
+    table.cleanupNode(node);
+    // The session layer hands client stanzas to the router, which delivers through the session
+    // layer: the router is made right after, and only called once a stream is bound.
+    let router: Router | null = null;
+    const sessions = new LocalSessions({ node, table, hub, log: log.child({ component: 'sessions' }), fromClient: (session, stanza) => router!.fromClient(session, stanza) });
+    const iq = new IqHandlers();
+    router = new Router({
+      node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
+      accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,
+    });
+    const streams = new OpenStreams(hub);
+
+    // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
+    const disco = new DiscoRegistry();
+    const extensions = new StreamExtensions();
+    const modules = new ModuleHost({
+      config, log, hub, iq, disco, streams: extensions, router, sessions: table,
+      localSession: (id) => sessions.session(id),
+      services: { storage, directory, archive, suiteEvents, commits },
+      stores: (name) => storage.keyValue.open(name),
+      caches: new LocalCaches(hub, node),
+    });
+    await modules.load(options.modules ?? defaultModules);
+
+    const server = new ParleyServer({
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns: new DnsResolver(config.dns),
+    });
+    // 4. Changes made by the `parley` CLI reach this process through the database's event log.
+    server.eventLog = new EventLogRelay(data.suiteEventLog, suiteEvents, config.directory.eventPollMs,
       (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
     await server.eventLog.start();
-    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(ctx, config.bus.nats);
-    const open = (framing: typeof tcpFraming) => (connection: Connection) => new ClientSession(ctx, connection, framing);
+    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log.child({ component: 'suite-bus' }), config.bus.nats);
+
+    // 5. Listeners last: nothing reaches a stream before the modules are in place.
+    const c2s: C2sServices = {
+      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
+      log: log.child({ component: 'c2s' }),
+      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
+    };
+    const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
+    // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
+    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
+    http.route('websocket', websocketRoutes({
+      path: config.http.websocketPath, limits: config.limits, log: log.child({ component: 'websocket' }),
+      origins: new OriginPolicy(publicOrigins, config.websocket.allowedOrigins),
+    }, open(c2sFraming.websocket)));
+    const boshLog = log.child({ component: 'bosh' });
+    const bosh = new BoshSessions(config.bosh, (domain) => hosts.isAccountDomain(domain), boshLog);
+    http.route('bosh', boshRoutes({ config: config.bosh, sessions: bosh, origins: new OriginPolicy(publicOrigins, config.bosh.allowedOrigins), log: boshLog },
+      open(c2sFraming.bosh)));
+    // BOSH sessions still open (or lingering after terminate) end; held requests are answered
+    http.onClose(() => bosh.close());
+    const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
+    if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
+    http.route('host-meta', hostMetaRoutes(config, hosts)); // /.well-known/host-meta(.json), XEP-0156
+    http.route('web client', webClientRoutes(config.http.webClientDir));
     try {
-      server.tcp = await listenTcp(ctx, open(tcpFraming));
-      server.http = await listenHttp(ctx, open(websocketFraming), open(boshFraming));
+      server.tcp = await listenTcp({
+        bind: config.bind, port: config.c2s.port, tlsPort: config.c2s.tlsPort, alpnProtocols: ['xmpp-client'],
+        tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
+        settings: { port: 'c2s.port', tlsPort: 'c2s.tlsPort' }, log: log.child({ component: 'tcp' }),
+      }, open(c2sFraming.tcp));
+      server.http = http;
+      await http.listen(hosts.first, hosts.list());
     } catch (error) {
-      // a port that cannot be bound (transport/listen-error.ts): what is open closes, storage is flushed
+      // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
       await server.stop();
       throw error;
     }
-    Object.assign(server.ports, {
-      c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: server.http.port, https: server.http.tlsPort,
+    // Names served later (suite bus, admin API, components) get their certificate, also for HTTPS (SNI).
+    hub.on('host-added', ({ name }) => {
+      certificates.ensure(name).then(() => {
+        if (hosts.has(name)) http.addServerName(name);
+      }, (err: unknown) => log.error({ err, domain: name }, 'certificate generation failed'));
     });
+    hub.on('host-removed', ({ name }) => http.removeServerName(name));
+    Object.assign(server.ports, { c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https });
     server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
     server.domainRefresh.unref();
     log.info({ event: 'listening', ports: server.ports, domains: hosts.list(), dataDir: config.dataDir }, 'Parley is listening');
@@ -95,48 +261,35 @@ export class ParleyServer {
       if (this.domainRefresh) clearInterval(this.domainRefresh);
       this.eventLog?.stop();
       await this.suiteBus?.close();
-      for (const session of this.ctx.sessions.allOpen()) session.streamError(new StreamError('system-shutdown', 'the server is stopping'));
-      this.ctx.certificates.close();
+      this.streams.endAll(new StreamError('system-shutdown', 'the server is stopping'));
+      this.certificates.close();
+      // sessions kept without a stream (none unless a module hibernates them) end too
+      for (const session of [...this.sessions.all()]) session.close();
       this.http?.close();
       await this.tcp?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
-      await this.ctx.commits.flush();
-      await this.ctx.archive?.close();
-      await this.ctx.storage.close();
-      this.ctx.log.info({ event: 'stopped' }, 'Parley stopped');
+      await this.commits.flush();
+      await this.archive?.close();
+      await this.storage.close();
+      this.log.info({ event: 'stopped' }, 'Parley stopped');
     })();
     return this.stopping;
   }
 }
 
-/** The throttle's longest delay leaves the login two thirds of the authentication timeout (limits.authTimeoutSeconds). */
-function maxLoginDelay(config: Config): number {
-  return Math.min(config.limits.authMaxDelayMs, Math.floor((config.limits.authTimeoutSeconds * 1000) / 3));
+/** Failed-login throttling per address and per account (sasl/throttle.ts). */
+function loginThrottle(config: Config, log: Logger): LoginThrottle {
+  // The longest delay leaves the login two thirds of the authentication timeout (limits.authTimeoutSeconds).
+  const maxDelayMs = Math.min(config.limits.authMaxDelayMs, Math.floor((config.limits.authTimeoutSeconds * 1000) / 3));
+  return new LoginThrottle({
+    addressFailures: config.limits.authFailures,
+    accountFailures: config.limits.authAccountFailures,
+    baseDelayMs: Math.min(config.limits.authDelayMs, maxDelayMs),
+    maxDelayMs,
+    windowMs: config.limits.authFailureWindowSeconds * 1000,
+    log: log.child({ component: 'login-throttle' }),
+  });
 }
 
-function buildContext(config: Config, log: Logger, data: DataStores, hosts: Hosts, certificates: CertificateStore): ServerContext {
-  const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
-  const { storage, directory } = data;
-  const ctx = {
-    config, log, storage, hosts, certificates, suiteEvents,
-    commits: new GroupCommit((err) => log.error({ err }, 'group commit: a write failed')),
-    dns: new DnsResolver(config.dns),
-    // the embedded directory (data-folder.ts); an external suite directory would be chosen there
-    directory,
-    authentication: new Authentication(config, storage, directory, log),
-    admin: new AdminService(storage, directory, suiteEvents),
-    sessions: new SessionRegistry(),
-    modules: new Modules(),
-    loginThrottle: new LoginThrottle({
-      addressFailures: config.limits.authFailures,
-      accountFailures: config.limits.authAccountFailures,
-      baseDelayMs: Math.min(config.limits.authDelayMs, maxLoginDelay(config)),
-      maxDelayMs: maxLoginDelay(config),
-      windowMs: config.limits.authFailureWindowSeconds * 1000,
-      log,
-    }),
-  } as Omit<ServerContext, 'router'> as ServerContext;
-  (ctx as { router: Router }).router = new Router(ctx);
-  return ctx;
-}
+

@@ -16,7 +16,9 @@
 import { Element } from './xml.ts';
 import { isNameStart, scanName, isSpace, INVALID_CHAR, TEXT_SPECIAL, ATTR_SPECIAL, PI_XML, XML_DECL, XmlError, notWellFormed, restricted, policy, decodeText, decodeAttribute, qnamePrefix } from './xml-syntax.ts';
 
-export type ParserErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'invalid-namespace' | 'bad-format';
+import type { ParserErrorCondition } from './xml-syntax.ts';
+
+export type { ParserErrorCondition };
 
 export interface StreamParserHandler {
   /** Stream root opened (mode 'stream'): name as written (e.g. 'stream:stream'), attributes as written (including xmlns / xmlns:stream). */

@@ -1,6 +1,8 @@
 // XML 1.0 syntax pieces the stream parser needs: name and character classes, references,
 // the slow paths for text and attribute values, and the parser's error type.
-import type { ParserErrorCondition } from './xml-parser.ts';
+
+/** The stream error a parser failure ends the stream with (RFC 6120 §4.9.3). */
+export type ParserErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'invalid-namespace' | 'bad-format';
 
 /** Longest reference accepted between '&' and ';' (allows leading zeros in char refs). */
 const MAX_REF_LENGTH = 32;

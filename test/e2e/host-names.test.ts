@@ -48,8 +48,8 @@ describe('the panel by host name over HTTPS', () => {
     });
 
   it('a domain added while running: served by name with the routes once its certificate is made', async () => {
-    await server.server.ctx.admin.addDomain('added.example');
-    await server.server.ctx.admin.addUser('zoe@added.example', { password: 'zoe-secret' });
+    await server.server.admin.addDomain('added.example');
+    await server.server.admin.addUser('zoe@added.example', { password: 'zoe-secret' });
     const started = Date.now();
     while ((await requestByName(base('added.example'))).certificate !== 'added.example') {
       if (Date.now() - started > 10_000) throw new Error('added.example is not served by name');

@@ -62,7 +62,7 @@ beforeAll(async () => {
     domain: DOMAIN,
     self: fuzzer.jid,
     others: [bystander.jid, `bystander@${DOMAIN}`, `friend@${DOMAIN}`, `victim@${DOMAIN}`, `nobody@${DOMAIN}`],
-    handlers: server.server.ctx.modules.registeredIqs(),
+    handlers: server.server.iqHandlers.registeredIqs(),
   };
   console.log(`fuzz seed ${seed} (replay: PARLEY_FUZZ_SEED=${seed}), ${world.handlers.length} iq handlers`);
 }, 60_000);

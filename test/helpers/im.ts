@@ -27,7 +27,7 @@ export async function createUsers(server: TestServer, names: string[], domain = 
       deriveScramCredential(password, 'SHA-1', { iterations: 64 }),
       deriveScramCredential(password, 'SHA-256', { iterations: 64 }),
     ]);
-    await server.server.ctx.storage.accounts.create(jid, credentials);
+    await server.server.storage.accounts.create(jid, credentials);
     jids.push(jid);
   }
   return jids;

@@ -32,7 +32,7 @@ export interface SeededContact {
 
 /** Mutual subscriptions ('both') from `owner` to each contact, and back when `mutual`. */
 export async function seedRoster(server: TestServer, owner: string, contacts: SeededContact[], mutual = true): Promise<void> {
-  const roster = server.server.ctx.storage.roster;
+  const roster = server.server.storage.roster;
   for (const contact of contacts) {
     await roster.put(owner, { jid: contact.jid, name: contact.name ?? null, subscription: 'both', ask: false, approved: false, groups: contact.groups ?? [] });
     if (mutual) await roster.put(contact.jid, { jid: owner, name: null, subscription: 'both', ask: false, approved: false, groups: [] });
@@ -40,7 +40,7 @@ export async function seedRoster(server: TestServer, owner: string, contacts: Se
 }
 
 export async function seedVcard(server: TestServer, jid: string, fullName: string): Promise<void> {
-  await server.server.ctx.storage.vcards.set(jid, `<vCard xmlns="vcard-temp"><FN>${fullName}</FN></vCard>`);
+  await server.server.storage.vcards.set(jid, `<vCard xmlns="vcard-temp"><FN>${fullName}</FN></vCard>`);
 }
 
 /** Routes the page's WebSockets through the test; `cut()` closes the newest one like a lost network. */

@@ -128,8 +128,8 @@ export async function stropheUsers(server: TestServer, names: string[]): Promise
   const jids = await createUsers(server, names);
   for (const jid of jids) {
     const password = passwordOf(jid);
-    await server.server.ctx.storage.accounts.delete(jid);
-    await server.server.ctx.storage.accounts.create(jid, await Promise.all([
+    await server.server.storage.accounts.delete(jid);
+    await server.server.storage.accounts.create(jid, await Promise.all([
       deriveScramCredential(password, 'SHA-1'), deriveScramCredential(password, 'SHA-256'),
     ]));
   }

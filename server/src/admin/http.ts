@@ -4,12 +4,14 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import { ZodError } from 'zod';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress } from '../stream/connection.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { isLoopbackAddress } from '../net/addresses.ts';
+import type { HttpRoutes } from '../http/server.ts';
+import type { AdminService } from './service.ts';
 import { JwtVerifier, TokenError } from '../auth/tokens.ts';
 import { AdminError } from './errors.ts';
 import { adminRoutes, matchRoute, Reply, type Route } from './routes.ts';
-import type { RouteAttacher } from '../transport/routes.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 /** Largest request body: a card with a photo (base64) fits well below it. */
@@ -17,18 +19,30 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 type Answer = { status: string; body: unknown; headers?: Record<string, string> };
 
-export function adminApiEnabled(ctx: ServerContext): boolean {
-  return ctx.config.admin.token !== undefined || ctx.config.admin.jwt !== undefined;
+export interface AdminApiSettings {
+  readonly config: Config['admin'];
+  readonly admin: AdminService;
+  readonly log: Logger;
+}
+
+export function adminApiEnabled(config: Config['admin']): boolean {
+  return config.token !== undefined || config.jwt !== undefined;
+}
+
+/** The admin API's routes, or null when it is not configured (its paths then answer 404 like any other). */
+export function adminApiRoutes(settings: AdminApiSettings): HttpRoutes | null {
+  if (!adminApiEnabled(settings.config)) return null;
+  const routes = adminRoutes(settings.admin);
+  const authorize = adminAuthorizer(settings.config);
+  return (encrypted) => adminApiRoute(settings, routes, authorize, encrypted);
 }
 
 /**
- * The admin API's routes for one listener (null when not configured). On the plain HTTP listener only loopback clients
- * (a local reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
+ * The admin API's routes for one listener. On the plain HTTP listener only loopback clients (a local
+ * reverse proxy, the CLI host) are served: a bearer token must not cross a network in clear.
  */
-export function adminApiRoutes(ctx: ServerContext, encrypted: boolean): RouteAttacher | null {
-  if (!adminApiEnabled(ctx)) return null;
-  const routes = adminRoutes(ctx.admin);
-  const authorize = adminAuthorizer(ctx);
+function adminApiRoute(settings: AdminApiSettings, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+  encrypted: boolean) {
 
   const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
     // uWS: everything from req is read now; it is gone after this callback
@@ -48,8 +62,8 @@ export function adminApiRoutes(ctx: ServerContext, encrypted: boolean): RouteAtt
       });
     };
     const run = (text: string) => {
-      handle(ctx, routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
-        ctx.log.error({ err: error, method, url }, 'admin API request failed');
+      handle(routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
+        settings.log.error({ err: error, method, url }, 'admin API request failed');
         reply({ status: '500 Internal Server Error', body: { error: 'internal error' } });
       });
     };
@@ -71,12 +85,12 @@ export function adminApiRoutes(ctx: ServerContext, encrypted: boolean): RouteAtt
       run(Buffer.concat(parts).toString('utf8'));
     });
   };
-  return (app) => {
+  return (app: uWS.TemplatedApp) => {
     app.any(`${ADMIN_API_PREFIX}/*`, serve);
   };
 }
 
-async function handle(ctx: ServerContext, routes: Route[], authorize: (header: string) => Promise<Answer | null>,
+async function handle(routes: Route[], authorize: (header: string) => Promise<Answer | null>,
   method: string, url: string, authorization: string, text: string): Promise<Answer> {
   const refused = await authorize(authorization);
   if (refused) return refused;
@@ -111,8 +125,8 @@ async function handle(ctx: ServerContext, routes: Route[], authorize: (header: s
 }
 
 /** Checks the bearer credential: the static admin token, or an admin JWT. null = allowed. */
-function adminAuthorizer(ctx: ServerContext): (header: string) => Promise<Answer | null> {
-  const { token, jwt } = ctx.config.admin;
+function adminAuthorizer(config: Config['admin']): (header: string) => Promise<Answer | null> {
+  const { token, jwt } = config;
   const tokenDigest = token ? digest(token) : null;
   const verifier = jwt ? new JwtVerifier(jwt) : null;
   const unauthorized = (error: string): Answer => ({

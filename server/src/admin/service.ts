@@ -1,6 +1,6 @@
 // The admin operations on the embedded directory, shared by the admin HTTP API (admin/http.ts), the
-// `parley` CLI and the suite's bus (bus/nats.ts). Each change is announced as a suite event, which a
-// running server acts on at once (directory/live-sync.ts): new domains are served, removed ones
+// `parley` CLI and the suite's bus (suite-bus/nats.ts). Each change is announced as a suite event, which a
+// running server acts on at once (modules/suite-sync.ts, the host table): new domains are served, removed ones
 // close their sessions, a revoked role or a disabled user ends the user's sessions.
 import { InvalidJidError, normalizeDomain, parseJid } from '@parley/shared';
 import { deriveAllCredentials } from '../sasl/index.ts';
@@ -8,7 +8,7 @@ import { StorageConflictError, type Storage } from '../storage/index.ts';
 import {
   DirectoryConflictError, type AddressCard, type Directory, type DirectoryDomain, type DirectoryUser, type Group, type ImAccess,
 } from '../directory/types.ts';
-import type { SuiteEventPublisher } from '../bus/event-bus.ts';
+import type { SuiteEventPublisher } from '../directory/suite-events.ts';
 import { AdminError } from './errors.ts';
 import { MAX_PHOTO_BYTES, type Subject } from './schemas.ts';
 

@@ -1,9 +1,9 @@
 // Account and domain administration for the CLI (and the test helpers): the admin service
 // (admin/service.ts), with its events written to the data folder's event log, where a running
-// server picks them up (bus/event-bus.ts EventLogRelay).
+// server picks them up (suite-bus/event-bus.ts EventLogRelay).
 import type { DataStores } from '../data-folder.ts';
 import { AdminService } from '../admin/service.ts';
-import { EventLogPublisher } from '../bus/event-bus.ts';
+import { EventLogPublisher } from '../suite-bus/event-bus.ts';
 
 export { AdminError } from '../admin/errors.ts';
 

@@ -22,7 +22,7 @@ program.command('start').description('run the server').action(async () => {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
   const log = createLogger(config.log.level);
   // loaded here, not at the top: the admin commands start faster without the server's modules
-  const [{ ParleyServer }, { ListenError }] = await Promise.all([import('../server.ts'), import('../transport/listen-error.ts')]);
+  const [{ ParleyServer }, { ListenError }] = await Promise.all([import('../server.ts'), import('../net/listen-error.ts')]);
   let server: Awaited<ReturnType<typeof ParleyServer.start>>;
   try {
     server = await ParleyServer.start(config, log);
@@ -32,8 +32,8 @@ program.command('start').description('run the server').action(async () => {
     console.error(`parley: ${error.message}`);
     process.exit(1);
   }
-  if (config.domains.length && (await server.ctx.storage.accounts.listByDomain(server.ctx.hosts.first)).length === 0) {
-    log.info(`No users yet. Add one with: npx parley user add alice@${server.ctx.hosts.first} --password 'a secret'`);
+  if (config.domains.length && (await server.storage.accounts.listByDomain(server.hosts.first)).length === 0) {
+    log.info(`No users yet. Add one with: npx parley user add alice@${server.hosts.first} --password 'a secret'`);
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -124,7 +124,7 @@ registerCertificateCommands(program, { certsDir: () => join(quietConfig().dataDi
 registerDnsCheckCommand(program, quietConfig);
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
-  const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('../modules/feature-table.ts')]);
+  const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('./feature-table.ts')]);
   console.log(featureTable(defaultModules));
 });
 

@@ -1,7 +1,7 @@
 // Who may use instant messaging: an enabled user, on a domain with IM enabled, holding the IM role
 // (directly or through a group) and on the domain's allow-list when the domain is restricted.
 // Checked at login (stream/sasl-negotiation.ts) and again for live sessions whenever the directory
-// changes (live-sync.ts), so both give the same answer and the same reason.
+// changes (modules/suite-sync.ts), so both give the same answer and the same reason.
 import { IM_ROLE, type Directory } from './types.ts';
 
 export type ImDecision =

@@ -13,7 +13,8 @@ import { NS, StanzaError, escapeXML, xml, type Element, type JID } from '@parley
 import type { Archive } from '../archive/index.ts';
 import { timeOfSeq } from '../archive/ids.ts';
 import type { ArchiveEntry } from '../archive/types.ts';
-import type { Origin, ParleyModule } from './registry.ts';
+import { defineModule } from '../core/module-api.ts';
+import type { Origin } from '../core/origin.ts';
 
 export const NS_INBOX = 'urn:xmpp:inbox:1';
 
@@ -37,18 +38,18 @@ interface Conversation {
   activity: number;
 }
 
-export const inboxModule: ParleyModule = {
+export const inboxModule = defineModule({
   name: 'inbox',
   implements: [
     { spec: 'XEP-0430', version: '0.2.0', status: 'partial', note: 'built on the archive: unread counts reset by own messages and displayed/acknowledged markers; unread-only, messages, RSM max; no manual unread marking, newest 5,000 archive entries' },
   ],
   register(ctx) {
-    const archive = ctx.archive;
+    const archive = ctx.services.archive;
     if (!archive) return;
-    ctx.modules.accountFeatures.add(NS_INBOX);
-    ctx.modules.iq('account', 'get', { name: 'inbox', xmlns: NS_INBOX }, (iq, from, to, origin, query) => answer(archive, iq, query, from, to, origin));
+    ctx.features.account(NS_INBOX);
+    ctx.iq('account', 'get', { name: 'inbox', xmlns: NS_INBOX }, ({ iq, payload, from, to, origin }) => answer(archive, iq, payload, from, to, origin));
   },
-};
+});
 
 async function answer(archive: Archive, iq: Element, query: Element, from: JID, to: JID, origin: Origin): Promise<Element> {
   if (from.bare !== to.bare) throw new StanzaError('forbidden', 'an inbox is its owner\'s alone');
@@ -62,8 +63,8 @@ async function answer(archive: Archive, iq: Element, query: Element, from: JID, 
   const listed = conversations.filter((c) => !unreadOnly || c.unread > 0);
   const shown = listed.slice(0, Math.min(max, MAX_CONVERSATIONS));
   // Results go to the session that asked, before the iq result (like MAM's, XEP-0313 §4.2).
-  const target = origin && origin.jid?.full === from.full ? origin : null;
-  if (target) for (const conversation of shown) target.sendRaw(entryMessage(from.full, to.bare, iq.attrs.id, conversation, withMessages));
+  const target = origin.kind === 'client' && origin.jid.full === from.full ? origin : null;
+  if (target) for (const conversation of shown) target.deliverSerialized(entryMessage(from.full, to.bare, iq.attrs.id, conversation, withMessages));
   const unreadConversations = conversations.filter((c) => c.unread > 0).length;
   const allUnread = conversations.reduce((total, c) => total + c.unread, 0);
   return xml('fin', { xmlns: NS_INBOX, total: String(listed.length), unread: String(unreadConversations), 'all-unread': String(allUnread) },

@@ -1,20 +1,23 @@
-// The feature modules a server loads, in order (presence before offline: offline delivery
-// listens for available presence, after pending subscription requests are shown).
-import type { ParleyModule } from './registry.ts';
+// The feature modules a server loads, in order (each module's dependencies load before it: offline
+// after presence, so pending subscription requests are shown before offline messages).
+import type { AnyModuleDefinition } from '../core/module-api.ts';
 import { rosterModule } from './roster.ts';
-import { presenceModule } from './presence.ts';
+import { presenceModule } from './presence/index.ts';
 import { offlineModule } from './offline.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
-import { vcardModule } from './vcard.ts';
+import { vcardModule } from './vcard/index.ts';
 import { mamModule } from './mam/index.ts';
 import { inboxModule } from './inbox.ts';
+import { suiteSyncModule } from './suite-sync.ts';
 
-export const defaultModules: ParleyModule[] = [
+export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
   // message archive: its hook runs first on delivered messages whatever the order here (priority)
   mamModule,
   // XEP-0430, read from the archive
   inboxModule,
+  // directory changes act on the running server
+  suiteSyncModule,
 ];

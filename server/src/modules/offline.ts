@@ -1,51 +1,75 @@
 // XEP-0160 offline messages: kept for an offline user, delivered with a XEP-0203 delay stamp
-// after the next available presence with a non-negative priority.
-import { NS, StanzaError, delayElement, serialize, type Element } from '@parley/shared';
-import type { Origin, ParleyModule } from './registry.ts';
-import { onNonNegativePresence } from './presence.ts';
+// after the next available presence with a non-negative priority (presence/non-negative).
+// Also the default for a message that reached a session without a stream (delivery-failed):
+// nobody took it over (stream management would), so it is kept like any message for an offline user.
+import { NS, StanzaError, delayElement, serialize, type Element, type JID } from '@parley/shared';
+import { z } from 'zod';
+import { defineModule, type ModuleContext } from '../core/module-api.ts';
+import type { Origin } from '../core/origin.ts';
 import { OfflineWrites, type WaitingOfflineMessage } from '../storage/offline-writes.ts';
+import { parseStanza } from './lib/parse-stanza.ts';
+
+const options = z.object({
+  /** Messages kept per offline user; more are bounced with service-unavailable (config limits.offlineMessages). */
+  maxMessages: z.number().int().min(0).default(1000),
+});
+type OfflineContext = ModuleContext<z.infer<typeof options>>;
 
 /** What a message bounces with if storing it fails. */
 interface Sent { stanza: Element; origin: Origin }
 
-export const offlineModule: ParleyModule = {
+export const offlineModule = defineModule({
   name: 'offline',
   implements: [
     { spec: 'XEP-0160', version: '1.0.1', status: 'complete' },
     { spec: 'XEP-0203', version: '2.0', status: 'complete' },
   ],
+  options,
+  configuredOptions: (config) => ({ maxMessages: config.limits.offlineMessages }),
+  // pending subscription requests (presence/initial) are shown before offline messages
+  dependencies: ['presence'],
   register(ctx) {
-    ctx.modules.discoFeatures.add('msgoffline');
+    const { storage, commits } = ctx.services;
+    ctx.features.server('msgoffline');
     // Stored by the group commit; the sender's stream sees nothing written later before that.
-    const writes = new OfflineWrites<Sent>(ctx.storage.offline, ctx.commits, (failed: Array<WaitingOfflineMessage<Sent>>, error) => {
+    const writes = new OfflineWrites<Sent>(storage.offline, commits, (failed: Array<WaitingOfflineMessage<Sent>>, error) => {
       ctx.log.error({ err: error, messages: failed.length }, 'storing offline messages failed');
       for (const { source } of failed) {
         void ctx.router.bounce(source.stanza, new StanzaError('internal-server-error', 'offline storage failed'), source.origin);
       }
     });
-    ctx.modules.hook('message/offline', (stanza, _from, to, origin) => (async () => {
-      // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable.
-      if ((await ctx.storage.accounts.get(to.bare)) === null) {
-        return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
-      }
-      if (!worthKeeping(stanza)) return;
-      const queued = (await ctx.storage.offline.count(to.bare)) + writes.waiting(to.bare);
-      if (queued >= ctx.config.limits.offlineMessages) {
-        return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
-      }
-      const now = Date.now();
-      origin?.markUncommittedWrite();
-      writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
-    })());
+    ctx.hook('message/offline', ({ stanza, to, origin }) => keep(ctx, writes, stanza, to, origin));
     // XEP-0160 §2: delivered to the resource that next sends non-negative available presence
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
-    onNonNegativePresence(ctx, async (session) => {
+    ctx.on('presence/non-negative', async ({ session }) => {
       await writes.stored(); // what waits for this turn's commit belongs to the queue too
-      const messages = await ctx.storage.offline.takeAll(session.jid!.bare);
-      for (const message of messages) session.sendRaw(message.stanza);
+      const messages = await storage.offline.takeAll(session.jid.bare);
+      for (const message of messages) session.deliverSerialized(message.stanza);
+    });
+    ctx.on('delivery-failed', async ({ session, stanza }) => {
+      const message = parseStanza(stanza);
+      const type = message?.attrs.type ?? 'normal';
+      if (message?.name !== 'message' || (type !== 'chat' && type !== 'normal')) return;
+      await keep(ctx, writes, message, session.jid.toBare(), session);
     });
   },
-};
+});
+
+async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: Element, to: JID, origin: Origin): Promise<void> {
+  const { storage } = ctx.services;
+  // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable.
+  if ((await storage.accounts.get(to.bare)) === null) {
+    return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
+  }
+  if (!worthKeeping(stanza)) return;
+  const queued = (await storage.offline.count(to.bare)) + writes.waiting(to.bare);
+  if (queued >= ctx.options.maxMessages) {
+    return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
+  }
+  const now = Date.now();
+  if (origin.kind === 'client') origin.markUncommittedWrite();
+  writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
+}
 
 /** XEP-0160 §3 and XEP-0334 hints: chat and normal messages with content are kept; bare chat states are not. */
 function worthKeeping(stanza: Element): boolean {

@@ -1,25 +1,59 @@
 // Stanza routing (RFC 6120 §8.1.2, §10; RFC 6121 §8.5): stamp, address, deliver or bounce.
+// Domains not served here go to the remote router, component domains to their component, account
+// domains by the session table (who is available, at which priority) and local delivery.
 import {
   JID, NS, StanzaError, StreamError, errorReply, iqResult, serialize, tryParseJid, type Element,
 } from '@parley/shared';
-import type { ServerContext } from '../context.ts';
-import type { ClientSession } from '../stream/session.ts';
-import type { Origin } from '../modules/registry.ts';
+import type { Logger } from '../logger.ts';
+import type { Awaitable } from '../core/events.ts';
+import type { IqHandlers } from '../core/iq-handlers.ts';
+import type { IqTarget, Routing } from '../core/module-api.ts';
+import { SERVER_ORIGIN, type Origin, type SessionHandle } from '../core/origin.ts';
+import type { ServerHub, ServerPipelines } from '../core/server-events.ts';
+import type { SessionEntry, SessionTableView } from '../core/session-table.ts';
+import type { HostTable } from './host-table.ts';
+import { LOCAL_NODE_ONLY, type LocalDelivery, type NodeForwarder } from './delivery.ts';
+import { BouncingRemoteRouter, type RemoteRouter } from './remote-router.ts';
 
-export class Router {
-  constructor(private readonly ctx: ServerContext) {}
+export interface RouterServices {
+  /** This node's name in the session table. */
+  readonly node: string;
+  readonly hosts: HostTable;
+  readonly sessions: SessionTableView;
+  readonly local: LocalDelivery;
+  readonly hub: ServerHub;
+  readonly iq: IqHandlers;
+  /** Whether an account exists (RFC 6121 §8.5.1: iqs to a missing account are answered by the server). */
+  readonly accountExists: (bareJid: string) => Promise<boolean>;
+  readonly log: Logger;
+  /** Non-local domains (default: bounce, until federation). */
+  readonly remote?: RemoteRouter;
+  /** Sessions of other nodes (default: none). */
+  readonly nodes?: NodeForwarder;
+}
+
+type Kind = 'message' | 'presence' | 'iq';
+
+export class Router implements Routing {
+  private readonly remote: RemoteRouter;
+  private readonly nodes: NodeForwarder;
+
+  constructor(private readonly services: RouterServices) {
+    this.remote = services.remote ?? new BouncingRemoteRouter(this);
+    this.nodes = services.nodes ?? LOCAL_NODE_ONLY;
+  }
 
   /**
    * A stanza from a bound client. The server stamps 'from' with the session's full JID (§8.1.2.1);
    * a 'from' naming anyone else is an invalid-from stream error.
    */
-  fromClient(origin: ClientSession, stanza: Element): void | Promise<void> {
-    const self = origin.jid!;
+  fromClient(session: SessionHandle, stanza: Element): Awaitable {
+    const self = session.jid;
     const claimed = stanza.attrs.from;
     if (claimed !== undefined && claimed !== self.full && claimed !== self.bare) {
       const parsed = tryParseJid(claimed);
       if (!parsed || (parsed.full !== self.full && parsed.full !== self.bare)) {
-        return origin.streamError(new StreamError('invalid-from', 'from does not match the authenticated JID'));
+        return session.streamError(new StreamError('invalid-from', 'from does not match the authenticated JID'));
       }
     }
     stanza.attrs.from = self.full;
@@ -28,34 +62,33 @@ export class Router {
       to = self.toBare(); // §10.3: no 'to' means the sender's own account
     } else {
       const parsed = tryParseJid(stanza.attrs.to);
-      if (!parsed) return this.bounce(stanza, new StanzaError('jid-malformed', 'invalid to address'), origin);
+      if (!parsed) return this.bounce(stanza, new StanzaError('jid-malformed', 'invalid to address'), session);
       to = parsed;
     }
     if (stanza.name === 'presence') {
-      const handled = this.ctx.modules.fire('presence/outbound', stanza, self, to, origin);
+      const handled = this.fire('presence/outbound', stanza, self, to, session);
       if (handled) return handled === true ? undefined : handled;
     }
-    return this.route(stanza, self, to, origin);
+    return this.route(stanza, self, to, session);
   }
 
   /** Deliver a stanza addressed to `to` (local or not), following RFC 6121 §8.5. */
-  route(stanza: Element, from: JID, to: JID, origin: Origin = null): void | Promise<void> {
-    if (!this.ctx.hosts.has(to.domain)) {
-      // Federation is not there yet: RFC 6120 §10.4.3.
-      return this.bounce(stanza, new StanzaError('remote-server-not-found', `${to.domain} is not served here`), origin);
-    }
-    // A domain alias names the same accounts as its domain (router/hosts.ts): alice@alias is alice@domain.
-    const domain = this.ctx.hosts.canonical(to.domain);
-    if (domain !== to.domain) to = new JID(to.local, domain, to.resource);
-    const kind = stanza.name as 'message' | 'presence' | 'iq';
+  route(stanza: Element, from: JID, to: JID, origin: Origin = SERVER_ORIGIN): Awaitable {
+    const served = this.services.hosts.lookup(to.domain);
+    if (served === undefined) return this.remote.route(stanza, from, to, origin);
+    // a component's domain is the component's, whatever the local part or type (groupchat included)
+    if (typeof served !== 'string') return served.receive(stanza, from, to, origin);
+    // A domain alias names the same accounts as its domain (router/host-table.ts): alice@alias is alice@domain.
+    if (served !== to.domain) to = new JID(to.local, served, to.resource);
+    const kind = stanza.name as Kind;
     if (to.local === '') return this.toHost(kind, stanza, from, to, origin);
     if (to.resource !== '') {
-      const handled = kind === 'iq' ? false : this.ctx.modules.fire(`${kind}/full`, stanza, from, to, origin);
+      const handled = kind === 'iq' ? false : this.fire(kind === 'message' ? 'message/full' : 'presence/full', stanza, from, to, origin);
       if (handled) return handled === true ? undefined : handled;
       return this.toFullJid(kind, stanza, from, to, origin);
     }
     if (kind === 'iq') return this.iqToAccount(stanza, from, to, origin);
-    const handled = this.ctx.modules.fire(`${kind}/bare`, stanza, from, to, origin);
+    const handled = this.fire(kind === 'message' ? 'message/bare' : 'presence/bare', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.toBareJid(kind, stanza, from, to, origin);
   }
@@ -64,42 +97,59 @@ export class Router {
   toAvailableResources(bare: string, stanza: Element): number {
     let data: string | null = null;
     let delivered = 0;
-    for (const session of this.ctx.sessions.resources(bare)) {
-      if (!session.presence.available) continue;
+    for (const entry of this.services.sessions.resources(bare)) {
+      if (!entry.available) continue;
       data ??= serialize(stanza);
-      session.sendRaw(data);
+      this.deliverSerialized(entry, data);
       delivered++;
     }
     return delivered;
   }
 
   /** Bounce a stanza back to its sender with an error (never for errors or iq results: §8.3.1). */
-  bounce(stanza: Element, error: StanzaError, origin: Origin): void | Promise<void> {
+  bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable {
     const type = stanza.attrs.type;
     if (type === 'error' || (stanza.name === 'iq' && type === 'result')) return;
     const reply = errorReply(stanza, error);
-    if (origin && stanza.attrs.from === origin.jid?.full) {
-      origin.send(reply);
+    if (origin.kind === 'client' && stanza.attrs.from === origin.jid.full) {
+      origin.deliver(reply);
       return;
     }
     const to = tryParseJid(reply.attrs.to);
     const from = tryParseJid(reply.attrs.from);
-    if (to && from && this.ctx.hosts.has(to.domain)) return this.route(reply, from, to, null);
+    if (to && from && this.services.hosts.has(to.domain)) return this.route(reply, from, to, SERVER_ORIGIN);
   }
 
-  private toHost(kind: string, stanza: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
+  /** Run a stanza pipeline; the event object is built only when a module listens. */
+  private fire(name: keyof ServerPipelines & string, stanza: Element, from: JID, to: JID, origin: Origin): boolean | Promise<void> {
+    const hub = this.services.hub;
+    if (!hub.hasHooks(name)) return false;
+    return hub.fire(name, { stanza, from, to, origin });
+  }
+
+  private deliver(entry: SessionEntry, stanza: Element): void {
+    if (entry.node === this.services.node) this.services.local.session(entry.sessionId)?.deliver(stanza);
+    else this.nodes.forward(entry, serialize(stanza));
+  }
+
+  private deliverSerialized(entry: SessionEntry, xml: string): void {
+    if (entry.node === this.services.node) this.services.local.session(entry.sessionId)?.deliverSerialized(xml);
+    else this.nodes.forward(entry, xml);
+  }
+
+  private toHost(kind: Kind, stanza: Element, from: JID, to: JID, origin: Origin): Awaitable {
     if (kind === 'iq') return this.handleIq('host', stanza, from, to, origin);
-    const handled = this.ctx.modules.fire(kind === 'message' ? 'message/host' : 'presence/host', stanza, from, to, origin);
+    const handled = this.fire(kind === 'message' ? 'message/host' : 'presence/host', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     if (kind === 'message' && (stanza.attrs.type ?? 'normal') !== 'error' && stanza.attrs.type !== 'headline') {
       return this.bounce(stanza, new StanzaError('service-unavailable'), origin);
     }
   }
 
-  private toFullJid(kind: string, stanza: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
-    const session = this.ctx.sessions.get(to.bare, to.resource);
-    if (session) {
-      session.send(stanza);
+  private toFullJid(kind: Kind, stanza: Element, from: JID, to: JID, origin: Origin): Awaitable {
+    const entry = this.services.sessions.get(to.full);
+    if (entry) {
+      this.deliver(entry, stanza);
       return;
     }
     const type = stanza.attrs.type;
@@ -116,7 +166,7 @@ export class Router {
     // presence to an unavailable full JID: dropped (subscription types are handled by the presence module)
   }
 
-  private toBareJid(kind: string, stanza: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
+  private toBareJid(kind: Kind, stanza: Element, from: JID, to: JID, origin: Origin): Awaitable {
     if (kind === 'message') return this.messageToBare(stanza, from, to, origin);
     // presence without a module claim (directed available/unavailable): to all available resources
     this.toAvailableResources(to.bare, stanza);
@@ -127,48 +177,49 @@ export class Router {
    * highest non-negative priority, a headline to every non-negative one; none → offline storage;
    * groupchat errors, headline is dropped.
    */
-  private messageToBare(stanza: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
+  private messageToBare(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable {
     const type = stanza.attrs.type ?? 'normal';
     if (type === 'error') return;
     const everyone = type === 'headline';
-    let best: ClientSession[] | null = null;
-    let bestPriority = 0;
-    for (const session of this.ctx.sessions.resources(to.bare)) {
-      const presence = session.presence;
-      if (!presence.available || presence.priority < 0) continue;
-      if (best === null || (!everyone && presence.priority > bestPriority)) {
-        best = [session];
-        bestPriority = presence.priority;
-      } else if (everyone || presence.priority === bestPriority) {
-        best.push(session);
+    const resources = this.services.sessions.resources(to.bare);
+    let best: SessionEntry | null = null;
+    let others: SessionEntry[] | null = null;
+    for (const entry of resources) {
+      if (!entry.available || entry.priority < 0) continue;
+      if (best === null || (!everyone && entry.priority > best.priority)) {
+        best = entry;
+        others = null;
+      } else if (everyone || entry.priority === best.priority) {
+        (others ??= []).push(entry);
       }
     }
     if (best) {
       if (type === 'groupchat') return this.bounce(stanza, new StanzaError('service-unavailable'), origin);
-      if (best.length === 1) best[0]!.send(stanza);
+      if (others === null) this.deliver(best, stanza);
       else {
         const data = serialize(stanza);
-        for (const session of best) session.sendRaw(data);
+        this.deliverSerialized(best, data);
+        for (const entry of others) this.deliverSerialized(entry, data);
       }
       return;
     }
     if (type === 'groupchat') return this.bounce(stanza, new StanzaError('service-unavailable'), origin);
     if (type === 'headline') return;
-    const handled = this.ctx.modules.fire('message/offline', stanza, from, to, origin);
+    const handled = this.fire('message/offline', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.bounce(stanza, new StanzaError('service-unavailable'), origin);
   }
 
   /** RFC 6121 §8.5.1: an iq for a local account that does not exist gets service-unavailable. */
-  private iqToAccount(iq: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
-    if (from.bare === to.bare || this.ctx.sessions.hasSessions(to.bare)) return this.handleIq('account', iq, from, to, origin);
-    return this.ctx.storage.accounts.get(to.bare).then((account) => account
+  private iqToAccount(iq: Element, from: JID, to: JID, origin: Origin): Awaitable {
+    if (from.bare === to.bare || this.services.sessions.hasSessions(to.bare)) return this.handleIq('account', iq, from, to, origin);
+    return this.services.accountExists(to.bare).then((exists) => exists
       ? this.handleIq('account', iq, from, to, origin)
       : this.bounce(iq, new StanzaError('service-unavailable'), origin));
   }
 
   /** iq get/set to the server or an account, answered by a module or with service-unavailable. */
-  private handleIq(target: 'host' | 'account', iq: Element, from: JID, to: JID, origin: Origin): void | Promise<void> {
+  private handleIq(target: IqTarget, iq: Element, from: JID, to: JID, origin: Origin): Awaitable {
     const type = iq.attrs.type;
     if (type === 'result' || type === 'error') return; // nobody here is waiting for it
     if ((type !== 'get' && type !== 'set') || !iq.attrs.id) {
@@ -184,7 +235,7 @@ export class Router {
       }
     }
     if (payloads !== 1 || !payload) return this.bounce(iq, new StanzaError('bad-request', 'iq must have one payload'), origin);
-    const handler = this.ctx.modules.findIq(target, type, payload);
+    const handler = this.services.iq.find(target, type, payload);
     // RFC 6120 §8.4: a namespace nobody here handles is service-unavailable; an element this
     // namespace does not define (<quxery xmlns='jabber:iq:roster'/>) is a malformed request.
     if (handler === undefined) return this.bounce(iq, new StanzaError('service-unavailable'), origin);
@@ -193,38 +244,38 @@ export class Router {
     }
     let result;
     try {
-      result = handler(iq, from, to, origin, payload);
+      result = handler({ iq, payload, from, to, origin });
     } catch (error) {
       return this.answerIqError(iq, error, origin);
     }
     if (result instanceof Promise) {
-      return result.then((payload) => this.answerIq(iq, payload ?? null, origin),
+      return result.then((answer) => this.answerIq(iq, answer ?? null, origin),
         (error: unknown) => this.answerIqError(iq, error, origin));
     }
     return this.answerIq(iq, result ?? null, origin);
   }
 
-  private answerIq(iq: Element, payload: Element | null, origin: Origin): void | Promise<void> {
+  private answerIq(iq: Element, payload: Element | null, origin: Origin): Awaitable {
     const reply = iqResult(iq, payload);
     reply.attrs.xmlns = NS.client;
     return this.deliverReply(reply, origin);
   }
 
-  private answerIqError(iq: Element, error: unknown, origin: Origin): void | Promise<void> {
+  private answerIqError(iq: Element, error: unknown, origin: Origin): Awaitable {
     if (!(error instanceof StanzaError)) {
-      this.ctx.log.error({ err: error }, 'iq handler failed');
+      this.services.log.error({ err: error }, 'iq handler failed');
       error = new StanzaError('internal-server-error');
     }
     return this.bounce(iq, error as StanzaError, origin);
   }
 
-  private deliverReply(reply: Element, origin: Origin): void | Promise<void> {
-    if (origin && reply.attrs.to === origin.jid?.full) {
-      origin.send(reply);
+  private deliverReply(reply: Element, origin: Origin): Awaitable {
+    if (origin.kind === 'client' && reply.attrs.to === origin.jid.full) {
+      origin.deliver(reply);
       return;
     }
     const to = tryParseJid(reply.attrs.to);
     const from = tryParseJid(reply.attrs.from) ?? new JID('', to?.domain ?? '');
-    if (to) return this.route(reply, from, to, null);
+    if (to) return this.route(reply, from, to, SERVER_ORIGIN);
   }
 }

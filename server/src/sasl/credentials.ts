@@ -1,10 +1,10 @@
 // Salted SCRAM verifiers (RFC 5802 §3): the server stores
 // {salt, i, StoredKey, ServerKey} and never the password itself.
 import { randomBytes } from 'node:crypto';
-import { H, HMAC, Hi, safeEqual } from './primitives.ts';
+import { H, HMAC, Hi, safeEqual, type ScramHash } from './primitives.ts';
 import { saslPrep } from './saslprep.ts';
 
-export type ScramHash = 'SHA-1' | 'SHA-256';
+export type { ScramHash };
 
 export interface ScramCredential {
   hash: ScramHash;

@@ -1,6 +1,8 @@
 // The cryptographic building blocks of SCRAM (RFC 5802 §2.2), on node:crypto.
 import { createHash, createHmac, pbkdf2, timingSafeEqual } from 'node:crypto';
-import type { ScramHash } from './credentials.ts';
+
+/** The hash functions SCRAM is used with here (RFC 5802 SCRAM-SHA-1, RFC 7677 SCRAM-SHA-256). */
+export type ScramHash = 'SHA-1' | 'SHA-256';
 
 /** node:crypto digest name for a SCRAM hash (RFC 5802 §4, RFC 7677 §2). */
 export function digestName(hash: ScramHash): 'sha1' | 'sha256' {

@@ -217,3 +217,4 @@ export interface Storage extends StateStores {
   transaction<T>(work: (tx: StateStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+

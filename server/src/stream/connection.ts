@@ -1,6 +1,6 @@
-// What the session layer needs from a transport. Transports only frame bytes; everything
-// XMPP happens in the session (stream/session.ts).
-import type { StreamError, StreamErrorCondition } from '@parley/shared';
+// What the stream layer needs from a transport. Transports only frame bytes; everything XMPP
+// happens in the stream (c2s-stream.ts) and the session behind it.
+import type { Element, StreamError, StreamErrorCondition } from '@parley/shared';
 
 export type TransportKind = 'tcp' | 'websocket' | 'bosh';
 
@@ -31,7 +31,7 @@ export interface Connection {
   streamErrorCondition?(condition: StreamErrorCondition): void;
 }
 
-/** Set by transports: the session sees bytes (already decoded as UTF-8) and the end of the connection. */
+/** Set by transports: the stream sees bytes (already decoded as UTF-8) and the end of the connection. */
 export interface ConnectionListener {
   receive(text: string): void;
   /**
@@ -45,8 +45,22 @@ export interface ConnectionListener {
   drained?(): void;
 }
 
-const LOOPBACK_V4 = /^(::ffff:)?127\./;
-
-export function isLoopbackAddress(address: string): boolean {
-  return address === '::1' || LOOPBACK_V4.test(address);
+/** A stream a listener opened on a new connection; refused at once with a stream error when over a limit. */
+export interface AcceptedStream extends ConnectionListener {
+  streamError(error: StreamError): void;
 }
+
+/** Opens the stream for a new connection (client streams now; server-to-server and component streams later). */
+export type StreamFactory = (connection: Connection) => AcceptedStream;
+
+/** A stream over a transport that frames elements itself (BOSH, XEP-0124/0206): no bytes to parse. */
+export interface ElementStream extends AcceptedStream {
+  /** A stream (re)opened out of band: a session request or xmpp:restart (attributes to, version, xml:lang). */
+  openExternalStream(attrs: Record<string, string>): void;
+  /** A complete top-level element taken from the transport's own framing. */
+  receiveElement(element: Element): void;
+  /** The peer ended the stream through the transport's own framing (type='terminate'). */
+  receiveStreamEnd(): void;
+}
+
+export type ElementStreamFactory = (connection: Connection) => ElementStream;

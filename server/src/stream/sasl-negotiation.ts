@@ -2,8 +2,14 @@
 // <failure/>, <abort/>. Mechanisms themselves live in sasl/; this file only speaks the XML.
 import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
 import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
-import type { ServerContext } from '../context.ts';
-import { AccessDenied } from '../auth/authentication.ts';
+import { AccessDenied, type Authentication } from '../auth/authentication.ts';
+import type { LoginThrottle } from '../sasl/throttle.ts';
+
+/** What SASL negotiation uses: the mechanisms and account checks, and the failed-login throttle. */
+export interface SaslServices {
+  readonly authentication: Authentication;
+  readonly throttle: LoginThrottle;
+}
 
 export type SaslOutcome =
   | { kind: 'continue' }
@@ -19,7 +25,7 @@ export class SaslNegotiation {
   private attemptedJid: string | null = null;
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly services: SaslServices,
     private readonly domain: string,
     private readonly encrypted: boolean,
     private readonly remoteAddress: string,
@@ -27,13 +33,13 @@ export class SaslNegotiation {
   ) {}
 
   /** Mechanisms to offer (auth/authentication.ts): PLAIN and OAUTHBEARER only over an encrypted stream (RFC 6120 §13.8). */
-  static offered(ctx: ServerContext, encrypted: boolean): MechanismFactory[] {
-    return ctx.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
+  static offered(services: SaslServices, encrypted: boolean): MechanismFactory[] {
+    return services.authentication.mechanisms.filter((factory) => encrypted || !factory.requiresEncryption);
   }
 
-  static featuresElement(ctx: ServerContext, encrypted: boolean): Element {
+  static featuresElement(services: SaslServices, encrypted: boolean): Element {
     return xml('mechanisms', { xmlns: NS.sasl },
-      ...SaslNegotiation.offered(ctx, encrypted).map((factory) => xml('mechanism', null, factory.name)));
+      ...SaslNegotiation.offered(services, encrypted).map((factory) => xml('mechanism', null, factory.name)));
   }
 
   async handle(element: Element): Promise<SaslOutcome> {
@@ -54,17 +60,17 @@ export class SaslNegotiation {
   private async start(auth: Element): Promise<SaslOutcome> {
     if (this.mechanism) throw new SaslError('malformed-request', 'authentication already in progress');
     const name = auth.attrs.mechanism;
-    const factory = this.ctx.authentication.mechanisms.find((candidate) => candidate.name === name);
+    const factory = this.services.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
-    const authentication = this.ctx.authentication;
+    const authentication = this.services.authentication;
     // The account a name stands for (aliases, extra addresses: auth/authentication.ts); the attempt
     // then waits its turn in the failed-login throttle, or is refused when its address is locked out.
     const account = async (username: string): Promise<string | null> => {
       const jid = await authentication.resolve(username, this.domain);
       const named = jid ?? (username.includes('@') ? username : `${normalizeLocalpart(username)}@${this.domain}`);
       if (this.attemptedJid === null) {
-        const verdict = await this.ctx.loginThrottle.beforeAttempt(this.remoteAddress, named);
+        const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
           throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
         }
@@ -97,7 +103,7 @@ export class SaslNegotiation {
     }
     this.mechanism = null;
     // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
-    const account = await this.ctx.authentication.authorize(step.username, step.authzid, this.domain);
+    const account = await this.services.authentication.authorize(step.username, step.authzid, this.domain);
     this.attemptedJid = null;
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
@@ -107,7 +113,7 @@ export class SaslNegotiation {
   private fail(error: SaslError): SaslOutcome {
     // Only a wrong password or name counts; no IM role or an unreachable core is no guess.
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
-    if (guessed && this.attemptedJid !== null) this.ctx.loginThrottle.recordFailure(this.remoteAddress, this.attemptedJid);
+    if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
     this.attemptedJid = null;
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),

@@ -1,5 +1,5 @@
 // What the stream layer and transports implement, for the generated feature table.
-import type { Specification } from '../modules/registry.ts';
+import type { Specification } from '../core/module-api.ts';
 
 export const coreSpecifications: Specification[] = [
   { spec: 'RFC 6120', status: 'complete', note: 'streams, STARTTLS, SASL, resource binding, stanza routing (c2s)' },

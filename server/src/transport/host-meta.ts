@@ -5,8 +5,9 @@
 // request's own scheme and Host when that names a served domain (or localhost).
 import { domainToUnicode } from 'node:url';
 import type uWS from 'uWebSockets.js';
-import type { ServerContext } from '../context.ts';
-import type { RouteAttacher } from './routes.ts';
+import type { Config } from '../config.ts';
+import type { HttpRoutes } from '../http/routes.ts';
+import type { HostTable } from '../router/host-table.ts';
 
 const WEBSOCKET_REL = 'urn:xmpp:alt-connections:websocket';
 const BOSH_REL = 'urn:xmpp:alt-connections:xbosh';
@@ -17,8 +18,11 @@ interface Link {
   href: string;
 }
 
-export function hostMetaRoutes(ctx: ServerContext, encrypted: boolean): RouteAttacher {
-  const { config } = ctx;
+export function hostMetaRoutes(config: Config, hosts: Pick<HostTable, 'has'>): HttpRoutes {
+  return (encrypted) => hostMetaRoute(config, hosts, encrypted);
+}
+
+function hostMetaRoute(config: Config, hosts: Pick<HostTable, 'has'>, encrypted: boolean) {
   const linksFor = (base: string): Link[] => {
     const url = new URL(base);
     const path = (p: string) => `${url.host}${p}`;
@@ -39,7 +43,7 @@ export function hostMetaRoutes(ctx: ServerContext, encrypted: boolean): RouteAtt
     } catch {
       return null;
     }
-    if (!LOCAL_NAMES.has(hostname) && !ctx.hosts.has(hostname) && !ctx.hosts.has(domainToUnicode(hostname))) return null;
+    if (!LOCAL_NAMES.has(hostname) && !hosts.has(hostname) && !hosts.has(domainToUnicode(hostname))) return null;
     return linksFor(`${encrypted ? 'https' : 'http'}://${host}`);
   };
   const serve = (format: 'xrd' | 'jrd') => (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
@@ -61,7 +65,7 @@ export function hostMetaRoutes(ctx: ServerContext, encrypted: boolean): RouteAtt
   };
   const xrd = serve('xrd');
   const jrd = serve('jrd');
-  return (app) => {
+  return (app: uWS.TemplatedApp) => {
     app.get('/.well-known/host-meta', xrd);
     app.get('/.well-known/host-meta.json', jrd);
   };

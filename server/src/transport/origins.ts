@@ -4,13 +4,9 @@
 // that an attacker points at this server (DNS rebinding) sends that name in Host and in Origin alike.
 import { domainToUnicode } from 'node:url';
 import type { Config } from '../config.ts';
-import type { Hosts } from '../router/hosts.ts';
+import type { HttpPorts } from '../http/server.ts';
+import type { HostTable } from '../router/host-table.ts';
 
-/** The ports the HTTP listeners got (known once they listen; 0 picks a free port). */
-export interface HttpPorts {
-  http: number;
-  https: number | null;
-}
 
 /** Names a browser on this machine uses for the server when no public URL is configured (npm start). */
 const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -34,7 +30,7 @@ export function serializeOrigin(url: string): string | null {
 export class PublicOrigins {
   private readonly configured: Set<string> | null;
 
-  constructor(config: Config, private readonly hosts: Hosts, private readonly ports: HttpPorts) {
+  constructor(config: Config, private readonly hosts: Pick<HostTable, 'has'>, private readonly ports: HttpPorts) {
     const urls = config.http.publicUrls;
     this.configured = urls ? new Set(urls.map((url) => serializeOrigin(url)).filter((origin) => origin !== null)) : null;
   }

@@ -1,37 +1,40 @@
-// Raw TCP c2s (RFC 6120): port 5222 with STARTTLS, and direct TLS (XEP-0368, ALPN xmpp-client).
+// Raw TCP listeners (RFC 6120): a plain port with STARTTLS and a direct-TLS port (XEP-0368, ALPN),
+// for whatever stream kind the factory opens (c2s on 5222/5223 now; s2s on 5269 can reuse it).
 // Frames nothing: bytes in and out, decoded as strict UTF-8 across chunk boundaries (RFC 6120 §11.6).
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
-import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
-import type { ClientSession } from '../stream/session.ts';
+import type { Logger } from '../logger.ts';
+import type { CertificateStore } from '../tls/certificates.ts';
+import { isLoopbackAddress } from '../net/addresses.ts';
+import { fromNodeError } from '../net/listen-error.ts';
+import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+import type { ConnectionCounter } from './connection-limits.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
-import { fromNodeError } from './listen-error.ts';
 import { normalizeDomain as certificateName } from '../tls/certificates.ts';
 
-export type SessionFactory = (connection: Connection) => ClientSession;
+/** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
+export interface TlsSource {
+  readonly certificates: CertificateStore;
+  /** The name whose certificate is used when the client names none (the first served domain). */
+  defaultName(): string;
+}
 
-/** Counts connections per IP address, for the per-IP limit. */
-export class ConnectionCounter {
-  private readonly counts = new Map<string, number>();
-
-  constructor(private readonly limit: number) {}
-
-  /** false when the address already has `limit` connections */
-  acquire(address: string): boolean {
-    const count = this.counts.get(address) ?? 0;
-    if (count >= this.limit) return false;
-    this.counts.set(address, count + 1);
-    return true;
-  }
-
-  release(address: string): void {
-    const count = (this.counts.get(address) ?? 1) - 1;
-    if (count <= 0) this.counts.delete(address);
-    else this.counts.set(address, count);
-  }
+export interface TcpListenerOptions {
+  readonly bind: string;
+  /** Plain port (STARTTLS); 0 picks a free one. */
+  readonly port: number;
+  /** Direct TLS port; 0 picks a free one, -1 turns it off. */
+  readonly tlsPort: number;
+  /** ALPN protocols of the direct-TLS port (XEP-0368: xmpp-client; xmpp-server for s2s). */
+  readonly alpnProtocols: string[];
+  readonly tls: TlsSource;
+  /** The per-IP connection limit, shared by both ports. */
+  readonly perAddress: ConnectionCounter;
+  /** The configuration keys of the two ports, named when one cannot be bound (net/listen-error.ts). */
+  readonly settings: { readonly port: string; readonly tlsPort: string };
+  readonly log: Logger;
 }
 
 class TcpConnection implements Connection, Flushable {
@@ -51,7 +54,7 @@ class TcpConnection implements Connection, Flushable {
   private closed = false;
   private readonly decoder = new Utf8StreamDecoder();
 
-  constructor(private socket: net.Socket, private readonly ctx: ServerContext, encrypted: boolean) {
+  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.encrypted = encrypted;
@@ -91,10 +94,12 @@ class TcpConnection implements Connection, Flushable {
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');
     if (this.corked) this.flush();
+    const { certificates } = this.tlsSource;
+    const defaultName = this.tlsSource.defaultName();
     const secure = new tls.TLSSocket(raw, {
       isServer: true,
-      SNICallback: this.ctx.certificates.sniCallback(this.ctx.hosts.first),
-      secureContext: this.ctx.certificates.contextFor(this.ctx.hosts.first),
+      SNICallback: certificates.sniCallback(defaultName),
+      secureContext: certificates.contextFor(defaultName),
     });
     this.socket = secure;
     this.decoder.reset();
@@ -174,43 +179,44 @@ export interface TcpListeners {
   close(): Promise<void>;
 }
 
-/** Start the plain (STARTTLS) and direct-TLS c2s listeners. */
-export async function listenTcp(ctx: ServerContext, createSession: SessionFactory): Promise<TcpListeners> {
-  const { config } = ctx;
-  const counter = new ConnectionCounter(config.limits.connectionsPerIp);
+/** Start the plain (STARTTLS) and direct-TLS listeners; each connection gets the stream `createStream` opens. */
+export async function listenTcp(options: TcpListenerOptions, createStream: StreamFactory): Promise<TcpListeners> {
+  const counter = options.perAddress;
   const open = new Set<TcpConnection>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
     const address = socket.remoteAddress ?? '';
-    const connection = new TcpConnection(socket, ctx, encrypted);
+    const connection = new TcpConnection(socket, options.tls, encrypted);
     open.add(connection);
     connection.openSet = open;
     const allowed = counter.acquire(address);
     if (allowed) connection.counted = counter;
-    const session = createSession(connection);
-    connection.listener = session;
-    if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+    const stream = createStream(connection);
+    connection.listener = stream;
+    if (!allowed) stream.streamError(new StreamError('policy-violation', 'too many connections from your address'));
   };
   const plain = net.createServer((socket) => accept(socket, false));
-  const direct = config.c2s.tlsPort >= 0
+  const { certificates } = options.tls;
+  const defaultName = options.tls.defaultName();
+  const direct = options.tlsPort >= 0
     ? tls.createServer({
-      SNICallback: ctx.certificates.sniCallback(ctx.hosts.first),
-      ...ctx.certificates.pemFor(ctx.hosts.first),
-      ALPNProtocols: ['xmpp-client'],
+      SNICallback: certificates.sniCallback(defaultName),
+      ...certificates.pemFor(defaultName),
+      ALPNProtocols: options.alpnProtocols,
     }, (socket) => accept(socket, true))
     : null;
-  direct?.on('tlsClientError', (error) => ctx.log.debug({ err: error.message }, 'direct TLS handshake failed'));
+  direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
   // a replaced certificate (tls/certificates.ts): SNI asks the store per connection; clients without
-  // SNI get the server's default context, replaced here for the default domain
+  // SNI get the server's default context, replaced here for the default name
   if (direct) {
-    ctx.certificates.onChange((domain) => {
-      if (domain === certificateName(ctx.hosts.first)) direct.setSecureContext({ ...ctx.certificates.pemFor(domain) });
+    certificates.onChange((domain) => {
+      if (domain === certificateName(options.tls.defaultName())) direct.setSecureContext({ ...certificates.pemFor(domain) });
     });
   }
-  const port = await listen(plain, config.c2s.port, config.bind, 'c2s.port');
+  const port = await listen(plain, options.port, options.bind, options.settings.port);
   let tlsPort: number | null = null;
   try {
-    if (direct) tlsPort = await listen(direct, config.c2s.tlsPort, config.bind, 'c2s.tlsPort');
+    if (direct) tlsPort = await listen(direct, options.tlsPort, options.bind, options.settings.tlsPort);
   } catch (error) {
     await closeServer(plain);
     throw error;

@@ -1,13 +1,24 @@
 // XMPP over WebSocket (RFC 7395) on uWebSockets.js: subprotocol 'xmpp', one element per text frame.
 import uWS from 'uWebSockets.js';
-import type { ServerContext } from '../context.ts';
-import { isLoopbackAddress, type Connection, type ConnectionListener } from '../stream/connection.ts';
-import { ConnectionCounter, type SessionFactory } from './tcp.ts';
-import { scheduleFlush, type Flushable } from './write-batching.ts';
 import { StreamError } from '@parley/shared';
-import { remoteAddressOf } from './remote-address.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { isLoopbackAddress } from '../net/addresses.ts';
+import type { HttpRoutes } from '../http/server.ts';
+import { remoteAddressOf } from '../http/remote-address.ts';
+import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import { ConnectionCounter } from './connection-limits.ts';
 import type { OriginPolicy } from './origins.ts';
-import type { RouteAttacher } from './routes.ts';
+import { scheduleFlush, type Flushable } from './write-batching.ts';
+
+export interface WebSocketOptions {
+  /** The endpoint (config http.websocketPath). */
+  readonly path: string;
+  readonly limits: Pick<Config['limits'], 'maxStanzaSize' | 'websocketIdleSeconds' | 'connectionsPerIp'>;
+  /** Which pages may open a socket (RFC 6455 §10.2). */
+  readonly origins: OriginPolicy;
+  readonly log: Logger;
+}
 
 /** RFC 6455 §7.4.1 close codes. */
 const CLOSE_NORMAL = 1000;
@@ -119,9 +130,15 @@ function sendOutbox(): void {
   flushing?.sendOutbox();
 }
 
+/** The RFC 7395 endpoint on the HTTP listeners; each connection gets the stream `createStream` opens. */
+export function websocketRoutes(options: WebSocketOptions, createStream: StreamFactory): HttpRoutes {
+  return (encrypted) => webSocketRoute(options, createStream, encrypted);
+}
+
 /** The WebSocket endpoint of one listener; the returned function attaches it to an app (or an SNI domain of it). */
-export function webSocketRoute(ctx: ServerContext, createSession: SessionFactory, encrypted: boolean, origins: OriginPolicy): RouteAttacher {
-  const { limits, http } = ctx.config;
+function webSocketRoute(options: WebSocketOptions, createStream: StreamFactory, encrypted: boolean) {
+  const { limits, origins, log } = options;
+  // per listener: plain and TLS connections of one address are counted apart
   const counter = new ConnectionCounter(limits.connectionsPerIp);
   const maxStanzaSize = limits.maxStanzaSize;
   const behavior: uWS.WebSocketBehavior<SocketData> = {
@@ -156,9 +173,9 @@ export function webSocketRoute(ctx: ServerContext, createSession: SessionFactory
       data.connection = connection;
       const allowed = counter.acquire(data.remoteAddress);
       if (allowed) connection.counted = counter;
-      const session = createSession(connection);
-      connection.listener = session;
-      if (!allowed) session.streamError(new StreamError('policy-violation', 'too many connections from your address'));
+      const stream = createStream(connection);
+      connection.listener = stream;
+      if (!allowed) stream.streamError(new StreamError('policy-violation', 'too many connections from your address'));
     },
     message: (ws, message, isBinary) => {
       const connection = ws.getUserData().connection;
@@ -174,11 +191,11 @@ export function webSocketRoute(ctx: ServerContext, createSession: SessionFactory
     },
     close: (ws, code, message) => {
       // 1006: uWS cut the connection itself (a frame too big to read, a text frame that is not UTF-8, a timeout)
-      if (code === 1006) ctx.log.debug({ reason: Buffer.from(message).toString() }, 'WebSocket closed without a close frame');
+      if (code === 1006) log.debug({ reason: Buffer.from(message).toString() }, 'WebSocket closed without a close frame');
       ws.getUserData().connection?.closed();
     },
   };
-  return (app) => {
-    app.ws<SocketData>(http.websocketPath, behavior);
+  return (app: uWS.TemplatedApp) => {
+    app.ws<SocketData>(options.path, behavior);
   };
 }

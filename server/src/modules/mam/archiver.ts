@@ -4,10 +4,12 @@
 // Runs as the first 'message/bare' and 'message/full' hook, so messages that end in offline
 // storage are archived (and stamped) too.
 import { Element, NS, serialize, xml, type JID } from '@parley/shared';
-import type { ServerContext } from '../../context.ts';
 import type { Archive } from '../../archive/index.ts';
 import type { ArchiveEntry } from '../../archive/types.ts';
-import type { Origin, StanzaHook } from '../registry.ts';
+import type { ModuleContext } from '../../core/module-api.ts';
+import type { PipelineHandler } from '../../core/events.ts';
+import type { Origin } from '../../core/origin.ts';
+import type { StanzaEvent } from '../../core/server-events.ts';
 import type { ArchivingPolicy } from './preferences.ts';
 
 /** Before every other message hook (carbons, blocking… should see the stamped message). */
@@ -79,7 +81,7 @@ interface Sides {
   incoming: boolean;
 }
 
-export function registerArchiver(ctx: ServerContext, archive: Archive, policy: ArchivingPolicy): void {
+export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive, policy: ArchivingPolicy): void {
   const rerouted = new WeakSet<Element>();
 
   const archiveMessage = (stanza: Element, from: JID, to: JID, origin: Origin, sides: Sides): void => {
@@ -104,22 +106,22 @@ export function registerArchiver(ctx: ServerContext, archive: Archive, policy: A
     }
     // Until the entries are committed (storage/group-commit.ts), the sender's stream shows nothing
     // written after this message (an iq result, a later stanza…).
-    origin?.markUncommittedWrite();
+    if (origin.kind === 'client') origin.markUncommittedWrite();
     archive.store.append(entries);
   };
 
-  const hook: StanzaHook = (stanza, from, to, origin) => {
+  const hook: PipelineHandler<StanzaEvent> = ({ stanza, from, to, origin }) => {
     if (rerouted.has(stanza)) return false;
     removeStanzaIds(stanza, to.bare);
     if (!isArchivable(stanza)) return false;
-    const sender = isLocalUser(ctx, from, origin);
+    const sender = isLocalUser(from, origin);
     const self = sender && from.bare === to.bare;
     // A message to oneself is archived once (XEP-0313 §4.1.1 'with' = own JID finds it).
     const outgoing = sender ? policy.archives(from.bare, to) : false;
     const incoming = self ? false : policy.archives(to.bare, from);
     // The recipient must exist; without a session that takes a lookup (the offline module then bounces).
     const exists: boolean | Promise<boolean> = incoming === false || ctx.sessions.hasSessions(to.bare)
-      || ctx.storage.accounts.get(to.bare).then((account) => account !== null);
+      || ctx.services.storage.accounts.get(to.bare).then((account) => account !== null);
     if (typeof outgoing === 'boolean' && typeof incoming === 'boolean' && typeof exists === 'boolean') {
       archiveMessage(stanza, from, to, origin, { outgoing, incoming: incoming && exists });
       return false;
@@ -136,10 +138,11 @@ export function registerArchiver(ctx: ServerContext, archive: Archive, policy: A
       await ctx.router.route(stanza, from, to, origin);
     })();
   };
-  ctx.modules.hook('message/bare', hook, ARCHIVER_PRIORITY);
-  ctx.modules.hook('message/full', hook, ARCHIVER_PRIORITY);
+  ctx.hook('message/bare', hook, ARCHIVER_PRIORITY);
+  ctx.hook('message/full', hook, ARCHIVER_PRIORITY);
 }
 
-function isLocalUser(ctx: ServerContext, from: JID, origin: Origin): boolean {
-  return origin !== null && from.local !== '' && ctx.hosts.has(from.domain);
+/** Sent by a user of this server: a local client session (its JID is an account of a served domain). */
+function isLocalUser(from: JID, origin: Origin): boolean {
+  return origin.kind === 'client' && from.local !== '';
 }

@@ -6,14 +6,14 @@
 //   iq get/set <prefs/> archiving preferences                 (preferences.ts)
 // and archives messages as they are delivered (archiver.ts). The store: server/src/archive/.
 import { NS } from '@parley/shared';
-import type { ParleyModule } from '../registry.ts';
+import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
 import { mamPreferences } from '@parley/shared/mam';
 import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from './query.ts';
 
-export const mamModule: ParleyModule = {
+export const mamModule = defineModule({
   name: 'mam',
   implements: [
     { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'user archives; before-id/after-id/ids, flipped pages, metadata (#extended); no MUC archives' },
@@ -24,31 +24,30 @@ export const mamModule: ParleyModule = {
     { spec: 'XEP-0297', version: '1.0', status: 'complete', note: 'forwarded archive results' },
   ],
   register(ctx) {
-    const archive = ctx.archive;
+    const archive = ctx.services.archive;
     if (!archive) return;
-    const policy = new ArchivingPolicy(ctx, archive);
-    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.modules.accountFeatures.add(feature);
+    const policy = new ArchivingPolicy(ctx.services.storage.roster, archive, ctx.cache('preferences'));
+    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.features.account(feature);
     registerArchiver(ctx, archive, policy);
-
     // One handler per request element: the router answers an element mam:2 does not define with bad-request.
     const mam = (name: string) => ({ name, xmlns: NS.mam });
-    ctx.modules.iq('account', 'set', mam('query'), (iq, from, to, origin) => runQuery(archive, iq, from, to, origin));
-    ctx.modules.iq('account', 'set', mam('prefs'), (_iq, from, to, _origin, prefs) => {
+    ctx.iq('account', 'set', mam('query'), ({ iq, from, to, origin }) => runQuery(archive, iq, from, to, origin));
+    ctx.iq('account', 'set', mam('prefs'), ({ payload: prefs, from, to }) => {
       requireOwnArchive(from, to);
       const preferences = parsePreferences(prefs);
       return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
     });
-    ctx.modules.iq('account', 'get', mam('query'), (_iq, from, to) => {
+    ctx.iq('account', 'get', mam('query'), ({ from, to }) => {
       requireOwnArchive(from, to);
       return queryFormTemplate();
     });
-    ctx.modules.iq('account', 'get', mam('metadata'), (_iq, from, to) => {
+    ctx.iq('account', 'get', mam('metadata'), ({ from, to }) => {
       requireOwnArchive(from, to);
       return metadata(archive, from, to);
     });
-    ctx.modules.iq('account', 'get', mam('prefs'), (_iq, from, to) => {
+    ctx.iq('account', 'get', mam('prefs'), ({ from, to }) => {
       requireOwnArchive(from, to);
       return mamPreferences(policy.get(to.bare));
     });
   },
-};
+});

@@ -1,19 +1,24 @@
 // XEP-0441 archiving preferences (<prefs xmlns='urn:xmpp:mam:2'/>): the iq get/set, and the
 // decision whether a message to or from a contact goes into a user's archive.
 import { StanzaError, tryParseJid, type Element, type JID } from '@parley/shared';
-import type { ServerContext } from '../../context.ts';
 import type { Archive } from '../../archive/index.ts';
+import type { Cache } from '../../core/cache.ts';
+import type { RosterStore } from '../../storage/index.ts';
 import type { ArchivingDefault, ArchivingPreferences } from '../../archive/types.ts';
 
 const DEFAULTS = new Set<ArchivingDefault>(['always', 'never', 'roster']);
 /** JIDs per list; a user who needs more wants a different default. */
 export const MAX_PREFERENCE_JIDS = 1000;
 
+/**
+ * Every user's stored preferences are read at start (archive.savedPreferences) and kept in a cache,
+ * so that deciding whether to archive a message needs no storage read: a user absent from the
+ * cache has none and gets the default.
+ */
 export class ArchivingPolicy {
-  private readonly saved: Map<string, ArchivingPreferences>;
-
-  constructor(private readonly ctx: ServerContext, private readonly archive: Archive) {
-    this.saved = archive.savedPreferences;
+  constructor(private readonly roster: RosterStore, private readonly archive: Archive,
+    private readonly saved: Cache<ArchivingPreferences>) {
+    for (const [owner, preferences] of archive.savedPreferences) saved.set(owner, preferences);
   }
 
   get(owner: string): ArchivingPreferences {
@@ -39,7 +44,7 @@ export class ArchivingPolicy {
     const policy = preferences?.default ?? this.archive.config.defaultPolicy;
     if (policy !== 'roster') return policy === 'always';
     if (peer.bare === owner) return true;
-    return this.ctx.storage.roster.getItem(owner, peer.bare).then((item) => item !== null);
+    return this.roster.getItem(owner, peer.bare).then((item) => item !== null);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Archive } from '../../archive/index.ts';
 import { ArchiveUnavailableError } from '../../archive/index.ts';
 import { firstSeqAt, lastSeqAt, timeOfSeq } from '../../archive/ids.ts';
 import type { ArchiveEntry, ArchiveFilter, PageRequest } from '../../archive/types.ts';
-import type { Origin } from '../registry.ts';
+import type { Origin } from '../../core/origin.ts';
 import { parseQueryForm } from './form.ts';
 import { parseRsm, rsmSet } from './rsm.ts';
 
@@ -86,10 +86,10 @@ export async function runQuery(archive: Archive, iq: Element, from: JID, to: JID
   if (backward) shown.reverse();
   const firstIndex = backward ? page.preceding - shown.length : page.preceding;
 
-  const target = origin && origin.jid?.full === from.full ? origin : null;
+  const target = origin.kind === 'client' && origin.jid.full === from.full ? origin : null;
   if (target) {
     const ordered = flip ? [...shown].reverse() : shown;
-    for (const entry of ordered) target.sendRaw(resultMessage(from.full, owner, queryid, entry));
+    for (const entry of ordered) target.deliverSerialized(resultMessage(from.full, owner, queryid, entry));
   }
   return xml('fin', { xmlns: NS.mam, complete: complete ? 'true' : undefined },
     rsmSet({

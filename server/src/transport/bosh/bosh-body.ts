@@ -1,7 +1,7 @@
 // The XEP-0124 §6 <body/> wrapper: reading a request body, writing response bodies.
 // Responses are built by string concatenation around payloads the session already serialized.
 import { NS, type Element } from '@parley/shared';
-import { StreamParser } from '../../stream/xml-parser.ts';
+import { StreamParser } from '@parley/shared';
 
 export const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
 /** XEP-0206 attributes (xmpp:version, xmpp:restart, xmpp:restartlogic). */

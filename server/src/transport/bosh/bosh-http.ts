@@ -1,16 +1,17 @@
 // The BOSH endpoint on the uWebSockets.js app (XEP-0124 §5): POST bodies read under a size limit,
 // CORS for a webmail on another origin, and one responder per HTTP request.
-import uWS from 'uWebSockets.js';
+import type uWS from 'uWebSockets.js';
 import { StreamError } from '@parley/shared';
-import type { ServerContext } from '../../context.ts';
-import type { SessionFactory } from '../tcp.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import type { HttpRoutes } from '../../http/server.ts';
+import { remoteAddressOf } from '../../http/remote-address.ts';
+import type { ElementStreamFactory } from '../../stream/connection.ts';
 import { BodyError, BodyReader, sidHint, terminateBody, type TerminalCondition } from './bosh-body.ts';
 import { DEFAULT_CONTENT_TYPE } from './bosh-params.ts';
 import type { BoshResponder } from './bosh-session.ts';
 import type { BoshSessions } from './bosh-sessions.ts';
 import type { OriginPolicy } from '../origins.ts';
-import { remoteAddressOf } from '../remote-address.ts';
-import type { RouteAttacher } from '../routes.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -49,10 +50,23 @@ class HttpResponder implements BoshResponder {
   }
 }
 
+export interface BoshOptions {
+  readonly config: Config['bosh'];
+  /** One set of sessions for both listeners: a session's requests may not all take the same one. */
+  readonly sessions: BoshSessions;
+  /** Which pages may post (CORS). */
+  readonly origins: OriginPolicy;
+  readonly log: Logger;
+}
+
+/** The BOSH endpoint on the HTTP listeners; each session gets the stream `createSession` opens. */
+export function boshRoutes(options: BoshOptions, createSession: ElementStreamFactory): HttpRoutes {
+  return (encrypted) => boshRoute(options, createSession, encrypted);
+}
+
 /** The BOSH routes of one listener; the returned function attaches them to an app (or an SNI domain of it). */
-export function boshRoutes(ctx: ServerContext, sessions: BoshSessions, createSession: SessionFactory, encrypted: boolean,
-  origins: OriginPolicy): RouteAttacher {
-  const config = ctx.config.bosh;
+function boshRoute(options: BoshOptions, createSession: ElementStreamFactory, encrypted: boolean) {
+  const { config, sessions, origins, log } = options;
   const reader = new BodyReader(config.maxBodySize);
   /** The Access-Control-Allow-Origin value: '' when none is needed (not a browser), null when refused. */
   const allowOrigin = (origin: string) => {
@@ -80,7 +94,7 @@ export function boshRoutes(ctx: ServerContext, sessions: BoshSessions, createSes
       session.handle(request, responder);
     } catch (error) {
       // a bug must not leave the session half-done: it ends like a stream with internal-server-error
-      ctx.log.error({ err: error, sid }, 'BOSH request failed');
+      log.error({ err: error, sid }, 'BOSH request failed');
       session.terminate('internal-server-error', responder);
     }
   };
@@ -143,7 +157,7 @@ export function boshRoutes(ctx: ServerContext, sessions: BoshSessions, createSes
       try {
         handle(text, responder);
       } catch (error) {
-        ctx.log.error({ err: error }, 'BOSH request failed');
+        log.error({ err: error }, 'BOSH request failed');
         responder.send(terminateBody('internal-server-error'), DEFAULT_CONTENT_TYPE);
       }
     });
@@ -171,7 +185,7 @@ export function boshRoutes(ctx: ServerContext, sessions: BoshSessions, createSes
       .end('Parley BOSH endpoint (XEP-0124, XEP-0206): POST <body/> elements here.\n');
   };
 
-  return (app) => {
+  return (app: uWS.TemplatedApp) => {
     app.post(config.path, post);
     app.options(config.path, preflight);
     app.get(config.path, describe);

@@ -1,10 +1,9 @@
 // One BOSH session (XEP-0124 + XEP-0206): the rid window, held requests, the outbound queue,
-// acknowledgements, pauses and the response buffer for retransmissions. To the session layer it is
-// the Connection: what the ClientSession writes waits here until a held request can carry it.
+// acknowledgements, pauses and the response buffer for retransmissions. To the stream layer it is
+// the Connection: what the stream writes waits here until a held request can carry it.
 import { StreamError, type StreamErrorCondition } from '@parley/shared';
-import { isLoopbackAddress, type Connection } from '../../stream/connection.ts';
-import type { ClientSession } from '../../stream/session.ts';
-import type { SessionFactory } from '../tcp.ts';
+import { isLoopbackAddress } from '../../net/addresses.ts';
+import type { Connection, ElementStream, ElementStreamFactory } from '../../stream/connection.ts';
 import { scheduleFlush, type Flushable } from '../write-batching.ts';
 import {
   LEGACY_HTTP_STATUS, attribute, responseBody, terminateBody, xboshAttribute, type BoshRequest, type TerminalCondition,
@@ -53,7 +52,7 @@ export class BoshSession implements Connection, Flushable {
   readonly transport = 'bosh' as const;
   readonly canStartTls = false;
   readonly isLoopback: boolean;
-  private session: ClientSession | null = null;
+  private session: ElementStream | null = null;
   /** Highest rid processed; every lower one was processed too (§14.2). */
   private lastRid: number;
   /** Held requests, oldest (lowest rid) first. */
@@ -101,7 +100,7 @@ export class BoshSession implements Connection, Flushable {
   // ---- session creation (§7) ----
 
   /** Open the XMPP stream and answer the session creation request with its features (XEP-0206 §4). */
-  start(createSession: SessionFactory, responder: BoshResponder, domain: string): void {
+  start(createSession: ElementStreamFactory, responder: BoshResponder, domain: string): void {
     const now = Date.now();
     this.session = createSession(this);
     const held = this.hold(this.params.rid, [responder], now, false);
@@ -361,7 +360,7 @@ export class BoshSession implements Connection, Flushable {
     this.outbox = '';
   }
 
-  // ---- Connection (what the ClientSession calls) ----
+  // ---- Connection (what the stream calls) ----
 
   write(data: string): void {
     if (this.terminal !== null || this.dropWrites || data === '') return;

@@ -1,8 +1,10 @@
 // The BOSH sessions of one server, by sid: creation (XEP-0124 §7), the per-IP limit, shutdown.
 import { randomBytes } from 'node:crypto';
 import { normalizeDomain } from '@parley/shared';
-import type { ServerContext } from '../../context.ts';
-import { ConnectionCounter, type SessionFactory } from '../tcp.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import type { ElementStreamFactory } from '../../stream/connection.ts';
+import { ConnectionCounter } from '../connection-limits.ts';
 import { LEGACY_HTTP_STATUS, terminateBody, type BoshRequest, type TerminalCondition } from './bosh-body.ts';
 import { DEFAULT_CONTENT_TYPE, negotiate } from './bosh-params.ts';
 import { BoshSession, type BoshResponder, type BoshSessionOwner } from './bosh-session.ts';
@@ -12,8 +14,13 @@ export class BoshSessions implements BoshSessionOwner {
   private readonly perIp: ConnectionCounter;
   private stopping = false;
 
-  constructor(private readonly ctx: ServerContext) {
-    this.perIp = new ConnectionCounter(ctx.config.bosh.sessionsPerIp);
+  constructor(
+    private readonly config: Config['bosh'],
+    /** Whether a client stream may be opened to this name (host-unknown otherwise: §17.2). */
+    private readonly serves: (domain: string) => boolean,
+    private readonly log: Logger,
+  ) {
+    this.perIp = new ConnectionCounter(config.sessionsPerIp);
   }
 
   get size(): number {
@@ -30,7 +37,7 @@ export class BoshSessions implements BoshSessionOwner {
   }
 
   /** §7: a request without sid asks for a new session. */
-  create(request: BoshRequest, responder: BoshResponder, remoteAddress: string, encrypted: boolean, createSession: SessionFactory): void {
+  create(request: BoshRequest, responder: BoshResponder, remoteAddress: string, encrypted: boolean, createSession: ElementStreamFactory): void {
     const legacy = request.attrs.ver === undefined;
     const refuse = (condition: TerminalCondition) => {
       const status = legacy ? LEGACY_HTTP_STATUS[condition] : undefined;
@@ -38,7 +45,7 @@ export class BoshSessions implements BoshSessionOwner {
     };
     // §17.2: no new sessions while shutting down
     if (this.stopping) return refuse('system-shutdown');
-    const params = negotiate(request.attrs, this.ctx.config.bosh);
+    const params = negotiate(request.attrs, this.config);
     if (typeof params === 'string') return refuse(params);
     let domain = '';
     try {
@@ -47,17 +54,17 @@ export class BoshSessions implements BoshSessionOwner {
       // not a domain name: unknown below
     }
     // §17.2 host-unknown: the 'to' domain is not one we serve
-    if (!this.ctx.hosts.has(domain)) return refuse('host-unknown');
+    if (!this.serves(domain)) return refuse('host-unknown');
     if (!this.perIp.acquire(remoteAddress)) return refuse('policy-violation');
     // §7.2 and Security Considerations: an opaque, unpredictable sid
     const sid = randomBytes(18).toString('base64url');
-    const session = new BoshSession(sid, params, remoteAddress, encrypted, this, this.ctx.config.bosh.requestsPerSecond);
+    const session = new BoshSession(sid, params, remoteAddress, encrypted, this, this.config.requestsPerSecond);
     this.bySid.set(sid, session);
-    this.ctx.log.debug({ sid, remoteAddress, wait: params.wait, hold: params.hold }, 'BOSH session created');
+    this.log.debug({ sid, remoteAddress, wait: params.wait, hold: params.hold }, 'BOSH session created');
     try {
       session.start(createSession, responder, domain);
     } catch (error) {
-      this.ctx.log.error({ err: error, sid }, 'BOSH session start failed');
+      this.log.error({ err: error, sid }, 'BOSH session start failed');
       session.terminate('internal-server-error', responder);
     }
   }

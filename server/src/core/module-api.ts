@@ -1,0 +1,136 @@
+// What a feature module is and what it is given (issue 10): a module declares what it implements,
+// its typed options (defaults and floors, as ejabberd's mod_options) and its dependencies, and
+// registers its handlers through its own ModuleContext — never the whole server.
+import type { Element, JID, StanzaError } from '@parley/shared';
+import type { ZodType } from 'zod';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Archive } from '../archive/index.ts';
+import type { Directory } from '../directory/types.ts';
+import type { KeyValueStore, Storage } from '../storage/index.ts';
+import type { GroupCommit } from '../storage/group-commit.ts';
+import type { SuiteEventBus } from '../suite-bus/event-bus.ts';
+import type { Awaitable, NotificationHandler, PipelineHandler } from './events.ts';
+import type { Origin, SessionHandle } from './origin.ts';
+import type { ServerNotifications, ServerPipelines } from './server-events.ts';
+import type { SessionTableView } from './session-table.ts';
+import type { Cache } from './cache.ts';
+import type { DiscoIdentity } from './disco.ts';
+
+export interface Specification {
+  /** 'RFC 6121', 'XEP-0199'… */
+  spec: string;
+  version?: string;
+  status: 'complete' | 'partial';
+  note?: string;
+}
+
+/** Who an iq is for: the server itself (to=domain) or an account (to=bare JID, or no 'to': the sender's own). */
+export type IqTarget = 'host' | 'account';
+
+/** The payload element an iq handler takes: its name and namespace. */
+export interface IqPayload {
+  readonly name: string;
+  readonly xmlns: string;
+}
+
+export interface IqRequest {
+  readonly iq: Element;
+  /** The one payload element (RFC 6120 §8.2.3), whose name and namespace are the ones the handler registered. */
+  readonly payload: Element;
+  readonly from: JID;
+  readonly to: JID;
+  readonly origin: Origin;
+}
+
+/** Returns the result payload (or nothing for an empty result), or throws a StanzaError. */
+export type IqHandler = (request: IqRequest) =>
+  Element | null | undefined | void | Promise<Element | null | undefined | void>;
+
+export type StanzaHook = PipelineHandler<ServerPipelines[keyof ServerPipelines]>;
+
+/** A top-level non-stanza element on a bound stream (stream management's <enable/>, <r/>, <a/>…). */
+export type NonzaHandler = (session: SessionHandle, element: Element) => void;
+
+/** How a module reaches the router (router/router.ts implements it). */
+export interface Routing {
+  /** Deliver a stanza addressed to `to`, local or not (RFC 6121 §8.5). */
+  route(stanza: Element, from: JID, to: JID, origin?: Origin): Awaitable;
+  /** Send an error reply to the stanza's sender (never for errors or iq results: RFC 6120 §8.3.1). */
+  bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable;
+  /** To every available resource of an account (serialized once); how many got it. */
+  toAvailableResources(bareJid: string, stanza: Element): number;
+}
+
+/** The services a module may use, listed (not the whole server). */
+export interface ModuleServices {
+  readonly storage: Storage;
+  readonly directory: Directory;
+  /** The conversation archive (XEP-0313), or null when archive.enabled is false. */
+  readonly archive: Archive | null;
+  /** Directory changes from the admin API, the CLI's event log or the suite's bus. */
+  readonly suiteEvents: SuiteEventBus;
+  /** The group commit of archive and offline writes (storage/group-commit.ts). */
+  readonly commits: GroupCommit;
+}
+
+export interface ModuleContext<O = undefined> {
+  readonly name: string;
+  /** The server's logger with { module: name }. */
+  readonly log: Logger;
+  readonly options: O;
+  /** Read-only: who is online where (router and presence decisions). */
+  readonly sessions: SessionTableView;
+  /** The live session behind a session table entry of this node. */
+  localSession(sessionId: string): SessionHandle | undefined;
+  readonly services: ModuleServices;
+  /** Take part in a stanza pipeline (first taker wins). */
+  hook<K extends keyof ServerPipelines & string>(event: K, handler: PipelineHandler<ServerPipelines[K]>, priority?: number): void;
+  /** Listen to a notification (every handler runs, by priority). */
+  on<K extends keyof ServerNotifications & string>(event: K, handler: NotificationHandler<ServerNotifications[K]>, priority?: number): void;
+  emit<K extends keyof ServerNotifications & string>(event: K, payload: ServerNotifications[K]): Awaitable;
+  /**
+   * Answer iq get/set with this payload element; a second handler for the same target, type and
+   * element throws. Another element of a namespace registered here is answered with bad-request.
+   */
+  iq(target: IqTarget, type: 'get' | 'set', payload: IqPayload, handler: IqHandler): void;
+  /** XEP-0030: what the server and accounts announce, only what a module really handles. */
+  readonly features: {
+    server(namespace: string): void;
+    account(namespace: string): void;
+    identity(identity: DiscoIdentity): void;
+    /** What the loaded modules registered (sorted): for the disco module's answers. */
+    serverFeatures(): string[];
+    accountFeatures(): string[];
+    identities(): readonly DiscoIdentity[];
+  };
+  /** Extra <stream:features/> children after authentication. */
+  streamFeature(build: () => Element): void;
+  nonza(xmlns: string, name: string, handler: NonzaHandler): void;
+  readonly router: Routing;
+  /** A named store in the configured state storage (`<module>.<name>`). */
+  store<V = unknown>(name: string): KeyValueStore<V>;
+  /** A named cache (`<module>.<name>`) of values this module keeps in a store. */
+  cache<V>(name: string): Cache<V>;
+}
+
+export interface ModuleDefinition<O = undefined> {
+  name: string;
+  implements: Specification[];
+  /** Typed options with defaults and floors; parsed at start, a bad value stops the start. */
+  options?: ZodType<O>;
+  /** Where the configuration holds this module's options (default: config.modules[name]). */
+  configuredOptions?(config: Config): unknown;
+  /** Modules that must be loaded first (their handlers run before this one's at equal priority); a missing one throws. */
+  dependencies?: string[];
+  register(ctx: ModuleContext<O>): Awaitable;
+}
+
+/** A definition of any options type (the loader's list; each module's options are checked by its own schema). */
+// `any`, not `unknown`: register(ctx: ModuleContext<O>) takes the options type contravariantly.
+export type AnyModuleDefinition = ModuleDefinition<any>;
+
+/** Declare a module with its options type inferred from its schema. */
+export function defineModule<O = undefined>(definition: ModuleDefinition<O>): ModuleDefinition<O> {
+  return definition;
+}

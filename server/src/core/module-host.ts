@@ -1,0 +1,102 @@
+// Loads feature modules: dependencies first, options parsed from the configuration, and one
+// ModuleContext per module that reaches the hub, the registries and the router — nothing else.
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { KeyValueStore } from '../storage/index.ts';
+import type { LocalCaches } from './cache.ts';
+import type { DiscoRegistry } from './disco.ts';
+import type { IqHandlers } from './iq-handlers.ts';
+import type { AnyModuleDefinition, ModuleContext, ModuleServices, Routing } from './module-api.ts';
+import type { ServerHub } from './server-events.ts';
+import type { SessionTableView } from './session-table.ts';
+import type { SessionHandle } from './origin.ts';
+import type { StreamExtensions } from './stream-extensions.ts';
+
+export interface ModuleHostServices {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly hub: ServerHub;
+  readonly iq: IqHandlers;
+  readonly disco: DiscoRegistry;
+  readonly streams: StreamExtensions;
+  readonly router: Routing;
+  readonly sessions: SessionTableView;
+  readonly localSession: (sessionId: string) => SessionHandle | undefined;
+  readonly services: ModuleServices;
+  /** Opens a named key-value store in the state storage. */
+  readonly stores: <V>(name: string) => KeyValueStore<V>;
+  readonly caches: LocalCaches;
+}
+
+export class ModuleHost {
+  private readonly loaded = new Set<string>();
+
+  constructor(private readonly host: ModuleHostServices) {}
+
+  /** Names of the loaded modules, in load order. */
+  get names(): string[] {
+    return [...this.loaded];
+  }
+
+  /** Load in list order, each module's dependencies before it. */
+  async load(definitions: readonly AnyModuleDefinition[]): Promise<void> {
+    const byName = new Map(definitions.map((definition) => [definition.name, definition]));
+    const loading = new Set<string>();
+    const visit = async (definition: AnyModuleDefinition): Promise<void> => {
+      if (this.loaded.has(definition.name)) return;
+      if (loading.has(definition.name)) throw new Error(`module ${definition.name}: circular dependency`);
+      loading.add(definition.name);
+      for (const name of definition.dependencies ?? []) {
+        const dependency = byName.get(name);
+        if (!dependency && !this.loaded.has(name)) throw new Error(`module ${definition.name} needs module ${name}, which is not loaded`);
+        if (dependency) await visit(dependency);
+      }
+      await definition.register(this.contextFor(definition));
+      loading.delete(definition.name);
+      this.loaded.add(definition.name);
+    };
+    for (const definition of definitions) await visit(definition);
+  }
+
+  private contextFor(definition: AnyModuleDefinition): ModuleContext<unknown> {
+    const { host } = this;
+    const name = definition.name;
+    const options = definition.options ? readOptions(definition, host.config) : undefined;
+    const { hub, disco } = host;
+    return {
+      name,
+      log: host.log.child({ module: name }),
+      options,
+      sessions: host.sessions,
+      localSession: host.localSession,
+      services: host.services,
+      router: host.router,
+      hook: (event, handler, priority) => hub.hook(event, handler, priority),
+      on: (event, handler, priority) => hub.on(event, handler, priority),
+      emit: (event, payload) => hub.emit(event, payload),
+      iq: (target, type, payload, handler) => host.iq.register(target, type, payload, handler, name),
+      features: {
+        server: (namespace) => disco.addServerFeature(namespace),
+        account: (namespace) => disco.addAccountFeature(namespace),
+        identity: (identity) => disco.addIdentity(identity),
+        serverFeatures: () => disco.serverFeatures(),
+        accountFeatures: () => disco.accountFeatures(),
+        identities: () => disco.serverIdentities(),
+      },
+      streamFeature: (build) => host.streams.addFeature(build),
+      nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
+      store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
+      cache: (cache) => host.caches.open(`${name}.${cache}`),
+    };
+  }
+}
+
+function readOptions(definition: AnyModuleDefinition, config: Config): unknown {
+  const input = definition.configuredOptions ? definition.configuredOptions(config) : config.modules[definition.name];
+  const parsed = definition.options!.safeParse(input ?? {});
+  if (!parsed.success) {
+    const text = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`).join('; ');
+    throw new Error(`module ${definition.name}: invalid options: ${text}`);
+  }
+  return parsed.data;
+}

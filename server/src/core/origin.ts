@@ -1,0 +1,70 @@
+// Who sent a stanza (issue 10): a local client session, a server-to-server stream with its domain,
+// a component, or the server itself. The router and modules decide by `origin.kind`; a local client
+// session is its own origin object, so routing a client's stanza allocates no origin.
+import type { Element, JID, StreamError } from '@parley/shared';
+import type { Logger } from '../logger.ts';
+import type { SessionEntry } from './session-table.ts';
+import type { SessionData } from './session-data.ts';
+
+/**
+ * A bound client session of this node, as the router and modules see it (session/client-session.ts
+ * implements it). Stanzas go out through deliver(), which stream management will count and queue;
+ * nonzas through write(), never counted.
+ */
+export interface SessionHandle {
+  readonly kind: 'client';
+  readonly id: string;
+  /** The bound full JID. */
+  readonly jid: JID;
+  /** Its row in the session table (availability, priority, last presence, interests). */
+  readonly entry: SessionEntry;
+  /** Module fields (typed keys: session-data.ts). */
+  readonly data: SessionData;
+  readonly log: Logger;
+  /** A stream carries it now (false while a module keeps it hibernated). */
+  readonly attached: boolean;
+  /** Unbound: deliveries are dropped. */
+  readonly ended: boolean;
+  deliver(stanza: Element): void;
+  /** A stanza already serialized (the router serializes once for many recipients; stored stanzas are text). */
+  deliverSerialized(xml: string): void;
+  /** A nonza (stream management acks, …): never counted as a stanza. */
+  write(nonza: Element | string): void;
+  /** Availability as the presence module last set it (RFC 6121 §4): updates the session table. */
+  setPresence(available: boolean, priority: number, presence: Element | null): void;
+  addInterest(interest: string): void;
+  /**
+   * A stanza this session sent has an archive or offline write waiting for the group commit: what
+   * its stream writes from now on waits until that write is committed (stream/output-gate.ts).
+   */
+  markUncommittedWrite(): void;
+  /** End the stream with an error (or, without a stream, the session). */
+  streamError(error: StreamError): void;
+  /** Close the stream cleanly (or, without a stream, end the session). */
+  close(): void;
+}
+
+export interface RemoteServerOrigin {
+  readonly kind: 's2s';
+  /** The peer's authenticated domain. */
+  readonly domain: string;
+}
+
+export interface ComponentOrigin {
+  readonly kind: 'component';
+  readonly domain: string;
+}
+
+export interface ServerOrigin {
+  readonly kind: 'server';
+}
+
+export type Origin = SessionHandle | RemoteServerOrigin | ComponentOrigin | ServerOrigin;
+
+/** Stanzas the server itself generates (subscription answers, probes, bounces). */
+export const SERVER_ORIGIN: ServerOrigin = Object.freeze({ kind: 'server' });
+
+/** The client session a stanza came from, if it came from one. */
+export function clientOf(origin: Origin): SessionHandle | null {
+  return origin.kind === 'client' ? origin : null;
+}

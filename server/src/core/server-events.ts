@@ -1,0 +1,104 @@
+// The server's named events (core/events.ts): stanza pipelines that the router runs, and the
+// notifications through which streams, sessions and modules cooperate without importing each
+// other (Prosody's mod_presence fires presence/initial, mod_offline hooks it).
+import type { Element, JID, StreamErrorCondition } from '@parley/shared';
+import type { RosterItem } from '../storage/index.ts';
+import { EventHub } from './events.ts';
+import type { Origin, SessionHandle } from './origin.ts';
+
+/** A stanza on its way: who sent it, to whom (already checked and canonical), and how it came in. */
+export interface StanzaEvent {
+  readonly stanza: Element;
+  readonly from: JID;
+  readonly to: JID;
+  readonly origin: Origin;
+}
+
+/** Pipelines: the first handler that takes the stanza ends the run; none → the router's default (RFC 6121 §8.5). */
+export interface ServerPipelines {
+  /** Presence from a local client before routing: subscriptions (§3), broadcast (§4.2), directed presence (§4.6). */
+  'presence/outbound': StanzaEvent;
+  /** Presence to an account's bare JID, a full JID, or the server. */
+  'presence/bare': StanzaEvent;
+  'presence/full': StanzaEvent;
+  'presence/host': StanzaEvent;
+  'message/bare': StanzaEvent;
+  'message/full': StanzaEvent;
+  'message/host': StanzaEvent;
+  /** A message for an account without an available resource of non-negative priority (§8.5.2.2). */
+  'message/offline': StanzaEvent;
+}
+
+/** Why a session's stream went away. */
+export type SessionEndReason =
+  | { readonly kind: 'closed' }
+  /** the connection dropped without a closing tag (what stream management resumes from) */
+  | { readonly kind: 'connection-lost' }
+  | { readonly kind: 'stream-error'; readonly condition: StreamErrorCondition };
+
+/**
+ * A session is about to end. A handler may veto() to keep it bound without a stream (stream
+ * management hibernating it for resumption, as Prosody's pre-resource-unbind lets mod_smacks).
+ * Handlers decide synchronously.
+ */
+export class SessionEnding {
+  private refused = false;
+
+  constructor(readonly session: SessionHandle, readonly reason: SessionEndReason) {}
+
+  veto(): void {
+    this.refused = true;
+  }
+
+  get vetoed(): boolean {
+    return this.refused;
+  }
+}
+
+/** A roster item stored or removed (RFC 6121 §2.1.6: interested resources get a push). */
+export interface RosterChange {
+  readonly owner: string;
+  readonly contact: string;
+  /** The item as now stored; null when it was removed. */
+  readonly item: RosterItem | null;
+  readonly version: string;
+}
+
+export interface ServerNotifications {
+  /** A client stream ended (session: the one it carried, if bound). */
+  'stream-closed': { readonly streamId: string; readonly transport: string; readonly session: SessionHandle | null; readonly error?: Error };
+  /** Vetoable: the session's stream is gone; without a veto the session ends (resource-unbind). */
+  'session-ending': SessionEnding;
+  'resource-bind': { readonly session: SessionHandle };
+  /** The session ended: no longer in the session table. */
+  'resource-unbind': { readonly session: SessionHandle; readonly reason: SessionEndReason | { readonly kind: 'replaced' } };
+  /** A stanza for a session that has no stream (hibernated). */
+  'delivery-failed': { readonly session: SessionHandle; readonly stanza: string };
+  /** RFC 6121 §4.2: a session's initial presence went out. */
+  'presence/initial': { readonly session: SessionHandle };
+  /** A session became available with a non-negative priority (XEP-0160 §2 delivers offline messages then). */
+  'presence/non-negative': { readonly session: SessionHandle };
+  /** A session's broadcast presence is about to go out; handlers may add to it (XEP-0153 photo hash). */
+  'presence/broadcast': { readonly session: SessionHandle; readonly stanza: Element };
+  /** Send the available resources' current presence again (something it carries changed). */
+  'presence/rebroadcast': { readonly jid: string };
+  /** RFC 6121 §3.2.2: the contact no longer receives the owner's presence: unavailable from each available resource. */
+  'presence/unavailable-to': { readonly owner: JID; readonly contact: JID };
+  'roster-changed': RosterChange;
+  /** Suite directory changes (modules/suite-sync.ts). */
+  'user-deleted': { readonly jid: string };
+  'avatar-changed': { readonly jid: string };
+  /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
+  'im-access-withdrawn': { readonly jid: string; readonly reason: string };
+  /** A served name came or went (router/host-table.ts). */
+  'host-added': { readonly name: string; readonly kind: 'account' | 'component' };
+  'host-removed': { readonly name: string; readonly kind: 'account' | 'component' };
+  /** A cached value changed on `node`: other nodes drop their copy (core/cache.ts). */
+  'cache-invalidated': { readonly cache: string; readonly key: string; readonly node: string };
+}
+
+export type ServerHub = EventHub<ServerPipelines, ServerNotifications>;
+
+export function createServerHub(): ServerHub {
+  return new EventHub<ServerPipelines, ServerNotifications>();
+}

@@ -1,0 +1,110 @@
+// The names this server serves (virtual hosts): each is an account domain — canonical or an alias,
+// kept current from the directory; alice@alias is alice@domain — or a component with its own
+// handler, registered and removed at run time (as ejabberd's ejabberd_router:register_route serves
+// mod_muc). Names that come and go are announced on the hub (host-added, host-removed).
+import { normalizeDomain, type Element, type JID } from '@parley/shared';
+import type { Awaitable } from '../core/events.ts';
+import type { Origin } from '../core/origin.ts';
+import type { ServerHub } from '../core/server-events.ts';
+
+/** A service on its own domain (MUC, upload…): every stanza to that domain, any local part or resource, is its. */
+export interface Component {
+  readonly kind: 'component';
+  readonly name: string;
+  receive(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
+}
+
+/** Where account domains and their aliases are kept (the directory's domain list). */
+export interface ServedDomainSource {
+  /** Serve a domain from now on (stored). */
+  add(domain: string): Promise<unknown>;
+  /** Every served name → its canonical domain (a domain maps to itself, an alias to its domain). */
+  names(): Promise<Map<string, string>>;
+}
+
+/** An account domain's canonical name, or the component that serves the name. */
+export type ServedName = string | Component;
+
+export class HostTable {
+  private readonly names = new Map<string, ServedName>();
+
+  constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
+
+  async load(initial: string[]): Promise<void> {
+    for (const domain of initial) await this.source.add(normalizeDomain(domain));
+    for (const [name, canonical] of await this.source.names()) this.names.set(name, canonical);
+  }
+
+  /** One lookup for the router: the canonical account domain, the component, or undefined (not served here). */
+  lookup(name: string): ServedName | undefined {
+    return this.names.get(name);
+  }
+
+  /** A name served here: account domain, alias or component. */
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /** A domain or alias whose users have accounts here (what a client stream may be opened to). */
+  isAccountDomain(name: string): boolean {
+    return typeof this.names.get(name) === 'string';
+  }
+
+  /** The domain an alias stands for; a domain (or an unknown name) is its own. */
+  canonical(name: string): string {
+    const served = this.names.get(name);
+    return typeof served === 'string' ? served : name;
+  }
+
+  /** Every served name (each needs a certificate). */
+  list(): string[] {
+    return [...this.names.keys()];
+  }
+
+  /** The first canonical account domain: what a stream to an unknown name is answered from. */
+  get first(): string {
+    for (const [name, served] of this.names) if (served === name) return name;
+    return 'localhost';
+  }
+
+  async add(domain: string): Promise<void> {
+    const normalized = normalizeDomain(domain);
+    await this.source.add(normalized);
+    if (!this.names.has(normalized)) this.serve(normalized, normalized);
+  }
+
+  /** Re-read the stored list (domains and aliases added or removed by the CLI, the admin API or the suite's bus). */
+  async refresh(): Promise<void> {
+    const stored = await this.source.names();
+    for (const [name, canonical] of stored) {
+      const known = this.names.get(name);
+      if (typeof known === 'object') continue; // a component holds the name
+      if (known === undefined) this.serve(name, canonical);
+      else this.names.set(name, canonical);
+    }
+    for (const [name, served] of [...this.names]) {
+      if (typeof served === 'string' && !stored.has(name)) this.stopServing(name, 'account');
+    }
+  }
+
+  /** Serve a component's domain from now on; throws if the name is taken. */
+  addComponent(component: Component): void {
+    const name = normalizeDomain(component.name);
+    if (this.names.has(name)) throw new Error(`${name} is already served here`);
+    this.serve(name, component);
+  }
+
+  removeComponent(name: string): void {
+    if (typeof this.names.get(name) === 'object') this.stopServing(name, 'component');
+  }
+
+  private serve(name: string, served: ServedName): void {
+    this.names.set(name, served);
+    void this.hub.emit('host-added', { name, kind: typeof served === 'string' ? 'account' : 'component' });
+  }
+
+  private stopServing(name: string, kind: 'account' | 'component'): void {
+    this.names.delete(name);
+    void this.hub.emit('host-removed', { name, kind });
+  }
+}

@@ -1,0 +1,148 @@
+// A bound client session (RFC 6120 §7): its full JID, its presence in the session table and the
+// data modules keep on it — apart from the stream that carries it, so that a stream can go while
+// the session stays (stream management hibernates it, then attaches the resumed stream).
+// Stanzas go out through deliver() (what stream management will count and queue), nonzas through
+// write(). A detached session keeps its JID and presence.
+import { randomBytes } from 'node:crypto';
+import { serialize, type Element, type JID, type StreamError } from '@parley/shared';
+import type { Logger } from '../logger.ts';
+import type { Awaitable } from '../core/events.ts';
+import type { SessionHandle } from '../core/origin.ts';
+import { SessionData } from '../core/session-data.ts';
+import { NO_INTERESTS, type SessionEntry, type SessionEntryChange } from '../core/session-table.ts';
+
+/** What a session needs from the stream attached to it (stream/c2s-stream.ts implements it). */
+export interface SessionStream {
+  /** 'tcp', 'websocket', 'bosh' */
+  readonly transport: string;
+  /** Serialized XML for the peer. */
+  write(xml: string): void;
+  /** Hold later output until the group commit has stored what this session's last stanza wrote. */
+  markUncommittedWrite(): void;
+  streamError(error: StreamError): void;
+  close(): void;
+}
+
+/** What a session needs from the session layer that made it (local-sessions.ts). */
+export interface SessionOwner {
+  readonly log: Logger;
+  /** A client stanza after binding: to the router (RFC 6120 §8.1.2.1 stamping happens there). */
+  fromClient(session: ClientSession, stanza: Element): Awaitable;
+  updateEntry(session: ClientSession, change: SessionEntryChange): void;
+  /** A stanza for a session without a stream (hibernated). */
+  undeliverable(session: ClientSession, xml: string): void;
+  /** A session without a stream is closed: it ends now. */
+  endDetached(session: ClientSession): void;
+}
+
+export class ClientSession implements SessionHandle {
+  /** Its session table row; id and JID are read from it (one copy per idle connection, not two). */
+  readonly entry: SessionEntry;
+  private moduleData: SessionData | null = null;
+  private current: SessionStream | null = null;
+  private isEnded = false;
+  private childLog: Logger | null = null;
+
+  constructor(jid: JID, node: string, private readonly owner: SessionOwner) {
+    const sessionId = randomBytes(9).toString('base64url');
+    this.entry = { sessionId, node, jid, available: false, priority: 0, presence: null, interests: NO_INTERESTS };
+  }
+
+  get kind(): 'client' {
+    return 'client';
+  }
+
+  get id(): string {
+    return this.entry.sessionId;
+  }
+
+  get jid(): JID {
+    return this.entry.jid;
+  }
+
+  /** Module fields, made on first use (most sessions never store any: idle memory). */
+  get data(): SessionData {
+    return this.moduleData ??= new SessionData();
+  }
+
+  /** A child logger with { session: id, jid }, made on first use (most sessions never log). */
+  get log(): Logger {
+    return this.childLog ??= this.owner.log.child({ session: this.id, jid: this.jid.full });
+  }
+
+  get stream(): SessionStream | null {
+    return this.current;
+  }
+
+  get attached(): boolean {
+    return this.current !== null;
+  }
+
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  attach(stream: SessionStream): void {
+    this.current = stream;
+  }
+
+  /** The stream is gone; returns it. */
+  detach(): SessionStream | null {
+    const stream = this.current;
+    this.current = null;
+    return stream;
+  }
+
+  /** Called by the session layer once the session left the session table. */
+  markEnded(): void {
+    this.isEnded = true;
+    this.current = null;
+  }
+
+  // ---- from the client ----
+
+  receive(stanza: Element): Awaitable {
+    return this.owner.fromClient(this, stanza);
+  }
+
+  // ---- to the client ----
+
+  deliver(stanza: Element): void {
+    if (this.current) this.current.write(serialize(stanza));
+    else if (!this.isEnded) this.owner.undeliverable(this, serialize(stanza));
+  }
+
+  deliverSerialized(xml: string): void {
+    if (this.current) this.current.write(xml);
+    else if (!this.isEnded) this.owner.undeliverable(this, xml);
+  }
+
+  write(nonza: Element | string): void {
+    this.current?.write(typeof nonza === 'string' ? nonza : serialize(nonza));
+  }
+
+  markUncommittedWrite(): void {
+    this.current?.markUncommittedWrite();
+  }
+
+  streamError(error: StreamError): void {
+    if (this.current) this.current.streamError(error);
+    else if (!this.isEnded) this.owner.endDetached(this);
+  }
+
+  close(): void {
+    if (this.current) this.current.close();
+    else if (!this.isEnded) this.owner.endDetached(this);
+  }
+
+  // ---- the session table entry ----
+
+  setPresence(available: boolean, priority: number, presence: Element | null): void {
+    this.owner.updateEntry(this, { available, priority, presence });
+  }
+
+  addInterest(interest: string): void {
+    if (this.entry.interests.has(interest)) return;
+    this.owner.updateEntry(this, { interests: new Set([...this.entry.interests, interest]) });
+  }
+}
