@@ -37,7 +37,7 @@ export interface ArchiveThroughputRow { archive: string; messagesPerSecond: numb
 export interface SearchRow { backend: string; kind: string; p50Ms: number; p99Ms: number; meanResults: number }
 export interface ArchiveBenchResult {
   throughput: ArchiveThroughputRow[];
-  indexing: Array<{ backend: string; entries: number; seconds: number; bulkRequests: number }>;
+  indexing: Array<{ backend: string; entries: number; seconds: number; bulkRequests: number; cpuSeconds: number }>;
   search: SearchRow[];
   generation: Array<{ what: string; entries: number; seconds: number }>;
 }
@@ -76,10 +76,11 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
 
     // 2. Elasticsearch's indexing rate from the local queue
     if (es && options.esMessages > 0) {
-      const indexed = await elasticsearchIndexing(es.url, `${ES_INDEX}-indexing`, options.esMessages, vocabulary(5000, random(42)));
+      const indexed = await elasticsearchIndexing(es.url, es.pid(), `${ES_INDEX}-indexing`, options.esMessages, vocabulary(5000, random(42)));
       result.indexing.push({ backend: 'elasticsearch', ...indexed });
       console.log(`  Elasticsearch indexed ${indexed.entries.toLocaleString('en')} queued entries in ${indexed.seconds.toFixed(1)} s: ` +
-        `${Math.round(indexed.entries / indexed.seconds)} entries/s, ${Math.round(indexed.entries / 2 / indexed.seconds)} msgs/s (${indexed.bulkRequests} bulk requests)`);
+        `${Math.round(indexed.entries / indexed.seconds)} entries/s, ${Math.round(indexed.entries / 2 / indexed.seconds)} msgs/s, ` +
+        `${Math.round(indexed.entries / indexed.cpuSeconds)} entries per CPU-second of Elasticsearch and the store (${indexed.bulkRequests} bulk requests)`);
     }
 
     // 3. search over a large archive

@@ -2,7 +2,7 @@
 // (two per message between local users, in the state storage's index queue), then indexed by the
 // Elasticsearch store's bulk requests from that queue; timed from the store's start until the queue
 // is empty and the cluster has refreshed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataFolder } from '../server/src/data-folder.ts';
@@ -15,6 +15,14 @@ export interface IndexingResult {
   entries: number;
   seconds: number;
   bulkRequests: number;
+  /** CPU time of the Elasticsearch JVM and of this process (the store's side) while indexing. */
+  cpuSeconds: number;
+}
+
+/** User + system CPU seconds of a process (/proc/PID/stat, Linux). */
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The words of generated bodies: 4–16 of `words` each (a deterministic sequence). */
@@ -29,7 +37,8 @@ function bodies(words: string[], seed: number): () => string {
   };
 }
 
-export async function elasticsearchIndexing(url: string, index: string, messages: number, words: string[]): Promise<IndexingResult> {
+/** `jvm`: the Elasticsearch process id, for its CPU time. */
+export async function elasticsearchIndexing(url: string, jvm: number | null, index: string, messages: number, words: string[]): Promise<IndexingResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-es-queue-'));
   const data = openDataFolder(dataDir);
   const options: ElasticsearchOptions = {
@@ -55,14 +64,17 @@ export async function elasticsearchIndexing(url: string, index: string, messages
     }
     const entries = await queue.size();
     const store = new ElasticsearchArchiveStore(createElasticsearchClient(options), queue, options);
+    const cpu = () => (jvm === null ? 0 : processCpuSeconds(jvm)) + processCpuSeconds(process.pid);
     const started = performance.now();
+    const cpuBefore = cpu();
     store.start();
     // flush() waits until the queue is indexed, then refreshes the index
     await store.flush();
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = cpu() - cpuBefore;
     const bulkRequests = store.stats.bulkRequests;
     await store.close();
-    return { entries, seconds, bulkRequests };
+    return { entries, seconds, bulkRequests, cpuSeconds };
   } finally {
     await data.close();
     rmSync(dataDir, { recursive: true, force: true });
