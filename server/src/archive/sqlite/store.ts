@@ -44,6 +44,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   private readonly selectRow;
   private readonly selectMigratedMirror;
   private readonly selectHighest;
+  private readonly selectIndexed;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
@@ -65,6 +66,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.selectMigratedMirror = db.prepare<[number, number, string], ArchiveRow>(
       `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq BETWEEN ? AND ? AND m.mirror_sid = ?`);
     this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_rows').pluck();
+    this.selectIndexed = db.prepare<[], number>('SELECT indexed_through FROM archive_index_state').pluck();
   }
 
   append(entries: ArchiveEntry[]): void {
@@ -90,6 +92,9 @@ export class SqliteArchiveStore implements ArchiveStore {
   /** What was appended is committed and indexed: queries see it. */
   private async readyToRead(): Promise<void> {
     await this.writePending();
+    // the common case for a query: every row is in the index, no catch-up (nor a round trip to
+    // the writer thread) to wait for
+    if (this.selectIndexed.get()! >= (this.selectHighest.get() ?? 0)) return;
     if (this.thread !== null) await this.thread.indexAll();
     else this.writing!.indexAll();
   }
@@ -103,8 +108,8 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
+    // rows are read by seq: committed is enough, the index is not needed
     await this.writePending();
-    if (this.thread !== null) await this.thread.indexAll();
     const found = new Map<string, number>();
     for (const id of ids) {
       const seq = seqOfId(id);
