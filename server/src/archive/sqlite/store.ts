@@ -92,9 +92,9 @@ export class SqliteArchiveStore implements ArchiveStore {
   /** What was appended is committed and indexed: queries see it. */
   private async readyToRead(): Promise<void> {
     await this.writePending();
-    // the common case for a query: every row is in the index, no catch-up (nor a round trip to
-    // the writer thread) to wait for
-    if (this.selectIndexed.get()! >= (this.selectHighest.get() ?? 0)) return;
+    // the common case for a query: no write on its way in the writer thread (a batch the group
+    // commit handed over before) and every row in the index: nothing to wait for
+    if (!this.thread?.busy && this.selectIndexed.get()! >= (this.selectHighest.get() ?? 0)) return;
     if (this.thread !== null) await this.thread.indexAll();
     else this.writing!.indexAll();
   }
@@ -108,8 +108,10 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
-    // rows are read by seq: committed is enough, the index is not needed
+    // rows are read by seq: committed is enough, the index is not needed (the thread answers in
+    // order: its answer to indexAll() comes after the writes on their way)
     await this.writePending();
+    if (this.thread?.busy) await this.thread.indexAll();
     const found = new Map<string, number>();
     for (const id of ids) {
       const seq = seqOfId(id);

@@ -41,6 +41,11 @@ export class ThreadWrites {
     this.worker.on('exit', (code) => this.stop(new Error(`the archive writer thread exited (${code})`)));
   }
 
+  /** Requests are on their way (a write may not be committed yet). */
+  get busy(): boolean {
+    return this.waiting.size > 0;
+  }
+
   /** Commits a batch of rows (rows.ts pushRows; the index follows in the thread). */
   write(rows: RowValue[]): Promise<number> {
     return this.request({ op: 'write', rows });
