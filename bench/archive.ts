@@ -1,7 +1,9 @@
 // The archive scenario of `npm run bench` (--scenarios archive):
 // 1. delivered messages/s between pairs with archiving off, on SQLite, on Elasticsearch (each
 //    message is archived twice: sender and recipient);
-// 2. search latency (p50/p99 of MAM queries through XMPP) over a large archive generated straight
+// 2. Elasticsearch's indexing rate: entries queued as the server queues them, indexed by the store's
+//    bulk requests (elasticsearch-indexing.ts);
+// 3. search latency (p50/p99 of MAM queries through XMPP) over a large archive generated straight
 //    into the embedded store in batches, then copied to Elasticsearch by the reindex code.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +20,15 @@ import type { ArchiveEntry } from '../server/src/archive/types.ts';
 import { createElasticsearchClient } from '../server/src/archive/elasticsearch/store.ts';
 import { reindexArchive } from '../server/src/archive/elasticsearch/reindex.ts';
 import { startElasticsearch, type ElasticsearchNode } from '../test/elasticsearch/node.ts';
+import { elasticsearchIndexing } from './elasticsearch-indexing.ts';
 
 export interface ArchiveBenchOptions extends ThroughputOptions {
   /** Archive entries generated for the search part. */
   entries: number;
   /** Queries per query kind. */
   queries: number;
+  /** Messages (two entries each) queued for the Elasticsearch indexing rate. */
+  esMessages: number;
   serverCore: number | null;
   backends: Array<'sqlite' | 'elasticsearch'>;
 }
@@ -32,6 +37,7 @@ export interface ArchiveThroughputRow { archive: string; messagesPerSecond: numb
 export interface SearchRow { backend: string; kind: string; p50Ms: number; p99Ms: number; meanResults: number }
 export interface ArchiveBenchResult {
   throughput: ArchiveThroughputRow[];
+  indexing: Array<{ backend: string; entries: number; seconds: number; bulkRequests: number; cpuSeconds: number }>;
   search: SearchRow[];
   generation: Array<{ what: string; entries: number; seconds: number }>;
 }
@@ -39,7 +45,7 @@ export interface ArchiveBenchResult {
 const ES_INDEX = 'parley-bench-archive';
 
 export async function archiveBench(options: ArchiveBenchOptions): Promise<ArchiveBenchResult> {
-  const result: ArchiveBenchResult = { throughput: [], search: [], generation: [] };
+  const result: ArchiveBenchResult = { throughput: [], indexing: [], search: [], generation: [] };
   let es: ElasticsearchNode | null = null;
   const needsEs = options.backends.includes('elasticsearch');
   try {
@@ -68,7 +74,16 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
       }
     }
 
-    // 2. search over a large archive
+    // 2. Elasticsearch's indexing rate from the local queue
+    if (es && options.esMessages > 0) {
+      const indexed = await elasticsearchIndexing(es.url, es.pid(), `${ES_INDEX}-indexing`, options.esMessages, vocabulary(5000, random(42)));
+      result.indexing.push({ backend: 'elasticsearch', ...indexed });
+      console.log(`  Elasticsearch indexed ${indexed.entries.toLocaleString('en')} queued entries in ${indexed.seconds.toFixed(1)} s: ` +
+        `${Math.round(indexed.entries / indexed.seconds)} entries/s, ${Math.round(indexed.entries / 2 / indexed.seconds)} msgs/s, ` +
+        `${Math.round(indexed.entries / indexed.cpuSeconds)} entries per CPU-second of Elasticsearch and the store (${indexed.bulkRequests} bulk requests)`);
+    }
+
+    // 3. search over a large archive
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-archive-'));
     try {
       const owners = await generateArchive(dataDir, options.entries, result);
@@ -83,7 +98,7 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
       if (es) {
         const started = performance.now();
         const db = openSqliteArchiveDatabase(dataDir);
-        const client = createElasticsearchClient({ nodes: [es.url], index: ES_INDEX, shards: 1, replicas: 0, bulkSize: 1000,
+        const client = createElasticsearchClient({ nodes: [es.url], index: ES_INDEX, shards: 1, replicas: 0, bulkSize: 1000, parallelBulks: 3,
           requestTimeoutMs: 120_000, queryWaitMs: 60_000, maxRetryDelayMs: 5000 });
         let lastPrint = 0;
         await reindexArchive(new SqliteArchiveStore(db), client, { index: ES_INDEX, shards: 1, replicas: 0 }, {
@@ -186,6 +201,8 @@ async function generateArchive(dataDir: string, entries: number, result: Archive
     store.insert(batch);
     if ((done / batchSize) % 20 === 0) console.log(`  generating the archive: ${done.toLocaleString('en')}/${entries.toLocaleString('en')}`);
   }
+  // the index catches up with the last rows
+  await store.close();
   db.close();
   const seconds = (performance.now() - started) / 1000;
   result.generation.push({ what: 'generate into SQLite (FTS5 index included)', entries, seconds });

@@ -1,6 +1,7 @@
 // `npm run bench`: throughput (TCP, TLS, WebSocket, BOSH) and memory per idle connection.
 // The server runs pinned to core 1, this load generator to core 0 (brief.md, "Scale").
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { idleMemory, throughput, type IdleResult, type LoadTransport, type ThroughputResult } from './scenarios.ts';
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
@@ -18,13 +19,19 @@ const { values } = parseBenchArgs({
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
     'soak-minutes': { type: 'string', default: '5' },
-    // the transport and idle scenarios with the conversation archive off (it is on by default)
+    // each transport scenario runs once per archive mode, side by side: 'off', 'sqlite' (the default archive)
+    'archive-modes': { type: 'string', default: 'off,sqlite' },
+    // the transport, soak and idle scenarios with the conversation archive off only (it is on by default)
     'no-archive': { type: 'boolean', default: false },
+    // the SQLite archive writes on the server's event loop instead of its writer thread
+    'no-writer-thread': { type: 'boolean', default: false },
     // storage.synchronous of the server: 'full' syncs each commit to the disk (README, "What a crash keeps")
     synchronous: { type: 'string', default: 'normal' },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },
     'archive-queries': { type: 'string', default: '200' },
+    // messages (two entries each) queued for Elasticsearch's indexing rate
+    'archive-es-messages': { type: 'string', default: '150000' },
     'archive-backends': { type: 'string', default: 'sqlite,elasticsearch' },
   },
 });
@@ -32,30 +39,39 @@ const { values } = parseBenchArgs({
 const pin = !values['no-pin'] && spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const serverCore = pin ? 1 : null;
 const scenarios = new Set(values.scenarios!.split(','));
-const serverExtra = {
-  ...(values['no-archive'] ? { archive: { enabled: false } } : {}),
-  storage: { synchronous: values.synchronous },
-};
+type ArchiveMode = 'off' | 'sqlite';
+const archiveModes = (values['no-archive'] ? ['off'] : values['archive-modes']!.split(',')) as ArchiveMode[];
+for (const mode of archiveModes) if (mode !== 'off' && mode !== 'sqlite') throw new Error(`--archive-modes: unknown mode ${mode}`);
+const archiveConfig = (mode: ArchiveMode) => mode === 'off' ? { archive: { enabled: false } }
+  : values['no-writer-thread'] ? { archive: { backend: 'sqlite', writerThread: false } } : { archive: { backend: 'sqlite' } };
+const storageConfig = { storage: { synchronous: values.synchronous } };
+/** The soak and idle scenarios: the default archive, or none with --no-archive. */
+const serverExtra = { ...archiveConfig(values['no-archive'] ? 'off' : 'sqlite'), ...storageConfig };
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
   warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
 };
 
 console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
-  (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)') + `, synchronous ${values.synchronous}`);
+  (pin ? ', server on core 1, load on core 0' : ', not pinned') + `, archive ${archiveModes.join(' / ')}` +
+  (archiveModes.includes('sqlite') ? ` (sqlite ${values['no-writer-thread'] ? 'written on the event loop' : 'with its writer thread'})` : '') + `, synchronous ${values.synchronous}`);
+console.log(`Machine: ${loadAverage()}`);
 const dataDir = await prepareData(options.pairs);
-const throughputResults: ThroughputResult[] = [];
+const throughputResults: Array<ThroughputResult & { archive: ArchiveMode }> = [];
 const idleResults: IdleResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
     if (!scenarios.has(transport)) continue;
-    const server = await startBenchServer(dataDir, serverCore, serverExtra);
-    try {
-      const result = await throughput(server, transport, options);
-      throughputResults.push(result);
-      console.log(`  ${transport}: ${result.messagesPerSecond} msgs/s (${result.messagesPerCpuSecond} per server CPU-second), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
-    } finally {
-      await server.stop();
+    // one fresh server per archive mode, one after the other: the modes see the same machine
+    for (const mode of archiveModes) {
+      const server = await startBenchServer(dataDir, serverCore, { ...archiveConfig(mode), ...storageConfig });
+      try {
+        const result = await throughput(server, transport, options);
+        throughputResults.push({ ...result, archive: mode });
+        console.log(`  ${transport}, archive ${mode}: ${result.messagesPerSecond} msgs/s (${result.messagesPerCpuSecond} per server CPU-second, ${result.messagesPerMainThreadCpuSecond} per main-thread CPU-second), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.loginsPerSecond} logins/s`);
+      } finally {
+        await server.stop();
+      }
     }
   }
   if (scenarios.has('soak')) {
@@ -89,9 +105,10 @@ try {
   removeData(dataDir);
 }
 
-console.log('\n| scenario | delivered msgs/s | per server CPU-second | p50 latency | p99 latency | logins/s |\n| --- | --- | --- | --- | --- | --- |');
+console.log(`\nMachine after the transport scenarios: ${loadAverage()}`);
+console.log('\n| scenario | archive | delivered msgs/s | per server CPU-second | per main-thread CPU-second | p50 latency | p99 latency | logins/s |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of throughputResults) {
-  console.log(`| ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.messagesPerCpuSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.loginsPerSecond.toLocaleString('en')} |`);
+  console.log(`| ${r.transport} | ${r.archive} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.messagesPerCpuSecond.toLocaleString('en')} | ${r.messagesPerMainThreadCpuSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.loginsPerSecond.toLocaleString('en')} |`);
 }
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
@@ -102,12 +119,18 @@ if (scenarios.has('archive')) {
   console.log('\nArchive (XEP-0313): throughput with archiving, then search over a generated archive');
   const archive: ArchiveBenchResult = await archiveBench({
     ...options, serverCore,
-    entries: Number(values['archive-entries']), queries: Number(values['archive-queries']),
+    entries: Number(values['archive-entries']), queries: Number(values['archive-queries']), esMessages: Number(values['archive-es-messages']),
     backends: values['archive-backends']!.split(',') as Array<'sqlite' | 'elasticsearch'>,
   });
   console.log('\n| archiving | delivered msgs/s (TCP) | p50 latency | p99 latency |\n| --- | --- | --- | --- |');
   for (const r of archive.throughput) {
     console.log(`| ${r.archive} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  }
+  if (archive.indexing.length) {
+    console.log('\n| indexing from the local queue | entries | seconds | entries/s | msgs/s (2 entries each) | entries per CPU-second (Elasticsearch + store) | bulk requests |\n| --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of archive.indexing) {
+      console.log(`| ${r.backend} | ${r.entries.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.entries / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / 2 / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / r.cpuSeconds).toLocaleString('en')} | ${r.bulkRequests} |`);
+    }
   }
   console.log('\n| step | entries | seconds | entries/s |\n| --- | --- | --- | --- |');
   for (const g of archive.generation) {
@@ -117,4 +140,9 @@ if (scenarios.has('archive')) {
   for (const r of archive.search) {
     console.log(`| ${r.backend} | ${r.kind} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.meanResults.toFixed(1)} |`);
   }
+}
+
+/** How busy the (shared) machine is: the figures depend on it. */
+function loadAverage(): string {
+  return `load average ${loadavg().map((load) => load.toFixed(2)).join(', ')} on ${cpus().length} cores`;
 }

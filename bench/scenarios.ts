@@ -28,6 +28,8 @@ export interface ThroughputResult {
    * busy (shared) machine changes much less than messagesPerSecond.
    */
   messagesPerCpuSecond: number;
+  /** The same per CPU-second of the server's main thread alone (equal to the above but for other threads' work). */
+  messagesPerMainThreadCpuSecond: number;
   p50Ms: number;
   p99Ms: number;
   delivered: number;
@@ -119,10 +121,12 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   measuring = true;
   const measureStart = performance.now();
   const cpuStart = server.cpuSeconds();
+  const mainCpuStart = server.mainThreadCpuSeconds();
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - measureStart) / 1000;
   const cpu = server.cpuSeconds() - cpuStart;
+  const mainCpu = server.mainThreadCpuSeconds() - mainCpuStart;
   stopped = true;
   for (const client of [...senders, ...receivers]) client.close();
   const sorted = latencies.subarray(0, latencyCount).sort();
@@ -131,6 +135,7 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
     loginsPerSecond,
     messagesPerSecond: Math.round(delivered / elapsed),
     messagesPerCpuSecond: Math.round(delivered / cpu),
+    messagesPerMainThreadCpuSecond: Math.round(delivered / mainCpu),
     p50Ms: sorted[Math.floor(latencyCount * 0.5)] ?? Number.NaN,
     p99Ms: sorted[Math.floor(latencyCount * 0.99)] ?? Number.NaN,
     delivered,

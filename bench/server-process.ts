@@ -18,6 +18,8 @@ export interface BenchServer {
   rssBytes(): number;
   /** CPU time the server process used so far (user + system), in seconds. */
   cpuSeconds(): number;
+  /** CPU time of the server's main thread (its event loop) alone: the rest is its other threads' (the archive's writer thread, libuv's pool). */
+  mainThreadCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,8 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
     pid: child.pid!,
     ports: { c2s, c2sTls, http },
     rssBytes: () => readRss(child.pid!),
-    cpuSeconds: () => readCpuSeconds(child.pid!),
+    cpuSeconds: () => readCpuSeconds(`/proc/${child.pid!}/stat`),
+    mainThreadCpuSeconds: () => readCpuSeconds(`/proc/${child.pid!}/task/${child.pid!}/stat`),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -92,9 +95,9 @@ function waitForListening(child: ChildProcess): Promise<void> {
   });
 }
 
-/** utime + stime from /proc/PID/stat (fields 14 and 15, in clock ticks: 100 per second on Linux). */
-function readCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime from /proc/PID/stat or /proc/PID/task/TID/stat (fields 14 and 15, in clock ticks: 100 per second on Linux). */
+function readCpuSeconds(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -212,6 +212,12 @@ export const configSchema = z.object({
     enabled: z.boolean().default(true),
     /** 'sqlite': embedded, FTS5 in the data folder; 'elasticsearch': the cluster below (a local queue covers outages). */
     backend: z.enum(['sqlite', 'elasticsearch']).default('sqlite'),
+    /**
+     * 'sqlite' only: archive writes (rows, full-text index, retention) run in a thread of their own
+     * with its own database connection, so they take another core than the server's event loop; the
+     * group commit waits for the thread's answer before held output goes out.
+     */
+    writerThread: z.boolean().default(true),
     /** XEP-0441 default for users who set no preference. */
     defaultPolicy: z.enum(['always', 'never', 'roster']).default('always'),
     /** Entries older than this many days are pruned (hourly and at start); 0 keeps everything. */
@@ -234,8 +240,10 @@ export const configSchema = z.object({
       index: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/).default('parley-archive'),
       shards: z.number().int().min(1).max(64).default(1),
       replicas: z.number().int().min(0).max(8).default(1),
-      /** Entries per bulk request; one request is in flight at a time, the rest waits in the local queue. */
+      /** Entries per bulk request; the rest waits in the local queue. */
       bulkSize: z.number().int().min(1).max(10_000).default(1000),
+      /** Bulk requests in flight at once (each of bulkSize entries at most). */
+      parallelBulks: z.number().int().min(1).max(16).default(3),
       /** Per-request timeout (ms). */
       requestTimeoutMs: z.number().int().min(100).default(10_000),
       /** How long a query waits for queued entries to be indexed before it fails with resource-constraint (ms). */

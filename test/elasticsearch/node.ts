@@ -21,6 +21,8 @@ export interface ElasticsearchNode {
   url: string;
   httpPort: number;
   dataDir: string;
+  /** The JVM's process id while it runs (the benchmark reads its CPU time). */
+  pid(): number | null;
   /** Stops the node cleanly. */
   stop(): Promise<void>;
   /** Kills the JVM at once (an outage), keeping its data folder. */
@@ -75,6 +77,7 @@ export async function startElasticsearch(options: ElasticsearchNodeOptions = {})
     url: `http://127.0.0.1:${httpPort}`,
     httpPort,
     dataDir,
+    pid: () => (child as ChildProcess | null)?.pid ?? null,
     stop: () => waitExit(null, 30_000),
     kill: () => waitExit('SIGKILL', 5000),
     restart: launch,

@@ -1,19 +1,33 @@
 // Archive positions and ids (XEP-0313 §3 "IDs", XEP-0359 stanza-id).
 //
-// seq = archiving time in ms × 1024 + a counter × 16 + the node's number (0–15): the low four bits
-// say which Parley node archived the entry, so that nodes sharing one archive never make the same
-// seq (nor id); on one node seqs only grow (even if the clock steps back, or more than 64 entries
+// A seq is the archiving time in ms scaled by slots per ms, plus a counter × 16, plus the node's
+// number (0–15): the low four bits say which Parley node archived the entry, so that nodes sharing
+// one archive never make the same seq (nor id). Two eras, continuous at LAYOUT_CHANGE:
+//   before it:  ms × 1024 + counter × 16 + node                      (64 seqs per ms per node)
+//   from it on: ms@change × 1024 + (ms − change) × 4096 + counter × 16 + node
+//                                                                     (256 seqs per ms per node)
+// A message takes one seq (both local users' entries share it, sqlite/rows.ts), so a node archives
+// up to 256,000 messages a second without its seqs running ahead of the clock; the seqs of both eras
+// order by time, every seq stored before the change keeps its time, and seqs fit a JavaScript number
+// until May 2082. On one node seqs only grow (even if the clock steps back, or more than 256 entries
 // share a millisecond: they borrow the next one, and the clock catches up), order the archive as
-// messages arrived, fit a JavaScript number until the year 2248, and turn 'start'/'end' dates into
-// seq ranges. Seqs written before nodes had numbers (counter in the low bits) stay valid.
+// messages arrived, and turn 'start'/'end' dates into seq ranges. Seqs written before nodes had
+// numbers (counter in the low bits) stay valid.
 // The public id adds randomness to the seq, because XEP-0313 asks ids to be unpredictable:
 // 11 base-36 digits of the seq, '-', 6 random base-36 characters.
 import { randomBytes } from 'node:crypto';
 
-export const SEQ_PER_MS = 1024;
+/** Seqs per millisecond before LAYOUT_CHANGE. */
+const OLD_SEQ_PER_MS = 1024;
+/** Seqs per millisecond from LAYOUT_CHANGE on. */
+export const SEQ_PER_MS = 4096;
+/** 2026-12-01T00:00:00Z: seqs from this millisecond on have SEQ_PER_MS slots per ms. */
+export const LAYOUT_CHANGE = Date.UTC(2026, 11, 1);
+/** The first seq of LAYOUT_CHANGE (the one after the last seq of the millisecond before). */
+const LAYOUT_BASE = LAYOUT_CHANGE * OLD_SEQ_PER_MS;
 /** Node numbers: 0 … NODE_SLOTS - 1 (config node.index). */
 export const NODE_SLOTS = 16;
-/** Consecutive seqs of one node within a millisecond are this far apart (the two entries of a message, store.ts). */
+/** Consecutive seqs of one node within a millisecond are this far apart. */
 export const SEQ_STEP = NODE_SLOTS;
 
 const ID_PATTERN = /^([0-9a-z]{11})-[0-9a-z]{6}$/;
@@ -35,7 +49,7 @@ export class ArchiveIds {
   }
 
   nextSeq(): number {
-    const candidate = this.now() * SEQ_PER_MS + this.node;
+    const candidate = firstSeqAt(this.now()) + this.node;
     this.last = candidate > this.last ? candidate : this.last + SEQ_STEP;
     return this.last;
   }
@@ -44,7 +58,7 @@ export class ArchiveIds {
   idFor(seq: number): string {
     let suffix = '';
     for (let i = 0; i < 6; i++) suffix += RANDOM_ALPHABET[this.randomByte() % 36];
-    return seq.toString(36).padStart(11, '0') + '-' + suffix;
+    return base36(seq) + '-' + suffix;
   }
 
   private randomByte(): number {
@@ -66,6 +80,17 @@ export class ArchiveIds {
   }
 }
 
+const LOW_DIGITS = 36 ** 5;
+
+/**
+ * 11 base-36 digits, in two parts that are small integers: V8 writes a large (floating-point)
+ * number in base 36 through a slow general path, the most of an id's cost.
+ */
+function base36(seq: number): string {
+  const high = Math.floor(seq / LOW_DIGITS);
+  return high.toString(36).padStart(6, '0') + (seq - high * LOW_DIGITS).toString(36).padStart(5, '0');
+}
+
 /** The seq an id claims (the store still checks that the id exists), or null if it is not one of ours. */
 export function seqOfId(id: string): number | null {
   const match = ID_PATTERN.exec(id);
@@ -76,15 +101,17 @@ export function seqOfId(id: string): number | null {
 
 /** When the entry was archived, in ms since the epoch. */
 export function timeOfSeq(seq: number): number {
-  return Math.floor(seq / SEQ_PER_MS);
+  if (seq < LAYOUT_BASE) return Math.floor(seq / OLD_SEQ_PER_MS);
+  return LAYOUT_CHANGE + Math.floor((seq - LAYOUT_BASE) / SEQ_PER_MS);
 }
 
 /** The lowest seq archived at or after `ms`. */
 export function firstSeqAt(ms: number): number {
-  return ms * SEQ_PER_MS;
+  if (ms < LAYOUT_CHANGE) return ms * OLD_SEQ_PER_MS;
+  return LAYOUT_BASE + (ms - LAYOUT_CHANGE) * SEQ_PER_MS;
 }
 
 /** The highest seq archived at or before `ms`. */
 export function lastSeqAt(ms: number): number {
-  return ms * SEQ_PER_MS + SEQ_PER_MS - 1;
+  return firstSeqAt(ms + 1) - 1;
 }

@@ -60,5 +60,7 @@ function openStore(config: Config, state: ArchiveState, commits: GroupCommit, lo
     const options = config.archive.elasticsearch;
     return new ElasticsearchArchiveStore(createElasticsearchClient(options), state.archiveIndexQueue, options, log, commits);
   }
-  return new SqliteArchiveStore(openSqliteArchiveDatabase(config.dataDir, config.storage), log, commits, { ownsDatabase: true });
+  // with a writer thread this connection only reads
+  const writerThread = config.archive.writerThread ? { dataDir: config.dataDir, database: config.storage } : undefined;
+  return new SqliteArchiveStore(openSqliteArchiveDatabase(config.dataDir, config.storage), log, commits, { ownsDatabase: true, writerThread });
 }

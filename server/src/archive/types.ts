@@ -6,7 +6,7 @@ import type { SearchTerm } from '@parley/shared/fulltext';
 export interface ArchiveEntry {
   /**
    * Position in the archive: unique, only grows, and encodes the archiving time
-   * (milliseconds × 1024 + a counter: ids.ts). Orders the archive.
+   * (the archiving time in ms, scaled, + a counter and the node: ids.ts). Orders the archive.
    */
   seq: number;
   /** The public archive id (XEP-0313 result id, XEP-0359 stanza-id, RSM cursor): ids.ts. */

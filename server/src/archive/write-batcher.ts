@@ -8,11 +8,13 @@ export const WRITE_BATCH = 4000;
 
 export class WriteBatcher<T> implements TurnWriter {
   private pending: T[] = [];
+  private waiting = 0;
   private stopped = false;
 
   /**
    * `write` gets each batch once; it handles (and logs) its own failures. It returns a Promise when
-   * the write is asynchronous (a queue in a networked state storage): the group commit waits for it.
+   * the write is asynchronous (the archive's writer thread, a queue in a networked state storage):
+   * the group commit waits for it.
    */
   constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void | Promise<void>) {
     commits.register(this);
@@ -20,13 +22,28 @@ export class WriteBatcher<T> implements TurnWriter {
 
   /** Entries waiting for the next batch. */
   get size(): number {
-    return this.pending.length;
+    return this.waiting;
   }
 
   append(items: T[]): void {
     if (this.stopped) return;
     for (let i = 0; i < items.length; i++) this.pending.push(items[i]!);
-    if (this.pending.length >= WRITE_BATCH) this.commits.commitNow();
+    this.added(items.length);
+  }
+
+  /**
+   * `push` adds to the waiting items what `source` holds: `entries` archive entries, in items of the
+   * store's own shape (the embedded store pushes flat row values, several per entry).
+   */
+  appendWith<S>(push: (pending: T[], source: S) => void, source: S, entries: number): void {
+    if (this.stopped) return;
+    push(this.pending, source);
+    this.added(entries);
+  }
+
+  private added(entries: number): void {
+    this.waiting += entries;
+    if (this.waiting >= WRITE_BATCH) this.commits.commitNow();
     else this.commits.schedule();
   }
 
@@ -40,6 +57,7 @@ export class WriteBatcher<T> implements TurnWriter {
     if (this.pending.length === 0 || this.stopped) return;
     const batch = this.pending;
     this.pending = [];
+    this.waiting = 0;
     return this.write(batch);
   }
 

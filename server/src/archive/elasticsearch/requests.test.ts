@@ -24,7 +24,7 @@ describe('Elasticsearch archive requests', () => {
     expect(template.template.settings.analysis.char_filter.parley_word_separators!.pattern).toBe('[^\\p{L}\\p{N}\\p{M}]+');
     const properties = template.template.mappings.properties;
     expect(template.template.mappings.dynamic).toBe('strict');
-    expect(properties.body).toEqual({ type: 'text', analyzer: 'parley_folded', index_prefixes: { min_chars: 1, max_chars: 19 } });
+    expect(properties.body).toEqual({ type: 'text', analyzer: 'parley_folded', index_prefixes: { min_chars: 1, max_chars: 4 } });
     expect(properties.stanza).toEqual({ type: 'keyword', index: false, doc_values: false });
     expect(properties.seq).toEqual({ type: 'long' });
   });

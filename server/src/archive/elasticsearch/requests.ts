@@ -14,8 +14,13 @@ export interface IndexSettings {
  * Words are folded like the embedded store's FTS5 unicode61 tokenizer with remove_diacritics 2:
  * every character that is not a letter or a digit separates words (the char filter, so that
  * "don't" is "don" + "t" in both), then the standard tokenizer, lowercase and asciifolding.
- * index_prefixes keeps an edge-ngram index of every word (1–19 characters) so that prefix
- * queries are term lookups, like FTS5's prefix indexes.
+ * index_prefixes keeps an edge-ngram index of every word's first 1–4 characters (FTS5's prefix
+ * indexes hold 2–4), so that the short prefixes (the ones matching many words) are term lookups; a
+ * longer one expands over the few words that start with it. (1–19 characters were most of the
+ * indexing cost. min_chars stays 1: Elasticsearch 7.10 fails a match_bool_prefix query whose prefix
+ * is shorter than min_chars, "rewriteMethod is null".) The index refreshes every 30 s by itself: a
+ * query refreshes it first when it changed (store.ts), so frequent refreshes would only make more
+ * segments to merge.
  */
 export function indexTemplate(settings: IndexSettings): Record<string, unknown> {
   return {
@@ -25,6 +30,7 @@ export function indexTemplate(settings: IndexSettings): Record<string, unknown> 
       settings: {
         number_of_shards: settings.shards,
         number_of_replicas: settings.replicas,
+        refresh_interval: '30s',
         analysis: {
           char_filter: {
             parley_word_separators: { type: 'pattern_replace', pattern: '[^\\p{L}\\p{N}\\p{M}]+', replacement: ' ' },
@@ -52,7 +58,7 @@ export function indexTemplate(settings: IndexSettings): Record<string, unknown> 
           body: {
             type: 'text',
             analyzer: 'parley_folded',
-            index_prefixes: { min_chars: 1, max_chars: 19 },
+            index_prefixes: { min_chars: 1, max_chars: 4 },
           },
           // returned as it was stored, never searched
           stanza: { type: 'keyword', index: false, doc_values: false },

@@ -1,5 +1,6 @@
 // The archive on Elasticsearch (7.x, client @elastic/elasticsearch 7.10). Writes go to the index
-// queue in the state storage first (storage/types.ts ArchiveIndexQueue), then to the cluster in bulk requests, one at a time (back-pressure:
+// queue in the state storage first (storage/types.ts ArchiveIndexQueue), then to the cluster in bulk
+// requests, options.parallelBulks of them at a time from the queue's oldest entries (back-pressure:
 // the queue absorbs bursts and outages), retried with exponential back-off. A query first waits
 // until what was archived before it is indexed and refreshed, so a client reads its own writes.
 import { Client } from '@elastic/elasticsearch';
@@ -20,6 +21,8 @@ export interface ElasticsearchOptions {
   shards: number;
   replicas: number;
   bulkSize: number;
+  /** Bulk requests in flight at once (the cluster indexes them on several threads). */
+  parallelBulks: number;
   requestTimeoutMs: number;
   queryWaitMs: number;
   maxRetryDelayMs: number;
@@ -144,8 +147,9 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   private async drain(): Promise<void> {
+    const parallel = this.options.parallelBulks;
     while (!this.closed) {
-      const batch = (await this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES)).map((queued) => ({
+      const batch = (await this.queue.peek(this.options.bulkSize * parallel, MAX_BULK_BYTES * parallel)).map((queued) => ({
         queueId: queued.queueId, attempts: queued.attempts, entry: JSON.parse(queued.document) as ArchiveEntry,
       }));
       if (batch.length === 0) {
@@ -154,7 +158,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
       }
       try {
         await this.ensureIndex();
-        const { done, retry } = await this.sendBulk(batch);
+        const { done, retry } = await this.sendBulks(batch, parallel);
         await this.queue.remove(done);
         await this.queue.failed(retry);
         if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: await this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
@@ -174,6 +178,19 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
         await this.pause();
       }
     }
+  }
+
+  /**
+   * Sends the entries in up to `parallel` bulk requests at once; says which entries are done and
+   * which to retry. The queue removes them after all answered, so an outage in between re-sends
+   * some (an entry's id is its document id: indexing it again overwrites it).
+   */
+  private async sendBulks(batch: QueuedEntry[], parallel: number): Promise<{ done: number[]; retry: number[] }> {
+    const size = Math.ceil(batch.length / parallel);
+    const parts: QueuedEntry[][] = [];
+    for (let i = 0; i < batch.length; i += size) parts.push(batch.slice(i, i + size));
+    const answers = await Promise.all(parts.map((part) => this.sendBulk(part)));
+    return { done: answers.flatMap((answer) => answer.done), retry: answers.flatMap((answer) => answer.retry) };
   }
 
   /** Sends one bulk request; says which entries are done (indexed or given up) and which to retry. */

@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { openSqliteFile, type DatabaseOptions } from '../../storage/sqlite/database.ts';
 import { migrate, type FeatureSchema } from '../../storage/sqlite/migrations.ts';
 import { ACCOUNTS_SCHEMA } from '../../storage/sqlite/accounts.ts';
+import { migrateToArchiveRows } from './layout.ts';
 
 export const ARCHIVE_SCHEMA: FeatureSchema = {
   feature: 'archive',
@@ -66,6 +67,11 @@ export const ARCHIVE_SCHEMA: FeatureSchema = {
         END;
       `);
     },
+  }, {
+    description: 'one row per message, lookups by archive and contact through the FTS5 index (archive/sqlite/layout.ts)',
+    up(db) {
+      migrateToArchiveRows(db);
+    },
   }],
 };
 
@@ -73,12 +79,23 @@ export const ARCHIVE_SCHEMA: FeatureSchema = {
 export function openSqliteArchiveDatabase(dataDir: string, options?: DatabaseOptions): BetterSqlite3.Database {
   const db = openSqliteFile(dataDir, options);
   try {
-    // The archive's indexes grow large: a bigger page cache than SQLite's 2 MB default.
-    db.pragma('cache_size = -65536');
+    tune(db);
     migrate(db, ARCHIVE_SCHEMA);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** The writer thread's connection (writer-thread.ts): the server's connection migrated the tables. */
+export function openSqliteArchiveWriter(dataDir: string, options?: DatabaseOptions): BetterSqlite3.Database {
+  const db = openSqliteFile(dataDir, options);
+  tune(db);
+  return db;
+}
+
+function tune(db: BetterSqlite3.Database): void {
+  // The archive's index grows large: a bigger page cache than SQLite's 2 MB default.
+  db.pragma('cache_size = -65536');
 }

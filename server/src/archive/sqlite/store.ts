@@ -1,205 +1,183 @@
-// The embedded archive: entries in SQLite (archive_messages), words in an FTS5 index
-// (archive_search) with one row per message, shared by its entries in both users' archives.
-// Appends are written in batches, one transaction each, by the group commit (write-batcher.ts).
-import { setImmediate as nextTurn } from 'node:timers/promises';
+// The embedded archive: one row per message in archive_rows (both local users' entries in one
+// row), words and tags in the FTS5 index archive_index, which serves every lookup by archive and
+// contact (search.ts, layout.ts). Appends are written in batches, one transaction each, by the
+// group commit (write-batcher.ts); the index follows (writing.ts). The writes happen on this
+// connection, or in the archive's writer thread on a connection of its own (writer-thread.ts):
+// then the group commit waits for the thread's answer, and this connection only reads.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
+import type { DatabaseOptions } from '../../storage/sqlite/database.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
-import { SEQ_STEP, seqOfId } from '../ids.ts';
-import { matchExpression, tagsOf } from './search.ts';
+import { seqOfId } from '../ids.ts';
+import { matchExpression } from './search.ts';
+import { ArchiveJids } from './jids.ts';
+import { ROW_COLUMNS, entriesOf, entryOf, pushRows, type ArchiveRow, type RowValue } from './rows.ts';
+import { ArchiveWriting } from './writing.ts';
+import { ThreadWrites } from './thread-writes.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 
-interface EntryRow {
-  seq: number;
-  sid: string;
-  owner: string;
-  peer: string;
-  peer_resource: string;
-  outgoing: number;
-  body: string;
-  stanza: string;
-}
-
-const COLUMNS = 'm.seq, m.sid, m.owner, m.peer, m.peer_resource, m.outgoing, m.body, m.stanza';
-/** Rows deleted per transaction when pruning, so that the event loop keeps turning. */
-const PRUNE_BATCH = 5000;
 /** Prepared statements kept per query shape. */
 const STATEMENT_CACHE = 256;
-
 /**
- * The recipient's entry of the message `first` is the sender's entry of (the archiver appends them
- * together, one node's seqs in a row: ids.ts SEQ_STEP apart): the join in conditions() relies on the
- * entries of a message being at most SEQ_STEP apart (1 in archives from before node numbers).
+ * Archives from before one row per message gave a message's second entry its own seq, at most this
+ * far above the row's: its id still names that seq.
  */
-function sameMessage(first: ArchiveEntry, second: ArchiveEntry): boolean {
-  return second.seq === first.seq + SEQ_STEP && second.owner === first.peer && second.peer === first.owner
-    && second.stanza === first.stanza && second.body === first.body;
-}
+const MIGRATED_MIRROR_GAP = 16;
 
-function toEntry(row: EntryRow): ArchiveEntry {
-  return {
-    seq: row.seq, id: row.sid, owner: row.owner, peer: row.peer, peerResource: row.peer_resource,
-    outgoing: row.outgoing === 1, body: row.body, stanza: row.stanza,
-  };
+export interface SqliteArchiveOptions {
+  /** Write in a thread of its own, with its own connection to this data folder's database. */
+  writerThread?: { dataDir: string; database: DatabaseOptions };
+  /** close() closes the connection too (archive/index.ts opens one for the store). */
+  ownsDatabase?: boolean;
 }
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly backend = 'sqlite' as const;
-  private readonly batcher: WriteBatcher<ArchiveEntry>;
+  /** Rows waiting for the group commit, as flat values (rows.ts). */
+  private readonly batcher: WriteBatcher<RowValue>;
+  /** Writes on this connection (no writer thread). */
+  private readonly writing: ArchiveWriting | null;
+  private readonly thread: ThreadWrites | null;
+  private readonly jids: ArchiveJids;
   private closed = false;
-  private readonly insertMessage;
-  private readonly insertWords;
-  private readonly insertTx;
-  private readonly selectBySeq;
-  private readonly selectFirst;
-  private readonly selectLast;
+  private readonly selectRow;
+  private readonly selectMigratedMirror;
   private readonly selectHighest;
-  private readonly pruneBatch;
+  private readonly selectIndexed;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  /**
-   * `commits`: the server's group commit (a store of its own, for imports and tools, commits alone);
-   * `ownsDatabase`: close() closes the connection too (archive/index.ts opens one for the store).
-   */
+  /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
   constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit(),
-    private readonly options: { ownsDatabase?: boolean } = {}) {
-    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.writeBatch(batch));
-    this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string, number]>(
-      'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insertWords = db.prepare<[number, string, string]>('INSERT INTO archive_search (rowid, body, tags) VALUES (?, ?, ?)');
-    this.insertTx = db.transaction((entries: ArchiveEntry[]) => {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        this.insertMessage.run(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, e.seq);
-        let tags = tagsOf(e.owner, e.peer);
-        const other = entries[i + 1];
-        if (other !== undefined && sameMessage(e, other)) {
-          this.insertMessage.run(other.seq, other.id, other.owner, other.peer, other.peerResource, other.outgoing ? 1 : 0, other.body, other.stanza, e.seq);
-          tags += ' ' + tagsOf(other.owner, other.peer);
-          i++;
-        }
-        this.insertWords.run(e.seq, e.body, tags);
-      }
-    });
-    this.selectBySeq = db.prepare<[number], { sid: string; owner: string }>('SELECT sid, owner FROM archive_messages WHERE seq = ?');
-    this.selectFirst = db.prepare<[string], { seq: number; sid: string }>(
-      'SELECT seq, sid FROM archive_messages WHERE owner = ? ORDER BY seq ASC LIMIT 1');
-    this.selectLast = db.prepare<[string], { seq: number; sid: string }>(
-      'SELECT seq, sid FROM archive_messages WHERE owner = ? ORDER BY seq DESC LIMIT 1');
-    this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_messages').pluck();
-    this.pruneBatch = db.prepare<[number, number]>(
-      'DELETE FROM archive_messages WHERE seq IN (SELECT seq FROM archive_messages WHERE seq < ? ORDER BY seq LIMIT ?)');
+    private readonly options: SqliteArchiveOptions = {}) {
+    if (options.writerThread) {
+      this.thread = new ThreadWrites(options.writerThread.dataDir, options.writerThread.database, log);
+      this.writing = null;
+      this.batcher = new WriteBatcher<RowValue>(commits, (rows) => this.thread!.write(rows).then(() => {}, (error: unknown) => {
+        this.log?.error({ err: error }, 'archive write failed');
+      }));
+    } else {
+      this.thread = null;
+      this.writing = new ArchiveWriting(db, (error) => this.log?.error({ err: error }, 'archive indexing failed'));
+      this.batcher = new WriteBatcher<RowValue>(commits, (rows) => this.writeBatch(rows));
+    }
+    this.jids = new ArchiveJids(db);
+    this.selectRow = db.prepare<[number], ArchiveRow>(`SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq = ?`);
+    this.selectMigratedMirror = db.prepare<[number, number, string], ArchiveRow>(
+      `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq BETWEEN ? AND ? AND m.mirror_sid = ?`);
+    this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_rows').pluck();
+    this.selectIndexed = db.prepare<[], number>('SELECT indexed_through FROM archive_index_state').pluck();
   }
 
   append(entries: ArchiveEntry[]): void {
-    if (!this.closed) this.batcher.append(entries);
+    if (!this.closed) this.batcher.appendWith(pushRows, entries, entries.length);
   }
 
-  /** Writes entries at once, in one transaction (imports, benchmarks, tests). */
+  /** Writes entries at once, in one transaction (imports, benchmarks, tests: a store without a writer thread). */
   insert(entries: ArchiveEntry[]): void {
-    this.insertTx.immediate(entries);
+    if (this.writing === null) throw new Error('insert() writes on the store\'s own connection; this store has a writer thread');
+    const rows: RowValue[] = [];
+    pushRows(rows, entries);
+    this.writing.write(rows);
   }
 
   async flush(): Promise<void> {
-    this.writePending();
+    await this.readyToRead();
   }
 
-  private writePending(): void {
-    if (!this.closed) this.batcher.flush();
+  private writePending(): void | Promise<void> {
+    if (!this.closed) return this.batcher.flush();
   }
 
-  private writeBatch(batch: ArchiveEntry[]): void {
+  /** What was appended is committed and indexed: queries see it. */
+  private async readyToRead(): Promise<void> {
+    await this.writePending();
+    // the common case for a query: no write on its way in the writer thread (a batch the group
+    // commit handed over before) and every row in the index: nothing to wait for
+    if (!this.thread?.busy && this.selectIndexed.get()! >= (this.selectHighest.get() ?? 0)) return;
+    if (this.thread !== null) await this.thread.indexAll();
+    else this.writing!.indexAll();
+  }
+
+  private writeBatch(rows: RowValue[]): void {
     try {
-      this.insertTx.immediate(batch);
+      this.writing!.write(rows);
     } catch (error) {
-      this.log?.error({ err: error, entries: batch.length }, 'archive write failed');
+      this.log?.error({ err: error }, 'archive write failed');
     }
   }
 
   async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
-    this.writePending();
+    // rows are read by seq: committed is enough, the index is not needed (the thread answers in
+    // order: its answer to indexAll() comes after the writes on their way)
+    await this.writePending();
+    if (this.thread?.busy) await this.thread.indexAll();
     const found = new Map<string, number>();
     for (const id of ids) {
       const seq = seqOfId(id);
       if (seq === null) continue;
-      const row = this.selectBySeq.get(seq);
-      if (row && row.owner === owner && row.sid === id) found.set(id, seq);
+      let row = this.selectRow.get(seq);
+      if (row === undefined || (row.sid !== id && row.mirror_sid !== id)) row = this.selectMigratedMirror.get(seq - MIGRATED_MIRROR_GAP, seq - 1, id);
+      if (row === undefined) continue;
+      const entry = entryOf(row, owner);
+      if (entry.owner === owner && entry.id === id) found.set(id, row.seq);
     }
     return found;
   }
 
   async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
-    this.writePending();
+    await this.readyToRead();
     const where = this.conditions(filter);
-    // For one owner, FTS rowids (a message's first seq) are in the same order as the entries' seqs.
-    const orderColumn = where.fulltext ? 's.rowid' : 'm.seq';
+    if (where === null) return { entries: [], total: 0, preceding: 0 };
     const order = request.direction === 'forward' ? 'ASC' : 'DESC';
-    const cursor = request.cursor === undefined ? { sql: '', params: [] }
-      : seqBound(where.fulltext, request.direction === 'forward' ? '>' : '<', request.cursor);
+    const cursor = request.cursor === undefined ? NO_BOUND : seqBound(request.direction === 'forward' ? '>' : '<', request.cursor);
     const offset = request.direction === 'forward' ? request.offset ?? 0 : 0;
 
     const rows = this.statement(
-      `SELECT ${COLUMNS} ${where.from} WHERE ${where.sql}${cursor.sql} ORDER BY ${orderColumn} ${order} LIMIT ? OFFSET ?`,
-    ).all(...where.params, ...cursor.params, request.limit, offset) as EntryRow[];
-    const total = this.count(where, { sql: '', params: [] });
+      `SELECT ${ROW_COLUMNS} FROM archive_index s JOIN archive_rows m ON m.seq = s.rowid WHERE ${where.sql}${cursor.sql}
+       ORDER BY s.rowid ${order} LIMIT ? OFFSET ?`,
+    ).all(...where.params, ...cursor.params, request.limit, offset) as ArchiveRow[];
+    const total = this.count(where, NO_BOUND);
     let preceding: number;
     if (request.cursor === undefined) preceding = request.direction === 'forward' ? offset : total;
     else {
       const comparison = request.direction === 'forward' ? '<=' : '<';
-      preceding = this.count(where, seqBound(where.fulltext, comparison, request.cursor))
-        + (request.direction === 'forward' ? offset : 0);
+      preceding = this.count(where, seqBound(comparison, request.cursor)) + (request.direction === 'forward' ? offset : 0);
     }
-    return { entries: rows.map(toEntry), total, preceding };
+    return { entries: rows.map((row) => entryOf(row, filter.owner)), total, preceding };
   }
 
-  private count(where: Conditions, extra: { sql: string; params: number[] }): number {
-    const statement = this.statement(`SELECT count(*) ${where.from} WHERE ${where.sql}${extra.sql}`);
+  /** Counts in the index alone unless a condition needs the rows. */
+  private count(where: Conditions, extra: Bound): number {
+    const from = where.needsRows ? 'archive_index s JOIN archive_rows m ON m.seq = s.rowid' : 'archive_index s';
+    const statement = this.statement(`SELECT count(*) FROM ${from} WHERE ${where.sql}${extra.sql}`);
     return statement.pluck().get(...where.params, ...extra.params) as number;
   }
 
-  private conditions(filter: ArchiveFilter): Conditions {
-    const fulltext = filter.fulltext !== undefined && filter.fulltext.length > 0;
-    const parts: string[] = [];
-    const params: Array<string | number> = [];
-    const seqParts: string[] = [];
-    const seqParams: number[] = [];
+  /** The filter as conditions on the index (and rows); null when the archive is empty. */
+  private conditions(filter: ArchiveFilter): Conditions | null {
+    const owner = this.jids.find(filter.owner);
+    const peer = filter.with === undefined ? undefined : this.jids.find(filter.with.bare);
+    if (owner === undefined || (filter.with !== undefined && peer === undefined)) return null;
+    const parts = ['archive_index MATCH ?'];
+    const params: Array<string | number> = [matchExpression(owner, peer, filter.fulltext)];
+    let needsRows = false;
     for (const [comparison, value] of [['>=', filter.minSeq], ['<=', filter.maxSeq]] as const) {
       if (value === undefined) continue;
-      const bound = seqBound(fulltext, comparison, value);
-      seqParts.push(bound.sql.slice(' AND '.length));
-      seqParams.push(...bound.params);
+      parts.push(`s.rowid ${comparison} ?`);
+      params.push(value);
     }
     if (filter.seqs !== undefined) {
-      seqParts.push(`m.seq IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
-      seqParams.push(...filter.seqs);
+      parts.push(`s.rowid IN (${filter.seqs.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...filter.seqs);
     }
-    if (fulltext) {
-      const match = matchExpression(filter.owner, filter.with?.bare, filter.fulltext!);
-      parts.push('archive_search MATCH ?');
-      params.push(match);
+    if (filter.with?.resource !== undefined) {
+      // the peer's resource is the first entry's, or the mirror's when the query's archive is the peer's
+      parts.push('(CASE WHEN m.owner = ? THEN m.peer_resource ELSE m.mirror_peer_resource END) = ?');
+      params.push(filter.owner, filter.with.resource);
+      needsRows = true;
     }
-    parts.push(...seqParts);
-    params.push(...seqParams);
-    parts.push('m.owner = ?');
-    params.push(filter.owner);
-    if (filter.with) {
-      parts.push('m.peer = ?');
-      params.push(filter.with.bare);
-      if (filter.with.resource !== undefined) {
-        parts.push('m.peer_resource = ?');
-        params.push(filter.with.resource);
-      }
-    }
-    return {
-      fulltext,
-      // A message's entries are its rowid and the next seq (sameMessage).
-      from: fulltext
-        ? `FROM archive_search s JOIN archive_messages m ON m.seq BETWEEN s.rowid AND s.rowid + ${SEQ_STEP} AND m.message = s.rowid`
-        : 'FROM archive_messages m',
-      sql: parts.join(' AND '),
-      params,
-    };
+    return { sql: parts.join(' AND '), params, needsRows };
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -213,24 +191,22 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async bounds(owner: string): Promise<ArchiveBounds | null> {
-    this.writePending();
-    const first = this.selectFirst.get(owner);
-    const last = this.selectLast.get(owner);
+    await this.readyToRead();
+    const where = this.conditions({ owner });
+    if (where === null) return null;
+    const end = (order: 'ASC' | 'DESC') => this.statement(
+      `SELECT ${ROW_COLUMNS} FROM archive_index s JOIN archive_rows m ON m.seq = s.rowid WHERE ${where.sql} ORDER BY s.rowid ${order} LIMIT 1`,
+    ).get(...where.params) as ArchiveRow | undefined;
+    const first = end('ASC');
+    const last = end('DESC');
     if (!first || !last) return null;
-    return { first: { id: first.sid, seq: first.seq }, last: { id: last.sid, seq: last.seq } };
+    return { first: { id: entryOf(first, owner).id, seq: first.seq }, last: { id: entryOf(last, owner).id, seq: last.seq } };
   }
 
   async pruneBefore(seq: number): Promise<number> {
-    this.writePending();
-    let removed = 0;
-    for (;;) {
-      if (this.closed) break;
-      const { changes } = this.pruneBatch.run(seq, PRUNE_BATCH);
-      removed += changes;
-      if (changes < PRUNE_BATCH) break;
-      await nextTurn();
-    }
-    return removed;
+    await this.writePending();
+    if (this.closed) return 0;
+    return this.thread !== null ? this.thread.prune(seq) : this.writing!.prune(seq);
   }
 
   async highestSeq(): Promise<number> {
@@ -239,43 +215,47 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** Entries in seq order after `afterSeq`, for reindexing elsewhere. */
   *scan(afterSeq = 0, batch = 1000): Generator<ArchiveEntry[]> {
-    const select = this.db.prepare<[number, number], EntryRow>(
-      `SELECT ${COLUMNS} FROM archive_messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`);
+    const select = this.db.prepare<[number, number], ArchiveRow>(
+      `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq > ? ORDER BY m.seq LIMIT ?`);
     let last = afterSeq;
     for (;;) {
       const rows = select.all(last, batch);
       if (rows.length === 0) return;
       last = rows[rows.length - 1]!.seq;
-      yield rows.map(toEntry);
+      yield rows.flatMap(entriesOf);
     }
   }
 
   /** Entries in all archives. */
   size(): number {
-    return this.db.prepare<[], number>('SELECT count(*) FROM archive_messages').pluck().get() ?? 0;
+    return this.db.prepare<[], number>('SELECT count(*) + count(mirror_sid) FROM archive_rows').pluck().get() ?? 0;
   }
 
   async close(): Promise<void> {
-    this.writePending();
+    if (this.closed) return;
+    await this.writePending();
     this.closed = true;
+    if (this.thread !== null) await this.thread.close();
+    else this.writing!.close();
     if (this.options.ownsDatabase && this.db.open) this.db.close();
   }
 }
 
-interface Conditions {
-  fulltext: boolean;
-  from: string;
+interface Bound {
   sql: string;
-  params: Array<string | number>;
+  params: number[];
 }
 
-/**
- * ` AND m.seq <op> ?`; in a search also the bound it implies on the FTS rowid (an entry's seq is its
- * message's rowid or at most SEQ_STEP above), so that FTS5 skips to it instead of filtering every match.
- */
-function seqBound(fulltext: boolean, comparison: '<' | '<=' | '>' | '>=', seq: number): { sql: string; params: number[] } {
-  if (!fulltext) return { sql: ` AND m.seq ${comparison} ?`, params: [seq] };
-  // with S = SEQ_STEP: seq > c => rowid > c - S;  seq >= c => rowid >= c - S;  seq < c => rowid < c;  seq <= c => rowid <= c
-  const rowid = comparison === '>' ? ['>', seq - SEQ_STEP] : comparison === '>=' ? ['>=', seq - SEQ_STEP] : [comparison, seq];
-  return { sql: ` AND m.seq ${comparison} ? AND s.rowid ${rowid[0]} ?`, params: [seq, rowid[1] as number] };
+interface Conditions {
+  sql: string;
+  params: Array<string | number>;
+  /** A condition reads archive_rows (m), not only the index (s). */
+  needsRows: boolean;
+}
+
+const NO_BOUND: Bound = { sql: '', params: [] };
+
+/** ` AND s.rowid <op> ?`: FTS5 skips to the bound instead of filtering every match. */
+function seqBound(comparison: '<' | '<=' | '>' | '>=', seq: number): Bound {
+  return { sql: ` AND s.rowid ${comparison} ?`, params: [seq] };
 }

@@ -89,14 +89,15 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     const text = archivedXml(stanza);
     const body = bodyText(stanza);
     const entries: ArchiveEntry[] = [];
+    // One position for the message in both archives (each entry has its own id): the embedded
+    // store keeps the two entries in one row (archive/sqlite/rows.ts).
+    const seq = archive.ids.nextSeq();
     if (sides.outgoing) {
-      const seq = archive.ids.nextSeq();
       const id = archive.ids.idFor(seq);
       entries.push({ seq, id, owner: from.bare, peer: to.bare, peerResource: to.resource, outgoing: true, body, stanza: text });
       outgoingIds.set(stanza, id);
     }
     if (sides.incoming) {
-      const seq = archive.ids.nextSeq();
       const id = archive.ids.idFor(seq);
       entries.push({ seq, id, owner: to.bare, peer: from.bare, peerResource: from.resource, outgoing: false, body, stanza: text });
       const stamp = xml('stanza-id', { xmlns: NS.stanzaIds, id, by: to.bare });

@@ -1,6 +1,7 @@
 // A database created by Parley before per-feature migrations (legacy-migrations.fixture.ts, schema
 // version 3) opens with the current code with every record intact, and ends up with the same schema
 // as a database the current code creates.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,6 @@ import { parseSearchQuery } from '@parley/shared/fulltext';
 import { openDataFolder } from '../../data-folder.ts';
 import { openSqliteArchiveDatabase } from '../../archive/sqlite/schema.ts';
 import { SqliteArchiveStore } from '../../archive/sqlite/store.ts';
-import { tagsOf } from '../../archive/sqlite/search.ts';
 import { ArchiveIds } from '../../archive/ids.ts';
 import { DB_FILENAME, openSqliteFile } from './database.ts';
 import { FEATURE_MIGRATIONS_VERSION } from './migrations.ts';
@@ -65,8 +65,14 @@ function createLegacyDatabase(dataDir: string): void {
   insert.run(seq, 'legacy-alice', 'alice@example.com', 'bob@example.com', '', 1, 'hello from before', '<message/>', seq);
   insert.run(seq + 1, 'legacy-bob', 'bob@example.com', 'alice@example.com', 'desk', 0, 'hello from before', '<message/>', seq);
   db.prepare('INSERT INTO archive_search (rowid, body, tags) VALUES (?, ?, ?)')
-    .run(seq, 'hello from before', `${tagsOf('alice@example.com', 'bob@example.com')} ${tagsOf('bob@example.com', 'alice@example.com')}`);
+    .run(seq, 'hello from before', `${legacyTags('alice@example.com', 'bob@example.com')} ${legacyTags('bob@example.com', 'alice@example.com')}`);
   db.close();
+}
+
+/** The index tags of an entry as the old code wrote them: 64 bits of SHA-256 of the owner, and of owner and peer. */
+function legacyTags(owner: string, peer: string): string {
+  const tag = (kind: string, jid: string) => kind + createHash('sha256').update(jid).digest('hex').slice(0, 16);
+  return `${tag('o', owner)} ${tag('x', `${owner} ${peer}`)}`;
 }
 
 /** Tables, their columns, indexes, foreign keys and triggers, as SQLite describes them. */
@@ -142,16 +148,17 @@ describe('a database from before per-feature migrations', () => {
       const found = await archive.page({ owner: 'alice@example.com', fulltext: parseSearchQuery('before') }, { direction: 'forward', limit: 10 });
       expect(found.entries.map((entry) => entry.id)).toEqual(['legacy-alice']);
 
-      // new entries (node-numbered seqs, 16 apart) go after the old ones and are found beside them
+      // new entries (one seq for both entries of a message) go after the old ones and are found beside them
       const ids = new ArchiveIds(await archive.highestSeq(), () => MS + 1000);
-      const [a, b] = [ids.nextSeq(), ids.nextSeq()];
+      const seq = ids.nextSeq();
       archive.insert([
-        { seq: a, id: ids.idFor(a), owner: 'alice@example.com', peer: 'bob@example.com', peerResource: '', outgoing: true, body: 'hello after', stanza: '<message/>' },
-        { seq: b, id: ids.idFor(b), owner: 'bob@example.com', peer: 'alice@example.com', peerResource: '', outgoing: false, body: 'hello after', stanza: '<message/>' },
+        { seq, id: ids.idFor(seq), owner: 'alice@example.com', peer: 'bob@example.com', peerResource: '', outgoing: true, body: 'hello after', stanza: '<message/>' },
+        { seq, id: ids.idFor(seq), owner: 'bob@example.com', peer: 'alice@example.com', peerResource: '', outgoing: false, body: 'hello after', stanza: '<message/>' },
       ]);
       const hellos = await archive.page({ owner: 'bob@example.com', fulltext: parseSearchQuery('hello') }, { direction: 'forward', limit: 10 });
       expect(hellos.entries.map((entry) => entry.body)).toEqual(['hello from before', 'hello after']);
-      expect(archiveDb.prepare('SELECT count(*) FROM archive_search').pluck().get()).toBe(2);
+      // the legacy pair became one row (archive/sqlite/layout.ts), like the new one
+      expect(archiveDb.prepare('SELECT count(*) FROM archive_rows').pluck().get()).toBe(2);
 
       // deleting an account still takes its archive along, and a message's words with its last entry
       await storage.accounts.delete('alice@example.com');
@@ -159,7 +166,7 @@ describe('a database from before per-feature migrations', () => {
       expect((await archive.page({ owner: 'alice@example.com' }, { direction: 'forward', limit: 10 })).total).toBe(0);
       expect((await archive.page({ owner: 'bob@example.com' }, { direction: 'forward', limit: 10 })).total).toBe(2);
       await storage.accounts.delete('bob@example.com');
-      expect(archiveDb.prepare('SELECT count(*) FROM archive_search').pluck().get()).toBe(0);
+      expect(archiveDb.prepare('SELECT count(*) FROM archive_rows').pluck().get()).toBe(0);
     } finally {
       await archive.close();
       archiveDb.close();
@@ -180,7 +187,7 @@ describe('a database from before per-feature migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(FEATURE_MIGRATIONS_VERSION);
     db.close();
     for (const [, feature, version] of LEGACY_SCHEMA) expect(applied).toContainEqual({ feature, version });
-    expect(applied).toContainEqual({ feature: 'archive', version: 2 });
+    expect(applied).toContainEqual({ feature: 'archive', version: 3 });
     expect(applied).toContainEqual({ feature: 'key-value', version: 1 });
 
     expect(schemaOf(path.join(dir, DB_FILENAME))).toEqual(schemaOf(path.join(fresh, DB_FILENAME)));
