@@ -51,6 +51,14 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
     const stored = await iq(client, 'get', xml('vCard', { xmlns: NS_VCARD }));
     expect(stored.getChild('vCard', NS_VCARD)!.getChildText('FN')).toBe('Feature Check');
   },
+  // XEP-0163: the account's own PEP service takes a publish and returns the item
+  'http://jabber.org/protocol/pubsub': async (client) => {
+    const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+    await iq(client, 'set', xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node: 'urn:example:check' },
+      xml('item', { id: 'one' }, xml('check', { xmlns: 'urn:example' })))));
+    const items = await iq(client, 'get', xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: 'urn:example:check' })));
+    expect(items.getChild('pubsub', NS_PUBSUB)!.getChild('items')!.getChildren('item').map((item) => item.attrs.id)).toEqual(['one']);
+  },
   msgoffline: async (client, offline) => {
     await client.xmpp.send(chat(offline, 'kept for later'));
     await sync(client);

@@ -17,6 +17,7 @@ import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
 import { openArchive, type Archive } from './archive/index.ts';
 import { GroupCommit } from './storage/group-commit.ts';
+import { SqlitePubSubStore } from './pubsub/sqlite/store.ts';
 import { createServerHub, type ServerHub } from './core/server-events.ts';
 import { LocalCaches } from './core/cache.ts';
 import { DiscoRegistry } from './core/disco.ts';
@@ -184,7 +185,7 @@ export class ParleyServer {
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
-      services: { storage, directory, archive, suiteEvents, commits },
+      services: { storage, directory, archive, suiteEvents, commits, pubsub: new SqlitePubSubStore(storage.db) },
       stores: noNamedStores,
       caches: new LocalCaches(hub, node),
     });

@@ -1,5 +1,6 @@
 // XEP-0030 service discovery data: features and identities of the server and of accounts, filled by
 // the modules that handle them (never a hand-kept list); modules/disco.ts answers the queries.
+import type { Element, JID } from '@parley/shared';
 
 export interface DiscoIdentity {
   category: string;
@@ -7,10 +8,31 @@ export interface DiscoIdentity {
   name?: string;
 }
 
+/** Items an account offers to a requester (XEP-0030 §4; XEP-0060 §5.2: a PEP service's nodes), for a disco node or the top level. */
+export type AccountItemsProvider = (request: { owner: JID; requester: JID; node: string | undefined }) => Promise<Element[]>;
+
 export class DiscoRegistry {
   private readonly server = new Set<string>();
   private readonly account = new Set<string>();
   private readonly identities: DiscoIdentity[] = [];
+  private readonly ofAccounts: DiscoIdentity[] = [];
+  private readonly itemProviders: AccountItemsProvider[] = [];
+
+  addAccountIdentity(identity: DiscoIdentity): void {
+    this.ofAccounts.push(identity);
+  }
+
+  accountIdentities(): readonly DiscoIdentity[] {
+    return this.ofAccounts;
+  }
+
+  addAccountItems(provider: AccountItemsProvider): void {
+    this.itemProviders.push(provider);
+  }
+
+  accountItemProviders(): readonly AccountItemsProvider[] {
+    return this.itemProviders;
+  }
 
   addServerFeature(namespace: string): void {
     this.server.add(namespace);

@@ -85,6 +85,19 @@ export interface ServerNotifications {
   /** RFC 6121 §3.2.2: the contact no longer receives the owner's presence: unavailable from each available resource. */
   'presence/unavailable-to': { readonly owner: JID; readonly contact: JID };
   'roster-changed': RosterChange;
+  /**
+   * XEP-0115: what an entity supports, as its caps say, became known or changed (empty: it went
+   * offline). `session` for a client of this node; `recipient` for a remote entity, the local
+   * account its presence came to.
+   */
+  'caps/changed': {
+    readonly jid: JID;
+    readonly session: SessionHandle | null;
+    readonly recipient: JID | null;
+    readonly features: ReadonlySet<string>;
+    /** Features it did not have before (the '+notify' ones PEP sends last items for: XEP-0163 §4.3.2). */
+    readonly added: ReadonlySet<string>;
+  };
   /** Suite directory changes (modules/suite-sync.ts). */
   'user-deleted': { readonly jid: string };
   'avatar-changed': { readonly jid: string };

@@ -34,11 +34,17 @@ export const discoModule = defineModule({
       }
       return xml('query', { xmlns: NS.discoInfo },
         xml('identity', { category: 'account', type: 'registered' }),
+        ...features.accountIdentities().map((identity) => xml('identity', { ...identity })),
         ...features.accountFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('account', 'get', items, ({ payload, from, to }) => {
-      if (from.bare !== to.bare) throw new StanzaError('service-unavailable');
-      return xml('query', { xmlns: NS.discoItems, node: payload.attrs.node });
+    ctx.iq('account', 'get', items, async ({ payload, from, to }) => {
+      const providers = features.accountItemProviders();
+      if (from.bare !== to.bare && providers.length === 0) throw new StanzaError('service-unavailable');
+      const node = payload.attrs.node;
+      const found = [];
+      // XEP-0060 §5.2: what each provider shows this requester (a PEP service: the nodes it may read)
+      for (const provider of providers) found.push(...await provider({ owner: to.toBare(), requester: from, node }));
+      return xml('query', { xmlns: NS.discoItems, node }, ...found);
     });
   },
 });

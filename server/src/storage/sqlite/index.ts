@@ -21,7 +21,8 @@ export class SqliteStorage implements Storage {
   readonly directory: SqliteDirectory;
   readonly suiteEvents: SqliteSuiteEventLog;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
+  /** The connection, for features that keep their own tables in the same file (pubsub/sqlite/). */
+  constructor(readonly db: BetterSqlite3.Database) {
     this.accounts = new SqliteAccountStore(db);
     this.domains = new SqliteDomainStore(db);
     this.roster = new SqliteRosterStore(db);
@@ -41,7 +42,7 @@ export class SqliteStorage implements Storage {
 }
 
 /** Opens (creating and migrating as needed) the store at `dataDir/parley.db`. */
-export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): Storage {
+export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): SqliteStorage {
   return new SqliteStorage(openDatabase(dataDir, options));
 }
 

@@ -1,0 +1,116 @@
+// XEP-0163 Personal Eventing Protocol: every account is a XEP-0060 pubsub service (pubsub/, the
+// generic engine) at its bare JID — nodes created on first publish, access by roster relation,
+// notifications to the resources whose caps ask for them (modules/caps/ fills the interests), and
+// the last items to a resource that newly asks (§4.3.2). What rides on it: avatar-bridge.ts
+// (XEP-0398), bookmarks.ts (XEP-0402 with XEP-0411 and XEP-0049).
+import { JID, NS, xml, type Element } from '@parley/shared';
+import { z } from 'zod';
+import { defineModule, type IqRequest, type ModuleContext } from '../../core/module-api.ts';
+import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/protocol.ts';
+import { PubSubService, type PubSubLimits } from '../../pubsub/service.ts';
+import { PepBroadcaster, lastItemMessage, sendLastItems, type RemoteResources } from './notifications.ts';
+import { PepPolicy } from './policy.ts';
+
+export const pepOptions = z.object({
+  /** Items a node keeps at most; 'max' in a node's configuration means this many. */
+  maxItems: z.number().int().min(1).default(256),
+  /** Nodes one account may have. */
+  maxNodes: z.number().int().min(16).default(256),
+  /** Bytes of one item's payload (at most a stanza: limits.maxStanzaSize). */
+  maxPayloadBytes: z.number().int().min(1024).default(262_144),
+});
+
+export type PepOptions = z.infer<typeof pepOptions>;
+export type PepContext = ModuleContext<PepOptions>;
+
+/** XEP-0060 §10 features a PEP service has (XEP-0163 §5 requires auto-create, auto-subscribe, filtered-notifications). */
+const PUBSUB_FEATURES = [
+  'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'auto-create', 'auto-subscribe', 'config-node',
+  'create-and-configure', 'create-nodes', 'delete-items', 'delete-nodes', 'filtered-notifications', 'item-ids',
+  'last-published', 'manage-subscriptions', 'modify-affiliations', 'multi-items', 'persistent-items', 'presence-notifications',
+  'presence-subscribe', 'publish', 'publish-options', 'purge-nodes', 'retract-items', 'retrieve-affiliations',
+  'retrieve-default', 'retrieve-items', 'retrieve-subscriptions', 'subscribe',
+].map((feature) => `${NS.pubsub}#${feature}`);
+
+/** An account's PEP service for one request (it keeps nothing itself: the store does). */
+export type PepServices = (owner: JID) => PubSubService;
+
+export const pepModule = defineModule({
+  name: 'pep',
+  implements: [
+    { spec: 'XEP-0060', version: '1.26.0', status: 'partial', note: 'as PEP needs it: no collections, no subscription options, no authorize access' },
+    { spec: 'XEP-0163', version: '1.2.2', status: 'complete' },
+    { spec: 'XEP-0223', version: '1.1.1', status: 'complete', note: 'publish-options preconditions' },
+  ],
+  options: pepOptions,
+  configuredOptions: (config) => ({ maxPayloadBytes: config.limits.maxStanzaSize, ...config.modules.pep as object }),
+  dependencies: ['caps'],
+  register(ctx) {
+    const { pubsub, storage } = ctx.services;
+    const limits: PubSubLimits = ctx.options;
+    const remote = ctx.cache<RemoteResources>('remote-resources');
+    const services: PepServices = (owner) =>
+      new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster), new PepBroadcaster(ctx, owner, remote), limits);
+
+    ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });
+    ctx.features.identity({ category: 'pubsub', type: 'pep' });
+    for (const feature of [NS.pubsub, NS.pubsubOwner, NS.pubsubPublishOptions, ...PUBSUB_FEATURES]) ctx.features.account(feature);
+    // clients look for pubsub at the server before they use PEP (Smack's OMEMO, Converse.js)
+    ctx.features.server(NS.pubsub);
+
+    const answer = async (request: IqRequest, run: (service: PubSubService) => Promise<PubSubAnswer>): Promise<Element | null> => {
+      const owner = request.to.toBare();
+      const service = services(owner);
+      const { result, lastItem } = await run(service);
+      // §6.1.7: the last item follows the subscription result
+      if (lastItem) {
+        setImmediate(() => void ctx.router.route(lastItemMessage(owner.bare, lastItem.to.full, lastItem.node, lastItem.item), owner, lastItem.to));
+      }
+      return result;
+    };
+    for (const type of ['get', 'set'] as const) {
+      ctx.iq('account', type, { name: 'pubsub', xmlns: NS.pubsub }, (request) =>
+        answer(request, (service) => entityRequest(service, request.from, type, request.payload)));
+      ctx.iq('account', type, { name: 'pubsub', xmlns: NS.pubsubOwner }, (request) =>
+        answer(request, (service) => ownerRequest(service, request.from, type, request.payload)));
+    }
+
+    // XEP-0060 §5.2: an account's disco#items lists the nodes the requester may read
+    ctx.features.accountItems(async ({ owner, requester, node }) => {
+      if (node !== undefined) return [];
+      const service = services(owner);
+      const visible: Element[] = [];
+      for (const stored of await service.nodes()) {
+        if (await service.mayRead(requester, stored)) visible.push(xml('item', { jid: owner.bare, node: stored.node, name: stored.config.title || undefined }));
+      }
+      return visible;
+    });
+
+    // XEP-0163 §4.3.2: a resource whose caps newly ask for nodes gets their last items — its own
+    // account's and its contacts' (the ones it receives presence from)
+    ctx.on('caps/changed', async ({ jid, session, recipient, features, added }) => {
+      if (session) {
+        if (added.size === 0) return;
+        await sendLastItems(ctx, services(jid.toBare()), jid, added);
+        for (const item of (await storage.roster.get(jid.bare)).items) {
+          if (item.subscription !== 'to' && item.subscription !== 'both') continue;
+          await sendLastItems(ctx, services(new JID(...splitBare(item.jid))), jid, added);
+        }
+        return;
+      }
+      if (!recipient) return;
+      // a contact's resource on another server: remembered for notifications, and told the last items
+      const known = { ...remote.get(recipient.bare) };
+      const notify = [...features].filter((feature) => feature.endsWith('+notify'));
+      if (notify.length) known[jid.full] = notify;
+      else delete known[jid.full];
+      remote.set(recipient.bare, known);
+      await sendLastItems(ctx, services(recipient), jid, added);
+    });
+  },
+});
+
+function splitBare(bare: string): [string, string] {
+  const at = bare.indexOf('@');
+  return at === -1 ? ['', bare] : [bare.slice(0, at), bare.slice(at + 1)];
+}
