@@ -38,7 +38,9 @@ export async function onlineWithCaps(server: ServerPorts, jid: string, features:
   options: { ver?: string; resource?: string } = {}): Promise<CapsClient> {
   const client = await login(server, jid, passwordOf(jid), { presence: false, resource: options.resource }) as CapsClient;
   client.capsQueries = [];
-  client.xmpp.iqCallee.get(NS_INFO, 'query', (context: { stanza: Element; element: Element }) => {
+  // @xmpp/client has an iqCallee; its type declarations leave it out
+  const callee = (client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, handler: (context: { stanza: Element; element: Element }) => Element): void } }).iqCallee;
+  callee.get(NS_INFO, 'query', (context) => {
     client.capsQueries.push(context.stanza);
     return discoInfo(features, context.element.attrs.node);
   });
@@ -70,7 +72,7 @@ export function form(formType: string, values: Record<string, string | string[]>
 
 export function itemsRequest(node: string, options: { ids?: string[]; max?: number } = {}): Element {
   return xml('pubsub', { xmlns: NS_PUBSUB },
-    xml('items', { node, max_items: options.max }, ...(options.ids ?? []).map((id) => xml('item', { id }))));
+    xml('items', { node, max_items: options.max === undefined ? undefined : String(options.max) }, ...(options.ids ?? []).map((id) => xml('item', { id }))));
 }
 
 /** The items of a node as the owner's service returns them: [id, payload text] newest first. */
