@@ -11,7 +11,20 @@ export interface DiscoIdentity {
 /** Items an account offers to a requester (XEP-0030 §4; XEP-0060 §5.2: a PEP service's nodes), for a disco node or the top level. */
 export type AccountItemsProvider = (request: { owner: JID; requester: JID; node: string | undefined }) => Promise<Element[]>;
 
+/** disco#info of one of an account's nodes (XEP-0060 §5.3): the <query/>'s children, or null when the node is not this provider's. */
+export type AccountNodeInfoProvider = (request: { owner: JID; requester: JID; node: string }) => Promise<Element[] | null>;
+
 export class DiscoRegistry {
+  private readonly nodeInfoProviders: AccountNodeInfoProvider[] = [];
+
+  addAccountNodeInfo(provider: AccountNodeInfoProvider): void {
+    this.nodeInfoProviders.push(provider);
+  }
+
+  accountNodeInfoProviders(): readonly AccountNodeInfoProvider[] {
+    return this.nodeInfoProviders;
+  }
+
   private readonly server = new Set<string>();
   private readonly account = new Set<string>();
   private readonly identities: DiscoIdentity[] = [];

@@ -16,7 +16,7 @@ import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionEntry, SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
-import type { AccountItemsProvider, DiscoIdentity } from './disco.ts';
+import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity } from './disco.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -110,7 +110,10 @@ export interface ModuleContext<O = undefined> {
     accountIdentity(identity: DiscoIdentity): void;
     /** Items an account's disco#items lists (XEP-0060 §5.2: its PEP nodes). */
     accountItems(provider: AccountItemsProvider): void;
+    /** disco#info of an account's node (XEP-0060 §5.3: a PEP node). */
+    accountNodeInfo(provider: AccountNodeInfoProvider): void;
     accountIdentities(): readonly DiscoIdentity[];
+    accountNodeInfoProviders(): readonly AccountNodeInfoProvider[];
     accountItemProviders(): readonly AccountItemsProvider[];
     /** What the loaded modules registered (sorted): for the disco module's answers. */
     serverFeatures(): string[];

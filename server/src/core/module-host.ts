@@ -82,6 +82,8 @@ export class ModuleHost {
         accountIdentity: (identity) => disco.addAccountIdentity(identity),
         accountItems: (provider) => disco.addAccountItems(provider),
         accountIdentities: () => disco.accountIdentities(),
+        accountNodeInfo: (provider) => disco.addAccountNodeInfo(provider),
+        accountNodeInfoProviders: () => disco.accountNodeInfoProviders(),
         accountItemProviders: () => disco.accountItemProviders(),
         serverFeatures: () => disco.serverFeatures(),
         accountFeatures: () => disco.accountFeatures(),

@@ -57,6 +57,8 @@ export const pepModule = defineModule({
     for (const feature of [NS.pubsub, NS.pubsubOwner, NS.pubsubPublishOptions, ...PUBSUB_FEATURES]) ctx.features.account(feature);
     // clients look for pubsub at the server before they use PEP (Smack's OMEMO, Converse.js)
     ctx.features.server(NS.pubsub);
+    // XEP-0373 §5: clients look for the whitelist model at the server before a secret key backup
+    ctx.features.server(`${NS.pubsub}#access-whitelist`);
 
     const answer = async (request: IqRequest, run: (service: PubSubService) => Promise<PubSubAnswer>): Promise<Element | null> => {
       const owner = request.to.toBare();
@@ -84,6 +86,21 @@ export const pepModule = defineModule({
         if (await service.mayRead(requester, stored)) visible.push(xml('item', { jid: owner.bare, node: stored.node, name: stored.config.title || undefined }));
       }
       return visible;
+    });
+
+    // XEP-0060 §5.3: a node's disco#info — a leaf, with its type — for those who may read it
+    ctx.features.accountNodeInfo(async ({ owner, requester, node }) => {
+      const service = services(owner);
+      const stored = await pubsub.getNode(owner.bare, node);
+      if (!stored || !(await service.mayRead(requester, stored))) return null;
+      return [
+        xml('identity', { category: 'pubsub', type: 'leaf' }),
+        xml('feature', { var: NS.pubsub }),
+        xml('x', { xmlns: NS.dataForms, type: 'result' },
+          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS.pubsub}#meta-data`)),
+          xml('field', { var: 'pubsub#type' }, xml('value', {}, stored.config.type)),
+          xml('field', { var: 'pubsub#access_model' }, xml('value', {}, stored.config.accessModel))),
+      ];
     });
 
     // XEP-0163 §4.3.2: a resource whose caps newly ask for nodes gets their last items — its own
