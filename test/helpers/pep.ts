@@ -93,6 +93,12 @@ export function eventItems(message: Element): string[] {
 
 /** A stanza error's pubsub#errors condition (XEP-0060 §7.1.3). */
 export async function pubsubError(client: LoggedInClient, type: 'get' | 'set', payload: Element, to?: string) {
+  const { text: _text, ...error } = await pubsubErrorWithText(client, type, payload, to);
+  return error;
+}
+
+/** The same, with the error's <text/>. */
+export async function pubsubErrorWithText(client: LoggedInClient, type: 'get' | 'set', payload: Element, to?: string) {
   const id = `e${Math.random().toString(36).slice(2)}`;
   const reply = client.next((s) => s.is('iq') && s.attrs.id === id);
   await client.xmpp.send(xml('iq', { type, id, to }, payload));
@@ -103,5 +109,6 @@ export async function pubsubError(client: LoggedInClient, type: 'get' | 'set', p
     type: error.attrs.type as string,
     condition: children.find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name,
     pubsub: children.find((c) => c.attrs.xmlns === NS_ERRORS)?.name,
+    text: error.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined,
   };
 }

@@ -101,6 +101,8 @@ export interface ServerNotifications {
   /** Suite directory changes (modules/suite-sync.ts). */
   'user-deleted': { readonly jid: string };
   'avatar-changed': { readonly jid: string };
+  /** A user stored a new vCard (XEP-0054; XEP-0398 publishes its photo to PEP). */
+  'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
   /** A served name came or went (router/host-table.ts). */

@@ -10,6 +10,7 @@ import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/pro
 import { PubSubService, type PubSubLimits } from '../../pubsub/service.ts';
 import { PepBroadcaster, lastItemMessage, sendLastItems, type RemoteResources } from './notifications.ts';
 import { PepPolicy } from './policy.ts';
+import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
 export const pepOptions = z.object({
   /** Items a node keeps at most; 'max' in a node's configuration means this many. */
@@ -41,6 +42,8 @@ export const pepModule = defineModule({
     { spec: 'XEP-0060', version: '1.26.0', status: 'partial', note: 'as PEP needs it: no collections, no subscription options, no authorize access' },
     { spec: 'XEP-0163', version: '1.2.2', status: 'complete' },
     { spec: 'XEP-0223', version: '1.1.1', status: 'complete', note: 'publish-options preconditions' },
+    { spec: 'XEP-0084', version: '1.1.4', status: 'complete', note: 'stored and notified as any PEP node' },
+    { spec: 'XEP-0398', version: '0.2.1', status: 'complete', note: 'a directory photo is not replaced through PEP (not-allowed)' },
   ],
   options: pepOptions,
   configuredOptions: (config) => ({ maxPayloadBytes: config.limits.maxStanzaSize, ...config.modules.pep as object }),
@@ -60,10 +63,20 @@ export const pepModule = defineModule({
     // XEP-0373 §5: clients look for the whitelist model at the server before a secret key backup
     ctx.features.server(`${NS.pubsub}#access-whitelist`);
 
+    const avatars = new AvatarBridge(ctx, services);
+    ctx.features.account(NS_VCARD_CONVERSION);
     const answer = async (request: IqRequest, run: (service: PubSubService) => Promise<PubSubAnswer>): Promise<Element | null> => {
       const owner = request.to.toBare();
       const service = services(owner);
+      // XEP-0398: an avatar publish by the owner becomes the vCard photo, unless the directory owns it
+      const publish = request.iq.attrs.type === 'set' && request.payload.attrs.xmlns === NS.pubsub ? request.payload.getChild('publish') : undefined;
+      const avatarNode = publish && AVATAR_NODES.has(publish.attrs.node ?? '') && request.from.bare === owner.bare ? publish.attrs.node! : null;
+      if (avatarNode) await avatars.checkPublish(owner, avatarNode);
       const { result, lastItem } = await run(service);
+      if (avatarNode) {
+        const payload = publish!.getChild('item')?.children.find((node): node is Element => typeof node !== 'string') ?? null;
+        await avatars.published(owner, avatarNode, payload);
+      }
       // §6.1.7: the last item follows the subscription result
       if (lastItem) {
         setImmediate(() => void ctx.router.route(lastItemMessage(owner.bare, lastItem.to.full, lastItem.node, lastItem.item), owner, lastItem.to));
@@ -87,6 +100,12 @@ export const pepModule = defineModule({
       }
       return visible;
     });
+
+    // XEP-0398: a vCard photo (the user's or the address book's) shows as the XEP-0084 avatar
+    const syncAvatar = (jid: string) => avatars.syncFromVCard(jid).catch((err: unknown) => ctx.log.warn({ err, jid }, 'avatar conversion failed'));
+    ctx.on('vcard-changed', ({ jid }) => syncAvatar(jid));
+    ctx.on('avatar-changed', ({ jid }) => syncAvatar(jid));
+    ctx.on('resource-bind', ({ session }) => void syncAvatar(session.jid.bare));
 
     // XEP-0060 §5.3: a node's disco#info — a leaf, with its type — for those who may read it
     ctx.features.accountNodeInfo(async ({ owner, requester, node }) => {
