@@ -2,13 +2,16 @@
 // subscriptions as JSON, items in publication order (seq), trimmed to the node's limit in the
 // publishing transaction.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { FeatureSchema } from '../../storage/sqlite/feature-migrations.ts';
-import { migrateFeature } from '../../storage/sqlite/feature-migrations.ts';
+import type { SqliteConnection } from '../../storage/sqlite/connection.ts';
+import { migrate, type FeatureSchema } from '../../storage/sqlite/migrations.ts';
+import { ACCOUNTS_SCHEMA } from '../../storage/sqlite/accounts.ts';
 import { defaultNodeConfig, type NodeConfig } from '../node-config.ts';
 import type { NewNode, PubSubStore, StoredItem, StoredNode } from '../store.ts';
 
 export const PUBSUB_SCHEMA: FeatureSchema = {
   feature: 'pubsub',
+  // the trigger below removes an account's PEP service with the account
+  requires: [ACCOUNTS_SCHEMA],
   migrations: [{
     description: 'pubsub nodes and items (XEP-0060, XEP-0163 PEP services)',
     up(db) {
@@ -68,7 +71,6 @@ export class SqlitePubSubStore implements PubSubStore {
   private readonly publishItem: (service: string, node: string, item: StoredItem, keep: number) => string[];
 
   constructor(private readonly db: BetterSqlite3.Database) {
-    migrateFeature(db, PUBSUB_SCHEMA);
     this.statements = {
       node: db.prepare<[string, string], NodeRow>(`SELECT ${NODE_COLUMNS} FROM pubsub_nodes WHERE service = ? AND node = ?`),
       nodes: db.prepare<[string], NodeRow>(`SELECT ${NODE_COLUMNS} FROM pubsub_nodes WHERE service = ? ORDER BY node`),
@@ -160,4 +162,13 @@ export class SqlitePubSubStore implements PubSubStore {
   async deleteService(service: string): Promise<void> {
     this.statements.deleteService.run(service);
   }
+}
+
+/**
+ * Opens the store (migrating its tables) on the state storage's connection; its methods wait while
+ * a storage transaction is open, as the state stores' do (storage/sqlite/connection.ts).
+ */
+export function openSqlitePubSubStore(connection: SqliteConnection): PubSubStore {
+  migrate(connection.db, PUBSUB_SCHEMA);
+  return connection.guard(new SqlitePubSubStore(connection.db));
 }
