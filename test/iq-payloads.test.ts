@@ -112,6 +112,15 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
     ['a configure without form', `<pubsub xmlns='${NS_PUBSUB}#owner'><configure node='none'/></pubsub>`, badRequest],
     ['an affiliation without JID', `<pubsub xmlns='${NS_PUBSUB}#owner'><affiliations node='none'><affiliation affiliation='member'/></affiliations></pubsub>`, badRequest],
   ],
+  'account get jabber:iq:private query': [
+    ['no fragment', `<query xmlns='jabber:iq:private'/>`, badRequest],
+    ['a fragment without namespace', `<query xmlns='jabber:iq:private'><prefs xmlns=''/></query>`, badRequest],
+    ['a reserved namespace', `<query xmlns='jabber:iq:private'><query xmlns='jabber:iq:roster'/></query>`, { condition: 'not-acceptable' }],
+  ],
+  'account set jabber:iq:private query': [
+    ['no fragment', `<query xmlns='jabber:iq:private'/>`, badRequest],
+    ['a reserved namespace', `<query xmlns='jabber:iq:private'><query xmlns='jabber:iq:private'/></query>`, { condition: 'not-acceptable' }],
+  ],
   'account get urn:xmpp:inbox:1 inbox': [
     ['an RSM max that is no number', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>ten</max></set></inbox>`, badRequest],
     ['a negative RSM max', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>-1</max></set></inbox>`, badRequest],

@@ -41,6 +41,8 @@ export const capsModule = defineModule({
   implements: [{ spec: 'XEP-0115', version: '1.6.0', status: 'complete', note: 'server side: caps of clients and contacts, verified and cached' }],
   options,
   register(ctx) {
+    // verified caps: kept in a store every node shares (by hash function, then verification string), cached here
+    const stored = ctx.store<string[]>('features');
     const known = ctx.cache<string[]>('features');
     // in flight on this node: one query per unknown verification string, whoever announces it
     const resolving = new Map<string, Promise<string[] | null>>();
@@ -53,12 +55,20 @@ export const capsModule = defineModule({
       if (pending) return pending;
       pending = (async () => {
         try {
+          const kept = await stored.get(caps.hash, caps.ver);
+          if (kept) {
+            known.set(caps.key, kept);
+            return kept;
+          }
           const reply = await ctx.router.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS.discoInfo, node: `${caps.node}#${caps.ver}` })),
             from, entity, ctx.options.discoTimeoutMs);
           const query = reply.getChild('query', NS.discoInfo);
           if (!query) return null;
           const features = featuresOf(query);
-          if (supportedHash(caps.hash) && verificationString(query, caps.hash) === caps.ver) known.set(caps.key, features);
+          if (supportedHash(caps.hash) && verificationString(query, caps.hash) === caps.ver) {
+            known.set(caps.key, features);
+            await stored.set(caps.hash, caps.ver, features);
+          }
           else ctx.log.debug({ entity: entity.full, ver: caps.ver }, 'caps did not verify: used for this entity only');
           return features;
         } catch (error) {

@@ -7,8 +7,9 @@ import { JID, NS, xml, type Element } from '@parley/shared';
 import { z } from 'zod';
 import { defineModule, type IqRequest, type ModuleContext } from '../../core/module-api.ts';
 import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/protocol.ts';
-import { PubSubService, type PubSubLimits } from '../../pubsub/service.ts';
-import { PepBroadcaster, lastItemMessage, sendLastItems, type RemoteResources } from './notifications.ts';
+import { PubSubService, type PubSubEvent, type PubSubLimits } from '../../pubsub/service.ts';
+import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.ts';
+import { readBookmarks, registerPrivateStorage } from './private-storage.ts';
 import { PepPolicy } from './policy.ts';
 import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
@@ -43,6 +44,10 @@ export const pepModule = defineModule({
     { spec: 'XEP-0163', version: '1.2.2', status: 'complete' },
     { spec: 'XEP-0223', version: '1.1.1', status: 'complete', note: 'publish-options preconditions' },
     { spec: 'XEP-0084', version: '1.1.4', status: 'complete', note: 'stored and notified as any PEP node' },
+    { spec: 'XEP-0049', version: '1.2', status: 'complete' },
+    { spec: 'XEP-0048', version: '1.2', status: 'complete', note: 'in private storage, kept in the XEP-0402 node (XEP-0411)' },
+    { spec: 'XEP-0402', version: '1.1.4', status: 'complete', note: 'bookmarks-changed on the hub for MUC autojoin' },
+    { spec: 'XEP-0411', version: '1.0.0', status: 'complete' },
     { spec: 'XEP-0398', version: '0.2.1', status: 'complete', note: 'a directory photo is not replaced through PEP (not-allowed)' },
   ],
   options: pepOptions,
@@ -51,9 +56,16 @@ export const pepModule = defineModule({
   register(ctx) {
     const { pubsub, storage } = ctx.services;
     const limits: PubSubLimits = ctx.options;
-    const remote = ctx.cache<RemoteResources>('remote-resources');
-    const services: PepServices = (owner) =>
-      new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster), new PepBroadcaster(ctx, owner, remote), limits);
+    // contacts' resources on other servers that told an owner their caps (shared by every node: a store)
+    const remote = ctx.store<string[]>('remote-resources');
+    // XEP-0402: whoever acts on bookmarks (MUC autojoin) hears of every change
+    const afterEvent = async (event: PubSubEvent) => {
+      if (event.node.node !== NS.bookmarks) return;
+      await ctx.emit('bookmarks-changed', { jid: event.node.service, bookmarks: await readBookmarks(ctx, event.node.service) });
+    };
+    const services: PepServices = (owner) => new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster),
+      new PepBroadcaster(ctx, owner, remote, afterEvent), limits);
+    registerPrivateStorage(ctx, services);
 
     ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });
     ctx.features.identity({ category: 'pubsub', type: 'pep' });
@@ -136,11 +148,9 @@ export const pepModule = defineModule({
       }
       if (!recipient) return;
       // a contact's resource on another server: remembered for notifications, and told the last items
-      const known = { ...remote.get(recipient.bare) };
       const notify = [...features].filter((feature) => feature.endsWith('+notify'));
-      if (notify.length) known[jid.full] = notify;
-      else delete known[jid.full];
-      remote.set(recipient.bare, known);
+      if (notify.length) await remote.set(recipient.bare, jid.full, notify);
+      else await remote.delete(recipient.bare, jid.full);
       await sendLastItems(ctx, services(recipient), jid, added);
     });
   },

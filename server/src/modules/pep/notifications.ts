@@ -6,20 +6,21 @@
 // through the router.
 import { JID, NS, escapeXML, serialize, tryParseJid, xml, type Element } from '@parley/shared';
 import type { ModuleContext } from '../../core/module-api.ts';
-import type { Cache } from '../../core/cache.ts';
+import type { Awaitable } from '../../core/events.ts';
+import type { KeyValueStore } from '../../storage/index.ts';
 import type { RosterItem } from '../../storage/index.ts';
 import type { Broadcaster, PubSubEvent, PubSubService } from '../../pubsub/service.ts';
 import { itemsEvent, viewOf } from '../../pubsub/service.ts';
 import type { StoredItem, StoredNode } from '../../pubsub/store.ts';
 
-/** Resources of contacts on other servers that sent the owner presence: full JID → their '+notify' features. */
-export type RemoteResources = Record<string, string[]>;
-
 let counter = 0;
 
 export class PepBroadcaster implements Broadcaster {
   constructor(private readonly ctx: ModuleContext<unknown>, private readonly owner: JID,
-    private readonly remote: Cache<RemoteResources>) {}
+    /** Owner → full JIDs of contacts' resources on other servers → the '+notify' features they announced. */
+    private readonly remote: KeyValueStore<string[]>,
+    /** Runs after every event (the module announces bookmark changes from here). */
+    private readonly after?: (event: PubSubEvent) => Awaitable) {}
 
   async broadcast(event: PubSubEvent): Promise<void> {
     const { node } = event;
@@ -51,10 +52,12 @@ export class PepBroadcaster implements Broadcaster {
     // the owner's own resources (XEP-0163 §4.3.1), then the contacts the access model lets in
     toLocal(this.owner.bare, false);
     const roster = await this.ctx.services.storage.roster.get(this.owner.bare);
-    const remote = this.remote.get(this.owner.bare);
+    let remote: Array<{ key: string; value: string[] }> | null = null;
     for (const item of roster.items) {
-      if (!receivesFrom(item, node) || toLocal(item.jid, false) || !remote) continue;
-      for (const [full, features] of Object.entries(remote)) {
+      if (!receivesFrom(item, node) || toLocal(item.jid, false)) continue;
+      // a contact without sessions here: its resources elsewhere, read once per event
+      remote ??= await this.remote.list(this.owner.bare);
+      for (const { key: full, value: features } of remote) {
         const jid = tryParseJid(full);
         if (jid && jid.bare === item.jid && features.includes(notify)) toRemote(jid);
       }
@@ -71,6 +74,7 @@ export class PepBroadcaster implements Broadcaster {
         }
       } else if (jid.resource !== '' || !toLocal(jid.bare, true)) toRemote(jid);
     }
+    if (this.after) await this.after(event);
   }
 }
 
