@@ -17,7 +17,6 @@ import org.igniterealtime.smack.inttest.TestNotPossible;
 import org.igniterealtime.smack.inttest.TestResult;
 import org.jivesoftware.smack.Smack;
 import org.jivesoftware.smackx.bytestreams.socks5.Socks5Proxy;
-import org.jivesoftware.smackx.omemo.signal.SignalOmemoService;
 
 import parley.interop.RunResults.Status;
 import parley.interop.TestCatalog.TestCase;
@@ -52,8 +51,7 @@ public final class SinttestLauncher {
     // Its local SOCKS5 proxy (XEP-0065 file transfer) would listen on every interface, port 7777.
     Socks5Proxy.setLocalSocks5ProxyEnabled(false);
     // The XEP-0384 tests need an OMEMO implementation registered (libsignal, GPLv3: test use only).
-    SignalOmemoService.acknowledgeLicense();
-    SignalOmemoService.setup();
+    OmemoCrypto.install();
     ParleyConnection.install(settings);
     StartedTests startedTests = new StartedTests();
 
