@@ -6,6 +6,7 @@ import { idleMemory, throughput, type IdleResult, type LoadTransport, type Throu
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
+import { pepBench } from './pep.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +14,10 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,archive' },
+    // the pep scenario: contacts of the publisher, and publishes kept in flight
+    'pep-subscribers': { type: 'string', default: '100' },
+    'pep-in-flight': { type: 'string', default: '20' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -96,6 +100,16 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+
+if (scenarios.has('pep')) {
+  console.log('\nPEP (XEP-0163): one publisher, its contacts online with tune+notify caps');
+  const pep = await pepBench({
+    subscribers: Number(values['pep-subscribers']), inFlight: Number(values['pep-in-flight']),
+    warmupSeconds: options.warmupSeconds, seconds: options.seconds, serverCore,
+  });
+  console.log('\n| PEP fan-out | publishes/s | notifications/s | per server CPU-second |\n| --- | --- | --- | --- |');
+  console.log(`| ${pep.subscribers} contacts | ${pep.publishesPerSecond.toLocaleString('en')} | ${pep.notificationsPerSecond.toLocaleString('en')} | ${pep.notificationsPerCpuSecond.toLocaleString('en')} |`);
 }
 
 if (scenarios.has('archive')) {

@@ -68,7 +68,6 @@ export const pepModule = defineModule({
     registerPrivateStorage(ctx, services);
 
     ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });
-    ctx.features.identity({ category: 'pubsub', type: 'pep' });
     for (const feature of [NS.pubsub, NS.pubsubOwner, NS.pubsubPublishOptions, ...PUBSUB_FEATURES]) ctx.features.account(feature);
     // clients look for pubsub at the server before they use PEP (Smack's OMEMO, Converse.js)
     ctx.features.server(NS.pubsub);
