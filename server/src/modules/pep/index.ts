@@ -11,6 +11,7 @@ import { PubSubService, type PubSubEvent, type PubSubLimits } from '../../pubsub
 import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.ts';
 import { readBookmarks, registerPrivateStorage } from './private-storage.ts';
 import { PepPolicy } from './policy.ts';
+import type { RosterItem } from '../../storage/index.ts';
 import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
 export const pepOptions = z.object({
@@ -63,8 +64,19 @@ export const pepModule = defineModule({
       if (event.node.node !== NS.bookmarks) return;
       await ctx.emit('bookmarks-changed', { jid: event.node.service, bookmarks: await readBookmarks(ctx, event.node.service) });
     };
+    // who hears of an owner's events, read once from the roster and kept until the roster changes
+    const audiences = ctx.cache<RosterItem[]>('audience');
+    ctx.on('roster-changed', ({ owner }) => audiences.delete(owner));
+    const audience = async (owner: string): Promise<readonly RosterItem[]> => {
+      let contacts = audiences.get(owner);
+      if (!contacts) {
+        contacts = (await storage.roster.get(owner)).items.filter((item) => item.subscription === 'from' || item.subscription === 'both');
+        audiences.set(owner, contacts);
+      }
+      return contacts;
+    };
     const services: PepServices = (owner) => new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster),
-      new PepBroadcaster(ctx, owner, remote, afterEvent), limits);
+      new PepBroadcaster(ctx, owner, remote, audience, afterEvent), limits);
     registerPrivateStorage(ctx, services);
 
     ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });

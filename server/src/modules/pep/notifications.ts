@@ -19,6 +19,8 @@ export class PepBroadcaster implements Broadcaster {
   constructor(private readonly ctx: ModuleContext<unknown>, private readonly owner: JID,
     /** Owner → full JIDs of contacts' resources on other servers → the '+notify' features they announced. */
     private readonly remote: KeyValueStore<string[]>,
+    /** The owner's contacts who receive its presence (subscription from or both). */
+    private readonly audience: (owner: string) => Promise<readonly RosterItem[]>,
     /** Runs after every event (the module announces bookmark changes from here). */
     private readonly after?: (event: PubSubEvent) => Awaitable) {}
 
@@ -51,9 +53,8 @@ export class PepBroadcaster implements Broadcaster {
     };
     // the owner's own resources (XEP-0163 §4.3.1), then the contacts the access model lets in
     toLocal(this.owner.bare, false);
-    const roster = await this.ctx.services.storage.roster.get(this.owner.bare);
     let remote: Array<{ key: string; value: string[] }> | null = null;
-    for (const item of roster.items) {
+    for (const item of await this.audience(this.owner.bare)) {
       if (!receivesFrom(item, node) || toLocal(item.jid, false)) continue;
       // a contact without sessions here: its resources elsewhere, read once per event
       remote ??= await this.remote.list(this.owner.bare);
