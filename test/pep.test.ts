@@ -268,3 +268,33 @@ async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+it('XEP-0172 nick and XEP-0384 OMEMO: a device list and bundles open to anyone, bundles kept by the hundred', async () => {
+  const NICK = 'http://jabber.org/protocol/nick';
+  const DEVICES = 'urn:xmpp:omemo:2:devices';
+  const BUNDLES = 'urn:xmpp:omemo:2:bundles';
+  const [aliceJid, bobJid, strangerJid] = await createUsers(server, ['alice', 'bob', 'stranger']);
+  const alice = await online(server, aliceJid!);
+  const bob = await onlineWithCaps(server, bobJid!, [notify(NICK), notify(DEVICES)]);
+  const stranger = await online(server, strangerJid!);
+  await befriend(alice, bob);
+  const nick = bob.next(isEvent(aliceJid!, NICK));
+  await publish(alice, NICK, xml('nick', { xmlns: NICK }, 'Ally'));
+  expect((await nick).getChild('event', NS_EVENT)!.getChild('items')!.getChild('item')!.getChildText('nick', NICK)).toBe('Ally');
+
+  // XEP-0384 §5.3.1: the device list and the bundles are published open, bundles with max items
+  const devices = bob.next(isEvent(aliceJid!, DEVICES));
+  await publish(alice, DEVICES, xml('devices', { xmlns: 'urn:xmpp:omemo:2' }, xml('device', { id: '1' }), xml('device', { id: '2' })),
+    { id: 'current', publishOptions: { 'pubsub#access_model': 'open' } });
+  await devices;
+  for (const id of ['1', '2']) {
+    await publish(alice, BUNDLES, xml('bundle', { xmlns: 'urn:xmpp:omemo:2' }, xml('spk', { id: '1' }, 'AAAA')),
+      { id, publishOptions: { 'pubsub#access_model': 'open', 'pubsub#max_items': 'max' } });
+  }
+  expect((await itemsOf(stranger, aliceJid!, DEVICES)).map(([id]) => id)).toEqual(['current']);
+  expect((await itemsOf(stranger, aliceJid!, BUNDLES)).map(([id]) => id)).toEqual(['2', '1']);
+  expect((await itemsOf(stranger, aliceJid!, BUNDLES, { ids: ['1'] })).map(([id]) => id)).toEqual(['1']);
+  // the nickname stays for contacts (presence access)
+  expect((await pubsubError(stranger, 'get', itemsReq(NICK), aliceJid)).condition).toBe('not-authorized');
+  await stopAll(alice, bob, stranger);
+});
