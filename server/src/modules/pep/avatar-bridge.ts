@@ -54,14 +54,18 @@ export class AvatarBridge {
     await this.ctx.emit('avatar-changed', { jid: owner.bare });
   }
 
-  /** XEP-0398 §3: the vCard's photo (the directory's first) published as XEP-0084, when PEP does not show it yet. */
-  async syncFromVCard(bare: string): Promise<void> {
+  /**
+   * XEP-0398 §3: the vCard's photo (the directory's first) published as XEP-0084, when PEP does not
+   * show it yet. `removed`: the vCard changed, so an avatar without a photo behind it goes too (at
+   * login an avatar the vCard lacks — published by URL, or metadata before data — is left alone).
+   */
+  async syncFromVCard(bare: string, removed: boolean): Promise<void> {
     const photo = await this.vcardPhoto(bare);
     const id = photo ? createHash('sha1').update(photo.bytes).digest('hex') : null;
     const pubsub = this.ctx.services.pubsub;
     const [current] = await pubsub.getItems(bare, NS.avatarMetadata, { max: 1 });
     const currentId = current ? parsePayload(current.payload)?.getChild('info')?.attrs.id ?? null : null;
-    if (currentId === id || (!current && !photo)) return;
+    if (currentId === id || (!current && !photo) || (!photo && !removed)) return;
     const owner = new JID(bare.slice(0, bare.indexOf('@')), bare.slice(bare.indexOf('@') + 1));
     const service = this.services(owner);
     if (!photo || !id) {

@@ -125,10 +125,12 @@ export const pepModule = defineModule({
     });
 
     // XEP-0398: a vCard photo (the user's or the address book's) shows as the XEP-0084 avatar
-    const syncAvatar = (jid: string) => avatars.syncFromVCard(jid).catch((err: unknown) => ctx.log.warn({ err, jid }, 'avatar conversion failed'));
-    ctx.on('vcard-changed', ({ jid }) => syncAvatar(jid));
-    ctx.on('avatar-changed', ({ jid }) => syncAvatar(jid));
-    ctx.on('resource-bind', ({ session }) => void syncAvatar(session.jid.bare));
+    const syncAvatar = (jid: string, removed: boolean) => avatars.syncFromVCard(jid, removed)
+      .catch((err: unknown) => ctx.log.warn({ err, jid }, 'avatar conversion failed'));
+    ctx.on('vcard-changed', ({ jid }) => syncAvatar(jid, true));
+    ctx.on('avatar-changed', ({ jid }) => syncAvatar(jid, true));
+    // a directory photo set before this server ran (or before PEP) shows once its owner logs in
+    ctx.on('resource-bind', ({ session }) => void syncAvatar(session.jid.bare, false));
 
     // XEP-0060 §5.3: a node's disco#info — a leaf, with its type — for those who may read it
     ctx.features.accountNodeInfo(async ({ owner, requester, node }) => {
