@@ -7,6 +7,7 @@ import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
 import { parseBenchArgs } from './usage.ts';
+import { pepBench } from './pep.ts';
 
 const { values } = parseBenchArgs({
   options: {
@@ -14,7 +15,10 @@ const { values } = parseBenchArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,archive' },
+    // the pep scenario: contacts of the publisher, and publishes kept in flight
+    'pep-subscribers': { type: 'string', default: '100' },
+    'pep-in-flight': { type: 'string', default: '20' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -113,6 +117,16 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+
+if (scenarios.has('pep')) {
+  console.log('\nPEP (XEP-0163): one publisher, its contacts online with tune+notify caps');
+  const pep = await pepBench({
+    subscribers: Number(values['pep-subscribers']), inFlight: Number(values['pep-in-flight']),
+    warmupSeconds: options.warmupSeconds, seconds: options.seconds, serverCore,
+  });
+  console.log('\n| PEP fan-out | publishes/s | notifications/s | per server CPU-second |\n| --- | --- | --- | --- |');
+  console.log(`| ${pep.subscribers} contacts | ${pep.publishesPerSecond.toLocaleString('en')} | ${pep.notificationsPerSecond.toLocaleString('en')} | ${pep.notificationsPerCpuSecond.toLocaleString('en')} |`);
 }
 
 if (scenarios.has('archive')) {

@@ -11,7 +11,7 @@ const DESCRIPTIONS: Record<string, string> = {
   warmup: 'seconds of load before each measurement',
   pairs: 'sender → receiver pairs (each a logged-in session)',
   'in-flight': 'messages in flight per pair',
-  scenarios: 'comma-separated: tcp, tls, websocket, bosh, idle, soak, archive',
+  scenarios: 'comma-separated: tcp, tls, websocket, bosh, idle, soak, archive, pep',
   idle: 'idle connection counts measured for memory per connection',
   'no-pin': 'do not pin the server to core 1 and the load to core 0 (taskset)',
   'soak-minutes': 'minutes of load between the fresh and the final soak measurement',

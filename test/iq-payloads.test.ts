@@ -9,6 +9,7 @@ import { connectTcp, NS, openBoundSession, type TcpPeer } from './helpers/raw-st
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const NS_RSM = 'http://jabber.org/protocol/rsm';
 const NS_DATA = 'jabber:x:data';
+const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 
 let server: TestServer;
 let alice: TcpPeer;
@@ -90,6 +91,36 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
   'account get urn:xmpp:mam:2 query': [],
   'account get urn:xmpp:mam:2 metadata': [],
   'account get urn:xmpp:mam:2 prefs': [],
+  'account get http://jabber.org/protocol/pubsub pubsub': [
+    ['no action', `<pubsub xmlns='${NS_PUBSUB}'/>`, badRequest],
+    ['two actions', `<pubsub xmlns='${NS_PUBSUB}'><items node='a'/><items node='b'/></pubsub>`, badRequest],
+    ['a max_items that is no number', `<pubsub xmlns='${NS_PUBSUB}'><items node='a' max_items='ten'/></pubsub>`, badRequest],
+    ['an unknown action', `<pubsub xmlns='${NS_PUBSUB}'><frobnicate node='a'/></pubsub>`, { condition: 'feature-not-implemented' }],
+  ],
+  'account set http://jabber.org/protocol/pubsub pubsub': [
+    ['no action', `<pubsub xmlns='${NS_PUBSUB}'/>`, badRequest],
+    ['a publish without node', `<pubsub xmlns='${NS_PUBSUB}'><publish><item><x xmlns='urn:example'/></item></publish></pubsub>`, badRequest],
+    ['two items', `<pubsub xmlns='${NS_PUBSUB}'><publish node='a'><item/><item/></publish></pubsub>`, badRequest],
+    ['publish-options of type form', `<pubsub xmlns='${NS_PUBSUB}'><publish node='a'><item><x xmlns='urn:example'/></item></publish><publish-options><x xmlns='${NS_DATA}' type='form'/></publish-options></pubsub>`, badRequest],
+    ['a subscribe without jid', `<pubsub xmlns='${NS_PUBSUB}'><subscribe node='a'/></pubsub>`, badRequest],
+  ],
+  'account get http://jabber.org/protocol/pubsub#owner pubsub': [
+    ['no action', `<pubsub xmlns='${NS_PUBSUB}#owner'/>`, badRequest],
+    ['a node that does not exist', `<pubsub xmlns='${NS_PUBSUB}#owner'><configure node='none'/></pubsub>`, { condition: 'item-not-found' }],
+  ],
+  'account set http://jabber.org/protocol/pubsub#owner pubsub': [
+    ['a configure without form', `<pubsub xmlns='${NS_PUBSUB}#owner'><configure node='none'/></pubsub>`, badRequest],
+    ['an affiliation without JID', `<pubsub xmlns='${NS_PUBSUB}#owner'><affiliations node='none'><affiliation affiliation='member'/></affiliations></pubsub>`, badRequest],
+  ],
+  'account get jabber:iq:private query': [
+    ['no fragment', `<query xmlns='jabber:iq:private'/>`, badRequest],
+    ['a fragment without namespace', `<query xmlns='jabber:iq:private'><prefs xmlns=''/></query>`, badRequest],
+    ['a reserved namespace', `<query xmlns='jabber:iq:private'><query xmlns='jabber:iq:roster'/></query>`, { condition: 'not-acceptable' }],
+  ],
+  'account set jabber:iq:private query': [
+    ['no fragment', `<query xmlns='jabber:iq:private'/>`, badRequest],
+    ['a reserved namespace', `<query xmlns='jabber:iq:private'><query xmlns='jabber:iq:private'/></query>`, { condition: 'not-acceptable' }],
+  ],
   'account get urn:xmpp:inbox:1 inbox': [
     ['an RSM max that is no number', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>ten</max></set></inbox>`, badRequest],
     ['a negative RSM max', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>-1</max></set></inbox>`, badRequest],

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import {
-  chat, createUsers, iq, iqError, isMessage, online, received, stopAll, subscribeAndApprove, sync, xml,
+  bare, chat, createUsers, iq, iqError, isMessage, online, received, stopAll, subscribeAndApprove, sync, xml,
   type Element, type LoggedInClient,
 } from './helpers/im.ts';
 
@@ -50,6 +50,27 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
     await iq(client, 'set', vcard({ FN: 'Feature Check' }));
     const stored = await iq(client, 'get', xml('vCard', { xmlns: NS_VCARD }));
     expect(stored.getChild('vCard', NS_VCARD)!.getChildText('FN')).toBe('Feature Check');
+  },
+  // XEP-0163: the account's own PEP service takes a publish and returns the item
+  'http://jabber.org/protocol/pubsub': async (client) => {
+    const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+    await iq(client, 'set', xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node: 'urn:example:check' },
+      xml('item', { id: 'one' }, xml('check', { xmlns: 'urn:example' })))));
+    const items = await iq(client, 'get', xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: 'urn:example:check' })));
+    expect(items.getChild('pubsub', NS_PUBSUB)!.getChild('items')!.getChildren('item').map((item) => item.attrs.id)).toEqual(['one']);
+  },
+  // XEP-0060 §4.5: a whitelist node is the owner's alone until an affiliation lets someone in
+  'http://jabber.org/protocol/pubsub#access-whitelist': async (client, other) => {
+    const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+    const options = xml('publish-options', {}, xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#publish-options`)),
+      xml('field', { var: 'pubsub#access_model' }, xml('value', {}, 'whitelist'))));
+    await iq(client, 'set', xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node: 'urn:example:secret' },
+      xml('item', { id: 'one' }, xml('secret', { xmlns: 'urn:example' }))), options));
+    const reader = await online(server, other, { transport: 'websocket' });
+    expect((await iqError(reader, 'get', xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: 'urn:example:secret' })), bare(client.jid))).condition)
+      .toBe('not-allowed');
+    await reader.stop();
   },
   msgoffline: async (client, offline) => {
     await client.xmpp.send(chat(offline, 'kept for later'));

@@ -1,5 +1,5 @@
 // The data folder's embedded stores, opened together on its one SQLite connection (parley.db): the
-// state storage, the embedded suite directory and the suite event log. The server, the `parley` CLI
+// state storage, the embedded suite directory, the suite event log and the pubsub store. The server, the `parley` CLI
 // and the test helpers open them here; other backends (PostgreSQL state, an external directory)
 // will be chosen here too. The embedded archive opens its own connection (archive/).
 import type { Directory } from './directory/types.ts';
@@ -7,9 +7,13 @@ import { SqliteDirectory } from './directory/sqlite/index.ts';
 import { openSqliteSuiteEventLog, type SuiteEventLog } from './suite-bus/event-log.ts';
 import { openSqliteStorage, type Storage } from './storage/index.ts';
 import type { DatabaseOptions } from './storage/sqlite/database.ts';
+import { openSqlitePubSubStore } from './pubsub/sqlite/store.ts';
+import type { PubSubStore } from './pubsub/store.ts';
 
 export interface DataStores {
   readonly storage: Storage;
+  /** Nodes and items of the pubsub services (accounts' PEP: modules/pep/). */
+  readonly pubsub: PubSubStore;
   readonly directory: Directory;
   readonly suiteEventLog: SuiteEventLog;
   /** Closes the connection they share (safe to call twice). */
@@ -23,6 +27,7 @@ export function openDataFolder(dataDir: string, options?: DatabaseOptions): Data
     return {
       storage,
       directory: new SqliteDirectory(storage.connection),
+      pubsub: openSqlitePubSubStore(storage.connection),
       suiteEventLog: openSqliteSuiteEventLog(storage.connection),
       close: () => storage.close(),
     };

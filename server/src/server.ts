@@ -209,7 +209,7 @@ export class ParleyServer {
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, signInExtensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
-      services: { storage, directory, archive, suiteEvents, commits },
+      services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
     });

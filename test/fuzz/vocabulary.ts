@@ -30,6 +30,18 @@ export const VOCABULARY: Record<string, NamespaceVocabulary> = {
     children: [...dataForm, ...rsm, 'flip-page', 'always', 'never', 'jid', 'start', 'end', 'with', 'fulltext'],
     attributes: ['queryid', 'node', 'var', 'type', 'default', 'label'],
   },
+  [NS.pubsub]: {
+    payloads: ['pubsub'],
+    children: ['publish', 'item', 'items', 'retract', 'create', 'configure', 'subscribe', 'unsubscribe', 'subscriptions',
+      'affiliations', 'default', 'options', 'publish-options', ...dataForm, 'tune', 'title', 'nick'],
+    attributes: ['node', 'id', 'max_items', 'jid', 'notify', 'subid', 'var', 'type'],
+  },
+  [NS.pubsubOwner]: {
+    payloads: ['pubsub'],
+    children: ['configure', 'delete', 'purge', 'default', 'affiliations', 'affiliation', 'subscriptions', 'subscription', ...dataForm],
+    attributes: ['node', 'jid', 'affiliation', 'subscription', 'var', 'type'],
+  },
+  [NS.privateStorage]: { payloads: ['query'], children: ['storage', 'conference', 'nick', 'password', 'prefs'], attributes: ['jid', 'name', 'autojoin'] },
 };
 
 /** Namespaces children may be put in (forms, paging, …), besides their payload's own. */
@@ -37,7 +49,7 @@ export const CHILD_NAMESPACES = [NS.dataForms, NS.rsm, NS.mam, NS.forward, NS.de
 
 /** Namespaces no handler here serves (the service-unavailable path, RFC 6120 §8.3.3.19). */
 export const UNSERVED_NAMESPACES = [
-  'jabber:iq:private', 'urn:xmpp:blocking', 'http://jabber.org/protocol/pubsub', 'jabber:iq:register', 'urn:xmpp:carbons:2',
+  'urn:xmpp:blocking', 'jabber:iq:register', 'urn:xmpp:carbons:2',
   'jabber:iq:last', 'urn:xmpp:time', 'http://jabber.org/protocol/commands', 'urn:example:unknown', '',
 ];
 
@@ -72,7 +84,9 @@ export const EDGE_VALUES = [
   'hidden', 'submit', 'form', 'cancel', 'text-single', 'jid-single', 'list-multi', 'boolean', 'always', 'never', 'roster',
   'hello', 'hel*', '"good morning"', '"', '*', '**', 'AND', 'NEAR(a b)', 'a:b', '^', 'x'.repeat(600), 'y'.repeat(5000),
   'été', 'ℌ', '😀', 'ß', 'İ', 'ﬀ', 'Ⅻ', '\u200b', 'a\u0301', 'iVBORw0KGgo=', '!!not base64!!', 'image/png', 'sha-1',
-  'http://example.com/', 'urn:xmpp:mam:2#extended', 'iq', 'message', '<', '>', '&', ']]>',
+  'http://example.com/', 'urn:xmpp:mam:2#extended', 'pubsub#access_model', 'pubsub#max_items', 'max', 'open', 'presence', 'whitelist',
+  'http://jabber.org/protocol/pubsub#publish-options', 'http://jabber.org/protocol/pubsub#node_config', 'urn:xmpp:avatar:metadata',
+  'storage:bookmarks', 'urn:xmpp:bookmarks:1', 'member', 'outcast', 'owner', 'iq', 'message', '<', '>', '&', ']]>',
 ];
 
 /** Well-formed but hostile JIDs (RFC 7622): not served, malformed, over-long, needing normalization. */

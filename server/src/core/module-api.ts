@@ -9,13 +9,14 @@ import type { Archive } from '../archive/index.ts';
 import type { Directory } from '../directory/types.ts';
 import type { KeyValueStore, Storage } from '../storage/index.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
+import type { PubSubStore } from '../pubsub/store.ts';
 import type { SuiteEventBus } from '../suite-bus/event-bus.ts';
 import type { Awaitable, NotificationHandler, PipelineHandler } from './events.ts';
 import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
-import type { SessionTableView } from './session-table.ts';
+import type { SessionEntry, SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
-import type { DiscoIdentity } from './disco.ts';
+import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity } from './disco.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
 
 export interface Specification {
@@ -61,6 +62,10 @@ export interface Routing {
   bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable;
   /** To every available resource of an account (serialized once); how many got it. */
   toAvailableResources(bareJid: string, stanza: Element): number;
+  /** Serialized XML to the session of a session table entry, on this node or another (fan-out already addressed per recipient). */
+  toEntry(entry: SessionEntry, xml: string): void;
+  /** An iq get/set from the server to `to`: resolves with the result iq, rejects with a StanzaError (its error, or a timeout). */
+  request(iq: Element, from: JID, to: JID, timeoutMs?: number): Promise<Element>;
 }
 
 /** The services a module may use, listed (not the whole server). */
@@ -73,6 +78,8 @@ export interface ModuleServices {
   readonly suiteEvents: SuiteEventBus;
   /** The group commit of archive and offline writes (storage/group-commit.ts). */
   readonly commits: GroupCommit;
+  /** Nodes and items of every pubsub service here (pubsub/store.ts): accounts' PEP services. */
+  readonly pubsub: PubSubStore;
 }
 
 export interface ModuleContext<O = undefined> {
@@ -100,6 +107,15 @@ export interface ModuleContext<O = undefined> {
     server(namespace: string): void;
     account(namespace: string): void;
     identity(identity: DiscoIdentity): void;
+    /** An identity every account has (XEP-0163 §6.1: pubsub/pep). */
+    accountIdentity(identity: DiscoIdentity): void;
+    /** Items an account's disco#items lists (XEP-0060 §5.2: its PEP nodes). */
+    accountItems(provider: AccountItemsProvider): void;
+    /** disco#info of an account's node (XEP-0060 §5.3: a PEP node). */
+    accountNodeInfo(provider: AccountNodeInfoProvider): void;
+    accountIdentities(): readonly DiscoIdentity[];
+    accountNodeInfoProviders(): readonly AccountNodeInfoProvider[];
+    accountItemProviders(): readonly AccountItemsProvider[];
     /** What the loaded modules registered (sorted): for the disco module's answers. */
     serverFeatures(): string[];
     accountFeatures(): string[];

@@ -33,6 +33,8 @@ export interface SessionHandle {
   /** Availability as the presence module last set it (RFC 6121 §4): updates the session table. */
   setPresence(available: boolean, priority: number, presence: Element | null): void;
   addInterest(interest: string): void;
+  /** Replace what the session asked to receive (XEP-0115: the '+notify' features of new caps). */
+  setInterests(interests: ReadonlySet<string>): void;
   /**
    * A stanza this session sent has an archive or offline write waiting for the group commit: what
    * its stream writes from now on waits until that write is committed (stream/output-gate.ts).

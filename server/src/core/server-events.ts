@@ -1,8 +1,9 @@
 // The server's named events (core/events.ts): stanza pipelines that the router runs, and the
 // notifications through which streams, sessions and modules cooperate without importing each
 // other (Prosody's mod_presence fires presence/initial, mod_offline hooks it).
-import type { Element, JID, StreamErrorCondition } from '@parley/shared';
+import type { Bookmark, Element, JID, StreamErrorCondition } from '@parley/shared';
 import type { RosterItem } from '../storage/index.ts';
+
 import { EventHub } from './events.ts';
 import type { Origin, SessionHandle } from './origin.ts';
 
@@ -85,9 +86,26 @@ export interface ServerNotifications {
   /** RFC 6121 §3.2.2: the contact no longer receives the owner's presence: unavailable from each available resource. */
   'presence/unavailable-to': { readonly owner: JID; readonly contact: JID };
   'roster-changed': RosterChange;
+  /**
+   * XEP-0115: what an entity supports, as its caps say, became known or changed (empty: it went
+   * offline). `session` for a client of this node; `recipient` for a remote entity, the local
+   * account its presence came to.
+   */
+  'caps/changed': {
+    readonly jid: JID;
+    readonly session: SessionHandle | null;
+    readonly recipient: JID | null;
+    readonly features: ReadonlySet<string>;
+    /** Features it did not have before (the '+notify' ones PEP sends last items for: XEP-0163 §4.3.2). */
+    readonly added: ReadonlySet<string>;
+  };
   /** Suite directory changes (modules/suite-sync.ts). */
   'user-deleted': { readonly jid: string };
   'avatar-changed': { readonly jid: string };
+  /** The user's XEP-0402 bookmarks changed (through PEP or XEP-0411 private storage): all of them now. */
+  'bookmarks-changed': { readonly jid: string; readonly bookmarks: readonly Bookmark[] };
+  /** A user stored a new vCard (XEP-0054; XEP-0398 publishes its photo to PEP). */
+  'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
   /** A served name came or went (router/host-table.ts). */

@@ -26,7 +26,15 @@ export const discoModule = defineModule({
     // XEP-0030 §3.1 / RFC 6121 §8.5.1: the server answers for an account's bare JID.
     features.account(NS.discoInfo);
     ctx.iq('account', 'get', info, async ({ payload, from, to }) => {
-      if (payload.attrs.node) throw new StanzaError('item-not-found');
+      const node = payload.attrs.node;
+      if (node) {
+        // XEP-0060 §5.3: a node of the account's (its provider applies its own access rules)
+        for (const provider of features.accountNodeInfoProviders()) {
+          const children = await provider({ owner: to.toBare(), requester: from, node });
+          if (children) return xml('query', { xmlns: NS.discoInfo, node }, ...children);
+        }
+        throw new StanzaError('item-not-found');
+      }
       if (from.bare !== to.bare) {
         // only someone with a presence subscription learns that the account exists (XEP-0030 §8)
         const item = await ctx.services.storage.roster.getItem(to.bare, from.bare);
@@ -34,11 +42,17 @@ export const discoModule = defineModule({
       }
       return xml('query', { xmlns: NS.discoInfo },
         xml('identity', { category: 'account', type: 'registered' }),
+        ...features.accountIdentities().map((identity) => xml('identity', { ...identity })),
         ...features.accountFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('account', 'get', items, ({ payload, from, to }) => {
-      if (from.bare !== to.bare) throw new StanzaError('service-unavailable');
-      return xml('query', { xmlns: NS.discoItems, node: payload.attrs.node });
+    ctx.iq('account', 'get', items, async ({ payload, from, to }) => {
+      const providers = features.accountItemProviders();
+      if (from.bare !== to.bare && providers.length === 0) throw new StanzaError('service-unavailable');
+      const node = payload.attrs.node;
+      const found = [];
+      // XEP-0060 §5.2: what each provider shows this requester (a PEP service: the nodes it may read)
+      for (const provider of providers) found.push(...await provider({ owner: to.toBare(), requester: from, node }));
+      return xml('query', { xmlns: NS.discoItems, node }, ...found);
     });
   },
 });

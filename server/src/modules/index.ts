@@ -11,6 +11,8 @@ import { vcardModule } from './vcard/index.ts';
 import { mamModule } from './mam/index.ts';
 import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
+import { capsModule } from './caps/index.ts';
+import { pepModule } from './pep/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
@@ -18,6 +20,8 @@ export const defaultModules: AnyModuleDefinition[] = [
   mamModule,
   // XEP-0430, read from the archive
   inboxModule,
+  // XEP-0115 caps fill the sessions' '+notify' interests that PEP notifications follow (XEP-0163)
+  capsModule, pepModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

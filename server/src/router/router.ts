@@ -15,6 +15,7 @@ import { ServerCounters } from '../metrics/counters.ts';
 import type { HostTable } from './host-table.ts';
 import { LOCAL_NODE_ONLY, type LocalDelivery, type NodeForwarder } from './delivery.ts';
 import { BouncingRemoteRouter, type RemoteRouter } from './remote-router.ts';
+import { IqRequests } from './iq-requests.ts';
 
 export interface RouterServices {
   /** This node's name in the session table. */
@@ -40,11 +41,13 @@ type Kind = 'message' | 'presence' | 'iq';
 export class Router implements Routing {
   private readonly remote: RemoteRouter;
   private readonly nodes: NodeForwarder;
+  private readonly requests: IqRequests;
   private readonly counters: ServerCounters;
 
   constructor(private readonly services: RouterServices) {
     this.remote = services.remote ?? new BouncingRemoteRouter(this);
     this.nodes = services.nodes ?? LOCAL_NODE_ONLY;
+    this.requests = new IqRequests(services.node);
     this.counters = services.counters ?? new ServerCounters();
   }
 
@@ -58,6 +61,21 @@ export class Router implements Routing {
     if (result instanceof Promise) return result.finally(() => routing.end(started));
     routing.end(started);
     return result;
+  }
+
+  /**
+   * An iq get/set from the server (from: a served domain or account) to `to`, answered by its reply:
+   * the result iq, or a StanzaError (its error, or remote-server-timeout after `timeoutMs`).
+   */
+  request(iq: Element, from: JID, to: JID, timeoutMs = 10_000): Promise<Element> {
+    const id = this.requests.nextId();
+    iq.attrs.id = id;
+    iq.attrs.from = from.full;
+    iq.attrs.to = to.full;
+    const reply = this.requests.expect(id, to.full, timeoutMs);
+    const routed = this.route(iq, from, to, SERVER_ORIGIN);
+    if (routed instanceof Promise) routed.catch((error: unknown) => this.requests.fail(id, error instanceof StanzaError ? error : new StanzaError('internal-server-error')));
+    return reply;
   }
 
   /**
@@ -149,6 +167,10 @@ export class Router implements Routing {
     else this.nodes.forward(entry, serialize(stanza));
   }
 
+  toEntry(entry: SessionEntry, xml: string): void {
+    this.deliverSerialized(entry, xml);
+  }
+
   private deliverSerialized(entry: SessionEntry, xml: string): void {
     if (entry.node === this.services.node) this.services.local.session(entry.sessionId)?.deliverSerialized(xml);
     else this.nodes.forward(entry, xml);
@@ -238,7 +260,10 @@ export class Router implements Routing {
   /** iq get/set to the server or an account, answered by a module or with service-unavailable. */
   private handleIq(target: IqTarget, iq: Element, from: JID, to: JID, origin: Origin): Awaitable {
     const type = iq.attrs.type;
-    if (type === 'result' || type === 'error') return; // nobody here is waiting for it
+    if (type === 'result' || type === 'error') {
+      this.requests.settle(iq); // the reply to a request of the server's (request()), or nobody waits for it
+      return;
+    }
     if ((type !== 'get' && type !== 'set') || !iq.attrs.id) {
       return this.bounce(iq, new StanzaError('bad-request', 'iq needs an id and a type of get or set'), origin);
     }

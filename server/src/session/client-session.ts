@@ -155,4 +155,8 @@ export class ClientSession implements SessionHandle {
     if (this.entry.interests.has(interest)) return;
     this.owner.updateEntry(this, { interests: new Set([...this.entry.interests, interest]) });
   }
+
+  setInterests(interests: ReadonlySet<string>): void {
+    this.owner.updateEntry(this, { interests });
+  }
 }

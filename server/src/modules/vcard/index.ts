@@ -44,6 +44,7 @@ export const vcardModule = defineModule({
       await storage.vcards.set(from.bare, serialized);
       // XEP-0153 §4.1: the hash of the photo readers will see (the directory's, when it has one).
       avatars.remember(from.bare, photoHash(fromDirectory ? mergeVCard(fromDirectory, own) : own));
+      await ctx.emit('vcard-changed', { jid: from.bare });
       // XEP-0153 §4.2: contacts learn about a new photo through a fresh presence broadcast.
       await ctx.emit('presence/rebroadcast', { jid: from.bare });
       return null;

@@ -50,6 +50,8 @@ public final class SinttestLauncher {
     long started = System.currentTimeMillis();
     // Its local SOCKS5 proxy (XEP-0065 file transfer) would listen on every interface, port 7777.
     Socks5Proxy.setLocalSocks5ProxyEnabled(false);
+    // The XEP-0384 tests need an OMEMO implementation registered (libsignal, GPLv3: test use only).
+    OmemoCrypto.install();
     ParleyConnection.install(settings);
     StartedTests startedTests = new StartedTests();
 

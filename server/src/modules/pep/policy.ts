@@ -1,0 +1,33 @@
+// XEP-0163 §4: an account's PEP service — the account owns it (every resource), its roster decides
+// who passes the presence and roster access models, and a publish creates the node (§3).
+import type { JID } from '@parley/shared';
+import type { RosterStore } from '../../storage/index.ts';
+import { defaultNodeConfig } from '../../pubsub/node-config.ts';
+import type { ServicePolicy } from '../../pubsub/service.ts';
+import type { StoredNode } from '../../pubsub/store.ts';
+
+export class PepPolicy implements ServicePolicy {
+  readonly autoCreate = true;
+
+  constructor(private readonly owner: JID, private readonly roster: RosterStore) {}
+
+  isOwner(requester: JID): boolean {
+    return requester.bare === this.owner.bare;
+  }
+
+  async passesAccessModel(requester: JID, node: StoredNode): Promise<boolean> {
+    const model = node.config.accessModel;
+    if (model === 'open') return true;
+    if (model === 'whitelist') return false; // affiliations (checked by the service) are the whitelist
+    const item = await this.roster.getItem(this.owner.bare, requester.bare);
+    if (!item) return false;
+    // XEP-0060 §4.5 presence: a subscription to the owner's presence (from or both in the owner's roster)
+    if (model === 'presence') return item.subscription === 'from' || item.subscription === 'both';
+    // roster: the contact is in one of the allowed groups
+    return item.groups.some((group) => node.config.rosterGroupsAllowed.includes(group));
+  }
+
+  defaultConfig() {
+    return defaultNodeConfig();
+  }
+}

@@ -1,0 +1,42 @@
+// XEP-0060 §7–§8 errors: a defined stanza condition plus, where the XEP names one, an
+// application-specific condition in the pubsub#errors namespace (§7.1.3: <precondition-not-met/>…).
+import { NS, StanzaError, xml, type Element, type StanzaErrorCondition } from '@parley/shared';
+
+export class PubSubError extends StanzaError {
+  constructor(condition: StanzaErrorCondition, readonly application?: string, text?: string,
+    private readonly feature?: string) {
+    super(condition, text);
+    this.name = 'StanzaError';
+  }
+
+  override toElement(by?: string): Element {
+    const error = super.toElement(by);
+    if (this.application) {
+      const condition = xml(this.application, { xmlns: NS.pubsubErrors, feature: this.feature });
+      condition.parent = error;
+      error.children.push(condition);
+    }
+    return error;
+  }
+}
+
+/** §7.1.3.3, §6.5.9.11: the node does not exist. */
+export const nodeNotFound = () => new PubSubError('item-not-found', undefined, 'no such node');
+export const itemNotFound = () => new PubSubError('item-not-found', undefined, 'no such item');
+/** §7.1.3.1: the requester may not publish (or purge, delete, configure) here. */
+export const forbidden = (text: string) => new PubSubError('forbidden', undefined, text);
+/** §7.1.3.2 and elsewhere: the XEP's feature is not offered; `feature` names it (e.g. 'subscribe'). */
+export const unsupported = (feature: string) =>
+  new PubSubError('feature-not-implemented', 'unsupported', `pubsub feature '${feature}' is not supported here`, feature);
+export const badRequest = (application: string | undefined, text: string) => new PubSubError('bad-request', application, text);
+/** XEP-0223 §5 / XEP-0060 §7.1.5: a publish option does not match the node's configuration. */
+export const preconditionNotMet = (text: string) => new PubSubError('conflict', 'precondition-not-met', text);
+
+/** §6.5.9.2–6.5.9.4: the access model keeps the requester out (what each model says). */
+export function accessDenied(model: string): PubSubError {
+  switch (model) {
+    case 'presence': return new PubSubError('not-authorized', 'presence-subscription-required', 'a presence subscription to the owner is required');
+    case 'roster': return new PubSubError('not-authorized', 'not-in-roster-group', 'you are not in a roster group this node allows');
+    default: return new PubSubError('not-allowed', 'closed-node', 'this node is open only to its whitelist');
+  }
+}
