@@ -33,7 +33,8 @@ const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
 };
 
 export class StreamError extends Error {
-  constructor(readonly condition: StreamErrorCondition, readonly text?: string) {
+  /** RFC 6120 §4.9.4: an application-specific condition beside the defined one (XEP-0198 <handled-count-too-high/>). */
+  constructor(readonly condition: StreamErrorCondition, readonly text?: string, readonly application?: Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StreamError';
   }
@@ -41,7 +42,8 @@ export class StreamError extends Error {
   toElement(): Element {
     return xml('stream:error', null,
       xml(this.condition, { xmlns: NS.streams }),
-      this.text ? xml('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text) : null);
+      this.text ? xml('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text) : null,
+      this.application ?? null);
   }
 }
 

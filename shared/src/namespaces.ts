@@ -31,4 +31,15 @@ export const NS = {
   fulltext: 'urn:xmpp:fulltext:0',
   stanzaIds: 'urn:xmpp:sid:0',
   hints: 'urn:xmpp:hints',
+  // sessions that survive and follow the user (XEP-0198, 0280, 0352, 0191, 0377, 0357)
+  sm: 'urn:xmpp:sm:3',
+  carbons: 'urn:xmpp:carbons:2',
+  csi: 'urn:xmpp:csi:0',
+  blocking: 'urn:xmpp:blocking',
+  blockingErrors: 'urn:xmpp:blocking:errors',
+  reporting: 'urn:xmpp:reporting:1',
+  push: 'urn:xmpp:push:0',
+  pushSummary: 'urn:xmpp:push:summary',
+  pubsub: 'http://jabber.org/protocol/pubsub',
+  pubsubPublishOptions: 'http://jabber.org/protocol/pubsub#publish-options',
 } as const;

@@ -85,6 +85,7 @@ export class ModuleHost {
       },
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
+      negotiationNonza: (xmlns, element, handler) => host.streams.addNegotiationNonza(xmlns, element, handler, name),
       store: (store) => host.stores(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };

@@ -83,6 +83,17 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
   }
 
   /**
+   * XEP-0198 §5: a new stream takes the session over, whether it waits without a stream or its old
+   * stream has not noticed yet that its connection is gone (that stream then ends with conflict).
+   */
+  resume(session: ClientSession, stream: SessionStream): void {
+    if (session.ended || this.byId.get(session.id) !== session) throw new Error(`session ${session.id} is not live here`);
+    const previous = session.detach();
+    session.attach(stream);
+    previous?.release(new StreamError('conflict', 'the session was resumed on another stream'));
+  }
+
+  /**
    * The session's stream ended. Without a veto the session ends; with one it stays bound,
    * detached, until a module resumes or ends it.
    */

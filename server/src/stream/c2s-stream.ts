@@ -12,6 +12,8 @@ import type { ServerHub, SessionEndReason } from '../core/server-events.ts';
 import type { StreamExtensions } from '../core/stream-extensions.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { ClientSession, SessionStream } from '../session/client-session.ts';
+import type { NegotiatingStream } from '../core/module-api.ts';
+import type { SessionHandle } from '../core/origin.ts';
 import type { LocalSessions } from '../session/local-sessions.ts';
 import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
@@ -52,7 +54,7 @@ type StreamState =
 const CLOSED: SessionEndReason = Object.freeze({ kind: 'closed' });
 const CONNECTION_LOST: SessionEndReason = Object.freeze({ kind: 'connection-lost' });
 
-export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream, GatedStream {
+export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream, GatedStream, NegotiatingStream {
   /** The served domain the stream is for. */
   domain = '';
   private state: StreamState = 'awaiting-header';
@@ -335,6 +337,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       offerStartTls: !this.connection.encrypted && this.connection.canStartTls,
       mustStartTls: this.mustStartTls,
       encrypted: this.connection.encrypted,
+      transport: this.connection.transport,
     }, this.services.sasl, this.services.extensions);
   }
 
@@ -353,6 +356,8 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       const bind = element.getChild('bind', NS.bind);
       if (bind) return this.bind(element, bind);
     }
+    // XEP-0198 §5: a stream may resume a session instead of binding one
+    if (this.username !== null && !isStanza(element) && this.services.extensions.handleNegotiationNonza(this, element)) return;
     this.streamError(new StreamError('not-authorized', 'authenticate and bind a resource first'));
   }
 
@@ -388,6 +393,34 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     } else if (outcome.kind === 'failure' && ++this.saslFailures >= this.services.limits.authRetriesPerStream) {
       this.streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
     }
+  }
+
+  // ---- NegotiatingStream: after authentication, before binding ----
+
+  get account(): JID {
+    return new JID(this.username ?? '', this.accountDomain ?? this.domain);
+  }
+
+  sendNonza(nonza: Element): void {
+    this.write(serialize(nonza));
+  }
+
+  /** XEP-0198 §5: this stream carries an existing session of its account from now on. */
+  resume(handle: SessionHandle): void {
+    const session = this.services.sessions.session(handle.id);
+    if (this.state !== 'negotiating' || this.username === null || !session || session.jid.bare !== this.account.bare) {
+      throw new Error('this stream cannot resume that session');
+    }
+    this.services.sessions.resume(session, this);
+    this.boundSession = session;
+    this.state = 'bound';
+    this.services.log.info({ session: session.id, jid: session.jid.full, transport: this.connection.transport }, 'session resumed');
+  }
+
+  /** The session went on to another stream: its end here is not the session's end. */
+  release(error: StreamError): void {
+    this.boundSession = null;
+    this.streamError(error);
   }
 
   private bind(iq: Element, bind: Element): void {
@@ -428,7 +461,10 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     if (element.attrs.xmlns !== this.framing.contentNamespace) {
       return this.streamError(new StreamError('invalid-namespace', `stanzas must be in ${this.framing.contentNamespace}`));
     }
-    if (isSessionRequest(element, this.domain)) return session.deliver(iqResult(element));
+    if (isSessionRequest(element, this.domain)) {
+      session.acknowledgement?.received(); // a stanza like any other for XEP-0198 counting
+      return session.deliver(iqResult(element));
+    }
     const result = session.receive(element);
     if (result) this.run(result);
   }
