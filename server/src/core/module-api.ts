@@ -13,7 +13,7 @@ import type { SuiteEventBus } from '../suite-bus/event-bus.ts';
 import type { Awaitable, NotificationHandler, PipelineHandler } from './events.ts';
 import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
-import type { SessionTableView } from './session-table.ts';
+import type { SessionEntry, SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
 import type { DiscoIdentity } from './disco.ts';
 
@@ -85,6 +85,8 @@ export interface Routing {
   bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable;
   /** To every available resource of an account (serialized once); how many got it. */
   toAvailableResources(bareJid: string, stanza: Element): number;
+  /** Serialized XML to the session behind a session table entry, on this node or another. */
+  toSession(entry: SessionEntry, xml: string): void;
 }
 
 /** The services a module may use, listed (not the whole server). */

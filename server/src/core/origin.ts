@@ -24,6 +24,8 @@ export interface SessionHandle {
   readonly log: Logger;
   /** A stream carries it now (false while a module keeps it hibernated). */
   readonly attached: boolean;
+  /** The attached stream's transport ('tcp', 'websocket', 'bosh'), null without one. */
+  readonly transport: string | null;
   /** Unbound: deliveries are dropped. */
   readonly ended: boolean;
   deliver(stanza: Element): void;
@@ -45,6 +47,9 @@ export interface SessionHandle {
   /** Availability as the presence module last set it (RFC 6121 §4): updates the session table. */
   setPresence(available: boolean, priority: number, presence: Element | null): void;
   addInterest(interest: string): void;
+  removeInterest(interest: string): void;
+  /** XEP-0198 §5: the id the session resumes with and, while it waits without a stream, until when (session table). */
+  setResumption(resumptionId: string | null, hibernatedUntil: number | null): void;
   /**
    * A stanza this session sent has an archive or offline write waiting for the group commit: what
    * its stream writes from now on waits until that write is committed (stream/output-gate.ts).

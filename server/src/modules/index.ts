@@ -4,6 +4,7 @@ import type { AnyModuleDefinition } from '../core/module-api.ts';
 import { rosterModule } from './roster.ts';
 import { presenceModule } from './presence/index.ts';
 import { offlineModule } from './offline.ts';
+import { streamManagementModule } from './stream-management/index.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -13,7 +14,7 @@ import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
-  rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
+  rosterModule, presenceModule, offlineModule, streamManagementModule, discoModule, pingModule, versionModule, vcardModule,
   // message archive: its hook runs first on delivered messages whatever the order here (priority)
   mamModule,
   // XEP-0430, read from the archive

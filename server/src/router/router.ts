@@ -106,6 +106,11 @@ export class Router implements Routing {
     return delivered;
   }
 
+  /** Serialized XML to the session behind an entry, on this node or another (ModuleContext routing). */
+  toSession(entry: SessionEntry, xml: string): void {
+    this.deliverSerialized(entry, xml);
+  }
+
   /** Bounce a stanza back to its sender with an error (never for errors or iq results: §8.3.1). */
   bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable {
     const type = stanza.attrs.type;

@@ -86,6 +86,10 @@ export class ClientSession implements SessionHandle {
     return this.current;
   }
 
+  get transport(): string | null {
+    return this.current?.transport ?? null;
+  }
+
   get attached(): boolean {
     return this.current !== null;
   }
@@ -181,5 +185,16 @@ export class ClientSession implements SessionHandle {
   addInterest(interest: string): void {
     if (this.entry.interests.has(interest)) return;
     this.owner.updateEntry(this, { interests: new Set([...this.entry.interests, interest]) });
+  }
+
+  removeInterest(interest: string): void {
+    if (!this.entry.interests.has(interest)) return;
+    const rest = new Set(this.entry.interests);
+    rest.delete(interest);
+    this.owner.updateEntry(this, { interests: rest.size ? rest : NO_INTERESTS });
+  }
+
+  setResumption(resumptionId: string | null, hibernatedUntil: number | null): void {
+    this.owner.updateEntry(this, { resumptionId, hibernatedUntil });
   }
 }

@@ -132,6 +132,10 @@ export interface OfflineStore {
   /** All queued messages for a bare JID in arrival order, removed in the same transaction. */
   takeAll(to: string): Promise<OfflineMessage[]>;
   count(to: string): Promise<number>;
+  /** All queued messages for a bare JID in arrival order, left in the store (delivered, then removed once acknowledged). */
+  list(to: string): Promise<OfflineMessage[]>;
+  /** Removes these messages of `to` (the client acknowledged them); returns how many went. */
+  remove(to: string, ids: readonly number[]): Promise<number>;
 }
 
 export interface VCardStore {
