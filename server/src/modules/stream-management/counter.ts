@@ -55,7 +55,10 @@ export class StanzaCounter implements StanzaAcknowledgement {
    * `maxSeconds`: how long a dropped session waits for it.
    */
   constructor(private readonly session: SessionHandle, private readonly policy: AckPolicy,
-    readonly resumptionId: string | null, readonly maxSeconds: number) {}
+    readonly resumptionId: string | null, readonly maxSeconds: number, startAt = 0) {
+    // §4 starts both counts at zero; another start lets the wrap at 2^32 be tested without 2^32 stanzas
+    this.handled = this.sentCount = this.ackedCount = startAt;
+  }
 
   /** Stanzas sent so far, mod 2^32. */
   get sentTotal(): number {
