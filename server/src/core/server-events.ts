@@ -85,6 +85,8 @@ export interface ServerNotifications {
   /** RFC 6121 §3.2.2: the contact no longer receives the owner's presence: unavailable from each available resource. */
   'presence/unavailable-to': { readonly owner: JID; readonly contact: JID };
   'roster-changed': RosterChange;
+  /** A local client's message was routed (delivered, stored or bounced): XEP-0280 sent carbons. */
+  'message/sent': { readonly session: SessionHandle; readonly stanza: Element; readonly to: JID };
   /** Suite directory changes (modules/suite-sync.ts). */
   'user-deleted': { readonly jid: string };
   'avatar-changed': { readonly jid: string };

@@ -5,6 +5,7 @@ import { rosterModule } from './roster.ts';
 import { presenceModule } from './presence/index.ts';
 import { offlineModule } from './offline.ts';
 import { streamManagementModule } from './stream-management/index.ts';
+import { carbonsModule } from './carbons.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -19,6 +20,8 @@ export const defaultModules: AnyModuleDefinition[] = [
   mamModule,
   // XEP-0430, read from the archive
   inboxModule,
+  // XEP-0280: copies after the archiver stamped the message (priority)
+  carbonsModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

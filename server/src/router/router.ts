@@ -69,7 +69,11 @@ export class Router implements Routing {
       const handled = this.fire('presence/outbound', stanza, self, to, session);
       if (handled) return handled === true ? undefined : handled;
     }
-    return this.route(stanza, self, to, session);
+    const routed = this.route(stanza, self, to, session);
+    if (stanza.name !== 'message' || !this.services.hub.listens('message/sent')) return routed;
+    // after routing: the archiver has given the message its id in the sender's archive by then
+    if (routed) return routed.then(() => this.services.hub.emit('message/sent', { session, stanza, to }));
+    return this.services.hub.emit('message/sent', { session, stanza, to });
   }
 
   /** Deliver a stanza addressed to `to` (local or not), following RFC 6121 §8.5. */
