@@ -44,8 +44,9 @@ export async function login(server: ServerPorts, jid: string, password: string,
     password,
     resource: options.resource,
   });
-  // The tests are not about stream management (client-quirks.md): keep it out of the way.
-  (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
+  // The tests are not about stream management (client-quirks.md): keep it out of the way. @xmpp/client
+  // enables it whenever the server offers it, so the client does not see the offer.
+  hideStreamManagement(xmpp);
   xmpp.reconnect.stop();
   const received: Element[] = [];
   const waiters: Array<{ filter: (s: Element) => boolean; resolve: (s: Element) => void }> = [];
@@ -80,6 +81,14 @@ export async function login(server: ServerPorts, jid: string, password: string,
       }
     },
   };
+}
+
+/** Removes XEP-0198's <sm/> from the stream features before @xmpp/client's own handlers read them. */
+export function hideStreamManagement(xmpp: Client): void {
+  (xmpp as unknown as EventEmitter).prependListener('element', (element: Element) => {
+    if (element.name !== 'stream:features' && !element.is('features', 'http://etherx.jabber.org/streams')) return;
+    element.children = element.children.filter((child) => typeof child === 'string' || !child.is('sm', 'urn:xmpp:sm:3'));
+  });
 }
 
 /**
