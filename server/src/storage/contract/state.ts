@@ -292,6 +292,22 @@ export function stateContract(current: () => Storage): void {
       expect(await storage.offline.count('bob@example.com')).toBe(1);
     });
 
+    it('list leaves the queue as it is; remove deletes only the named messages of that user', async () => {
+      await storage.offline.push(to, '<message id="a"/>', 1, 10);
+      await storage.offline.push('bob@example.com', '<message id="x"/>', 2, 10);
+      await storage.offline.push(to, '<message id="b"/>', 3, 10);
+      const listed = await storage.offline.list(to);
+      expect(listed.map((m) => m.stanza)).toEqual(['<message id="a"/>', '<message id="b"/>']);
+      expect(await storage.offline.list(to)).toEqual(listed);
+      const bobs = await storage.offline.list('bob@example.com');
+      // another user's id is not removed through this user
+      expect(await storage.offline.remove(to, [listed[0]!.id, bobs[0]!.id])).toBe(1);
+      expect((await storage.offline.list(to)).map((m) => m.stanza)).toEqual(['<message id="b"/>']);
+      expect(await storage.offline.count('bob@example.com')).toBe(1);
+      expect(await storage.offline.remove(to, [listed[0]!.id])).toBe(0);
+      expect(await storage.offline.remove(to, [])).toBe(0);
+    });
+
     it('pushAll stores a batch in order, for several users, after what was queued', async () => {
       await storage.offline.push(to, '<message id="first"/>', 1, 10);
       await storage.offline.pushAll([
