@@ -6,6 +6,7 @@ import { presenceModule } from './presence/index.ts';
 import { offlineModule } from './offline.ts';
 import { streamManagementModule } from './stream-management/index.ts';
 import { carbonsModule } from './carbons.ts';
+import { csiModule } from './csi.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -22,6 +23,7 @@ export const defaultModules: AnyModuleDefinition[] = [
   inboxModule,
   // XEP-0280: copies after the archiver stamped the message (priority)
   carbonsModule,
+  csiModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];
