@@ -50,7 +50,8 @@ export class StreamError extends Error {
 export class StanzaError extends Error {
   readonly type: StanzaErrorType;
 
-  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType) {
+  /** RFC 6120 §8.3.2: an application-specific condition may follow (XEP-0191 <blocked/>). */
+  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType, readonly application?: Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StanzaError';
     this.type = type ?? DEFAULT_TYPE[condition];
@@ -59,7 +60,8 @@ export class StanzaError extends Error {
   toElement(by?: string): Element {
     return xml('error', { type: this.type, by },
       xml(this.condition, { xmlns: NS.stanzas }),
-      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null);
+      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null,
+      this.application ?? null);
   }
 }
 

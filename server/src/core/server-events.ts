@@ -22,6 +22,9 @@ export interface ServerPipelines {
   'presence/bare': StanzaEvent;
   'presence/full': StanzaEvent;
   'presence/host': StanzaEvent;
+  /** An iq get/set to an account's bare JID or to a full JID, before a handler or the resource gets it. */
+  'iq/bare': StanzaEvent;
+  'iq/full': StanzaEvent;
   'message/bare': StanzaEvent;
   'message/full': StanzaEvent;
   'message/host': StanzaEvent;

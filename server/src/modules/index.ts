@@ -7,6 +7,7 @@ import { offlineModule } from './offline.ts';
 import { streamManagementModule } from './stream-management/index.ts';
 import { carbonsModule } from './carbons.ts';
 import { csiModule } from './csi.ts';
+import { blockingModule } from './blocking.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -24,6 +25,8 @@ export const defaultModules: AnyModuleDefinition[] = [
   // XEP-0280: copies after the archiver stamped the message (priority)
   carbonsModule,
   csiModule,
+  // XEP-0191: before the archiver on every stanza between accounts (priority)
+  blockingModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

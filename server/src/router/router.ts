@@ -87,11 +87,15 @@ export class Router implements Routing {
     const kind = stanza.name as Kind;
     if (to.local === '') return this.toHost(kind, stanza, from, to, origin);
     if (to.resource !== '') {
-      const handled = kind === 'iq' ? false : this.fire(kind === 'message' ? 'message/full' : 'presence/full', stanza, from, to, origin);
+      const handled = this.fire(kind === 'message' ? 'message/full' : kind === 'presence' ? 'presence/full' : 'iq/full', stanza, from, to, origin);
       if (handled) return handled === true ? undefined : handled;
       return this.toFullJid(kind, stanza, from, to, origin);
     }
-    if (kind === 'iq') return this.iqToAccount(stanza, from, to, origin);
+    if (kind === 'iq') {
+      const handled = this.fire('iq/bare', stanza, from, to, origin);
+      if (handled) return handled === true ? undefined : handled;
+      return this.iqToAccount(stanza, from, to, origin);
+    }
     const handled = this.fire(kind === 'message' ? 'message/bare' : 'presence/bare', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.toBareJid(kind, stanza, from, to, origin);

@@ -6,6 +6,7 @@ export type {
   AccountStore,
   ArchiveIndexQueue,
   ArchivePreferenceStore,
+  BlockListStore,
   KeyValueStore,
   KeyValueStores,
   OfflineMessage,

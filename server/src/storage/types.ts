@@ -37,7 +37,7 @@ export interface AccountStore {
   /**
    * Deletes the account and its own data (credentials, roster, roster version,
    * pending inbound subscription requests, offline messages, vCard, archiving
-   * preferences, what modules keep for it in key-value stores). Other users'
+   * preferences, what modules keep for it in key-value stores, its block list). Other users'
    * rosters and requests are left untouched.
    */
   delete(jid: string): Promise<boolean>;
@@ -198,6 +198,18 @@ export interface KeyValueStores {
   open<V = unknown>(name: string): KeyValueStore<V>;
 }
 
+/** XEP-0191 block lists: the JIDs (full, bare, domain/resource or domain) an account blocks. */
+export interface BlockListStore {
+  /** The owner's blocked JIDs, in the order they were blocked. */
+  list(owner: string): Promise<string[]>;
+  /** Adds those not yet blocked; returns how many were new. */
+  add(owner: string, jids: readonly string[]): Promise<number>;
+  /** Returns how many were removed. */
+  remove(owner: string, jids: readonly string[]): Promise<number>;
+  /** Unblocks everything; returns how many went. */
+  clear(owner: string): Promise<number>;
+}
+
 /** The stores of the state storage, as given to a transaction's work. */
 export interface StateStores {
   readonly accounts: AccountStore;
@@ -208,6 +220,7 @@ export interface StateStores {
   readonly archivePreferences: ArchivePreferenceStore;
   readonly archiveIndexQueue: ArchiveIndexQueue;
   readonly keyValue: KeyValueStores;
+  readonly blockLists: BlockListStore;
 }
 
 export interface Storage extends StateStores {

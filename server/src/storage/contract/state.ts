@@ -263,6 +263,30 @@ export function stateContract(current: () => Storage): void {
     });
   });
 
+  describe('block lists', () => {
+    const owner = 'alice@example.com';
+
+    it('keeps the blocked JIDs in the order blocked, adds each once, removes and clears per owner', async () => {
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+      expect(await storage.blockLists.add(owner, ['eve@example.com', 'spam.example'])).toBe(2);
+      expect(await storage.blockLists.add(owner, ['eve@example.com', 'mallory@example.com/bot'])).toBe(1);
+      await storage.blockLists.add('bob@example.com', ['eve@example.com']);
+      expect(await storage.blockLists.list(owner)).toEqual(['eve@example.com', 'spam.example', 'mallory@example.com/bot']);
+      expect(await storage.blockLists.remove(owner, ['spam.example', 'nobody@example.com'])).toBe(1);
+      expect(await storage.blockLists.list(owner)).toEqual(['eve@example.com', 'mallory@example.com/bot']);
+      expect(await storage.blockLists.clear(owner)).toBe(2);
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+      expect(await storage.blockLists.list('bob@example.com')).toEqual(['eve@example.com']);
+    });
+
+    it('go with the account', async () => {
+      await storage.accounts.create(owner, []);
+      await storage.blockLists.add(owner, ['eve@example.com']);
+      await storage.accounts.delete(owner);
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+    });
+  });
+
   describe('offline messages', () => {
     const to = 'alice@example.com';
 

@@ -14,11 +14,12 @@ import { OFFLINE_SCHEMA, SqliteOfflineStore } from './offline.ts';
 import { ROSTER_SCHEMA, SqliteRosterStore } from './roster.ts';
 import { SUBSCRIPTION_REQUESTS_SCHEMA, SqliteSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqliteVCardStore, VCARDS_SCHEMA } from './vcards.ts';
+import { BLOCK_LISTS_SCHEMA, SqliteBlockListStore } from './block-lists.ts';
 
 /** The state storage's features, in the order their tables are created. */
 export const STATE_SCHEMAS: readonly FeatureSchema[] = [
   ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
-  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA,
+  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, BLOCK_LISTS_SCHEMA,
 ];
 
 function stores(connection: SqliteConnection, wrap: <S extends object>(store: S) => S): StateStores {
@@ -32,6 +33,7 @@ function stores(connection: SqliteConnection, wrap: <S extends object>(store: S)
     archivePreferences: wrap(new SqliteArchivePreferenceStore(db)),
     archiveIndexQueue: wrap(new SqliteArchiveIndexQueue(db)),
     keyValue: new SqliteKeyValueStores(db, wrap),
+    blockLists: wrap(new SqliteBlockListStore(db)),
   };
 }
 
@@ -44,6 +46,7 @@ export class SqliteStorage implements Storage {
   readonly archivePreferences;
   readonly archiveIndexQueue;
   readonly keyValue;
+  readonly blockLists;
   /** The stores as a transaction's work gets them: not guarded (they run inside it). */
   private readonly inside: StateStores;
 
@@ -58,6 +61,7 @@ export class SqliteStorage implements Storage {
     this.archivePreferences = outside.archivePreferences;
     this.archiveIndexQueue = outside.archiveIndexQueue;
     this.keyValue = outside.keyValue;
+    this.blockLists = outside.blockLists;
     this.inside = stores(connection, (store) => store);
   }
 
