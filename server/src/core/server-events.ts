@@ -77,6 +77,10 @@ export interface ServerNotifications {
   'resource-unbind': { readonly session: SessionHandle; readonly reason: SessionEndReason | { readonly kind: 'replaced' } };
   /** A stanza for a session that has no stream (hibernated). */
   'delivery-failed': { readonly session: SessionHandle; readonly stanza: string };
+  /** A stanza was kept for a session waiting without a stream, to be resent when it resumes (XEP-0198). */
+  'stanza-kept': { readonly session: SessionHandle; readonly stanza: string };
+  /** A session waiting without a stream was taken over by a new stream (XEP-0198 §5). */
+  'session-resumed': { readonly session: SessionHandle };
   /** RFC 6121 §4.2: a session's initial presence went out. */
   'presence/initial': { readonly session: SessionHandle };
   /** A session became available with a non-negative priority (XEP-0160 §2 delivers offline messages then). */

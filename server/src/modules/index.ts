@@ -8,6 +8,7 @@ import { streamManagementModule } from './stream-management/index.ts';
 import { carbonsModule } from './carbons.ts';
 import { csiModule } from './csi.ts';
 import { blockingModule } from './blocking.ts';
+import { pushModule } from './push.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -27,6 +28,8 @@ export const defaultModules: AnyModuleDefinition[] = [
   csiModule,
   // XEP-0191: before the archiver on every stanza between accounts (priority)
   blockingModule,
+  // XEP-0357: summaries for messages that reach hibernated sessions or offline storage
+  pushModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

@@ -6,7 +6,7 @@ import { StanzaCounter, parseH, type AckPolicy } from './counter.ts';
 function counterAt(start: number): { counter: StanzaCounter; written: string[]; delivered: string[] } {
   const written: string[] = [];
   const session = { attached: true, write: (xml: string) => void written.push(xml) } as unknown as SessionHandle;
-  const policy: AckPolicy = { requestEvery: 1000, requestDelayMs: 60_000, maxUnacknowledged: 1000, overflow: () => {} };
+  const policy: AckPolicy = { requestEvery: 1000, requestDelayMs: 60_000, maxUnacknowledged: 1000, overflow: () => {}, keptWhileDetached: () => {} };
   return { counter: new StanzaCounter(session, policy, null, 300, start), written, delivered: [] };
 }
 

@@ -25,6 +25,8 @@ export interface AckPolicy {
   readonly maxUnacknowledged: number;
   /** The queue is over the limit. Called once, asynchronously. */
   overflow(session: SessionHandle): void;
+  /** A stanza was kept while no stream carries the session. */
+  keptWhileDetached(session: SessionHandle, xml: string): void;
 }
 
 export type AckOutcome =
@@ -83,7 +85,8 @@ export class StanzaCounter implements StanzaAcknowledgement {
       this.overflowing = true;
       setImmediate(() => this.policy.overflow(this.session));
     }
-    if (!this.session.attached || this.requestPending) return;
+    if (!this.session.attached) return this.policy.keptWhileDetached(this.session, xml);
+    if (this.requestPending) return;
     if (waiting >= this.policy.requestEvery) this.requestAck();
     else if (this.requestTimer === null) {
       this.requestTimer = setTimeout(requestLater, this.policy.requestDelayMs, this);

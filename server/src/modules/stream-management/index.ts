@@ -46,6 +46,9 @@ export const streamManagementModule = defineModule({
         if (session.attached) session.streamError(new StreamError('resource-constraint', 'too many unacknowledged stanzas'));
         else session.close();
       },
+      keptWhileDetached: (session, stanza) => {
+        void ctx.emit('stanza-kept', { session, stanza });
+      },
     };
     ctx.streamFeature(({ transport }) => transport === 'bosh' ? null : xml('sm', { xmlns: NS.sm }));
     ctx.nonza(NS.sm, 'enable', (session, element) => enable(ctx, policy, session, element));
