@@ -25,7 +25,7 @@ const NOTHING_BLOCKED: ReadonlySet<string> = new Set();
 export const blockingModule = defineModule({
   name: 'blocking',
   implements: [
-    { spec: 'XEP-0191', version: '1.3', status: 'complete' },
+    { spec: 'XEP-0191', version: '1.3', status: 'complete', note: 'an account\'s own stanzas to a blocked remote JID are checked once federation routes outgoing stanzas through the same hooks' },
     { spec: 'XEP-0377', version: '0.3', status: 'partial', note: 'reports in <block/> are logged for the admin' },
   ],
   register(ctx) {

@@ -19,7 +19,7 @@ const IM_PAYLOADS = new Set([NS.chatStates, NS.receipts, 'urn:xmpp:chat-markers:
 
 export const carbonsModule = defineModule({
   name: 'carbons',
-  implements: [{ spec: 'XEP-0280', version: '1.0.1', status: 'complete' }],
+  implements: [{ spec: 'XEP-0280', version: '1.0.1', status: 'complete', note: 'received and sent copies with the owner\'s archive ids; <private/> and XEP-0334 <no-copy/>' }],
   register(ctx) {
     ctx.features.server(NS.carbons);
     for (const name of ['enable', 'disable'] as const) {

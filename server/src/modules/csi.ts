@@ -20,7 +20,7 @@ const options = z.object({
 
 export const csiModule = defineModule({
   name: 'csi',
-  implements: [{ spec: 'XEP-0352', version: '1.0.0', status: 'complete' }],
+  implements: [{ spec: 'XEP-0352', version: '1.0.0', status: 'complete', note: 'presence updates and bare chat states held while inactive, the newest per contact; bounded' }],
   options,
   register(ctx) {
     ctx.streamFeature(() => xml('csi', { xmlns: NS.csi }));
