@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { NS, StanzaError, StreamError, xml, type Element } from '@parley/shared';
 import { z } from 'zod';
-import { defineModule, type ModuleContext } from '../../core/module-api.ts';
+import { defineModule, type ModuleContext, type NegotiatingStream } from '../../core/module-api.ts';
 import type { SessionHandle } from '../../core/origin.ts';
 import { SessionKey } from '../../core/session-data.ts';
 import { parseStanza } from '../lib/parse-stanza.ts';
@@ -63,32 +63,7 @@ export const streamManagementModule = defineModule({
     ctx.negotiationNonza(NS.sm, 'enable', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'r', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'a', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
-    ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => {
-      if (stream.transport === 'bosh') return stream.sendNonza(failed('feature-not-implemented', 'not over BOSH'));
-      const previd = element.attrs.previd;
-      const h = parseH(element.attrs.h);
-      if (!previd || h === null) return stream.sendNonza(failed('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'"));
-      // Only the account's own sessions are searched: another account's id is as unknown as a made-up one.
-      const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
-      // a session held by another node: moving it here comes with the cluster (its entry names the node)
-      const session = entry ? ctx.localSession(entry.sessionId) : undefined;
-      const counter = session?.data.get(COUNTER);
-      if (!session || !counter) return stream.sendNonza(failed('item-not-found', 'no session to resume with that id'));
-      const outcome = counter.acknowledge(h);
-      if (outcome.kind === 'too-high') {
-        stream.sendNonza(failed('undefined-condition', undefined, countTooHigh(h, outcome.sent), counter.handled));
-        return session.close(); // what it kept goes to offline storage or another resource
-      }
-      if (counter.hibernationTimer) clearTimeout(counter.hibernationTimer);
-      counter.hibernationTimer = null;
-      stream.resume(session);
-      session.setResumption(counter.resumptionId, null);
-      session.write(xml('resumed', { xmlns: NS.sm, h: String(counter.handled), previd }));
-      // §5: the stanzas the client did not acknowledge, again and in order (counted already)
-      for (const kept of counter.unacknowledgedStanzas()) session.write(kept.xml);
-      counter.reattached();
-      ctx.log.debug({ session: session.id, resent: counter.unacknowledged }, 'session resumed');
-    });
+    ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => resume(ctx, stream, element));
     // §5: a connection lost without a closing tag keeps a resumable session waiting
     ctx.on('session-ending', (ending) => {
       const counter = ending.session.data.get(COUNTER);
@@ -100,7 +75,40 @@ export const streamManagementModule = defineModule({
   },
 });
 
-function enable(ctx: SmContext, policy: AckPolicy, session: SessionHandle, element: Element): void {
+/**
+ * §5: a new stream takes over a waiting (or not yet dropped) session of its account. Answers with
+ * <resumed/> and the unacknowledged stanzas, or <failed/>. (SASL2/Bind2 inline resumption, XEP-0388
+ * §6.4 / XEP-0198 §5 in <authenticate/>, can call this with the inline <resume/>.)
+ */
+export function resume(ctx: SmContext, stream: NegotiatingStream, element: Element): void {
+  if (stream.transport === 'bosh') return stream.sendNonza(failed('feature-not-implemented', 'not over BOSH'));
+  const previd = element.attrs.previd;
+  const h = parseH(element.attrs.h);
+  if (!previd || h === null) return stream.sendNonza(failed('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'"));
+  // Only the account's own sessions are searched: another account's id is as unknown as a made-up one.
+  const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
+  // a session held by another node: moving it here comes with the cluster (its entry names the node)
+  const session = entry ? ctx.localSession(entry.sessionId) : undefined;
+  const counter = session?.data.get(COUNTER);
+  if (!session || !counter) return stream.sendNonza(failed('item-not-found', 'no session to resume with that id'));
+  const outcome = counter.acknowledge(h);
+  if (outcome.kind === 'too-high') {
+    stream.sendNonza(failed('undefined-condition', undefined, countTooHigh(h, outcome.sent), counter.handled));
+    return session.close(); // what it kept goes to offline storage or another resource
+  }
+  if (counter.hibernationTimer) clearTimeout(counter.hibernationTimer);
+  counter.hibernationTimer = null;
+  stream.resume(session);
+  session.setResumption(counter.resumptionId, null);
+  session.write(xml('resumed', { xmlns: NS.sm, h: String(counter.handled), previd }));
+  // §5: the stanzas the client did not acknowledge, again and in order (counted already)
+  for (const kept of counter.unacknowledgedStanzas()) session.write(kept.xml);
+  counter.reattached();
+  ctx.log.debug({ session: session.id, resent: counter.unacknowledged }, 'session resumed');
+}
+
+/** §3: <enable/> on a bound session. (Bind2 inline enabling, XEP-0386, can call this with the inline <enable/>.) */
+export function enable(ctx: SmContext, policy: AckPolicy, session: SessionHandle, element: Element): void {
   if (session.data.get(COUNTER)) return session.write(failed('unexpected-request', 'stream management is enabled already'));
   if (session.transport === 'bosh') return session.write(failed('feature-not-implemented', 'not over BOSH'));
   const wantsResumption = element.attrs.resume === 'true' || element.attrs.resume === '1';
