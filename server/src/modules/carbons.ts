@@ -57,6 +57,12 @@ function eligible(stanza: Element): boolean {
   return type === 'chat' || body || im || type === 'error';
 }
 
+/** Whether any resource of the account asked for carbons (checked first: most messages need no copy, and no allocation). */
+function anyInterested(ctx: ModuleContext<undefined>, bare: string): boolean {
+  for (const entry of ctx.sessions.resources(bare)) if (entry.interests.has(INTEREST)) return true;
+  return false;
+}
+
 /** The resources of an account that asked for carbons, except `skip`. */
 function interested(ctx: ModuleContext<undefined>, bare: string, skip: (entry: SessionEntry) => boolean): SessionEntry[] {
   const entries: SessionEntry[] = [];
@@ -83,14 +89,14 @@ function originalRecipients(ctx: ModuleContext<undefined>, to: JID): Set<string>
 }
 
 function copyReceived(ctx: ModuleContext<undefined>, { stanza, to }: StanzaEvent): void {
-  if (!ctx.sessions.hasSessions(to.bare) || !eligible(stanza)) return;
+  if (!anyInterested(ctx, to.bare) || !eligible(stanza)) return;
   const recipients = originalRecipients(ctx, to);
   const targets = interested(ctx, to.bare, (entry) => recipients.has(entry.sessionId));
   if (targets.length) send(ctx, targets, to.bare, 'received', stanza, null);
 }
 
 function copySent(ctx: ModuleContext<undefined>, sender: JID, senderSession: string, stanza: Element, to: JID): void {
-  if (!eligible(stanza)) return;
+  if (!anyInterested(ctx, sender.bare) || !eligible(stanza)) return;
   // a message to one's own account reaches its resources anyway
   const targets = interested(ctx, sender.bare, (entry) => entry.sessionId === senderSession || (to.bare === sender.bare && to.resource === entry.jid.resource));
   if (!targets.length) return;

@@ -43,8 +43,12 @@ export class StanzaCounter implements StanzaAcknowledgement {
   private sentCount = 0;
   /** The client's last 'h'. */
   private ackedCount = 0;
-  /** Unacknowledged stanzas from `head` on (a queue without shifting on every ack). */
-  private kept: KeptStanza[] = [];
+  /**
+   * Unacknowledged stanzas from `head` on (a queue without shifting on every ack), with their
+   * receipts in a parallel array: no object per stanza on the hot path.
+   */
+  private kept: string[] = [];
+  private receipts: Array<DeliveryReceipt | null> = [];
   private head = 0;
   private requestPending = false;
   private requestTimer: NodeJS.Timeout | null = null;
@@ -78,7 +82,8 @@ export class StanzaCounter implements StanzaAcknowledgement {
   }
 
   sent(xml: string, receipt: DeliveryReceipt | null): void {
-    this.kept.push({ xml, receipt });
+    this.kept.push(xml);
+    this.receipts.push(receipt);
     this.sentCount = (this.sentCount + 1) % WRAP;
     const waiting = this.kept.length - this.head;
     if (waiting > this.policy.maxUnacknowledged && !this.overflowing) {
@@ -108,13 +113,15 @@ export class StanzaCounter implements StanzaAcknowledgement {
     }
     this.ackedCount = h;
     const end = this.head + count;
-    for (let i = this.head; i < end; i++) this.kept[i]!.receipt?.delivered();
+    for (let i = this.head; i < end; i++) this.receipts[i]?.delivered();
     this.head = end;
     if (this.head === this.kept.length) {
       this.kept = [];
+      this.receipts = [];
       this.head = 0;
     } else if (this.head > 64 && this.head * 2 > this.kept.length) {
       this.kept = this.kept.slice(this.head);
+      this.receipts = this.receipts.slice(this.head);
       this.head = 0;
     }
     return { kind: 'acknowledged', count };
@@ -122,13 +129,16 @@ export class StanzaCounter implements StanzaAcknowledgement {
 
   /** The stanzas not yet acknowledged, oldest first (resent on resumption: §5). */
   unacknowledgedStanzas(): KeptStanza[] {
-    return this.kept.slice(this.head);
+    const rest: KeptStanza[] = [];
+    for (let i = this.head; i < this.kept.length; i++) rest.push({ xml: this.kept[i]!, receipt: this.receipts[i] ?? null });
+    return rest;
   }
 
   /** Take the unacknowledged stanzas out (the session ends: they are undeliverable here). */
   drain(): KeptStanza[] {
     const rest = this.unacknowledgedStanzas();
     this.kept = [];
+    this.receipts = [];
     this.head = 0;
     return rest;
   }
