@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { createUsers, passwordOf } from './helpers/im.ts';
 import { connectTcp, openBoundSession, NS, type RawPeer } from './helpers/raw-stream.ts';
+import { BoshSession } from './helpers/bosh.ts';
 import {
   NS_SM, ack, authenticate, bodies, chatXml, connect, handle, resumeOn, smLogin, type RawTransport, type SmClient,
 } from './helpers/sm.ts';
@@ -84,6 +85,18 @@ describe('stream management (XEP-0198)', () => {
       alice.peer.destroy();
     });
   }
+
+  it('is not offered over BOSH (XEP-0124 has its own acks), and <enable/> there fails', async () => {
+    const [aliceJid] = await createUsers(server, ['alice']);
+    const bosh = await BoshSession.open(server);
+    await bosh.login(aliceJid!, passwordOf(aliceJid!));
+    expect(bosh.features!.getChild('sm', NS_SM)).toBeUndefined();
+    const reply = await bosh.send(`<enable xmlns='${NS_SM}' resume='true'/>`);
+    const failed = reply.payloads.find((payload) => payload.name === 'failed');
+    expect(failed?.attrs.xmlns).toBe(NS_SM);
+    expect(failed?.getChild('feature-not-implemented', NS.stanzas)).toBeDefined();
+    await bosh.send('', { type: 'terminate' });
+  });
 
   it('caps the resumption time a client asks for at the configured maximum', async () => {
     const [aliceJid] = await createUsers(server, ['alice']);
