@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { serialize, type Element, type JID, type StreamError } from '@parley/shared';
 import type { Logger } from '../logger.ts';
+import type { StanzaCounts } from '../metrics/counters.ts';
 import type { Awaitable } from '../core/events.ts';
 import type { SessionHandle } from '../core/origin.ts';
 import { SessionData } from '../core/session-data.ts';
@@ -32,6 +33,8 @@ export interface SessionStream {
 /** What a session needs from the session layer that made it (local-sessions.ts). */
 export interface SessionOwner {
   readonly log: Logger;
+  /** Stanzas written to sessions, by kind (metrics/counters.ts). */
+  readonly delivered: StanzaCounts;
   /** A client stanza after binding: to the router (RFC 6120 §8.1.2.1 stamping happens there). */
   fromClient(session: ClientSession, stanza: Element): Awaitable;
   updateEntry(session: ClientSession, change: SessionEntryChange): void;
@@ -125,10 +128,17 @@ export class ClientSession implements SessionHandle {
   // ---- to the client: hold (XEP-0352), count and keep (XEP-0198), write ----
 
   deliver(stanza: Element): void {
-    this.deliverSerialized(serialize(stanza));
+    this.owner.delivered.add(stanza.name);
+    this.pass(serialize(stanza));
   }
 
   deliverSerialized(xml: string): void {
+    this.owner.delivered.addSerialized(xml);
+    this.pass(xml);
+  }
+
+  /** Held while the client is inactive, or on to deliverNow. */
+  private pass(xml: string): void {
     if (this.hold !== null && this.hold.take(xml)) return;
     this.deliverNow(xml);
   }
@@ -148,6 +158,7 @@ export class ClientSession implements SessionHandle {
 
   deliverStored(xml: string, receipt: DeliveryReceipt): void {
     if (this.isEnded) return;
+    this.owner.delivered.addSerialized(xml);
     if (this.acknowledgement !== null) {
       this.acknowledgement.sent(xml, receipt);
       this.current?.write(xml);
