@@ -23,8 +23,19 @@ interface Wire {
   close(): void;
 }
 
+/** XEP-0198 on a bench client: the stanzas it handled, answered to the server's <r/>. */
+const STANZA_START = /<(?:message|presence|iq)[\s>\/]/g;
+const ACK_REQUEST = "<r xmlns='urn:xmpp:sm:3'/>";
+
 export class BenchClient {
   jid = '';
+  /** XEP-0198 resumption id once stream management is enabled with resumption. */
+  resumptionId = '';
+  /** Stanzas handled since <enabled/> (the client's 'h'). */
+  handled = 0;
+  private streamManagement = false;
+  /** The end of the last chunk, for a stanza start or an <r/> split between chunks. */
+  private tail = '';
   /** Called with every chunk once bound (the bench counts messages in it). */
   onData: (text: string) => void = () => {};
   private wire!: Wire;
@@ -34,10 +45,17 @@ export class BenchClient {
 
   constructor(private readonly target: BenchTarget, private readonly transport: BenchTransport) {}
 
-  async login(username: string, password: string, resource: string): Promise<void> {
+  /**
+   * Authenticates, then binds `resource` — or, with `resume`, resumes that XEP-0198 session instead;
+   * returns the milliseconds from <resume/> to <resumed/> then.
+   */
+  async login(username: string, password: string, resource: string, resume?: { previd: string; h: number }): Promise<number> {
     this.wire = await connect(this.target, this.transport);
     this.wire.onData((text) => {
-      if (this.bound) return this.onData(text);
+      if (this.bound) {
+        if (this.streamManagement) this.countAndAck(text);
+        return this.onData(text);
+      }
       this.buffer += text;
       this.check();
     });
@@ -58,11 +76,53 @@ export class BenchClient {
     await scram.success(decodePayload(success[1]));
     open();
     await this.expect(/<\/stream:features>/);
+    if (resume) {
+      const sent = performance.now();
+      this.wire.send(`<resume xmlns='urn:xmpp:sm:3' previd='${resume.previd}' h='${resume.h}'/>`);
+      const answer = await this.expect(/<resumed [^>]*>|<failed[^]*?<\/failed>/);
+      const took = performance.now() - sent;
+      if (!answer[0].startsWith('<resumed')) throw new Error(`resumption failed: ${answer[0]}`);
+      this.resumptionId = resume.previd;
+      this.handled = resume.h;
+      this.streamManagement = true;
+      this.buffer = '';
+      this.bound = true;
+      return took;
+    }
     this.wire.send(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
     const bound = await this.expect(/<jid>([^<]+)<\/jid>/);
     this.jid = bound[1]!;
     this.buffer = '';
     this.bound = true;
+    return 0;
+  }
+
+  /** XEP-0198 §3, right after binding: <enable/>, and from then on every <r/> is answered. */
+  async enableStreamManagement(resume: boolean): Promise<void> {
+    this.bound = false;
+    this.wire.send(`<enable xmlns='urn:xmpp:sm:3'${resume ? " resume='true'" : ''}/>`);
+    const enabled = await this.expect(/<enabled [^>]*>/);
+    this.resumptionId = /id="([^"]+)"/.exec(enabled[0])?.[1] ?? '';
+    const rest = this.buffer;
+    this.buffer = '';
+    this.streamManagement = true;
+    this.bound = true;
+    if (rest) {
+      this.countAndAck(rest);
+      this.onData(rest);
+    }
+  }
+
+  private countAndAck(text: string): void {
+    const data = this.tail + text;
+    STANZA_START.lastIndex = 0;
+    for (let match = STANZA_START.exec(data); match; match = STANZA_START.exec(data)) {
+      // a start that ends in the previous chunk's tail was counted with that chunk
+      if (match.index + match[0].length > this.tail.length) this.handled = (this.handled + 1) % 2 ** 32;
+    }
+    const request = data.indexOf(ACK_REQUEST, Math.max(0, this.tail.length - ACK_REQUEST.length + 1));
+    if (request !== -1) this.wire.send(`<a xmlns='urn:xmpp:sm:3' h='${this.handled}'/>`);
+    this.tail = data.slice(-ACK_REQUEST.length);
   }
 
   send(data: string): void {

@@ -2,7 +2,7 @@
 // The server runs pinned to core 1, this load generator to core 0 (brief.md, "Scale").
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { idleMemory, throughput, type IdleResult, type LoadTransport, type ThroughputResult } from './scenarios.ts';
+import { hibernatedMemory, idleMemory, resumption, throughput, type IdleResult, type LoadTransport, type ThroughputResult } from './scenarios.ts';
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
@@ -25,6 +25,11 @@ const { values } = parseBenchArgs({
     'soak-minutes': { type: 'string', default: '5' },
     // each transport scenario runs once per archive mode, side by side: 'off', 'sqlite' (the default archive)
     'archive-modes': { type: 'string', default: 'off,sqlite' },
+    // every load client enables XEP-0198 with resumption and answers the server's acks
+    sm: { type: 'boolean', default: false },
+    // the hibernated scenario: sessions left waiting for resumption; the resume scenario: resumptions timed
+    hibernated: { type: 'string', default: '10000' },
+    resumptions: { type: 'string', default: '1000' },
     // the transport, soak and idle scenarios with the conversation archive off only (it is on by default)
     'no-archive': { type: 'boolean', default: false },
     // the SQLite archive writes on the server's event loop instead of its writer thread
@@ -53,12 +58,13 @@ const storageConfig = { storage: { synchronous: values.synchronous } };
 const serverExtra = { ...archiveConfig(values['no-archive'] ? 'off' : 'sqlite'), ...storageConfig };
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
-  warmupSeconds: Number(values.warmup), seconds: Number(values.seconds),
+  warmupSeconds: Number(values.warmup), seconds: Number(values.seconds), streamManagement: values.sm,
 };
 
 console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
   (pin ? ', server on core 1, load on core 0' : ', not pinned') + `, archive ${archiveModes.join(' / ')}` +
-  (archiveModes.includes('sqlite') ? ` (sqlite ${values['no-writer-thread'] ? 'written on the event loop' : 'with its writer thread'})` : '') + `, synchronous ${values.synchronous}`);
+  (archiveModes.includes('sqlite') ? ` (sqlite ${values['no-writer-thread'] ? 'written on the event loop' : 'with its writer thread'})` : '') + `, synchronous ${values.synchronous}`
+  + (values.sm ? ', stream management on every client' : ''));
 console.log(`Machine: ${loadAverage()}`);
 const dataDir = await prepareData(options.pairs);
 const throughputResults: Array<ThroughputResult & { archive: ArchiveMode }> = [];
@@ -100,6 +106,27 @@ try {
         const results = await idleMemory(server, transport, steps);
         idleResults.push(...results);
         for (const r of results) console.log(`  idle ${transport} x${r.connections}: ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  if (scenarios.has('hibernated')) {
+    const server = await startBenchServer(dataDir, serverCore, serverExtra);
+    try {
+      const r = await hibernatedMemory(server, 'tcp', Number(values.hibernated));
+      console.log(`  hibernated tcp x${r.sessions}: ${(r.bytesPerConnectedSession / 1024).toFixed(1)} KB per connected session with resumption, ` +
+        `${(r.bytesPerHibernatedSession / 1024).toFixed(1)} KB per session waiting for resumption (nothing queued)`);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (scenarios.has('resume')) {
+    for (const transport of ['tcp', 'websocket'] as BenchTransport[]) {
+      const server = await startBenchServer(dataDir, serverCore, serverExtra);
+      try {
+        const r = await resumption(server, transport, Number(values.resumptions));
+        console.log(`  resume ${transport} x${r.resumptions}: <resume/> to <resumed/> p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(2)} ms`);
       } finally {
         await server.stop();
       }

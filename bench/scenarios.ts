@@ -9,7 +9,9 @@ export type LoadTransport = BenchTransport | 'bosh';
 /** What the scenarios need from a load client, whatever its transport. */
 interface LoadClient {
   onData: (text: string) => void;
-  login(username: string, password: string, resource: string): Promise<void>;
+  login(username: string, password: string, resource: string): Promise<unknown>;
+  /** XEP-0198 (not over BOSH). */
+  enableStreamManagement?(resume: boolean): Promise<void>;
   send(data: string): void;
   close(): void;
 }
@@ -40,6 +42,8 @@ export interface ThroughputOptions {
   inFlight: number;
   warmupSeconds: number;
   seconds: number;
+  /** Every client enables XEP-0198 with resumption after binding and answers the server's <r/>. */
+  streamManagement?: boolean;
 }
 
 function target(server: BenchServer): BenchTarget {
@@ -69,12 +73,14 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   const receivers = await loginAll(options.pairs, async (i) => {
     const client = loadClient(t, transport);
     await client.login(`receiver${i}`, BENCH_PASSWORD, 'bench');
+    if (options.streamManagement) await client.enableStreamManagement?.(true);
     client.send('<presence/>');
     return client;
   });
   const senders = await loginAll(options.pairs, async (i) => {
     const client = loadClient(t, transport);
     await client.login(`sender${i}`, BENCH_PASSWORD, 'bench');
+    if (options.streamManagement) await client.enableStreamManagement?.(true);
     return client;
   });
   const loginsPerSecond = Math.round((2 * options.pairs) / ((performance.now() - loginStart) / 1000));
@@ -171,4 +177,76 @@ export async function idleMemory(server: BenchServer, transport: BenchTransport,
 
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+export interface HibernatedResult {
+  transport: BenchTransport;
+  sessions: number;
+  /** Server RSS per connected, bound, idle session with XEP-0198 resumption enabled. */
+  bytesPerConnectedSession: number;
+  /** Server RSS per session waiting for resumption after its connection dropped (nothing queued). */
+  bytesPerHibernatedSession: number;
+}
+
+/**
+ * XEP-0198: `count` sessions enable resumption, then their connections drop; the server keeps each
+ * one waiting. Measured: RSS per session while connected and while waiting.
+ */
+export async function hibernatedMemory(server: BenchServer, transport: BenchTransport, count: number): Promise<HibernatedResult> {
+  const t = target(server);
+  await settle();
+  const baseline = server.rssBytes();
+  const clients = await loginAll(count, async (i) => {
+    const client = new BenchClient(t, transport);
+    await client.login('idle', BENCH_PASSWORD, `h${i}`);
+    await client.enableStreamManagement(true);
+    return client;
+  });
+  await settle();
+  const connected = server.rssBytes();
+  for (const client of clients) client.close();
+  await settle();
+  await settle();
+  const hibernated = server.rssBytes();
+  return {
+    transport, sessions: count,
+    bytesPerConnectedSession: Math.round((connected - baseline) / count),
+    bytesPerHibernatedSession: Math.round((hibernated - baseline) / count),
+  };
+}
+
+export interface ResumptionResult {
+  transport: BenchTransport;
+  resumptions: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * XEP-0198 §5: `count` sessions with resumption lose their connections; each is resumed on a new
+ * one (`concurrency` at a time: one, as after a network blip). Measured from <resume/> to <resumed/>, after authentication.
+ */
+export async function resumption(server: BenchServer, transport: BenchTransport, count: number, concurrency = 1): Promise<ResumptionResult> {
+  const t = target(server);
+  const clients = await loginAll(count, async (i) => {
+    const client = new BenchClient(t, transport);
+    await client.login('idle', BENCH_PASSWORD, `resume${i}`);
+    await client.enableStreamManagement(true);
+    return client;
+  });
+  for (const client of clients) client.close();
+  await settle(); // the server notices the drops
+  const times: number[] = [];
+  await loginAll(count, async (i) => {
+    const client = new BenchClient(t, transport);
+    times.push(await client.login('idle', BENCH_PASSWORD, '', { previd: clients[i]!.resumptionId, h: clients[i]!.handled }));
+    client.close();
+    return client;
+  }, concurrency);
+  times.sort((a, b) => a - b);
+  return {
+    transport, resumptions: count,
+    p50Ms: times[Math.floor(count * 0.5)]!, p99Ms: times[Math.floor(count * 0.99)]!, maxMs: times[count - 1]!,
+  };
 }

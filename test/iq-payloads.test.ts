@@ -125,6 +125,26 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
     ['an RSM max that is no number', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>ten</max></set></inbox>`, badRequest],
     ['a negative RSM max', `<inbox xmlns='urn:xmpp:inbox:1'><set xmlns='${NS_RSM}'><max>-1</max></set></inbox>`, badRequest],
   ],
+  'account set urn:xmpp:carbons:2 enable': [],
+  'account set urn:xmpp:carbons:2 disable': [],
+  'account get urn:xmpp:blocking blocklist': [],
+  'account set urn:xmpp:blocking block': [
+    ['no item', `<block xmlns='urn:xmpp:blocking'/>`, badRequest],
+    ['an item without jid', `<block xmlns='urn:xmpp:blocking'><item/></block>`, { condition: 'jid-malformed' }],
+    ['a bad JID', `<block xmlns='urn:xmpp:blocking'><item jid='@@bad'/></block>`, { condition: 'jid-malformed' }],
+    ['a report without a known reason', `<block xmlns='urn:xmpp:blocking'><item jid='eve@example.com'><report xmlns='urn:xmpp:reporting:1'/></item></block>`, badRequest],
+  ],
+  'account set urn:xmpp:blocking unblock': [
+    ['a bad JID', `<unblock xmlns='urn:xmpp:blocking'><item jid='@@bad'/></unblock>`, { condition: 'jid-malformed' }],
+  ],
+  'account set urn:xmpp:push:0 enable': [
+    ['no node', `<enable xmlns='urn:xmpp:push:0' jid='push.example.com'/>`, badRequest],
+    ['no jid', `<enable xmlns='urn:xmpp:push:0' node='n'/>`, badRequest],
+    ['a bad jid', `<enable xmlns='urn:xmpp:push:0' jid='@@bad' node='n'/>`, badRequest],
+  ],
+  'account set urn:xmpp:push:0 disable': [
+    ['no jid', `<disable xmlns='urn:xmpp:push:0'/>`, badRequest],
+  ],
 };
 
 describe('every registered iq handler (RFC 6120 §8.3.3)', () => {

@@ -72,6 +72,26 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
       .toBe('not-allowed');
     await reader.stop();
   },
+  // XEP-0280: enabled and disabled for the resource (test/carbons.test.ts has the copies themselves)
+  'urn:xmpp:carbons:2': async (client) => {
+    expect((await iq(client, 'set', xml('enable', { xmlns: 'urn:xmpp:carbons:2' }))).attrs.type).toBe('result');
+    expect((await iq(client, 'set', xml('disable', { xmlns: 'urn:xmpp:carbons:2' }))).attrs.type).toBe('result');
+  },
+  // XEP-0191 (test/blocking.test.ts has what blocking does)
+  'urn:xmpp:blocking': async (client, other) => {
+    const list = async () => (await iq(client, 'get', xml('blocklist', { xmlns: 'urn:xmpp:blocking' })))
+      .getChild('blocklist', 'urn:xmpp:blocking')!.getChildren('item').map((item) => item.attrs.jid);
+    await iq(client, 'set', xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: `x${other}` })));
+    expect(await list()).toEqual([`x${other}`]);
+    await iq(client, 'set', xml('unblock', { xmlns: 'urn:xmpp:blocking' }));
+    expect(await list()).toEqual([]);
+  },
+  // XEP-0377: a report travels inside a block
+  'urn:xmpp:reporting:1': async (client, other) => {
+    const report = xml('report', { xmlns: 'urn:xmpp:reporting:1', reason: 'urn:xmpp:reporting:spam' });
+    expect((await iq(client, 'set', xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: `y${other}` }, report)))).attrs.type).toBe('result');
+    await iq(client, 'set', xml('unblock', { xmlns: 'urn:xmpp:blocking' }));
+  },
   msgoffline: async (client, offline) => {
     await client.xmpp.send(chat(offline, 'kept for later'));
     await sync(client);

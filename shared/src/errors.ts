@@ -33,7 +33,8 @@ const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
 };
 
 export class StreamError extends Error {
-  constructor(readonly condition: StreamErrorCondition, readonly text?: string) {
+  /** RFC 6120 §4.9.4: an application-specific condition beside the defined one (XEP-0198 <handled-count-too-high/>). */
+  constructor(readonly condition: StreamErrorCondition, readonly text?: string, readonly application?: Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StreamError';
   }
@@ -41,14 +42,16 @@ export class StreamError extends Error {
   toElement(): Element {
     return xml('stream:error', null,
       xml(this.condition, { xmlns: NS.streams }),
-      this.text ? xml('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text) : null);
+      this.text ? xml('text', { xmlns: NS.streams, 'xml:lang': 'en' }, this.text) : null,
+      this.application ?? null);
   }
 }
 
 export class StanzaError extends Error {
   readonly type: StanzaErrorType;
 
-  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType) {
+  /** RFC 6120 §8.3.2: an application-specific condition may follow (XEP-0191 <blocked/>). */
+  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType, readonly application?: Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StanzaError';
     this.type = type ?? DEFAULT_TYPE[condition];
@@ -57,7 +60,8 @@ export class StanzaError extends Error {
   toElement(by?: string): Element {
     return xml('error', { type: this.type, by },
       xml(this.condition, { xmlns: NS.stanzas }),
-      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null);
+      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null,
+      this.application ?? null);
   }
 }
 

@@ -54,4 +54,13 @@ export const NS = {
   bookmarksLegacy: 'storage:bookmarks',
   privateStorage: 'jabber:iq:private',
   shim: 'http://jabber.org/protocol/shim',
+  // sessions that survive and follow the user (XEP-0198, 0280, 0352, 0191, 0377, 0357)
+  sm: 'urn:xmpp:sm:3',
+  carbons: 'urn:xmpp:carbons:2',
+  csi: 'urn:xmpp:csi:0',
+  blocking: 'urn:xmpp:blocking',
+  blockingErrors: 'urn:xmpp:blocking:errors',
+  reporting: 'urn:xmpp:reporting:1',
+  push: 'urn:xmpp:push:0',
+  pushSummary: 'urn:xmpp:push:summary',
 } as const;

@@ -70,6 +70,8 @@ export class BoshSession {
   sid = '';
   jid = '';
   creation!: BoshReply;
+  /** The <stream:features/> after the restart that followed authentication. */
+  features: Element | null = null;
 
   constructor(readonly server: ServerPorts) {
     ridSeed += 1000;
@@ -106,7 +108,8 @@ export class BoshSession {
     if (!ok) throw new Error(`SASL failed: ${success.text}`);
     await scram.success(decodePayload(ok.getText()));
     const restarted = await this.send('', { to: 'example.com', 'xml:lang': 'en', 'xmpp:restart': 'true' });
-    if (!restarted.payloads.some((p) => p.name === 'stream:features')) throw new Error(`no features after restart: ${restarted.text}`);
+    this.features = restarted.payloads.find((p) => p.name === 'stream:features') ?? null;
+    if (!this.features) throw new Error(`no features after restart: ${restarted.text}`);
     const bound = await this.send(`<iq type='set' id='bind1' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
     const result = bound.payloads.find((p) => p.name === 'iq');
     this.jid = result?.getChild('bind')?.getChildText('jid') ?? '';

@@ -47,8 +47,9 @@ export async function login(server: ServerPorts, jid: string, password: string,
     // TimeoutError (seen at load average 23)
     timeout: 10_000,
   }));
-  // The tests are not about stream management (client-quirks.md): keep it out of the way.
-  (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
+  // The tests are not about stream management (client-quirks.md): keep it out of the way. @xmpp/client
+  // enables it whenever the server offers it, so the client does not see the offer.
+  hideStreamManagement(xmpp);
   // @xmpp/client 0.14 signs in with SASL2 and Bind 2 when offered, and Bind 2 makes the resource
   // "<tag>/<id>" (XEP-0386 §3.2.1). A test that needs its exact resource signs in the RFC 6120 way.
   if (options.resource !== undefined) useRfc6120SignIn(xmpp);
@@ -93,6 +94,14 @@ export function useRfc6120SignIn(xmpp: Client): void {
   (xmpp as unknown as EventEmitter).prependListener('element', (element: Element) => {
     if (element.name !== 'stream:features' && element.name !== 'features') return;
     element.children = element.children.filter((child) => typeof child === 'string' || child.getNS() !== 'urn:xmpp:sasl:2');
+  });
+}
+
+/** Removes XEP-0198's <sm/> from the stream features before @xmpp/client's own handlers read them. */
+export function hideStreamManagement(xmpp: Client): void {
+  (xmpp as unknown as EventEmitter).prependListener('element', (element: Element) => {
+    if (element.name !== 'stream:features' && !element.is('features', 'http://etherx.jabber.org/streams')) return;
+    element.children = element.children.filter((child) => typeof child === 'string' || !child.is('sm', 'urn:xmpp:sm:3'));
   });
 }
 

@@ -54,6 +54,31 @@ export type StanzaHook = PipelineHandler<ServerPipelines[keyof ServerPipelines]>
 /** A top-level non-stanza element on a bound stream (stream management's <enable/>, <r/>, <a/>…). */
 export type NonzaHandler = (session: SessionHandle, element: Element) => void;
 
+/** What a stream feature may depend on. */
+export interface StreamInfo {
+  /** 'tcp', 'websocket', 'bosh' */
+  readonly transport: string;
+}
+
+/** Builds a <stream:features/> child for a stream; null: not offered on it (XEP-0198 is not offered over BOSH). */
+export type FeatureBuilder = (stream: StreamInfo) => Element | null;
+
+/** An authenticated client stream before resource binding (stream/c2s-stream.ts implements it). */
+export interface NegotiatingStream extends StreamInfo {
+  /** The authenticated account (bare JID). */
+  readonly account: JID;
+  /** Write a nonza (through the held output, like anything the stream writes: stream/output-gate.ts). */
+  sendNonza(nonza: Element): void;
+  /**
+   * XEP-0198 §5: take over this live session of this node (same account) instead of binding a new
+   * one; the session's old stream, if still open, ends. The stream is bound from then on.
+   */
+  resume(session: SessionHandle): void;
+}
+
+/** A nonza after authentication and before binding (XEP-0198 <resume/>). */
+export type NegotiationNonzaHandler = (stream: NegotiatingStream, element: Element) => void;
+
 /** How a module reaches the router (router/router.ts implements it). */
 export interface Routing {
   /** Deliver a stanza addressed to `to`, local or not (RFC 6121 §8.5). */
@@ -122,7 +147,7 @@ export interface ModuleContext<O = undefined> {
     identities(): readonly DiscoIdentity[];
   };
   /** Extra <stream:features/> children after authentication. */
-  streamFeature(build: () => Element): void;
+  streamFeature(build: FeatureBuilder): void;
   nonza(xmlns: string, name: string, handler: NonzaHandler): void;
   /**
    * A feature negotiated inside the SASL2 <authenticate/> (XEP-0388 §2.3), after authentication and
@@ -131,6 +156,8 @@ export interface ModuleContext<O = undefined> {
   sasl2Inline(feature: Sasl2InlineFeature): void;
   /** A feature enabled inside Bind 2 (XEP-0386 §3.2): XEP-0198 <enable/>, XEP-0280 <enable/>. One per namespace. */
   bind2Inline(feature: Bind2InlineFeature): void;
+  /** A nonza after authentication and before binding (XEP-0198 <resume/>). */
+  negotiationNonza(xmlns: string, name: string, handler: NegotiationNonzaHandler): void;
   readonly router: Routing;
   /** A named store in the configured state storage (`<module>.<name>`). */
   store<V = unknown>(name: string): KeyValueStore<V>;

@@ -96,6 +96,7 @@ export class ModuleHost {
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       sasl2Inline: (feature) => host.signInExtensions.addSasl2Inline(feature, name),
       bind2Inline: (feature) => host.signInExtensions.addBind2Inline(feature, name),
+      negotiationNonza: (xmlns, element, handler) => host.streams.addNegotiationNonza(xmlns, element, handler, name),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };

@@ -5,6 +5,7 @@ import type { Element, JID, StreamError } from '@parley/shared';
 import type { Logger } from '../logger.ts';
 import type { SessionEntry } from './session-table.ts';
 import type { SessionData } from './session-data.ts';
+import type { DeliveryReceipt, StanzaAcknowledgement, StanzaHold } from './session-output.ts';
 
 /**
  * A bound client session of this node, as the router and modules see it (session/client-session.ts
@@ -23,11 +24,24 @@ export interface SessionHandle {
   readonly log: Logger;
   /** A stream carries it now (false while a module keeps it hibernated). */
   readonly attached: boolean;
+  /** The attached stream's transport ('tcp', 'websocket', 'bosh'), null without one. */
+  readonly transport: string | null;
   /** Unbound: deliveries are dropped. */
   readonly ended: boolean;
   deliver(stanza: Element): void;
   /** A stanza already serialized (the router serializes once for many recipients; stored stanzas are text). */
   deliverSerialized(xml: string): void;
+  /**
+   * A stanza kept in storage until the client has it (an offline message): `receipt` is told once the
+   * client acknowledged it (XEP-0198), or once written when the session does not count stanzas.
+   */
+  deliverStored(xml: string, receipt: DeliveryReceipt): void;
+  /** Past the hold (XEP-0352 flushing what it held): counted and written. */
+  deliverNow(xml: string): void;
+  /** XEP-0198 counting, set by stream management once the client enabled it (null: nothing counts). */
+  acknowledgement: StanzaAcknowledgement | null;
+  /** XEP-0352: what holds stanzas while the client is inactive (null: everything goes out at once). */
+  hold: StanzaHold | null;
   /** A nonza (stream management acks, …): never counted as a stanza. */
   write(nonza: Element | string): void;
   /** Availability as the presence module last set it (RFC 6121 §4): updates the session table. */
@@ -35,6 +49,9 @@ export interface SessionHandle {
   addInterest(interest: string): void;
   /** Replace what the session asked to receive (XEP-0115: the '+notify' features of new caps). */
   setInterests(interests: ReadonlySet<string>): void;
+  removeInterest(interest: string): void;
+  /** XEP-0198 §5: the id the session resumes with and, while it waits without a stream, until when (session table). */
+  setResumption(resumptionId: string | null, hibernatedUntil: number | null): void;
   /**
    * A stanza this session sent has an archive or offline write waiting for the group commit: what
    * its stream writes from now on waits until that write is committed (stream/output-gate.ts).

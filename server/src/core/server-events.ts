@@ -23,6 +23,9 @@ export interface ServerPipelines {
   'presence/bare': StanzaEvent;
   'presence/full': StanzaEvent;
   'presence/host': StanzaEvent;
+  /** An iq get/set to an account's bare JID or to a full JID, before a handler or the resource gets it. */
+  'iq/bare': StanzaEvent;
+  'iq/full': StanzaEvent;
   'message/bare': StanzaEvent;
   'message/full': StanzaEvent;
   'message/host': StanzaEvent;
@@ -75,6 +78,10 @@ export interface ServerNotifications {
   'resource-unbind': { readonly session: SessionHandle; readonly reason: SessionEndReason | { readonly kind: 'replaced' } };
   /** A stanza for a session that has no stream (hibernated). */
   'delivery-failed': { readonly session: SessionHandle; readonly stanza: string };
+  /** A stanza was kept for a session waiting without a stream, to be resent when it resumes (XEP-0198). */
+  'stanza-kept': { readonly session: SessionHandle; readonly stanza: string };
+  /** A session waiting without a stream was taken over by a new stream (XEP-0198 §5). */
+  'session-resumed': { readonly session: SessionHandle };
   /** RFC 6121 §4.2: a session's initial presence went out. */
   'presence/initial': { readonly session: SessionHandle };
   /** A session became available with a non-negative priority (XEP-0160 §2 delivers offline messages then). */
@@ -99,6 +106,8 @@ export interface ServerNotifications {
     /** Features it did not have before (the '+notify' ones PEP sends last items for: XEP-0163 §4.3.2). */
     readonly added: ReadonlySet<string>;
   };
+  /** A local client's message was routed (delivered, stored or bounced): XEP-0280 sent carbons. */
+  'message/sent': { readonly session: SessionHandle; readonly stanza: Element; readonly to: JID };
   /** Suite directory changes (modules/suite-sync.ts). */
   'user-deleted': { readonly jid: string };
   'avatar-changed': { readonly jid: string };

@@ -18,9 +18,18 @@ export interface SessionEntry {
   presence: Element | null;
   /** What the resource asked to receive: 'roster' (RFC 6121 §2.1.6 "interested resource") now; later 'carbons', CSI… */
   interests: ReadonlySet<string>;
+  /**
+   * XEP-0198 §5: the id a new stream resumes the session with (stream management with resumption
+   * on), null otherwise. With `node` and `hibernatedUntil` the entry says where a dropped session
+   * waits and how to take it over, for whichever node the client reconnects to.
+   */
+  resumptionId: string | null;
+  /** ms epoch until which a session without a stream may be resumed; null while a stream carries it. */
+  hibernatedUntil: number | null;
 }
 
-export type SessionEntryChange = Partial<Pick<SessionEntry, 'available' | 'priority' | 'presence' | 'interests'>>;
+export type SessionEntryChange = Partial<Pick<SessionEntry,
+  'available' | 'priority' | 'presence' | 'interests' | 'resumptionId' | 'hibernatedUntil'>>;
 
 /** What readers (router, modules) may do with the table. */
 export interface SessionTableView {

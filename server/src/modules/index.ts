@@ -4,6 +4,11 @@ import type { AnyModuleDefinition } from '../core/module-api.ts';
 import { rosterModule } from './roster.ts';
 import { presenceModule } from './presence/index.ts';
 import { offlineModule } from './offline.ts';
+import { streamManagementModule } from './stream-management/index.ts';
+import { carbonsModule } from './carbons.ts';
+import { csiModule } from './csi.ts';
+import { blockingModule } from './blocking.ts';
+import { pushModule } from './push.ts';
 import { discoModule } from './disco.ts';
 import { pingModule } from './ping.ts';
 import { versionModule } from './version.ts';
@@ -15,13 +20,20 @@ import { capsModule } from './caps/index.ts';
 import { pepModule } from './pep/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
-  rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
+  rosterModule, presenceModule, offlineModule, streamManagementModule, discoModule, pingModule, versionModule, vcardModule,
   // message archive: its hook runs first on delivered messages whatever the order here (priority)
   mamModule,
   // XEP-0430, read from the archive
   inboxModule,
   // XEP-0115 caps fill the sessions' '+notify' interests that PEP notifications follow (XEP-0163)
   capsModule, pepModule,
+  // XEP-0280: copies after the archiver stamped the message (priority)
+  carbonsModule,
+  csiModule,
+  // XEP-0191: before the archiver on every stanza between accounts (priority)
+  blockingModule,
+  // XEP-0357: summaries for messages that reach hibernated sessions or offline storage
+  pushModule,
   // directory changes act on the running server
   suiteSyncModule,
 ];

@@ -1,13 +1,21 @@
 // XEP-0160 offline messages: kept for an offline user, delivered with a XEP-0203 delay stamp
 // after the next available presence with a non-negative priority (presence/non-negative).
-// Also the default for a message that reached a session without a stream (delivery-failed):
-// nobody took it over (stream management would), so it is kept like any message for an offline user.
+// A message stays stored until the client has it: deleted once acknowledged (XEP-0198) or, for a
+// session that does not acknowledge, once written (deliverStored).
+// Also the default for a message that could not be delivered to a session (delivery-failed: one
+// without a stream, or stream management's unacknowledged stanzas when a session ends): RFC 6121
+// §8.5.2.1.1 — to another available resource, else kept like any message for an offline user.
 import { NS, StanzaError, delayElement, serialize, type Element, type JID } from '@parley/shared';
 import { z } from 'zod';
 import { defineModule, type ModuleContext } from '../core/module-api.ts';
 import type { Origin } from '../core/origin.ts';
 import { OfflineWrites, type WaitingOfflineMessage } from '../storage/offline-writes.ts';
 import { parseStanza } from './lib/parse-stanza.ts';
+import { SessionKey } from '../core/session-data.ts';
+import type { SessionEntry } from '../core/session-table.ts';
+
+/** Offline messages given to a session and not yet acknowledged by it (not given twice). */
+const GIVEN = new SessionKey<Set<number>>('offline.given');
 
 const options = z.object({
   /** Messages kept per offline user; more are bounced with service-unavailable (config limits.offlineMessages). */
@@ -43,17 +51,38 @@ export const offlineModule = defineModule({
     // (a negative priority resource gets no messages for the bare JID: RFC 6121 §8.5.2.1.1).
     ctx.on('presence/non-negative', async ({ session }) => {
       await writes.stored(); // what waits for this turn's commit belongs to the queue too
-      const messages = await storage.offline.takeAll(session.jid.bare);
-      for (const message of messages) session.deliverSerialized(message.stanza);
+      const owner = session.jid.bare;
+      const given = session.data.get(GIVEN) ?? new Set<number>();
+      session.data.set(GIVEN, given);
+      for (const message of await storage.offline.list(owner)) {
+        if (given.has(message.id)) continue; // this session has it and has not acknowledged it yet
+        given.add(message.id);
+        session.deliverStored(message.stanza, {
+          delivered: () => void storage.offline.remove(owner, [message.id]).then(() => given.delete(message.id),
+            (error: unknown) => ctx.log.error({ err: error }, 'removing a delivered offline message failed')),
+        });
+      }
     });
     ctx.on('delivery-failed', async ({ session, stanza }) => {
       const message = parseStanza(stanza);
       const type = message?.attrs.type ?? 'normal';
       if (message?.name !== 'message' || (type !== 'chat' && type !== 'normal')) return;
+      const other = otherResource(ctx, session.jid.bare, session.id);
+      if (other) return ctx.router.toEntry(other, stanza);
       await keep(ctx, writes, message, session.jid.toBare(), session);
     });
   },
 });
+
+/** RFC 6121 §8.5.2.1.1: the available resource of highest non-negative priority, other than the one that failed. */
+function otherResource(ctx: OfflineContext, bare: string, failed: string): SessionEntry | null {
+  let best: SessionEntry | null = null;
+  for (const entry of ctx.sessions.resources(bare)) {
+    if (entry.sessionId === failed || !entry.available || entry.priority < 0 || entry.hibernatedUntil !== null) continue;
+    if (best === null || entry.priority > best.priority) best = entry;
+  }
+  return best;
+}
 
 async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: Element, to: JID, origin: Origin): Promise<void> {
   const { storage } = ctx.services;

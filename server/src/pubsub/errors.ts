@@ -1,22 +1,12 @@
 // XEP-0060 §7–§8 errors: a defined stanza condition plus, where the XEP names one, an
 // application-specific condition in the pubsub#errors namespace (§7.1.3: <precondition-not-met/>…).
-import { NS, StanzaError, xml, type Element, type StanzaErrorCondition } from '@parley/shared';
+import { NS, StanzaError, xml, type StanzaErrorCondition } from '@parley/shared';
 
 export class PubSubError extends StanzaError {
-  constructor(condition: StanzaErrorCondition, readonly application?: string, text?: string,
-    private readonly feature?: string) {
-    super(condition, text);
+  /** `application`: the pubsub#errors condition; `feature`: the XEP-0060 feature it names (§7.1.3.2). */
+  constructor(condition: StanzaErrorCondition, application?: string, text?: string, feature?: string) {
+    super(condition, text, undefined, application ? xml(application, { xmlns: NS.pubsubErrors, feature }) : undefined);
     this.name = 'StanzaError';
-  }
-
-  override toElement(by?: string): Element {
-    const error = super.toElement(by);
-    if (this.application) {
-      const condition = xml(this.application, { xmlns: NS.pubsubErrors, feature: this.feature });
-      condition.parent = error;
-      error.children.push(condition);
-    }
-    return error;
   }
 }
 

@@ -6,7 +6,7 @@ import { MemorySessionTable } from './memory-session-table.ts';
 const entry = (sessionId: string, full: string, node = 'a'): SessionEntry => {
   const [bare, resource] = full.split('/') as [string, string];
   const [local, domain] = bare.split('@') as [string, string];
-  return { sessionId, node, jid: new JID(local, domain, resource), available: false, priority: 0, presence: null, interests: NO_INTERESTS };
+  return { sessionId, node, jid: new JID(local, domain, resource), available: false, priority: 0, presence: null, interests: NO_INTERESTS, resumptionId: null, hibernatedUntil: null };
 };
 
 describe('MemorySessionTable', () => {

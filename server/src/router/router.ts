@@ -104,7 +104,11 @@ export class Router implements Routing {
       const handled = this.fire('presence/outbound', stanza, self, to, session);
       if (handled) return handled === true ? undefined : handled;
     }
-    return this.route(stanza, self, to, session);
+    const routed = this.route(stanza, self, to, session);
+    if (stanza.name !== 'message' || !this.services.hub.listens('message/sent')) return routed;
+    // after routing: the archiver has given the message its id in the sender's archive by then
+    if (routed) return routed.then(() => this.services.hub.emit('message/sent', { session, stanza, to }));
+    return this.services.hub.emit('message/sent', { session, stanza, to });
   }
 
   /** Deliver a stanza addressed to `to` (local or not), following RFC 6121 §8.5. */
@@ -118,11 +122,15 @@ export class Router implements Routing {
     const kind = stanza.name as Kind;
     if (to.local === '') return this.toHost(kind, stanza, from, to, origin);
     if (to.resource !== '') {
-      const handled = kind === 'iq' ? false : this.fire(kind === 'message' ? 'message/full' : 'presence/full', stanza, from, to, origin);
+      const handled = this.fire(kind === 'message' ? 'message/full' : kind === 'presence' ? 'presence/full' : 'iq/full', stanza, from, to, origin);
       if (handled) return handled === true ? undefined : handled;
       return this.toFullJid(kind, stanza, from, to, origin);
     }
-    if (kind === 'iq') return this.iqToAccount(stanza, from, to, origin);
+    if (kind === 'iq') {
+      const handled = this.fire('iq/bare', stanza, from, to, origin);
+      if (handled) return handled === true ? undefined : handled;
+      return this.iqToAccount(stanza, from, to, origin);
+    }
     const handled = this.fire(kind === 'message' ? 'message/bare' : 'presence/bare', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.toBareJid(kind, stanza, from, to, origin);
@@ -167,6 +175,7 @@ export class Router implements Routing {
     else this.nodes.forward(entry, serialize(stanza));
   }
 
+  /** Serialized XML to the session behind an entry, on this node or another (ModuleContext routing). */
   toEntry(entry: SessionEntry, xml: string): void {
     this.deliverSerialized(entry, xml);
   }

@@ -11,6 +11,7 @@ import type { Awaitable } from '../core/events.ts';
 import type { SessionHandle } from '../core/origin.ts';
 import { SessionData } from '../core/session-data.ts';
 import { NO_INTERESTS, type SessionEntry, type SessionEntryChange } from '../core/session-table.ts';
+import type { DeliveryReceipt, StanzaAcknowledgement, StanzaHold } from '../core/session-output.ts';
 
 /** What a session needs from the stream attached to it (stream/c2s-stream.ts implements it). */
 export interface SessionStream {
@@ -44,6 +45,10 @@ export interface SessionOwner {
 }
 
 export class ClientSession implements SessionHandle {
+  /** XEP-0198 counting (modules/stream-management/), once the client enabled it. */
+  acknowledgement: StanzaAcknowledgement | null = null;
+  /** XEP-0352 holding (modules/csi.ts), while the client is inactive. */
+  hold: StanzaHold | null = null;
   /** Its session table row; id and JID are read from it (one copy per idle connection, not two). */
   readonly entry: SessionEntry;
   private moduleData: SessionData | null = null;
@@ -53,7 +58,9 @@ export class ClientSession implements SessionHandle {
 
   constructor(jid: JID, node: string, private readonly owner: SessionOwner) {
     const sessionId = randomBytes(9).toString('base64url');
-    this.entry = { sessionId, node, jid, available: false, priority: 0, presence: null, interests: NO_INTERESTS };
+    this.entry = {
+      sessionId, node, jid, available: false, priority: 0, presence: null, interests: NO_INTERESTS, resumptionId: null, hibernatedUntil: null,
+    };
   }
 
   get kind(): 'client' {
@@ -80,6 +87,10 @@ export class ClientSession implements SessionHandle {
 
   get stream(): SessionStream | null {
     return this.current;
+  }
+
+  get transport(): string | null {
+    return this.current?.transport ?? null;
   }
 
   get attached(): boolean {
@@ -110,21 +121,52 @@ export class ClientSession implements SessionHandle {
   // ---- from the client ----
 
   receive(stanza: Element): Awaitable {
+    this.acknowledgement?.received();
     return this.owner.fromClient(this, stanza);
   }
 
-  // ---- to the client ----
+  // ---- to the client: hold (XEP-0352), count and keep (XEP-0198), write ----
 
   deliver(stanza: Element): void {
     this.owner.delivered.add(stanza.name);
-    if (this.current) this.current.write(serialize(stanza));
-    else if (!this.isEnded) this.owner.undeliverable(this, serialize(stanza));
+    this.pass(serialize(stanza));
   }
 
   deliverSerialized(xml: string): void {
     this.owner.delivered.addSerialized(xml);
-    if (this.current) this.current.write(xml);
-    else if (!this.isEnded) this.owner.undeliverable(this, xml);
+    this.pass(xml);
+  }
+
+  /** Held while the client is inactive, or on to deliverNow. */
+  private pass(xml: string): void {
+    if (this.hold !== null && this.hold.take(xml)) return;
+    this.deliverNow(xml);
+  }
+
+  deliverNow(xml: string): void {
+    if (this.isEnded) return;
+    if (this.acknowledgement !== null) {
+      // kept until acknowledged, also while no stream carries the session (resent on resumption)
+      this.acknowledgement.sent(xml, null);
+      this.current?.write(xml);
+    } else if (this.current) {
+      this.current.write(xml);
+    } else {
+      this.owner.undeliverable(this, xml);
+    }
+  }
+
+  deliverStored(xml: string, receipt: DeliveryReceipt): void {
+    if (this.isEnded) return;
+    this.owner.delivered.addSerialized(xml);
+    if (this.acknowledgement !== null) {
+      this.acknowledgement.sent(xml, receipt);
+      this.current?.write(xml);
+    } else if (this.current) {
+      this.current.write(xml);
+      receipt.delivered();
+    }
+    // no stream and nothing counts: it stays stored, for the next session
   }
 
   write(nonza: Element | string): void {
@@ -158,5 +200,16 @@ export class ClientSession implements SessionHandle {
 
   setInterests(interests: ReadonlySet<string>): void {
     this.owner.updateEntry(this, { interests });
+  }
+
+  removeInterest(interest: string): void {
+    if (!this.entry.interests.has(interest)) return;
+    const rest = new Set(this.entry.interests);
+    rest.delete(interest);
+    this.owner.updateEntry(this, { interests: rest.size ? rest : NO_INTERESTS });
+  }
+
+  setResumption(resumptionId: string | null, hibernatedUntil: number | null): void {
+    this.owner.updateEntry(this, { resumptionId, hibernatedUntil });
   }
 }

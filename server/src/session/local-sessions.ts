@@ -96,6 +96,7 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
     const previous = session.detach();
     session.attach(stream);
     previous?.release(new StreamError('conflict', 'the session was resumed on another stream'));
+    this.settle(this.services.hub.emit('session-resumed', { session }), 'session-resumed');
   }
 
   /**

@@ -9,6 +9,7 @@ export type {
   FastTokenRecord,
   FastTokenSlot,
   FastTokenStore,
+  BlockListStore,
   KeyValueStore,
   KeyValueStores,
   NewFastToken,

@@ -37,7 +37,7 @@ export interface AccountStore {
   /**
    * Deletes the account and its own data (credentials, roster, roster version,
    * pending inbound subscription requests, offline messages, vCard, archiving
-   * preferences, FAST tokens, what modules keep for it in key-value stores). Other users'
+   * preferences, FAST tokens, what modules keep for it in key-value stores, its block list). Other users'
    * rosters and requests are left untouched.
    */
   delete(jid: string): Promise<boolean>;
@@ -125,6 +125,10 @@ export interface OfflineStore {
   /** All queued messages for a bare JID in arrival order, removed in the same transaction. */
   takeAll(to: string): Promise<OfflineMessage[]>;
   count(to: string): Promise<number>;
+  /** All queued messages for a bare JID in arrival order, left in the store (delivered, then removed once acknowledged). */
+  list(to: string): Promise<OfflineMessage[]>;
+  /** Removes these messages of `to` (the client acknowledged them); returns how many went. */
+  remove(to: string, ids: readonly number[]): Promise<number>;
 }
 
 export interface VCardStore {
@@ -237,6 +241,18 @@ export interface KeyValueStores {
   open<V = unknown>(name: string): KeyValueStore<V>;
 }
 
+/** XEP-0191 block lists: the JIDs (full, bare, domain/resource or domain) an account blocks. */
+export interface BlockListStore {
+  /** The owner's blocked JIDs, in the order they were blocked. */
+  list(owner: string): Promise<string[]>;
+  /** Adds those not yet blocked; returns how many were new. */
+  add(owner: string, jids: readonly string[]): Promise<number>;
+  /** Returns how many were removed. */
+  remove(owner: string, jids: readonly string[]): Promise<number>;
+  /** Unblocks everything; returns how many went. */
+  clear(owner: string): Promise<number>;
+}
+
 /** The stores of the state storage, as given to a transaction's work. */
 export interface StateStores {
   readonly accounts: AccountStore;
@@ -248,6 +264,7 @@ export interface StateStores {
   readonly archiveIndexQueue: ArchiveIndexQueue;
   readonly keyValue: KeyValueStores;
   readonly fastTokens: FastTokenStore;
+  readonly blockLists: BlockListStore;
 }
 
 export interface Storage extends StateStores {

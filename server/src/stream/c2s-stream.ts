@@ -14,6 +14,7 @@ import type { SessionHandle } from '../core/origin.ts';
 import type { StreamExtensions } from '../core/stream-extensions.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { ClientSession, SessionStream } from '../session/client-session.ts';
+import type { NegotiatingStream } from '../core/module-api.ts';
 import type { LocalSessions } from '../session/local-sessions.ts';
 import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
@@ -57,7 +58,7 @@ type StreamState =
 const CLOSED: SessionEndReason = Object.freeze({ kind: 'closed' });
 const CONNECTION_LOST: SessionEndReason = Object.freeze({ kind: 'connection-lost' });
 
-export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream, GatedStream {
+export class C2sStream implements AcceptedStream, StreamParserHandler, SessionStream, GatedStream, NegotiatingStream {
   /** The served domain the stream is for. */
   domain = '';
   private state: StreamState = 'awaiting-header';
@@ -374,6 +375,8 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       const bind = element.getChild('bind', NS.bind);
       if (bind) return this.bind(element, bind);
     }
+    // XEP-0198 §5: a stream may resume a session instead of binding one
+    if (this.username !== null && !isStanza(element) && this.services.extensions.handleNegotiationNonza(this, element)) return;
     this.streamError(new StreamError('not-authorized', 'authenticate and bind a resource first'));
   }
 
@@ -453,6 +456,17 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     }
   }
 
+  // ---- NegotiatingStream: after authentication, before binding ----
+
+  /** The authenticated account (bare JID). */
+  get account(): JID {
+    return new JID(this.username ?? '', this.accountDomain ?? this.domain);
+  }
+
+  sendNonza(nonza: Element): void {
+    this.write(serialize(nonza));
+  }
+
   /** XEP-0198 §5: this stream carries an existing session of its account from now on. */
   resume(handle: SessionHandle): void {
     const session = this.services.sessions.session(handle.id);
@@ -469,11 +483,6 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   release(error: StreamError): void {
     this.boundSession = null;
     this.streamError(error);
-  }
-
-  /** The authenticated account (bare JID). */
-  get account(): JID {
-    return new JID(this.username ?? '', this.accountDomain ?? this.domain);
   }
 
   private bind(iq: Element, bind: Element): void {
@@ -518,7 +527,10 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     if (element.attrs.xmlns !== this.framing.contentNamespace) {
       return this.streamError(new StreamError('invalid-namespace', `stanzas must be in ${this.framing.contentNamespace}`));
     }
-    if (isSessionRequest(element, this.domain)) return session.deliver(iqResult(element));
+    if (isSessionRequest(element, this.domain)) {
+      session.acknowledgement?.received(); // a stanza like any other for XEP-0198 counting
+      return session.deliver(iqResult(element));
+    }
     const result = session.receive(element);
     if (result) this.run(result);
   }

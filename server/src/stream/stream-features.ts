@@ -17,6 +17,9 @@ export interface NegotiationState extends Sasl2Offer {
   offerStartTls: boolean;
   /** RFC 6120 §5.3.1: TLS is mandatory before anything else. */
   mustStartTls: boolean;
+  encrypted: boolean;
+  /** 'tcp', 'websocket', 'bosh': modules offer some features on some transports only. */
+  transport: string;
 }
 
 export function streamFeatures(framing: Framing, state: NegotiationState, sasl: Sasl2Services<SessionHandle>, extensions: StreamExtensions): Element {
@@ -39,7 +42,7 @@ export function streamFeatures(framing: Framing, state: NegotiationState, sasl: 
       // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
       add(xml('session', { xmlns: NS.session }, xml('optional')));
     }
-    for (const feature of extensions.buildFeatures()) add(feature);
+    for (const feature of extensions.buildFeatures(state)) add(feature);
   }
   return features;
 }

@@ -10,17 +10,11 @@ import type { ModuleContext } from '../../core/module-api.ts';
 import type { PipelineHandler } from '../../core/events.ts';
 import type { Origin } from '../../core/origin.ts';
 import type { StanzaEvent } from '../../core/server-events.ts';
+import { SENDER_ARCHIVE_ID } from '../../core/stanza-marks.ts';
 import type { ArchivingPolicy } from './preferences.ts';
 
 /** Before every other message hook (carbons, blocking… should see the stamped message). */
 export const ARCHIVER_PRIORITY = 1000;
-
-/** The sender's archive id of a message archived on the way out (for XEP-0280 sent carbons). */
-const outgoingIds = new WeakMap<Element, string>();
-
-export function outgoingArchiveId(message: Element): string | undefined {
-  return outgoingIds.get(message);
-}
 
 /**
  * XEP-0313 §5.1.1 and XEP-0334: chat and normal messages with a body, unless told not to store
@@ -95,7 +89,7 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     if (sides.outgoing) {
       const id = archive.ids.idFor(seq);
       entries.push({ seq, id, owner: from.bare, peer: to.bare, peerResource: to.resource, outgoing: true, body, stanza: text });
-      outgoingIds.set(stanza, id);
+      SENDER_ARCHIVE_ID.set(stanza, id); // for XEP-0280 sent carbons
     }
     if (sides.incoming) {
       const id = archive.ids.idFor(seq);

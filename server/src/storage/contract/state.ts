@@ -263,6 +263,30 @@ export function stateContract(current: () => Storage): void {
     });
   });
 
+  describe('block lists', () => {
+    const owner = 'alice@example.com';
+
+    it('keeps the blocked JIDs in the order blocked, adds each once, removes and clears per owner', async () => {
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+      expect(await storage.blockLists.add(owner, ['eve@example.com', 'spam.example'])).toBe(2);
+      expect(await storage.blockLists.add(owner, ['eve@example.com', 'mallory@example.com/bot'])).toBe(1);
+      await storage.blockLists.add('bob@example.com', ['eve@example.com']);
+      expect(await storage.blockLists.list(owner)).toEqual(['eve@example.com', 'spam.example', 'mallory@example.com/bot']);
+      expect(await storage.blockLists.remove(owner, ['spam.example', 'nobody@example.com'])).toBe(1);
+      expect(await storage.blockLists.list(owner)).toEqual(['eve@example.com', 'mallory@example.com/bot']);
+      expect(await storage.blockLists.clear(owner)).toBe(2);
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+      expect(await storage.blockLists.list('bob@example.com')).toEqual(['eve@example.com']);
+    });
+
+    it('go with the account', async () => {
+      await storage.accounts.create(owner, []);
+      await storage.blockLists.add(owner, ['eve@example.com']);
+      await storage.accounts.delete(owner);
+      expect(await storage.blockLists.list(owner)).toEqual([]);
+    });
+  });
+
   describe('offline messages', () => {
     const to = 'alice@example.com';
 
@@ -290,6 +314,22 @@ export function stateContract(current: () => Storage): void {
       expect(await storage.offline.count(to)).toBe(0);
       expect(await storage.offline.takeAll(to)).toEqual([]);
       expect(await storage.offline.count('bob@example.com')).toBe(1);
+    });
+
+    it('list leaves the queue as it is; remove deletes only the named messages of that user', async () => {
+      await storage.offline.push(to, '<message id="a"/>', 1, 10);
+      await storage.offline.push('bob@example.com', '<message id="x"/>', 2, 10);
+      await storage.offline.push(to, '<message id="b"/>', 3, 10);
+      const listed = await storage.offline.list(to);
+      expect(listed.map((m) => m.stanza)).toEqual(['<message id="a"/>', '<message id="b"/>']);
+      expect(await storage.offline.list(to)).toEqual(listed);
+      const bobs = await storage.offline.list('bob@example.com');
+      // another user's id is not removed through this user
+      expect(await storage.offline.remove(to, [listed[0]!.id, bobs[0]!.id])).toBe(1);
+      expect((await storage.offline.list(to)).map((m) => m.stanza)).toEqual(['<message id="b"/>']);
+      expect(await storage.offline.count('bob@example.com')).toBe(1);
+      expect(await storage.offline.remove(to, [listed[0]!.id])).toBe(0);
+      expect(await storage.offline.remove(to, [])).toBe(0);
     });
 
     it('pushAll stores a batch in order, for several users, after what was queued', async () => {

@@ -86,6 +86,7 @@ export class SqliteAccountStore implements AccountStore {
   private readonly deleteVCard;
   private readonly deleteArchivePreferences;
   private readonly deleteKeyValues;
+  private readonly deleteBlockList;
   private readonly createTx;
   private readonly setCredentialsTx;
   private readonly deleteTx;
@@ -124,6 +125,7 @@ export class SqliteAccountStore implements AccountStore {
     this.deleteVCard = db.prepare<[string]>('DELETE FROM vcards WHERE jid = ?');
     this.deleteArchivePreferences = db.prepare<[string]>('DELETE FROM archive_preferences WHERE owner = ?');
     this.deleteKeyValues = db.prepare<[string]>('DELETE FROM key_values WHERE owner = ?');
+    this.deleteBlockList = db.prepare<[string]>('DELETE FROM blocked_jids WHERE owner = ?');
 
     this.createTx = db.transaction(
       (jid: string, credentials: ScramCredential[], name: string | null): void => {
@@ -148,6 +150,7 @@ export class SqliteAccountStore implements AccountStore {
       this.deleteVCard.run(jid);
       this.deleteArchivePreferences.run(jid);
       this.deleteKeyValues.run(jid);
+      this.deleteBlockList.run(jid);
       return this.deleteAccountRow.run(jid).changes > 0;
     });
   }

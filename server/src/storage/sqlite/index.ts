@@ -15,11 +15,12 @@ import { OFFLINE_SCHEMA, SqliteOfflineStore } from './offline.ts';
 import { ROSTER_SCHEMA, SqliteRosterStore } from './roster.ts';
 import { SUBSCRIPTION_REQUESTS_SCHEMA, SqliteSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqliteVCardStore, VCARDS_SCHEMA } from './vcards.ts';
+import { BLOCK_LISTS_SCHEMA, SqliteBlockListStore } from './block-lists.ts';
 
 /** The state storage's features, in the order their tables are created. */
 export const STATE_SCHEMAS: readonly FeatureSchema[] = [
   ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
-  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, FAST_TOKENS_SCHEMA,
+  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, FAST_TOKENS_SCHEMA, BLOCK_LISTS_SCHEMA,
 ];
 
 function stores(connection: SqliteConnection, wrap: <S extends object>(store: S) => S): StateStores {
@@ -34,6 +35,7 @@ function stores(connection: SqliteConnection, wrap: <S extends object>(store: S)
     archiveIndexQueue: wrap(new SqliteArchiveIndexQueue(db)),
     keyValue: new SqliteKeyValueStores(db, wrap),
     fastTokens: wrap(new SqliteFastTokenStore(db)),
+    blockLists: wrap(new SqliteBlockListStore(db)),
   };
 }
 
@@ -47,6 +49,7 @@ export class SqliteStorage implements Storage {
   readonly archiveIndexQueue;
   readonly keyValue;
   readonly fastTokens;
+  readonly blockLists;
   /** The stores as a transaction's work gets them: not guarded (they run inside it). */
   private readonly inside: StateStores;
 
@@ -62,6 +65,7 @@ export class SqliteStorage implements Storage {
     this.archiveIndexQueue = outside.archiveIndexQueue;
     this.keyValue = outside.keyValue;
     this.fastTokens = outside.fastTokens;
+    this.blockLists = outside.blockLists;
     this.inside = stores(connection, (store) => store);
   }
 

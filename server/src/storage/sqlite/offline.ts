@@ -42,6 +42,8 @@ export class SqliteOfflineStore implements OfflineStore {
   private readonly pushTx;
   private readonly pushAllTx;
   private readonly takeAllTx;
+  private readonly deleteOne;
+  private readonly removeTx;
 
   constructor(db: BetterSqlite3.Database) {
     this.insert = db.prepare<[string, string, number]>(
@@ -66,6 +68,12 @@ export class SqliteOfflineStore implements OfflineStore {
     this.pushAllTx = db.transaction((messages: NewOfflineMessage[]) => {
       for (const message of messages) this.insert.run(message.to, message.stanza, message.stampedAt);
     });
+    this.deleteOne = db.prepare<[number, string]>('DELETE FROM offline_messages WHERE id = ? AND recipient = ?');
+    this.removeTx = db.transaction((to: string, ids: readonly number[]): number => {
+      let removed = 0;
+      for (const id of ids) removed += this.deleteOne.run(id, to).changes;
+      return removed;
+    });
     this.takeAllTx = db.transaction((to: string): OfflineMessage[] => {
       const messages = this.selectFor.all(to).map(toMessage);
       if (messages.length > 0) this.deleteFor.run(to);
@@ -83,6 +91,14 @@ export class SqliteOfflineStore implements OfflineStore {
 
   async takeAll(to: string): Promise<OfflineMessage[]> {
     return this.takeAllTx.immediate(to);
+  }
+
+  async list(to: string): Promise<OfflineMessage[]> {
+    return this.selectFor.all(to).map(toMessage);
+  }
+
+  async remove(to: string, ids: readonly number[]): Promise<number> {
+    return ids.length === 0 ? 0 : this.removeTx.immediate(to, ids);
   }
 
   async count(to: string): Promise<number> {

@@ -1,0 +1,189 @@
+// XEP-0198 stream management on TCP, TLS and WebSocket (BOSH has its own acks, XEP-0124 §9, and is
+// not offered it): <enable/>, <r/>/<a h/>, and resumption. A session whose connection drops waits
+// without a stream (the session-ending veto) until a new stream resumes it with its previd, or its
+// time is up; then, or when it ends otherwise, the stanzas it never acknowledged are undeliverable
+// there: messages go to another resource or offline storage (delivery-failed, RFC 6121 §8.5), iq
+// requests get an error. Replies go through the session's stream, so they wait for the group
+// commit like everything else written back (stream/output-gate.ts).
+import { randomBytes } from 'node:crypto';
+import { NS, StanzaError, StreamError, xml, type Element } from '@parley/shared';
+import { z } from 'zod';
+import { defineModule, type ModuleContext, type NegotiatingStream } from '../../core/module-api.ts';
+import type { SessionHandle } from '../../core/origin.ts';
+import { SessionKey } from '../../core/session-data.ts';
+import { parseStanza } from '../lib/parse-stanza.ts';
+import { StanzaCounter, parseH, type AckPolicy } from './counter.ts';
+
+const options = z.object({
+  /** §5: how long a dropped session waits for resumption when the client names no shorter 'max' (seconds). */
+  resumptionTimeoutSeconds: z.number().int().min(1).default(300),
+  /** The longest wait a client may ask for with <enable max/> (seconds). */
+  maxResumptionTimeoutSeconds: z.number().int().min(1).default(300),
+  /** Unacknowledged stanzas a session may keep; past it the stream ends with resource-constraint. */
+  maxUnacknowledged: z.number().int().min(10).default(1000),
+  /** Ask for an ack (<r/>) once this many stanzas wait for one… */
+  requestAckEvery: z.number().int().min(1).default(10),
+  /** …or this long after a stanza went out. */
+  requestAckDelayMs: z.number().int().min(10).default(1000),
+}).refine((o) => o.resumptionTimeoutSeconds <= o.maxResumptionTimeoutSeconds,
+  { message: 'resumptionTimeoutSeconds must not exceed maxResumptionTimeoutSeconds' });
+type Options = z.infer<typeof options>;
+type SmContext = ModuleContext<Options>;
+
+const COUNTER = new SessionKey<StanzaCounter>('stream-management.counter');
+
+export const streamManagementModule = defineModule({
+  name: 'stream-management',
+  implements: [{ spec: 'XEP-0198', version: '1.6.3', status: 'complete', note: 'TCP, TLS and WebSocket; not over BOSH' }],
+  options,
+  register(ctx) {
+    const policy: AckPolicy = {
+      requestEvery: ctx.options.requestAckEvery,
+      requestDelayMs: ctx.options.requestAckDelayMs,
+      maxUnacknowledged: ctx.options.maxUnacknowledged,
+      overflow: (session) => {
+        ctx.log.info({ session: session.id }, 'too many unacknowledged stanzas: the session ends');
+        if (session.attached) session.streamError(new StreamError('resource-constraint', 'too many unacknowledged stanzas'));
+        else session.close();
+      },
+      keptWhileDetached: (session, stanza) => {
+        void ctx.emit('stanza-kept', { session, stanza });
+      },
+    };
+    ctx.streamFeature(({ transport }) => transport === 'bosh' ? null : xml('sm', { xmlns: NS.sm }));
+    ctx.nonza(NS.sm, 'enable', (session, element) => enable(ctx, policy, session, element));
+    ctx.nonza(NS.sm, 'r', (session) => {
+      const counter = session.data.get(COUNTER);
+      if (!counter) return session.write(failed('unexpected-request'));
+      session.write(`<a xmlns='${NS.sm}' h='${counter.handled}'/>`);
+    });
+    ctx.nonza(NS.sm, 'a', (session, element) => acknowledged(ctx, session, element));
+    ctx.nonza(NS.sm, 'resume', (session) => session.write(failed('unexpected-request', 'the stream is bound already')));
+    // §3: enabling needs a bound resource; §5: resuming replaces binding
+    ctx.negotiationNonza(NS.sm, 'enable', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
+    ctx.negotiationNonza(NS.sm, 'r', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
+    ctx.negotiationNonza(NS.sm, 'a', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
+    ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => resume(ctx, stream, element));
+    // §5: a connection lost without a closing tag keeps a resumable session waiting
+    ctx.on('session-ending', (ending) => {
+      const counter = ending.session.data.get(COUNTER);
+      if (!counter?.resumptionId || ending.reason.kind !== 'connection-lost') return;
+      ending.veto();
+      hibernate(ctx, ending.session, counter);
+    });
+    ctx.on('resource-unbind', ({ session }) => undeliverable(ctx, session));
+  },
+});
+
+/**
+ * §5: a new stream takes over a waiting (or not yet dropped) session of its account. Answers with
+ * <resumed/> and the unacknowledged stanzas, or <failed/>. (SASL2/Bind2 inline resumption, XEP-0388
+ * §6.4 / XEP-0198 §5 in <authenticate/>, can call this with the inline <resume/>.)
+ */
+export function resume(ctx: SmContext, stream: NegotiatingStream, element: Element): void {
+  if (stream.transport === 'bosh') return stream.sendNonza(failed('feature-not-implemented', 'not over BOSH'));
+  const previd = element.attrs.previd;
+  const h = parseH(element.attrs.h);
+  if (!previd || h === null) return stream.sendNonza(failed('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'"));
+  // Only the account's own sessions are searched: another account's id is as unknown as a made-up one.
+  const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
+  // a session held by another node: moving it here comes with the cluster (its entry names the node)
+  const session = entry ? ctx.localSession(entry.sessionId) : undefined;
+  const counter = session?.data.get(COUNTER);
+  if (!session || !counter) return stream.sendNonza(failed('item-not-found', 'no session to resume with that id'));
+  const outcome = counter.acknowledge(h);
+  if (outcome.kind === 'too-high') {
+    stream.sendNonza(failed('undefined-condition', undefined, countTooHigh(h, outcome.sent), counter.handled));
+    return session.close(); // what it kept goes to offline storage or another resource
+  }
+  if (counter.hibernationTimer) clearTimeout(counter.hibernationTimer);
+  counter.hibernationTimer = null;
+  stream.resume(session);
+  session.setResumption(counter.resumptionId, null);
+  session.write(xml('resumed', { xmlns: NS.sm, h: String(counter.handled), previd }));
+  // §5: the stanzas the client did not acknowledge, again and in order (counted already)
+  for (const kept of counter.unacknowledgedStanzas()) session.write(kept.xml);
+  counter.reattached();
+  ctx.log.debug({ session: session.id, resent: counter.unacknowledged }, 'session resumed');
+}
+
+/** §3: <enable/> on a bound session. (Bind2 inline enabling, XEP-0386, can call this with the inline <enable/>.) */
+export function enable(ctx: SmContext, policy: AckPolicy, session: SessionHandle, element: Element): void {
+  if (session.data.get(COUNTER)) return session.write(failed('unexpected-request', 'stream management is enabled already'));
+  if (session.transport === 'bosh') return session.write(failed('feature-not-implemented', 'not over BOSH'));
+  const wantsResumption = element.attrs.resume === 'true' || element.attrs.resume === '1';
+  const asked = Number(element.attrs.max);
+  const maxSeconds = Number.isInteger(asked) && asked > 0
+    ? Math.min(asked, ctx.options.maxResumptionTimeoutSeconds) : ctx.options.resumptionTimeoutSeconds;
+  const resumptionId = wantsResumption ? randomBytes(18).toString('base64url') : null;
+  const counter = new StanzaCounter(session, policy, resumptionId, maxSeconds);
+  // §4: both counters start at zero once <enabled/> is sent; what the session sends from now on is counted
+  session.write(xml('enabled', { xmlns: NS.sm, id: resumptionId ?? undefined, resume: resumptionId ? 'true' : undefined,
+    max: resumptionId ? String(maxSeconds) : undefined }));
+  session.data.set(COUNTER, counter);
+  session.acknowledgement = counter;
+  if (resumptionId) session.setResumption(resumptionId, null);
+}
+
+function acknowledged(ctx: SmContext, session: SessionHandle, element: Element): void {
+  const counter = session.data.get(COUNTER);
+  if (!counter) return session.write(failed('unexpected-request'));
+  const h = parseH(element.attrs.h);
+  if (h === null) return session.streamError(new StreamError('bad-format', "'h' must be an unsigned 32-bit integer"));
+  const outcome = counter.acknowledge(h);
+  if (outcome.kind === 'stale') ctx.log.debug({ session: session.id, h }, 'an ack that does not move forward: ignored');
+  else if (outcome.kind === 'too-high') {
+    session.streamError(new StreamError('undefined-condition', 'the client acknowledged more stanzas than were sent',
+      countTooHigh(h, outcome.sent)));
+  }
+}
+
+function hibernate(ctx: SmContext, session: SessionHandle, counter: StanzaCounter): void {
+  counter.stop();
+  const until = Date.now() + counter.maxSeconds * 1000;
+  session.setResumption(counter.resumptionId, until);
+  counter.hibernationTimer = setTimeout(() => {
+    counter.hibernationTimer = null;
+    if (session.attached || session.ended) return;
+    ctx.log.debug({ session: session.id }, 'resumption time is up: the session ends');
+    session.close();
+  }, counter.maxSeconds * 1000);
+  counter.hibernationTimer.unref?.();
+}
+
+/**
+ * The session ended with stanzas it never acknowledged: RFC 6121 §8.5 for each — messages to
+ * another resource or offline storage (the offline module's delivery-failed), iq requests answered
+ * with an error (RFC 6121 §8.5.3.2.1: the resource is gone); stored copies (offline messages) stay
+ * stored for the next session.
+ */
+function undeliverable(ctx: SmContext, session: SessionHandle): void {
+  const counter = session.data.get(COUNTER);
+  if (!counter) return;
+  counter.stop();
+  session.data.delete(COUNTER);
+  session.acknowledgement = null;
+  for (const kept of counter.drain()) {
+    if (kept.receipt !== null) continue;
+    if (kept.xml.startsWith('<iq')) {
+      const iq = parseStanza(kept.xml);
+      const type = iq?.attrs.type;
+      if (iq && (type === 'get' || type === 'set')) void ctx.router.bounce(iq, new StanzaError('service-unavailable'), session);
+    } else if (kept.xml.startsWith('<message')) {
+      void ctx.emit('delivery-failed', { session, stanza: kept.xml });
+    }
+  }
+}
+
+/** §4 <failed/>: a stanza error condition, 'h' when the server knows it. */
+function failed(condition: string, text?: string, extra?: Element, h?: number): Element {
+  return xml('failed', { xmlns: NS.sm, h: h === undefined ? undefined : String(h) },
+    xml(condition, { xmlns: NS.stanzas }),
+    text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, text) : null,
+    extra ?? null);
+}
+
+/** §4: the client acknowledged more stanzas than the server sent. */
+function countTooHigh(h: number, sent: number): Element {
+  return xml('handled-count-too-high', { xmlns: NS.sm, h: String(h), 'send-count': String(sent) });
+}
