@@ -182,7 +182,7 @@ export class ParleyServer {
     const disco = new DiscoRegistry();
     const extensions = new StreamExtensions();
     const modules = new ModuleHost({
-      config, log, hub, iq, disco, streams: extensions, router, sessions: table,
+      config, log, hub, iq, disco, streams: extensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
       services: { storage, directory, archive, suiteEvents, commits },
       stores: noNamedStores,

@@ -7,7 +7,15 @@ export interface DiscoIdentity {
   name?: string;
 }
 
+/** XEP-0030 §4.1 item. */
+export interface DiscoItem {
+  jid: string;
+  name?: string;
+  node?: string;
+}
+
 export class DiscoRegistry {
+  private readonly itemProviders: Array<(domain: string) => readonly DiscoItem[]> = [];
   private readonly server = new Set<string>();
   private readonly account = new Set<string>();
   private readonly identities: DiscoIdentity[] = [];
@@ -22,6 +30,15 @@ export class DiscoRegistry {
 
   addIdentity(identity: DiscoIdentity): void {
     this.identities.push(identity);
+  }
+
+  addItems(provider: (domain: string) => readonly DiscoItem[]): void {
+    this.itemProviders.push(provider);
+  }
+
+  /** What the domain lists in disco#items, from every provider. */
+  serverItems(domain: string): DiscoItem[] {
+    return this.itemProviders.flatMap((provider) => provider(domain));
   }
 
   /** Sorted, as disco#info lists them. */

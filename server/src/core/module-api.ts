@@ -15,7 +15,8 @@ import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
-import type { DiscoIdentity } from './disco.ts';
+import type { DiscoIdentity, DiscoItem } from './disco.ts';
+import type { ComponentHosts } from './component.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -60,6 +61,12 @@ export interface Routing {
   bounce(stanza: Element, error: StanzaError, origin: Origin): Awaitable;
   /** To every available resource of an account (serialized once); how many got it. */
   toAvailableResources(bareJid: string, stanza: Element): number;
+  /**
+   * XML already serialized, for a bound session of a local account (on this node or, through the
+   * node forwarder, another): false when `fullJid` is no such session (route the element instead).
+   * A component fanning one stanza out serializes it once and changes only 'to'.
+   */
+  deliverSerialized(fullJid: string, xml: string): boolean;
 }
 
 /** The services a module may use, listed (not the whole server). */
@@ -99,11 +106,16 @@ export interface ModuleContext<O = undefined> {
     server(namespace: string): void;
     account(namespace: string): void;
     identity(identity: DiscoIdentity): void;
+    /** Items a served domain lists in disco#items (XEP-0030 §4: its MUC service…), asked at each query. */
+    items(provider: (domain: string) => readonly DiscoItem[]): void;
     /** What the loaded modules registered (sorted): for the disco module's answers. */
     serverFeatures(): string[];
     accountFeatures(): string[];
     identities(): readonly DiscoIdentity[];
+    serverItems(domain: string): DiscoItem[];
   };
+  /** Component domains (XEP-0045 services…) on the router's host table, and the account domains served. */
+  readonly hosts: ComponentHosts;
   /** Extra <stream:features/> children after authentication. */
   streamFeature(build: () => Element): void;
   nonza(xmlns: string, name: string, handler: NonzaHandler): void;

@@ -11,6 +11,7 @@ import type { ServerHub } from './server-events.ts';
 import type { SessionTableView } from './session-table.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
+import type { ComponentHosts } from './component.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -20,6 +21,7 @@ export interface ModuleHostServices {
   readonly disco: DiscoRegistry;
   readonly streams: StreamExtensions;
   readonly router: Routing;
+  readonly hosts: ComponentHosts;
   readonly sessions: SessionTableView;
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
   readonly services: ModuleServices;
@@ -82,7 +84,10 @@ export class ModuleHost {
         serverFeatures: () => disco.serverFeatures(),
         accountFeatures: () => disco.accountFeatures(),
         identities: () => disco.serverIdentities(),
+        items: (provider) => disco.addItems(provider),
+        serverItems: (domain) => disco.serverItems(domain),
       },
+      hosts: host.hosts,
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       store: (store) => host.stores(`${name}.${store}`),

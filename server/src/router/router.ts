@@ -100,10 +100,17 @@ export class Router implements Routing {
     for (const entry of this.services.sessions.resources(bare)) {
       if (!entry.available) continue;
       data ??= serialize(stanza);
-      this.deliverSerialized(entry, data);
+      this.deliverSerializedTo(entry, data);
       delivered++;
     }
     return delivered;
+  }
+
+  deliverSerialized(fullJid: string, xml: string): boolean {
+    const entry = this.services.sessions.get(fullJid);
+    if (!entry) return false;
+    this.deliverSerializedTo(entry, xml);
+    return true;
   }
 
   /** Bounce a stanza back to its sender with an error (never for errors or iq results: §8.3.1). */
@@ -132,7 +139,7 @@ export class Router implements Routing {
     else this.nodes.forward(entry, serialize(stanza));
   }
 
-  private deliverSerialized(entry: SessionEntry, xml: string): void {
+  private deliverSerializedTo(entry: SessionEntry, xml: string): void {
     if (entry.node === this.services.node) this.services.local.session(entry.sessionId)?.deliverSerialized(xml);
     else this.nodes.forward(entry, xml);
   }
@@ -198,8 +205,8 @@ export class Router implements Routing {
       if (others === null) this.deliver(best, stanza);
       else {
         const data = serialize(stanza);
-        this.deliverSerialized(best, data);
-        for (const entry of others) this.deliverSerialized(entry, data);
+        this.deliverSerializedTo(best, data);
+        for (const entry of others) this.deliverSerializedTo(entry, data);
       }
       return;
     }

@@ -1,0 +1,53 @@
+// XEP-0045 Multi-User Chat: one service per account domain (conference.<domain> by default,
+// options.serviceName), a component on the router's host table, announced in the domain's
+// disco#items; domains served later get theirs, removed ones lose it. Rooms: service.ts, room*.ts.
+import { defineModule } from '../../core/module-api.ts';
+import { MemoryRoomStore } from './memory-store.ts';
+import { mucOptions } from './options.ts';
+import { MucService } from './service.ts';
+
+export const mucModule = defineModule({
+  name: 'muc',
+  implements: [
+    { spec: 'XEP-0045', version: '1.35.1', status: 'partial', note: 'rooms on conference.<domain>: every muc#roomconfig field, history, roles and affiliations, registration, invitations, destroy, room directory; rooms kept in memory (not across restarts yet)' },
+    { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'room archives (a message archived once per room), RSM, XEP-0431 full-text search' },
+    { spec: 'XEP-0359', version: '0.7.0', status: 'complete', note: 'stanza-id by the room on every room message' },
+    { spec: 'XEP-0421', version: '0.2.0', status: 'complete', note: 'occupant ids in room presence and messages' },
+    { spec: 'XEP-0410', version: '1.1.0', status: 'complete', note: 'self-ping answered by the room' },
+    { spec: 'XEP-0425', version: '0.3.0', status: 'partial', note: 'moderators retract room messages; the archive keeps the original beside the retraction' },
+  ],
+  options: mucOptions,
+  register(ctx) {
+    const options = ctx.options;
+    const store = new MemoryRoomStore();
+    const services = new Map<string, MucService>();
+    const serviceName = (domain: string) => options.serviceName.replace('{domain}', domain);
+    const isLocalUser = (bare: string) => ctx.hosts.accountDomains().includes(bare.slice(bare.indexOf('@') + 1));
+    const serve = (domain: string) => {
+      const name = serviceName(domain);
+      if (services.has(domain) || ctx.hosts.has(name)) return;
+      const service = new MucService({
+        name, domain, router: ctx.router, log: ctx.log.child({ service: name }), options, store,
+        archive: ctx.services.archive, isLocalUser,
+      });
+      ctx.hosts.addComponent(service);
+      services.set(domain, service);
+    };
+    for (const domain of ctx.hosts.accountDomains()) serve(domain);
+    ctx.on('host-added', ({ name, kind }) => {
+      if (kind === 'account' && ctx.hosts.accountDomains().includes(name)) serve(name);
+    });
+    ctx.on('host-removed', ({ name, kind }) => {
+      const service = kind === 'account' ? services.get(name) : undefined;
+      if (!service) return;
+      service.shutdown();
+      services.delete(name);
+      ctx.hosts.removeComponent(service.name);
+    });
+    // XEP-0045 §6.1: the domain lists its chat service
+    ctx.features.items((domain) => {
+      const service = services.get(domain);
+      return service ? [{ jid: service.name, name: 'Chatrooms' }] : [];
+    });
+  },
+});
