@@ -3,9 +3,9 @@
 // messages, invitations, and each refusal with the XEP's error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, errorCondition, expectNothing, iq, iqError, online, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
+import { createUsers, errorCondition, iq, iqError, online, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
 import {
-  MUC_USER, SERVICE, configure, createRoom, groupchat, isGroupchat, isPresenceOf, isSelfPresence, isSubject, itemOf, join, joinError,
+  MUC_USER, SERVICE, configure, createRoom, groupchat, isGroupchat, isPresenceOf, isSubject, itemOf, join, joinError,
   joinPresence, newRoom, statusCodes,
 } from './helpers/muc.ts';
 
@@ -242,6 +242,3 @@ describe('leaving', () => {
   });
 });
 
-void expectNothing;
-void isSelfPresence;
-void joinPresence;

@@ -218,7 +218,12 @@ export class MucService implements Component {
       }
       return;
     }
-    if (!sender) throw new StanzaError('not-acceptable', 'you are not an occupant of this room');
+    // XEP-0410 §3: a ping from someone not in the room is not-acceptable; other requests of a
+    // non-occupant are bad requests (XEP-0045 §6.6 disco of occupants)
+    if (!sender) {
+      if (stanza.getChild('ping', NS.ping)) throw new StanzaError('not-acceptable', 'you are not an occupant of this room');
+      throw new StanzaError('bad-request', 'only occupants may address occupants');
+    }
     if (!target) throw new StanzaError('item-not-found', 'no such occupant');
     if (target === sender && stanza.getChild('ping', NS.ping)) {
       this.reply(iqResult(stanza, null), origin);
