@@ -6,6 +6,7 @@ import { idleMemory, throughput, type IdleResult, type LoadTransport, type Throu
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
+import { idleRooms, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +14,11 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,rooms,archive' },
+    // the room scenarios (bench/rooms.ts): occupants of the busy room, messages in flight per occupant, idle rooms
+    occupants: { type: 'string', default: '100' },
+    'room-in-flight': { type: 'string', default: '2' },
+    'idle-rooms': { type: 'string', default: '1000' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -45,6 +50,8 @@ console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in fl
   (pin ? ', server on core 1, load on core 0' : ', not pinned') + (values['no-archive'] ? ', archive off' : ', archive on (sqlite)') + `, synchronous ${values.synchronous}`);
 const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
+const roomResults: RoomThroughputResult[] = [];
+const idleRoomResults: Array<IdleRoomsResult & { archive: boolean }> = [];
 const idleResults: IdleResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
@@ -85,6 +92,27 @@ try {
       }
     }
   }
+  if (scenarios.has('rooms')) {
+    for (const archive of [false, true]) {
+      const config = { ...serverExtra, ...roomServerConfig(archive) };
+      let server = await startBenchServer(dataDir, serverCore, config);
+      try {
+        const result = await roomThroughput(server, { occupants: Number(values.occupants), inFlight: Number(values['room-in-flight']), warmupSeconds: options.warmupSeconds, seconds: options.seconds, archive });
+        roomResults.push(result);
+        console.log(`  room x${result.occupants}, archive ${archive ? 'on' : 'off'}: ${result.deliveriesPerSecond} occupant deliveries/s (${result.deliveriesPerCpuSecond} per server CPU-second), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+      } finally {
+        await server.stop();
+      }
+      server = await startBenchServer(dataDir, serverCore, config);
+      try {
+        const idle = await idleRooms(server, Number(values['idle-rooms']));
+        idleRoomResults.push({ ...idle, archive });
+        console.log(`  idle rooms x${idle.rooms}, archive ${archive ? 'on' : 'off'}: ${(idle.bytesPerOccupiedRoom / 1024).toFixed(1)} KB per room with its idle owner in it, ${(idle.bytesPerStoredRoom / 1024).toFixed(1)} KB per stored empty room`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
 } finally {
   removeData(dataDir);
 }
@@ -96,6 +124,17 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+
+if (roomResults.length) {
+  console.log('\n| room scenario | occupant deliveries/s | per server CPU-second | p50 latency | p99 latency |\n| --- | --- | --- | --- | --- |');
+  for (const r of roomResults) {
+    console.log(`| ${r.occupants} occupants, room archive ${r.archive ? 'on' : 'off'} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.deliveriesPerCpuSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  }
+  console.log('\n| idle persistent rooms | room archive | RSS per room, owner in it | RSS per room, empty (stored) |\n| --- | --- | --- | --- |');
+  for (const r of idleRoomResults) {
+    console.log(`| ${r.rooms.toLocaleString('en')} | ${r.archive ? 'on' : 'off'} | ${(r.bytesPerOccupiedRoom / 1024).toFixed(1)} KB | ${(r.bytesPerStoredRoom / 1024).toFixed(1)} KB |`);
+  }
 }
 
 if (scenarios.has('archive')) {
