@@ -242,3 +242,46 @@ describe('leaving', () => {
   });
 });
 
+
+describe('with slixmpp as an occupant (its xep_0045 plugin)', () => {
+  it('enters with history, hears and speaks in the room, gets not-authorized for a wrong password, leaves', async () => {
+    const { spawn } = await import('node:child_process');
+    const { passwordOf } = await import('./helpers/im.ts');
+    const [alice] = await users('alice');
+    const [sliJid] = await createUsers(server, ['sli']);
+    const room = newRoom();
+    const locked = newRoom('locked');
+    await createRoom(alice!, room, 'Alice');
+    await createRoom(alice!, locked, 'Alice', { 'muc#roomconfig_passwordprotectedroom': true, 'muc#roomconfig_roomsecret': 'right' });
+    const before = alice!.next(isGroupchat('before you came'));
+    await alice!.xmpp.send(groupchat(room, 'before you came'));
+    await before;
+    const child = spawn('/usr/bin/python3', [new URL('./helpers/slixmpp_muc.py', import.meta.url).pathname, JSON.stringify({
+      jid: sliJid, password: passwordOf(sliJid!), host: '127.0.0.1', port: server.ports.c2s,
+      room, nick: 'Sli', wait_for: 'hello slixmpp', say: 'hello from slixmpp', locked_room: locked, timeout: 20,
+    })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    let buffer = '';
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop()!;
+      lines.push(...parts.filter(Boolean));
+    });
+    // Alice sees Sli arrive, then speaks to it
+    await received(alice!, isPresenceOf(`${room}/Sli`), 20_000);
+    const answer = alice!.next(isGroupchat('hello from slixmpp'), 20_000);
+    await alice!.xmpp.send(groupchat(room, 'hello slixmpp'));
+    expect((await answer).attrs.from).toBe(`${room}/Sli`);
+    await received(alice!, isPresenceOf(`${room}/Sli`, 'unavailable'), 20_000);
+    expect(await exited).toBe(0);
+    const result = JSON.parse(lines.at(-1)!);
+    expect(result).toMatchObject({
+      joined: `${room}/Sli`, role: 'participant', occupants: ['Alice', 'Sli'], history: ['before you came'],
+      heard_from: `${room}/Alice`, locked_error: 'not-authorized',
+    });
+    expect(result.status).toContain(110);
+    await stopAll(alice!);
+  }, 60_000);
+});
