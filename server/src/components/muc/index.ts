@@ -5,6 +5,7 @@ import { defineModule } from '../../core/module-api.ts';
 import { MemoryRoomStore } from './memory-store.ts';
 import { mucOptions } from './options.ts';
 import { MucService } from './service.ts';
+import { GroupRooms } from './group-rooms.ts';
 
 export const mucModule = defineModule({
   name: 'muc',
@@ -44,6 +45,11 @@ export const mucModule = defineModule({
       services.delete(name);
       ctx.hosts.removeComponent(service.name);
     });
+    // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
+    const byName = (name: string) => [...services.values()].find((service) => service.name === name);
+    const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log);
+    ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
+    ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
     // XEP-0045 §6.1: the domain lists its chat service
     ctx.features.items((domain) => {
       const service = services.get(domain);

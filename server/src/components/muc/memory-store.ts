@@ -4,6 +4,16 @@ import type { RoomStore, StoredRoom } from './store.ts';
 
 export class MemoryRoomStore implements RoomStore {
   private readonly rooms = new Map<string, string>();
+  private readonly groups = new Map<string, string>();
+
+  async groupRoom(group: string): Promise<string | undefined> {
+    return this.groups.get(group);
+  }
+
+  async setGroupRoom(group: string, room: string | null): Promise<void> {
+    if (room === null) this.groups.delete(group);
+    else this.groups.set(group, room);
+  }
 
   async get(room: string): Promise<StoredRoom | undefined> {
     const text = this.rooms.get(room);

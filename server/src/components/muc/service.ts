@@ -122,6 +122,27 @@ export class MucService implements Component {
     return loading;
   }
 
+  /** The room if it exists (loaded from the store when needed). */
+  async existingRoom(name: string): Promise<Room | undefined> {
+    return this.rooms.get(name) ?? this.load(name);
+  }
+
+  /** A room loaded for a change while nobody is in it is not kept in memory. */
+  releaseIfEmpty(room: Room): void {
+    if (room.occupantCount === 0) this.emptied(room);
+  }
+
+  /** A directory group's room: the existing one, or a new persistent, members-only, hidden room. */
+  async roomForGroup(name: string, group: string): Promise<Room> {
+    const existing = await this.existingRoom(name);
+    if (existing) return existing;
+    const config = { ...defaultConfig(this.services.limits), name: group, persistent: true, membersOnly: true, public: false };
+    const room = new Room(new JID(name, this.name), { config, subject: null, created: Date.now(), affiliations: {}, group }, this.services);
+    this.rooms.set(name, room);
+    await room.save();
+    return room;
+  }
+
   /** §10.1.1 the first presence to a room that does not exist creates it, its sender the owner. */
   private async create(name: string, from: JID, presence: Element): Promise<Room> {
     const options = this.settings.options;

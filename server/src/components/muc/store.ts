@@ -9,6 +9,8 @@ export interface AffiliationRecord {
   /** XEP-0045 §7.10 registered (reserved) nickname. */
   nick?: string;
   reason?: string;
+  /** The membership comes from this directory group (rooms for the suite's groups): it goes with the group's. */
+  group?: string;
 }
 
 export interface StoredRoom {
@@ -29,4 +31,7 @@ export interface RoomStore {
   list(service: string): Promise<Array<{ room: string; value: StoredRoom }>>;
   /** Rooms a user owns, for the rooms-per-user limit. */
   ownedBy(user: string): Promise<number>;
+  /** The room of a directory group (bare room JID), if it has one. */
+  groupRoom(group: string): Promise<string | undefined>;
+  setGroupRoom(group: string, room: string | null): Promise<void>;
 }
