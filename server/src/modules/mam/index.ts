@@ -9,7 +9,8 @@ import { NS } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from '../../archive/query/form.ts';
-import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
+import { mamPreferences } from '@parley/shared/mam';
+import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from '../../archive/query/query.ts';
 
 export const mamModule = defineModule({
@@ -38,7 +39,7 @@ export const mamModule = defineModule({
     ctx.iq('account', 'set', mam('prefs'), ({ payload: prefs, from, to }) => {
       requireOwnArchive(from, to);
       const preferences = parsePreferences(prefs);
-      return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+      return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
     });
     ctx.iq('account', 'get', mam('query'), ({ from, to }) => {
       requireOwnArchive(from, to);
@@ -50,7 +51,7 @@ export const mamModule = defineModule({
     });
     ctx.iq('account', 'get', mam('prefs'), ({ from, to }) => {
       requireOwnArchive(from, to);
-      return preferencesElement(policy.get(to.bare));
+      return mamPreferences(policy.get(to.bare));
     });
   },
 });
