@@ -2,7 +2,7 @@
 // options.serviceName), a component on the router's host table, announced in the domain's
 // disco#items; domains served later get theirs, removed ones lose it. Rooms: service.ts, room*.ts.
 import { defineModule } from '../../core/module-api.ts';
-import { MemoryRoomStore } from './memory-store.ts';
+import { KeyValueRoomStore } from './kv-store.ts';
 import { mucOptions } from './options.ts';
 import { MucService } from './service.ts';
 import { GroupRooms } from './group-rooms.ts';
@@ -10,7 +10,7 @@ import { GroupRooms } from './group-rooms.ts';
 export const mucModule = defineModule({
   name: 'muc',
   implements: [
-    { spec: 'XEP-0045', version: '1.35.1', status: 'partial', note: 'rooms on conference.<domain>: every muc#roomconfig field, history, roles and affiliations, registration, invitations, destroy, room directory; rooms kept in memory (not across restarts yet)' },
+    { spec: 'XEP-0045', version: '1.35.1', status: 'complete', note: 'rooms on conference.<domain>: every muc#roomconfig field, history, roles and affiliations, registration, invitations, destroy, room directory; persistent rooms and affiliations survive restarts' },
     { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'room archives (a message archived once per room), RSM, XEP-0431 full-text search' },
     { spec: 'XEP-0359', version: '0.7.0', status: 'complete', note: 'stanza-id by the room on every room message' },
     { spec: 'XEP-0421', version: '0.2.0', status: 'complete', note: 'occupant ids in room presence and messages' },
@@ -20,7 +20,8 @@ export const mucModule = defineModule({
   options: mucOptions,
   register(ctx) {
     const options = ctx.options;
-    const store = new MemoryRoomStore();
+    // rooms and affiliations in the state storage (kv-store.ts): a restart, or another node, finds them
+    const store = new KeyValueRoomStore(ctx.services.storage);
     const services = new Map<string, MucService>();
     const serviceName = (domain: string) => options.serviceName.replace('{domain}', domain);
     const isLocalUser = (bare: string) => ctx.hosts.accountDomains().includes(bare.slice(bare.indexOf('@') + 1));

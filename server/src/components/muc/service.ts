@@ -5,6 +5,7 @@
 // which is loaded from the store on first use and forgotten when its last occupant leaves.
 import { randomBytes } from 'node:crypto';
 import { Element, JID, NS, StanzaError, iqResult, tryParseJid, xml } from '@parley/shared';
+import { reloadHistory } from './history-archive.ts';
 import type { Component } from '../../core/component.ts';
 import type { Routing } from '../../core/module-api.ts';
 import type { ComponentOrigin, Origin } from '../../core/origin.ts';
@@ -111,9 +112,12 @@ export class MucService implements Component {
     let loading = this.loading.get(name);
     if (!loading) {
       const jid = new JID(name, this.name);
-      loading = this.settings.store.get(jid.bare).then((stored) => {
+      loading = this.settings.store.get(jid.bare).then(async (stored) => {
         if (!stored) return undefined;
-        const room = this.rooms.get(name) ?? new Room(jid, stored, this.services);
+        const live = this.rooms.get(name);
+        if (live) return live;
+        const room = new Room(jid, stored, this.services);
+        await reloadHistory(room);
         this.rooms.set(name, room);
         return room;
       }).finally(() => this.loading.delete(name));
