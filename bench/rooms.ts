@@ -2,6 +2,8 @@
 // (occupant deliveries per second: every message reaches every occupant; p99 from send to
 // delivery), and memory per idle room. The room archive on (muc#roomconfig_enablelogging, the
 // default) or off.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { BenchClient, type BenchTarget } from './bench-client.ts';
 import { BENCH_DOMAIN, BENCH_PASSWORD, type BenchServer } from './server-process.ts';
 
@@ -156,4 +158,13 @@ export async function idleRooms(server: BenchServer, rooms: number): Promise<Idl
 
 function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+/** Heap a room keeps alive (bench/room-memory.ts in a node with --expose-gc), without and with one idle occupant. */
+export function roomHeap(rooms = 10_000): { rooms: number; heapPerRoom: number; heapPerOccupiedRoom: number } {
+  const script = fileURLToPath(new URL('./room-memory.ts', import.meta.url));
+  const loader = fileURLToPath(new URL('../server/bin/typescript-loader.js', import.meta.url));
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', loader, script, String(rooms)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`room-memory.ts failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rooms: number; heapPerRoom: number; heapPerOccupiedRoom: number };
 }

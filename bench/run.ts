@@ -6,7 +6,7 @@ import { idleMemory, throughput, type IdleResult, type LoadTransport, type Throu
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
-import { idleRooms, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
+import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -135,6 +135,8 @@ if (roomResults.length) {
   for (const r of idleRoomResults) {
     console.log(`| ${r.rooms.toLocaleString('en')} | ${r.archive ? 'on' : 'off'} | ${(r.bytesPerOccupiedRoom / 1024).toFixed(1)} KB | ${(r.bytesPerStoredRoom / 1024).toFixed(1)} KB |`);
   }
+  const heap = roomHeap();
+  console.log(`\nHeap a room keeps alive (${heap.rooms.toLocaleString('en')} rooms, after GC): ${(heap.heapPerRoom / 1024).toFixed(1)} KB loaded and empty, ${(heap.heapPerOccupiedRoom / 1024).toFixed(1)} KB with one idle occupant; an empty room is not kept in memory (it is read from the store when addressed).`);
 }
 
 if (scenarios.has('archive')) {

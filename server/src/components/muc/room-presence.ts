@@ -164,7 +164,7 @@ export function leave(room: Room, occupant: Occupant, session: string, stanza: E
     const self = selfPresence(room, occupant, session, codes);
     self.attrs.type = 'unavailable';
     occupant.sessions.delete(session);
-    room.bySession.delete(session);
+    room.removeSession(session);
     room.sendTo(session, self);
     return;
   }

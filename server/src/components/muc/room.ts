@@ -43,6 +43,8 @@ export class Room {
   readonly occupants = new Map<string, Occupant>();
   /** Occupants by real full JID. */
   readonly bySession = new Map<string, Occupant>();
+  /** Each session's ` to="…"` attribute, escaped once (the fan-out inserts it into every stanza). */
+  private readonly addressing = new Map<string, string>();
   readonly history: RoomHistory;
   /** §10.1.1: a new room refuses entry until its owner configures it (or asks for an instant room). */
   locked = false;
@@ -135,7 +137,8 @@ export class Room {
   /** `xml` is `stanza` serialized without 'to'; 'to' goes in right after the element name. */
   sendSerialized(to: string, xml: string, stanza: Element): void {
     const at = stanza.name.length + 1;
-    const addressed = `${xml.slice(0, at)} to="${escapeXML(to)}"${xml.slice(at)}`;
+    const attribute = this.addressing.get(to) ?? ` to="${escapeXML(to)}"`;
+    const addressed = xml.slice(0, at) + attribute + xml.slice(at);
     if (this.services.router.deliverSerialized(to, addressed)) return;
     const target = realJid(to);
     const copy = new Element(stanza.name, { ...stanza.attrs, to });
@@ -180,13 +183,20 @@ export class Room {
     occupant.sessions.set(session, presence);
     this.occupants.set(occupant.key, occupant);
     this.bySession.set(session, occupant);
+    this.addressing.set(session, ` to="${escapeXML(session)}"`);
   }
 
   /** Removes every session of the occupant; the room may be empty afterwards. */
   removeOccupant(occupant: Occupant): void {
-    for (const session of occupant.sessions.keys()) this.bySession.delete(session);
+    for (const session of occupant.sessions.keys()) this.removeSession(session);
     occupant.sessions.clear();
     this.occupants.delete(occupant.key);
+  }
+
+  /** One session of an occupant is gone (the caller removes it from the occupant). */
+  removeSession(session: string): void {
+    this.bySession.delete(session);
+    this.addressing.delete(session);
   }
 
   /** The occupant (and the room, if it is empty) goes: an unavailable presence with these codes to all. */
