@@ -72,3 +72,31 @@ describe('a group room', () => {
     expect((await api(server, 'PUT', `groups/g-${process.pid}/room`, { room: 'conference.example.com' })).status).toBe(400);
   });
 });
+
+describe('parley group room (the CLI, through the event log of a running server)', () => {
+  it('gives a group a room whose members may enter at once', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { join: joinPath } = await import('node:path');
+    const parley = joinPath(import.meta.dirname, '../server/bin/parley.js');
+    const run = (...args: string[]) => spawnSync(process.execPath, [parley, '--data', server.dataDir, ...args], { encoding: 'utf8', input: '' });
+    const [danJid] = await createUsers(server, ['dan']);
+    const group = `cli-${process.pid}`;
+    const room = roomJid(`cli-${process.pid}`);
+    await api(server, 'POST', 'groups', { name: group });
+    await api(server, 'POST', `groups/${group}/members`, { jid: danJid });
+    const given = run('group', 'room', group, room);
+    expect(given.status, given.stderr).toBe(0);
+    expect(given.stdout).toContain(`group ${group} has the room ${room}`);
+    const dan = await online(server, danJid!);
+    await expect.poll(async () => {
+      try {
+        await join(dan, room, 'Dan');
+        return true;
+      } catch {
+        return false;
+      }
+    }, { timeout: 10_000 }).toBe(true);
+    expect(run('group', 'room', group).stderr).toContain('name the room');
+    await stopAll(dan);
+  }, 60_000);
+});

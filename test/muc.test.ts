@@ -285,3 +285,18 @@ describe('with slixmpp as an occupant (its xep_0045 plugin)', () => {
     await stopAll(alice!);
   }, 60_000);
 });
+
+describe('XEP-0249 direct invitations', () => {
+  it('reach the invitee as sent, from the inviter', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const room = newRoom();
+    await createRoom(alice!, room, 'Alice');
+    const invitation = bob!.next((s) => s.is('message') && s.getChild('x', 'jabber:x:conference') !== undefined);
+    await alice!.xmpp.send(xml('message', { to: bob!.jid.split('/')[0] }, xml('x', { xmlns: 'jabber:x:conference', jid: room, reason: 'our room' })));
+    const message = await invitation;
+    expect(message.attrs.from).toBe(alice!.jid);
+    expect(message.getChild('x', 'jabber:x:conference')!.attrs).toMatchObject({ jid: room, reason: 'our room' });
+    await join(bob!, room, 'Bob');
+    await stopAll(alice!, bob!);
+  });
+});

@@ -1,7 +1,7 @@
 // The iqs a room answers (to room@service): disco#info and #items (§6.4, §6.5), muc#admin (§8, §9),
 // muc#owner (§10), registration (§7.10), XEP-0425 moderation and XEP-0313 queries of the room's
 // archive (who could enter the room may read it: XEP-0313 §8.1.2 leaves it to the service).
-import { NS, StanzaError, type Element, type JID } from '@parley/shared';
+import { NS, StanzaError, parseStanza, type Element, type JID } from '@parley/shared';
 import { metadata, runQuery } from '../../archive/query/query.ts';
 import { queryFormTemplate } from '../../archive/query/form.ts';
 import { atLeast } from './affiliations.ts';
@@ -89,7 +89,10 @@ async function mam(room: Room, iq: Element, payload: Element, from: JID): Promis
   const session = from.full;
   const router = room.services.router;
   const fin = await runQuery(archive, iq, from, room.jid, (xml) => {
-    if (!router.deliverSerialized(session, xml)) room.log.warn({ to: session }, 'room archive results to a remote JID are not sent');
+    if (router.deliverSerialized(session, xml)) return;
+    // an occupant of another server: the result goes through the router like any stanza
+    const result = parseStanza(xml);
+    if (result) void router.route(result, room.jid, from, room.services.origin);
   });
   return fin;
 }
