@@ -278,3 +278,27 @@ describe('limits', () => {
   });
 });
 
+
+describe('room avatars (XEP-0486)', () => {
+  it('owners set the room vCard; occupants get the hash in a presence from the room and in muc#roominfo', async () => {
+    const [alice, bob] = await users('alice', 'bob');
+    const room = newRoom();
+    await createRoom(alice!, room, 'Alice', { 'muc#roomconfig_persistentroom': true });
+    await join(bob!, room, 'Bob');
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const vcard = xml('vCard', { xmlns: 'vcard-temp' }, xml('PHOTO', {}, xml('TYPE', {}, 'image/png'), xml('BINVAL', {}, png.toString('base64'))));
+    expect((await iqError(bob!, 'set', vcard, room)).condition).toBe('forbidden');
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha1').update(png).digest('hex');
+    const announced = bob!.next((s) => s.is('presence') && s.attrs.from === room && s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo') === hash);
+    await iq(alice!, 'set', vcard, room);
+    await announced;
+    const fetched = await iq(bob!, 'get', xml('vCard', { xmlns: 'vcard-temp' }), room);
+    expect(fetched.getChild('vCard')!.getChild('PHOTO')!.getChildText('BINVAL')).toBe(png.toString('base64'));
+    const info = (await iq(bob!, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), room)).getChild('query')!;
+    const field = info.getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === 'muc#roominfo_avatarhash');
+    expect(field!.getChildText('value')).toBe(hash);
+    expect(info.getChildren('feature').map((f) => f.attrs.var)).toContain('vcard-temp');
+    await stopAll(alice!, bob!);
+  });
+});

@@ -16,6 +16,8 @@ export const mucModule = defineModule({
     { spec: 'XEP-0421', version: '0.2.0', status: 'complete', note: 'occupant ids in room presence and messages' },
     { spec: 'XEP-0410', version: '1.1.0', status: 'complete', note: 'self-ping answered by the room' },
     { spec: 'XEP-0425', version: '0.3.0', status: 'partial', note: 'moderators retract room messages; the archive keeps the original beside the retraction' },
+    { spec: 'XEP-0486', version: '0.1.0', status: 'complete', note: "room vCards set by owners, the avatar hash in muc#roominfo and in the room's presence" },
+    { spec: 'XEP-0249', version: '1.2', status: 'complete', note: 'direct invitations pass between users as they are sent' },
   ],
   options: mucOptions,
   register(ctx) {

@@ -9,6 +9,7 @@ import type { RoomStore, StoredRoom } from './store.ts';
 const ROOMS = 'muc.rooms';
 const OWNED = 'muc.owned';
 const GROUPS = 'muc.groups';
+const VCARDS = 'muc.vcards';
 /** The owner of the group → room entries. */
 const GROUP_OWNER = 'groups';
 
@@ -26,11 +27,24 @@ export class KeyValueRoomStore implements RoomStore {
   private readonly rooms: KeyValueStore<StoredRoom>;
   private readonly owned: KeyValueStore<true>;
   private readonly groups: KeyValueStore<string>;
+  private readonly vcards: KeyValueStore<string>;
 
   constructor(private readonly storage: Storage) {
     this.rooms = storage.keyValue.open<StoredRoom>(ROOMS);
     this.owned = storage.keyValue.open<true>(OWNED);
     this.groups = storage.keyValue.open<string>(GROUPS);
+    this.vcards = storage.keyValue.open<string>(VCARDS);
+  }
+
+  vcard(room: string): Promise<string | undefined> {
+    const { service, name } = split(room);
+    return this.vcards.get(service, name);
+  }
+
+  async setVcard(room: string, vcard: string | null): Promise<void> {
+    const { service, name } = split(room);
+    if (vcard === null) await this.vcards.delete(service, name);
+    else await this.vcards.set(service, name, vcard);
   }
 
   groupRoom(group: string): Promise<string | undefined> {
@@ -67,6 +81,7 @@ export class KeyValueRoomStore implements RoomStore {
       const owned = tx.keyValue.open<true>(OWNED);
       for (const jid of owners(await rooms.get(service, name))) await owned.delete(jid, room);
       await rooms.delete(service, name);
+      await tx.keyValue.open<string>(VCARDS).delete(service, name);
     });
   }
 

@@ -14,7 +14,7 @@ export function roomFeatures(room: Room): string[] {
   const c = room.config;
   const features = [
     NS.discoInfo, NS.discoItems, MUC, 'http://jabber.org/protocol/muc#stable_id', 'http://jabber.org/protocol/muc#self-ping-optimization',
-    OCCUPANT_ID, NS.stanzaIds, REGISTER, MODERATE,
+    OCCUPANT_ID, NS.stanzaIds, REGISTER, MODERATE, NS.vcard,
     c.public ? 'muc_public' : 'muc_hidden',
     c.persistent ? 'muc_persistent' : 'muc_temporary',
     c.membersOnly ? 'muc_membersonly' : 'muc_open',
@@ -46,6 +46,8 @@ export function roomInfo(room: Room, from: JID, node: string | undefined): Eleme
     { var: 'muc#roomconfig_allowpm', type: 'list-single', values: [c.allowPm] },
     { var: 'muc#maxhistoryfetch', type: 'text-single', values: [String(c.historyLength)] },
     { var: 'muc#roominfo_pubsub', type: 'text-single', values: [c.pubsub] },
+    // XEP-0486 §3
+    { var: 'muc#roominfo_avatarhash', type: 'text-multi', label: 'Avatar hash', values: room.avatarHash ? [room.avatarHash] : [] },
   ];
   if (c.whois === 'anyone' || c.maxUsers) fields.push({ var: 'muc#roomconfig_maxusers', type: 'text-single', values: [String(c.maxUsers || room.services.options.maxOccupants)] });
   return xml('query', { xmlns: NS.discoInfo },

@@ -10,6 +10,7 @@ import { adminGet, adminSet } from './room-admin.ts';
 import { MODERATE, REGISTER, roomInfo, roomItems } from './room-info.ts';
 import { moderate, ownerGet, ownerSet, registerGet, registerSet } from './room-owner.ts';
 import type { Room } from './room.ts';
+import { vcardGet, vcardSet } from './room-avatar.ts';
 
 type Answer = Element | null | 'handled';
 
@@ -72,6 +73,11 @@ export async function roomIq(room: Room, iq: Element, from: JID): Promise<Answer
       return null;
     case NS.mam:
       return mam(room, iq, payload, from);
+    case NS.vcard:
+      if (payload.name !== 'vCard') break;
+      if (get) return vcardGet(room);
+      await vcardSet(room, payload, from);
+      return null;
     default:
       break;
   }

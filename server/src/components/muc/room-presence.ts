@@ -20,12 +20,8 @@ export function occupantNick(resource: string): { nick: string; key: string } {
   }
 }
 
-export interface JoinResult {
-  occupant: Occupant;
-}
-
 /** §7.2 the checks a user must pass to enter; throws the XEP's error. */
-function checkEntry(room: Room, from: JID, nick: string, key: string, muc: Element | undefined): void {
+function checkEntry(room: Room, from: JID, key: string, muc: Element | undefined): void {
   const affiliation = room.affiliationOf(from.bare);
   // §7.2.7 banned users
   if (affiliation === 'outcast') throw new StanzaError('forbidden', 'you are banned from this room');
@@ -48,14 +44,13 @@ function checkEntry(room: Room, from: JID, nick: string, key: string, muc: Eleme
     const password = muc?.getChildText('password');
     if (password !== room.config.password) throw new StanzaError('not-authorized', password === undefined || password === null ? 'this room needs a password' : 'wrong password');
   }
-  void nick;
 }
 
 /** §7.2.2–§7.2.16 a user enters: presences of the others, its own to all, history, subject. */
 export function join(room: Room, stanza: Element, from: JID, to: JID, created: boolean): void {
   const { nick, key } = occupantNick(to.resource);
   const muc = stanza.getChild('x', MUC);
-  checkEntry(room, from, nick, key, muc);
+  checkEntry(room, from, key, muc);
   const affiliation = room.affiliationOf(from.bare);
   const existing = room.occupants.get(key);
   const occupant = existing ?? room.newOccupant(nick, key, from.bare, room.defaultRoleFor(affiliation));

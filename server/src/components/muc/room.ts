@@ -39,6 +39,8 @@ export class Room {
   readonly created: number;
   readonly affiliations: Map<string, AffiliationRecord>;
   group: string | undefined;
+  /** XEP-0486 avatar hash ('' for none). */
+  avatarHash: string;
   /** Occupants by nicknameKey. */
   readonly occupants = new Map<string, Occupant>();
   /** Occupants by real full JID. */
@@ -59,6 +61,7 @@ export class Room {
     this.created = stored.created;
     this.affiliations = new Map(Object.entries(stored.affiliations));
     this.group = stored.group;
+    this.avatarHash = stored.avatarHash ?? '';
     this.history = new RoomHistory(Math.min(stored.config.historyLength, services.options.maxHistory));
     this.idSecret = `${services.secret}\0${jid.bare}`;
   }
@@ -220,6 +223,7 @@ export class Room {
     return {
       config: this.config, subject: this.subject, created: this.created,
       affiliations: Object.fromEntries(this.affiliations), ...(this.group ? { group: this.group } : {}),
+      ...(this.avatarHash ? { avatarHash: this.avatarHash } : {}),
     };
   }
 
@@ -229,6 +233,11 @@ export class Room {
     const snapshot = this.stored();
     this.saving = this.saving.then(() => this.services.store.put(this.jid.bare, snapshot))
       .catch((err: unknown) => this.log.error({ err, room: this.jid.bare }, 'storing a room failed'));
+    return this.saving;
+  }
+
+  /** Resolves once every write asked for so far is done (a room loaded again reads what it wrote). */
+  settled(): Promise<void> {
     return this.saving;
   }
 

@@ -40,6 +40,8 @@ export class MucService implements Component {
   /** Rooms with occupants on this node (a cluster places each room on one node). */
   private readonly rooms = new Map<string, Room>();
   private readonly loading = new Map<string, Promise<Room | undefined>>();
+  /** Writes of rooms just forgotten: loading the room again waits for them. */
+  private readonly writing = new Map<string, Promise<void>>();
   private readonly services: RoomServices;
   /** Stanzas for one room are handled in arrival order, also while it is loaded. */
   private readonly queues = new Map<string, Promise<void>>();
@@ -56,15 +58,6 @@ export class MucService implements Component {
       archive: settings.archive, serviceAdmins: new Set(settings.options.admins), secret: randomBytes(16).toString('hex'),
       emptied: (room) => this.emptied(room),
     };
-  }
-
-  get origin(): ComponentOrigin {
-    return this.services.origin;
-  }
-
-  /** Rooms in memory now (bench and tests). */
-  get liveRooms(): number {
-    return this.rooms.size;
   }
 
   receive(stanza: Element, from: JID, to: JID, origin: Origin): Promise<void> | void {
@@ -112,7 +105,8 @@ export class MucService implements Component {
     let loading = this.loading.get(name);
     if (!loading) {
       const jid = new JID(name, this.name);
-      loading = this.settings.store.get(jid.bare).then(async (stored) => {
+      const written = this.writing.get(name) ?? Promise.resolve();
+      loading = written.then(() => this.settings.store.get(jid.bare)).then(async (stored) => {
         if (!stored) return undefined;
         const live = this.rooms.get(name);
         if (live) return live;
@@ -166,8 +160,18 @@ export class MucService implements Component {
   }
 
   private emptied(room: Room): void {
-    if (this.rooms.get(room.jid.local) === room) this.rooms.delete(room.jid.local);
-    if (!room.config.persistent && !room.destroyed) room.destroyed = true;
+    const name = room.jid.local;
+    if (this.rooms.get(name) === room) this.rooms.delete(name);
+    const written = room.settled();
+    this.writing.set(name, written);
+    void written.finally(() => {
+      if (this.writing.get(name) === written) this.writing.delete(name);
+    });
+    if (!room.config.persistent && !room.destroyed) {
+      room.destroyed = true;
+      // a temporary room's vCard (XEP-0486) goes with it
+      if (room.avatarHash) void this.settings.store.setVcard(room.jid.bare, null);
+    }
   }
 
   private toRoom(room: Room, stanza: Element, from: JID, to: JID, origin: Origin): Promise<void> | void {
@@ -200,8 +204,8 @@ export class MucService implements Component {
     try {
       join(room, stanza, from, to, created);
     } finally {
-      // a room created for a join that failed does not stay
-      if (room.occupantCount === 0 && !room.config.persistent) this.emptied(room);
+      // a room created for a join that failed does not stay, a stored one is not kept in memory
+      this.releaseIfEmpty(room);
     }
   }
 

@@ -21,6 +21,8 @@ export interface StoredRoom {
   affiliations: Record<string, AffiliationRecord>;
   /** Directory group this room belongs to (rooms for the suite's groups), if any. */
   group?: string;
+  /** XEP-0486: the hex SHA-1 of the room's vCard photo ('' or absent: none). The vCard is stored apart. */
+  avatarHash?: string;
 }
 
 export interface RoomStore {
@@ -34,4 +36,7 @@ export interface RoomStore {
   /** The room of a directory group (bare room JID), if it has one. */
   groupRoom(group: string): Promise<string | undefined>;
   setGroupRoom(group: string, room: string | null): Promise<void>;
+  /** XEP-0486: the room's vCard (serialized vcard-temp XML), if it has one. */
+  vcard(room: string): Promise<string | undefined>;
+  setVcard(room: string, vcard: string | null): Promise<void>;
 }
