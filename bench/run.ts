@@ -8,6 +8,7 @@ import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
 import { parseBenchArgs } from './usage.ts';
 import { pepBench } from './pep.ts';
+import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 
 const { values } = parseBenchArgs({
   options: {
@@ -15,10 +16,14 @@ const { values } = parseBenchArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,rooms,archive' },
     // the pep scenario: contacts of the publisher, and publishes kept in flight
     'pep-subscribers': { type: 'string', default: '100' },
     'pep-in-flight': { type: 'string', default: '20' },
+    // the room scenarios (bench/rooms.ts): occupants of the busy room, messages in flight per occupant, idle rooms
+    occupants: { type: 'string', default: '100' },
+    'room-in-flight': { type: 'string', default: '2' },
+    'idle-rooms': { type: 'string', default: '1000' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -68,6 +73,8 @@ console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in fl
 console.log(`Machine: ${loadAverage()}`);
 const dataDir = await prepareData(options.pairs);
 const throughputResults: Array<ThroughputResult & { archive: ArchiveMode }> = [];
+const roomResults: RoomThroughputResult[] = [];
+const idleRoomResults: Array<IdleRoomsResult & { archive: boolean }> = [];
 const idleResults: IdleResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
@@ -132,6 +139,27 @@ try {
       }
     }
   }
+  if (scenarios.has('rooms')) {
+    for (const archive of [false, true]) {
+      const config = { ...serverExtra, ...roomServerConfig(archive) };
+      let server = await startBenchServer(dataDir, serverCore, config);
+      try {
+        const result = await roomThroughput(server, { occupants: Number(values.occupants), inFlight: Number(values['room-in-flight']), warmupSeconds: options.warmupSeconds, seconds: options.seconds, archive });
+        roomResults.push(result);
+        console.log(`  room x${result.occupants}, archive ${archive ? 'on' : 'off'}: ${result.deliveriesPerSecond} occupant deliveries/s (${result.deliveriesPerCpuSecond} per server CPU-second), p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
+      } finally {
+        await server.stop();
+      }
+      server = await startBenchServer(dataDir, serverCore, config);
+      try {
+        const idle = await idleRooms(server, Number(values['idle-rooms']));
+        idleRoomResults.push({ ...idle, archive });
+        console.log(`  idle rooms x${idle.rooms}, archive ${archive ? 'on' : 'off'}: ${(idle.bytesPerOccupiedRoom / 1024).toFixed(1)} KB per room with its idle owner in it, ${(idle.bytesPerStoredRoom / 1024).toFixed(1)} KB per stored empty room`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
 } finally {
   removeData(dataDir);
 }
@@ -154,6 +182,19 @@ if (scenarios.has('pep')) {
   });
   console.log('\n| PEP fan-out | publishes/s | notifications/s | per server CPU-second |\n| --- | --- | --- | --- |');
   console.log(`| ${pep.subscribers} contacts | ${pep.publishesPerSecond.toLocaleString('en')} | ${pep.notificationsPerSecond.toLocaleString('en')} | ${pep.notificationsPerCpuSecond.toLocaleString('en')} |`);
+}
+
+if (roomResults.length) {
+  console.log('\n| room scenario | occupant deliveries/s | per server CPU-second | p50 latency | p99 latency |\n| --- | --- | --- | --- | --- |');
+  for (const r of roomResults) {
+    console.log(`| ${r.occupants} occupants, room archive ${r.archive ? 'on' : 'off'} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.deliveriesPerCpuSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  }
+  console.log('\n| idle persistent rooms | room archive | RSS per room, owner in it | RSS per room, empty (stored) |\n| --- | --- | --- | --- |');
+  for (const r of idleRoomResults) {
+    console.log(`| ${r.rooms.toLocaleString('en')} | ${r.archive ? 'on' : 'off'} | ${(r.bytesPerOccupiedRoom / 1024).toFixed(1)} KB | ${(r.bytesPerStoredRoom / 1024).toFixed(1)} KB |`);
+  }
+  const heap = roomHeap();
+  console.log(`\nHeap a room keeps alive (${heap.rooms.toLocaleString('en')} rooms, after GC): ${(heap.heapPerRoom / 1024).toFixed(1)} KB loaded and empty, ${(heap.heapPerOccupiedRoom / 1024).toFixed(1)} KB with one idle occupant; an empty room is not kept in memory (it is read from the store when addressed).`);
 }
 
 if (scenarios.has('archive')) {

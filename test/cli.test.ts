@@ -98,7 +98,8 @@ describe('parley start', () => {
     const server = await start(tempData());
     try {
       const listening = JSON.parse(server.lines.find((line) => line.includes('"listening"'))!) as { domains: string[] };
-      expect(listening.domains).toEqual(['localhost']);
+      // every served name: the account domain and its MUC service (components/muc/)
+      expect(listening.domains).toEqual(['localhost', 'conference.localhost']);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(server.lines.join('\n')).toContain('npx parley user add alice@localhost');
     } finally {

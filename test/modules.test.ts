@@ -88,8 +88,8 @@ describe('module options (config.modules.<name>)', () => {
 
 describe('module registration', () => {
   it('refuses a module whose dependency is not loaded', async () => {
-    const lonely = defineModule({ name: 'lonely', implements: [], dependencies: ['muc'], register() {} });
-    await expect(start([...defaultModules, lonely])).rejects.toThrow(/module lonely needs module muc/);
+    const lonely = defineModule({ name: 'lonely', implements: [], dependencies: ['no-such-module'], register() {} });
+    await expect(start([...defaultModules, lonely])).rejects.toThrow(/module lonely needs module no-such-module/);
   });
 
   it('loads dependencies first, whatever the list order', async () => {

@@ -36,7 +36,8 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
   },
   [NS_DISCO_ITEMS]: async (client) => {
     const items = await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com');
-    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item')).toEqual([]);
+    // XEP-0045 §6.1: the domain lists its MUC service (components/muc/), and nothing else
+    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item').map((item) => item.attrs)).toEqual([{ jid: 'conference.example.com', name: 'Chatrooms' }]);
   },
   [NS_PING]: async (client) => {
     expect((await iq(client, 'get', xml('ping', { xmlns: NS_PING }), 'example.com')).attrs).toMatchObject({ type: 'result', from: 'example.com' });

@@ -207,7 +207,7 @@ export class ParleyServer {
     const extensions = new StreamExtensions();
     const signInExtensions = new SignInExtensions();
     const modules = new ModuleHost({
-      config, log, hub, iq, disco, streams: extensions, signInExtensions, router, sessions: table,
+      config, log, hub, iq, disco, streams: extensions, signInExtensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
       services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub },
       stores: (name) => storage.keyValue.open(name),

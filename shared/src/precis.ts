@@ -146,3 +146,21 @@ function describe(ch: string): string {
 function range(first: number, last: number): number[] {
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
+
+/** RFC 8266 §2.2 rule 1: non-ASCII spaces become U+0020; leading and trailing spaces go, runs of spaces become one. */
+function nicknameSpaces(input: string): string {
+  return input.replace(NON_ASCII_SPACE, ' ').replace(/ {2,}/g, ' ').replace(/^ | $/g, '');
+}
+
+/** RFC 8266 §2.3 enforcement of the Nickname profile (FreeformClass, NFKC); throws PrecisError. */
+export function nickname(input: string): string {
+  const mapped = nicknameSpaces(input).normalize('NFKC');
+  if (mapped === '') throw new PrecisError('empty');
+  checkClass(mapped, 'freeform');
+  return mapped;
+}
+
+/** RFC 8266 §2.4 comparison: two nicknames are the same when these keys are equal (enforcement, then case folding). */
+export function nicknameKey(input: string): string {
+  return nickname(input).toLowerCase().normalize('NFKC');
+}

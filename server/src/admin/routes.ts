@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { AdminService } from './service.ts';
 import {
-  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, groupCreateSchema, imSettingsSchema, memberSchema,
+  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
   photoSchema, roleGrantSchema, subjectSchema, userCreateSchema, userUpdateSchema,
 } from './schemas.ts';
 
@@ -98,6 +98,9 @@ export function adminRoutes(admin: AdminService): Route[] {
     }),
     route('POST', 'groups/:group/members', ({ group }, body) => admin.addMember(group!, parse(memberSchema, body).jid)),
     route('DELETE', 'groups/:group/members/:jid', ({ group, jid }) => admin.removeMember(group!, jid!)),
+    // issue 13: the group's room (its members become the room's members)
+    route('PUT', 'groups/:group/room', ({ group }, body) => admin.setGroupRoom(group!, parse(groupRoomSchema, body).room)),
+    route('DELETE', 'groups/:group/room', ({ group }) => admin.setGroupRoom(group!, null)),
     route('POST', 'roles/grant', async (_, body) => {
       const { role, ...subject } = parse(roleGrantSchema, body);
       return { granted: await admin.grantRole(role, subject as z.infer<typeof subjectSchema>) };

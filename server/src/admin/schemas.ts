@@ -69,6 +69,8 @@ export const groupCreateSchema = z.object({
 }).strict();
 
 export const memberSchema = z.object({ jid: z.string().min(3).max(3071) }).strict();
+/** A group's room (issue 13): room@service, or null for none. */
+export const groupRoomSchema = z.object({ room: z.string().min(3).max(3071).nullable() }).strict();
 export const emailSchema = z.object({ address: z.string().min(3).max(3071) }).strict();
 export const aliasSchema = z.object({ alias: z.string().min(1).max(1023) }).strict();
 

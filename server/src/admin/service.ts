@@ -249,6 +249,27 @@ export class AdminService {
     return this.getGroup(group);
   }
 
+  /**
+   * Gives a group a room (a bare room JID on a served MUC service), or takes it away (null): the
+   * running server's MUC service makes the group's members the room's members, live (issue 13).
+   */
+  async setGroupRoom(group: string, roomText: string | null): Promise<{ group: string; room: string | null }> {
+    await this.getGroup(group);
+    let room: string | null = null;
+    if (roomText !== null) {
+      let jid;
+      try {
+        jid = parseJid(roomText.trim());
+      } catch {
+        throw new AdminError(`${JSON.stringify(roomText)} is not a room JID`);
+      }
+      if (!jid.local || jid.resource) throw new AdminError(`${JSON.stringify(roomText)} is not a room JID (room@service)`);
+      room = jid.bare;
+    }
+    await this.events.publish({ type: 'group.room', group, room });
+    return { group, room };
+  }
+
   async grantRole(role: string, subject: Subject): Promise<boolean> {
     const resolved = await this.subject(subject, true);
     const granted = await this.conflicts(() => this.directory.groups.grantRole(role, resolved));

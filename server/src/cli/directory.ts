@@ -138,6 +138,12 @@ export function registerDirectoryCommands(program: Command, domain: Command, use
     for (const entry of await admin.listGroups()) console.log(`${entry.name} (${entry.members.length} members${entry.roles.length ? `; roles: ${entry.roles.join(', ')}` : ''})`);
   }));
   group.command('show <name>').action((name: string) => withAdmin(async (admin) => print(await admin.getGroup(name))));
+  group.command('room <name> [room]').description("give the group a room (room@conference.<domain>): its members become the room's members; --remove takes it away")
+    .option('--remove').action((name: string, room: string | undefined, options: { remove?: boolean }) => withAdmin(async (admin) => {
+      if (!options.remove && !room) throw new AdminError('name the room (room@service) or --remove');
+      const result = await admin.setGroupRoom(name, options.remove ? null : room!);
+      console.log(result.room ? `group ${name} has the room ${result.room}` : `group ${name} has no room`);
+    }));
   const member = group.command('member').description("a group's members");
   member.command('add <group> <jid>').action((name: string, jid: string) => withAdmin(async (admin) => {
     await admin.addMember(name, jid);

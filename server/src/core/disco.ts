@@ -14,7 +14,16 @@ export type AccountItemsProvider = (request: { owner: JID; requester: JID; node:
 /** disco#info of one of an account's nodes (XEP-0060 §5.3): the <query/>'s children, or null when the node is not this provider's. */
 export type AccountNodeInfoProvider = (request: { owner: JID; requester: JID; node: string }) => Promise<Element[] | null>;
 
+/** XEP-0030 §4.1 item. */
+export interface DiscoItem {
+  jid: string;
+  name?: string;
+  node?: string;
+}
+
 export class DiscoRegistry {
+  /** What served domains list in disco#items (the MUC service…). */
+  private readonly domainItemProviders: Array<(domain: string) => readonly DiscoItem[]> = [];
   private readonly nodeInfoProviders: AccountNodeInfoProvider[] = [];
 
   addAccountNodeInfo(provider: AccountNodeInfoProvider): void {
@@ -57,6 +66,15 @@ export class DiscoRegistry {
 
   addIdentity(identity: DiscoIdentity): void {
     this.identities.push(identity);
+  }
+
+  addItems(provider: (domain: string) => readonly DiscoItem[]): void {
+    this.domainItemProviders.push(provider);
+  }
+
+  /** What the domain lists in disco#items, from every provider. */
+  serverItems(domain: string): DiscoItem[] {
+    return this.domainItemProviders.flatMap((provider) => provider(domain));
   }
 
   /** Sorted, as disco#info lists them. */

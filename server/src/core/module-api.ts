@@ -16,8 +16,9 @@ import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionEntry, SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
-import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity } from './disco.ts';
+import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity, DiscoItem } from './disco.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
+import type { ComponentHosts } from './component.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -91,6 +92,12 @@ export interface Routing {
   toEntry(entry: SessionEntry, xml: string): void;
   /** An iq get/set from the server to `to`: resolves with the result iq, rejects with a StanzaError (its error, or a timeout). */
   request(iq: Element, from: JID, to: JID, timeoutMs?: number): Promise<Element>;
+  /**
+   * XML already serialized, for a bound session of a local account (on this node or, through the
+   * node forwarder, another): false when `fullJid` is no such session (route the element instead).
+   * A component fanning one stanza out serializes it once and changes only 'to'.
+   */
+  deliverSerialized(fullJid: string, xml: string): boolean;
 }
 
 /** The services a module may use, listed (not the whole server). */
@@ -141,11 +148,16 @@ export interface ModuleContext<O = undefined> {
     accountIdentities(): readonly DiscoIdentity[];
     accountNodeInfoProviders(): readonly AccountNodeInfoProvider[];
     accountItemProviders(): readonly AccountItemsProvider[];
+    /** Items a served domain lists in disco#items (XEP-0030 §4: its MUC service…), asked at each query. */
+    items(provider: (domain: string) => readonly DiscoItem[]): void;
     /** What the loaded modules registered (sorted): for the disco module's answers. */
     serverFeatures(): string[];
     accountFeatures(): string[];
     identities(): readonly DiscoIdentity[];
+    serverItems(domain: string): DiscoItem[];
   };
+  /** Component domains (XEP-0045 services…) on the router's host table, and the account domains served. */
+  readonly hosts: ComponentHosts;
   /** Extra <stream:features/> children after authentication. */
   streamFeature(build: FeatureBuilder): void;
   nonza(xmlns: string, name: string, handler: NonzaHandler): void;

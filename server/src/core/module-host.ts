@@ -12,6 +12,7 @@ import type { SessionTableView } from './session-table.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
 import type { SignInExtensions } from './sign-in-extensions.ts';
+import type { ComponentHosts } from './component.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -23,6 +24,7 @@ export interface ModuleHostServices {
   /** What modules negotiate inside SASL2 and Bind 2. */
   readonly signInExtensions: SignInExtensions;
   readonly router: Routing;
+  readonly hosts: ComponentHosts;
   readonly sessions: SessionTableView;
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
   readonly services: ModuleServices;
@@ -91,7 +93,10 @@ export class ModuleHost {
         serverFeatures: () => disco.serverFeatures(),
         accountFeatures: () => disco.accountFeatures(),
         identities: () => disco.serverIdentities(),
+        items: (provider) => disco.addItems(provider),
+        serverItems: (domain) => disco.serverItems(domain),
       },
+      hosts: host.hosts,
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       sasl2Inline: (feature) => host.signInExtensions.addSasl2Inline(feature, name),

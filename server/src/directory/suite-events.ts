@@ -22,6 +22,8 @@ export const suiteEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('user.card'), jid: address }),
   z.object({ type: z.literal('user.photo'), jid: address }),
   z.object({ type: z.literal('group.changed'), group: groupName, members: z.array(address) }),
+  /** The group's room (issue 13): its members are the room's members; null: the group has no room any more. */
+  z.object({ type: z.literal('group.room'), group: groupName, room: address.nullable() }),
   z.object({ type: z.literal('role.changed'), role, user: address.optional(), group: groupName.optional() }),
 ]);
 

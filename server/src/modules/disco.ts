@@ -19,9 +19,9 @@ export const discoModule = defineModule({
         ...features.identities().map((identity) => xml('identity', { ...identity })),
         ...features.serverFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('host', 'get', items, ({ payload }) => {
+    ctx.iq('host', 'get', items, ({ payload, to }) => {
       if (payload.attrs.node) throw new StanzaError('item-not-found');
-      return xml('query', { xmlns: NS.discoItems });
+      return xml('query', { xmlns: NS.discoItems }, ...features.serverItems(to.domain).map((item) => xml('item', { ...item })));
     });
     // XEP-0030 §3.1 / RFC 6121 §8.5.1: the server answers for an account's bare JID.
     features.account(NS.discoInfo);

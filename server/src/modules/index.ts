@@ -18,6 +18,7 @@ import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
 import { capsModule } from './caps/index.ts';
 import { pepModule } from './pep/index.ts';
+import { mucModule } from '../components/muc/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, streamManagementModule, discoModule, pingModule, versionModule, vcardModule,
@@ -36,4 +37,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   pushModule,
   // directory changes act on the running server
   suiteSyncModule,
+  // XEP-0045 group chat: a component per account domain (components/muc/)
+  mucModule,
 ];

@@ -143,10 +143,17 @@ export class Router implements Routing {
     for (const entry of this.services.sessions.resources(bare)) {
       if (!entry.available) continue;
       data ??= serialize(stanza);
-      this.deliverSerialized(entry, data);
+      this.deliverSerializedTo(entry, data);
       delivered++;
     }
     return delivered;
+  }
+
+  deliverSerialized(fullJid: string, xml: string): boolean {
+    const entry = this.services.sessions.get(fullJid);
+    if (!entry) return false;
+    this.deliverSerializedTo(entry, xml);
+    return true;
   }
 
   /** Bounce a stanza back to its sender with an error (never for errors or iq results: §8.3.1). */
@@ -177,10 +184,10 @@ export class Router implements Routing {
 
   /** Serialized XML to the session behind an entry, on this node or another (ModuleContext routing). */
   toEntry(entry: SessionEntry, xml: string): void {
-    this.deliverSerialized(entry, xml);
+    this.deliverSerializedTo(entry, xml);
   }
 
-  private deliverSerialized(entry: SessionEntry, xml: string): void {
+  private deliverSerializedTo(entry: SessionEntry, xml: string): void {
     if (entry.node === this.services.node) this.services.local.session(entry.sessionId)?.deliverSerialized(xml);
     else this.nodes.forward(entry, xml);
   }
@@ -246,8 +253,8 @@ export class Router implements Routing {
       if (others === null) this.deliver(best, stanza);
       else {
         const data = serialize(stanza);
-        this.deliverSerialized(best, data);
-        for (const entry of others) this.deliverSerialized(entry, data);
+        this.deliverSerializedTo(best, data);
+        for (const entry of others) this.deliverSerializedTo(entry, data);
       }
       return;
     }

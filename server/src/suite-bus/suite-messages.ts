@@ -33,6 +33,8 @@ export const suiteMessages = {
   'group.deleted': z.object({ group }),
   'group.member.added': z.object({ group, jid }),
   'group.member.removed': z.object({ group, jid }),
+  /** The group's room (room@service), or null for none (issue 13). */
+  'group.room': z.object({ group, room: jid.nullable() }),
   'role.granted': z.object({ role }).and(subjectSchema),
   'role.revoked': z.object({ role }).and(subjectSchema),
 } as const;
@@ -106,6 +108,11 @@ export async function applySuiteMessage(admin: AdminService, type: SuiteMessageT
     case 'group.member.removed': {
       const message = suiteMessages[type].parse(payload);
       await ignoreMissing(admin.removeMember(message.group, message.jid));
+      return;
+    }
+    case 'group.room': {
+      const message = suiteMessages[type].parse(payload);
+      await admin.setGroupRoom(message.group, message.room);
       return;
     }
     case 'role.granted': {

@@ -8,15 +8,15 @@
 import { NS } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
-import { queryFormTemplate } from './form.ts';
+import { queryFormTemplate } from '../../archive/query/form.ts';
 import { mamPreferences } from '@parley/shared/mam';
 import { ArchivingPolicy, parsePreferences } from './preferences.ts';
-import { metadata, requireOwnArchive, runQuery } from './query.ts';
+import { metadata, requireOwnArchive, runQuery } from '../../archive/query/query.ts';
 
 export const mamModule = defineModule({
   name: 'mam',
   implements: [
-    { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'user archives; before-id/after-id/ids, flipped pages, metadata (#extended); no MUC archives' },
+    { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'user archives; before-id/after-id/ids, flipped pages, metadata (#extended); room archives: muc' },
     { spec: 'XEP-0059', version: '1.0.0', status: 'complete', note: 'result set paging of archive queries, with count and index' },
     { spec: 'XEP-0441', version: '0.2.0', status: 'complete', note: 'archiving preferences' },
     { spec: 'XEP-0431', version: '0.2.0', status: 'complete', note: 'words, prefixes (word*) and "phrases"; case and accents ignored; SQLite FTS5 or Elasticsearch' },
@@ -31,7 +31,11 @@ export const mamModule = defineModule({
     registerArchiver(ctx, archive, policy);
     // One handler per request element: the router answers an element mam:2 does not define with bad-request.
     const mam = (name: string) => ({ name, xmlns: NS.mam });
-    ctx.iq('account', 'set', mam('query'), ({ iq, from, to, origin }) => runQuery(archive, iq, from, to, origin));
+    ctx.iq('account', 'set', mam('query'), ({ iq, from, to, origin }) => {
+      requireOwnArchive(from, to);
+      const asking = origin.kind === 'client' && origin.jid.full === from.full ? origin : null;
+      return runQuery(archive, iq, from, to, asking && ((xml) => asking.deliverSerialized(xml)));
+    });
     ctx.iq('account', 'set', mam('prefs'), ({ payload: prefs, from, to }) => {
       requireOwnArchive(from, to);
       const preferences = parsePreferences(prefs);
@@ -43,7 +47,7 @@ export const mamModule = defineModule({
     });
     ctx.iq('account', 'get', mam('metadata'), ({ from, to }) => {
       requireOwnArchive(from, to);
-      return metadata(archive, from, to);
+      return metadata(archive, to);
     });
     ctx.iq('account', 'get', mam('prefs'), ({ from, to }) => {
       requireOwnArchive(from, to);
