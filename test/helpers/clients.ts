@@ -26,19 +26,19 @@ export interface LoggedInClient {
 /** Where the clients connect: a test server, or any Parley process whose ports are known. */
 export type ServerPorts = Pick<TestServer, 'ports'>;
 
-export function serviceUrl(server: ServerPorts, transport: Transport): string {
+export function serviceUrl(server: ServerPorts, transport: Transport, host = '127.0.0.1'): string {
   switch (transport) {
-    case 'starttls': return `xmpp://127.0.0.1:${server.ports.c2s}`;
-    case 'tls': return `xmpps://127.0.0.1:${server.ports.c2sTls}`;
-    case 'websocket': return `ws://127.0.0.1:${server.ports.http}/xmpp-websocket`;
+    case 'starttls': return `xmpp://${host}:${server.ports.c2s}`;
+    case 'tls': return `xmpps://${host}:${server.ports.c2sTls}`;
+    case 'websocket': return `ws://${host}:${server.ports.http}/xmpp-websocket`;
   }
 }
 
 export async function login(server: ServerPorts, jid: string, password: string,
-  options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
+  options: { transport?: Transport; resource?: string; presence?: boolean; host?: string } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
   const xmpp = xmppClient({
-    service: serviceUrl(server, options.transport ?? 'starttls'),
+    service: serviceUrl(server, options.transport ?? 'starttls', options.host),
     domain,
     username,
     password,

@@ -44,6 +44,10 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     bind: options.config?.bind ?? '127.0.0.1',
     c2s: { port: 0, tlsPort: 0, ...options.config?.c2s },
     http: { port: 0, tlsPort: -1, ...options.config?.http },
+    // federation on a free port; DNS to a closed loopback port, so a stanza to a domain no test serves
+    // bounces at once (remote-server-not-found) instead of waiting for the system's resolver
+    s2s: { port: 0, ...options.config?.s2s },
+    dns: { servers: ['127.0.0.1:1'], ...options.config?.dns },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const logs: TestServer['logs'] = [];

@@ -8,15 +8,23 @@ import type { Logger } from '../logger.ts';
 import type { CertificateStore } from '../tls/certificates.ts';
 import { isLoopbackAddress } from '../net/addresses.ts';
 import { fromNodeError } from '../net/listen-error.ts';
-import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import type { Connection, ConnectionListener, PeerCertificate, StreamFactory } from '../stream/connection.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import type { ConnectionCounter } from './connection-limits.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 import { normalizeDomain as certificateName } from '../tls/certificates.ts';
 
+/** What a listener needs of the certificate store (s2s passes one whose contexts also trust peers' CAs: s2s/tls-contexts.ts). */
+export type TlsContexts = Pick<CertificateStore, 'sniCallback' | 'contextFor' | 'pemFor' | 'onChange'>;
+
 /** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
 export interface TlsSource {
-  readonly certificates: CertificateStore;
+  readonly certificates: TlsContexts;
+  /**
+   * Ask the peer for its certificate without requiring one (s2s: RFC 6120 §13.7.2, XEP-0178); its
+   * verification against these CAs is then read with Connection.peerCertificate().
+   */
+  readonly requestPeerCertificate?: { readonly ca: string[] };
   /** The name whose certificate is used when the client names none (the first served domain). */
   defaultName(): string;
 }
@@ -100,6 +108,7 @@ class TcpConnection implements Connection, Flushable {
       isServer: true,
       SNICallback: certificates.sniCallback(defaultName),
       secureContext: certificates.contextFor(defaultName),
+      ...(this.tlsSource.requestPeerCertificate ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
     this.socket = secure;
     this.decoder.reset();
@@ -109,6 +118,10 @@ class TcpConnection implements Connection, Flushable {
       onSecure();
     });
     this.attach(secure);
+  }
+
+  peerCertificate(): PeerCertificate | null {
+    return peerCertificateOf(this.socket);
   }
 
   close(): void {
@@ -203,6 +216,7 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
       SNICallback: certificates.sniCallback(defaultName),
       ...certificates.pemFor(defaultName),
       ALPNProtocols: options.alpnProtocols,
+      ...(options.tls.requestPeerCertificate ? { requestCert: true, rejectUnauthorized: false, ca: options.tls.requestPeerCertificate.ca } : {}),
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
@@ -234,6 +248,14 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
       await closing;
     },
   };
+}
+
+/** The peer's certificate on a TLS socket and whether it verified (null: plain TCP, or none sent). */
+export function peerCertificateOf(socket: net.Socket): PeerCertificate | null {
+  if (!(socket instanceof tls.TLSSocket)) return null;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || Object.keys(certificate).length === 0) return null;
+  return { certificate, authorized: socket.authorized, error: socket.authorizationError ? String(socket.authorizationError) : undefined };
 }
 
 /** `configKey` names the setting in the error a taken port gives (listen-error.ts). */
