@@ -27,6 +27,8 @@ export interface TestServerOptions {
   captureLogs?: boolean;
   /** The server's logger (default: pino at PARLEY_TEST_LOG, silent; ignored with captureLogs). */
   logger?: Logger;
+  /** Runs on the fresh data folder before the server starts (e.g. an admin's certificate in certs/). */
+  prepare?: (dataDir: string) => void | Promise<void>;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -36,6 +38,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   for (const domain of domains) await addDomain(storage, domain);
   for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(storage, jid, password);
   await storage.close();
+  await options.prepare?.(dataDir);
   const config = configSchema.parse({
     ...options.config,
     dataDir,

@@ -87,10 +87,10 @@ export class Federation implements RemoteRouter {
   }
 
   /** Links and streams now open (admin, tests, the bench). */
-  get status(): { outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null }>; incoming: Array<{ domain: string; remote: string[] }> } {
+  get status(): { outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null }>; incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string> }> } {
     return {
       outgoing: [...this.links.values()].map((link) => ({ local: link.local, remote: link.remote, ready: link.ready, authenticatedBy: link.authenticatedBy })),
-      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains })),
+      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs })),
     };
   }
 

@@ -31,6 +31,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   private readonly pairs = new Set<string>();
   /** One origin object per proven remote domain (routing allocates none per stanza). */
   private readonly origins = new Map<string, RemoteServerOrigin>();
+  private readonly howProven = new Map<string, 'sasl-external' | 'dialback'>();
   private authenticatedBySasl = false;
   private saslFailures = 0;
   private authTimer: NodeJS.Timeout | null;
@@ -55,6 +56,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   /** Proven remote domains (for logs, tests and the admin). */
   get remoteDomains(): string[] {
     return [...this.origins.keys()];
+  }
+
+  /** How each remote domain proved itself on this stream. */
+  get proofs(): Record<string, 'sasl-external' | 'dialback'> {
+    return Object.fromEntries(this.howProven);
   }
 
   // ---- transport ----
@@ -159,8 +165,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
       features.children.push(xml('starttls', { xmlns: NS.tls }, this.mustStartTls ? xml('required') : null));
       if (this.mustStartTls) return features;
     }
-    if (this.peerDomain && this.certificateValidFor(this.peerDomain)) {
-      features.children.push(xml('mechanisms', { xmlns: NS.sasl }, xml('mechanism', null, 'EXTERNAL')));
+    if (this.peerDomain) {
+      const status = certificateStatus(this.connection.peerCertificate?.() ?? null, this.peerDomain);
+      // XEP-0178 §3: EXTERNAL only for a certificate that proves the domain the peer names
+      if (status.valid) features.children.push(xml('mechanisms', { xmlns: NS.sasl }, xml('mechanism', null, 'EXTERNAL')));
+      else this.services.log.debug({ stream: this.streamId, peer: this.peerDomain, reason: status.reason }, 'peer certificate does not prove its domain');
     }
     features.children.push(xml('dialback', { xmlns: S2S_NS.dialbackFeature }, xml('errors')));
     return features;
@@ -173,6 +182,12 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   private handle(element: Element): void {
     const ns = element.getNS();
     const name = localName(element);
+    if (ns === NS.stream && name === 'error') {
+      const condition = element.getChildElements().find((child) => child.attrs.xmlns === NS.streams)?.name;
+      this.services.log.info({ stream: this.streamId, peer: this.peerDomain, condition, text: element.getChildText('text', NS.streams) }, 's2s peer ended its stream with an error');
+      this.teardown();
+      return this.connection.close();
+    }
     if (ns === NS.tls && name === 'starttls') return this.startTls();
     if (this.mustStartTls) return this.streamError(new StreamError('policy-violation', 'STARTTLS is required first'));
     if (ns === S2S_NS.dialback) {
@@ -276,6 +291,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   private prove(remote: string, local: string, how: 'sasl-external' | 'dialback'): void {
     this.pairs.add(`${remote} ${local}`);
     if (!this.origins.has(remote)) this.origins.set(remote, Object.freeze({ kind: 's2s', domain: remote }));
+    this.howProven.set(remote, how);
     this.clearAuthTimer();
     this.startIdleTimer();
     this.services.log.info({ stream: this.streamId, remote, local, how, encrypted: this.connection.encrypted }, 'incoming s2s stream authenticated');

@@ -62,7 +62,7 @@ class TcpConnection implements Connection, Flushable {
   private closed = false;
   private readonly decoder = new Utf8StreamDecoder();
 
-  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean) {
+  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean, private readonly upgrader: StartTlsUpgrader | null) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.encrypted = encrypted;
@@ -102,16 +102,26 @@ class TcpConnection implements Connection, Flushable {
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');
     if (this.corked) this.flush();
+    this.decoder.reset();
+    if (this.upgrader) {
+      // the peer's certificate is verified by a tls.Server (a bare TLSSocket never sets `authorized`)
+      this.upgrader.upgrade(raw, (secure) => {
+        this.socket = secure;
+        this.encrypted = true;
+        this.serverName = secure.servername || undefined;
+        this.attach(secure);
+        onSecure();
+      }, (error) => this.ended(error));
+      return;
+    }
     const { certificates } = this.tlsSource;
     const defaultName = this.tlsSource.defaultName();
     const secure = new tls.TLSSocket(raw, {
       isServer: true,
       SNICallback: certificates.sniCallback(defaultName),
       secureContext: certificates.contextFor(defaultName),
-      ...(this.tlsSource.requestPeerCertificate ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
     this.socket = secure;
-    this.decoder.reset();
     secure.once('secure', () => {
       this.encrypted = true;
       this.serverName = secure.servername || undefined;
@@ -195,11 +205,12 @@ export interface TcpListeners {
 /** Start the plain (STARTTLS) and direct-TLS listeners; each connection gets the stream `createStream` opens. */
 export async function listenTcp(options: TcpListenerOptions, createStream: StreamFactory): Promise<TcpListeners> {
   const counter = options.perAddress;
+  const upgrader = options.tls.requestPeerCertificate ? new StartTlsUpgrader(options.tls, options.log) : null;
   const open = new Set<TcpConnection>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
     const address = socket.remoteAddress ?? '';
-    const connection = new TcpConnection(socket, options.tls, encrypted);
+    const connection = new TcpConnection(socket, options.tls, encrypted, upgrader);
     open.add(connection);
     connection.openSet = open;
     const allowed = counter.acquire(address);
@@ -248,6 +259,49 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
       await closing;
     },
   };
+}
+
+/**
+ * STARTTLS for listeners that ask for the peer's certificate: the plain socket is handed to a
+ * tls.Server that never listens (net.Server's documented 'connection' event), so that OpenSSL's
+ * verification result reaches `authorized` / `authorizationError` as on the direct-TLS port.
+ */
+class StartTlsUpgrader {
+  private readonly server: tls.Server;
+  private readonly waiting = new Map<string, { secured: (socket: tls.TLSSocket) => void; failed: (error: Error) => void }>();
+
+  constructor(source: TlsSource, log: Logger) {
+    const defaultName = source.defaultName();
+    this.server = tls.createServer({
+      SNICallback: source.certificates.sniCallback(defaultName), ...source.certificates.pemFor(defaultName),
+      requestCert: true, rejectUnauthorized: false, ca: source.requestPeerCertificate!.ca,
+    });
+    this.server.on('secureConnection', (socket) => {
+      const key = socketKey(socket);
+      const waiter = this.waiting.get(key);
+      this.waiting.delete(key);
+      if (waiter) waiter.secured(socket);
+      else socket.destroy();
+    });
+    this.server.on('tlsClientError', (error, socket) => {
+      log.debug({ err: error.message }, 'STARTTLS handshake failed');
+      const key = socketKey(socket);
+      const waiter = this.waiting.get(key);
+      this.waiting.delete(key);
+      socket.destroy();
+      waiter?.failed(error);
+    });
+  }
+
+  upgrade(raw: net.Socket, secured: (socket: tls.TLSSocket) => void, failed: (error: Error) => void): void {
+    this.waiting.set(socketKey(raw), { secured, failed });
+    this.server.emit('connection', raw);
+  }
+}
+
+/** A connection's two ends, the same on the plain socket and the TLS socket over it. */
+function socketKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }
 
 /** The peer's certificate on a TLS socket and whether it verified (null: plain TCP, or none sent). */
