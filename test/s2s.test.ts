@@ -7,6 +7,8 @@ import { login, xml, type LoggedInClient } from './helpers/clients.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
 import { peerZone } from './helpers/federation.ts';
+import { converse, queryArchive } from './helpers/mam.ts';
+import type { Element } from '@xmpp/xml';
 
 const A = { domain: 'a.example', address: '127.0.0.10' };
 const B = { domain: 'b.example', address: '127.0.0.11' };
@@ -54,4 +56,123 @@ describe('s2s: Parley ⇄ Parley', () => {
     expect((await back).attrs.from).toBe('bob@b.example/phone');
     expect(a.server.federation!.status.outgoing).toEqual([expect.objectContaining({ local: A.domain, remote: B.domain, ready: true, authenticatedBy: 'dialback' })]);
   }, 30_000);
+
+  it('keeps one link per domain pair, reused by every user', async () => {
+    const anna = await user(a, A, 'anna@a.example');
+    const bob = await user(b, B, 'bob@b.example', 'tablet');
+    for (const body of ['one', 'two', 'three']) {
+      const arrived = bob.next((s) => s.getChildText('body') === body);
+      await anna.xmpp.send(xml('message', { to: 'bob@b.example/tablet', type: 'chat' }, xml('body', {}, body)));
+      await arrived;
+    }
+    expect(a.server.federation!.status.outgoing.filter((link) => link.remote === B.domain)).toHaveLength(1);
+    expect(b.server.federation!.status.incoming.filter((stream) => stream.remote.includes(A.domain))).toHaveLength(1);
+  }, 30_000);
+
+  it('subscriptions both ways: roster pushes name the remote contact, rosters reach both, presence and probes flow', async () => {
+    const alice = await user(a, A, 'alice@a.example', 'subs');
+    const bea = await user(b, B, 'bea@b.example', 'subs');
+    // interested resources (RFC 6121 §2.1.6) get roster pushes
+    await Promise.all([subscription(alice, 'bea@b.example'), subscription(bea, 'alice@a.example')]);
+    const pushed = alice.next((s) => s.is('iq') && s.attrs.type === 'set' && item(s)?.attrs.jid === 'bea@b.example' && item(s)?.attrs.ask === 'subscribe');
+    const asked = bea.next((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === 'alice@a.example');
+    await alice.xmpp.send(xml('presence', { to: 'bea@b.example', type: 'subscribe' }));
+    await step('asked', Promise.all([pushed, asked]), alice);
+    const toAlice = alice.next((s) => s.is('iq') && item(s)?.attrs.jid === 'bea@b.example' && item(s)?.attrs.subscription === 'to');
+    const beaOnline = alice.next((s) => s.is('presence') && s.attrs.from === 'bea@b.example/subs' && s.attrs.type === undefined);
+    await bea.xmpp.send(xml('presence', { to: 'alice@a.example', type: 'subscribed' }));
+    await step('approved', Promise.all([toAlice, beaOnline]), alice);
+    const askedBack = alice.next((s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === 'bea@b.example');
+    await bea.xmpp.send(xml('presence', { to: 'alice@a.example', type: 'subscribe' }));
+    await step('asked back', askedBack, alice);
+    const both = alice.next((s) => s.is('iq') && item(s)?.attrs.jid === 'bea@b.example' && item(s)?.attrs.subscription === 'both');
+    const aliceOnline = bea.next((s) => s.is('presence') && s.attrs.from === 'alice@a.example/subs' && s.attrs.type === undefined);
+    await alice.xmpp.send(xml('presence', { to: 'bea@b.example', type: 'subscribed' }));
+    await step('both', Promise.all([both, aliceOnline]), alice);
+    expect(await subscription(bea, 'alice@a.example')).toBe('both');
+    // a new session of bea probes alice's server (RFC 6121 §4.3) and gets her presence; going offline reaches her
+    const again = await user(b, B, 'bea@b.example', 'second', false);
+    const probed = again.next((s) => s.is('presence') && s.attrs.from === 'alice@a.example/subs');
+    await again.xmpp.send(xml('presence'));
+    await probed;
+    const gone = alice.next((s) => s.is('presence') && s.attrs.from === 'bea@b.example/second' && s.attrs.type === 'unavailable');
+    await again.stop();
+    await gone;
+  }, 60_000);
+
+  it('iq across servers: ping to a user and to the server; an error for a missing resource comes back', async () => {
+    const alice = await user(a, A, 'alice@a.example', 'iq');
+    await user(b, B, 'bob@b.example', 'iq');
+    expect((await iq(alice, 'bob@b.example/iq', xml('ping', { xmlns: 'urn:xmpp:ping' }))).attrs.type).toBe('result');
+    expect((await iq(alice, 'b.example', xml('ping', { xmlns: 'urn:xmpp:ping' }))).attrs.type).toBe('result');
+    await expect(iq(alice, 'bob@b.example/nobody', xml('ping', { xmlns: 'urn:xmpp:ping' }))).rejects.toThrow(/service-unavailable/);
+  }, 30_000);
+
+  it('stores a remote sender\'s message offline and delivers it at the next login', async () => {
+    const alice = await user(a, A, 'alice@a.example', 'offline');
+    await alice.xmpp.send(xml('message', { to: 'bea@b.example', type: 'chat' }, xml('body', {}, 'while you were away')));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await Promise.all(clients.filter((client) => client.jid.startsWith('bea@')).map((client) => client.stop()));
+    await alice.xmpp.send(xml('message', { to: 'bea@b.example', type: 'chat' }, xml('body', {}, 'stored for later')));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const bea = await user(b, B, 'bea@b.example', 'back', false);
+    const stored = bea.next((s) => s.is('message') && s.getChildText('body') === 'stored for later');
+    await bea.xmpp.send(xml('presence'));
+    const message = await stored;
+    expect(message.attrs.from).toBe('alice@a.example/offline');
+    expect(message.getChild('delay', 'urn:xmpp:delay')?.attrs.from).toBe('b.example');
+  }, 30_000);
+
+  it('archives a federated conversation on both sides, found by full-text search', async () => {
+    const ada = await user(a, A, 'anna@a.example', 'mam');
+    const bob = await user(b, B, 'bob@b.example', 'mam');
+    await converse(ada, bob, ['federated pineapple', 'second note']);
+    const theirs = await queryArchive(bob, { with: 'anna@a.example', fulltext: 'pineapple' });
+    expect(theirs.bodies).toEqual(['federated pineapple']);
+    const ours = await queryArchive(ada, { with: 'bob@b.example', fulltext: 'pineapple' });
+    expect(ours.bodies).toEqual(['federated pineapple']);
+    expect(ours.results[0]!.message.attrs.to).toBe('bob@b.example');
+  }, 30_000);
+
+  it('bounces to a domain without DNS records (remote-server-not-found) and to one whose DNS never answers (remote-server-timeout), within 30 s', async () => {
+    await dns.setZone('nowhere.example', 'nxdomain');
+    await dns.setZone('silent.example', 'deny');
+    const alice = await user(a, A, 'alice@a.example', 'bounce');
+    const notFound = alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.from === 'x@nowhere.example', 30_000);
+    const timedOut = alice.next((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.from === 'x@silent.example', 30_000);
+    const started = Date.now();
+    await alice.xmpp.send(xml('message', { to: 'x@nowhere.example', id: 'n1' }, xml('body', {}, 'original one')));
+    await alice.xmpp.send(xml('message', { to: 'x@silent.example', id: 't1' }, xml('body', {}, 'original two')));
+    const [missing, slow] = await Promise.all([notFound, timedOut]);
+    expect(errorCondition(missing)).toBe('remote-server-not-found');
+    expect(missing.getChildText('body')).toBe('original one');
+    expect(errorCondition(slow)).toBe('remote-server-timeout');
+    expect(slow.getChildText('body')).toBe('original two');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 40_000);
 });
+
+function item(stanza: Element): Element | undefined {
+  return stanza.getChild('query', 'jabber:iq:roster')?.getChild('item');
+}
+
+function errorCondition(stanza: Element): string | undefined {
+  return stanza.getChild('error')?.getChildElements().find((child) => child.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name;
+}
+
+function iq(client: LoggedInClient, to: string | undefined, payload: Element, type: 'get' | 'set' = 'get'): Promise<Element> {
+  return client.xmpp.iqCaller.request(xml('iq', { type, to }, payload), 20_000);
+}
+
+async function subscription(client: LoggedInClient, contact: string): Promise<string | undefined> {
+  const roster = await iq(client, undefined, xml('query', { xmlns: 'jabber:iq:roster' }));
+  return roster.getChild('query')?.getChildren('item').find((entry) => entry.attrs.jid === contact)?.attrs.subscription;
+}
+
+async function step<T>(label: string, promise: Promise<T>, client: LoggedInClient): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw new Error(`${label}: ${error}\n${client.received.map((s) => s.toString()).join('\n')}`);
+  }
+}
