@@ -39,6 +39,11 @@ export interface FederationOptions {
   readonly log: Logger;
 }
 
+export interface FederationStatus {
+  outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null; directTls: boolean }>;
+  incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string>; directTls: boolean }>;
+}
+
 export class Federation implements RemoteRouter {
   private readonly links = new Map<string, OutgoingLink>();
   private readonly incoming = new Set<IncomingS2sStream>();
@@ -87,10 +92,12 @@ export class Federation implements RemoteRouter {
   }
 
   /** Links and streams now open (admin, tests, the bench). */
-  get status(): { outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null }>; incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string> }> } {
+  get status(): FederationStatus {
     return {
-      outgoing: [...this.links.values()].map((link) => ({ local: link.local, remote: link.remote, ready: link.ready, authenticatedBy: link.authenticatedBy })),
-      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs })),
+      outgoing: [...this.links.values()].map((link) => ({
+        local: link.local, remote: link.remote, ready: link.ready, authenticatedBy: link.authenticatedBy, directTls: link.directTls,
+      })),
+      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs, directTls: stream.directTls })),
     };
   }
 

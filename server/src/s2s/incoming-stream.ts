@@ -40,7 +40,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   /** Stanzas waiting while an asynchronous route runs, so one peer's stanzas keep their order. */
   private backlog: Element[] | null = null;
 
+  /** The peer connected with TLS at once (XEP-0368), not STARTTLS. */
+  readonly directTls: boolean;
+
   constructor(private readonly services: S2sServices, readonly connection: Connection) {
+    this.directTls = connection.encrypted;
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
     // §4.9.3.4: a peer that proves nothing in time is dropped (a verify-only stream answers within it).
     this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'no authentication in time')),

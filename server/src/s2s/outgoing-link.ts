@@ -58,6 +58,8 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
   private lastActivity = Date.now();
   /** How the link authenticated (logs, tests). */
   authenticatedBy: 'sasl-external' | 'dialback' | null = null;
+  /** The target it reached was a direct TLS one (XEP-0368). */
+  directTls = false;
 
   constructor(private readonly services: OutgoingLinkServices, readonly local: string, readonly remote: string) {
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
@@ -128,6 +130,7 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
               this.tlsOptions(target.directTls), this.services.settings.connectTimeoutSeconds * 1000);
             if (this.isClosed) return connection.destroy();
             this.services.log.debug({ remote: this.remote, address, port: target.port, directTls: target.directTls }, 's2s connected');
+            this.directTls = target.directTls;
             this.opened(connection);
             return;
           } catch (error) {
