@@ -1,6 +1,6 @@
 // A hostile server on raw sockets against Parley's s2s port: each misstep gets the standard answer
 // (RFC 6120 §4.9.3, XEP-0220 §2.4, XEP-0178) and no stanza it could not prove is delivered.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,7 +132,7 @@ describe('s2s: a hostile peer', () => {
   });
 
   it('answers <db:verify/> as the authoritative server: valid for its own key, invalid for another', async () => {
-    const keys = new DialbackKeys(readFileSync(join(server.dataDir, 'dialback.secret'), 'utf8').trim());
+    const keys = new DialbackKeys((await server.server.storage.keyValue.open<string>('s2s').get('server', 'dialback-secret'))!);
     const { peer } = await open({ from: PEER });
     await secure(peer, selfSigned);
     peer.send(`<db:verify xmlns:db='${DB}' from='${PEER}' to='${DOMAIN}' id='stream-1'>${keys.generate(PEER, DOMAIN, 'stream-1')}</db:verify>`);

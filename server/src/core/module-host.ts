@@ -24,7 +24,7 @@ export interface ModuleHostServices {
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
   readonly services: ModuleServices;
   /** Opens a named key-value store in the state storage. */
-  readonly stores: (name: string) => KeyValueStore;
+  readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
 }
 
@@ -85,7 +85,7 @@ export class ModuleHost {
       },
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
-      store: (store) => host.stores(`${name}.${store}`),
+      store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };
   }

@@ -1,23 +1,21 @@
 // The per-server secret dialback keys are derived from (XEP-0185 §3). Made once (32 random bytes) and
-// kept, so keys stay valid across restarts and every node that shares the state derives the same
-// keys: a peer may ask any node to verify a key another node generated (XEP-0220 §2.3).
+// kept in the state storage, so keys stay valid across restarts and every node of a cluster derives
+// the same keys: a peer may ask any node to verify a key another node generated (XEP-0220 §2.3).
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { privateDirectory } from '../storage/private-files.ts';
+import type { Storage } from '../storage/index.ts';
 
-const FILE = 'dialback.secret';
+const STORE = 's2s';
+const OWNER = 'server';
+const KEY = 'dialback-secret';
 
-/** The secret in the data folder; the first process to start writes it (exclusively), the others read it. */
-export function serverSecret(dataDir: string): string {
-  privateDirectory(dataDir);
-  const path = join(dataDir, FILE);
-  try {
-    writeFileSync(path, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const secret = readFileSync(path, 'utf8').trim();
-  if (secret.length < 32) throw new Error(`${path} holds no usable secret; remove it to make a new one`);
-  return secret;
+/** The stored secret; the first node to start makes it (in one transaction, so two starting nodes agree). */
+export function serverSecret(storage: Storage): Promise<string> {
+  return storage.transaction(async (tx) => {
+    const store = tx.keyValue.open<string>(STORE);
+    const kept = await store.get(OWNER, KEY);
+    if (typeof kept === 'string' && kept.length >= 32) return kept;
+    const made = randomBytes(32).toString('hex');
+    await store.set(OWNER, KEY, made);
+    return made;
+  });
 }
