@@ -12,6 +12,7 @@ import type { Element } from '@xmpp/xml';
 
 const A = { domain: 'a.example', address: '127.0.0.10' };
 const B = { domain: 'b.example', address: '127.0.0.11' };
+const ADMIN_TOKEN = 'federation-admin-token-0123456789abcdef';
 
 describe('s2s: Parley ⇄ Parley', () => {
   let dns: TestDns;
@@ -20,7 +21,8 @@ describe('s2s: Parley ⇄ Parley', () => {
   const clients: LoggedInClient[] = [];
 
   const parley = async (side: typeof A, users: Record<string, string>) => startServer({
-    domains: [side.domain], users, config: { bind: side.address, dns: { servers: [dns.server] }, s2s: { port: 0, idleSeconds: 60 } },
+    domains: [side.domain], users,
+    config: { bind: side.address, dns: { servers: [dns.server] }, s2s: { port: 0, idleSeconds: 60 }, admin: { token: ADMIN_TOKEN } },
   });
   const user = async (server: TestServer, side: typeof A, jid: string, resource?: string, presence = true) => {
     const client = await login(server, jid, 'pw', { host: side.address, resource, presence });
@@ -150,7 +152,47 @@ describe('s2s: Parley ⇄ Parley', () => {
     expect(slow.getChildText('body')).toBe('original two');
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 40_000);
+
+  it('follows the domain\'s federation settings live: deny list, allow list, off, on again', async () => {
+    const alice = await user(a, A, 'alice@a.example', 'policy');
+    const bob = await user(b, B, 'bob@b.example', 'policy');
+    const delivered = async (from: LoggedInClient, to: LoggedInClient, body: string) => {
+      const arrived = to.next((s) => s.getChildText('body') === body, 15_000);
+      await from.xmpp.send(xml('message', { to: to.jid, type: 'chat' }, xml('body', {}, body)));
+      await arrived;
+    };
+    const refused = async (from: LoggedInClient, to: string, body: string) => {
+      const bounce = from.next((s) => s.is('message') && s.attrs.type === 'error' && s.getChildText('body') === body, 15_000);
+      await from.xmpp.send(xml('message', { to, type: 'chat' }, xml('body', {}, body)));
+      return errorCondition(await bounce);
+    };
+    await delivered(alice, bob, 'before any policy');
+    expect(await setFederation(a, A.domain, { deny: ['b.example'] })).toMatchObject({ enabled: true, deny: ['b.example'], allow: [] });
+    // the open links with b.example closed; a new one is refused both ways
+    await eventually(() => expect(a.server.federation!.status.outgoing.filter((link) => link.remote === B.domain)).toEqual([]));
+    expect(await refused(alice, bob.jid, 'denied out')).toBe('remote-server-not-found');
+    expect(await refused(bob, alice.jid, 'denied in')).toBe('remote-server-not-found');
+    expect(bob.received.some((s) => s.getChildText('body') === 'denied out')).toBe(false);
+    await setFederation(a, A.domain, { deny: [], allow: ['c.example'] });
+    expect(await refused(alice, bob.jid, 'not on the allow list')).toBe('remote-server-not-found');
+    await setFederation(a, A.domain, { allow: ['example'] }); // b.example is a subdomain of example
+    await delivered(alice, bob, 'allowed by parent');
+    await setFederation(a, A.domain, { enabled: false, allow: [] });
+    expect(await refused(alice, bob.jid, 'federation off')).toBe('remote-server-not-found');
+    await setFederation(a, A.domain, { enabled: true });
+    await delivered(alice, bob, 'on again');
+    await delivered(bob, alice, 'and back');
+  }, 90_000);
 });
+
+/** The admin API's federation settings of a domain (PATCH /admin/api/domains/:domain/federation). */
+async function setFederation(server: TestServer, domain: string, settings: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await fetch(`http://${server.server.config.bind}:${server.ports.http}/admin/api/domains/${domain}/federation`, {
+    method: 'PATCH', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(settings),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { federation: Record<string, unknown> }).federation;
+}
 
 function item(stanza: Element): Element | undefined {
   return stanza.getChild('query', 'jabber:iq:roster')?.getChild('item');
@@ -174,5 +216,17 @@ async function step<T>(label: string, promise: Promise<T>, client: LoggedInClien
     return await promise;
   } catch (error) {
     throw new Error(`${label}: ${error}\n${client.received.map((s) => s.toString()).join('\n')}`);
+  }
+}
+
+async function eventually(check: () => void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }

@@ -44,7 +44,7 @@ import { websocketRoutes } from './transport/websocket.ts';
 import { OriginPolicy, PublicOrigins } from './transport/origins.ts';
 import { BoshSessions } from './transport/bosh/bosh-sessions.ts';
 import { Federation } from './s2s/federation.ts';
-import { ConfiguredFederationPolicy } from './s2s/policy.ts';
+import { DirectoryFederationPolicy } from './s2s/policy.ts';
 import { serverSecret } from './s2s/server-secret.ts';
 import { boshRoutes } from './transport/bosh/bosh-http.ts';
 
@@ -190,12 +190,21 @@ export class ParleyServer {
     const streams = new OpenStreams(hub);
     const dns = new DnsResolver(config.dns);
     // Domains not served here go to the federation (s2s/), which routes what peers send through the router.
+    // Who federates with whom is each domain's directory setting, followed live (suite event domain.federation).
+    const federationPolicy = new DirectoryFederationPolicy(config.s2s, directory.domains, (name) => hosts.canonical(name));
+    await federationPolicy.load();
     const federation = config.s2s.enabled ? new Federation({
       config, hosts, dns, certificates, streams, log: log.child({ component: 's2s' }),
       router: { route: (stanza, from, to, origin) => router!.route(stanza, from, to, origin), bounce: (stanza, error, origin) => router!.bounce(stanza, error, origin) },
-      policy: new ConfiguredFederationPolicy(config.s2s),
+      policy: federationPolicy,
       secret: await serverSecret(storage),
     }) : null;
+    for (const type of ['domain.federation', 'domain.created'] as const) {
+      suiteEvents.on(type, async ({ domain }) => {
+        await federationPolicy.refresh(domain);
+        federation?.enforcePolicy();
+      });
+    }
     router = new Router({
       node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
       accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,

@@ -3,6 +3,7 @@
 // federation asks before every new link and every authentication, so a changed setting holds for
 // the next one; open links to a domain that became refused are closed by the federation.
 import type { Config } from '../config.ts';
+import type { DomainDirectory, DomainFederationSettings } from '../directory/types.ts';
 
 export type CertificatePolicy = Config['s2s']['certificates'];
 
@@ -12,22 +13,13 @@ export interface FederationPolicy {
   certificates(local: string): CertificatePolicy;
 }
 
-/** Per served domain: what the directory keeps (directory/types.ts DomainFederationSettings). */
-export interface DomainFederation {
-  enabled: boolean;
-  /** Non-empty: only these remote domains (and their subdomains). */
-  allow: string[];
-  deny: string[];
-  certificates: CertificatePolicy | 'default';
-}
-
 /** Whether `remote` is `pattern` or one of its subdomains. */
 export function domainMatches(remote: string, pattern: string): boolean {
   return remote === pattern || remote.endsWith(`.${pattern}`);
 }
 
 /** The decision for one domain's settings (the server-wide config first). */
-export function decide(config: Config['s2s'], settings: DomainFederation | undefined, local: string, remote: string): string | null {
+export function decide(config: Config['s2s'], settings: DomainFederationSettings | undefined, local: string, remote: string): string | null {
   if (!config.enabled) return 'federation is off on this server';
   if (!settings) return null;
   if (!settings.enabled) return `${local} does not federate`;
@@ -38,19 +30,36 @@ export function decide(config: Config['s2s'], settings: DomainFederation | undef
   return null;
 }
 
-/** The server-wide settings plus each served domain's own (looked up synchronously: the federation asks per stanza). */
-export class ConfiguredFederationPolicy implements FederationPolicy {
+/**
+ * The server-wide settings plus each served domain's own from the directory, kept in memory (the
+ * federation asks per stanza) and re-read when the suite announces a change (domain.federation).
+ */
+export class DirectoryFederationPolicy implements FederationPolicy {
+  private readonly settings = new Map<string, DomainFederationSettings>();
+
   constructor(
     private readonly config: Config['s2s'],
-    private readonly domainSettings: (local: string) => DomainFederation | undefined = () => undefined,
+    private readonly domains: Pick<DomainDirectory, 'get' | 'list'>,
+    /** An alias follows its domain's settings. */
+    private readonly canonical: (name: string) => string,
   ) {}
 
+  async load(): Promise<void> {
+    for (const domain of await this.domains.list()) this.settings.set(domain.name, domain.federation);
+  }
+
+  async refresh(domain: string): Promise<void> {
+    const current = await this.domains.get(domain);
+    if (current) this.settings.set(current.name, current.federation);
+    else this.settings.delete(domain);
+  }
+
   refusal(local: string, remote: string): string | null {
-    return decide(this.config, this.domainSettings(local), local, remote);
+    return decide(this.config, this.settings.get(this.canonical(local)), local, remote);
   }
 
   certificates(local: string): CertificatePolicy {
-    const own = this.domainSettings(local)?.certificates;
+    const own = this.settings.get(this.canonical(local))?.certificates;
     return own && own !== 'default' ? own : this.config.certificates;
   }
 }
