@@ -185,6 +185,63 @@ describe('s2s: Parley ⇄ Parley', () => {
   }, 90_000);
 });
 
+describe('s2s: link lifecycle', () => {
+  let dns: TestDns;
+  let b: TestServer;
+  let c: TestServer;
+  const C = { domain: 'c.example', address: '127.0.0.12' };
+  const clients: LoggedInClient[] = [];
+
+  beforeAll(async () => {
+    dns = await startDns({ 'silent.example': 'deny' });
+    [b, c] = await Promise.all([
+      startServer({ domains: [B.domain], users: { 'bob@b.example': 'pw' }, config: { bind: B.address, dns: { servers: [dns.server] }, s2s: { port: 0 } } }),
+      startServer({
+        domains: [C.domain], users: { 'cleo@c.example': 'pw' },
+        config: { bind: C.address, dns: { servers: [dns.server] }, s2s: { port: 0, idleSeconds: 1, maxQueuedStanzas: 10 } },
+      }),
+    ]);
+    await dns.setZone(B.domain, peerZone(B.domain, B.address, b.ports.c2s, b.ports.s2s!));
+    await dns.setZone(C.domain, peerZone(C.domain, C.address, c.ports.c2s, c.ports.s2s!));
+    clients.push(await login(b, 'bob@b.example', 'pw', { host: B.address, resource: 'r' }), await login(c, 'cleo@c.example', 'pw', { host: C.address, resource: 'r' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.stop()));
+    await Promise.allSettled([b?.stop(), c?.stop()]);
+    await dns?.stop();
+  }, 30_000);
+
+  it('closes an idle link (s2s.idleSeconds) and opens a new one when needed', async () => {
+    const [bob, cleo] = clients as [LoggedInClient, LoggedInClient];
+    const first = bob.next((s) => s.getChildText('body') === 'first');
+    await cleo.xmpp.send(xml('message', { to: 'bob@b.example/r', type: 'chat' }, xml('body', {}, 'first')));
+    await first;
+    expect(c.server.federation!.status.outgoing).toHaveLength(1);
+    await eventually(() => expect(c.server.federation!.status.outgoing).toEqual([]), 10_000);
+    // the peer saw the stream end too
+    await eventually(() => expect(b.server.federation!.status.incoming.filter((stream) => stream.remote.includes(C.domain))).toEqual([]), 10_000);
+    const second = bob.next((s) => s.getChildText('body') === 'second');
+    await cleo.xmpp.send(xml('message', { to: 'bob@b.example/r', type: 'chat' }, xml('body', {}, 'second')));
+    await second;
+  }, 30_000);
+
+  it('queues at most s2s.maxQueuedStanzas while a link is set up; the rest bounce at once with resource-constraint', async () => {
+    const cleo = clients[1]!;
+    const errors: Element[] = [];
+    cleo.xmpp.on('stanza', (stanza: Element) => {
+      if (stanza.is('message') && stanza.attrs.type === 'error' && stanza.attrs.from === 'x@silent.example') errors.push(stanza);
+    });
+    for (let i = 0; i < 15; i++) await cleo.xmpp.send(xml('message', { to: 'x@silent.example', id: `q${i}` }, xml('body', {}, `queued ${i}`)));
+    await eventually(() => expect(errors.length).toBe(5), 5000);
+    expect(errors.map(errorCondition)).toEqual(Array(5).fill('resource-constraint'));
+    expect(errors.map((stanza) => stanza.attrs.id)).toEqual(['q10', 'q11', 'q12', 'q13', 'q14']);
+    // the ten queued ones bounce when the peer cannot be reached (the DNS never answers)
+    await eventually(() => expect(errors.length).toBe(15), 25_000);
+    expect(errors.slice(5).map(errorCondition)).toEqual(Array(10).fill('remote-server-timeout'));
+  }, 40_000);
+});
+
 /** The admin API's federation settings of a domain (PATCH /admin/api/domains/:domain/federation). */
 async function setFederation(server: TestServer, domain: string, settings: Record<string, unknown>): Promise<Record<string, unknown>> {
   const response = await fetch(`http://${server.server.config.bind}:${server.ports.http}/admin/api/domains/${domain}/federation`, {
