@@ -6,6 +6,7 @@ import { idleMemory, throughput, type IdleResult, type LoadTransport, type Throu
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
+import { s2sBench } from './s2s.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +14,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,s2s,archive' },
+    // the s2s scenario (bench/s2s.ts): idle links to measure memory with
+    'idle-links': { type: 'string', default: '100' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -96,6 +99,16 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+
+if (scenarios.has('s2s')) {
+  // Two servers: the sending one on core 1, the receiving one on core 0 (beside this load generator).
+  console.log('\ns2s (bench/s2s.ts): users of one Parley message users of another over one s2s link pair, STARTTLS + dialback');
+  const r = await s2sBench({ ...options, cores: pin ? [1, 0] : null, idleLinks: Number(values['idle-links']), serverExtra });
+  console.log('\n| s2s | delivered msgs/s | per CPU-second (sending / receiving server) | p50 latency | p99 latency |\n| --- | --- | --- | --- | --- |');
+  console.log(`| one link pair, STARTTLS | ${r.messagesPerSecond.toLocaleString('en')} | ${r.perCpuSecond.map((n) => n.toLocaleString('en')).join(' / ')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  console.log(`\n| idle s2s links | RSS per link, opening server | RSS per link, accepting server |\n| --- | --- | --- |`);
+  console.log(`| ${r.idleLinkBytes.links} | ${(r.idleLinkBytes.opening / 1024).toFixed(1)} KB | ${(r.idleLinkBytes.accepting / 1024).toFixed(1)} KB |`);
 }
 
 if (scenarios.has('archive')) {

@@ -49,12 +49,14 @@ export class Federation implements RemoteRouter {
   private readonly incoming = new Set<IncomingS2sStream>();
   private readonly services: S2sServices;
   private readonly ca: string[];
+  private readonly contexts: PeerVerifyingContexts;
   private listeners: TcpListeners | null = null;
   private stopped = false;
 
   constructor(private readonly options: FederationOptions) {
     const { config, hosts, policy, log } = options;
     this.ca = trustedCertificateAuthorities(config.s2s.trustedCaFile);
+    this.contexts = new PeerVerifyingContexts(options.certificates, this.ca);
     this.services = {
       settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), streams: options.streams, log,
       verifyDialback: (local, remote, streamId, key) => this.link(local, remote).verify(streamId, key),
@@ -65,10 +67,10 @@ export class Federation implements RemoteRouter {
 
   /** Listen on s2s.port (STARTTLS) and s2s.tlsPort (direct TLS, ALPN xmpp-server). */
   async listen(): Promise<{ port: number; tlsPort: number | null }> {
-    const { config, certificates, hosts } = this.options;
+    const { config, hosts } = this.options;
     this.listeners = await listenTcp({
       bind: config.bind, port: config.s2s.port, tlsPort: config.s2s.tlsPort, alpnProtocols: ['xmpp-server'],
-      tls: { certificates: new PeerVerifyingContexts(certificates, this.ca), defaultName: () => hosts.first, requestPeerCertificate: { ca: this.ca } },
+      tls: { certificates: this.contexts, defaultName: () => hosts.first, requestPeerCertificate: { ca: this.ca } },
       perAddress: new ConnectionCounter(config.s2s.maxLinks), settings: { port: 's2s.port', tlsPort: 's2s.tlsPort' },
       log: this.options.log,
     }, (connection) => {
@@ -125,10 +127,10 @@ export class Federation implements RemoteRouter {
     const key = `${local} ${remote}`;
     let link = this.links.get(key);
     if (!link || link.isClosed) {
-      const { config, dns, certificates, router, log } = this.options;
+      const { config, dns, router, log } = this.options;
       link = new OutgoingLink({
-        settings: this.services.settings, dns, keys: this.services.keys, policy: this.options.policy, ca: this.ca,
-        pemFor: (domain) => certificates.pemFor(domain), localAddress: localAddressOf(config.bind), log,
+        settings: this.services.settings, dns, keys: this.services.keys, policy: this.options.policy,
+        clientContext: (domain) => this.contexts.clientContext(domain), localAddress: localAddressOf(config.bind), log,
         bounce: (stanza, error) => void router.bounce(stanza, error, SERVER_ORIGIN),
         closed: (closed) => {
           if (this.links.get(key) === closed) this.links.delete(key);

@@ -7,6 +7,7 @@
 import {
   NS, StanzaError, StreamError, StreamParser, serialize, xml, type Element, type ParserErrorCondition, type StreamParserHandler,
 } from '@parley/shared';
+import type { SecureContext } from 'node:tls';
 import { DnsError, ServiceUnavailableError, resolvedTargets, type DnsResolver } from '../dns/index.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionListener } from '../stream/connection.ts';
@@ -22,10 +23,8 @@ export interface OutgoingLinkServices {
   readonly dns: DnsResolver;
   readonly keys: DialbackKeys;
   readonly policy: FederationPolicy;
-  /** CAs trusted for peers' certificates. */
-  readonly ca: string[];
-  /** Our certificate for a served domain (presented to the peer: XEP-0178). */
-  pemFor(domain: string): { key: string; cert: string } | undefined;
+  /** Our certificate for a served domain (presented to the peer: XEP-0178) with the CAs trusted for peers. */
+  clientContext(domain: string): SecureContext;
   /** Where we connect from (config.bind when it names one address). */
   readonly localAddress: string | undefined;
   /** The stanzas the link could not deliver go back to their senders with this error. */
@@ -145,8 +144,7 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
   }
 
   private tlsOptions(directTls: boolean): ClientTlsOptions {
-    const own = this.services.pemFor(this.local);
-    return { servername: this.remote, key: own?.key, cert: own?.cert, ca: this.services.ca, alpnProtocols: directTls ? ['xmpp-server'] : undefined };
+    return { servername: this.remote, secureContext: this.services.clientContext(this.local), alpnProtocols: directTls ? ['xmpp-server'] : undefined };
   }
 
   private opened(connection: OutgoingTcpConnection): void {

@@ -8,11 +8,13 @@ import type { TlsContexts } from '../transport/tcp.ts';
 
 export class PeerVerifyingContexts implements TlsContexts {
   private readonly contexts = new Map<string, SecureContext>();
+  private readonly clientContexts = new Map<string, SecureContext>();
   private readonly listeners: Array<(domain: string) => void> = [];
 
   constructor(private readonly store: CertificateStore, private readonly ca: string[]) {
     store.onChange((domain) => {
       this.contexts.delete(domain);
+      this.clientContexts.delete(domain);
       for (const listener of this.listeners) listener(domain);
     });
   }
@@ -24,6 +26,16 @@ export class PeerVerifyingContexts implements TlsContexts {
     if (!pem) return undefined;
     const context = tls.createSecureContext({ ...pem, ca: this.ca });
     this.contexts.set(domain, context);
+    return context;
+  }
+
+  /** For our outgoing connections from `domain`: its certificate, and the CAs for the peer's (one per domain, not per connection). */
+  clientContext(domain: string): SecureContext {
+    let context = this.clientContexts.get(domain);
+    if (!context) {
+      context = tls.createSecureContext({ ...this.store.pemFor(domain), ca: this.ca });
+      this.clientContexts.set(domain, context);
+    }
     return context;
   }
 

@@ -14,11 +14,11 @@ import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 export interface ClientTlsOptions {
   /** The peer's domain: sent as SNI (RFC 6120 §13.7.2.1), checked against its certificate by the stream. */
   readonly servername: string;
-  /** Our certificate for the domain we connect from (peers verify it for SASL EXTERNAL, XEP-0178). */
-  readonly key?: string;
-  readonly cert?: string;
-  /** CAs trusted for the peer's certificate. */
-  readonly ca: string[];
+  /**
+   * Our certificate for the domain we connect from (peers verify it for SASL EXTERNAL, XEP-0178) and
+   * the CAs trusted for the peer's: one context per domain, shared by its connections.
+   */
+  readonly secureContext: tls.SecureContext;
   readonly alpnProtocols?: string[];
 }
 
@@ -161,10 +161,7 @@ export class OutgoingTcpConnection implements Connection, Flushable {
 
 /** The peer's certificate is checked by the stream (names per RFC 6125, policy per domain), never refused here. */
 function secureOptions(options: ClientTlsOptions): tls.ConnectionOptions {
-  return {
-    servername: options.servername, key: options.key, cert: options.cert, ca: options.ca,
-    rejectUnauthorized: false, ALPNProtocols: options.alpnProtocols,
-  };
+  return { servername: options.servername, secureContext: options.secureContext, rejectUnauthorized: false, ALPNProtocols: options.alpnProtocols };
 }
 
 const CONNECTION = Symbol('parley.outgoing-connection');
