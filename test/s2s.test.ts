@@ -8,6 +8,10 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
 import { peerZone } from './helpers/federation.ts';
 import { converse, queryArchive } from './helpers/mam.ts';
+import { createTestCa } from './helpers/test-ca.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Element } from '@xmpp/xml';
 
 const A = { domain: 'a.example', address: '127.0.0.10' };
@@ -240,6 +244,52 @@ describe('s2s: link lifecycle', () => {
     await eventually(() => expect(errors.length).toBe(15), 25_000);
     expect(errors.slice(5).map(errorCondition)).toEqual(Array(10).fill('remote-server-timeout'));
   }, 40_000);
+});
+
+describe('s2s: bidirectional streams (XEP-0288) between servers with valid certificates', () => {
+  let dns: TestDns;
+  let dir: string;
+  let d: TestServer;
+  let e: TestServer;
+  const D = { domain: 'd.example', address: '127.0.0.13' };
+  const E = { domain: 'e.example', address: '127.0.0.14' };
+  const clients: LoggedInClient[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'parley-bidi-'));
+    const ca = await createTestCa(join(dir, 'ca'));
+    dns = await startDns({});
+    const start = (side: typeof D, user: string) => startServer({
+      domains: [side.domain], users: { [`${user}@${side.domain}`]: 'pw' },
+      prepare: async (dataDir) => void (await ca.issue(side.domain, join(dataDir, 'certs'))),
+      config: { bind: side.address, dns: { servers: [dns.server] }, s2s: { port: 0, trustedCaFile: ca.certFile } },
+    });
+    [d, e] = await Promise.all([start(D, 'dora'), start(E, 'eve')]);
+    await dns.setZone(D.domain, peerZone(D.domain, D.address, d.ports.c2s, d.ports.s2s!));
+    await dns.setZone(E.domain, peerZone(E.domain, E.address, e.ports.c2s, e.ports.s2s!));
+    clients.push(await login(d, 'dora@d.example', 'pw', { host: D.address, resource: 'r' }), await login(e, 'eve@e.example', 'pw', { host: E.address, resource: 'r' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.stop()));
+    await Promise.allSettled([d?.stop(), e?.stop()]);
+    await dns?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('answers over the stream the peer opened: one TCP connection carries both directions', async () => {
+    const [dora, eve] = clients as [LoggedInClient, LoggedInClient];
+    const there = eve.next((s) => s.getChildText('body') === 'one stream');
+    await dora.xmpp.send(xml('message', { to: 'eve@e.example/r', type: 'chat' }, xml('body', {}, 'one stream')));
+    await there;
+    const back = dora.next((s) => s.getChildText('body') === 'both ways');
+    await eve.xmpp.send(xml('message', { to: 'dora@d.example/r', type: 'chat' }, xml('body', {}, 'both ways')));
+    expect((await back).attrs.from).toBe('eve@e.example/r');
+    expect(d.server.federation!.status.outgoing).toEqual([expect.objectContaining({ remote: E.domain, authenticatedBy: 'sasl-external', bidirectional: true })]);
+    expect(e.server.federation!.status.outgoing).toEqual([]);
+    expect(e.server.federation!.status.incoming).toEqual([expect.objectContaining({ remote: [D.domain], bidirectional: true })]);
+    expect(d.server.federation!.status.incoming).toEqual([]);
+  }, 30_000);
 });
 
 /** The admin API's federation settings of a domain (PATCH /admin/api/domains/:domain/federation). */

@@ -40,13 +40,15 @@ export interface FederationOptions {
 }
 
 export interface FederationStatus {
-  outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null; directTls: boolean }>;
-  incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string>; directTls: boolean }>;
+  outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null; directTls: boolean; bidirectional: boolean }>;
+  incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string>; directTls: boolean; bidirectional: boolean }>;
 }
 
 export class Federation implements RemoteRouter {
   private readonly links = new Map<string, OutgoingLink>();
   private readonly incoming = new Set<IncomingS2sStream>();
+  /** XEP-0288: incoming streams that carry our stanzas too, by "local remote" pair (used before opening a link). */
+  private readonly bidirectional = new Map<string, IncomingS2sStream>();
   private readonly services: S2sServices;
   private readonly ca: string[];
   private readonly contexts: PeerVerifyingContexts;
@@ -61,7 +63,16 @@ export class Federation implements RemoteRouter {
       settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), streams: options.streams, log,
       verifyDialback: (local, remote, streamId, key) => this.link(local, remote).verify(streamId, key),
       route: (stanza, from, to, origin) => options.router.route(stanza, from, to, origin),
-      incomingClosed: (stream) => this.incoming.delete(stream),
+      incomingClosed: (stream) => {
+        this.incoming.delete(stream);
+        for (const pair of stream.bidirectionalPairs) {
+          const [remote, local] = pair.split(' ');
+          if (this.bidirectional.get(`${local} ${remote}`) === stream) this.bidirectional.delete(`${local} ${remote}`);
+        }
+      },
+      bidirectionalStream: (stream, remote, local) => {
+        if (!this.links.get(`${local} ${remote}`)?.ready) this.bidirectional.set(`${local} ${remote}`, stream);
+      },
     };
   }
 
@@ -90,6 +101,9 @@ export class Federation implements RemoteRouter {
     const local = from.domain;
     const refusal = this.stopped ? 'the server is stopping' : policy.refusal(local, to.domain);
     if (refusal) return router.bounce(stanza, new StanzaError('remote-server-not-found', refusal), origin);
+    const pair = `${local} ${to.domain}`;
+    const reverse = this.bidirectional.get(pair);
+    if (reverse && !this.links.get(pair)?.ready) return reverse.sendStanza(stanza);
     this.link(local, to.domain).send(stanza);
   }
 
@@ -98,8 +112,11 @@ export class Federation implements RemoteRouter {
     return {
       outgoing: [...this.links.values()].map((link) => ({
         local: link.local, remote: link.remote, ready: link.ready, authenticatedBy: link.authenticatedBy, directTls: link.directTls,
+        bidirectional: link.bidirectional,
       })),
-      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs, directTls: stream.directTls })),
+      incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs, directTls: stream.directTls,
+        bidirectional: stream.bidirectionalPairs.length > 0,
+      })),
     };
   }
 
@@ -132,6 +149,7 @@ export class Federation implements RemoteRouter {
         settings: this.services.settings, dns, keys: this.services.keys, policy: this.options.policy,
         clientContext: (domain) => this.contexts.clientContext(domain), localAddress: localAddressOf(config.bind), log,
         bounce: (stanza, error) => void router.bounce(stanza, error, SERVER_ORIGIN),
+        route: (stanza, from, to, origin) => router.route(stanza, from, to, origin),
         closed: (closed) => {
           if (this.links.get(key) === closed) this.links.delete(key);
         },

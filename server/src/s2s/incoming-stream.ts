@@ -12,7 +12,7 @@ import type { RemoteServerOrigin } from '../core/origin.ts';
 import type { AcceptedStream, Connection } from '../stream/connection.ts';
 import type { OpenStream } from '../stream/open-streams.ts';
 import { certificateStatus } from './peer-identity.ts';
-import { S2S_FOOTER, S2S_NS, dialback, isStanzaName, localName, s2sHeader } from './wire.ts';
+import { S2S_FOOTER, S2S_NS, dialback, isStanzaName, localName, s2sHeader, serializeForPeer } from './wire.ts';
 import type { S2sServices } from './services.ts';
 
 type State = 'awaiting-header' | 'open' | 'starting-tls' | 'closed';
@@ -33,6 +33,8 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
   private readonly origins = new Map<string, RemoteServerOrigin>();
   private readonly howProven = new Map<string, 'sasl-external' | 'dialback'>();
   private authenticatedBySasl = false;
+  /** XEP-0288: the peer asked to take our stanzas for it on this stream. */
+  private bidirectional = false;
   private saslFailures = 0;
   private authTimer: NodeJS.Timeout | null;
   private lastActivity = Date.now();
@@ -81,6 +83,16 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
 
   transportClosed(): void {
     this.teardown();
+  }
+
+  /** XEP-0288: a stanza of ours for the proven peer on its own stream (jabber:server on the wire). */
+  sendStanza(stanza: Element): void {
+    this.write(serializeForPeer(stanza));
+  }
+
+  /** The domain pairs ("remote local") this stream may carry our stanzas for (XEP-0288). */
+  get bidirectionalPairs(): string[] {
+    return this.bidirectional ? [...this.pairs] : [];
   }
 
   /** Write serialized XML. */
@@ -176,6 +188,8 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
       else this.services.log.debug({ stream: this.streamId, peer: this.peerDomain, reason: status.reason }, 'peer certificate does not prove its domain');
     }
     features.children.push(xml('dialback', { xmlns: S2S_NS.dialbackFeature }, xml('errors')));
+    // XEP-0288 §2: offered before authentication; the peer asks with <bidi/> (once encrypted)
+    if (!this.bidirectional) features.children.push(xml('bidi', { xmlns: S2S_NS.bidiFeature }));
     return features;
   }
 
@@ -200,6 +214,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
       return this.streamError(new StreamError('unsupported-stanza-type', `<${element.name}/> is not a dialback element`));
     }
     if (ns === NS.sasl && name === 'auth' && !this.authenticatedBySasl) return this.saslExternal(element);
+    if (ns === S2S_NS.bidi && name === 'bidi') {
+      this.bidirectional = true;
+      for (const remote of this.origins.keys()) this.services.bidirectionalStream(this, remote, this.domain);
+      return;
+    }
     if (!isStanzaName(element.name) || ns !== NS.server) {
       if (ns === NS.client && isStanzaName(element.name)) return this.streamError(new StreamError('invalid-namespace', `stanzas must be in ${NS.server}`));
       return this.streamError(new StreamError('unsupported-stanza-type', `<${element.name}/> is not a stanza`));
@@ -296,6 +315,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
     this.pairs.add(`${remote} ${local}`);
     if (!this.origins.has(remote)) this.origins.set(remote, Object.freeze({ kind: 's2s', domain: remote }));
     this.howProven.set(remote, how);
+    if (this.bidirectional) this.services.bidirectionalStream(this, remote, local);
     this.clearAuthTimer();
     this.startIdleTimer();
     this.services.log.info({ stream: this.streamId, remote, local, how, encrypted: this.connection.encrypted }, 'incoming s2s stream authenticated');

@@ -5,8 +5,11 @@
 // A peer that cannot be reached in connectTimeoutSeconds gets every queued stanza bounced
 // (remote-server-not-found / remote-server-timeout, RFC 6120 §8.3.3.15–16); an idle link closes.
 import {
-  NS, StanzaError, StreamError, StreamParser, serialize, xml, type Element, type ParserErrorCondition, type StreamParserHandler,
+  NS, StanzaError, StreamError, StreamParser, serialize, tryParseJid, xml,
+  type Element, type JID, type ParserErrorCondition, type StreamParserHandler,
 } from '@parley/shared';
+import type { Awaitable } from '../core/events.ts';
+import type { RemoteServerOrigin } from '../core/origin.ts';
 import type { SecureContext } from 'node:tls';
 import { DnsError, ServiceUnavailableError, resolvedTargets, type DnsResolver } from '../dns/index.ts';
 import type { Logger } from '../logger.ts';
@@ -16,7 +19,7 @@ import type { DialbackKeys } from './dialback-key.ts';
 import { certificateStatus } from './peer-identity.ts';
 import type { FederationPolicy } from './policy.ts';
 import type { S2sSettings } from './services.ts';
-import { S2S_FOOTER, S2S_NS, dialback, localName, s2sHeader, serializeForPeer } from './wire.ts';
+import { S2S_FOOTER, S2S_NS, dialback, isStanzaName, localName, s2sHeader, serializeForPeer } from './wire.ts';
 
 export interface OutgoingLinkServices {
   readonly settings: S2sSettings;
@@ -25,6 +28,8 @@ export interface OutgoingLinkServices {
   readonly policy: FederationPolicy;
   /** Our certificate for a served domain (presented to the peer: XEP-0178) with the CAs trusted for peers. */
   clientContext(domain: string): SecureContext;
+  /** A stanza the peer sent back on this link (XEP-0288), from its proven domain to ours. */
+  route(stanza: Element, from: JID, to: JID, origin: RemoteServerOrigin): Awaitable;
   /** Where we connect from (config.bind when it names one address). */
   readonly localAddress: string | undefined;
   /** The stanzas the link could not deliver go back to their senders with this error. */
@@ -59,6 +64,11 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
   authenticatedBy: 'sasl-external' | 'dialback' | null = null;
   /** The target it reached was a direct TLS one (XEP-0368). */
   directTls = false;
+  /** XEP-0288: the peer may send its stanzas for us on this link too. */
+  bidirectional = false;
+  private origin: RemoteServerOrigin | null = null;
+  /** Stanzas from the peer waiting while an asynchronous route runs (their order is kept). */
+  private backlog: Element[] | null = null;
 
   constructor(private readonly services: OutgoingLinkServices, readonly local: string, readonly remote: string) {
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
@@ -202,7 +212,7 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
     if (ns === S2S_NS.dialback && name === 'result') return this.dialbackAnswer(element);
     if (ns === S2S_NS.dialback && name === 'verify') return this.verifyAnswer(element);
     if (ns === NS.tls && name === 'failure') return this.fail(new StanzaError('remote-server-not-found', `${this.remote} refused TLS`));
-    // stanzas on our outgoing stream would need XEP-0288, which this side does not ask for
+    if (ns === NS.server && isStanzaName(element.name)) return this.peerStanza(element);
     this.close(new StreamError('unsupported-stanza-type', `<${element.name}/> is not expected on this stream`));
   }
 
@@ -235,6 +245,12 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
       return this.fail(new StanzaError('remote-server-not-found', `the certificate of ${this.remote} does not verify: ${status.reason}`));
     }
     this.sendVerifies();
+    // XEP-0288 §2: ask for a bidirectional stream before authenticating, but only towards a peer
+    // whose certificate proves its domain: its stanzas on our stream are then as proven as ours.
+    if (!this.bidirectional && this.certificateValid && features.getChild('bidi', S2S_NS.bidiFeature)) {
+      this.bidirectional = true;
+      connection.write(serialize(xml('bidi', { xmlns: S2S_NS.bidi })));
+    }
     const mechanisms = features.getChild('mechanisms', NS.sasl);
     const external = mechanisms?.getChildren('mechanism').some((mechanism) => mechanism.text().trim() === 'EXTERNAL') ?? false;
     if (features.getChild('dialback', S2S_NS.dialbackFeature)) this.peerOffersDialback = true;
@@ -246,6 +262,32 @@ export class OutgoingLink implements ConnectionListener, StreamParserHandler {
       return;
     }
     this.startDialback();
+  }
+
+  /** XEP-0288: a stanza from the peer on our stream, accepted only once bidi was agreed and the link is ready. */
+  private peerStanza(stanza: Element): void {
+    if (!this.bidirectional || this.state !== 'ready') return this.close(new StreamError('not-authorized', 'this stream is not bidirectional'));
+    if (this.backlog) {
+      this.backlog.push(stanza);
+      return;
+    }
+    const from = tryParseJid(stanza.attrs.from);
+    const to = tryParseJid(stanza.attrs.to);
+    if (!from || !to) return this.close(new StreamError('improper-addressing', 'stanzas between servers need from and to'));
+    if (from.domain !== this.remote) return this.close(new StreamError('invalid-from', `${from.domain} is not authenticated on this stream`));
+    if (to.domain !== this.local) return this.close(new StreamError('host-unknown', `this stream is for ${this.local}`));
+    this.lastActivity = Date.now();
+    stanza.attrs.xmlns = NS.client;
+    this.origin ??= Object.freeze({ kind: 's2s', domain: this.remote });
+    const routed = this.services.route(stanza, from, to, this.origin);
+    if (!(routed instanceof Promise)) return;
+    this.backlog = [];
+    routed.catch((error: unknown) => this.services.log.error({ err: error, remote: this.remote }, 'routing a stanza from a peer failed'))
+      .finally(() => {
+        const waiting = this.backlog ?? [];
+        this.backlog = null;
+        for (const next of waiting) if (this.state === 'ready') this.peerStanza(next);
+      });
   }
 
   private startTls(): void {

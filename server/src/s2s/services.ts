@@ -38,5 +38,7 @@ export interface S2sServices {
   route(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
   readonly streams: OpenStreams;
   incomingClosed(stream: IncomingS2sStream): void;
+  /** XEP-0288: `stream` carries our stanzas from `local` to `remote` from now on. */
+  bidirectionalStream(stream: IncomingS2sStream, remote: string, local: string): void;
   readonly log: Logger;
 }
