@@ -199,7 +199,7 @@ export class ParleyServer {
     const federationPolicy = new DirectoryFederationPolicy(config.s2s, directory.domains, (name) => hosts.canonical(name));
     await federationPolicy.load();
     const federation = config.s2s.enabled ? new Federation({
-      config, hosts, dns, certificates, streams, log: log.child({ component: 's2s' }),
+      config, hosts, dns, certificates, hub, log: log.child({ component: 's2s' }),
       router: { route: (stanza, from, to, origin) => router!.route(stanza, from, to, origin), bounce: (stanza, error, origin) => router!.bounce(stanza, error, origin) },
       policy: federationPolicy,
       secret: await serverSecret(storage),

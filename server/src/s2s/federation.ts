@@ -14,7 +14,7 @@ import type { DnsResolver } from '../dns/index.ts';
 import type { Logger } from '../logger.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { RemoteRouter } from '../router/remote-router.ts';
-import type { OpenStreams } from '../stream/open-streams.ts';
+import type { ServerHub } from '../core/server-events.ts';
 import type { CertificateStore } from '../tls/certificates.ts';
 import { trustedCertificateAuthorities } from '../tls/trust.ts';
 import { ConnectionCounter } from '../transport/connection-limits.ts';
@@ -35,7 +35,8 @@ export interface FederationOptions {
   readonly policy: FederationPolicy;
   /** The per-server secret dialback keys are derived from (s2s/server-secret.ts). */
   readonly secret: string;
-  readonly streams: OpenStreams;
+  /** host-removed: streams and links of a domain no longer served end (RFC 6120 §4.9.3.5 host-gone). */
+  readonly hub: ServerHub;
   readonly log: Logger;
 }
 
@@ -59,8 +60,13 @@ export class Federation implements RemoteRouter {
     const { config, hosts, policy, log } = options;
     this.ca = trustedCertificateAuthorities(config.s2s.trustedCaFile);
     this.contexts = new PeerVerifyingContexts(options.certificates, this.ca);
+    options.hub.on('host-removed', ({ name }) => {
+      const gone = new StreamError('host-gone', `${name} is no longer served here`);
+      for (const stream of [...this.incoming]) if (stream.domain === name) stream.streamError(gone);
+      for (const link of [...this.links.values()]) if (link.local === name) link.close(gone);
+    });
     this.services = {
-      settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), streams: options.streams, log,
+      settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), log,
       verifyDialback: (local, remote, streamId, key) => this.link(local, remote).verify(streamId, key),
       route: (stanza, from, to, origin) => options.router.route(stanza, from, to, origin),
       incomingClosed: (stream) => {

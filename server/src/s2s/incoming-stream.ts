@@ -10,17 +10,15 @@ import {
 } from '@parley/shared';
 import type { RemoteServerOrigin } from '../core/origin.ts';
 import type { AcceptedStream, Connection } from '../stream/connection.ts';
-import type { OpenStream } from '../stream/open-streams.ts';
 import { certificateStatus } from './peer-identity.ts';
 import { S2S_FOOTER, S2S_NS, dialback, isStanzaName, localName, s2sHeader, serializeForPeer } from './wire.ts';
 import type { S2sServices } from './services.ts';
 
 type State = 'awaiting-header' | 'open' | 'starting-tls' | 'closed';
 
-export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, OpenStream {
+export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   /** The served domain the peer opened the stream to. */
   domain = '';
-  readonly session = null;
   /** The domain the peer named in its header (what its certificate is checked for). */
   private peerDomain = '';
   private readonly streamId = randomBytes(12).toString('hex');
@@ -52,7 +50,6 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
     this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'no authentication in time')),
       services.settings.authTimeoutSeconds * 1000);
     this.authTimer.unref();
-    services.streams.opened(this);
   }
 
   get id(): string {
@@ -387,7 +384,6 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler, O
     this.clearAuthTimer();
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.backlog = null;
-    this.services.streams.closed(this);
     this.services.incomingClosed(this);
   }
 }

@@ -5,7 +5,6 @@ import type { Awaitable } from '../core/events.ts';
 import type { Origin } from '../core/origin.ts';
 import type { Logger } from '../logger.ts';
 import type { HostTable } from '../router/host-table.ts';
-import type { OpenStreams } from '../stream/open-streams.ts';
 import type { DialbackKeys } from './dialback-key.ts';
 import type { IncomingS2sStream } from './incoming-stream.ts';
 import type { FederationPolicy } from './policy.ts';
@@ -36,7 +35,6 @@ export interface S2sServices {
   verifyDialback(local: string, remote: string, streamId: string, key: string): Promise<boolean>;
   /** A proven peer's stanza into the router. */
   route(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
-  readonly streams: OpenStreams;
   incomingClosed(stream: IncomingS2sStream): void;
   /** XEP-0288: `stream` carries our stanzas from `local` to `remote` from now on. */
   bidirectionalStream(stream: IncomingS2sStream, remote: string, local: string): void;
