@@ -53,8 +53,8 @@ describe('s2s direct TLS (XEP-0368) with Prosody', () => {
 
   it('reaches Prosody on its _xmpps-server target and is reached on ours; messages go both ways', async () => {
     await prosody.register('carol', 'peer-pw');
-    const alice = await login(parley, 'alice@parley.example', 'pw', { host: PARLEY_ADDRESS, resource: 'here' });
-    const carol = await login({ ports: { c2s: prosody.c2sPort } } as unknown as ServerPorts, 'carol@prosody.example', 'peer-pw', { host: PROSODY.address, resource: 'there' });
+    const alice = await login(parley, 'alice@parley.example', 'pw', { host: PARLEY_ADDRESS, resource: 'here', timeoutMs: 15_000 });
+    const carol = await login({ ports: { c2s: prosody.c2sPort } } as unknown as ServerPorts, 'carol@prosody.example', 'peer-pw', { host: PROSODY.address, resource: 'there', timeoutMs: 15_000 });
     clients.push(alice, carol);
     const there = carol.next((s) => s.getChildText('body') === 'over direct tls', 30_000);
     await alice.xmpp.send(xml('message', { to: 'carol@prosody.example', type: 'chat' }, xml('body', {}, 'over direct tls')));

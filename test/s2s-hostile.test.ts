@@ -8,6 +8,7 @@ import { NS, connectTcp, type TcpPeer } from './helpers/raw-stream.ts';
 import { login, type LoggedInClient } from './helpers/clients.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { createTestCa, selfSignedCertificate, type CertificateFiles } from './helpers/test-ca.ts';
+import { patient } from './helpers/federation.ts';
 import { DialbackKeys } from '../server/src/s2s/dialback-key.ts';
 
 const DOMAIN = 'example.com';
@@ -30,7 +31,7 @@ describe('s2s: a hostile peer', () => {
       users: { 'bob@example.com': 'pw' },
       config: { s2s: { port: 0, trustedCaFile: ca.certFile, maxStanzaSize: 20_000 }, limits: { authTimeoutSeconds: 5 } },
     });
-    bob = await login(server, 'bob@example.com', 'pw');
+    bob = patient(await login(server, 'bob@example.com', 'pw', { timeoutMs: 15_000 }));
   }, 60_000);
 
   afterAll(async () => {

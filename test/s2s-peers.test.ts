@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient, type ServerPorts } from './helpers/clients.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { PARLEY_ADDRESS, PEERS, peerZone, startFederation, type Federation, type PeerKind } from './helpers/federation.ts';
+import { PARLEY_ADDRESS, PEERS, patient, peerZone, startFederation, type Federation, type PeerKind } from './helpers/federation.ts';
 import type { Element } from '@xmpp/xml';
 
 const DOMAIN = 'parley.example';
@@ -39,11 +39,11 @@ for (const auth of ['dialback', 'certificates'] as const) {
       await net?.stop();
     }, 60_000);
 
-    const parleyUser = async (name: string) => remember(await login(parley, `${name}@${DOMAIN}`, 'pw', { host: PARLEY_ADDRESS, resource: 'parley' }));
+    const parleyUser = async (name: string) => remember(patient(await login(parley, `${name}@${DOMAIN}`, 'pw', { host: PARLEY_ADDRESS, resource: 'parley', timeoutMs: 15_000 })));
     const peerUser = async (kind: PeerKind, name: string) => {
       const account = await net.account(kind, name, 'peer-pw');
       const ports = { ports: { c2s: account.port } } as unknown as ServerPorts;
-      return remember(await login(ports, account.jid, 'peer-pw', { host: account.host, resource: kind }));
+      return remember(patient(await login(ports, account.jid, 'peer-pw', { host: account.host, resource: kind, timeoutMs: 15_000 })));
     };
     const remember = (client: LoggedInClient) => {
       clients.push(client);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient } from './helpers/clients.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
-import { peerZone } from './helpers/federation.ts';
+import { patient, peerZone } from './helpers/federation.ts';
 import { converse, queryArchive } from './helpers/mam.ts';
 import { createTestCa } from './helpers/test-ca.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ describe('s2s: Parley ⇄ Parley', () => {
     config: { bind: side.address, dns: { servers: [dns.server] }, s2s: { port: 0, idleSeconds: 60 }, admin: { token: ADMIN_TOKEN } },
   });
   const user = async (server: TestServer, side: typeof A, jid: string, resource?: string, presence = true) => {
-    const client = await login(server, jid, 'pw', { host: side.address, resource, presence });
+    const client = patient(await login(server, jid, 'pw', { host: side.address, resource, presence, timeoutMs: 15_000 }));
     clients.push(client);
     return client;
   };
@@ -207,7 +207,7 @@ describe('s2s: link lifecycle', () => {
     ]);
     await dns.setZone(B.domain, peerZone(B.domain, B.address, b.ports.c2s, b.ports.s2s!));
     await dns.setZone(C.domain, peerZone(C.domain, C.address, c.ports.c2s, c.ports.s2s!));
-    clients.push(await login(b, 'bob@b.example', 'pw', { host: B.address, resource: 'r' }), await login(c, 'cleo@c.example', 'pw', { host: C.address, resource: 'r' }));
+    clients.push(patient(await login(b, 'bob@b.example', 'pw', { host: B.address, resource: 'r', timeoutMs: 15_000 })), patient(await login(c, 'cleo@c.example', 'pw', { host: C.address, resource: 'r', timeoutMs: 15_000 })));
   }, 60_000);
 
   afterAll(async () => {
@@ -267,7 +267,7 @@ describe('s2s: bidirectional streams (XEP-0288) between servers with valid certi
     [d, e] = await Promise.all([start(D, 'dora'), start(E, 'eve')]);
     await dns.setZone(D.domain, peerZone(D.domain, D.address, d.ports.c2s, d.ports.s2s!));
     await dns.setZone(E.domain, peerZone(E.domain, E.address, e.ports.c2s, e.ports.s2s!));
-    clients.push(await login(d, 'dora@d.example', 'pw', { host: D.address, resource: 'r' }), await login(e, 'eve@e.example', 'pw', { host: E.address, resource: 'r' }));
+    clients.push(patient(await login(d, 'dora@d.example', 'pw', { host: D.address, resource: 'r', timeoutMs: 15_000 })), patient(await login(e, 'eve@e.example', 'pw', { host: E.address, resource: 'r', timeoutMs: 15_000 })));
   }, 60_000);
 
   afterAll(async () => {
@@ -337,3 +337,4 @@ async function eventually(check: () => void, timeoutMs = 10_000): Promise<void> 
     }
   }
 }
+

@@ -35,7 +35,7 @@ export function serviceUrl(server: ServerPorts, transport: Transport, host = '12
 }
 
 export async function login(server: ServerPorts, jid: string, password: string,
-  options: { transport?: Transport; resource?: string; presence?: boolean; host?: string } = {}): Promise<LoggedInClient> {
+  options: { transport?: Transport; resource?: string; presence?: boolean; host?: string; timeoutMs?: number } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
   const xmpp = xmppClient({
     service: serviceUrl(server, options.transport ?? 'starttls', options.host),
@@ -43,6 +43,8 @@ export async function login(server: ServerPorts, jid: string, password: string,
     username,
     password,
     resource: options.resource,
+    // @xmpp/connection waits 2 s for each negotiation step unless told otherwise (federation tests on a loaded machine)
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   // The tests are not about stream management (client-quirks.md): keep it out of the way.
   (xmpp as unknown as { streamManagement?: { enabled: boolean } }).streamManagement!.enabled = false;
