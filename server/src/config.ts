@@ -276,6 +276,8 @@ export function loadConfig(options: { file?: string; dataDir?: string; env?: Nod
   config.dataDir = resolve(config.dataDir);
   config.c2s.port = envPort(env.PARLEY_C2S_PORT) ?? config.c2s.port;
   config.c2s.tlsPort = envPort(env.PARLEY_C2S_TLS_PORT) ?? config.c2s.tlsPort;
+  config.s2s.port = envPort(env.PARLEY_S2S_PORT) ?? config.s2s.port;
+  config.s2s.tlsPort = envPort(env.PARLEY_S2S_TLS_PORT) ?? config.s2s.tlsPort;
   config.http.port = envPort(env.PARLEY_HTTP_PORT) ?? config.http.port;
   config.http.tlsPort = envPort(env.PARLEY_HTTPS_PORT) ?? config.http.tlsPort;
   if (env.PARLEY_ADMIN_TOKEN) config.admin.token = configSchema.shape.admin.parse({ token: env.PARLEY_ADMIN_TOKEN }).token;
