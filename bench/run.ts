@@ -9,6 +9,7 @@ import { archiveBench, type ArchiveBenchResult } from './archive.ts';
 import { parseBenchArgs } from './usage.ts';
 import { pepBench } from './pep.ts';
 import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
+import { s2sBench } from './s2s.ts';
 
 const { values } = parseBenchArgs({
   options: {
@@ -16,7 +17,7 @@ const { values } = parseBenchArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,rooms,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,rooms,s2s,archive' },
     // the pep scenario: contacts of the publisher, and publishes kept in flight
     'pep-subscribers': { type: 'string', default: '100' },
     'pep-in-flight': { type: 'string', default: '20' },
@@ -24,6 +25,8 @@ const { values } = parseBenchArgs({
     occupants: { type: 'string', default: '100' },
     'room-in-flight': { type: 'string', default: '2' },
     'idle-rooms': { type: 'string', default: '1000' },
+    // the s2s scenario (bench/s2s.ts): idle links to measure memory with
+    'idle-links': { type: 'string', default: '100' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -195,6 +198,16 @@ if (roomResults.length) {
   }
   const heap = roomHeap();
   console.log(`\nHeap a room keeps alive (${heap.rooms.toLocaleString('en')} rooms, after GC): ${(heap.heapPerRoom / 1024).toFixed(1)} KB loaded and empty, ${(heap.heapPerOccupiedRoom / 1024).toFixed(1)} KB with one idle occupant; an empty room is not kept in memory (it is read from the store when addressed).`);
+}
+
+if (scenarios.has('s2s')) {
+  // Two servers: the sending one on core 1, the receiving one on core 0 (beside this load generator).
+  console.log('\ns2s (bench/s2s.ts): users of one Parley message users of another over one s2s link pair, STARTTLS + dialback');
+  const r = await s2sBench({ ...options, cores: pin ? [1, 0] : null, idleLinks: Number(values['idle-links']), serverExtra });
+  console.log('\n| s2s | delivered msgs/s | per CPU-second (sending / receiving server) | p50 latency | p99 latency |\n| --- | --- | --- | --- | --- |');
+  console.log(`| one link pair, STARTTLS | ${r.messagesPerSecond.toLocaleString('en')} | ${r.perCpuSecond.map((n) => n.toLocaleString('en')).join(' / ')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
+  console.log(`\n| idle s2s links | RSS per link, opening server | RSS per link, accepting server |\n| --- | --- | --- |`);
+  console.log(`| ${r.idleLinkBytes.links} | ${(r.idleLinkBytes.opening / 1024).toFixed(1)} KB | ${(r.idleLinkBytes.accepting / 1024).toFixed(1)} KB |`);
 }
 
 if (scenarios.has('archive')) {

@@ -54,6 +54,8 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
     // every BOSH load client comes from 127.0.0.1 and long-polls as fast as messages arrive
     bosh: { sessionsPerIp: 1_000_000, requestsPerSecond: 1_000_000 },
     log: { level: 'warn' },
+    // federation only in the s2s scenario (bench/s2s.ts gives its own s2s settings)
+    s2s: { enabled: false },
     ...extra,
   }));
   const command = core === null ? process.execPath : 'taskset';

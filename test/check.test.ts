@@ -32,6 +32,7 @@ async function setUp(extra: Record<string, unknown> = {}): Promise<SetUp> {
     domains: ['example.com'], bind: '127.0.0.1', dataDir: data,
     c2s: { port: await freePortBelowEphemeral(), tlsPort: await freePortBelowEphemeral() },
     http: { port: await freePortBelowEphemeral(), tlsPort: await freePortBelowEphemeral() },
+    s2s: { port: await freePortBelowEphemeral() },
     ...extra,
   };
   const configFile = join(dir, 'parley.json');

@@ -35,7 +35,7 @@ interface Started { child: ChildProcess; ports: { c2s: number; c2sTls: number; h
 /** `parley start` on free ports; resolves with the ports from the machine-readable listening line. */
 function start(dataDir: string): Promise<Started> {
   const child = spawn(process.execPath, [parley, 'start'], {
-    env: { ...process.env, PARLEY_DATA: dataDir, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0' },
+    env: { ...process.env, PARLEY_DATA: dataDir, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
@@ -143,6 +143,7 @@ describe('parley start with a port that is taken', () => {
     ['c2s.tlsPort', 'PARLEY_C2S_TLS_PORT', 'net'],
     ['http.port', 'PARLEY_HTTP_PORT', 'uws'],
     ['http.tlsPort', 'PARLEY_HTTPS_PORT', 'net'],
+    ['s2s.port', 'PARLEY_S2S_PORT', 'net'],
   ] as const)('%s in use: one line naming the port and the setting, exit status 1', async (key, env, by) => {
     const data = tempData();
     const port = await freePortBelowEphemeral();
@@ -150,9 +151,9 @@ describe('parley start with a port that is taken', () => {
     try {
       const [section, name] = key.split('.') as [string, string];
       const config = join(data, 'config.json');
-      writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'warn' } }));
+      writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'warn' } }));
       const child = spawn(process.execPath, [parley, '--data', data, '--config', config, 'start'], {
-        env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0', [env]: String(port) },
+        env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0', [env]: String(port) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';

@@ -17,7 +17,7 @@ let dataDir: string;
 async function startAndStop(work: (server: ParleyServer) => Promise<void> = async () => {}): Promise<void> {
   const config = configSchema.parse({
     dataDir, domains: ['example.com'], bind: '127.0.0.1',
-    c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'silent' },
+    c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'silent' },
   });
   const server = await ParleyServer.start(config, createLogger('silent'));
   try {

@@ -28,7 +28,7 @@ async function start(modules: readonly AnyModuleDefinition[], config: Partial<Co
   await addDomain(data, 'example.com');
   await data.close();
   const parsed = configSchema.parse({
-    ...config, dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: -1 },
+    ...config, dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });

@@ -45,7 +45,7 @@ beforeAll(async () => {
   await addDomain(data, 'example.com');
   await data.close();
   const config = configSchema.parse({
-    dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: -1 },
+    dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const parley = await ParleyServer.start(config, createLogger(config.log.level), { modules: [...defaultModules, keeper] });

@@ -64,7 +64,10 @@ describe('the admin API', () => {
     const created = await api(server, 'POST', 'domains', { name: 'new.example', aliases: ['chat.new.example'], im: { access: 'restricted' } });
     expect(created).toEqual({
       status: 201,
-      body: { name: 'new.example', aliases: ['chat.new.example'], im: { enabled: true, access: 'restricted', allowedUsers: [], allowedGroups: [] } },
+      body: {
+        name: 'new.example', aliases: ['chat.new.example'], im: { enabled: true, access: 'restricted', allowedUsers: [], allowedGroups: [] },
+        federation: { enabled: true, certificates: 'default', allow: [], deny: [] },
+      },
     });
     expect(server.server.hosts.has('new.example')).toBe(true);
     expect(server.server.hosts.canonical('chat.new.example')).toBe('new.example');

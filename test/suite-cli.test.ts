@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './helpers/server.ts';
-import { login } from './helpers/clients.ts';
+import { login, xml } from './helpers/clients.ts';
 import { createUsers, online, passwordOf } from './helpers/im.ts';
 import { passwordRefusal, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
 
@@ -37,6 +37,23 @@ describe('the parley CLI on a running server (changes arrive through the event l
     expect(run('role', 'grant', '--user', paulJid!, '--group', 'drivers').stderr).toContain('name exactly one of --user <jid> or --group <name>');
     expect(run('domain', 'im', 'access', 'example.com', 'everyone').status).toBe(0);
   }, 60_000); // eight CLI processes in a row (each ~1 s of CPU to start; 4 s apiece on two busy cores)
+
+  it("sets a domain's federation policy, which the running server follows at once", async () => {
+    const [rayJid] = await createUsers(server, ['ray']);
+    const ray = await login(server, rayJid!, passwordOf(rayJid!));
+    const set = run('domain', 'federation', 'example.com', '--deny', 'evil.example, worse.example', '--certificates', 'require-valid');
+    expect(set.status, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({ enabled: true, certificates: 'require-valid', allow: [], deny: ['evil.example', 'worse.example'] });
+    // the refusal names the policy (a domain that is merely unreachable says so instead)
+    await expect.poll(async () => {
+      const bounce = ray.next((s) => s.is('message') && s.attrs.type === 'error');
+      await ray.xmpp.send(xml('message', { to: 'mallory@evil.example' }, xml('body', {}, 'hello?')));
+      return (await bounce).getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas');
+    }, { timeout: 5000 }).toBe('example.com does not federate with evil.example');
+    expect(run('domain', 'federation', 'example.com', '--on', '--off').stderr).toContain('give --on or --off, not both');
+    expect(JSON.parse(run('domain', 'federation', 'example.com', '--deny', '', '--certificates', 'default').stdout)).toMatchObject({ deny: [], certificates: 'default' });
+    await ray.stop();
+  }, 60_000);
 
   it('adds a domain with an alias that a running server serves without restart', async () => {
     const added = run('domain', 'add', 'cli.example', '--alias', 'im.cli.example');

@@ -46,14 +46,34 @@ export const configSchema = z.object({
     /** RFC 6120 §5.3.1: STARTTLS is mandatory unless plaintext is allowed for loopback peers (benchmarks, tests). */
     allowPlaintextOnLoopback: z.boolean().default(false),
   }).prefault({}),
-  /** Server-to-server federation (RFC 6120 on `jabber:server`); the listener comes with s2s/. */
+  /** Server-to-server federation (RFC 6120 on `jabber:server`): server/src/s2s/. */
   s2s: z.object({
-    /** STARTTLS port (RFC 6120 §14.7: 5269), on `bind`. */
+    /** Federation at all: off, stanzas to other domains bounce with remote-server-not-found and nothing listens. */
+    enabled: z.boolean().default(true),
+    /** STARTTLS port (RFC 6120 §14.7: 5269), on `bind`; 0 picks a free port. */
     port: port.default(5269),
     /** Direct TLS s2s (XEP-0368, ALPN xmpp-server, `_xmpps-server._tcp` records, usually 5270); -1 = off. */
     tlsPort: z.number().int().min(-1).max(65535).default(-1),
     /** PEM bundle of CAs trusted for peers' certificates besides the system store (a private CA, tests). */
     trustedCaFile: z.string().optional(),
+    /** RFC 6120 §5.3.1: TLS is mandatory on s2s streams both ways (false: plaintext on loopback peers only, for benchmarks). */
+    requireEncryption: z.boolean().default(true),
+    /**
+     * Peers' certificates (XEP-0178, XEP-0220): 'allow-dialback' accepts a peer whose certificate does
+     * not verify when it proves its domain by dialback; 'require-valid' accepts only certificates that
+     * verify for the peer's domain (system store + trustedCaFile). Per served domain in the directory too.
+     */
+    certificates: z.enum(['allow-dialback', 'require-valid']).default('allow-dialback'),
+    /** Seconds to reach and authenticate with a peer (DNS, connect, TLS, dialback); its queued stanzas bounce after that. */
+    connectTimeoutSeconds: z.number().min(1).max(28).default(20),
+    /** Seconds without a stanza either way after which a link is closed (it is opened again when needed). */
+    idleSeconds: z.number().min(1).default(600),
+    /** Stanzas held for a peer while its link is being set up; more bounce with resource-constraint. */
+    maxQueuedStanzas: z.number().int().min(10).default(1000),
+    /** Largest stanza from a peer in characters (RFC 6120 §13.12); bigger ones end its stream with policy-violation. */
+    maxStanzaSize: z.number().int().min(10_000).default(512 * 1024),
+    /** Links (in + out) at once; more incoming connections are refused with policy-violation. */
+    maxLinks: z.number().int().min(1).default(10_000),
   }).prefault({}),
   /**
    * External components (XEP-0114): gateways and bots serving their own domain over a stream of
@@ -287,6 +307,8 @@ export function loadConfig(options: { file?: string; dataDir?: string; env?: Nod
   config.dataDir = resolve(config.dataDir);
   config.c2s.port = envPort(env.PARLEY_C2S_PORT) ?? config.c2s.port;
   config.c2s.tlsPort = envPort(env.PARLEY_C2S_TLS_PORT) ?? config.c2s.tlsPort;
+  config.s2s.port = envPort(env.PARLEY_S2S_PORT) ?? config.s2s.port;
+  config.s2s.tlsPort = envPort(env.PARLEY_S2S_TLS_PORT) ?? config.s2s.tlsPort;
   config.http.port = envPort(env.PARLEY_HTTP_PORT) ?? config.http.port;
   config.http.tlsPort = envPort(env.PARLEY_HTTPS_PORT) ?? config.http.tlsPort;
   if (env.PARLEY_ADMIN_TOKEN) config.admin.token = configSchema.shape.admin.parse({ token: env.PARLEY_ADMIN_TOKEN }).token;

@@ -50,6 +50,9 @@ import { listenTcp, type TcpListeners } from './transport/tcp.ts';
 import { websocketRoutes } from './transport/websocket.ts';
 import { OriginPolicy, PublicOrigins } from './transport/origins.ts';
 import { BoshSessions } from './transport/bosh/bosh-sessions.ts';
+import { Federation } from './s2s/federation.ts';
+import { DirectoryFederationPolicy } from './s2s/policy.ts';
+import { serverSecret } from './s2s/server-secret.ts';
 import { boshRoutes } from './transport/bosh/bosh-http.ts';
 
 export interface Ports {
@@ -59,6 +62,9 @@ export interface Ports {
   https: number | null;
   /** External components (XEP-0114); null unless components are configured. */
   component: number | null;
+  /** Federation (s2s/): STARTTLS and direct TLS ports, null when off. */
+  s2s: number | null;
+  s2sTls: number | null;
 }
 
 export interface StartOptions {
@@ -90,6 +96,7 @@ interface ServerParts {
   commits: GroupCommit;
   certificates: CertificateStore;
   dns: DnsResolver;
+  federation: Federation | null;
 }
 
 export class ParleyServer {
@@ -116,7 +123,9 @@ export class ParleyServer {
   readonly admin: AdminService;
   /** DNS through the configured servers (config.dns), cached: SRV targets for federation (dns/targets.ts). */
   readonly dns: DnsResolver;
-  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null, component: null };
+  readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null, component: null, s2s: null, s2sTls: null };
+  /** Server-to-server links and listeners (null when s2s.enabled is false: remote domains bounce). */
+  readonly federation: Federation | null;
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
@@ -150,6 +159,7 @@ export class ParleyServer {
     this.commits = parts.commits;
     this.certificates = parts.certificates;
     this.dns = parts.dns;
+    this.federation = parts.federation;
   }
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
@@ -195,12 +205,30 @@ export class ParleyServer {
     let router: Router | null = null;
     const sessions = new LocalSessions({ node, table, hub, log: log.child({ component: 'sessions' }), fromClient: (session, stanza) => router!.fromClient(session, stanza), delivered: counters.delivered });
     const iq = new IqHandlers();
+    const streams = new OpenStreams(hub);
+    const dns = new DnsResolver(config.dns);
+    // Domains not served here go to the federation (s2s/), which routes what peers send through the router.
+    // Who federates with whom is each domain's directory setting, followed live (suite event domain.federation).
+    const federationPolicy = new DirectoryFederationPolicy(config.s2s, directory.domains, (name) => hosts.canonical(name));
+    await federationPolicy.load();
+    const federation = config.s2s.enabled ? new Federation({
+      config, hosts, dns, certificates, hub, log: log.child({ component: 's2s' }),
+      router: { route: (stanza, from, to, origin) => router!.route(stanza, from, to, origin), bounce: (stanza, error, origin) => router!.bounce(stanza, error, origin) },
+      policy: federationPolicy,
+      secret: await serverSecret(storage),
+    }) : null;
+    for (const type of ['domain.federation', 'domain.created'] as const) {
+      suiteEvents.on(type, async ({ domain }) => {
+        await federationPolicy.refresh(domain);
+        federation?.enforcePolicy();
+      });
+    }
     router = new Router({
       counters,
       node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
       accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,
+      remote: federation ?? undefined,
     });
-    const streams = new OpenStreams(hub);
 
     // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
     const disco = new DiscoRegistry();
@@ -216,7 +244,7 @@ export class ParleyServer {
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns: new DnsResolver(config.dns),
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns, federation,
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(data.suiteEventLog, suiteEvents, config.directory.eventPollMs,
@@ -274,6 +302,7 @@ export class ParleyServer {
           settings: { port: 'components.port', tlsPort: 'components.port' }, log: log.child({ component: 'components' }),
         }, (connection) => new ComponentStream(services, connection));
       }
+      if (federation) Object.assign(server.ports, await federation.listen().then(({ port, tlsPort }) => ({ s2s: port, s2sTls: tlsPort })));
     } catch (error) {
       // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
       await server.stop();
@@ -307,6 +336,7 @@ export class ParleyServer {
       this.eventLog?.stop();
       await this.suiteBus?.close();
       this.streams.endAll(new StreamError('system-shutdown', 'the server is stopping'));
+      await this.federation?.stop();
       this.certificates.close();
       // sessions kept without a stream (none unless a module hibernates them) end too
       for (const session of [...this.sessions.all()]) session.close();

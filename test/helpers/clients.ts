@@ -25,19 +25,19 @@ export interface LoggedInClient {
 /** Where the clients connect: a test server, or any Parley process whose ports are known. */
 export type ServerPorts = Pick<TestServer, 'ports'>;
 
-export function serviceUrl(server: ServerPorts, transport: Transport): string {
+export function serviceUrl(server: ServerPorts, transport: Transport, host = '127.0.0.1'): string {
   switch (transport) {
-    case 'starttls': return `xmpp://127.0.0.1:${server.ports.c2s}`;
-    case 'tls': return `xmpps://127.0.0.1:${server.ports.c2sTls}`;
-    case 'websocket': return `ws://127.0.0.1:${server.ports.http}/xmpp-websocket`;
+    case 'starttls': return `xmpp://${host}:${server.ports.c2s}`;
+    case 'tls': return `xmpps://${host}:${server.ports.c2sTls}`;
+    case 'websocket': return `ws://${host}:${server.ports.http}/xmpp-websocket`;
   }
 }
 
 export async function login(server: ServerPorts, jid: string, password: string,
-  options: { transport?: Transport; resource?: string; presence?: boolean } = {}): Promise<LoggedInClient> {
+  options: { transport?: Transport; resource?: string; presence?: boolean; host?: string; timeoutMs?: number } = {}): Promise<LoggedInClient> {
   const [username, domain] = jid.split('@') as [string, string];
   const xmpp = acceptTestCertificate(xmppClient({
-    service: serviceUrl(server, options.transport ?? 'starttls'),
+    service: serviceUrl(server, options.transport ?? 'starttls', options.host),
     domain,
     username,
     password,
@@ -45,7 +45,7 @@ export async function login(server: ServerPorts, jid: string, password: string,
     // @xmpp/connection waits 2 s by default for each stream (re)open and close: on two cores shared
     // by many test runs a STARTTLS + SASL restart takes longer, and the login failed with a bare
     // TimeoutError (seen at load average 23)
-    timeout: 10_000,
+    timeout: options.timeoutMs ?? 10_000,
   }));
   // The tests are not about stream management (client-quirks.md): keep it out of the way. @xmpp/client
   // enables it whenever the server offers it, so the client does not see the offer.

@@ -23,6 +23,7 @@ import { createTestCa, selfSignedCertificate, type TestCa } from './test-ca.ts';
 import { startProsody, type PeerOptions, type XmppPeer } from './prosody.ts';
 export { peerZone } from './prosody.ts';
 import { startEjabberd } from './ejabberd.ts';
+import type { LoggedInClient } from './clients.ts';
 
 export type PeerKind = 'prosody' | 'ejabberd';
 
@@ -108,4 +109,11 @@ export function sendAcross(spec: { from: Account; to: Account; body: string; tim
       }
     });
   });
+}
+
+/** A client whose next() waits up to 15 s unless told otherwise: stanzas across servers on a loaded machine. */
+export function patient(client: LoggedInClient): LoggedInClient {
+  const next = client.next.bind(client);
+  client.next = (filter, timeoutMs = 15_000) => next(filter, timeoutMs);
+  return client;
 }

@@ -76,7 +76,7 @@ export async function startRestartableServer(users: Record<string, string>): Pro
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({
     dataDir, domains: ['example.com'], bind: '127.0.0.1',
-    c2s: { port: 0, tlsPort: -1 }, http: { port: http, tlsPort: -1, webClientDir }, log: { level: 'warn' },
+    c2s: { port: 0, tlsPort: -1 }, s2s: { port: 0 }, http: { port: http, tlsPort: -1, webClientDir }, log: { level: 'warn' },
   }));
   let child: ChildProcess | null = null;
   const launch = async () => {

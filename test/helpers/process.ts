@@ -23,7 +23,7 @@ export function startParley(dataDir: string, config: Partial<ConfigInput> = {}):
   const configFile = join(dataDir, 'test-config.json');
   writeFileSync(configFile, JSON.stringify({ bind: '127.0.0.1', log: { level: 'info' }, ...config }));
   const child = spawn(process.execPath, [parley, '--data', dataDir, '--config', configFile, 'start'], {
-    env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '-1', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '-1' },
+    env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '-1', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '-1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

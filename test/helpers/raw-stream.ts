@@ -233,8 +233,8 @@ export interface TcpOptions {
 export interface TcpPeer extends RawPeer {
   /** The socket now in use (the TLS one after startTls). */
   readonly socket: net.Socket;
-  /** Upgrade in place after <proceed/> (RFC 6120 §5.4.3.3). */
-  startTls(servername?: string): Promise<tls.TLSSocket>;
+  /** Upgrade in place after <proceed/> (RFC 6120 §5.4.3.3); `identity`: a client certificate (s2s peers, XEP-0178). */
+  startTls(servername?: string, identity?: { key: string; cert: string }): Promise<tls.TLSSocket>;
 }
 
 export async function connectTcp(port: number, options: TcpOptions = {}): Promise<TcpPeer> {
@@ -264,10 +264,10 @@ export async function connectTcp(port: number, options: TcpOptions = {}): Promis
   };
   const peer = new RawPeer(transport, () => transcript, null) as TcpPeer;
   Object.defineProperty(peer, 'socket', { get: () => socket });
-  peer.startTls = (servername) => new Promise((resolve, reject) => {
+  peer.startTls = (servername, identity) => new Promise((resolve, reject) => {
     socket.removeAllListeners('data');
     socket.removeAllListeners('close');
-    const secure = tls.connect({ socket, servername, rejectUnauthorized: false }, () => resolve(secure));
+    const secure = tls.connect({ socket, servername, rejectUnauthorized: false, ...identity }, () => resolve(secure));
     secure.once('error', reject);
     socket = secure;
     listen(secure);

@@ -32,6 +32,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** The feature modules (default: the server's own, modules/index.ts). */
   modules?: readonly AnyModuleDefinition[];
+  /** Runs on the fresh data folder before the server starts (e.g. an admin's certificate in certs/). */
+  prepare?: (dataDir: string) => void | Promise<void>;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -41,6 +43,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   for (const domain of domains) await addDomain(data, domain);
   for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(data, jid, password);
   await data.close();
+  await options.prepare?.(dataDir);
   const config = configSchema.parse({
     ...options.config,
     dataDir,
@@ -49,6 +52,10 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     bind: options.config?.bind ?? '127.0.0.1',
     c2s: { port: 0, tlsPort: 0, ...options.config?.c2s },
     http: { port: 0, tlsPort: -1, ...options.config?.http },
+    // federation on a free port; DNS to a closed loopback port, so a stanza to a domain no test serves
+    // bounces at once (remote-server-not-found) instead of waiting for the system's resolver
+    s2s: { port: 0, ...options.config?.s2s },
+    dns: { servers: ['127.0.0.1:1'], ...options.config?.dns },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const logs: TestServer['logs'] = [];

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { AdminService } from './service.ts';
 import {
-  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
+  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, federationSettingsSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
   photoSchema, roleGrantSchema, subjectSchema, userCreateSchema, userUpdateSchema,
 } from './schemas.ts';
 
@@ -49,6 +49,7 @@ export function adminRoutes(admin: AdminService): Route[] {
       return admin.getDomain(domain!);
     }),
     route('PATCH', 'domains/:domain/im', ({ domain }, body) => admin.setDomainIm(domain!, parse(imSettingsSchema, body))),
+    route('PATCH', 'domains/:domain/federation', ({ domain }, body) => admin.setDomainFederation(domain!, parse(federationSettingsSchema, body))),
     route('POST', 'domains/:domain/im/allowed', ({ domain }, body) => admin.setDomainImAllowed(domain!, parse(subjectSchema, body), true)),
     route('DELETE', 'domains/:domain/im/allowed/users/:jid', ({ domain, jid }) => admin.setDomainImAllowed(domain!, { user: jid! }, false)),
     route('DELETE', 'domains/:domain/im/allowed/groups/:group', ({ domain, group }) => admin.setDomainImAllowed(domain!, { group: group! }, false)),

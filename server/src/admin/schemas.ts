@@ -8,6 +8,14 @@ export const imSettingsSchema = z.object({
   access: imAccessSchema.optional(),
 }).strict();
 
+/** A domain's federation settings (s2s/); a list given replaces the stored one. */
+export const federationSettingsSchema = z.object({
+  enabled: z.boolean().optional(),
+  certificates: z.enum(['default', 'allow-dialback', 'require-valid']).optional(),
+  allow: z.array(z.string().min(1).max(1023)).max(1000).optional(),
+  deny: z.array(z.string().min(1).max(1023)).max(1000).optional(),
+}).strict();
+
 export const domainCreateSchema = z.object({
   name: z.string().min(1).max(1023),
   aliases: z.array(z.string().min(1).max(1023)).max(100).optional(),

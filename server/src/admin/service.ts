@@ -6,7 +6,8 @@ import { InvalidJidError, normalizeDomain, parseJid } from '@parley/shared';
 import { deriveAllCredentials } from '../sasl/index.ts';
 import { StorageConflictError, type Storage } from '../storage/index.ts';
 import {
-  DirectoryConflictError, type AddressCard, type Directory, type DirectoryDomain, type DirectoryUser, type Group, type ImAccess,
+  DirectoryConflictError, type AddressCard, type Directory, type DirectoryDomain, type DirectoryUser, type DomainFederationSettings,
+  type Group, type ImAccess,
 } from '../directory/types.ts';
 import type { SuiteEventPublisher } from '../directory/suite-events.ts';
 import { AdminError } from './errors.ts';
@@ -90,6 +91,28 @@ export class AdminService {
     if (settings.access !== undefined) change.access = settings.access;
     await this.directory.domains.setIm(domain, change);
     await this.events.publish({ type: 'domain.im', domain });
+    return this.getDomain(domain);
+  }
+
+  /** Federation for a served domain: on or off, the certificate policy, allow and deny lists of remote domains (replaced when given). */
+  async setDomainFederation(domainName: string, settings: { [K in keyof DomainFederationSettings]?: DomainFederationSettings[K] | undefined }): Promise<DirectoryDomain> {
+    const domain = (await this.getDomain(domainName)).name;
+    const change: Partial<DomainFederationSettings> = {};
+    if (settings.enabled !== undefined) change.enabled = settings.enabled;
+    if (settings.certificates !== undefined) change.certificates = settings.certificates;
+    for (const list of ['allow', 'deny'] as const) {
+      const remotes = settings[list];
+      if (remotes === undefined) continue;
+      change[list] = [...new Set(remotes.map((remote) => {
+        try {
+          return normalizeDomain(remote);
+        } catch {
+          throw new AdminError(`${remote} is not a domain name`);
+        }
+      }))];
+    }
+    await this.directory.domains.setFederation(domain, change);
+    await this.events.publish({ type: 'domain.federation', domain });
     return this.getDomain(domain);
   }
 

@@ -11,6 +11,7 @@ import { AdminError } from './accounts.ts';
 export type WithAdmin = (work: (admin: AdminService) => Promise<void>) => Promise<void>;
 
 interface SubjectOptions { user?: string; group?: string }
+interface FederationOptions { on?: boolean; off?: boolean; certificates?: string; allow?: string; deny?: string }
 
 function subject(options: SubjectOptions): { user: string } | { group: string } {
   if (options.user && !options.group) return { user: options.user };
@@ -61,6 +62,24 @@ export function registerDirectoryCommands(program: Command, domain: Command, use
       .action((name: string, options: SubjectOptions) => withAdmin(async (admin) =>
         print((await admin.setDomainImAllowed(name, subject(options), allowed)).im)));
   }
+
+  // ---- federation (s2s/) ----
+  domain.command('federation <domain>').description("a domain's federation: on/off, certificate policy, allow and deny lists (JSON)")
+    .option('--on', 'federate with other servers').option('--off', 'no federation: stanzas to other domains bounce, peers are refused')
+    .option('--certificates <policy>', "'require-valid', 'allow-dialback' or 'default' (the server's s2s.certificates)")
+    .option('--allow <domains>', 'comma-separated: only these remote domains (and subdomains); "" clears the list')
+    .option('--deny <domains>', 'comma-separated: never these remote domains (and subdomains); "" clears the list')
+    .action((name: string, options: FederationOptions) => withAdmin(async (admin) => {
+      if (options.on && options.off) throw new AdminError('give --on or --off, not both');
+      const certificates = options.certificates;
+      if (certificates !== undefined && certificates !== 'default' && certificates !== 'allow-dialback' && certificates !== 'require-valid') {
+        throw new AdminError("the certificate policy is 'require-valid', 'allow-dialback' or 'default'");
+      }
+      const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((entry) => entry.trim()).filter(Boolean));
+      print((await admin.setDomainFederation(name, {
+        enabled: options.on ? true : options.off ? false : undefined, certificates, allow: list(options.allow), deny: list(options.deny),
+      })).federation);
+    }));
 
   // ---- users ----
   user.command('show <jid>').description('a user as the directory knows them (JSON)').action((jid: string) =>

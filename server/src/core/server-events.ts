@@ -31,6 +31,8 @@ export interface ServerPipelines {
   'message/host': StanzaEvent;
   /** A message for an account without an available resource of non-negative priority (§8.5.2.2). */
   'message/offline': StanzaEvent;
+  /** A message for a JID of a domain not served here, before it leaves for the remote server (the archive keeps the sender's copy). */
+  'message/remote': StanzaEvent;
 }
 
 /** Why a session's stream went away. */

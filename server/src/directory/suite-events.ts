@@ -16,6 +16,8 @@ export const suiteEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('domain.removed'), domain }),
   z.object({ type: z.literal('domain.aliases'), domain }),
   z.object({ type: z.literal('domain.im'), domain }),
+  /** The domain's federation settings changed (s2s/domain-policy.ts re-reads them, open links follow). */
+  z.object({ type: z.literal('domain.federation'), domain }),
   z.object({ type: z.literal('user.created'), jid: address }),
   z.object({ type: z.literal('user.updated'), jid: address }),
   z.object({ type: z.literal('user.deleted'), jid: address }),

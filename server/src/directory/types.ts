@@ -21,10 +21,27 @@ export interface DomainImSettings {
   allowedGroups: string[];
 }
 
+/**
+ * Whether a peer's certificate must verify (XEP-0178) or dialback may prove it (XEP-0220);
+ * 'default': the server's s2s.certificates.
+ */
+export type FederationCertificates = 'default' | 'allow-dialback' | 'require-valid';
+
+/** The suite's "connect to the internet" choice for a domain: federation, with whom, how strictly. */
+export interface DomainFederationSettings {
+  enabled: boolean;
+  certificates: FederationCertificates;
+  /** Non-empty: only these remote domains (and their subdomains). */
+  allow: string[];
+  /** Never these remote domains (and their subdomains). */
+  deny: string[];
+}
+
 export interface DirectoryDomain {
   name: string;
   aliases: string[];
   im: DomainImSettings;
+  federation: DomainFederationSettings;
 }
 
 export interface DirectoryUser {
@@ -95,6 +112,8 @@ export interface DomainDirectory {
   removeAlias(domain: string, alias: string): Promise<boolean>;
   setIm(domain: string, settings: Partial<Pick<DomainImSettings, 'enabled' | 'access'>>): Promise<void>;
   setImAllowed(domain: string, subject: GrantSubject, allowed: boolean): Promise<boolean>;
+  /** Change the federation settings; a list given replaces the stored one. */
+  setFederation(domain: string, settings: Partial<DomainFederationSettings>): Promise<void>;
 }
 
 /** Users (accounts: storage.accounts creates and deletes them) with their directory data. */

@@ -8,6 +8,8 @@ const ENV_NAMES: Record<string, string> = {
   'c2s.tlsPort': 'PARLEY_C2S_TLS_PORT',
   'http.port': 'PARLEY_HTTP_PORT',
   'http.tlsPort': 'PARLEY_HTTPS_PORT',
+  's2s.port': 'PARLEY_S2S_PORT',
+  's2s.tlsPort': 'PARLEY_S2S_TLS_PORT',
 };
 
 export class ListenError extends Error {

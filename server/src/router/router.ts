@@ -114,7 +114,7 @@ export class Router implements Routing {
   /** Deliver a stanza addressed to `to` (local or not), following RFC 6121 §8.5. */
   route(stanza: Element, from: JID, to: JID, origin: Origin = SERVER_ORIGIN): Awaitable {
     const served = this.services.hosts.lookup(to.domain);
-    if (served === undefined) return this.remote.route(stanza, from, to, origin);
+    if (served === undefined) return this.toRemote(stanza, from, to, origin);
     // a component's domain is the component's, whatever the local part or type (groupchat included)
     if (typeof served !== 'string') return served.receive(stanza, from, to, origin);
     // A domain alias names the same accounts as its domain (router/host-table.ts): alice@alias is alice@domain.
@@ -134,6 +134,15 @@ export class Router implements Routing {
     const handled = this.fire(kind === 'message' ? 'message/bare' : 'presence/bare', stanza, from, to, origin);
     if (handled) return handled === true ? undefined : handled;
     return this.toBareJid(kind, stanza, from, to, origin);
+  }
+
+  /** A domain not served here: modules see messages on their way out (message/remote), then the remote router (federation). */
+  private toRemote(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable {
+    if (stanza.name === 'message') {
+      const handled = this.fire('message/remote', stanza, from, to, origin);
+      if (handled) return handled === true ? undefined : handled;
+    }
+    return this.remote.route(stanza, from, to, origin);
   }
 
   /** Send a stanza to every available resource of an account; returns how many got it. */
@@ -167,7 +176,8 @@ export class Router implements Routing {
     }
     const to = tryParseJid(reply.attrs.to);
     const from = tryParseJid(reply.attrs.from);
-    if (to && from && this.services.hosts.has(to.domain)) return this.route(reply, from, to, SERVER_ORIGIN);
+    // the sender may be on another server (federation): the error goes back there (errors are never bounced again)
+    if (to && from) return this.route(reply, from, to, SERVER_ORIGIN);
   }
 
   /** Run a stanza pipeline; the event object is built only when a module listens. */

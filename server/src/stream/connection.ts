@@ -1,7 +1,16 @@
 // What the stream layer needs from a transport. Transports only frame bytes; everything XMPP
 // happens in the stream (c2s-stream.ts) and the session behind it.
+import type { PeerCertificate as X509PeerCertificate } from 'node:tls';
 import type { Element, StreamError, StreamErrorCondition } from '@parley/shared';
 import type { ChannelBinding } from '../sasl/index.ts';
+
+/** The certificate a TLS peer presented, and whether it chains to a trusted CA (names are checked by the stream). */
+export interface PeerCertificate {
+  readonly certificate: X509PeerCertificate;
+  readonly authorized: boolean;
+  /** Why it did not verify (e.g. DEPTH_ZERO_SELF_SIGNED_CERT). */
+  readonly error?: string;
+}
 
 export type TransportKind = 'tcp' | 'websocket' | 'bosh';
 
@@ -29,6 +38,8 @@ export interface Connection {
   startTls(onSecure: () => void): void;
   /** Close after flushing what was written. */
   close(): void;
+  /** Over TLS: the certificate the peer presented (s2s asks for one; clients are not asked). */
+  peerCertificate?(): PeerCertificate | null;
   /**
    * Optional: the stream is about to end with this error (the <stream:error/> is written next, then
    * close()). For transports with their own error signalling: BOSH maps it to a terminal binding

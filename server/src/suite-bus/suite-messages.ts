@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AdminService } from '../admin/service.ts';
 import { AdminError } from '../admin/errors.ts';
 import {
-  addressCardSchema, imSettingsSchema, photoSchema, subjectSchema, userCreateSchema,
+  addressCardSchema, federationSettingsSchema, imSettingsSchema, photoSchema, subjectSchema, userCreateSchema,
 } from '../admin/schemas.ts';
 
 const domain = z.string().min(1).max(1023);
@@ -21,6 +21,8 @@ export const suiteMessages = {
   /** The domain's complete alias list (aliases not listed are removed). */
   'domain.aliases': z.object({ domain, aliases: z.array(domain).max(100) }),
   'domain.im': z.object({ domain }).and(imSettingsSchema),
+  /** Federation for the domain ("connect to the internet"); lists given are complete. */
+  'domain.federation': z.object({ domain }).and(federationSettingsSchema),
   // unknown top-level keys are ignored here (the suite may say more than Parley needs); the admin API is strict
   'user.created': z.object(userCreateSchema.omit({ password: true }).shape),
   'user.updated': z.object({ jid, displayName: z.string().max(1024).nullable().optional(), enabled: z.boolean().optional() }),
@@ -62,6 +64,11 @@ export async function applySuiteMessage(admin: AdminService, type: SuiteMessageT
     case 'domain.im': {
       const { domain: name, ...settings } = suiteMessages[type].parse(payload);
       await admin.setDomainIm(name, settings);
+      return;
+    }
+    case 'domain.federation': {
+      const { domain: name, ...settings } = suiteMessages[type].parse(payload);
+      await admin.setDomainFederation(name, settings);
       return;
     }
     case 'user.created': {

@@ -9,15 +9,23 @@ import type { Logger } from '../logger.ts';
 import type { CertificateStore } from '../tls/certificates.ts';
 import { isLoopbackAddress } from '../net/addresses.ts';
 import { fromNodeError } from '../net/listen-error.ts';
-import type { Connection, ConnectionListener, StreamFactory } from '../stream/connection.ts';
+import type { Connection, ConnectionListener, PeerCertificate, StreamFactory } from '../stream/connection.ts';
 import { scheduleFlush, type Flushable } from './write-batching.ts';
 import type { ConnectionCounter } from './connection-limits.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-stream.ts';
 import { normalizeDomain as certificateName } from '../tls/certificates.ts';
 
+/** What a listener needs of the certificate store (s2s passes one whose contexts also trust peers' CAs: s2s/tls-contexts.ts). */
+export type TlsContexts = Pick<CertificateStore, 'sniCallback' | 'contextFor' | 'pemFor' | 'onChange'>;
+
 /** Where TLS contexts come from: the certificate store, for the name a client asks (SNI) or the default one. */
 export interface TlsSource {
-  readonly certificates: CertificateStore;
+  readonly certificates: TlsContexts;
+  /**
+   * Ask the peer for its certificate without requiring one (s2s: RFC 6120 §13.7.2, XEP-0178); its
+   * verification against these CAs is then read with Connection.peerCertificate().
+   */
+  readonly requestPeerCertificate?: { readonly ca: string[] };
   /** The name whose certificate is used when the client names none (the first served domain). */
   defaultName(): string;
 }
@@ -55,7 +63,7 @@ class TcpConnection implements Connection, Flushable {
   private closed = false;
   private readonly decoder = new Utf8StreamDecoder();
 
-  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean) {
+  constructor(private socket: net.Socket, private readonly tlsSource: TlsSource, encrypted: boolean, private readonly upgrader: StartTlsUpgrader | null) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.isLoopback = isLoopbackAddress(this.remoteAddress);
     this.encrypted = encrypted;
@@ -105,6 +113,18 @@ class TcpConnection implements Connection, Flushable {
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');
     if (this.corked) this.flush();
+    this.decoder.reset();
+    if (this.upgrader) {
+      // the peer's certificate is verified by a tls.Server (a bare TLSSocket never sets `authorized`)
+      this.upgrader.upgrade(raw, (secure) => {
+        this.socket = secure;
+        this.encrypted = true;
+        this.serverName = secure.servername || undefined;
+        this.attach(secure);
+        onSecure();
+      }, (error) => this.ended(error));
+      return;
+    }
     const { certificates } = this.tlsSource;
     const defaultName = this.tlsSource.defaultName();
     const secure = new tls.TLSSocket(raw, {
@@ -113,13 +133,16 @@ class TcpConnection implements Connection, Flushable {
       secureContext: certificates.contextFor(defaultName),
     });
     this.socket = secure;
-    this.decoder.reset();
     secure.once('secure', () => {
       this.encrypted = true;
       this.serverName = secure.servername || undefined;
       onSecure();
     });
     this.attach(secure);
+  }
+
+  peerCertificate(): PeerCertificate | null {
+    return peerCertificateOf(this.socket);
   }
 
   close(): void {
@@ -193,11 +216,12 @@ export interface TcpListeners {
 /** Start the plain (STARTTLS) and direct-TLS listeners; each connection gets the stream `createStream` opens. */
 export async function listenTcp(options: TcpListenerOptions, createStream: StreamFactory): Promise<TcpListeners> {
   const counter = options.perAddress;
+  const upgrader = options.tls.requestPeerCertificate ? new StartTlsUpgrader(options.tls, options.log) : null;
   const open = new Set<TcpConnection>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
     const address = socket.remoteAddress ?? '';
-    const connection = new TcpConnection(socket, options.tls, encrypted);
+    const connection = new TcpConnection(socket, options.tls, encrypted, upgrader);
     open.add(connection);
     connection.openSet = open;
     const allowed = counter.acquire(address);
@@ -214,6 +238,7 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
       SNICallback: certificates.sniCallback(defaultName),
       ...certificates.pemFor(defaultName),
       ALPNProtocols: options.alpnProtocols,
+      ...(options.tls.requestPeerCertificate ? { requestCert: true, rejectUnauthorized: false, ca: options.tls.requestPeerCertificate.ca } : {}),
     }, (socket) => accept(socket, true))
     : null;
   direct?.on('tlsClientError', (error) => options.log.debug({ err: error.message }, 'direct TLS handshake failed'));
@@ -245,6 +270,57 @@ export async function listenTcp(options: TcpListenerOptions, createStream: Strea
       await closing;
     },
   };
+}
+
+/**
+ * STARTTLS for listeners that ask for the peer's certificate: the plain socket is handed to a
+ * tls.Server that never listens (net.Server's documented 'connection' event), so that OpenSSL's
+ * verification result reaches `authorized` / `authorizationError` as on the direct-TLS port.
+ */
+class StartTlsUpgrader {
+  private readonly server: tls.Server;
+  private readonly waiting = new Map<string, { secured: (socket: tls.TLSSocket) => void; failed: (error: Error) => void }>();
+
+  constructor(source: TlsSource, log: Logger) {
+    const defaultName = source.defaultName();
+    this.server = tls.createServer({
+      SNICallback: source.certificates.sniCallback(defaultName), ...source.certificates.pemFor(defaultName),
+      requestCert: true, rejectUnauthorized: false, ca: source.requestPeerCertificate!.ca,
+    });
+    this.server.on('secureConnection', (socket) => {
+      const key = socketKey(socket);
+      const waiter = this.waiting.get(key);
+      this.waiting.delete(key);
+      if (waiter) waiter.secured(socket);
+      else socket.destroy();
+    });
+    this.server.on('tlsClientError', (error, socket) => {
+      log.debug({ err: error.message }, 'STARTTLS handshake failed');
+      const key = socketKey(socket);
+      const waiter = this.waiting.get(key);
+      this.waiting.delete(key);
+      socket.destroy();
+      waiter?.failed(error);
+    });
+  }
+
+  upgrade(raw: net.Socket, secured: (socket: tls.TLSSocket) => void, failed: (error: Error) => void): void {
+    this.waiting.set(socketKey(raw), { secured, failed });
+    this.server.emit('connection', raw);
+  }
+}
+
+/** A connection's two ends, the same on the plain socket and the TLS socket over it. */
+function socketKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
+}
+
+/** The peer's certificate on a TLS socket and whether it verified (null: plain TCP, or none sent). */
+export function peerCertificateOf(socket: net.Socket): PeerCertificate | null {
+  if (!(socket instanceof tls.TLSSocket)) return null;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || Object.keys(certificate).length === 0) return null;
+  return { certificate, authorized: socket.authorized, error: socket.authorizationError ? String(socket.authorizationError) : undefined };
 }
 
 /** `configKey` names the setting in the error a taken port gives (listen-error.ts). */

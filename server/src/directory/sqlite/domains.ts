@@ -2,11 +2,14 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import {
-  DirectoryConflictError, type DirectoryDomain, type DomainDirectory, type DomainImSettings, type GrantSubject, type ImAccess,
+  DirectoryConflictError, type DirectoryDomain, type DomainDirectory, type DomainFederationSettings, type DomainImSettings,
+  type FederationCertificates, type GrantSubject, type ImAccess,
 } from '../types.ts';
 
 interface SettingsRow { enabled: number; access: ImAccess }
 interface AllowedRow { kind: 'user' | 'group'; subject: string }
+interface FederationRow { enabled: number; certificates: FederationCertificates }
+interface PeerRow { list: 'allow' | 'deny'; remote: string }
 
 export class SqliteDomainDirectory implements DomainDirectory {
   private readonly selectDomains;
@@ -25,6 +28,9 @@ export class SqliteDomainDirectory implements DomainDirectory {
   private readonly deleteAllowed;
   private readonly createTx;
   private readonly addAliasTx;
+  private readonly selectFederation;
+  private readonly selectPeers;
+  private readonly setFederationTx;
 
   constructor(db: BetterSqlite3.Database) {
     this.selectDomains = db.prepare<[], string>('SELECT domain FROM domains ORDER BY domain').pluck();
@@ -55,6 +61,25 @@ export class SqliteDomainDirectory implements DomainDirectory {
       if (this.insertDomain.run(name).changes === 0) return false;
       this.upsertSettings.run(name, im.enabled ?? 1, im.access ?? 'everyone');
       return true;
+    });
+    this.selectFederation = db.prepare<[string], FederationRow>('SELECT enabled, certificates FROM domain_federation WHERE domain = ?');
+    this.selectPeers = db.prepare<[string], PeerRow>('SELECT list, remote FROM domain_federation_peers WHERE domain = ? ORDER BY list, remote');
+    const upsertFederation = db.prepare<[string, number, FederationCertificates]>(
+      `INSERT INTO domain_federation (domain, enabled, certificates) VALUES (?, ?, ?)
+       ON CONFLICT (domain) DO UPDATE SET enabled = excluded.enabled, certificates = excluded.certificates`,
+    );
+    const clearPeers = db.prepare<[string, string]>('DELETE FROM domain_federation_peers WHERE domain = ? AND list = ?');
+    const insertPeer = db.prepare<[string, string, string]>('INSERT INTO domain_federation_peers (domain, list, remote) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    this.setFederationTx = db.transaction((domain: string, settings: Partial<DomainFederationSettings>) => {
+      if (this.domainExists.get(domain) === undefined) throw new DirectoryConflictError(`${domain} is not served here`);
+      const current = this.federation(domain);
+      upsertFederation.run(domain, Number(settings.enabled ?? current.enabled), settings.certificates ?? current.certificates);
+      for (const list of ['allow', 'deny'] as const) {
+        const remotes = settings[list];
+        if (!remotes) continue;
+        clearPeers.run(domain, list);
+        for (const remote of remotes) insertPeer.run(domain, list, remote);
+      }
     });
     this.addAliasTx = db.transaction((domain: string, alias: string): boolean => {
       if (this.domainExists.get(domain) === undefined) throw new DirectoryConflictError(`${domain} is not served here`);
@@ -107,6 +132,21 @@ export class SqliteDomainDirectory implements DomainDirectory {
     return statement.run(domain, kind, name).changes > 0;
   }
 
+  async setFederation(domain: string, settings: Partial<DomainFederationSettings>): Promise<void> {
+    this.setFederationTx.immediate(domain, settings);
+  }
+
+  private federation(domain: string): DomainFederationSettings {
+    const row = this.selectFederation.get(domain);
+    const peers = this.selectPeers.all(domain);
+    return {
+      enabled: row ? row.enabled === 1 : true,
+      certificates: row?.certificates ?? 'default',
+      allow: peers.filter((peer) => peer.list === 'allow').map((peer) => peer.remote),
+      deny: peers.filter((peer) => peer.list === 'deny').map((peer) => peer.remote),
+    };
+  }
+
   private settings(domain: string): { enabled: boolean; access: ImAccess } {
     const row = this.selectSettings.get(domain);
     return { enabled: row ? row.enabled === 1 : true, access: row?.access ?? 'everyone' };
@@ -122,6 +162,7 @@ export class SqliteDomainDirectory implements DomainDirectory {
         allowedUsers: allowed.filter((row) => row.kind === 'user').map((row) => row.subject),
         allowedGroups: allowed.filter((row) => row.kind === 'group').map((row) => row.subject),
       },
+      federation: this.federation(name),
     };
   }
 }

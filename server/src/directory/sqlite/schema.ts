@@ -91,5 +91,24 @@ export const DIRECTORY_SCHEMA: FeatureSchema = {
         `);
       },
     },
+    {
+      description: 'per-domain federation: on/off, certificate policy, allow and deny lists of remote domains',
+      up(db) {
+        db.exec(`
+          -- No row = federation on, the server's certificate policy (directory/types.ts DomainFederationSettings).
+          CREATE TABLE domain_federation (
+            domain       TEXT PRIMARY KEY REFERENCES domains (domain) ON DELETE CASCADE,
+            enabled      INTEGER NOT NULL DEFAULT 1,
+            certificates TEXT NOT NULL DEFAULT 'default' CHECK (certificates IN ('default', 'allow-dialback', 'require-valid'))
+          ) WITHOUT ROWID;
+          CREATE TABLE domain_federation_peers (
+            domain TEXT NOT NULL REFERENCES domains (domain) ON DELETE CASCADE,
+            list   TEXT NOT NULL CHECK (list IN ('allow', 'deny')),
+            remote TEXT NOT NULL,
+            PRIMARY KEY (domain, list, remote)
+          ) WITHOUT ROWID;
+        `);
+      },
+    },
   ],
 };

@@ -104,15 +104,16 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     archive.store.append(entries);
   };
 
-  const hook: PipelineHandler<StanzaEvent> = ({ stanza, from, to, origin }) => {
+  /** `localRecipient` false: a message leaving for another server (message/remote), archived for its sender only. */
+  const archiving = (localRecipient: boolean): PipelineHandler<StanzaEvent> => ({ stanza, from, to, origin }) => {
     if (rerouted.has(stanza)) return false;
-    removeStanzaIds(stanza, to.bare);
+    if (localRecipient) removeStanzaIds(stanza, to.bare);
     if (!isArchivable(stanza)) return false;
     const sender = isLocalUser(from, origin);
     const self = sender && from.bare === to.bare;
     // A message to oneself is archived once (XEP-0313 §4.1.1 'with' = own JID finds it).
     const outgoing = sender ? policy.archives(from.bare, to) : false;
-    const incoming = self ? false : policy.archives(to.bare, from);
+    const incoming = self || !localRecipient ? false : policy.archives(to.bare, from);
     // The recipient must exist; without a session that takes a lookup (the offline module then bounces).
     const exists: boolean | Promise<boolean> = incoming === false || ctx.sessions.hasSessions(to.bare)
       || ctx.services.storage.accounts.get(to.bare).then((account) => account !== null);
@@ -132,8 +133,11 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
       await ctx.router.route(stanza, from, to, origin);
     })();
   };
+  const hook = archiving(true);
   ctx.hook('message/bare', hook, ARCHIVER_PRIORITY);
   ctx.hook('message/full', hook, ARCHIVER_PRIORITY);
+  // a local user's message to a contact on another server: the sender's copy (federated history, XEP-0313 §3)
+  ctx.hook('message/remote', archiving(false), ARCHIVER_PRIORITY);
 }
 
 /** Sent by a user of this server: a local client session (its JID is an account of a served domain). */
