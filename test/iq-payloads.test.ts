@@ -69,6 +69,11 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
   'host get urn:xmpp:ping ping': [],
   'account get urn:xmpp:ping ping': [],
   'host get jabber:iq:version query': [],
+  'host get jabber:iq:register query': [],
+  'host set jabber:iq:register query': [
+    ['neither fields nor remove', `<query xmlns='jabber:iq:register'/>`, badRequest],
+    ['a password without a user name', `<query xmlns='jabber:iq:register'><password>long enough pw</password></query>`, badRequest],
+  ],
   'account get vcard-temp vCard': [],
   'account set vcard-temp vCard': [
     ['a vCard over 128 KiB', `<vCard xmlns='vcard-temp'><DESC>${'x'.repeat(140 * 1024)}</DESC></vCard>`, { condition: 'not-acceptable' }],

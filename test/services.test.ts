@@ -12,6 +12,7 @@ const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const NS_PING = 'urn:xmpp:ping';
 const NS_VERSION = 'jabber:iq:version';
 const NS_VCARD = 'vcard-temp';
+const NS_REGISTER = 'jabber:iq:register';
 
 let server: TestServer;
 
@@ -37,6 +38,11 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
   [NS_DISCO_ITEMS]: async (client) => {
     const items = await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com');
     expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item')).toEqual([]);
+  },
+  [NS_REGISTER]: async (client) => {
+    // XEP-0077 §3.2: a logged-in account is told it is registered (password change and cancellation: test/register.test.ts)
+    const query = (await iq(client, 'get', xml('query', { xmlns: NS_REGISTER }), 'example.com')).getChild('query', NS_REGISTER)!;
+    expect(query.getChild('registered')).toBeDefined();
   },
   [NS_PING]: async (client) => {
     expect((await iq(client, 'get', xml('ping', { xmlns: NS_PING }), 'example.com')).attrs).toMatchObject({ type: 'result', from: 'example.com' });

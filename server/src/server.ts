@@ -184,7 +184,7 @@ export class ParleyServer {
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
-      services: { storage, directory, archive, suiteEvents, commits },
+      services: { storage, directory, archive, suiteEvents, commits, admin }, hosts,
       stores: noNamedStores,
       caches: new LocalCaches(hub, node),
     });

@@ -48,7 +48,12 @@ export class StreamError extends Error {
 export class StanzaError extends Error {
   readonly type: StanzaErrorType;
 
-  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType) {
+  /**
+   * `application`: an application-specific condition (RFC 6120 §8.3.2), e.g. XEP-0363's
+   * <file-too-large/> or XEP-0050's <bad-sessionid/>, built fresh for each error element.
+   */
+  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType,
+    readonly application?: () => Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StanzaError';
     this.type = type ?? DEFAULT_TYPE[condition];
@@ -57,7 +62,8 @@ export class StanzaError extends Error {
   toElement(by?: string): Element {
     return xml('error', { type: this.type, by },
       xml(this.condition, { xmlns: NS.stanzas }),
-      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null);
+      this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null,
+      this.application ? this.application() : null);
   }
 }
 

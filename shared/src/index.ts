@@ -12,3 +12,4 @@ export * from './vcard.ts';
 export * from './roster-items.ts';
 export * from './presence-info.ts';
 export * from './precis.ts';
+export * from './data-forms.ts';

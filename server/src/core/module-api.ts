@@ -15,7 +15,10 @@ import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionTableView } from './session-table.ts';
 import type { Cache } from './cache.ts';
-import type { DiscoIdentity } from './disco.ts';
+import type { DiscoIdentity, DiscoItemsProvider, DiscoNode } from './disco.ts';
+import type { UnauthenticatedFeature, UnauthenticatedIqHandler } from './stream-extensions.ts';
+import type { AdminService } from '../admin/service.ts';
+import type { Component, HostView } from './hosts.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -72,7 +75,10 @@ export interface ModuleServices {
   readonly suiteEvents: SuiteEventBus;
   /** The group commit of archive and offline writes (storage/group-commit.ts). */
   readonly commits: GroupCommit;
+  /** Admin operations with the same rules as the admin API and the CLI (admin/service.ts). */
+  readonly admin: AdminService;
 }
+
 
 export interface ModuleContext<O = undefined> {
   readonly name: string;
@@ -103,10 +109,25 @@ export interface ModuleContext<O = undefined> {
     serverFeatures(): string[];
     accountFeatures(): string[];
     identities(): readonly DiscoIdentity[];
+    /** XEP-0030 §4: items of the server (components, services), asked of each provider. */
+    items(provider: DiscoItemsProvider): void;
+    /** A node of the server's disco#info/#items (XEP-0050 §2.2 the commands node); a second one throws. */
+    node(node: string, handler: DiscoNode): void;
+    serverItems: DiscoItemsProvider;
+    serverNode(node: string): DiscoNode | undefined;
   };
   /** Extra <stream:features/> children after authentication. */
   streamFeature(build: () => Element): void;
   nonza(xmlns: string, name: string, handler: NonzaHandler): void;
+  /** Before authentication (XEP-0077 §3): stream features offered and iqs answered on an unauthenticated stream. */
+  readonly unauthenticated: {
+    feature(build: UnauthenticatedFeature): void;
+    iq(xmlns: string, handler: UnauthenticatedIqHandler): void;
+  };
+  /** Served names: read them, and serve a component's domain (ejabberd's register_route). */
+  readonly hosts: HostView;
+  addComponent(component: Component): void;
+  removeComponent(name: string): void;
   readonly router: Routing;
   /** A named store in the configured state storage (`<module>.<name>`). */
   store(name: string): KeyValueStore;

@@ -11,6 +11,7 @@ import type { ServerHub } from './server-events.ts';
 import type { SessionTableView } from './session-table.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
+import type { Component, HostView } from './hosts.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -26,6 +27,8 @@ export interface ModuleHostServices {
   /** Opens a named key-value store in the state storage. */
   readonly stores: (name: string) => KeyValueStore;
   readonly caches: LocalCaches;
+  /** The served names (router/host-table.ts), where modules also register components. */
+  readonly hosts: HostView & { addComponent(component: Component): void; removeComponent(name: string): void };
 }
 
 export class ModuleHost {
@@ -82,9 +85,20 @@ export class ModuleHost {
         serverFeatures: () => disco.serverFeatures(),
         accountFeatures: () => disco.accountFeatures(),
         identities: () => disco.serverIdentities(),
+        items: (provider) => disco.addItems(provider),
+        node: (node, handler) => disco.addNode(node, handler),
+        serverItems: (from, to) => disco.serverItems(from, to),
+        serverNode: (node) => disco.serverNode(node),
       },
       streamFeature: (build) => host.streams.addFeature(build),
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
+      unauthenticated: {
+        feature: (build) => host.streams.addUnauthenticatedFeature(build),
+        iq: (xmlns, handler) => host.streams.addUnauthenticatedIq(xmlns, handler, name),
+      },
+      hosts: host.hosts,
+      addComponent: (component) => host.hosts.addComponent(component),
+      removeComponent: (component) => host.hosts.removeComponent(component),
       store: (store) => host.stores(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };

@@ -13,15 +13,25 @@ export const discoModule = defineModule({
     features.server(NS.discoItems);
     const info = { name: 'query', xmlns: NS.discoInfo };
     const items = { name: 'query', xmlns: NS.discoItems };
-    ctx.iq('host', 'get', info, ({ payload }) => {
-      if (payload.attrs.node) throw new StanzaError('item-not-found');
+    ctx.iq('host', 'get', info, ({ payload, from, to }) => {
+      if (payload.attrs.node) {
+        const node = features.serverNode(payload.attrs.node)?.info?.(from, to);
+        if (!node) throw new StanzaError('item-not-found');
+        return xml('query', { xmlns: NS.discoInfo, node: payload.attrs.node },
+          ...node.identities.map((identity) => xml('identity', { ...identity })),
+          ...node.features.map((feature) => xml('feature', { var: feature })),
+          ...(node.extensions ?? []));
+      }
       return xml('query', { xmlns: NS.discoInfo },
         ...features.identities().map((identity) => xml('identity', { ...identity })),
         ...features.serverFeatures().map((feature) => xml('feature', { var: feature })));
     });
-    ctx.iq('host', 'get', items, ({ payload }) => {
-      if (payload.attrs.node) throw new StanzaError('item-not-found');
-      return xml('query', { xmlns: NS.discoItems });
+    ctx.iq('host', 'get', items, ({ payload, from, to }) => {
+      const node = payload.attrs.node;
+      const found = node ? features.serverNode(node)?.items?.(from, to) : features.serverItems(from, to);
+      if (!found) throw new StanzaError('item-not-found');
+      return xml('query', { xmlns: NS.discoItems, node },
+        ...found.map((item) => xml('item', { jid: item.jid, node: item.node, name: item.name })));
     });
     // XEP-0030 §3.1 / RFC 6121 §8.5.1: the server answers for an account's bare JID.
     features.account(NS.discoInfo);

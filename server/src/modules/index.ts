@@ -11,6 +11,7 @@ import { vcardModule } from './vcard/index.ts';
 import { mamModule } from './mam/index.ts';
 import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
+import { registerModule } from './register.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
@@ -20,4 +21,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   inboxModule,
   // directory changes act on the running server
   suiteSyncModule,
+  // XEP-0077 in-band registration (off unless a domain is listed)
+  registerModule,
 ];

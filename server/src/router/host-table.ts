@@ -2,17 +2,11 @@
 // kept current from the directory; alice@alias is alice@domain — or a component with its own
 // handler, registered and removed at run time (as ejabberd's ejabberd_router:register_route serves
 // mod_muc). Names that come and go are announced on the hub (host-added, host-removed).
-import { normalizeDomain, type Element, type JID } from '@parley/shared';
-import type { Awaitable } from '../core/events.ts';
-import type { Origin } from '../core/origin.ts';
+import { normalizeDomain } from '@parley/shared';
+import type { Component, HostView } from '../core/hosts.ts';
 import type { ServerHub } from '../core/server-events.ts';
 
-/** A service on its own domain (MUC, upload…): every stanza to that domain, any local part or resource, is its. */
-export interface Component {
-  readonly kind: 'component';
-  readonly name: string;
-  receive(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
-}
+export type { Component };
 
 /** Where account domains and their aliases are kept (the directory's domain list). */
 export interface ServedDomainSource {
@@ -25,7 +19,7 @@ export interface ServedDomainSource {
 /** An account domain's canonical name, or the component that serves the name. */
 export type ServedName = string | Component;
 
-export class HostTable {
+export class HostTable implements HostView {
   private readonly names = new Map<string, ServedName>();
 
   constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
@@ -59,6 +53,13 @@ export class HostTable {
   /** Every served name (each needs a certificate). */
   list(): string[] {
     return [...this.names.keys()];
+  }
+
+  /** Every canonical account domain served now (not aliases, not components). */
+  accountDomains(): string[] {
+    const domains: string[] = [];
+    for (const [name, served] of this.names) if (served === name) domains.push(name);
+    return domains;
   }
 
   /** The first canonical account domain: what a stream to an unknown name is answered from. */

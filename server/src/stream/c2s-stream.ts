@@ -9,7 +9,7 @@ import {
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerHub, SessionEndReason } from '../core/server-events.ts';
-import type { StreamExtensions } from '../core/stream-extensions.ts';
+import type { StreamExtensions, UnauthenticatedIqHandler, UnauthenticatedStream } from '../core/stream-extensions.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { ClientSession, SessionStream } from '../session/client-session.ts';
 import type { LocalSessions } from '../session/local-sessions.ts';
@@ -335,7 +335,12 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       offerStartTls: !this.connection.encrypted && this.connection.canStartTls,
       mustStartTls: this.mustStartTls,
       encrypted: this.connection.encrypted,
-    }, this.services.sasl, this.services.extensions);
+    }, this.services.sasl, this.services.extensions, this.unauthenticatedView());
+  }
+
+  /** What modules see of this stream before authentication (core/stream-extensions.ts). */
+  private unauthenticatedView(): UnauthenticatedStream {
+    return { domain: this.domain, remoteAddress: this.connection.remoteAddress, encrypted: this.connection.encrypted };
   }
 
   private negotiate(element: Element): void {
@@ -353,7 +358,22 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       const bind = element.getChild('bind', NS.bind);
       if (bind) return this.bind(element, bind);
     }
+    // XEP-0077 §3: in-band registration (and whatever else a module answers before authentication)
+    const unauthenticated = this.username === null ? this.services.extensions.unauthenticatedIq(element) : undefined;
+    if (unauthenticated) return this.run(this.answerUnauthenticated(element, unauthenticated.handler, unauthenticated.payload));
     this.streamError(new StreamError('not-authorized', 'authenticate and bind a resource first'));
+  }
+
+  private async answerUnauthenticated(iq: Element, handler: UnauthenticatedIqHandler, payload: Element): Promise<void> {
+    let reply: Element;
+    try {
+      const result = await handler(this.unauthenticatedView(), iq, payload);
+      reply = iqResult(iq, result ?? undefined);
+    } catch (error) {
+      if (!(error instanceof StanzaError)) throw error;
+      reply = errorReply(iq, error);
+    }
+    if (!this.isClosed) this.write(serialize(reply));
   }
 
   private startTls(): void {

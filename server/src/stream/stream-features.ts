@@ -1,7 +1,7 @@
 // What a client stream offers (RFC 6120 §4.3.2): STARTTLS and SASL before authentication; resource
 // binding, the optional legacy session and the modules' features after it.
 import { NS, xml, type Element } from '@parley/shared';
-import type { StreamExtensions } from '../core/stream-extensions.ts';
+import type { StreamExtensions, UnauthenticatedStream } from '../core/stream-extensions.ts';
 import type { Framing } from './framing.ts';
 import { SaslNegotiation, type SaslServices } from './sasl-negotiation.ts';
 
@@ -14,12 +14,17 @@ export interface NegotiationState {
   encrypted: boolean;
 }
 
-export function streamFeatures(framing: Framing, state: NegotiationState, sasl: SaslServices, extensions: StreamExtensions): Element {
+export function streamFeatures(framing: Framing, state: NegotiationState, sasl: SaslServices, extensions: StreamExtensions,
+  stream: UnauthenticatedStream): Element {
   const features = xml('stream:features', framing.streamPrefixDeclaration);
   const add = (child: Element) => { child.parent = features; features.children.push(child); };
   if (!state.authenticated) {
     if (state.offerStartTls) add(xml('starttls', { xmlns: NS.tls }, state.mustStartTls ? xml('required') : null));
-    if (!state.mustStartTls) add(SaslNegotiation.featuresElement(sasl, state.encrypted));
+    if (!state.mustStartTls) {
+      add(SaslNegotiation.featuresElement(sasl, state.encrypted));
+      // XEP-0077 §4 and the modules' other pre-authentication features
+      for (const feature of extensions.buildUnauthenticatedFeatures(stream)) add(feature);
+    }
   } else {
     add(xml('bind', { xmlns: NS.bind }));
     // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
