@@ -151,7 +151,7 @@ describe('after authentication (XEP-0077 §3.2, §3.3)', () => {
 });
 
 describe('slixmpp (xep_0077)', () => {
-  it('registers and logs in; a second registration of the name gets conflict', async () => {
+  it('registers and logs in; a second registration of the name gets conflict', { timeout: 60_000 }, async () => {
     const spec = { scenario: 'register', jid: 'slix@open.example', password: 'slixmpp secret', host: '127.0.0.1', port: server.ports.c2s };
     expect(await slixmpp(spec)).toMatchObject({ registered: true, loggedIn: true, fields: ['username', 'password'] });
     expect(await slixmpp({ ...spec, password: 'another secret' })).toMatchObject({ error: 'conflict', type: 'cancel' });

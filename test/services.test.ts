@@ -13,6 +13,7 @@ const NS_PING = 'urn:xmpp:ping';
 const NS_VERSION = 'jabber:iq:version';
 const NS_VCARD = 'vcard-temp';
 const NS_REGISTER = 'jabber:iq:register';
+const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 
 let server: TestServer;
 
@@ -43,6 +44,12 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
     // XEP-0077 §3.2: a logged-in account is told it is registered (password change and cancellation: test/register.test.ts)
     const query = (await iq(client, 'get', xml('query', { xmlns: NS_REGISTER }), 'example.com')).getChild('query', NS_REGISTER)!;
     expect(query.getChild('registered')).toBeDefined();
+  },
+  [NS_COMMANDS]: async (client) => {
+    // XEP-0050 §2.2: the command list; a user who administers nothing gets none (test/admin-commands.test.ts)
+    const query = (await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS }), 'example.com')).getChild('query', NS_DISCO_ITEMS)!;
+    expect(query.attrs.node).toBe(NS_COMMANDS);
+    expect(query.getChildren('item')).toEqual([]);
   },
   [NS_PING]: async (client) => {
     expect((await iq(client, 'get', xml('ping', { xmlns: NS_PING }), 'example.com')).attrs).toMatchObject({ type: 'result', from: 'example.com' });

@@ -72,7 +72,50 @@ async def register(spec):
     return result
 
 
-SCENARIOS = {"register": register}
+async def logged_in(spec, plugins):
+    xmpp = client(spec, plugins)
+    started = asyncio.get_event_loop().create_future()
+    xmpp.add_event_handler("session_start", lambda _: started.done() or started.set_result(True))
+    xmpp.add_event_handler("failed_auth", lambda _: started.done() or started.set_exception(RuntimeError("auth failed: " + spec["jid"])))
+    xmpp.connect(address=(spec["host"], spec["port"]), force_starttls=True)
+    await started
+    return xmpp
+
+
+async def admin_command(spec):
+    """XEP-0133 through slixmpp's plugins: the command list (XEP-0050 §2.2), then one command with
+    its form filled from spec["fields"] and completed."""
+    xmpp = await logged_in(spec, ["xep_0030", "xep_0004", "xep_0050", "xep_0133"])
+    listed = await xmpp["xep_0133"].get_commands()
+    nodes = [item[1] for item in listed["disco_items"]["items"]]
+    done = asyncio.get_event_loop().create_future()
+
+    def on_form(iq, session):
+        fields = iq["command"]["form"].get_fields()
+        answer = xmpp["xep_0004"].make_form(ftype="submit")
+        for name, value in spec["fields"].items():
+            field = fields.get(name)
+            answer.add_field(var=name, ftype=field["type"] if field is not None else None, value=value)
+        answer.add_field(var="FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/admin")
+        session["payload"] = answer
+        session["next"] = on_completed
+        xmpp["xep_0050"].complete_command(session)
+
+    def on_completed(iq, session):
+        values = {name: field["value"] for name, field in iq["command"]["form"].get_fields().items()}
+        done.done() or done.set_result({"status": iq["command"]["status"], "note": iq["command"]["notes"], "values": values})
+
+    def on_error(iq, session):
+        done.done() or done.set_result({"error": iq["error"]["condition"], "text": iq["error"]["text"]})
+
+    getattr(xmpp["xep_0133"], spec["command"].replace("-", "_"))(session={"next": on_form, "error": on_error})
+    result = await done
+    result["commands"] = nodes
+    xmpp.disconnect()
+    return result
+
+
+SCENARIOS = {"register": register, "admin": admin_command}
 
 
 async def main():

@@ -12,6 +12,7 @@ import { mamModule } from './mam/index.ts';
 import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
 import { registerModule } from './register.ts';
+import { adhocModule } from './adhoc/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
@@ -23,4 +24,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   suiteSyncModule,
   // XEP-0077 in-band registration (off unless a domain is listed)
   registerModule,
+  // XEP-0050 commands with XEP-0133 service administration for domain admins
+  adhocModule,
 ];

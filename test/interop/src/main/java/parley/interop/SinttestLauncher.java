@@ -57,7 +57,7 @@ public final class SinttestLauncher {
     List<TestCase> pending = new ArrayList<>();
     for (TestCase test : TestCatalog.scan(settings.packages())) {
       if (!settings.only().isEmpty() && !settings.only().contains(test.key())) continue;
-      if (test.lowLevel()) results.record(test, Status.skipped, NEEDS_REGISTRATION, 0);
+      if (test.lowLevel() && !settings.inBandRegistration()) results.record(test, Status.skipped, NEEDS_REGISTRATION, 0);
       else pending.add(test);
     }
 
@@ -106,9 +106,12 @@ public final class SinttestLauncher {
     builder.setServiceTlsPin(settings.pin());
     builder.setSecurityMode("required");
     builder.setReplyTimeout(String.valueOf(settings.replyTimeoutMs()));
+    // Without accounts, sinttest's accountRegistration is inBandRegistration (XEP-0077).
     List<String[]> accounts = settings.accounts();
-    builder.setUsernamesAndPassword(accounts.get(0)[0], accounts.get(0)[1], accounts.get(1)[0], accounts.get(1)[1],
-        accounts.get(2)[0], accounts.get(2)[1]);
+    if (!settings.inBandRegistration()) {
+      builder.setUsernamesAndPassword(accounts.get(0)[0], accounts.get(0)[1], accounts.get(1)[0], accounts.get(1)[1],
+          accounts.get(2)[0], accounts.get(2)[1]);
+    }
     // One "Class.method" per test: a "Class.method" in disabledTests would disable the whole class.
     builder.setEnabledTests(tests.stream().map(TestCase::selector).collect(Collectors.joining(",")));
     builder.setDefaultConnection(ParleyConnection.NICKNAME);
