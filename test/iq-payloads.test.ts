@@ -70,6 +70,11 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
   'account get urn:xmpp:ping ping': [],
   'host get jabber:iq:version query': [],
   'host get jabber:iq:register query': [],
+  'host get urn:xmpp:extdisco:2 services': [],
+  'host get urn:xmpp:extdisco:2 credentials': [
+    ['no service', `<credentials xmlns='urn:xmpp:extdisco:2'/>`, badRequest],
+    ['a service without host', `<credentials xmlns='urn:xmpp:extdisco:2'><service type='turn'/></credentials>`, badRequest],
+  ],
   'host set http://jabber.org/protocol/commands command': [
     ['no node', `<command xmlns='http://jabber.org/protocol/commands' action='execute'/>`, { condition: 'item-not-found' }],
     ['an unknown node', `<command xmlns='http://jabber.org/protocol/commands' node='nope' action='execute'/>`, { condition: 'item-not-found' }],

@@ -14,6 +14,7 @@ const NS_VERSION = 'jabber:iq:version';
 const NS_VCARD = 'vcard-temp';
 const NS_REGISTER = 'jabber:iq:register';
 const NS_COMMANDS = 'http://jabber.org/protocol/commands';
+const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
 
 let server: TestServer;
 
@@ -50,6 +51,11 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
     const query = (await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS }), 'example.com')).getChild('query', NS_DISCO_ITEMS)!;
     expect(query.attrs.node).toBe(NS_COMMANDS);
     expect(query.getChildren('item')).toEqual([]);
+  },
+  [NS_EXTDISCO]: async (client) => {
+    // XEP-0215 §3.2: none configured here (STUN/TURN with coturn: test/external-services.test.ts)
+    const services = (await iq(client, 'get', xml('services', { xmlns: NS_EXTDISCO }), 'example.com')).getChild('services', NS_EXTDISCO)!;
+    expect(services.getChildren('service')).toEqual([]);
   },
   [NS_PING]: async (client) => {
     expect((await iq(client, 'get', xml('ping', { xmlns: NS_PING }), 'example.com')).attrs).toMatchObject({ type: 'result', from: 'example.com' });

@@ -13,6 +13,7 @@ import { inboxModule } from './inbox.ts';
 import { suiteSyncModule } from './suite-sync.ts';
 import { registerModule } from './register.ts';
 import { adhocModule } from './adhoc/index.ts';
+import { externalServicesModule } from './external-services.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
@@ -26,4 +27,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   registerModule,
   // XEP-0050 commands with XEP-0133 service administration for domain admins
   adhocModule,
+  // XEP-0215 STUN/TURN for calls
+  externalServicesModule,
 ];
