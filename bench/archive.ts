@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { BenchClient } from './bench-client.ts';
 import { throughput, type ThroughputOptions } from './scenarios.ts';
 import { BENCH_DOMAIN, BENCH_PASSWORD, prepareData, removeData, startBenchServer, type BenchServer } from './server-process.ts';
-import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
-import { openDatabase } from '../server/src/storage/sqlite/database.ts';
+import { openSqliteArchiveDatabase } from '../server/src/archive/sqlite/schema.ts';
 import { SqliteArchiveStore } from '../server/src/archive/sqlite/store.ts';
 import { ArchiveIds } from '../server/src/archive/ids.ts';
 import type { ArchiveEntry } from '../server/src/archive/types.ts';
@@ -82,7 +82,7 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
       }
       if (es) {
         const started = performance.now();
-        const db = openDatabase(dataDir);
+        const db = openSqliteArchiveDatabase(dataDir);
         const client = createElasticsearchClient({ nodes: [es.url], index: ES_INDEX, shards: 1, replicas: 0, bulkSize: 1000,
           requestTimeoutMs: 120_000, queryWaitMs: 60_000, maxRetryDelayMs: 5000 });
         let lastPrint = 0;
@@ -151,17 +151,17 @@ interface GeneratedOwners {
 }
 
 async function generateArchive(dataDir: string, entries: number, result: ArchiveBenchResult): Promise<GeneratedOwners> {
-  const storage = openSqliteStorage(dataDir);
-  await addDomain(storage, BENCH_DOMAIN);
+  const data = openDataFolder(dataDir);
+  await addDomain(data, BENCH_DOMAIN);
   const owners = Array.from({ length: OWNERS }, (_, i) => `owner${i}@${BENCH_DOMAIN}`);
-  await Promise.all(owners.slice(0, QUERYING_OWNERS).map((jid) => addUser(storage, jid, BENCH_PASSWORD)));
-  await storage.close();
+  await Promise.all(owners.slice(0, QUERYING_OWNERS).map((jid) => addUser(data, jid, BENCH_PASSWORD)));
+  await data.close();
 
   const next = random(42);
   const words = vocabulary(5000, next);
   // Zipf-like word choice: common words are very common, most are rare.
   const pick = () => words[Math.floor(words.length * next() ** 3)]!;
-  const db = openDatabase(dataDir);
+  const db = openSqliteArchiveDatabase(dataDir);
   const store = new SqliteArchiveStore(db);
   const started = performance.now();
   const yearAgo = Date.now() - 365 * 24 * 3600 * 1000;

@@ -3,7 +3,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { ScramClient } from './scram-client.ts';
+import { scramMechanism } from '@parley/shared/sasl/scram';
+import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
+import { benchSaltedPasswords } from './server-process.ts';
 
 export type BenchTransport = 'tcp' | 'tls' | 'websocket';
 
@@ -45,14 +47,15 @@ export class BenchClient {
       : `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${this.target.domain}' version='1.0'>`);
     open();
     await this.expect(/<\/stream:features>/);
-    const scram = new ScramClient(username, password);
-    this.wire.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${scram.first()}</auth>`);
+    const scram = scramMechanism('SHA-256', username, password, undefined, { saltedPasswords: benchSaltedPasswords });
+    this.wire.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${encodePayload(await scram.initial())}</auth>`);
     const challenge = await this.expect(/<challenge[^>]*>([^<]*)<\/challenge>|<failure/);
     if (!challenge[1]) throw new Error(`SASL failed: ${this.buffer}`);
-    this.wire.send(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${scram.final(challenge[1])}</response>`);
+    const response = encodePayload(await scram.challenge(decodePayload(challenge[1])));
+    this.wire.send(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${response}</response>`);
     const success = await this.expect(/<success[^>]*>([^<]*)<\/success>|<failure/);
     if (success[1] === undefined) throw new Error(`SASL failed: ${this.buffer}`);
-    scram.verify(success[1]);
+    await scram.success(decodePayload(success[1]));
     open();
     await this.expect(/<\/stream:features>/);
     this.wire.send(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);

@@ -3,7 +3,9 @@
 // between and sent together. Works on strings, like bench-client.ts.
 import http from 'node:http';
 import { randomInt } from 'node:crypto';
-import { ScramClient } from './scram-client.ts';
+import { scramMechanism } from '@parley/shared/sasl/scram';
+import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
+import { benchSaltedPasswords } from './server-process.ts';
 import type { BenchTarget } from './bench-client.ts';
 
 const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
@@ -35,14 +37,15 @@ export class BoshBenchClient {
       `wait='60' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0'/>`);
     this.sid = /\ssid='([^']+)'/.exec(created)?.[1] ?? '';
     if (!this.sid) throw new Error(`no BOSH session: ${created}`);
-    const scram = new ScramClient(username, password);
+    const scram = scramMechanism('SHA-256', username, password, undefined, { saltedPasswords: benchSaltedPasswords });
     const challenge = /<challenge[^>]*>([^<]*)<\/challenge>/.exec(
-      await this.request(this.body(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${scram.first()}</auth>`)));
+      await this.request(this.body(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${encodePayload(await scram.initial())}</auth>`)));
     if (!challenge) throw new Error('SASL failed');
+    const response = encodePayload(await scram.challenge(decodePayload(challenge[1]!)));
     const success = /<success[^>]*>([^<]*)<\/success>/.exec(
-      await this.request(this.body(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${scram.final(challenge[1]!)}</response>`)));
+      await this.request(this.body(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${response}</response>`)));
     if (!success) throw new Error('SASL failed');
-    scram.verify(success[1]!);
+    await scram.success(decodePayload(success[1]!));
     // XEP-0206 §5: restart, then bind
     await this.request(this.body('', ` to='${domain}' xmlns:xmpp='urn:xmpp:xbosh' xmpp:restart='true'`));
     const bound = /<jid>([^<]+)<\/jid>/.exec(await this.request(this.body(

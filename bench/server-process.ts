@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
+import type { SaltedPasswordCache } from '@parley/shared/sasl/scram';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from '../test/helpers/ports.ts';
 
@@ -21,17 +22,19 @@ export interface BenchServer {
 }
 
 export const BENCH_DOMAIN = 'bench.local';
+/** Every bench session logs in to one of few accounts: each salted password is derived once (shared/sasl/scram.ts). */
+export const benchSaltedPasswords: SaltedPasswordCache = new Map();
 export const BENCH_PASSWORD = 'bench-password';
 
 /** Accounts are created once per data folder and reused by every server the bench starts. */
 export async function prepareData(pairs: number): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const storage = openSqliteStorage(dataDir);
-  await addDomain(storage, BENCH_DOMAIN);
+  const data = openDataFolder(dataDir);
+  await addDomain(data, BENCH_DOMAIN);
   const users = ['idle'];
   for (let i = 0; i < pairs; i++) users.push(`sender${i}`, `receiver${i}`);
-  await Promise.all(users.map((user) => addUser(storage, `${user}@${BENCH_DOMAIN}`, BENCH_PASSWORD)));
-  await storage.close();
+  await Promise.all(users.map((user) => addUser(data, `${user}@${BENCH_DOMAIN}`, BENCH_PASSWORD)));
+  await data.close();
   return dataDir;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { client as xmppClient } from '@xmpp/client';
-import { rawTcp } from './helpers/raw.ts';
+import { connectTcp } from './helpers/raw-stream.ts';
 import { startClient } from './helpers/clients.ts';
 import { freePortBelowEphemeral } from './helpers/ports.ts';
 
@@ -112,13 +112,13 @@ describe('parley start', () => {
     const data = tempData();
     run(data, 'domain', 'add', 'example.com');
     const server = await start(data);
-    const raw = await rawTcp(server.ports.c2s);
+    const raw = await connectTcp(server.ports.c2s);
     raw.send("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>");
     await raw.waitFor('</stream:features>');
     const code = exited(server.child);
     server.child.kill('SIGTERM');
     await raw.closed;
-    expect(raw.received()).toMatch(/<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>.*<\/stream:error><\/stream:stream>$/);
+    expect(raw.received).toMatch(/<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>.*<\/stream:error><\/stream:stream>$/);
     expect(await code).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import type { ConfigInput } from '../server/src/config.ts';
@@ -52,14 +52,14 @@ afterEach(async () => {
 async function prepareData(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-durability-'));
   dataDirs.push(dir);
-  const storage = openSqliteStorage(dir);
-  await addDomain(storage, DOMAIN);
+  const data = openDataFolder(dir);
+  await addDomain(data, DOMAIN);
   for (const jid of [ALICE, BOB]) {
-    await storage.accounts.create(jid, await Promise.all([
+    await data.storage.accounts.create(jid, await Promise.all([
       deriveScramCredential(passwordOf(jid), 'SHA-1', { iterations: 64 }), deriveScramCredential(passwordOf(jid), 'SHA-256', { iterations: 64 }),
     ]));
   }
-  await storage.close();
+  await data.close();
   return dir;
 }
 

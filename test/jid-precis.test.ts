@@ -10,7 +10,7 @@ import type { TestServer } from './helpers/server.ts';
 import { bindRequest, childNames, connectTcp, NS, openBoundSession, scramAuthenticate, type TcpPeer } from './helpers/raw-stream.ts';
 import { api, startNatsServer, startSuiteServer, type NatsServer } from './helpers/suite.ts';
 import { addUser } from '../server/src/cli/accounts.ts';
-import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
 
 const ZWSP = '\u200B';
 const RLO = '\u202E';
@@ -158,13 +158,13 @@ describe('names from the admin API, the CLI and the suite bus', () => {
 describe('parley user check', () => {
   it('lists the accounts stored before PRECIS whose names are no longer valid, and exits 1', async () => {
     // As an older Parley stored them: names only case-folded and NFKC-normalized.
-    const storage = openSqliteStorage(server.dataDir);
+    const data = openDataFolder(server.dataDir);
     try {
-      await addUser(storage, 'carol@example.com', 'carol-pw');
-      await storage.accounts.create(`ali${ZWSP}ce@example.com`, []);
-      await storage.accounts.create('henry\u2163@example.com', []);
+      await addUser(data, 'carol@example.com', 'carol-pw');
+      await data.storage.accounts.create(`ali${ZWSP}ce@example.com`, []);
+      await data.storage.accounts.create('henry\u2163@example.com', []);
     } finally {
-      await storage.close();
+      await data.close();
     }
     const checked = spawnSync(process.execPath, [parley, '--data', server.dataDir, 'user', 'check'], { encoding: 'utf8' });
     expect(checked.status).toBe(1);

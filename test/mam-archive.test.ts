@@ -14,7 +14,7 @@ import { Retention } from '../server/src/archive/retention.ts';
 import type { ArchiveEntry } from '../server/src/archive/types.ts';
 import { ArchiveIds, firstSeqAt } from '../server/src/archive/ids.ts';
 import { SqliteArchiveStore } from '../server/src/archive/sqlite/store.ts';
-import { openDatabase } from '../server/src/storage/sqlite/database.ts';
+import { openSqliteArchiveDatabase } from '../server/src/archive/sqlite/schema.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -353,7 +353,7 @@ describe.each(backends)('message archive on %s', (backend) => {
     const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
     // An embedded archive from before Elasticsearch was configured: 2,500 entries of Bob's.
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-reindex-'));
-    const db = openDatabase(dataDir);
+    const db = openSqliteArchiveDatabase(dataDir);
     const ids = new ArchiveIds(0, () => Date.now() - 10 * DAY);
     const entries: ArchiveEntry[] = Array.from({ length: 2500 }, (_, i) => {
       const seq = ids.nextSeq();

@@ -1,9 +1,9 @@
-// RFC 6121 §2 roster management, spoken by real clients: get, set, pushes, versioning, removal, errors.
+// RFC 6121 §2 roster management, spoken by real clients: get, set, pushes, versioning, removal,
+// errors — written as the dialogue (helpers/dialogue.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import {
-  NS_ROSTER, createUsers, getRoster, iq, iqError, isRosterPush, online, pushedItem, rosterItem, stopAll, sync, xml, receivedXml,
-} from './helpers/im.ts';
+import { createUsers } from './helpers/im.ts';
+import { enter, exactly, leaveAll, type Party } from './helpers/dialogue.ts';
 
 let server: TestServer;
 
@@ -12,170 +12,210 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
+const get = (id: string, query = '', iq = '') => `<iq type='get' id='${id}' ${iq}><query xmlns='jabber:iq:roster' ${query}/></iq>`;
+const set = (id: string, item: string, attributes = '') => `<iq type='set' id='${id}' ${attributes}><query xmlns='jabber:iq:roster'>${item}</query></iq>`;
+const result = (id: string) => exactly(`<iq type='result' id='${id}'/>`);
+/** A roster result or push carrying exactly these items; `envelope`: attributes of the iq itself. */
+const roster = (type: 'result' | 'set', items: string, options: { ver?: string; id?: string; envelope?: string } = {}) =>
+  exactly(`<iq type='${type}' id='${options.id ?? '{*}'}' ${options.envelope ?? ''}><query xmlns='jabber:iq:roster' ver='${options.ver ?? '{*}'}'>${items}</query></iq>`);
+const stanzaError = (id: string, condition: string, type = '{*}') =>
+  `<iq type='error' id='${id}'><error type='${type}'><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`;
+
+/** Sessions of one account see each other come online (RFC 6121 §4.2.2): every pair, both ways. */
+async function seeEachOther(...resources: Party[]): Promise<void> {
+  for (const party of resources) {
+    await party.receives(...resources.filter((other) => other !== party).map((other) => `<presence from='${other.jid}'/>`));
+  }
+}
+
 describe('roster get (§2.2)', () => {
   it('answers a new account with an empty roster and a version', async () => {
-    const [alice] = await createUsers(server, ['alice']);
-    const client = await online(server, alice!, { transport: 'websocket' });
+    const [aliceJid] = await createUsers(server, ['alice']);
+    const alice = await enter(server, aliceJid!, { transport: 'websocket' });
 
-    const roster = await getRoster(client);
-    expect(roster).not.toBeNull();
-    expect(roster!.items).toEqual([]);
-    expect(roster!.ver).toBeDefined();
-    await client.stop();
+    await alice.sends(get('roster-1'));
+    await alice.receives(roster('result', ''));
+    await alice.stop();
   });
 
   it('lists the items with their name, groups and subscription state', async () => {
-    const [alice, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
-    const client = await online(server, alice!);
-    await iq(client, 'set', rosterItem(bob!, { name: 'Bob', groups: ['Friends', 'Work'] }));
-    await iq(client, 'set', rosterItem(carol!));
+    const [aliceJid, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
+    const alice = await enter(server, aliceJid!);
+    await alice.sends(set('set-1', `<item jid='${bob}' name='Bob'><group>Friends</group><group>Work</group></item>`));
+    await alice.receives(result('set-1'));
+    await alice.sends(set('set-2', `<item jid='${carol}'/>`));
+    await alice.receives(result('set-2'));
 
-    const roster = await getRoster(client);
-    expect(roster!.items).toHaveLength(2);
-    expect(roster!.items).toContainEqual({ jid: bob, name: 'Bob', subscription: 'none', groups: ['Friends', 'Work'] });
-    expect(roster!.items).toContainEqual({ jid: carol, subscription: 'none', groups: [] });
-    await client.stop();
+    await alice.sends(get('roster-1'));
+    await alice.receives(roster('result',
+      `<item jid='${bob}' name='Bob' subscription='none'><group>Friends</group><group>Work</group></item><item jid='${carol}' subscription='none'/>`));
+    await alice.stop();
   });
 });
 
 describe('roster set and pushes (§2.3, §2.4, §2.1.6)', () => {
   it('adds and updates an item; every interested resource gets a push with a growing version', async () => {
-    const [alice, bob] = await createUsers(server, ['alice', 'bob']);
-    const desk = await online(server, alice!, { resource: 'desk', roster: true });
-    const phone = await online(server, alice!, { resource: 'phone', transport: 'websocket', roster: true });
+    const [aliceJid, bob] = await createUsers(server, ['alice', 'bob']);
+    const desk = await enter(server, aliceJid!, { resource: 'desk', roster: true });
+    const phone = await enter(server, aliceJid!, { resource: 'phone', transport: 'websocket', roster: true });
     // A resource that never asked for the roster is not "interested" and gets no pushes.
-    const bot = await online(server, alice!, { resource: 'bot' });
-    const before = Number((await getRoster(desk))!.ver);
+    const bot = await enter(server, aliceJid!, { resource: 'bot' });
+    await seeEachOther(desk, phone, bot);
+    await desk.sends(get('roster-1'));
+    const before = Number((await desk.receives(roster('result', '', { ver: '{ver}', id: 'roster-1' }))).ver);
 
-    // Alice (desk) adds Bob: desk gets the result, desk and phone get the push.
-    const deskPush = desk.next(isRosterPush(bob));
-    const phonePush = phone.next(isRosterPush(bob));
-    const result = await iq(desk, 'set', rosterItem(bob!, { name: 'Bob', groups: ['Friends'] }));
-    expect(result.attrs.type).toBe('result');
-    const [added, addedOnPhone] = await Promise.all([deskPush, phonePush]);
-    expect(pushedItem(added)).toEqual({ jid: bob, name: 'Bob', subscription: 'none', groups: ['Friends'] });
-    expect(pushedItem(addedOnPhone)).toEqual(pushedItem(added));
-    const addedVer = Number(added.getChild('query', NS_ROSTER)!.attrs.ver);
+    // Alice (desk) adds Bob: desk gets the result, desk and phone get the push, from the account or with no 'from'.
+    await desk.sends(set('set-1', `<item jid='${bob}' name='Bob'><group>Friends</group></item>`));
+    const added = `<item jid='${bob}' name='Bob' subscription='none'><group>Friends</group></item>`;
+    const onDesk = await desk.receives(roster('set', added, { ver: '{ver}', envelope: "from='{?from}'" }), result('set-1'));
+    const onPhone = await phone.receives(roster('set', added, { ver: '{ver}' }));
+    expect(onPhone.ver).toBe(onDesk.ver);
+    const addedVer = Number(onDesk.ver);
     expect(addedVer).toBeGreaterThan(before);
-    expect(added.attrs.from === undefined || added.attrs.from === alice).toBe(true); // §2.1.6: from the account
+    expect([undefined, aliceJid]).toContain(onDesk.from); // §2.1.6
 
     // Alice (phone) renames Bob and moves him to two other groups.
-    const updatedPush = desk.next(isRosterPush(bob));
-    await iq(phone, 'set', rosterItem(bob!, { name: 'Bobby', groups: ['Work', 'Chess'] }));
-    const updated = await updatedPush;
-    expect(pushedItem(updated)).toEqual({ jid: bob, name: 'Bobby', subscription: 'none', groups: ['Work', 'Chess'] });
-    expect(Number(updated.getChild('query', NS_ROSTER)!.attrs.ver)).toBeGreaterThan(addedVer);
+    await phone.sends(set('set-2', `<item jid='${bob}' name='Bobby'><group>Work</group><group>Chess</group></item>`));
+    const updated = `<item jid='${bob}' name='Bobby' subscription='none'><group>Work</group><group>Chess</group></item>`;
+    const { ver } = await desk.receives(roster('set', updated, { ver: '{ver}' }));
+    await phone.receives(roster('set', updated, { ver }), result('set-2'));
+    expect(Number(ver)).toBeGreaterThan(addedVer);
 
-    await sync(bot);
-    expect(receivedXml(bot, isRosterPush())).toEqual([]);
-    await stopAll(desk, phone, bot);
+    await bot.receivesNothing();
+    await leaveAll(desk, phone, bot);
   });
 
   it('answers a get with the current version by an empty result, an old version by the full roster (§2.6.3)', async () => {
-    const [alice, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
-    const client = await online(server, alice!, { transport: 'websocket' });
-    await iq(client, 'set', rosterItem(bob!));
-    const first = await getRoster(client);
-    await iq(client, 'set', rosterItem(carol!, { name: 'Carol' }));
-    const current = await getRoster(client);
-    expect(current!.ver).not.toBe(first!.ver);
+    const [aliceJid, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
+    const alice = await enter(server, aliceJid!, { transport: 'websocket' });
+    await alice.sends(set('set-1', `<item jid='${bob}'/>`));
+    await alice.receives(result('set-1'));
+    await alice.sends(get('roster-1'));
+    const first = (await alice.receives(roster('result', `<item jid='${bob}' subscription='none'/>`, { ver: '{ver}' }))).ver!;
+    // the get made Alice an interested resource: her own change comes back as a push
+    await alice.sends(set('set-2', `<item jid='${carol}' name='Carol'/>`));
+    await alice.receives(roster('set', `<item jid='${carol}' name='Carol' subscription='none'/>`), result('set-2'));
+    await alice.sends(get('roster-2'));
+    const items = `<item jid='${bob}' subscription='none'/><item jid='${carol}' name='Carol' subscription='none'/>`;
+    const current = (await alice.receives(roster('result', items, { ver: '{ver}' }))).ver!;
+    expect(current).not.toBe(first);
 
     // Nothing changed since `current`: the result carries no <query/>.
-    const unchanged = await iq(client, 'get', xml('query', { xmlns: NS_ROSTER, ver: current!.ver }));
-    expect(unchanged.attrs.type).toBe('result');
-    expect(unchanged.getChild('query')).toBeUndefined();
+    await alice.sends(get('roster-3', `ver='${current}'`));
+    await alice.receives(result('roster-3'));
 
     // An older version gets the whole roster with the current version.
-    const full = await getRoster(client, first!.ver);
-    expect(full!.ver).toBe(current!.ver);
-    expect(full!.items.map((item) => item.jid).sort()).toEqual([bob, carol].sort());
-    await client.stop();
+    await alice.sends(get('roster-4', `ver='${first}'`));
+    await alice.receives(roster('result', items, { ver: current, id: 'roster-4' }));
+    await alice.stop();
   });
 });
 
 describe('roster delete (§2.5)', () => {
   it('removes an item and pushes subscription=remove', async () => {
-    const [alice, bob] = await createUsers(server, ['alice', 'bob']);
-    const desk = await online(server, alice!, { roster: true });
-    const phone = await online(server, alice!, { transport: 'websocket', roster: true });
-    await iq(desk, 'set', rosterItem(bob!, { name: 'Bob' }));
-    const ver = (await getRoster(desk))!.ver;
+    const [aliceJid, bob] = await createUsers(server, ['alice', 'bob']);
+    const desk = await enter(server, aliceJid!, { roster: true });
+    const phone = await enter(server, aliceJid!, { transport: 'websocket', roster: true });
+    await seeEachOther(desk, phone);
+    await desk.sends(set('set-1', `<item jid='${bob}' name='Bob'/>`));
+    await desk.receives(roster('set', `<item jid='${bob}' name='Bob' subscription='none'/>`), result('set-1'));
+    await phone.receives(roster('set', `<item jid='${bob}' name='Bob' subscription='none'/>`));
+    await desk.sends(get('roster-1'));
+    const { ver } = await desk.receives(roster('result', `<item jid='${bob}' name='Bob' subscription='none'/>`, { ver: '{ver}' }));
 
-    const removedOnPhone = phone.next((s) => isRosterPush(bob)(s) && pushedItem(s).subscription === 'remove');
-    const result = await iq(desk, 'set', rosterItem(bob!, { subscription: 'remove' }));
-    expect(result.attrs.type).toBe('result');
-    const push = await removedOnPhone;
-    expect(Number(push.getChild('query', NS_ROSTER)!.attrs.ver)).toBeGreaterThan(Number(ver));
-    expect((await getRoster(desk))!.items).toEqual([]);
-    await stopAll(desk, phone);
+    await desk.sends(set('remove-1', `<item jid='${bob}' subscription='remove'/>`));
+    const removed = `<item jid='${bob}' subscription='remove'/>`;
+    const push = await phone.receives(roster('set', removed, { ver: '{removedVer}' }));
+    await desk.receives(roster('set', removed), result('remove-1'));
+    expect(Number(push.removedVer)).toBeGreaterThan(Number(ver));
+    await desk.sends(get('roster-2'));
+    await desk.receives(roster('result', ''));
+    await leaveAll(desk, phone);
   });
 
   it('answers the removal of an unknown item with item-not-found', async () => {
-    const [alice] = await createUsers(server, ['alice']);
-    const client = await online(server, alice!);
-    expect(await iqError(client, 'set', rosterItem('nobody@example.com', { subscription: 'remove' })))
-      .toEqual({ condition: 'item-not-found', type: 'cancel' });
-    await client.stop();
+    const [aliceJid] = await createUsers(server, ['alice']);
+    const alice = await enter(server, aliceJid!);
+    await alice.sends(set('remove-1', "<item jid='nobody@example.com' subscription='remove'/>"));
+    await alice.receives(stanzaError('remove-1', 'item-not-found', 'cancel'));
+    await alice.stop();
   });
 });
 
 describe('bad roster sets and other people\'s rosters (§2.3.3)', () => {
   it('rejects what a client may not set, and changes nothing', async () => {
-    const [alice, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
-    const client = await online(server, alice!, { roster: true });
+    const [aliceJid, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
+    const alice = await enter(server, aliceJid!, { roster: true });
 
-    const twoItems = xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: bob }), xml('item', { jid: carol }));
-    expect((await iqError(client, 'set', twoItems)).condition).toBe('bad-request');
-    expect((await iqError(client, 'set', rosterItem(bob!, { groups: ['Friends', 'Friends'] }))).condition).toBe('bad-request');
-    expect((await iqError(client, 'set', rosterItem(bob!, { groups: [''] }))).condition).toBe('not-acceptable');
-    expect((await iqError(client, 'set', rosterItem(bob!, { name: 'B'.repeat(5000) }))).condition).toBe('not-acceptable');
-    expect((await iqError(client, 'set', rosterItem(alice!))).condition).toBe('not-allowed');
+    await alice.sends(set('bad-1', `<item jid='${bob}'/><item jid='${carol}'/>`));
+    await alice.receives(stanzaError('bad-1', 'bad-request'));
+    await alice.sends(set('bad-2', `<item jid='${bob}'><group>Friends</group><group>Friends</group></item>`));
+    await alice.receives(stanzaError('bad-2', 'bad-request'));
+    await alice.sends(set('bad-3', `<item jid='${bob}'><group></group></item>`));
+    await alice.receives(stanzaError('bad-3', 'not-acceptable'));
+    await alice.sends(set('bad-4', `<item jid='${bob}' name='${'B'.repeat(5000)}'/>`));
+    await alice.receives(stanzaError('bad-4', 'not-acceptable'));
+    await alice.sends(set('bad-5', `<item jid='${aliceJid}'/>`));
+    await alice.receives(stanzaError('bad-5', 'not-allowed'));
 
-    expect((await getRoster(client))!.items).toEqual([]);
-    expect(receivedXml(client, isRosterPush())).toEqual([]);
-    await client.stop();
+    await alice.sends(get('roster-1'));
+    await alice.receives(roster('result', ''));
+    await alice.receivesNothing();
+    await alice.stop();
   });
 
   it("ignores a subscription state set by the client: the server owns it (§2.1.2.5)", async () => {
-    const [alice, bob] = await createUsers(server, ['alice', 'bob']);
-    const client = await online(server, alice!, { roster: true });
+    const [aliceJid, bob] = await createUsers(server, ['alice', 'bob']);
+    const alice = await enter(server, aliceJid!, { roster: true });
 
-    const push = client.next(isRosterPush(bob));
-    const result = await iq(client, 'set', rosterItem(bob!, { name: 'Bob', subscription: 'both' }));
-    expect(result.attrs.type).toBe('result');
-    expect(pushedItem(await push)).toEqual({ jid: bob, name: 'Bob', subscription: 'none', groups: [] });
-    expect((await getRoster(client))!.items).toEqual([{ jid: bob, name: 'Bob', subscription: 'none', groups: [] }]);
-    await client.stop();
+    await alice.sends(set('set-1', `<item jid='${bob}' name='Bob' subscription='both'/>`));
+    await alice.receives(roster('set', `<item jid='${bob}' name='Bob' subscription='none'/>`), result('set-1'));
+    await alice.sends(get('roster-1'));
+    await alice.receives(roster('result', `<item jid='${bob}' name='Bob' subscription='none'/>`));
+    await alice.stop();
   });
 
   it("refuses to show or change someone else's roster with forbidden", async () => {
-    const [alice, bob, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
-    const bobClient = await online(server, bob!);
-    const aliceClient = await online(server, alice!, { transport: 'websocket' });
-    await iq(bobClient, 'set', rosterItem(carol!));
+    const [aliceJid, bobJid, carol] = await createUsers(server, ['alice', 'bob', 'carol']);
+    const bob = await enter(server, bobJid!);
+    const alice = await enter(server, aliceJid!, { transport: 'websocket' });
+    await bob.sends(set('set-1', `<item jid='${carol}'/>`));
+    await bob.receives(result('set-1'));
 
-    expect(await iqError(aliceClient, 'get', xml('query', { xmlns: NS_ROSTER }), bob))
-      .toEqual({ condition: 'forbidden', type: 'auth' });
-    expect((await iqError(aliceClient, 'set', rosterItem(carol!, { subscription: 'remove' }), bob)).condition).toBe('forbidden');
-    expect((await getRoster(bobClient))!.items.map((item) => item.jid)).toEqual([carol]);
-    await stopAll(aliceClient, bobClient);
+    await alice.sends(get('peek-1', '', `to='${bobJid}'`));
+    await alice.receives(stanzaError('peek-1', 'forbidden', 'auth'));
+    await alice.sends(set('change-1', `<item jid='${carol}' subscription='remove'/>`, `to='${bobJid}'`));
+    await alice.receives(stanzaError('change-1', 'forbidden'));
+    await bob.sends(get('roster-1'));
+    await bob.receives(roster('result', `<item jid='${carol}' subscription='none'/>`));
+    await leaveAll(alice, bob);
   });
 });
 
 describe('roster size limit (limits.rosterItems)', () => {
   it('refuses an eleventh contact with not-allowed, still updates existing ones', async () => {
-    const [alice] = await createUsers(server, ['alice']);
-    const client = await online(server, alice!, { transport: 'websocket' });
-    for (let i = 0; i < 10; i++) await iq(client, 'set', rosterItem(`contact${i}@example.com`));
+    const [aliceJid] = await createUsers(server, ['alice']);
+    const alice = await enter(server, aliceJid!, { transport: 'websocket' });
+    for (let i = 0; i < 10; i++) {
+      await alice.sends(set(`add-${i}`, `<item jid='contact${i}@example.com'/>`));
+      await alice.receives(result(`add-${i}`));
+    }
 
-    expect((await iqError(client, 'set', rosterItem('one-too-many@example.com'))).condition).toBe('not-allowed');
-    await iq(client, 'set', rosterItem('contact3@example.com', { name: 'Still editable' }));
-    expect((await getRoster(client))!.items).toHaveLength(10);
+    await alice.sends(set('add-11', "<item jid='one-too-many@example.com'/>"));
+    await alice.receives(stanzaError('add-11', 'not-allowed'));
+    await alice.sends(set('rename-3', "<item jid='contact3@example.com' name='Still editable'/>"));
+    await alice.receives(result('rename-3'));
+    const item = (i: number) => `<item jid='contact${i}@example.com' ${i === 3 ? "name='Still editable' " : ''}subscription='none'/>`;
+    await alice.sends(get('roster-1'));
+    await alice.receives(roster('result', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(item).join('')));
 
-    // Room again after a removal.
-    await iq(client, 'set', rosterItem('contact0@example.com', { subscription: 'remove' }));
-    await iq(client, 'set', rosterItem('one-more@example.com'));
-    expect((await getRoster(client))!.items).toHaveLength(10);
-    await client.stop();
+    // Room again after a removal (Alice is an interested resource now: her changes come back as pushes).
+    await alice.sends(set('remove-0', "<item jid='contact0@example.com' subscription='remove'/>"));
+    await alice.receives(roster('set', "<item jid='contact0@example.com' subscription='remove'/>"), result('remove-0'));
+    await alice.sends(set('add-12', "<item jid='one-more@example.com'/>"));
+    await alice.receives(roster('set', "<item jid='one-more@example.com' subscription='none'/>"), result('add-12'));
+    await alice.sends(get('roster-2'));
+    await alice.receives(roster('result', [1, 2, 3, 4, 5, 6, 7, 8, 9].map(item).join('') + "<item jid='one-more@example.com' subscription='none'/>"));
+    await alice.stop();
   });
 });

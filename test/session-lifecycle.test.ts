@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../server/src/config.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { ParleyServer } from '../server/src/server.ts';
-import { openSqliteStorage } from '../server/src/storage/index.ts';
+import { openDataFolder } from '../server/src/data-folder.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { defaultModules } from '../server/src/modules/index.ts';
 import { defineModule } from '../server/src/core/module-api.ts';
@@ -41,9 +41,9 @@ let server: TestServer;
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const storage = openSqliteStorage(dataDir);
-  await addDomain(storage, 'example.com');
-  await storage.close();
+  const data = openDataFolder(dataDir);
+  await addDomain(data, 'example.com');
+  await data.close();
   const config = configSchema.parse({
     dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, http: { port: 0, tlsPort: -1 },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },

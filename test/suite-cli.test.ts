@@ -36,7 +36,7 @@ describe('the parley CLI on a running server (changes arrive through the event l
     expect(JSON.parse(shown.stdout)).toMatchObject({ jid: paulJid, groups: ['drivers'], roles: [] });
     expect(run('role', 'grant', '--user', paulJid!, '--group', 'drivers').stderr).toContain('name exactly one of --user <jid> or --group <name>');
     expect(run('domain', 'im', 'access', 'example.com', 'everyone').status).toBe(0);
-  });
+  }, 60_000); // eight CLI processes in a row (each ~1 s of CPU to start; 4 s apiece on two busy cores)
 
   it('adds a domain with an alias that a running server serves without restart', async () => {
     const added = run('domain', 'add', 'cli.example', '--alias', 'im.cli.example');

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { login } from './helpers/clients.ts';
-import { rawTcp } from './helpers/raw.ts';
+import { connectTcp } from './helpers/raw-stream.ts';
 import {
   bare, chat, createUsers, errorCondition, expectNothing, iq, iqError, isError, isMessage, isPresenceFrom, itemFor, online,
   passwordOf, stopAll, subscribeAndApprove, xml,
@@ -101,7 +101,7 @@ describe('domains that are not served', () => {
     await expect(login(server, 'carol@elsewhere.test', 'pw')).rejects.toThrow(/host-unknown/);
 
     // …and on the wire: the stream header is answered from a served domain, then the error, then the close.
-    const raw = await rawTcp(server.ports.c2s);
+    const raw = await connectTcp(server.ports.c2s);
     raw.send("<?xml version='1.0'?><stream:stream to='elsewhere.test' version='1.0' xmlns='jabber:client' "
       + "xmlns:stream='http://etherx.jabber.org/streams'>");
     const text = await raw.waitFor('</stream:stream>');

@@ -4,7 +4,6 @@ import type net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { login, xml, type LoggedInClient } from './helpers/clients.ts';
-import { rawWebSocket } from './helpers/raw.ts';
 import {
   childNames, connectTcp, connectWebSocket, DOMAIN, NS, openBoundSession, openFrame, type TcpPeer, type WebSocketPeer,
 } from './helpers/raw-stream.ts';
@@ -53,13 +52,13 @@ describe('the handshake (RFC 7395 §3.1)', () => {
     ['another subprotocol', 'chat'],
     ['no subprotocol', []],
   ])('an upgrade with %s is refused with HTTP 400', async (_what, protocol) => {
-    await expect(rawWebSocket(server.ports.http, protocol)).rejects.toThrow('HTTP 400');
+    await expect(connectWebSocket(server.ports.http, protocol)).rejects.toThrow('HTTP 400');
   });
 
   it("an upgrade offering 'xmpp' among others gets 'xmpp'", async () => {
-    const raw = await rawWebSocket(server.ports.http, ['chat', 'xmpp']);
+    const raw = await connectWebSocket(server.ports.http, ['chat', 'xmpp']);
     expect(raw.socket.protocol).toBe('xmpp');
-    raw.close();
+    raw.destroy();
   });
 });
 

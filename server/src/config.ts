@@ -227,6 +227,11 @@ export const configSchema = z.object({
    * limits (rosterItems, offlineMessages, subscriptionRequestsPerMinute); the archive's in archive.
    */
   modules: z.record(z.string(), z.unknown()).default({}),
+  /** This Parley node among the nodes that share one state storage and archive (the cluster issue builds on it). */
+  node: z.object({
+    /** 0–15, different on every node: archive ids carry it, so that two nodes never make the same id (archive/ids.ts). */
+    index: z.number().int().min(0).max(15).default(0),
+  }).prefault({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).prefault({}),

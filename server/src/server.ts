@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { openSqliteStorage, type KeyValueStore, type Storage } from './storage/index.ts';
+import type { Storage } from './storage/index.ts';
+import { openDataFolder } from './data-folder.ts';
 import { LoginThrottle } from './sasl/index.ts';
 import { CertificateStore } from './tls/certificates.ts';
 import { DnsResolver } from './dns/resolver.ts';
@@ -143,24 +144,28 @@ export class ParleyServer {
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
     // 1. State, the served names and their certificates: everything else asks them.
-    const storage = openSqliteStorage(config.dataDir, config.storage);
-    // the embedded directory; an external suite directory would be chosen here
-    const directory = storage.directory;
+    // the embedded stores of the data folder (data-folder.ts); other backends would be chosen there
+    const data = openDataFolder(config.dataDir, config.storage);
+    const { storage, directory } = data;
     const hub = createServerHub();
-    const hosts = new HostTable({ add: (domain) => storage.domains.add(domain), names: () => directory.domains.names() }, hub);
+    const hosts = new HostTable({
+      // a domain the directory serves already (as a domain or an alias) stays as it is
+      add: async (domain) => { if (!(await directory.domains.names()).has(domain)) await directory.domains.create(domain); },
+      names: () => directory.domains.names(),
+    }, hub);
     await hosts.load(config.domains);
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const name of hosts.list()) await certificates.ensure(name);
     // files an admin drops into the certs folder replace a domain's certificate while running
     certificates.watch();
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
-    const admin = new AdminService(storage, suiteEvents);
+    const admin = new AdminService(storage, directory, suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
     // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
     const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'));
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
-    const archive = config.archive.enabled ? await openArchive(config, commits, log) : null;
+    const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
 
     // 2. Sessions and the router. The session table names this process; entries a previous run of
     // the same node left behind (a shared table) are dropped first.
@@ -185,7 +190,7 @@ export class ParleyServer {
       config, log, hub, iq, disco, streams: extensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
       services: { storage, directory, archive, suiteEvents, commits, admin }, hosts,
-      stores: noNamedStores,
+      stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
     });
     await modules.load(options.modules ?? defaultModules);
@@ -194,7 +199,7 @@ export class ParleyServer {
       config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns: new DnsResolver(config.dns),
     });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
-    server.eventLog = new EventLogRelay(storage.suiteEvents, suiteEvents, config.directory.eventPollMs,
+    server.eventLog = new EventLogRelay(data.suiteEventLog, suiteEvents, config.directory.eventPollMs,
       (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
     await server.eventLog.start();
     if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log.child({ component: 'suite-bus' }), config.bus.nats);
@@ -287,14 +292,4 @@ function loginThrottle(config: Config, log: Logger): LoginThrottle {
   });
 }
 
-/**
- * Named module stores (ModuleContext.store) need a key-value table in the state storage, which the
- * storage work of issue 10 adds; no module asks for one yet.
- */
-function noNamedStores(name: string): KeyValueStore {
-  const missing = (): never => {
-    throw new Error(`module store ${name}: the state storage has no key-value stores yet`);
-  };
-  return { get: missing, set: missing, delete: missing };
-}
 

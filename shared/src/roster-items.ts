@@ -1,4 +1,5 @@
-// RFC 6121 §2 roster items on the wire, as a client reads and writes them.
+// RFC 6121 §2 roster items on the wire: as a client reads and writes them, and as the server sends
+// them in roster results and pushes.
 import { NS } from './namespaces.ts';
 import { xml, type Element } from './xml.ts';
 
@@ -10,6 +11,8 @@ export interface RosterEntry {
   subscription: Subscription;
   /** An outgoing subscription request is pending (ask='subscribe'). */
   pending: boolean;
+  /** The contact's subscription is pre-approved (approved='true', RFC 6121 §3.4). */
+  approved?: boolean;
   groups: string[];
 }
 
@@ -20,7 +23,25 @@ export function parseRosterEntry(item: Element): RosterEntry | undefined {
   if (!jid) return undefined;
   const subscription = SUBSCRIPTIONS.includes(item.attrs.subscription) ? item.attrs.subscription as Subscription : 'none';
   const groups = item.getChildren('group').map((group) => group.getText().trim()).filter(Boolean);
-  return { jid, name: item.attrs.name || undefined, subscription, pending: item.attrs.ask === 'subscribe', groups };
+  const entry: RosterEntry = { jid, name: item.attrs.name || undefined, subscription, pending: item.attrs.ask === 'subscribe', groups };
+  if (item.attrs.approved === 'true') entry.approved = true;
+  return entry;
+}
+
+/** An <item/> of a roster result or push (RFC 6121 §2.1.2); subscription='remove' for a removal push (§2.5.2). */
+export function rosterItemElement(entry: RosterEntry): Element {
+  return xml('item', {
+    jid: entry.jid,
+    name: entry.name || undefined,
+    subscription: entry.subscription,
+    ask: entry.pending ? 'subscribe' : undefined,
+    approved: entry.approved ? 'true' : undefined,
+  }, ...entry.groups.map((group) => xml('group', null, group)));
+}
+
+/** The <query/> of a roster result or push, with its version (RFC 6121 §2.1.3, §2.6). */
+export function rosterQuery(items: Element[], version?: string): Element {
+  return xml('query', { xmlns: NS.roster, ver: version }, ...items);
 }
 
 /** Items and version of a roster result or push (RFC 6121 §2.1.3, §2.6). Undefined when the iq has no query. */

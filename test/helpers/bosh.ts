@@ -1,7 +1,8 @@
 // A raw BOSH client (XEP-0124/0206) over Node's fetch: it writes <body/> wrappers by hand so the
 // tests can send what real clients never do (lost responses, rids out of order, bad XML).
 import { parse, type Element } from 'ltx';
-import { ScramClient } from '../../bench/scram-client.ts';
+import { scramMechanism } from '@parley/shared/sasl/scram';
+import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
 import type { TestServer } from './server.ts';
 
 export const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
@@ -94,14 +95,15 @@ export class BoshSession {
   /** Log in with SCRAM-SHA-256, restart (XEP-0206 §5) and bind; stanzas arriving meanwhile are kept out of the way. */
   async login(jid: string, password: string, resource = 'bosh'): Promise<string> {
     const [username] = jid.split('@') as [string];
-    const scram = new ScramClient(username, password);
-    const challenge = await this.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${scram.first()}</auth>`);
+    const scram = scramMechanism('SHA-256', username, password);
+    const challenge = await this.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${encodePayload(await scram.initial())}</auth>`);
     const first = challenge.payloads.find((p) => p.name === 'challenge');
     if (!first) throw new Error(`no SASL challenge: ${challenge.text}`);
-    const success = await this.send(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${scram.final(first.getText())}</response>`);
+    const response = encodePayload(await scram.challenge(decodePayload(first.getText())));
+    const success = await this.send(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${response}</response>`);
     const ok = success.payloads.find((p) => p.name === 'success');
     if (!ok) throw new Error(`SASL failed: ${success.text}`);
-    scram.verify(ok.getText());
+    await scram.success(decodePayload(ok.getText()));
     const restarted = await this.send('', { to: 'example.com', 'xml:lang': 'en', 'xmpp:restart': 'true' });
     if (!restarted.payloads.some((p) => p.name === 'stream:features')) throw new Error(`no features after restart: ${restarted.text}`);
     const bound = await this.send(`<iq type='set' id='bind1' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { openSqliteStorage } from '../../server/src/storage/index.ts';
+import { openDataFolder } from '../../server/src/data-folder.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from './ports.ts';
 import type { ConfigInput } from '../../server/src/config.ts';
@@ -68,10 +68,10 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  */
 export async function startRestartableServer(users: Record<string, string>): Promise<{ ports: { http: number }; halt(): Promise<void>; restart(): Promise<void>; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
-  const storage = openSqliteStorage(dataDir);
-  await addDomain(storage, 'example.com');
-  for (const [jid, password] of Object.entries(users)) await addUser(storage, jid, password);
-  await storage.close();
+  const data = openDataFolder(dataDir);
+  await addDomain(data, 'example.com');
+  for (const [jid, password] of Object.entries(users)) await addUser(data, jid, password);
+  await data.close();
   const http = await freePortBelowEphemeral();
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({

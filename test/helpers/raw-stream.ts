@@ -1,12 +1,14 @@
-// Raw XMPP dialogues for bad-input tests: the test writes what the client sends, then reads what the
-// server answers one top-level item at a time (stream header, element, footer), the way a client would.
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+// Raw sockets for bad-input tests, over TCP (plain or TLS) and WebSocket: the test writes what the
+// client sends, then reads what the server answers one top-level item at a time (stream header,
+// element, footer), the way a client would — or waits for text in the transcript (waitFor).
 import net from 'node:net';
 import tls from 'node:tls';
 import { parse, type Element } from 'ltx';
 import { expect } from 'vitest';
 import { NS } from '@parley/shared';
-import { rawWebSocket } from './raw.ts';
+import { scramMechanism } from '@parley/shared/sasl/scram';
+import { decodePayload, encodePayload } from '@parley/shared/sasl/encoding';
+import WebSocket from 'ws';
 
 export { NS };
 
@@ -80,6 +82,17 @@ export class RawPeer {
 
   destroy(): void {
     this.transport.destroy();
+  }
+
+  /** Waits until everything received so far matches (a substring or a RegExp); resolves with it. */
+  async waitFor(pattern: string | RegExp, timeoutMs = 5000): Promise<string> {
+    const matches = () => (typeof pattern === 'string' ? this.received.includes(pattern) : pattern.test(this.received));
+    const started = Date.now();
+    while (!matches()) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}; got: ${this.received}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return this.received;
   }
 
   /** The next item the server sent. */
@@ -264,47 +277,52 @@ export async function connectTcp(port: number, options: TcpOptions = {}): Promis
 
 export interface WebSocketPeer extends RawPeer {
   readonly frames: string[];
-  readonly socket: Awaited<ReturnType<typeof rawWebSocket>>['socket'];
+  readonly socket: WebSocket;
 }
 
-export async function connectWebSocket(port: number): Promise<WebSocketPeer> {
-  const raw = await rawWebSocket(port);
+/**
+ * A WebSocket (RFC 7395) offering `protocol`; rejects with 'HTTP <status>' when the server refuses
+ * the upgrade.
+ */
+export async function connectWebSocket(port: number, protocol: string | string[] = 'xmpp', path = '/xmpp-websocket'): Promise<WebSocketPeer> {
+  const frames: string[] = [];
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocol);
   let closed = false;
-  void raw.closed.then(() => { closed = true; });
-  const peer = new RawPeer({ send: raw.send, closed: raw.closed, isClosed: () => closed, destroy: () => raw.socket.terminate() },
-    () => raw.received(), raw.frames) as WebSocketPeer;
-  Object.defineProperty(peer, 'socket', { value: raw.socket });
+  let markClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => { markClosed = resolve; });
+  const close = () => { closed = true; markClosed(); };
+  socket.on('message', (data) => frames.push(data.toString()));
+  socket.on('close', close);
+  socket.on('error', close);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+  const peer = new RawPeer({ send: (data) => socket.send(data), closed: closedPromise, isClosed: () => closed, destroy: () => socket.terminate() },
+    () => frames.join('\n'), frames) as WebSocketPeer;
+  Object.defineProperty(peer, 'socket', { value: socket });
   return peer;
 }
 
 // ---- SASL and binding ----
 
-/** A minimal SCRAM client (RFC 5802 §3, §5), enough to log in where PLAIN is not offered. */
+/**
+ * SCRAM (RFC 5802 §3, §5) with the shared client (@parley/shared/sasl/scram), to log in where PLAIN
+ * is not offered. Returns the outcome: <success/> (its server signature verified) or <failure/>.
+ */
 export async function scramAuthenticate(peer: RawPeer, username: string, password: string,
   mechanism: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' = 'SCRAM-SHA-1'): Promise<Element> {
-  const hash = mechanism === 'SCRAM-SHA-1' ? 'sha1' : 'sha256';
-  const clientNonce = randomBytes(18).toString('base64');
-  const clientFirstBare = `n=${username.replace(/=/g, '=3D').replace(/,/g, '=2C')},r=${clientNonce}`;
-  peer.send(`<auth xmlns='${NS.sasl}' mechanism='${mechanism}'>${b64(`n,,${clientFirstBare}`)}</auth>`);
+  const scram = scramMechanism(mechanism === 'SCRAM-SHA-1' ? 'SHA-1' : 'SHA-256', username, password);
+  peer.send(`<auth xmlns='${NS.sasl}' mechanism='${mechanism}'>${encodePayload(await scram.initial())}</auth>`);
   const challenge = await peer.next();
   if (challenge.kind !== 'element' || challenge.element.name !== 'challenge') return expectElement(challenge);
-  const serverFirst = Buffer.from(challenge.element.getText(), 'base64').toString();
-  const fields = Object.fromEntries(serverFirst.split(',').map((field) => [field[0], field.slice(2)]));
-  expect(fields.r!.startsWith(clientNonce)).toBe(true);
-  const salted = pbkdf2Sync(password, Buffer.from(fields.s!, 'base64'), Number(fields.i), hash === 'sha1' ? 20 : 32, hash);
-  const clientKey = createHmac(hash, salted).update('Client Key').digest();
-  const storedKey = createHash(hash).update(clientKey).digest();
-  const clientFinalWithoutProof = `c=${b64('n,,')},r=${fields.r}`;
-  const authMessage = `${clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
-  const signature = createHmac(hash, storedKey).update(authMessage).digest();
-  const proof = Buffer.from(clientKey.map((byte, i) => byte ^ signature[i]!));
-  peer.send(`<response xmlns='${NS.sasl}'>${b64(`${clientFinalWithoutProof},p=${proof.toString('base64')}`)}</response>`);
+  // the client checks the server's nonce (it must extend ours) and its iteration count
+  const response = await scram.challenge(decodePayload(challenge.element.getText()));
+  peer.send(`<response xmlns='${NS.sasl}'>${encodePayload(response)}</response>`);
   const outcome = expectElement(await peer.next());
-  if (outcome.name === 'success') {
-    const serverKey = createHmac(hash, salted).update('Server Key').digest();
-    const expected = createHmac(hash, serverKey).update(authMessage).digest('base64');
-    expect(Buffer.from(outcome.getText(), 'base64').toString()).toBe(`v=${expected}`);
-  }
+  // RFC 5802 §5: a server that does not prove it knows the password is refused (this throws)
+  if (outcome.name === 'success') await scram.success(decodePayload(outcome.getText()));
   return outcome;
 }
 

@@ -6,7 +6,7 @@ import { configSchema, type ConfigInput } from '../../server/src/config.ts';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
-import { openSqliteStorage } from '../../server/src/storage/index.ts';
+import { openDataFolder } from '../../server/src/data-folder.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
 
 export interface TestServer {
@@ -23,6 +23,8 @@ export interface TestServerOptions {
   /** 'alice@example.com': 'password' */
   users?: Record<string, string>;
   config?: Partial<ConfigInput>;
+  /** An existing data folder (another test server's: two nodes on one store); kept at stop. */
+  dataDir?: string;
   /** Keep the server's log records in `logs` (for tests about what is logged). */
   captureLogs?: boolean;
   /** The server's logger (default: pino at PARLEY_TEST_LOG, silent; ignored with captureLogs). */
@@ -30,12 +32,12 @@ export interface TestServerOptions {
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const domains = options.domains ?? ['example.com'];
-  const storage = openSqliteStorage(dataDir);
-  for (const domain of domains) await addDomain(storage, domain);
-  for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(storage, jid, password);
-  await storage.close();
+  const data = openDataFolder(dataDir);
+  for (const domain of domains) await addDomain(data, domain);
+  for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(data, jid, password);
+  await data.close();
   const config = configSchema.parse({
     ...options.config,
     dataDir,
@@ -58,7 +60,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ports: server.ports,
     stop: async () => {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

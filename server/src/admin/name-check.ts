@@ -2,7 +2,7 @@
 // valid, or may have another canonical form: `parley user check` lists them so an admin can rename
 // or remove those accounts. Nothing is changed here.
 import { parseJid, normalizeDomain } from '@parley/shared';
-import type { Storage } from '../storage/index.ts';
+import type { Directory } from '../directory/types.ts';
 
 export interface NameProblem {
   kind: 'domain' | 'alias' | 'account' | 'address';
@@ -11,7 +11,7 @@ export interface NameProblem {
   problem: string;
 }
 
-export async function findInvalidNames(storage: Storage): Promise<NameProblem[]> {
+export async function findInvalidNames(directory: Directory): Promise<NameProblem[]> {
   const problems: NameProblem[] = [];
   const check = (kind: NameProblem['kind'], name: string, canonical: (name: string) => string) => {
     try {
@@ -26,10 +26,10 @@ export async function findInvalidNames(storage: Storage): Promise<NameProblem[]>
     if (!jid.local || !jid.isBare) throw new Error('not a bare user JID');
     return jid.bare;
   };
-  for (const domain of await storage.directory.domains.list()) {
+  for (const domain of await directory.domains.list()) {
     check('domain', domain.name, normalizeDomain);
     for (const alias of domain.aliases) check('alias', alias, normalizeDomain);
-    for (const user of await storage.directory.users.list(domain.name)) {
+    for (const user of await directory.users.list(domain.name)) {
       check('account', user.jid, bareUser);
       for (const address of user.emails) if (address !== user.jid) check('address', address, bareUser);
     }

@@ -6,7 +6,7 @@ import { InvalidJidError, normalizeDomain, parseJid } from '@parley/shared';
 import { deriveAllCredentials } from '../sasl/index.ts';
 import { StorageConflictError, type Storage } from '../storage/index.ts';
 import {
-  DirectoryConflictError, type AddressCard, type DirectoryDomain, type DirectoryUser, type Group, type ImAccess,
+  DirectoryConflictError, type AddressCard, type Directory, type DirectoryDomain, type DirectoryUser, type Group, type ImAccess,
 } from '../directory/types.ts';
 import type { SuiteEventPublisher } from '../directory/suite-events.ts';
 import { AdminError } from './errors.ts';
@@ -24,11 +24,7 @@ export interface NewUser {
 }
 
 export class AdminService {
-  constructor(private readonly storage: Storage, private readonly events: SuiteEventPublisher) {}
-
-  private get directory() {
-    return this.storage.directory;
-  }
+  constructor(private readonly storage: Storage, private readonly directory: Directory, private readonly events: SuiteEventPublisher) {}
 
   // ---- domains ----
 

@@ -1,13 +1,20 @@
 // Archive positions and ids (XEP-0313 §3 "IDs", XEP-0359 stanza-id).
 //
-// seq = archiving time in ms × 1024 + a counter: it only grows (even if the clock steps back or
-// 1024 messages share a millisecond), orders the archive as messages arrived, fits a JavaScript
-// number until the year 2248, and turns 'start'/'end' dates into seq ranges.
+// seq = archiving time in ms × 1024 + a counter × 16 + the node's number (0–15): the low four bits
+// say which Parley node archived the entry, so that nodes sharing one archive never make the same
+// seq (nor id); on one node seqs only grow (even if the clock steps back, or more than 64 entries
+// share a millisecond: they borrow the next one, and the clock catches up), order the archive as
+// messages arrived, fit a JavaScript number until the year 2248, and turn 'start'/'end' dates into
+// seq ranges. Seqs written before nodes had numbers (counter in the low bits) stay valid.
 // The public id adds randomness to the seq, because XEP-0313 asks ids to be unpredictable:
 // 11 base-36 digits of the seq, '-', 6 random base-36 characters.
 import { randomBytes } from 'node:crypto';
 
 export const SEQ_PER_MS = 1024;
+/** Node numbers: 0 … NODE_SLOTS - 1 (config node.index). */
+export const NODE_SLOTS = 16;
+/** Consecutive seqs of one node within a millisecond are this far apart (the two entries of a message, store.ts). */
+export const SEQ_STEP = NODE_SLOTS;
 
 const ID_PATTERN = /^([0-9a-z]{11})-[0-9a-z]{6}$/;
 const RANDOM_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -17,14 +24,19 @@ export class ArchiveIds {
   private random = randomBytes(0);
   private randomOffset = 0;
 
-  /** `highest`: the highest seq already stored, so that a restart never reuses one. */
-  constructor(highest = 0, private readonly now: () => number = Date.now) {
-    this.last = highest;
+  /**
+   * `highest`: the highest seq already stored (by any node), so that a restart never reuses one;
+   * `node`: this node's number, unique among the nodes that share the archive.
+   */
+  constructor(highest = 0, private readonly now: () => number = Date.now, private readonly node = 0) {
+    if (!Number.isInteger(node) || node < 0 || node >= NODE_SLOTS) throw new RangeError(`node number ${node} is not 0–${NODE_SLOTS - 1}`);
+    // the highest seq of this node's at or below `highest`: the next one is above it
+    this.last = highest - (((highest - node) % NODE_SLOTS) + NODE_SLOTS) % NODE_SLOTS;
   }
 
   nextSeq(): number {
-    const candidate = this.now() * SEQ_PER_MS;
-    this.last = candidate > this.last ? candidate : this.last + 1;
+    const candidate = this.now() * SEQ_PER_MS + this.node;
+    this.last = candidate > this.last ? candidate : this.last + SEQ_STEP;
     return this.last;
   }
 

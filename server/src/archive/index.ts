@@ -1,16 +1,16 @@
-// Opens the conversation archive the configuration asks for: the embedded SQLite store (FTS5) or
-// Elasticsearch with its local queue; preferences always live in the embedded store.
-import type BetterSqlite3 from 'better-sqlite3';
+// Opens the conversation archive the configuration asks for: the embedded SQLite store (FTS5, on a
+// connection of its own) or Elasticsearch with its queue. Preferences and the Elasticsearch queue
+// are in the state storage, whichever backend that is: with Elasticsearch the archive opens no
+// SQLite connection.
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { openDatabase } from '../storage/sqlite/database.ts';
+import type { ArchiveIndexQueue, ArchivePreferenceStore } from '../storage/index.ts';
 import { ArchiveIds } from './ids.ts';
 import { Retention } from './retention.ts';
 import { SqliteArchiveStore } from './sqlite/store.ts';
-import { SqliteArchivePreferenceStore } from './sqlite/preferences.ts';
-import { IndexQueue } from './elasticsearch/queue.ts';
+import { openSqliteArchiveDatabase } from './sqlite/schema.ts';
 import { ElasticsearchArchiveStore, createElasticsearchClient } from './elasticsearch/store.ts';
-import type { ArchivePreferenceStore, ArchiveStore, ArchivingPreferences } from './types.ts';
+import type { ArchiveStore, ArchivingPreferences } from './types.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
 
 export type { ArchiveEntry, ArchiveFilter, ArchiveStore, ArchivePreferenceStore, ArchivingPreferences, PageRequest, PageResult } from './types.ts';
@@ -26,20 +26,19 @@ export interface Archive {
   close(): Promise<void>;
 }
 
+/** What the archive keeps in the state storage. */
+export interface ArchiveState {
+  readonly archivePreferences: ArchivePreferenceStore;
+  readonly archiveIndexQueue: ArchiveIndexQueue;
+}
+
 /** `commits`: appends are committed by the server's group commit, before the sender sees anything later. */
-export async function openArchive(config: Config, commits: GroupCommit, log?: Logger): Promise<Archive> {
-  // A connection of its own to the data folder's database: archive writes are batched apart
-  // from the rest of the state.
-  const db = openDatabase(config.dataDir, config.storage);
-  // The archive's indexes grow large: a bigger page cache than SQLite's 2 MB default.
-  db.pragma('cache_size = -65536');
-  // Each checkpoint copies the WAL's pages into the database and syncs it: with a 40 MB WAL
-  // rather than SQLite's 4 MB, an index page rewritten by many batches is copied once, not each time.
-  db.pragma('wal_autocheckpoint = 10000');
-  const store = openStore(db, config, commits, log);
-  const ids = new ArchiveIds(await store.highestSeq());
+export async function openArchive(config: Config, state: ArchiveState, commits: GroupCommit, log?: Logger): Promise<Archive> {
+  const store = openStore(config, state, commits, log);
+  // seqs carry the node's number: nodes sharing the archive never make the same one
+  const ids = new ArchiveIds(await store.highestSeq(), Date.now, config.node.index);
   const retention = config.archive.retentionDays > 0 ? new Retention(store, config.archive.retentionDays, log) : null;
-  const preferences = new SqliteArchivePreferenceStore(db);
+  const preferences = state.archivePreferences;
   const savedPreferences = await preferences.all();
   if (store instanceof ElasticsearchArchiveStore) store.start();
   retention?.start();
@@ -52,15 +51,14 @@ export async function openArchive(config: Config, commits: GroupCommit, log?: Lo
     async close() {
       await retention?.stop();
       await store.close();
-      db.close();
     },
   };
 }
 
-function openStore(db: BetterSqlite3.Database, config: Config, commits: GroupCommit, log?: Logger): ArchiveStore {
+function openStore(config: Config, state: ArchiveState, commits: GroupCommit, log?: Logger): ArchiveStore {
   if (config.archive.backend === 'elasticsearch') {
     const options = config.archive.elasticsearch;
-    return new ElasticsearchArchiveStore(createElasticsearchClient(options), new IndexQueue(db), options, log, commits);
+    return new ElasticsearchArchiveStore(createElasticsearchClient(options), state.archiveIndexQueue, options, log, commits);
   }
-  return new SqliteArchiveStore(db, log, commits);
+  return new SqliteArchiveStore(openSqliteArchiveDatabase(config.dataDir, config.storage), log, commits, { ownsDatabase: true });
 }

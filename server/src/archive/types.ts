@@ -91,17 +91,6 @@ export interface ArchiveStore {
   close(): Promise<void>;
 }
 
-export type ArchivingDefault = 'always' | 'never' | 'roster';
-
-/** XEP-0441 archiving preferences of one user. */
-export interface ArchivingPreferences {
-  default: ArchivingDefault;
-  always: string[];
-  never: string[];
-}
-
-export interface ArchivePreferenceStore {
-  /** Every user's stored preferences (users who never set any are absent). */
-  all(): Promise<Map<string, ArchivingPreferences>>;
-  set(owner: string, preferences: ArchivingPreferences): Promise<void>;
-}
+// XEP-0441 preferences: the type is shared with clients, the store is the state storage's.
+export type { ArchivingDefault, ArchivingPreferences } from '@parley/shared/mam';
+export type { ArchivePreferenceStore } from '../storage/index.ts';

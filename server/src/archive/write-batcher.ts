@@ -10,8 +10,11 @@ export class WriteBatcher<T> implements TurnWriter {
   private pending: T[] = [];
   private stopped = false;
 
-  /** `write` gets each batch once; it handles (and logs) its own failures. */
-  constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void) {
+  /**
+   * `write` gets each batch once; it handles (and logs) its own failures. It returns a Promise when
+   * the write is asynchronous (a queue in a networked state storage): the group commit waits for it.
+   */
+  constructor(private readonly commits: GroupCommit, private readonly write: (batch: T[]) => void | Promise<void>) {
     commits.register(this);
   }
 
@@ -28,21 +31,22 @@ export class WriteBatcher<T> implements TurnWriter {
   }
 
   /** The group commit (TurnWriter). */
-  commit(): void {
-    this.flush();
+  commit(): void | Promise<void> {
+    return this.flush();
   }
 
   /** Write what is waiting now. */
-  flush(): void {
+  flush(): void | Promise<void> {
     if (this.pending.length === 0 || this.stopped) return;
     const batch = this.pending;
     this.pending = [];
-    this.write(batch);
+    return this.write(batch);
   }
 
   /** Flush, then take no more. */
-  stop(): void {
-    this.flush();
+  stop(): void | Promise<void> {
+    const written = this.flush();
     this.stopped = true;
+    return written;
   }
 }

@@ -6,9 +6,9 @@
 //       entries in the embedded archive, entries waiting for Elasticsearch in the local queue
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
-import { openDatabase } from '../storage/sqlite/database.ts';
+import { openSqliteStorage } from '../storage/index.ts';
 import { SqliteArchiveStore } from '../archive/sqlite/store.ts';
-import { IndexQueue } from '../archive/elasticsearch/queue.ts';
+import { openSqliteArchiveDatabase } from '../archive/sqlite/schema.ts';
 import { createElasticsearchClient } from '../archive/elasticsearch/store.ts';
 import { reindexArchive } from '../archive/elasticsearch/reindex.ts';
 import { progressBar } from './progress.ts';
@@ -33,7 +33,7 @@ export function registerArchiveCommands(program: Command, config: () => Config):
         process.exitCode = 1;
         return;
       }
-      const db = openDatabase(settings.dataDir);
+      const db = openSqliteArchiveDatabase(settings.dataDir);
       const client = createElasticsearchClient(es);
       const bar = progressBar(`reindexing into ${es.index}`);
       try {
@@ -52,15 +52,17 @@ export function registerArchiveCommands(program: Command, config: () => Config):
       }
     });
 
-  archive.command('status').description('entries in the embedded archive and in the Elasticsearch queue').action(() => {
+  archive.command('status').description('entries in the embedded archive and in the Elasticsearch queue').action(async () => {
     const settings = config();
-    const db = openDatabase(settings.dataDir);
+    const storage = openSqliteStorage(settings.dataDir);
+    const db = openSqliteArchiveDatabase(settings.dataDir);
     try {
       console.log(`backend: ${settings.archive.enabled ? settings.archive.backend : 'off'}`);
       console.log(`embedded archive entries: ${new SqliteArchiveStore(db).size().toLocaleString('en')}`);
-      console.log(`waiting for Elasticsearch: ${new IndexQueue(db).size().toLocaleString('en')}`);
+      console.log(`waiting for Elasticsearch: ${(await storage.archiveIndexQueue.size()).toLocaleString('en')}`);
     } finally {
       db.close();
+      await storage.close();
     }
   });
 }

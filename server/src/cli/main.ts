@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { openSqliteStorage, type Storage } from '../storage/index.ts';
+import { openDataFolder, type DataStores } from '../data-folder.ts';
 import { AdminError, addDomain, deleteUser, offlineAdmin, setPassword } from './accounts.ts';
 import { registerDirectoryCommands } from './directory.ts';
 import type { AdminService } from '../admin/service.ts';
@@ -54,18 +54,18 @@ domain.command('add <domain>').description('serve a domain (IM for everyone unle
   .option('--alias <alias>', 'another name of the domain (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
   .option('--im-access <mode>', "'everyone' (default) or 'restricted' (the IM role is needed)")
   .action((name: string, options: { alias?: string[]; imAccess?: string }) =>
-    withStorage(async (storage) => {
+    withData(async (data) => {
       if (options.imAccess !== undefined && options.imAccess !== 'everyone' && options.imAccess !== 'restricted') {
         throw new AdminError("--im-access is 'everyone' or 'restricted'");
       }
       const added = options.alias || options.imAccess
-        ? await offlineAdmin(storage).addDomain(name, { aliases: options.alias, im: { access: options.imAccess as 'everyone' | 'restricted' | undefined } })
-        : await addDomain(storage, name);
+        ? await offlineAdmin(data).addDomain(name, { aliases: options.alias, im: { access: options.imAccess as 'everyone' | 'restricted' | undefined } })
+        : await addDomain(data, name);
       console.log(added ? `domain ${name} added` : `domain ${name} was already served`);
     }));
 domain.command('list').description('list served domains').action(() =>
-  withStorage(async (storage) => {
-    for (const name of await storage.domains.list()) console.log(name);
+  withData(async (data) => {
+    for (const served of await data.directory.domains.list()) console.log(served.name);
   }));
 
 const user = program.command('user').description('manage user accounts');
@@ -75,27 +75,27 @@ user.command('add <jid>').description('create an account')
   .option('--name <name>', 'full name')
   .option('--email <address>', 'another email address of the user (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
   .action((jid: string, options: { password?: string | false; name?: string; email?: string[] }) =>
-    withStorage(async (storage) => {
+    withData(async (data) => {
       const password = options.password === false ? undefined : (options.password ?? (await askPassword()));
-      const bare = await offlineAdmin(storage).addUser(jid, { password: password ?? undefined, displayName: options.name ?? null, emails: options.email });
+      const bare = await offlineAdmin(data).addUser(jid, { password: password ?? undefined, displayName: options.name ?? null, emails: options.email });
       console.log(`user ${bare} added`);
     }));
 user.command('passwd <jid>').description("change an account's password")
   .option('--password <password>', 'the new password (asked for when left out)')
   .action((jid: string, options: { password?: string }) =>
-    withStorage(async (storage) => {
-      await setPassword(storage, jid, options.password ?? (await askPassword()));
+    withData(async (data) => {
+      await setPassword(data, jid, options.password ?? (await askPassword()));
       console.log(`password of ${jid} changed`);
     }));
 user.command('del <jid>').description('delete an account and its data').action((jid: string) =>
-  withStorage(async (storage) => {
-    await deleteUser(storage, jid);
+  withData(async (data) => {
+    await deleteUser(data, jid);
     console.log(`user ${jid} deleted`);
   }));
 
 user.command('check').description('list accounts, addresses and domains whose names are not valid JIDs (RFC 7622: PRECIS, IDNA2008); exit status 1 if any')
-  .action(() => withStorage(async (storage) => {
-    const problems = await findInvalidNames(storage);
+  .action(() => withData(async (data) => {
+    const problems = await findInvalidNames(data.directory);
     for (const { kind, name, problem } of problems) console.log(`${kind} ${visible(name)}: ${problem}`);
     if (problems.length === 0) return console.log('every name is a valid JID');
     console.error(`parley: ${problems.length} name${problems.length === 1 ? '' : 's'} to fix (rename or delete those accounts)`);
@@ -103,7 +103,7 @@ user.command('check').description('list accounts, addresses and domains whose na
   }));
 
 registerDirectoryCommands(program, domain, user, (work: (admin: AdminService) => Promise<void>) =>
-  withStorage((storage) => work(offlineAdmin(storage))));
+  withData((data) => work(offlineAdmin(data))));
 
 registerArchiveCommands(program, () => loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } }));
 
@@ -112,11 +112,11 @@ const quietConfig = () => loadConfig({ file: program.opts().config, dataDir: pro
 
 /** Every served name, domains and aliases, as the directory has them. */
 async function servedNames(): Promise<string[]> {
-  const storage = openSqliteStorage(quietConfig().dataDir);
+  const data = openDataFolder(quietConfig().dataDir);
   try {
-    return [...(await storage.directory.domains.names()).keys()];
+    return [...(await data.directory.domains.names()).keys()];
   } finally {
-    await storage.close();
+    await data.close();
   }
 }
 
@@ -128,17 +128,17 @@ program.command('features').description('print the protocols this build implemen
   console.log(featureTable(defaultModules));
 });
 
-async function withStorage(work: (storage: Storage) => Promise<void>): Promise<void> {
+async function withData(work: (data: DataStores) => Promise<void>): Promise<void> {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
-  const storage = openSqliteStorage(config.dataDir);
+  const data = openDataFolder(config.dataDir);
   try {
-    await work(storage);
+    await work(data);
   } catch (error) {
     if (!(error instanceof AdminError || (error instanceof Error && error.name === 'InvalidJidError'))) throw error;
     console.error(`parley: ${error.message}`);
     process.exitCode = 1;
   } finally {
-    await storage.close();
+    await data.close();
   }
 }
 

@@ -130,7 +130,7 @@ export interface ModuleContext<O = undefined> {
   removeComponent(name: string): void;
   readonly router: Routing;
   /** A named store in the configured state storage (`<module>.<name>`). */
-  store(name: string): KeyValueStore;
+  store<V = unknown>(name: string): KeyValueStore<V>;
   /** A named cache (`<module>.<name>`) of values this module keeps in a store. */
   cache<V>(name: string): Cache<V>;
 }

@@ -25,7 +25,7 @@ export interface ModuleHostServices {
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
   readonly services: ModuleServices;
   /** Opens a named key-value store in the state storage. */
-  readonly stores: (name: string) => KeyValueStore;
+  readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
   /** The served names (router/host-table.ts), where modules also register components. */
   readonly hosts: HostView & { addComponent(component: Component): void; removeComponent(name: string): void };
@@ -99,7 +99,7 @@ export class ModuleHost {
       hosts: host.hosts,
       addComponent: (component) => host.hosts.addComponent(component),
       removeComponent: (component) => host.hosts.removeComponent(component),
-      store: (store) => host.stores(`${name}.${store}`),
+      store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };
   }

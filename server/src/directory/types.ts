@@ -1,5 +1,5 @@
 // The suite directory: domains (with aliases and IM settings), users, groups, roles and address-book
-// cards. The embedded SQLite store implements it (storage/sqlite/directory.ts); an external suite
+// cards. The embedded SQLite store implements it (directory/sqlite/); an external suite
 // directory can implement the same interface later. All JIDs are normalized bare JIDs (RFC 7622).
 
 /** The role that lets a user use instant messaging (granted to a user or a group). */

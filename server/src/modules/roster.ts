@@ -1,11 +1,11 @@
 // RFC 6121 §2: roster get, set and remove, with roster versioning (§2.6) and pushes to interested
 // resources (§2.1.6) whenever any module changes a roster ('roster-changed').
-import { NS, StanzaError, elementChildren, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import { NS, StanzaError, elementChildren, rosterQuery, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { defineModule, type ModuleContext } from '../core/module-api.ts';
 import type { RosterChange } from '../core/server-events.ts';
-import { emptyItem, itemElement, removeRosterItem, rosterFull, rosterHasRoom, saveRosterItem } from './lib/roster-items.ts';
+import { changeRoster, emptyItem, itemElement, removedItemElement, rosterFull, rosterHasRoom, saveRosterItem } from './lib/roster-items.ts';
 
 const MAX_NAME_LENGTH = 1024;
 /** RFC 6121 §2.1.6 "interested resource": requested the roster, gets pushes (session table interest). */
@@ -35,7 +35,7 @@ export const rosterModule = defineModule({
       const roster = await ctx.services.storage.roster.get(from.bare);
       // §2.6.3: an unchanged roster is answered with an empty result; pushes follow for later changes.
       if (requested !== undefined && requested === roster.version) return null;
-      return xml('query', { xmlns: NS.roster, ver: roster.version }, ...roster.items.map(itemElement));
+      return rosterQuery(roster.items.map(itemElement), roster.version);
     });
     ctx.iq('account', 'set', query, ({ payload, from, to }) => setRoster(ctx, payload, from, to));
     ctx.on('roster-changed', (change) => push(ctx, change));
@@ -98,18 +98,21 @@ async function removeItem(ctx: RosterContext, owner: JID, contact: JID): Promise
     // §3.2.2: a contact whose subscription is cancelled sees the user's resources go unavailable.
     await ctx.emit('presence/unavailable-to', { owner: ownerBare, contact });
   }
-  await storage.subscriptionRequests.remove(owner.bare, contact.bare);
-  await removeRosterItem(ctx, owner.bare, contact.bare);
+  // the item and a pending request from the contact go together
+  await changeRoster(ctx, async ({ stores, remove }) => {
+    await stores.subscriptionRequests.remove(owner.bare, contact.bare);
+    await remove(owner.bare, contact.bare);
+  });
   return null;
 }
 
 /** §2.1.6: a changed (or removed) item goes to every interested resource of the owner. */
 function push(ctx: RosterContext, change: RosterChange): void {
-  const item = change.item ? itemElement(change.item) : xml('item', { jid: change.contact, subscription: 'remove' });
+  const item = change.item ? itemElement(change.item) : removedItemElement(change.contact);
   for (const entry of ctx.sessions.resources(change.owner)) {
     if (!entry.interests.has(ROSTER_INTEREST)) continue;
     const pushed = xml('iq', { xmlns: NS.client, type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: entry.jid.full },
-      xml('query', { xmlns: NS.roster, ver: change.version }, item));
+      rosterQuery([item], change.version));
     void ctx.router.route(pushed, entry.jid.toBare(), entry.jid);
   }
 }

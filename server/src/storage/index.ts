@@ -1,23 +1,26 @@
-// Public surface of the storage layer: backend-neutral types and errors, plus
-// the embedded SQLite backend.
+// Public surface of the state storage: backend-neutral types and errors, plus the embedded SQLite
+// backend.
 
 export type {
   Account,
   AccountStore,
-  DomainStore,
+  ArchiveIndexQueue,
+  ArchivePreferenceStore,
   KeyValueStore,
+  KeyValueStores,
   OfflineMessage,
   NewOfflineMessage,
   OfflineStore,
+  QueuedDocument,
   RosterItem,
   RosterStore,
   ScramCredential,
+  StateStores,
   Storage,
   Subscription,
   SubscriptionRequest,
   SubscriptionRequestStore,
-  SuiteEventLog,
   VCardStore,
 } from './types.ts';
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';
-export { openSqliteStorage } from './sqlite/index.ts';
+export { openSqliteStorage, SqliteStorage } from './sqlite/index.ts';

@@ -1,12 +1,13 @@
-// Backend-neutral storage interfaces. Every method returns a Promise so that a
-// networked backend (PostgreSQL) can implement the same contract later, even
-// though the embedded SQLite backend does its work synchronously.
+// Backend-neutral interfaces of the state storage: what the server keeps about accounts and
+// their data. Every method returns a Promise so that a networked backend (PostgreSQL) can
+// implement the same contract, even though the embedded SQLite backend does its work
+// synchronously; contract.ts is the test every backend passes.
 //
 // All JIDs passed in are already normalized strings (RFC 7622): bare JIDs such
 // as 'alice@example.com', domains such as 'example.com'.
 
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';
-import type { Directory } from '../directory/types.ts';
+import type { ArchivingPreferences } from '@parley/shared/mam';
 
 /** One SCRAM verifier set (RFC 5802 §3), stored per hash function. */
 export interface ScramCredential {
@@ -35,20 +36,12 @@ export interface AccountStore {
   setCredentials(jid: string, credentials: ScramCredential[]): Promise<void>;
   /**
    * Deletes the account and its own data (credentials, roster, roster version,
-   * pending inbound subscription requests, offline messages, vCard). Other
-   * users' rosters and requests are left untouched.
+   * pending inbound subscription requests, offline messages, vCard, archiving
+   * preferences, what modules keep for it in key-value stores). Other users'
+   * rosters and requests are left untouched.
    */
   delete(jid: string): Promise<boolean>;
   listByDomain(domain: string): Promise<Account[]>;
-}
-
-export interface DomainStore {
-  /** Returns true if the domain was added, false if it was already present. */
-  add(domain: string): Promise<boolean>;
-  /** Returns true if the domain was removed, false if it was absent. */
-  remove(domain: string): Promise<boolean>;
-  list(): Promise<string[]>;
-  has(domain: string): Promise<boolean>;
 }
 
 /** RFC 6121 §2.1.2.5 */
@@ -140,35 +133,88 @@ export interface VCardStore {
   set(jid: string, vcard: string): Promise<void>;
 }
 
-/** Suite events written by one process (the CLI) for another (the running server) to pick up. */
-export interface SuiteEventLog {
-  /** Appends a serialized event; returns its id (ids only grow). */
-  append(event: string, at: number): Promise<number>;
-  /** Entries after `id`, oldest first (a bounded batch). */
-  since(id: number): Promise<Array<{ id: number; event: string }>>;
-  lastId(): Promise<number>;
+/** XEP-0441 archiving preferences of the users who set some (modules/mam/preferences.ts). */
+export interface ArchivePreferenceStore {
+  /** Every user's stored preferences (users who never set any are absent). */
+  all(): Promise<Map<string, ArchivingPreferences>>;
+  get(owner: string): Promise<ArchivingPreferences | null>;
+  set(owner: string, preferences: ArchivingPreferences): Promise<void>;
 }
 
-export interface Storage {
-  accounts: AccountStore;
-  domains: DomainStore;
-  roster: RosterStore;
-  subscriptionRequests: SubscriptionRequestStore;
-  offline: OfflineStore;
-  vcards: VCardStore;
-  /** The embedded suite directory (directory/types.ts). */
-  directory: Directory;
-  suiteEvents: SuiteEventLog;
-  close(): Promise<void>;
+/** An archive entry waiting in the index queue, as the archive serialized it. */
+export interface QueuedDocument {
+  queueId: number;
+  /** The entry's archive position (archive/ids.ts). */
+  seq: number;
+  document: string;
+  /** Failed indexing attempts so far. */
+  attempts: number;
 }
 
 /**
- * A module's named store (core ModuleContext.store(name)): text values by owner (a bare JID or a
- * domain) and key, kept in the configured state storage.
+ * The queue in front of an external archive index (Elasticsearch: archive/elasticsearch/): an entry
+ * is written here first and removed only once the index acknowledged it, so an unreachable index,
+ * or a restart while it was unreachable, loses nothing. Queue ids only grow.
  */
-export interface KeyValueStore {
-  get(owner: string, key: string): Promise<string | null>;
-  set(owner: string, key: string, value: string): Promise<void>;
-  /** Returns true if a value was removed. */
-  delete(owner: string, key: string): Promise<boolean>;
+export interface ArchiveIndexQueue {
+  push(documents: ReadonlyArray<{ seq: number; document: string }>): Promise<void>;
+  /** The oldest entries, at most `limit` of them and about `maxBytes` of documents (at least one). */
+  peek(limit: number, maxBytes: number): Promise<QueuedDocument[]>;
+  remove(queueIds: number[]): Promise<void>;
+  /** Counts a failed attempt for these entries. */
+  failed(queueIds: number[]): Promise<void>;
+  /** The oldest queue id still waiting, or null when the queue is empty. */
+  lowestId(): Promise<number | null>;
+  highestId(): Promise<number | null>;
+  size(): Promise<number>;
+  /** The highest seq waiting (0 when empty). */
+  highestSeq(): Promise<number>;
+  /** Retention: drops entries with a seq below this one; returns how many went. */
+  dropOlderThan(seq: number): Promise<number>;
 }
+
+/**
+ * A named store a module keeps its data in (as Prosody's module:open_store): per owner (a bare
+ * JID, a domain…), key → a JSON value. An account's entries go with the account.
+ */
+export interface KeyValueStore<V = unknown> {
+  get(owner: string, key: string): Promise<V | undefined>;
+  /** Stores `value` (anything JSON.stringify keeps) under the key, replacing what was there. */
+  set(owner: string, key: string, value: V): Promise<void>;
+  /** Returns true if there was such an entry. */
+  delete(owner: string, key: string): Promise<boolean>;
+  /** The owner's entries in this store, by key. */
+  list(owner: string): Promise<Array<{ key: string; value: V }>>;
+  /** Removes the owner's entries in this store; returns how many went. */
+  clear(owner: string): Promise<number>;
+}
+
+export interface KeyValueStores {
+  /** The store named `name` (lowercase letters, digits, '.', '_', '-'; e.g. 'bookmarks'). */
+  open<V = unknown>(name: string): KeyValueStore<V>;
+}
+
+/** The stores of the state storage, as given to a transaction's work. */
+export interface StateStores {
+  readonly accounts: AccountStore;
+  readonly roster: RosterStore;
+  readonly subscriptionRequests: SubscriptionRequestStore;
+  readonly offline: OfflineStore;
+  readonly vcards: VCardStore;
+  readonly archivePreferences: ArchivePreferenceStore;
+  readonly archiveIndexQueue: ArchiveIndexQueue;
+  readonly keyValue: KeyValueStores;
+}
+
+export interface Storage extends StateStores {
+  /**
+   * Runs `work` as one transaction: every change it makes through `tx` is kept, or none when it
+   * throws (the error is rethrown). Transactions are serializable: two never interleave, and
+   * outside calls never see one half done. `work` uses only `tx` and does nothing else (no
+   * routing, no other I/O): the embedded backend holds the database's write lock meanwhile and
+   * refuses a transaction that waits for anything but its stores.
+   */
+  transaction<T>(work: (tx: StateStores) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+

@@ -1,7 +1,7 @@
 // A small typed in-process event bus for suite events, and the relay that brings events raised by
 // other processes on the same data folder (the `parley` CLI) into a running server: they are
 // appended to an event log in the database, which the server polls.
-import type { SuiteEventLog } from '../storage/index.ts';
+import type { SuiteEventLog } from './event-log.ts';
 import {
   suiteEventSchema, type SuiteEvent, type SuiteEventOf, type SuiteEventPublisher, type SuiteEventType,
 } from '../directory/suite-events.ts';

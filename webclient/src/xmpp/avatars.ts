@@ -4,7 +4,7 @@
 import { NS, parseVcard, vcardElement, xml, type VcardInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
-import { fromBase64 } from './sasl/encoding.ts';
+import { fromBase64 } from '@parley/shared/sasl/encoding';
 
 export interface ContactCard {
   /** XEP-0153 hash ('' = no photo) */

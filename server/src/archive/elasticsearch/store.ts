@@ -1,11 +1,11 @@
-// The archive on Elasticsearch (7.x, client @elastic/elasticsearch 7.10). Writes go to the local
-// queue first (queue.ts), then to the cluster in bulk requests, one at a time (back-pressure:
+// The archive on Elasticsearch (7.x, client @elastic/elasticsearch 7.10). Writes go to the index
+// queue in the state storage first (storage/types.ts ArchiveIndexQueue), then to the cluster in bulk requests, one at a time (back-pressure:
 // the queue absorbs bursts and outages), retried with exponential back-off. A query first waits
 // until what was archived before it is indexed and refreshed, so a client reads its own writes.
 import { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
-import type { IndexQueue, QueuedEntry } from './queue.ts';
+import type { ArchiveIndexQueue } from '../../storage/index.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 import {
@@ -69,6 +69,13 @@ interface SearchResponse {
 
 interface BulkItem { index?: { status: number; error?: { type?: string; reason?: string } } }
 
+/** An entry read back from the queue. */
+interface QueuedEntry {
+  queueId: number;
+  attempts: number;
+  entry: ArchiveEntry;
+}
+
 export class ElasticsearchArchiveStore implements ArchiveStore {
   readonly backend = 'elasticsearch' as const;
   readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
@@ -82,9 +89,11 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   private reachable = true;
   private failures = 0;
   private waiters: Array<{ target: number; resolve: () => void }> = [];
+  /** The last batch's queue write (batches are written in order). */
+  private pushed: Promise<void> = Promise.resolve();
 
-  /** `commits`: the server's group commit; the local queue write is what it commits. */
-  constructor(readonly client: Client, private readonly queue: IndexQueue,
+  /** `commits`: the server's group commit; the queue write (in the state storage) is what it commits. */
+  constructor(readonly client: Client, private readonly queue: ArchiveIndexQueue,
     private readonly options: ElasticsearchOptions, private readonly log?: Logger, commits = new GroupCommit()) {
     this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.queueBatch(batch));
   }
@@ -99,8 +108,9 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     return this.reachable;
   }
 
-  get queued(): number {
-    return this.queue.size() + this.batcher.size;
+  /** Entries not yet indexed. */
+  async queued(): Promise<number> {
+    return (await this.queue.size()) + this.batcher.size;
   }
 
   append(entries: ArchiveEntry[]): void {
@@ -111,46 +121,52 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     if (!this.closed) this.batcher.flush();
   }
 
-  private queueBatch(batch: ArchiveEntry[]): void {
-    try {
-      this.queue.push(batch);
-    } catch (error) {
+  /** The queue write of a batch; the group commit waits for it (its failure is logged here). */
+  private queueBatch(batch: ArchiveEntry[]): Promise<void> {
+    const documents = batch.map((entry) => ({ seq: entry.seq, document: JSON.stringify(entry) }));
+    this.pushed = this.pushed.then(() => this.queue.push(documents)).then(() => this.kick(), (error: unknown) => {
       this.log?.error({ err: error, entries: batch.length }, 'archive queue write failed');
-      return;
-    }
-    this.kick();
+    });
+    return this.pushed;
   }
 
   private kick(): void {
     if (this.draining || this.closed) return;
-    this.draining = this.drain().finally(() => {
+    this.draining = this.drain().catch((error: unknown) => {
+      this.log?.error({ err: error }, 'reading the archive queue failed');
+    }).finally(() => {
       this.draining = null;
-      if (!this.closed && this.queue.lowestId() !== null) this.kick();
     });
+    // entries queued while the last batch was in flight start the next round
+    void this.draining.then(async () => {
+      if (!this.closed && (await this.queue.lowestId()) !== null) this.kick();
+    }).catch(() => {});
   }
 
   private async drain(): Promise<void> {
     while (!this.closed) {
-      const batch = this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES);
+      const batch = (await this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES)).map((queued) => ({
+        queueId: queued.queueId, attempts: queued.attempts, entry: JSON.parse(queued.document) as ArchiveEntry,
+      }));
       if (batch.length === 0) {
-        this.settleWaiters();
+        await this.settleWaiters();
         return;
       }
       try {
         await this.ensureIndex();
         const { done, retry } = await this.sendBulk(batch);
-        this.queue.remove(done);
-        this.queue.failed(retry);
-        if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
+        await this.queue.remove(done);
+        await this.queue.failed(retry);
+        if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: await this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
         this.reachable = true;
         this.failures = retry.length ? this.failures + 1 : 0;
-        this.settleWaiters();
+        await this.settleWaiters();
         if (retry.length) await this.pause();
       } catch (error) {
         this.failures++;
         this.stats.failedRequests++;
         if (this.reachable) {
-          this.log?.warn({ event: 'archive-elasticsearch-unreachable', err: error, queued: this.queue.size() },
+          this.log?.warn({ event: 'archive-elasticsearch-unreachable', err: error, queued: await this.queue.size().catch(() => undefined) },
             'Elasticsearch is unreachable; archive entries wait in the local queue');
         }
         this.reachable = false;
@@ -202,9 +218,9 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     });
   }
 
-  private settleWaiters(): void {
+  private async settleWaiters(): Promise<void> {
     if (this.waiters.length === 0) return;
-    const lowest = this.queue.lowestId();
+    const lowest = await this.queue.lowestId();
     this.waiters = this.waiters.filter((waiter) => {
       if (lowest !== null && lowest <= waiter.target) return true;
       waiter.resolve();
@@ -223,7 +239,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
 
   async flush(): Promise<void> {
     this.writePending();
-    const target = this.queue.highestId();
+    await this.pushed;
+    const target = await this.queue.highestId();
     if (target !== null) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -232,7 +249,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
         }, this.options.queryWaitMs);
         const entry = { target, resolve: () => { clearTimeout(timer); resolve(); } };
         this.waiters.push(entry);
-        this.settleWaiters();
+        void this.settleWaiters().catch(reject);
         this.kick();
         // a query is a good moment to retry at once rather than at the end of a back-off
         this.wake?.();
@@ -311,7 +328,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
 
   async pruneBefore(seq: number): Promise<number> {
     this.writePending();
-    this.queue.dropOlderThan(seq);
+    await this.pushed;
+    await this.queue.dropOlderThan(seq);
     await this.guard(this.ensureIndex());
     const { body } = await this.guard(this.client.deleteByQuery<{ deleted: number }>({
       index: this.options.index,
@@ -323,7 +341,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   async highestSeq(): Promise<number> {
-    let highest = this.queue.highestSeq();
+    let highest = await this.queue.highestSeq();
     try {
       const { body } = await this.client.search<SearchResponse>({
         index: this.options.index,
@@ -340,6 +358,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   async close(): Promise<void> {
     this.writePending();
     this.closed = true;
+    // what waited for a batch is in the queue before the state storage closes
+    await this.pushed;
     this.wake?.();
     for (const waiter of this.waiters) waiter.resolve();
     this.waiters = [];

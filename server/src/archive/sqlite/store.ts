@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../logger.ts';
 import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequest, PageResult } from '../types.ts';
-import { seqOfId } from '../ids.ts';
+import { SEQ_STEP, seqOfId } from '../ids.ts';
 import { matchExpression, tagsOf } from './search.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
@@ -29,10 +29,11 @@ const STATEMENT_CACHE = 256;
 
 /**
  * The recipient's entry of the message `first` is the sender's entry of (the archiver appends them
- * together, seqs in a row): the join in conditions() relies on entries of a message being seq, seq + 1.
+ * together, one node's seqs in a row: ids.ts SEQ_STEP apart): the join in conditions() relies on the
+ * entries of a message being at most SEQ_STEP apart (1 in archives from before node numbers).
  */
 function sameMessage(first: ArchiveEntry, second: ArchiveEntry): boolean {
-  return second.seq === first.seq + 1 && second.owner === first.peer && second.peer === first.owner
+  return second.seq === first.seq + SEQ_STEP && second.owner === first.peer && second.peer === first.owner
     && second.stanza === first.stanza && second.body === first.body;
 }
 
@@ -57,8 +58,12 @@ export class SqliteArchiveStore implements ArchiveStore {
   private readonly pruneBatch;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
-  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit()) {
+  /**
+   * `commits`: the server's group commit (a store of its own, for imports and tools, commits alone);
+   * `ownsDatabase`: close() closes the connection too (archive/index.ts opens one for the store).
+   */
+  constructor(private readonly db: BetterSqlite3.Database, private readonly log?: Logger, commits = new GroupCommit(),
+    private readonly options: { ownsDatabase?: boolean } = {}) {
     this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.writeBatch(batch));
     this.insertMessage = db.prepare<[number, string, string, string, string, number, string, string, number]>(
       'INSERT INTO archive_messages (seq, sid, owner, peer, peer_resource, outgoing, body, stanza, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
@@ -190,7 +195,7 @@ export class SqliteArchiveStore implements ArchiveStore {
       fulltext,
       // A message's entries are its rowid and the next seq (sameMessage).
       from: fulltext
-        ? 'FROM archive_search s JOIN archive_messages m ON m.seq BETWEEN s.rowid AND s.rowid + 1 AND m.message = s.rowid'
+        ? `FROM archive_search s JOIN archive_messages m ON m.seq BETWEEN s.rowid AND s.rowid + ${SEQ_STEP} AND m.message = s.rowid`
         : 'FROM archive_messages m',
       sql: parts.join(' AND '),
       params,
@@ -253,6 +258,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   async close(): Promise<void> {
     this.writePending();
     this.closed = true;
+    if (this.options.ownsDatabase && this.db.open) this.db.close();
   }
 }
 
@@ -265,11 +271,11 @@ interface Conditions {
 
 /**
  * ` AND m.seq <op> ?`; in a search also the bound it implies on the FTS rowid (an entry's seq is its
- * message's rowid or the next one), so that FTS5 skips to it instead of filtering every match.
+ * message's rowid or at most SEQ_STEP above), so that FTS5 skips to it instead of filtering every match.
  */
 function seqBound(fulltext: boolean, comparison: '<' | '<=' | '>' | '>=', seq: number): { sql: string; params: number[] } {
   if (!fulltext) return { sql: ` AND m.seq ${comparison} ?`, params: [seq] };
-  // seq > c => rowid >= c;  seq >= c => rowid >= c - 1;  seq < c => rowid < c;  seq <= c => rowid <= c
-  const rowid = comparison === '>' ? ['>=', seq] : comparison === '>=' ? ['>=', seq - 1] : [comparison, seq];
+  // with S = SEQ_STEP: seq > c => rowid > c - S;  seq >= c => rowid >= c - S;  seq < c => rowid < c;  seq <= c => rowid <= c
+  const rowid = comparison === '>' ? ['>', seq - SEQ_STEP] : comparison === '>=' ? ['>=', seq - SEQ_STEP] : [comparison, seq];
   return { sql: ` AND m.seq ${comparison} ? AND s.rowid ${rowid[0]} ?`, params: [seq, rowid[1] as number] };
 }

@@ -9,7 +9,8 @@ import { NS } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { registerArchiver } from './archiver.ts';
 import { queryFormTemplate } from './form.ts';
-import { ArchivingPolicy, parsePreferences, preferencesElement } from './preferences.ts';
+import { mamPreferences } from '@parley/shared/mam';
+import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from './query.ts';
 
 export const mamModule = defineModule({
@@ -34,7 +35,7 @@ export const mamModule = defineModule({
     ctx.iq('account', 'set', mam('prefs'), ({ payload: prefs, from, to }) => {
       requireOwnArchive(from, to);
       const preferences = parsePreferences(prefs);
-      return policy.set(to.bare, preferences).then(() => preferencesElement(preferences));
+      return policy.set(to.bare, preferences).then(() => mamPreferences(preferences));
     });
     ctx.iq('account', 'get', mam('query'), ({ from, to }) => {
       requireOwnArchive(from, to);
@@ -46,7 +47,7 @@ export const mamModule = defineModule({
     });
     ctx.iq('account', 'get', mam('prefs'), ({ from, to }) => {
       requireOwnArchive(from, to);
-      return preferencesElement(policy.get(to.bare));
+      return mamPreferences(policy.get(to.bare));
     });
   },
 });

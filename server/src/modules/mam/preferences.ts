@@ -1,6 +1,6 @@
 // XEP-0441 archiving preferences (<prefs xmlns='urn:xmpp:mam:2'/>): the iq get/set, and the
 // decision whether a message to or from a contact goes into a user's archive.
-import { NS, StanzaError, tryParseJid, xml, type Element, type JID } from '@parley/shared';
+import { StanzaError, tryParseJid, type Element, type JID } from '@parley/shared';
 import type { Archive } from '../../archive/index.ts';
 import type { Cache } from '../../core/cache.ts';
 import type { RosterStore } from '../../storage/index.ts';
@@ -55,13 +55,10 @@ function listed(jids: string[], peer: JID): boolean {
   return false;
 }
 
-export function preferencesElement(preferences: ArchivingPreferences): Element {
-  return xml('prefs', { xmlns: NS.mam, default: preferences.default },
-    xml('always', {}, ...preferences.always.map((jid) => xml('jid', {}, jid))),
-    xml('never', {}, ...preferences.never.map((jid) => xml('jid', {}, jid))));
-}
-
-/** Reads a <prefs/> set; throws bad-request or jid-malformed for a bad one. */
+/**
+ * Reads a <prefs/> set; throws bad-request or jid-malformed for a bad one. (The answer is built with
+ * @parley/shared/mam mamPreferences(); its parser is the lenient one clients use, this one refuses.)
+ */
 export function parsePreferences(prefs: Element): ArchivingPreferences {
   const policy = prefs.attrs.default;
   if (policy === undefined || !DEFAULTS.has(policy as ArchivingDefault)) {

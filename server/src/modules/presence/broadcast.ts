@@ -1,7 +1,7 @@
 // RFC 6121 §4: a session's presence — broadcast to subscribers and own resources (§4.2, §4.4),
 // unavailable (§4.5), directed presence (§4.6), probes (§4.3) — read from and written to the
 // session table, and routed like any stanza.
-import { Element, JID, NS, tryParseJid, xml } from '@parley/shared';
+import { Element, JID, NS, parsePresenceInfo, tryParseJid, xml } from '@parley/shared';
 import type { SessionHandle } from '../../core/origin.ts';
 import { SessionKey } from '../../core/session-data.ts';
 import type { PresenceContext } from './options.ts';
@@ -17,7 +17,8 @@ export function broadcast(ctx: PresenceContext, session: SessionHandle, stanza: 
   const entry = session.entry;
   const initial = !entry.available;
   const wasNonNegative = entry.available && entry.priority >= 0;
-  session.setPresence(true, readPriority(stanza), stanza);
+  // RFC 6121 §4.7.2.3: -128 to +127, 0 when absent or unreadable
+  session.setPresence(true, parsePresenceInfo(stanza)?.priority ?? 0, stanza);
   const becameNonNegative = !wasNonNegative && entry.priority >= 0;
   return (async () => {
     const jid = session.jid;
@@ -136,13 +137,4 @@ function addressed(stanza: Element, to: string): Element {
   const copy = new Element(stanza.name, { ...stanza.attrs, xmlns: NS.client, to });
   copy.children = stanza.children;
   return copy;
-}
-
-/** RFC 6121 §4.7.2.3: an integer from -128 to +127, 0 when absent. */
-function readPriority(stanza: Element): number {
-  const text = stanza.getChildText('priority');
-  if (text === null || text === undefined) return 0;
-  const value = Number.parseInt(text, 10);
-  if (Number.isNaN(value)) return 0;
-  return Math.max(-128, Math.min(127, value));
 }

@@ -4,9 +4,9 @@
 // limits.subscriptionRequestsPerMinute per sender (XEP-0205 §3).
 import { JID, NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
 import { SERVER_ORIGIN, type Origin } from '../../core/origin.ts';
-import type { RosterItem, Subscription } from '../../storage/index.ts';
+import type { RosterItem, StateStores, Subscription } from '../../storage/index.ts';
 import { RateLimiter } from '../../limits/rate-limiter.ts';
-import { emptyItem, rosterFull, rosterHasRoom, saveRosterItem } from '../lib/roster-items.ts';
+import { changeRoster, emptyItem, rosterFull, rosterHasRoom } from '../lib/roster-items.ts';
 import { sendCurrentPresence, sendUnavailable } from './broadcast.ts';
 import type { PresenceContext } from './options.ts';
 
@@ -15,11 +15,8 @@ const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
 
 export function subscriptionHandlers(ctx: PresenceContext) {
   const { storage } = ctx.services;
-  const roster = storage.roster;
-  const requests = storage.subscriptionRequests;
   const { maxRosterItems, subscriptionRequestsPerMinute } = ctx.options;
   const requestRate = new RateLimiter({ perMinute: subscriptionRequestsPerMinute });
-
   /** Route a subscription stanza between bare JIDs (§3.1.2: the server stamps bare 'from' and 'to'). */
   function forward(type: string, from: JID, to: JID, original?: Element): Promise<void> | void {
     const stanza = xml('presence', { xmlns: NS.client, type, from: from.bare, to: to.bare, id: original?.attrs.id });
@@ -27,61 +24,85 @@ export function subscriptionHandlers(ctx: PresenceContext) {
     return ctx.router.route(stanza, from, to);
   }
 
+  /** The user's item for the contact, or a fresh one (§2.1.2: subscription none); `room`: a new one fits (limits.rosterItems). */
+  const itemOf = async (stores: StateStores, owner: string, contact: string): Promise<{ item: RosterItem; room: boolean }> => {
+    const existing = await stores.roster.getItem(owner, contact);
+    return { item: existing ?? emptyItem(contact), room: existing !== null || (await rosterHasRoom(ctx, owner, maxRosterItems, stores)) };
+  };
+
+  // Each handler reads and changes the roster and the pending requests in one transaction
+  // (changeRoster), then routes what the change calls for.
+
+  /** A change that would add an item to a full roster: the sender learns why nothing happened. */
+  const refuseForRoom = (stanza: Element, origin: Origin) => ctx.router.bounce(stanza, rosterFull(maxRosterItems), origin);
+
   async function outbound(stanza: Element, user: JID, contact: JID, origin: Origin): Promise<void> {
     const userBare = user.toBare();
-    if (contact.bare === userBare.bare) return; // subscribing to oneself means nothing
-    const existing = await roster.getItem(userBare.bare, contact.bare);
-    const item = existing ?? emptyItem(contact.bare);
-    /** A change that adds an item needs room in the roster; the sender learns why nothing happened. */
-    const refusedForRoom = async () => {
-      if (existing || (await rosterHasRoom(ctx, userBare.bare, maxRosterItems))) return false;
-      await ctx.router.bounce(stanza, rosterFull(maxRosterItems), origin);
-      return true;
-    };
+    const owner = userBare.bare;
+    if (contact.bare === owner) return; // subscribing to oneself means nothing
     switch (stanza.attrs.type) {
-      case 'subscribe':
-        if (!requestRate.take(userBare.bare)) {
-          ctx.log.debug({ user: userBare.bare, contact: contact.bare }, 'subscription requests rate-limited');
+      case 'subscribe': {
+        if (!requestRate.take(owner)) {
+          ctx.log.debug({ user: owner, contact: contact.bare }, 'subscription requests rate-limited');
           await ctx.router.bounce(stanza, new StanzaError('policy-violation',
             `at most ${subscriptionRequestsPerMinute} subscription requests a minute; try again later`, 'wait'), origin);
           return;
         }
-        if (await refusedForRoom()) return;
         // §3.1.2: ask='subscribe' until answered; already subscribed → the contact's server answers.
-        if (!hasTo(item.subscription) && !item.ask) await saveRosterItem(ctx, userBare.bare, { ...item, ask: true });
+        const room = await changeRoster(ctx, async ({ stores, save }) => {
+          const { item, room } = await itemOf(stores, owner, contact.bare);
+          if (!room) return false;
+          if (!hasTo(item.subscription) && !item.ask) await save(owner, { ...item, ask: true });
+          return true;
+        });
+        if (!room) return void (await refuseForRoom(stanza, origin));
         await forward('subscribe', userBare, contact, stanza);
         return;
+      }
       case 'subscribed': {
         // §3.1.5 approval of a pending request, or §3.4 pre-approval when there is none.
-        const pending = await requests.get(userBare.bare, contact.bare);
-        if (hasFrom(item.subscription)) return;
-        if (await refusedForRoom()) return;
-        if (!pending) {
-          if (!item.approved) await saveRosterItem(ctx, userBare.bare, { ...item, approved: true });
-          return;
-        }
-        await requests.remove(userBare.bare, contact.bare);
-        await saveRosterItem(ctx, userBare.bare, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
+        const outcome = await changeRoster(ctx, async ({ stores, save }) => {
+          const { item, room } = await itemOf(stores, owner, contact.bare);
+          const pending = await stores.subscriptionRequests.get(owner, contact.bare);
+          if (hasFrom(item.subscription)) return 'nothing';
+          if (!room) return 'roster-full';
+          if (!pending) {
+            if (!item.approved) await save(owner, { ...item, approved: true });
+            return 'nothing';
+          }
+          await stores.subscriptionRequests.remove(owner, contact.bare);
+          await save(owner, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
+          return 'approved';
+        });
+        if (outcome === 'roster-full') return void (await refuseForRoom(stanza, origin));
+        if (outcome !== 'approved') return;
         await forward('subscribed', userBare, contact);
         await sendCurrentPresence(ctx, userBare, contact);
         return;
       }
       case 'unsubscribe':
         // §3.3.2: the user stops receiving the contact's presence.
-        if (hasTo(item.subscription) || item.ask) {
-          await saveRosterItem(ctx, userBare.bare, { ...item, subscription: item.subscription === 'both' ? 'from' : 'none', ask: false });
-        }
+        await changeRoster(ctx, async ({ stores, save }) => {
+          const { item } = await itemOf(stores, owner, contact.bare);
+          if (hasTo(item.subscription) || item.ask) {
+            await save(owner, { ...item, subscription: item.subscription === 'both' ? 'from' : 'none', ask: false });
+          }
+        });
         await forward('unsubscribe', userBare, contact);
         return;
       case 'unsubscribed': {
         // §3.2.2: cancel the contact's subscription, deny a pending request, or revoke a pre-approval.
-        const hadPending = await requests.remove(userBare.bare, contact.bare);
-        if (hasFrom(item.subscription) || item.approved) {
-          await saveRosterItem(ctx, userBare.bare, { ...item, subscription: item.subscription === 'both' ? 'to' : 'none', approved: false });
-        }
-        if (hasFrom(item.subscription) || hadPending) {
+        const { subscribed, hadPending } = await changeRoster(ctx, async ({ stores, save }) => {
+          const { item } = await itemOf(stores, owner, contact.bare);
+          const removed = await stores.subscriptionRequests.remove(owner, contact.bare);
+          if (hasFrom(item.subscription) || item.approved) {
+            await save(owner, { ...item, subscription: item.subscription === 'both' ? 'to' : 'none', approved: false });
+          }
+          return { subscribed: hasFrom(item.subscription), hadPending: removed };
+        });
+        if (subscribed || hadPending) {
           await forward('unsubscribed', userBare, contact);
-          if (hasFrom(item.subscription)) await sendUnavailable(ctx, userBare, contact);
+          if (subscribed) await sendUnavailable(ctx, userBare, contact);
         }
         return;
       }
@@ -90,57 +111,83 @@ export function subscriptionHandlers(ctx: PresenceContext) {
 
   async function inbound(stanza: Element, from: JID, owner: JID): Promise<void> {
     const account = ctx.sessions.hasSessions(owner.bare) || (await storage.accounts.get(owner.bare)) !== null;
-    const item = account ? await roster.getItem(owner.bare, from.bare) : null;
+    /** The owner's item for the sender; none when the owner is not an account. */
+    const itemFor = (stores: StateStores) => (account ? stores.roster.getItem(owner.bare, from.bare) : null);
     switch (stanza.attrs.type) {
       case 'subscribe':
         if (!account) return void (await forward('unsubscribed', owner, from)); // §3.1.3: no such user
-        return inboundSubscribe(stanza, from, owner, item);
-      case 'subscribed':
+        return inboundSubscribe(stanza, from, owner);
+      case 'subscribed': {
         // §3.1.6: only meaningful when we asked; otherwise ignored.
-        if (!item || !item.ask) return;
-        await saveRosterItem(ctx, owner.bare, { ...item, ask: false, subscription: item.subscription === 'from' ? 'both' : 'to' });
-        ctx.router.toAvailableResources(owner.bare, stanza);
+        const accepted = await changeRoster(ctx, async ({ stores, save }) => {
+          const item = await itemFor(stores);
+          if (!item || !item.ask) return false;
+          await save(owner.bare, { ...item, ask: false, subscription: item.subscription === 'from' ? 'both' : 'to' });
+          return true;
+        });
+        if (accepted) ctx.router.toAvailableResources(owner.bare, stanza);
         return;
-      case 'unsubscribe':
+      }
+      case 'unsubscribe': {
         // §3.3.3: the contact no longer wants our user's presence.
-        await requests.remove(owner.bare, from.bare);
-        if (!item || !hasFrom(item.subscription)) return;
-        await saveRosterItem(ctx, owner.bare, { ...item, subscription: item.subscription === 'both' ? 'to' : 'none', approved: false });
+        const cancelled = await changeRoster(ctx, async ({ stores, save }) => {
+          await stores.subscriptionRequests.remove(owner.bare, from.bare);
+          const item = await itemFor(stores);
+          if (!item || !hasFrom(item.subscription)) return false;
+          await save(owner.bare, { ...item, subscription: item.subscription === 'both' ? 'to' : 'none', approved: false });
+          return true;
+        });
+        if (!cancelled) return;
         ctx.router.toAvailableResources(owner.bare, stanza);
         await sendUnavailable(ctx, owner, from);
         return;
-      case 'unsubscribed':
+      }
+      case 'unsubscribed': {
         // §3.2.3: our user's subscription to the contact (or request for one) is cancelled.
-        if (!item || (!hasTo(item.subscription) && !item.ask)) return;
-        await saveRosterItem(ctx, owner.bare, { ...item, subscription: item.subscription === 'both' ? 'from' : 'none', ask: false });
-        ctx.router.toAvailableResources(owner.bare, stanza);
+        const cancelled = await changeRoster(ctx, async ({ stores, save }) => {
+          const item = await itemFor(stores);
+          if (!item || (!hasTo(item.subscription) && !item.ask)) return false;
+          await save(owner.bare, { ...item, subscription: item.subscription === 'both' ? 'from' : 'none', ask: false });
+          return true;
+        });
+        if (cancelled) ctx.router.toAvailableResources(owner.bare, stanza);
         return;
+      }
     }
   }
 
-  async function inboundSubscribe(stanza: Element, from: JID, owner: JID, item: RosterItem | null): Promise<void> {
-    if (item && hasFrom(item.subscription)) {
+  async function inboundSubscribe(stanza: Element, from: JID, owner: JID): Promise<void> {
+    const outcome = await changeRoster(ctx, async ({ stores, save }) => {
+      const item = await stores.roster.getItem(owner.bare, from.bare);
       // §3.1.3: already subscribed → answer for the user.
-      await forward('subscribed', owner, from);
-      return;
+      if (item && hasFrom(item.subscription)) return 'already-subscribed';
+      if (item?.approved) {
+        // §3.4.2: pre-approved → accept at once.
+        await save(owner.bare, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
+        return 'pre-approved';
+      }
+      // §3.1.3: a request already pending is not delivered again (the user has it, or gets it at login).
+      if (await stores.subscriptionRequests.get(owner.bare, from.bare)) return 'already-pending';
+      // Pending requests are bounded like the roster they would join; the requester is told.
+      if ((await stores.subscriptionRequests.count(owner.bare)) >= maxRosterItems) return 'too-many';
+      // §3.1.3: keep the request until the user answers.
+      await stores.subscriptionRequests.put(owner.bare, from.bare, serialize(stanza), Date.now());
+      return 'pending';
+    });
+    switch (outcome) {
+      case 'already-pending':
+        return;
+      case 'too-many':
+        await ctx.router.bounce(stanza, new StanzaError('resource-constraint', 'the contact cannot take more subscription requests'), SERVER_ORIGIN);
+        return;
+      case 'pending':
+        // … and deliver it now to available resources.
+        ctx.router.toAvailableResources(owner.bare, stanza);
+        return;
+      default:
+        await forward('subscribed', owner, from);
+        if (outcome === 'pre-approved') await sendCurrentPresence(ctx, owner, from);
     }
-    if (item?.approved) {
-      // §3.4.2: pre-approved → accept at once.
-      await saveRosterItem(ctx, owner.bare, { ...item, subscription: item.subscription === 'to' ? 'both' : 'from', approved: false });
-      await forward('subscribed', owner, from);
-      await sendCurrentPresence(ctx, owner, from);
-      return;
-    }
-    // §3.1.3: a request already pending is not delivered again (the user has it, or gets it at login).
-    if (await requests.get(owner.bare, from.bare)) return;
-    // Pending requests are bounded like the roster they would join; the requester is told.
-    if ((await requests.count(owner.bare)) >= maxRosterItems) {
-      await ctx.router.bounce(stanza, new StanzaError('resource-constraint', 'the contact cannot take more subscription requests'), SERVER_ORIGIN);
-      return;
-    }
-    // §3.1.3: keep the request until the user answers; deliver it now to available resources.
-    await requests.put(owner.bare, from.bare, serialize(stanza), Date.now());
-    ctx.router.toAvailableResources(owner.bare, stanza);
   }
 
   return { outbound, inbound };

@@ -2,16 +2,16 @@
 // presence the user broadcasts, so contacts fetch a photo once and notice when it changes.
 // Hashes are cached per bare JID ('' = no photo), filled on first use, replaced when the photo changes.
 import { createHash } from 'node:crypto';
-import { NS, xml, type Element } from '@parley/shared';
+import { NS, avatarUpdateElement, parseVcard, type Element } from '@parley/shared';
 import { parseStanza } from '../lib/parse-stanza.ts';
 import type { Cache } from '../../core/cache.ts';
 import type { ModuleServices } from '../../core/module-api.ts';
 
 /** XEP-0153 §4.1: the hash is the hex SHA-1 of the image bytes (PHOTO/BINVAL, base64 in the vCard). */
 export function photoHash(vcard: Element | null): string {
-  const binval = vcard?.getChild('PHOTO')?.getChildText('BINVAL');
-  if (!binval) return '';
-  return createHash('sha1').update(Buffer.from(binval.replace(/\s+/g, ''), 'base64')).digest('hex');
+  const photo = vcard ? parseVcard(vcard).photo : undefined;
+  if (!photo) return '';
+  return createHash('sha1').update(Buffer.from(photo.base64, 'base64')).digest('hex');
 }
 
 /** A stored vCard (serialized XML), or null when it does not parse. */
@@ -46,7 +46,7 @@ export class AvatarHashes {
     const hash = await this.get(bare);
     presence.children = presence.children.filter((node) =>
       typeof node === 'string' || !(node.name === 'x' && node.attrs.xmlns === NS.vcardUpdate));
-    const update = xml('x', { xmlns: NS.vcardUpdate }, xml('photo', null, hash || undefined));
+    const update = avatarUpdateElement(hash);
     update.parent = presence;
     presence.children.push(update);
   }

@@ -4,6 +4,37 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { StorageConflictError, StorageNotFoundError } from '../errors.ts';
 import type { Account, AccountStore, ScramCredential } from '../types.ts';
 import { splitBareJid } from './jid.ts';
+import type { FeatureSchema } from './migrations.ts';
+
+export const ACCOUNTS_SCHEMA: FeatureSchema = {
+  feature: 'accounts',
+  migrations: [{
+    description: 'accounts and their SCRAM verifiers',
+    up(db) {
+      db.exec(`
+        CREATE TABLE accounts (
+          jid        TEXT PRIMARY KEY,
+          domain     TEXT NOT NULL,
+          username   TEXT NOT NULL,
+          name       TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX accounts_by_domain ON accounts (domain, username);
+
+        -- RFC 5802 §3 verifiers, one row per hash function.
+        CREATE TABLE credentials (
+          jid        TEXT NOT NULL REFERENCES accounts (jid) ON DELETE CASCADE,
+          hash       TEXT NOT NULL CHECK (hash IN ('SHA-1', 'SHA-256')),
+          salt       TEXT NOT NULL,
+          iterations INTEGER NOT NULL,
+          stored_key TEXT NOT NULL,
+          server_key TEXT NOT NULL,
+          PRIMARY KEY (jid, hash)
+        );
+      `);
+    },
+  }],
+};
 
 type Hash = ScramCredential['hash'];
 
@@ -53,6 +84,8 @@ export class SqliteAccountStore implements AccountStore {
   private readonly deleteSubscriptionRequests;
   private readonly deleteOffline;
   private readonly deleteVCard;
+  private readonly deleteArchivePreferences;
+  private readonly deleteKeyValues;
   private readonly createTx;
   private readonly setCredentialsTx;
   private readonly deleteTx;
@@ -79,15 +112,18 @@ export class SqliteAccountStore implements AccountStore {
     );
     this.deleteCredentials = db.prepare<[string]>('DELETE FROM credentials WHERE jid = ?');
     // Credentials go with the account row via ON DELETE CASCADE. Roster,
-    // subscription request, offline and vCard rows are keyed by bare JID
-    // without a foreign key, so account deletion clears them explicitly in the
-    // same transaction.
+    // subscription request, offline, vCard, archiving preference and key-value
+    // rows are keyed by bare JID without a foreign key (their tables belong to
+    // other features), so account deletion clears them explicitly in the same
+    // transaction.
     this.deleteAccountRow = db.prepare<[string]>('DELETE FROM accounts WHERE jid = ?');
     this.deleteRoster = db.prepare<[string]>('DELETE FROM roster_items WHERE owner = ?');
     this.deleteRosterVersion = db.prepare<[string]>('DELETE FROM roster_versions WHERE owner = ?');
     this.deleteSubscriptionRequests = db.prepare<[string]>('DELETE FROM subscription_requests WHERE owner = ?');
     this.deleteOffline = db.prepare<[string]>('DELETE FROM offline_messages WHERE recipient = ?');
     this.deleteVCard = db.prepare<[string]>('DELETE FROM vcards WHERE jid = ?');
+    this.deleteArchivePreferences = db.prepare<[string]>('DELETE FROM archive_preferences WHERE owner = ?');
+    this.deleteKeyValues = db.prepare<[string]>('DELETE FROM key_values WHERE owner = ?');
 
     this.createTx = db.transaction(
       (jid: string, credentials: ScramCredential[], name: string | null): void => {
@@ -110,6 +146,8 @@ export class SqliteAccountStore implements AccountStore {
       this.deleteSubscriptionRequests.run(jid);
       this.deleteOffline.run(jid);
       this.deleteVCard.run(jid);
+      this.deleteArchivePreferences.run(jid);
+      this.deleteKeyValues.run(jid);
       return this.deleteAccountRow.run(jid).changes > 0;
     });
   }

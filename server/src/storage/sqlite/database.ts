@@ -1,8 +1,9 @@
-// Opens the SQLite file with the connection settings Parley relies on.
+// Opens the data folder's SQLite file with the connection settings Parley relies on. The state
+// storage, the embedded directory and the suite event log share one connection (connection.ts);
+// the embedded archive opens one of its own for its batched writes (archive/sqlite/).
 
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './migrations.ts';
 import { privateDirectory, privateFile, tighten } from '../private-files.ts';
 
 export const DB_FILENAME = 'parley.db';
@@ -17,8 +18,8 @@ export interface DatabaseOptions {
   synchronous?: 'normal' | 'full';
 }
 
-/** Opens (creating if needed) `dataDir/parley.db`, configures it and migrates it. */
-export function openDatabase(dataDir: string, options: DatabaseOptions = {}): Database.Database {
+/** Opens (creating if needed) `dataDir/parley.db` and configures the connection; migrations are the caller's. */
+export function openSqliteFile(dataDir: string, options: DatabaseOptions = {}): Database.Database {
   // 0700 folder, 0600 file: SQLite gives the -wal and -shm files the database file's permissions
   privateDirectory(dataDir);
   const file = path.join(dataDir, DB_FILENAME);
@@ -32,7 +33,10 @@ export function openDatabase(dataDir: string, options: DatabaseOptions = {}): Da
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db);
+    // Each checkpoint copies the WAL's pages into the database and syncs it: with a 40 MB WAL rather
+    // than SQLite's 4 MB, a page rewritten by many batches (archive, index queue) is copied once.
+    // Every connection to the file checkpoints on the same threshold.
+    db.pragma('wal_autocheckpoint = 10000');
     return db;
   } catch (err) {
     db.close();

@@ -1,48 +1,89 @@
-// Embedded storage backend: one SQLite file in WAL mode, `dataDir/parley.db`.
+// Embedded state storage: one SQLite file in WAL mode, `dataDir/parley.db`. Its connection is
+// shared with the embedded directory (directory/sqlite/) and the suite event log (bus/), which
+// run their own migrations on it.
 
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Storage } from '../types.ts';
-import { SqliteAccountStore } from './accounts.ts';
-import { openDatabase, type DatabaseOptions } from './database.ts';
-import { SqliteDomainStore } from './domains.ts';
-import { SqliteOfflineStore } from './offline.ts';
-import { SqliteRosterStore } from './roster.ts';
-import { SqliteSubscriptionRequestStore } from './subscription-requests.ts';
-import { SqliteVCardStore } from './vcards.ts';
-import { SqliteDirectory, SqliteSuiteEventLog } from './directory.ts';
+import type { StateStores, Storage } from '../types.ts';
+import { ACCOUNTS_SCHEMA, SqliteAccountStore } from './accounts.ts';
+import { ARCHIVE_INDEX_QUEUE_SCHEMA, SqliteArchiveIndexQueue } from './archive-index-queue.ts';
+import { ARCHIVE_PREFERENCES_SCHEMA, SqliteArchivePreferenceStore } from './archive-preferences.ts';
+import { SqliteConnection } from './connection.ts';
+import { openSqliteFile, type DatabaseOptions } from './database.ts';
+import { KEY_VALUE_SCHEMA, SqliteKeyValueStores } from './key-value.ts';
+import { migrate, type FeatureSchema } from './migrations.ts';
+import { OFFLINE_SCHEMA, SqliteOfflineStore } from './offline.ts';
+import { ROSTER_SCHEMA, SqliteRosterStore } from './roster.ts';
+import { SUBSCRIPTION_REQUESTS_SCHEMA, SqliteSubscriptionRequestStore } from './subscription-requests.ts';
+import { SqliteVCardStore, VCARDS_SCHEMA } from './vcards.ts';
+
+/** The state storage's features, in the order their tables are created. */
+export const STATE_SCHEMAS: readonly FeatureSchema[] = [
+  ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
+  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA,
+];
+
+function stores(connection: SqliteConnection, wrap: <S extends object>(store: S) => S): StateStores {
+  const db = connection.db;
+  return {
+    accounts: wrap(new SqliteAccountStore(db)),
+    roster: wrap(new SqliteRosterStore(db)),
+    subscriptionRequests: wrap(new SqliteSubscriptionRequestStore(db)),
+    offline: wrap(new SqliteOfflineStore(db)),
+    vcards: wrap(new SqliteVCardStore(db)),
+    archivePreferences: wrap(new SqliteArchivePreferenceStore(db)),
+    archiveIndexQueue: wrap(new SqliteArchiveIndexQueue(db)),
+    keyValue: new SqliteKeyValueStores(db, wrap),
+  };
+}
 
 export class SqliteStorage implements Storage {
-  readonly accounts: SqliteAccountStore;
-  readonly domains: SqliteDomainStore;
-  readonly roster: SqliteRosterStore;
-  readonly subscriptionRequests: SqliteSubscriptionRequestStore;
-  readonly offline: SqliteOfflineStore;
-  readonly vcards: SqliteVCardStore;
-  readonly directory: SqliteDirectory;
-  readonly suiteEvents: SqliteSuiteEventLog;
+  readonly accounts;
+  readonly roster;
+  readonly subscriptionRequests;
+  readonly offline;
+  readonly vcards;
+  readonly archivePreferences;
+  readonly archiveIndexQueue;
+  readonly keyValue;
+  /** The stores as a transaction's work gets them: not guarded (they run inside it). */
+  private readonly inside: StateStores;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
-    this.accounts = new SqliteAccountStore(db);
-    this.domains = new SqliteDomainStore(db);
-    this.roster = new SqliteRosterStore(db);
-    this.subscriptionRequests = new SqliteSubscriptionRequestStore(db);
-    this.offline = new SqliteOfflineStore(db);
-    this.vcards = new SqliteVCardStore(db);
-    this.directory = new SqliteDirectory(db);
-    this.suiteEvents = new SqliteSuiteEventLog(db);
+  constructor(readonly connection: SqliteConnection) {
+    for (const schema of STATE_SCHEMAS) migrate(connection.db, schema);
+    const outside = stores(connection, (store) => connection.guard(store));
+    this.accounts = outside.accounts;
+    this.roster = outside.roster;
+    this.subscriptionRequests = outside.subscriptionRequests;
+    this.offline = outside.offline;
+    this.vcards = outside.vcards;
+    this.archivePreferences = outside.archivePreferences;
+    this.archiveIndexQueue = outside.archiveIndexQueue;
+    this.keyValue = outside.keyValue;
+    this.inside = stores(connection, (store) => store);
   }
 
-  /** Folds the WAL back into the main file and closes. Safe to call twice. */
+  transaction<T>(work: (tx: StateStores) => Promise<T>): Promise<T> {
+    return this.connection.transaction(() => work(this.inside));
+  }
+
+  /** Folds the WAL back into the main file and closes (the directory and event log go with it). Safe to call twice. */
   async close(): Promise<void> {
-    if (!this.db.open) return;
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    this.db.close();
+    const db = this.connection.db;
+    if (!db.open) return;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
   }
 }
 
-/** Opens (creating and migrating as needed) the store at `dataDir/parley.db`. */
-export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): Storage {
-  return new SqliteStorage(openDatabase(dataDir, options));
+/** Opens (creating and migrating as needed) the state storage at `dataDir/parley.db`. */
+export function openSqliteStorage(dataDir: string, options?: DatabaseOptions): SqliteStorage {
+  const db = openSqliteFile(dataDir, options);
+  try {
+    return new SqliteStorage(new SqliteConnection(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
 export { DB_FILENAME } from './database.ts';
+export { SqliteConnection } from './connection.ts';

@@ -3,6 +3,25 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NewOfflineMessage, OfflineMessage, OfflineStore } from '../types.ts';
+import type { FeatureSchema } from './migrations.ts';
+
+export const OFFLINE_SCHEMA: FeatureSchema = {
+  feature: 'offline',
+  migrations: [{
+    description: 'offline messages',
+    up(db) {
+      db.exec(`
+        CREATE TABLE offline_messages (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          recipient  TEXT NOT NULL,
+          stanza     TEXT NOT NULL,
+          stamped_at INTEGER NOT NULL
+        );
+        CREATE INDEX offline_messages_by_recipient ON offline_messages (recipient, id);
+      `);
+    },
+  }],
+};
 
 interface OfflineRow {
   id: number;

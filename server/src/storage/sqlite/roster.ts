@@ -4,6 +4,35 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { RosterItem, RosterStore, Subscription } from '../types.ts';
+import type { FeatureSchema } from './migrations.ts';
+
+export const ROSTER_SCHEMA: FeatureSchema = {
+  feature: 'roster',
+  migrations: [{
+    description: 'roster items and versions',
+    up(db) {
+      db.exec(`
+        -- RFC 6121 §2.1.2 roster item state; groups is a JSON array of strings.
+        CREATE TABLE roster_items (
+          owner             TEXT NOT NULL,
+          contact           TEXT NOT NULL,
+          name              TEXT,
+          subscription      TEXT NOT NULL CHECK (subscription IN ('none', 'to', 'from', 'both')),
+          ask               INTEGER NOT NULL DEFAULT 0,
+          approved          INTEGER NOT NULL DEFAULT 0,
+          groups            TEXT NOT NULL DEFAULT '[]',
+          PRIMARY KEY (owner, contact)
+        );
+
+        -- RFC 6121 §2.6 roster version, a per-owner counter.
+        CREATE TABLE roster_versions (
+          owner   TEXT PRIMARY KEY,
+          version INTEGER NOT NULL
+        );
+      `);
+    },
+  }],
+};
 
 interface RosterRow {
   contact: string;

@@ -5,6 +5,27 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SubscriptionRequest, SubscriptionRequestStore } from '../types.ts';
+import type { FeatureSchema } from './migrations.ts';
+
+export const SUBSCRIPTION_REQUESTS_SCHEMA: FeatureSchema = {
+  feature: 'subscription-requests',
+  migrations: [{
+    description: 'inbound subscription requests',
+    up(db) {
+      db.exec(`
+        -- RFC 6121 §3.1.3 inbound subscription requests awaiting the owner's
+        -- answer, kept for re-delivery at the owner's next login.
+        CREATE TABLE subscription_requests (
+          owner       TEXT NOT NULL,
+          requester   TEXT NOT NULL,
+          stanza      TEXT NOT NULL,
+          received_at INTEGER NOT NULL,
+          PRIMARY KEY (owner, requester)
+        );
+      `);
+    },
+  }],
+};
 
 interface RequestRow {
   requester: string;

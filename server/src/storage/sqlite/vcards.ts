@@ -2,6 +2,23 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { VCardStore } from '../types.ts';
+import type { FeatureSchema } from './migrations.ts';
+
+export const VCARDS_SCHEMA: FeatureSchema = {
+  feature: 'vcards',
+  migrations: [{
+    description: 'vcard-temp documents',
+    up(db) {
+      db.exec(`
+        -- XEP-0054 vcard-temp, stored as serialized XML.
+        CREATE TABLE vcards (
+          jid   TEXT PRIMARY KEY,
+          vcard TEXT NOT NULL
+        );
+      `);
+    },
+  }],
+};
 
 export class SqliteVCardStore implements VCardStore {
   private readonly select;

@@ -1,12 +1,13 @@
 // Choosing a SASL mechanism from what the server offers (RFC 6120 §6.3.3) and what the user gave.
 import { AuthenticationError } from '../errors.ts';
-import type { ClientMechanism } from './mechanism.ts';
+import type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+import { scramMechanism, webCryptoAvailable, type ScramHash } from '@parley/shared/sasl/scram';
+import { t } from '../../i18n/index.svelte.ts';
 import { oauthBearerMechanism } from './oauthbearer.ts';
 import { plainMechanism } from './plain.ts';
-import { scramMechanism } from './scram.ts';
 
-export type { ClientMechanism } from './mechanism.ts';
-export { encodePayload, decodePayload } from './encoding.ts';
+export type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+export { encodePayload, decodePayload } from '@parley/shared/sasl/encoding';
 
 export type Credentials = { password: string } | { token: string };
 
@@ -20,11 +21,17 @@ export function chooseMechanism(offered: string[], credentials: Credentials, acc
     if (!offered.includes('OAUTHBEARER')) throw new AuthenticationError(secure ? 'token-unsupported' : 'token-needs-encryption');
     return oauthBearerMechanism(account.bare, credentials.token);
   }
-  if (offered.includes('SCRAM-SHA-256')) return scramMechanism('SHA-256', account.local, credentials.password);
-  if (offered.includes('SCRAM-SHA-1')) return scramMechanism('SHA-1', account.local, credentials.password);
+  if (offered.includes('SCRAM-SHA-256')) return scram('SHA-256', account.local, credentials.password);
+  if (offered.includes('SCRAM-SHA-1')) return scram('SHA-1', account.local, credentials.password);
   if (offered.includes('PLAIN')) {
     if (!secure) throw new AuthenticationError('encryption-required');
     return plainMechanism(account.local, credentials.password);
   }
   throw new AuthenticationError('no-mechanism');
+}
+
+/** SCRAM needs WebCrypto, which a browser gives to secure pages only: the user is told in their language. */
+function scram(hash: ScramHash, username: string, password: string): ClientMechanism {
+  if (!webCryptoAvailable()) throw new Error(t('error.https'));
+  return scramMechanism(hash, username, password);
 }

@@ -1,6 +1,6 @@
 // SASL OAUTHBEARER (RFC 7628 §3.1): a bearer token from the host page (single sign-on).
-import type { ClientMechanism } from './mechanism.ts';
-import { escapeSaslName } from './scram.ts';
+import type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+import { escapeSaslName } from '@parley/shared/sasl/scram';
 
 export function oauthBearerMechanism(authzid: string, token: string): ClientMechanism {
   return {

@@ -1,6 +1,6 @@
 // SASL PLAIN (RFC 4616): authzid NUL authcid NUL password. Only over an encrypted stream (RFC 6120 §13.8).
-import type { ClientMechanism } from './mechanism.ts';
-import { saslPrep } from './saslprep.ts';
+import type { ClientMechanism } from '@parley/shared/sasl/mechanism';
+import { saslPrep } from '@parley/shared/sasl/saslprep';
 
 export function plainMechanism(username: string, password: string): ClientMechanism {
   return {

@@ -1,7 +1,7 @@
 // SQLite GroupDirectory: groups, their members, and roles granted to users or groups.
 
 import type BetterSqlite3 from 'better-sqlite3';
-import { DirectoryConflictError, type GrantSubject, type Group, type GroupDirectory } from '../../directory/types.ts';
+import { DirectoryConflictError, type GrantSubject, type Group, type GroupDirectory } from '../types.ts';
 
 interface GroupRow { name: string; description: string | null }
 

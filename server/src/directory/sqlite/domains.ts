@@ -3,7 +3,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   DirectoryConflictError, type DirectoryDomain, type DomainDirectory, type DomainImSettings, type GrantSubject, type ImAccess,
-} from '../../directory/types.ts';
+} from '../types.ts';
 
 interface SettingsRow { enabled: number; access: ImAccess }
 interface AllowedRow { kind: 'user' | 'group'; subject: string }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   DirectoryConflictError, type AddressCard, type DirectoryUser, type Photo, type UserDirectory,
-} from '../../directory/types.ts';
+} from '../types.ts';
 
 interface UserRow { jid: string; name: string | null; enabled: number; photo_hash: string | null }
 interface PhotoRow { photo_type: string | null; photo: Buffer | null }

@@ -1,16 +1,29 @@
-// The local queue in front of Elasticsearch (table archive_index_queue in the embedded store):
-// every entry is written here first and removed only once Elasticsearch acknowledged it, so an
-// unreachable cluster, or a restart while it was unreachable, loses nothing.
+// SQLite ArchiveIndexQueue (table archive_index_queue): archive entries waiting for the external
+// index (Elasticsearch), written before any request and removed once it acknowledged them.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ArchiveEntry } from '../types.ts';
+import type { ArchiveIndexQueue, QueuedDocument } from '../types.ts';
+import type { FeatureSchema } from './migrations.ts';
 
-export interface QueuedEntry {
-  queueId: number;
-  attempts: number;
-  entry: ArchiveEntry;
-}
+export const ARCHIVE_INDEX_QUEUE_SCHEMA: FeatureSchema = {
+  feature: 'archive-index-queue',
+  migrations: [{
+    description: 'queue of archive entries waiting for Elasticsearch',
+    up(db) {
+      db.exec(`
+        -- Entries waiting to be indexed in Elasticsearch (archive/elasticsearch/): written
+        -- before any request, removed once Elasticsearch acknowledged them.
+        CREATE TABLE archive_index_queue (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq      INTEGER NOT NULL,
+          entry    TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0
+        );
+      `);
+    },
+  }],
+};
 
-export class IndexQueue {
+export class SqliteArchiveIndexQueue implements ArchiveIndexQueue {
   private readonly insert;
   private readonly insertTx;
   private readonly selectBatch;
@@ -26,11 +39,11 @@ export class IndexQueue {
 
   constructor(db: BetterSqlite3.Database) {
     this.insert = db.prepare<[number, string]>('INSERT INTO archive_index_queue (seq, entry) VALUES (?, ?)');
-    this.insertTx = db.transaction((entries: ArchiveEntry[]) => {
-      for (const entry of entries) this.insert.run(entry.seq, JSON.stringify(entry));
+    this.insertTx = db.transaction((documents: ReadonlyArray<{ seq: number; document: string }>) => {
+      for (const { seq, document } of documents) this.insert.run(seq, document);
     });
-    this.selectBatch = db.prepare<[number], { id: number; entry: string; attempts: number }>(
-      'SELECT id, entry, attempts FROM archive_index_queue ORDER BY id LIMIT ?');
+    this.selectBatch = db.prepare<[number], { id: number; seq: number; entry: string; attempts: number }>(
+      'SELECT id, seq, entry, attempts FROM archive_index_queue ORDER BY id LIMIT ?');
     this.deleteOne = db.prepare<[number]>('DELETE FROM archive_index_queue WHERE id = ?');
     this.deleteTx = db.transaction((ids: number[]) => {
       for (const id of ids) this.deleteOne.run(id);
@@ -46,50 +59,46 @@ export class IndexQueue {
     this.deleteOlder = db.prepare<[number]>('DELETE FROM archive_index_queue WHERE seq < ?');
   }
 
-  push(entries: ArchiveEntry[]): void {
-    this.insertTx.immediate(entries);
+  async push(documents: ReadonlyArray<{ seq: number; document: string }>): Promise<void> {
+    if (documents.length) this.insertTx.immediate(documents);
   }
 
-  /** The oldest entries, at most `limit` of them and about `maxBytes` of JSON. */
-  peek(limit: number, maxBytes: number): QueuedEntry[] {
-    const out: QueuedEntry[] = [];
+  async peek(limit: number, maxBytes: number): Promise<QueuedDocument[]> {
+    const out: QueuedDocument[] = [];
     let bytes = 0;
     for (const row of this.selectBatch.iterate(limit)) {
       if (out.length > 0 && bytes + row.entry.length > maxBytes) break;
       bytes += row.entry.length;
-      out.push({ queueId: row.id, attempts: row.attempts, entry: JSON.parse(row.entry) as ArchiveEntry });
+      out.push({ queueId: row.id, seq: row.seq, document: row.entry, attempts: row.attempts });
     }
     return out;
   }
 
-  remove(queueIds: number[]): void {
+  async remove(queueIds: number[]): Promise<void> {
     if (queueIds.length) this.deleteTx.immediate(queueIds);
   }
 
-  /** Counts a failed attempt for these entries. */
-  failed(queueIds: number[]): void {
+  async failed(queueIds: number[]): Promise<void> {
     if (queueIds.length) this.bumpTx.immediate(queueIds);
   }
 
-  /** The oldest queue id still waiting, or null when the queue is empty. */
-  lowestId(): number | null {
+  async lowestId(): Promise<number | null> {
     return this.selectLowest.get() ?? null;
   }
 
-  highestId(): number | null {
+  async highestId(): Promise<number | null> {
     return this.selectHighest.get() ?? null;
   }
 
-  size(): number {
+  async size(): Promise<number> {
     return this.selectCount.get() ?? 0;
   }
 
-  highestSeq(): number {
+  async highestSeq(): Promise<number> {
     return this.selectHighestSeq.get() ?? 0;
   }
 
-  /** Retention: entries that would be pruned once indexed need not be indexed at all. */
-  dropOlderThan(seq: number): number {
+  async dropOlderThan(seq: number): Promise<number> {
     return this.deleteOlder.run(seq).changes;
   }
 }

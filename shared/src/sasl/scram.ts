@@ -1,8 +1,9 @@
-// SASL SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, RFC 7677) with WebCrypto, without channel binding ('n,,').
+// The client side of SASL SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, RFC 7677) with WebCrypto
+// (browsers and Node 20), without channel binding ('n,,'): the one SCRAM client of the web client,
+// the test helpers and the load generator.
 import type { ClientMechanism } from './mechanism.ts';
 import { fromBase64, toBase64, utf8 } from './encoding.ts';
 import { saslPrep } from './saslprep.ts';
-import { t } from '../../i18n/index.svelte.ts';
 
 export type ScramHash = 'SHA-1' | 'SHA-256';
 
@@ -25,8 +26,13 @@ function parseAttributes(message: string): Map<string, string> {
   return attributes;
 }
 
+/** WebCrypto is there (browsers give it to secure pages only: HTTPS or localhost). */
+export function webCryptoAvailable(): boolean {
+  return globalThis.crypto?.subtle !== undefined;
+}
+
 function subtle(): SubtleCrypto {
-  if (!globalThis.crypto?.subtle) throw new Error(t('error.https'));
+  if (!webCryptoAvailable()) throw new Error('This page must be served over HTTPS to sign in (WebCrypto is unavailable).');
   return globalThis.crypto.subtle;
 }
 
@@ -45,6 +51,18 @@ async function pbkdf2(hash: ScramHash, password: string, salt: Uint8Array<ArrayB
   return new Uint8Array(await subtle().deriveBits({ name: 'PBKDF2', hash, salt, iterations }, key, bits));
 }
 
+async function salted(hash: ScramHash, password: string, salt: string, iterations: number,
+  cache: SaltedPasswordCache | undefined): Promise<Uint8Array<ArrayBuffer>> {
+  if (!cache) return pbkdf2(hash, saslPrep(password), fromBase64(salt), iterations);
+  const key = `${hash}\u0000${salt}\u0000${iterations}\u0000${password}`;
+  let derived = cache.get(key);
+  if (!derived) {
+    derived = pbkdf2(hash, saslPrep(password), fromBase64(salt), iterations);
+    cache.set(key, derived);
+  }
+  return derived;
+}
+
 function xor(a: Uint8Array<ArrayBuffer>, b: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
@@ -57,8 +75,19 @@ function randomNonce(): string {
   return toBase64(bytes);
 }
 
+/**
+ * Salted passwords by hash, salt, iteration count and password: a load generator that logs many
+ * sessions into few accounts derives each once. It keeps passwords in memory: not for browsers.
+ */
+export type SaltedPasswordCache = Map<string, Promise<Uint8Array<ArrayBuffer>>>;
+
+export interface ScramOptions {
+  saltedPasswords?: SaltedPasswordCache;
+}
+
 /** `nonce` is for tests (RFC test vectors); real use leaves it random. */
-export function scramMechanism(hash: ScramHash, username: string, password: string, nonce = randomNonce()): ClientMechanism {
+export function scramMechanism(hash: ScramHash, username: string, password: string, nonce = randomNonce(),
+  options: ScramOptions = {}): ClientMechanism {
   const clientFirstBare = `n=${escapeSaslName(username)},r=${nonce}`;
   let expectedServerSignature: string | null = null;
   return {
@@ -76,7 +105,7 @@ export function scramMechanism(hash: ScramHash, username: string, password: stri
       if (!Number.isInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
         throw new Error('SCRAM: unacceptable iteration count');
       }
-      const saltedPassword = await pbkdf2(hash, saslPrep(password), fromBase64(salt), iterations);
+      const saltedPassword = await salted(hash, password, salt, iterations, options.saltedPasswords);
       const clientKey = await hmac(hash, saltedPassword, utf8('Client Key'));
       const storedKey = await digest(hash, clientKey);
       const clientFinalWithoutProof = `c=${toBase64(utf8(GS2_HEADER))},r=${serverNonce}`;
