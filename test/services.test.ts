@@ -39,7 +39,8 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
   },
   [NS_DISCO_ITEMS]: async (client) => {
     const items = await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com');
-    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item')).toEqual([]);
+    // XEP-0363 §3: the domain's upload service (test/upload.test.ts)
+    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item').map((item) => item.attrs.jid)).toEqual(['upload.example.com']);
   },
   [NS_REGISTER]: async (client) => {
     // XEP-0077 §3.2: a logged-in account is told it is registered (password change and cancellation: test/register.test.ts)

@@ -186,10 +186,18 @@ export class ParleyServer {
     // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
     const disco = new DiscoRegistry();
     const extensions = new StreamExtensions();
+    // The HTTP app before the modules: they add routes to it (upload), attached when it listens (step 5).
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
+    // the server's own pages for the WebSocket, BOSH and upload origin checks, on the ports the listeners get
+    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, router, sessions: table,
       localSession: (id) => sessions.session(id),
       services: { storage, directory, archive, suiteEvents, commits, admin }, hosts,
+      http: {
+        route: (feature, routes) => http.route(feature, routes), ports: http.ports, publicUrl: config.http.publicUrls?.[0],
+        origins: (allowed) => new OriginPolicy(publicOrigins, allowed),
+      },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
     });
@@ -211,9 +219,6 @@ export class ParleyServer {
       sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
-    // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
-    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     http.route('websocket', websocketRoutes({
       path: config.http.websocketPath, limits: config.limits, log: log.child({ component: 'websocket' }),
       origins: new OriginPolicy(publicOrigins, config.websocket.allowedOrigins),

@@ -3,6 +3,7 @@
 // registers its handlers through its own ModuleContext — never the whole server.
 import type { Element, JID, StanzaError } from '@parley/shared';
 import type { ZodType } from 'zod';
+import type uWS from 'uWebSockets.js';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Archive } from '../archive/index.ts';
@@ -80,6 +81,31 @@ export interface ModuleServices {
 }
 
 
+/** A module's HTTP routes for one listener (plain or TLS), attached to its app (http/routes.ts HttpRoutes). */
+export type ModuleHttpRoutes = (encrypted: boolean) => (app: uWS.TemplatedApp) => void;
+
+/** The ports the HTTP listeners got (filled in once they listen). */
+export interface ListenerPorts {
+  readonly http: number;
+  readonly https: number | null;
+}
+
+/** Whether a web page (its Origin header) may use an endpoint (transport/origins.ts OriginPolicy). */
+export interface OriginCheck {
+  decide(origin: string): 'no-origin' | 'allowed' | 'refused';
+}
+
+/** What a module may do on the HTTP listeners (as Prosody modules `provides("http")`). */
+export interface ModuleHttp {
+  /** Add routes, attached when the listeners start; a feature name used twice throws. */
+  route(feature: string, routes: ModuleHttpRoutes): void;
+  readonly ports: ListenerPorts;
+  /** The first configured public base URL (http.publicUrls), if any. */
+  readonly publicUrl: string | undefined;
+  /** The server's own pages plus these origins ('*' = any), judged as for WebSocket and BOSH. */
+  origins(allowedOrigins: string[]): OriginCheck;
+}
+
 export interface ModuleContext<O = undefined> {
   readonly name: string;
   /** The server's logger with { module: name }. */
@@ -127,6 +153,7 @@ export interface ModuleContext<O = undefined> {
   /** Served names: read them, and serve a component's domain (ejabberd's register_route). */
   readonly hosts: HostView;
   addComponent(component: Component): void;
+  readonly http: ModuleHttp;
   removeComponent(name: string): void;
   readonly router: Routing;
   /** A named store in the configured state storage (`<module>.<name>`). */

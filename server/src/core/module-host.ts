@@ -12,6 +12,7 @@ import type { SessionTableView } from './session-table.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
 import type { Component, HostView } from './hosts.ts';
+import type { ModuleHttp } from './module-api.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -29,6 +30,7 @@ export interface ModuleHostServices {
   readonly caches: LocalCaches;
   /** The served names (router/host-table.ts), where modules also register components. */
   readonly hosts: HostView & { addComponent(component: Component): void; removeComponent(name: string): void };
+  readonly http: ModuleHttp;
 }
 
 export class ModuleHost {
@@ -97,6 +99,7 @@ export class ModuleHost {
         iq: (xmlns, handler) => host.streams.addUnauthenticatedIq(xmlns, handler, name),
       },
       hosts: host.hosts,
+      http: host.http,
       addComponent: (component) => host.hosts.addComponent(component),
       removeComponent: (component) => host.hosts.removeComponent(component),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),

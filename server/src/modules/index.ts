@@ -14,6 +14,7 @@ import { suiteSyncModule } from './suite-sync.ts';
 import { registerModule } from './register.ts';
 import { adhocModule } from './adhoc/index.ts';
 import { externalServicesModule } from './external-services.ts';
+import { uploadModule } from '../components/upload/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, discoModule, pingModule, versionModule, vcardModule,
@@ -29,4 +30,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   adhocModule,
   // XEP-0215 STUN/TURN for calls
   externalServicesModule,
+  // XEP-0363 HTTP file upload: upload.<domain> components and their HTTP routes
+  uploadModule,
 ];

@@ -20,6 +20,8 @@ export type {
   Subscription,
   SubscriptionRequest,
   SubscriptionRequestStore,
+  Upload,
+  UploadStore,
   VCardStore,
 } from './types.ts';
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';

@@ -7,6 +7,7 @@ import { stateContract } from './state.ts';
 import { archiveContract } from './archive.ts';
 import { keyValueContract } from './key-value.ts';
 import { transactionContract } from './transactions.ts';
+import { uploadsContract } from './uploads.ts';
 
 /** A fresh, empty store for one test, and how to throw it away afterwards. */
 export interface ContractBackend {
@@ -28,5 +29,6 @@ export function storageContract(backendName: string, open: () => Promise<Contrac
     archiveContract(storage);
     keyValueContract(storage);
     transactionContract(storage);
+    uploadsContract(storage);
   });
 }

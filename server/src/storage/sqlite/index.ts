@@ -14,11 +14,12 @@ import { OFFLINE_SCHEMA, SqliteOfflineStore } from './offline.ts';
 import { ROSTER_SCHEMA, SqliteRosterStore } from './roster.ts';
 import { SUBSCRIPTION_REQUESTS_SCHEMA, SqliteSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqliteVCardStore, VCARDS_SCHEMA } from './vcards.ts';
+import { SqliteUploadStore, UPLOADS_SCHEMA } from './uploads.ts';
 
 /** The state storage's features, in the order their tables are created. */
 export const STATE_SCHEMAS: readonly FeatureSchema[] = [
   ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
-  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA,
+  ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, UPLOADS_SCHEMA,
 ];
 
 function stores(connection: SqliteConnection, wrap: <S extends object>(store: S) => S): StateStores {
@@ -32,6 +33,7 @@ function stores(connection: SqliteConnection, wrap: <S extends object>(store: S)
     archivePreferences: wrap(new SqliteArchivePreferenceStore(db)),
     archiveIndexQueue: wrap(new SqliteArchiveIndexQueue(db)),
     keyValue: new SqliteKeyValueStores(db, wrap),
+    uploads: wrap(new SqliteUploadStore(db)),
   };
 }
 
@@ -44,6 +46,7 @@ export class SqliteStorage implements Storage {
   readonly archivePreferences;
   readonly archiveIndexQueue;
   readonly keyValue;
+  readonly uploads;
   /** The stores as a transaction's work gets them: not guarded (they run inside it). */
   private readonly inside: StateStores;
 
@@ -58,6 +61,7 @@ export class SqliteStorage implements Storage {
     this.archivePreferences = outside.archivePreferences;
     this.archiveIndexQueue = outside.archiveIndexQueue;
     this.keyValue = outside.keyValue;
+    this.uploads = outside.uploads;
     this.inside = stores(connection, (store) => store);
   }
 
