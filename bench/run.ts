@@ -6,6 +6,7 @@ import { idleMemory, throughput, type IdleResult, type LoadTransport, type Throu
 import { prepareData, removeData, startBenchServer } from './server-process.ts';
 import type { BenchTransport } from './bench-client.ts';
 import { archiveBench, type ArchiveBenchResult } from './archive.ts';
+import { uploadBench, type TransferResult } from './upload.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +14,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,upload,archive' },
+    // the upload scenario (bench/upload.ts): one file of this many MB up and down
+    'upload-mb': { type: 'string', default: '50' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -46,6 +49,7 @@ console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in fl
 const dataDir = await prepareData(options.pairs);
 const throughputResults: ThroughputResult[] = [];
 const idleResults: IdleResult[] = [];
+const transferResults: TransferResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
     if (!scenarios.has(transport)) continue;
@@ -85,6 +89,9 @@ try {
       }
     }
   }
+  if (scenarios.has('upload')) {
+    transferResults.push(...await uploadBench(dataDir, serverCore, Number(values['upload-mb']) * 1e6));
+  }
 } finally {
   removeData(dataDir);
 }
@@ -96,6 +103,12 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+if (transferResults.length) {
+  console.log('\n| HTTP file upload (XEP-0363) | bytes | seconds | MB/s | server RSS growth |\n| --- | --- | --- | --- | --- |');
+  for (const r of transferResults) {
+    console.log(`| ${r.direction} | ${r.bytes.toLocaleString('en')} | ${r.seconds.toFixed(3)} | ${r.megabytesPerSecond.toFixed(0)} | ${(r.rssGrowthBytes / 1048576).toFixed(1)} MB |`);
+  }
 }
 
 if (scenarios.has('archive')) {

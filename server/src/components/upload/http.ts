@@ -4,13 +4,15 @@
 // HEAD serve it with its type, Content-Disposition, nosniff, cache headers and byte ranges
 // (RFC 9110 §14), streamed with uWS's tryEnd/onWritable. CORS for the webmail (origin policy of
 // transport/origins.ts). Errors are plain text a panel can show.
-import { createReadStream, createWriteStream, rmSync, type ReadStream } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type uWS from 'uWebSockets.js';
 import type { Logger } from '../../logger.ts';
 import type { ModuleHttpRoutes, OriginCheck } from '../../core/module-api.ts';
 import type { Upload, UploadStore } from '../../storage/index.ts';
 import { contentDisposition, normalizeContentType, type UploadFiles } from './files.ts';
 import type { SlotSigner } from './slots.ts';
+import { PooledFileWriter } from './file-writer.ts';
+import { FileResponse } from './file-response.ts';
 
 export const UPLOAD_PATH = '/upload/';
 
@@ -113,7 +115,7 @@ class PutRequest {
   private received = 0;
   private early: Buffer[] = [];
   private lastSeen = false;
-  private writer: ReturnType<typeof createWriteStream> | null = null;
+  private writer: PooledFileWriter | null = null;
   private slot: Upload | null = null;
   private paused = true;
 
@@ -145,19 +147,24 @@ class PutRequest {
     if (!(await store.claim(slot.id, Date.now()))) return this.refuse('409 Conflict', 'this slot was used already; request a new one');
     if (this.over) return void store.remove(slot.id).catch(() => {});
     this.slot = slot;
-    this.writer = createWriteStream(this.services.files.prepare(slot.id), { mode: 0o600, highWaterMark: 1024 * 1024 });
-    this.writer.on('error', (error) => {
-      this.services.log.error({ err: error, upload: this.id }, 'upload: writing the file failed');
+    try {
+      this.writer = await PooledFileWriter.open(this.services.files.prepare(slot.id), (error) => {
+        this.services.log.error({ err: error, upload: this.id }, 'upload: writing the file failed');
+        this.discard();
+        this.refuse('500 Internal Server Error', 'the upload could not be stored');
+      });
+    } catch (error) {
+      this.services.log.error({ err: error, upload: this.id }, 'upload: the file could not be created');
       this.discard();
-      this.refuse('500 Internal Server Error', 'the upload could not be stored');
-    });
+      return this.refuse('500 Internal Server Error', 'the upload could not be stored');
+    }
+    if (this.over) return this.discard();
     this.state = 'writing';
     const early = this.early;
     this.early = [];
-    for (const chunk of early) this.write(chunk);
+    for (const chunk of early) this.writer.push(chunk);
     if (this.lastSeen) this.finish();
-    else if (this.writer.writableNeedDrain) this.waitForDrain();
-    else this.resume();
+    else this.resumeWhenRoom();
   }
 
   /** Answered or aborted (also while an await was pending). */
@@ -167,21 +174,21 @@ class PutRequest {
 
   data(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.state === 'done' || this.state === 'finishing') return;
-    // the chunk is valid only during this call: copy it
-    const copy = Buffer.from(new Uint8Array(chunk));
-    this.received += copy.length;
+    this.received += chunk.byteLength;
     if (this.received > this.length) {
       this.discard();
       return this.refuse('413 Content Too Large', `the body is longer than the ${this.length} bytes announced`);
     }
     if (this.state === 'checking') {
-      this.early.push(copy);
+      // the chunk is valid only during this call: keep a copy (little comes while paused)
+      this.early.push(Buffer.from(new Uint8Array(chunk)));
       this.lastSeen = isLast;
       return;
     }
-    this.write(copy);
+    // copied into the writer's buffers right away
+    this.writer!.push(new Uint8Array(chunk));
     if (isLast) this.finish();
-    else if (this.writer!.writableNeedDrain) this.waitForDrain();
+    else if (!this.writer!.hasRoom) this.pauseUntilRoom();
   }
 
   aborted(): void {
@@ -190,23 +197,21 @@ class PutRequest {
     if (!wasDone) this.discard();
   }
 
-  private write(chunk: Buffer): void {
-    this.writer!.write(chunk);
-  }
-
   /** Back-pressure: the socket is not read while the file lags behind. */
-  private waitForDrain(): void {
+  private pauseUntilRoom(): void {
     if (!this.paused) {
       this.res.pause();
       this.paused = true;
     }
-    this.writer!.once('drain', () => this.resume());
+    this.resumeWhenRoom();
   }
 
-  private resume(): void {
-    if (this.state !== 'writing' || !this.paused) return;
-    this.paused = false;
-    this.res.resume();
+  private resumeWhenRoom(): void {
+    this.writer!.whenRoom(() => {
+      if (this.state !== 'writing' || !this.paused) return;
+      this.paused = false;
+      this.res.resume();
+    });
   }
 
   private finish(): void {
@@ -220,6 +225,9 @@ class PutRequest {
       this.services.store.complete(slot.id, Date.now()).then(() => {
         if (this.state === 'done') return;
         this.state = 'done';
+        // a body that came whole while the slot was checked leaves the socket paused: the
+        // connection's next request must be read
+        if (this.paused) this.res.resume();
         this.res.cork(() => {
           this.res.writeStatus('201 Created').writeHeader('Content-Type', 'text/plain; charset=utf-8');
           if (this.origin) corsHeaders(this.res, this.origin);
@@ -281,11 +289,16 @@ function get(services: UploadHttpServices, res: uWS.HttpResponse, req: uWS.HttpR
   const origin = allowedOrigin(services, req) || null;
   if (!path) return fail(res, '404 Not Found', 'no such file', origin);
   let aborted = false;
-  res.onAborted(() => { aborted = true; });
+  let onAbort = () => {};
+  // the one onAborted handler of this response (uWS keeps only the last one registered)
+  res.onAborted(() => {
+    aborted = true;
+    onAbort();
+  });
   services.store.get(path.id).then((upload) => {
     if (aborted) return;
     if (!upload || upload.state !== 'stored' || upload.filename !== path.name) return fail(res, '404 Not Found', 'no such file', origin);
-    serve(services, res, upload, { range, ifNoneMatch, origin, head }, () => aborted);
+    serve(services, res, upload, { range, ifNoneMatch, origin, head }, () => aborted, (stop) => { onAbort = stop; });
   }, (error: unknown) => {
     services.log.error({ err: error }, 'upload: file lookup failed');
     if (!aborted) fail(res, '500 Internal Server Error', 'the file could not be read', origin);
@@ -299,7 +312,8 @@ interface ServeRequest {
   head: boolean;
 }
 
-function serve(services: UploadHttpServices, res: uWS.HttpResponse, upload: Upload, request: ServeRequest, isAborted: () => boolean): void {
+function serve(services: UploadHttpServices, res: uWS.HttpResponse, upload: Upload, request: ServeRequest, isAborted: () => boolean,
+  whenAborted: (stop: () => void) => void): void {
   const etag = `"${upload.id}"`;
   const common = (status: string) => {
     res.writeStatus(status)
@@ -334,71 +348,6 @@ function serve(services: UploadHttpServices, res: uWS.HttpResponse, upload: Uplo
   if (request.head || upload.size === 0) {
     return void res.cork(() => { headers(); if (request.head) res.endWithoutBody(length); else res.end(); });
   }
-  const stream = createReadStream(services.files.path(upload.id), { start, end, highWaterMark: 256 * 1024 });
-  new FileResponse(res, stream, length, headers, isAborted, services.log).start();
-}
-
-/** Streams a file range into a response with uWS back-pressure (tryEnd, onWritable). */
-class FileResponse {
-  private headersSent = false;
-  private pending: Buffer | null = null;
-  private pendingOffset = 0;
-  private finished = false;
-
-  constructor(private readonly res: uWS.HttpResponse, private readonly stream: ReadStream, private readonly total: number,
-    private readonly headers: () => void, private readonly isAborted: () => boolean, private readonly log: Logger) {}
-
-  start(): void {
-    this.res.onAborted(() => this.stream.destroy());
-    this.stream.on('data', (chunk) => this.chunk(chunk as Buffer));
-    this.stream.on('error', (error) => {
-      this.log.error({ err: error }, 'upload: reading the file failed');
-      if (!this.isAborted() && !this.finished) {
-        this.finished = true;
-        if (this.headersSent) this.res.close();
-        else fail(this.res, '500 Internal Server Error', 'the file could not be read', null);
-      }
-    });
-  }
-
-  private chunk(chunk: Buffer): void {
-    if (this.isAborted() || this.finished) return void this.stream.destroy();
-    const offset = this.res.getWriteOffset();
-    let ok = false;
-    let done = false;
-    this.res.cork(() => {
-      if (!this.headersSent) {
-        this.headers();
-        this.headersSent = true;
-      }
-      [ok, done] = this.res.tryEnd(chunk, this.total);
-    });
-    if (done) {
-      this.finished = true;
-      this.stream.destroy();
-    } else if (!ok) {
-      // the socket is full: keep the rest of this chunk, pause the file until uWS can take more
-      this.stream.pause();
-      this.pending = chunk;
-      this.pendingOffset = offset;
-      this.res.onWritable((writable) => this.writable(writable));
-    }
-  }
-
-  private writable(offset: number): boolean {
-    if (this.isAborted() || this.finished || !this.pending) return true;
-    const rest = this.pending.subarray(offset - this.pendingOffset);
-    let ok = false;
-    let done = false;
-    this.res.cork(() => { [ok, done] = this.res.tryEnd(rest, this.total); });
-    if (done) {
-      this.finished = true;
-      this.pending = null;
-      this.stream.destroy();
-    } else if (ok) {
-      this.pending = null;
-      this.stream.resume();
-    }
-    return ok;
-  }
+  new FileResponse(res, services.files.path(upload.id), start, length, headers, isAborted, services.log,
+    (text) => fail(res, '500 Internal Server Error', text, null)).start(whenAborted);
 }
