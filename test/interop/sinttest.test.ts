@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import { runSinttest, type SinttestOptions, type SinttestRun } from './sinttest.ts';
 import { compare, describeChange, readBaseline, totalsBlock, totalsOf, writeBaseline, README_FILE } from './baseline.ts';
 
@@ -29,9 +30,15 @@ const update = process.env.PARLEY_INTEROP_UPDATE === '1';
 let server: TestServer;
 
 beforeAll(async () => {
+  // HTTP upload URLs name the loopback address (example.org does not resolve here)
+  const httpPort = await freePortBelowEphemeral();
   server = await startServer({
     domains: [DOMAIN],
-    config: { modules: { register: { domains: [DOMAIN], perAddressPerMinute: 1000 } } },
+    config: {
+      modules: { register: { domains: [DOMAIN], perAddressPerMinute: 1000 } },
+      http: { port: httpPort, tlsPort: -1 },
+      upload: { baseUrl: `http://127.0.0.1:${httpPort}` },
+    },
   });
 });
 
