@@ -251,6 +251,12 @@ export const configSchema = z.object({
    * limits (rosterItems, offlineMessages, subscriptionRequestsPerMinute); the archive's in archive.
    */
   modules: z.record(z.string(), z.unknown()).default({}),
+  /** Prometheus metrics at GET /metrics on the HTTP listeners (metrics/http.ts): off unless enabled. */
+  metrics: z.object({
+    enabled: z.boolean().default(false),
+    /** Bearer token a scrape must present (at least 32 characters); without it only loopback clients are served. */
+    token: z.string().min(32).optional(),
+  }).prefault({}),
   /** This Parley node among the nodes that share one state storage and archive (the cluster issue builds on it). */
   node: z.object({
     /** 0–15, different on every node: archive ids carry it, so that two nodes never make the same id (archive/ids.ts). */

@@ -18,6 +18,9 @@ import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
 import { openArchive, type Archive } from './archive/index.ts';
 import { GroupCommit } from './storage/group-commit.ts';
+import { ServerCounters } from './metrics/counters.ts';
+import { ServerMetrics } from './metrics/registry.ts';
+import { metricsRoutes } from './metrics/http.ts';
 import { createServerHub, type ServerHub } from './core/server-events.ts';
 import { LocalCaches } from './core/cache.ts';
 import { DiscoRegistry } from './core/disco.ts';
@@ -163,7 +166,9 @@ export class ParleyServer {
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
     // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
-    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'));
+    // What the hot path counts for /metrics (plain numbers, read when scraped: metrics/)
+    const counters = new ServerCounters();
+    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'), counters.commits);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
     const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
 
@@ -175,9 +180,10 @@ export class ParleyServer {
     // The session layer hands client stanzas to the router, which delivers through the session
     // layer: the router is made right after, and only called once a stream is bound.
     let router: Router | null = null;
-    const sessions = new LocalSessions({ node, table, hub, log: log.child({ component: 'sessions' }), fromClient: (session, stanza) => router!.fromClient(session, stanza) });
+    const sessions = new LocalSessions({ node, table, hub, log: log.child({ component: 'sessions' }), fromClient: (session, stanza) => router!.fromClient(session, stanza), delivered: counters.delivered });
     const iq = new IqHandlers();
     router = new Router({
+      counters,
       node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
       accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,
     });
@@ -216,7 +222,7 @@ export class ParleyServer {
     const c2s: C2sServices = {
       limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
       log: log.child({ component: 'c2s' }),
-      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log) },
+      sasl: { authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log), signIns: counters.signIns },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
     http.route('websocket', websocketRoutes({
@@ -232,6 +238,7 @@ export class ParleyServer {
     const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
     if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
     http.route('host-meta', hostMetaRoutes(config, hosts)); // /.well-known/host-meta(.json), XEP-0156
+    if (config.metrics.enabled) http.route('metrics', metricsRoutes(config.metrics, serverMetrics(counters, sessions, streams, config, storage), log.child({ component: 'metrics' })));
     http.route('web client', webClientRoutes(config.http.webClientDir));
     try {
       server.tcp = await listenTcp({
@@ -298,3 +305,16 @@ function loginThrottle(config: Config, log: Logger): LoginThrottle {
 }
 
 
+
+/** The /metrics registry, reading this node's sessions, streams and archive queue when scraped. */
+function serverMetrics(counters: ServerCounters, sessions: LocalSessions, streams: OpenStreams, config: Config, storage: Storage): ServerMetrics {
+  const external = config.archive.enabled && config.archive.backend === 'elasticsearch';
+  return new ServerMetrics({
+    counters,
+    sessions: function* () {
+      for (const session of sessions.all()) yield { transport: session.stream?.transport ?? 'none', attached: session.attached };
+    },
+    streams: () => streams.byTransport(),
+    archiveQueue: external ? () => storage.archiveIndexQueue.size() : undefined,
+  });
+}

@@ -11,6 +11,7 @@ import { registerArchiveCommands } from './archive.ts';
 import { findInvalidNames } from '../admin/name-check.ts';
 import { registerCertificateCommands } from './certificates.ts';
 import { registerDnsCheckCommand } from './dns-check.ts';
+import { registerCheckCommand } from './check.ts';
 import { join } from 'node:path';
 
 const program = new Command('parley')
@@ -122,6 +123,7 @@ async function servedNames(): Promise<string[]> {
 
 registerCertificateCommands(program, { certsDir: () => join(quietConfig().dataDir, 'certs'), servedNames });
 registerDnsCheckCommand(program, quietConfig);
+registerCheckCommand(program);
 
 program.command('features').description('print the protocols this build implements (Markdown table)').action(async () => {
   const [{ defaultModules }, { featureTable }] = await Promise.all([import('../modules/index.ts'), import('./feature-table.ts')]);

@@ -66,7 +66,7 @@ export class ModuleHost {
   private contextFor(definition: AnyModuleDefinition): ModuleContext<unknown> {
     const { host } = this;
     const name = definition.name;
-    const options = definition.options ? readOptions(definition, host.config) : undefined;
+    const options = definition.options ? readModuleOptions(definition, host.config) : undefined;
     const { hub, disco } = host;
     return {
       name,
@@ -108,7 +108,8 @@ export class ModuleHost {
   }
 }
 
-function readOptions(definition: AnyModuleDefinition, config: Config): unknown {
+/** A module's options from the configuration, checked by its schema; throws with every bad value named (start, `parley check`). */
+export function readModuleOptions(definition: AnyModuleDefinition, config: Config): unknown {
   const input = definition.configuredOptions ? definition.configuredOptions(config) : config.modules[definition.name];
   const parsed = definition.options!.safeParse(input ?? {});
   if (!parsed.success) {

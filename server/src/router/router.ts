@@ -11,6 +11,7 @@ import type { IqTarget, Routing } from '../core/module-api.ts';
 import { SERVER_ORIGIN, type Origin, type SessionHandle } from '../core/origin.ts';
 import type { ServerHub, ServerPipelines } from '../core/server-events.ts';
 import type { SessionEntry, SessionTableView } from '../core/session-table.ts';
+import { ServerCounters } from '../metrics/counters.ts';
 import type { HostTable } from './host-table.ts';
 import { LOCAL_NODE_ONLY, type LocalDelivery, type NodeForwarder } from './delivery.ts';
 import { BouncingRemoteRouter, type RemoteRouter } from './remote-router.ts';
@@ -30,6 +31,8 @@ export interface RouterServices {
   readonly remote?: RemoteRouter;
   /** Sessions of other nodes (default: none). */
   readonly nodes?: NodeForwarder;
+  /** What the metrics count on the way (default: counted for nobody). */
+  readonly counters?: ServerCounters;
 }
 
 type Kind = 'message' | 'presence' | 'iq';
@@ -37,17 +40,31 @@ type Kind = 'message' | 'presence' | 'iq';
 export class Router implements Routing {
   private readonly remote: RemoteRouter;
   private readonly nodes: NodeForwarder;
+  private readonly counters: ServerCounters;
 
   constructor(private readonly services: RouterServices) {
     this.remote = services.remote ?? new BouncingRemoteRouter(this);
     this.nodes = services.nodes ?? LOCAL_NODE_ONLY;
+    this.counters = services.counters ?? new ServerCounters();
+  }
+
+  /** A stanza from a bound client, counted, and one in eight timed until it is delivered or stored (metrics/). */
+  fromClient(session: SessionHandle, stanza: Element): Awaitable {
+    const { received, routing } = this.counters;
+    received.add(stanza.name);
+    const started = routing.start();
+    const result = this.routeFromClient(session, stanza);
+    if (started < 0) return result;
+    if (result instanceof Promise) return result.finally(() => routing.end(started));
+    routing.end(started);
+    return result;
   }
 
   /**
-   * A stanza from a bound client. The server stamps 'from' with the session's full JID (§8.1.2.1);
-   * a 'from' naming anyone else is an invalid-from stream error.
+   * The server stamps 'from' with the session's full JID (§8.1.2.1); a 'from' naming anyone else is
+   * an invalid-from stream error.
    */
-  fromClient(session: SessionHandle, stanza: Element): Awaitable {
+  private routeFromClient(session: SessionHandle, stanza: Element): Awaitable {
     const self = session.jid;
     const claimed = stanza.attrs.from;
     if (claimed !== undefined && claimed !== self.full && claimed !== self.bare) {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { serialize, type Element, type JID, type StreamError } from '@parley/shared';
 import type { Logger } from '../logger.ts';
+import type { StanzaCounts } from '../metrics/counters.ts';
 import type { Awaitable } from '../core/events.ts';
 import type { SessionHandle } from '../core/origin.ts';
 import { SessionData } from '../core/session-data.ts';
@@ -26,6 +27,8 @@ export interface SessionStream {
 /** What a session needs from the session layer that made it (local-sessions.ts). */
 export interface SessionOwner {
   readonly log: Logger;
+  /** Stanzas written to sessions, by kind (metrics/counters.ts). */
+  readonly delivered: StanzaCounts;
   /** A client stanza after binding: to the router (RFC 6120 §8.1.2.1 stamping happens there). */
   fromClient(session: ClientSession, stanza: Element): Awaitable;
   updateEntry(session: ClientSession, change: SessionEntryChange): void;
@@ -108,11 +111,13 @@ export class ClientSession implements SessionHandle {
   // ---- to the client ----
 
   deliver(stanza: Element): void {
+    this.owner.delivered.add(stanza.name);
     if (this.current) this.current.write(serialize(stanza));
     else if (!this.isEnded) this.owner.undeliverable(this, serialize(stanza));
   }
 
   deliverSerialized(xml: string): void {
+    this.owner.delivered.addSerialized(xml);
     if (this.current) this.current.write(xml);
     else if (!this.isEnded) this.owner.undeliverable(this, xml);
   }

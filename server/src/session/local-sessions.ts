@@ -8,6 +8,7 @@ import type { Awaitable } from '../core/events.ts';
 import { SessionEnding, type ServerHub, type SessionEndReason } from '../core/server-events.ts';
 import type { SessionEntryChange, SessionTable } from '../core/session-table.ts';
 import type { LocalDelivery } from '../router/delivery.ts';
+import { StanzaCounts } from '../metrics/counters.ts';
 import { ClientSession, type SessionOwner, type SessionStream } from './client-session.ts';
 
 export interface LocalSessionServices {
@@ -18,14 +19,18 @@ export interface LocalSessionServices {
   readonly log: Logger;
   /** Where a bound client's stanzas go: the router (RFC 6120 §8.1.2.1 stamping happens there). */
   readonly fromClient: (session: ClientSession, stanza: Element) => Awaitable;
+  /** Stanzas delivered to sessions, by kind (metrics/counters.ts). */
+  readonly delivered?: StanzaCounts;
 }
 
 export class LocalSessions implements LocalDelivery, SessionOwner {
   private readonly byId = new Map<string, ClientSession>();
   readonly log: Logger;
+  readonly delivered: StanzaCounts;
 
   constructor(private readonly services: LocalSessionServices) {
     this.log = services.log;
+    this.delivered = services.delivered ?? new StanzaCounts();
     // Suite directory changes (modules/suite-sync.ts): RFC 6120 §4.9.3.12, the entity is no longer
     // authorized for the stream it negotiated.
     services.hub.on('im-access-withdrawn', (event) => {

@@ -28,6 +28,12 @@ export interface HeldStream {
 
 export type CommitFailure = (error: unknown, writer: TurnWriter) => void;
 
+/** Where commit durations go (metrics/counters.ts TimeHistogram). */
+export interface CommitTimes {
+  start(): number;
+  end(started: number): void;
+}
+
 export class GroupCommit {
   private readonly writers: TurnWriter[] = [];
   /** Streams whose output waits for the next commit. */
@@ -43,7 +49,8 @@ export class GroupCommit {
   private nextCommit = 1;
   private lastDone = 0;
 
-  constructor(private readonly onFailure: CommitFailure = () => {}) {}
+  /** `times`: each commit's duration (metrics/counters.ts). */
+  constructor(private readonly onFailure: CommitFailure = () => {}, private readonly times?: CommitTimes) {}
 
   /** The number of the commit that will take the writes made now. */
   get upcoming(): number {
@@ -103,6 +110,7 @@ export class GroupCommit {
     this.immediate = null;
     this.timer = null;
     const number = this.nextCommit++;
+    const started = this.times?.start() ?? -1;
     const held = this.held;
     this.held = [];
     let pending: Array<Promise<void>> | null = null;
@@ -114,10 +122,14 @@ export class GroupCommit {
         this.onFailure(error, writer);
       }
     }
-    if (pending === null) return this.finished(number, held);
+    if (pending === null) {
+      this.times?.end(started);
+      return this.finished(number, held);
+    }
     // Writes made while this commit runs wait for the next one, which starts once this one is done.
     this.running = Promise.all(pending).then(() => {
       this.running = null;
+      this.times?.end(started);
       this.finished(number, held);
       const wanted = this.wanted;
       this.wanted = null;

@@ -8,6 +8,8 @@ import type { ServerHub } from '../core/server-events.ts';
 export interface OpenStream {
   /** The served domain the stream was opened to. */
   readonly domain: string;
+  /** 'tcp', 'websocket', 'bosh' (for the metrics) */
+  readonly transport: string;
   /** Its bound session, if any (whose account domain may be the canonical one of an alias). */
   readonly session: { readonly jid: JID } | null;
   streamError(error: StreamError): void;
@@ -37,6 +39,13 @@ export class OpenStreams {
 
   get size(): number {
     return this.open.size;
+  }
+
+  /** Open streams per transport (metrics/). */
+  byTransport(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const stream of this.open) counts.set(stream.transport, (counts.get(stream.transport) ?? 0) + 1);
+    return counts;
   }
 
   /** End every open stream with this error (server stop: system-shutdown). */

@@ -4,11 +4,14 @@ import { NS, normalizeLocalpart, xml, type Element } from '@parley/shared';
 import { SaslError, type MechanismFactory, type SaslMechanism, type SaslStep } from '../sasl/index.ts';
 import { AccessDenied, type Authentication } from '../auth/authentication.ts';
 import type { LoginThrottle } from '../sasl/throttle.ts';
+import type { SignInCounts } from '../metrics/counters.ts';
 
 /** What SASL negotiation uses: the mechanisms and account checks, and the failed-login throttle. */
 export interface SaslServices {
   readonly authentication: Authentication;
   readonly throttle: LoginThrottle;
+  /** Outcomes by mechanism, for the metrics. */
+  readonly signIns?: SignInCounts;
 }
 
 export type SaslOutcome =
@@ -23,6 +26,9 @@ export class SaslNegotiation {
   private mechanism: SaslMechanism | null = null;
   /** The account the current attempt names, once the throttle let it through (sasl/throttle.ts). */
   private attemptedJid: string | null = null;
+  /** The mechanism of the current attempt, and whether the throttle refused it (for the metrics). */
+  private mechanismName = '';
+  private throttled = false;
 
   constructor(
     private readonly services: SaslServices,
@@ -63,6 +69,7 @@ export class SaslNegotiation {
     const factory = this.services.authentication.mechanisms.find((candidate) => candidate.name === name);
     if (!factory) throw new SaslError('invalid-mechanism');
     if (factory.requiresEncryption && !this.encrypted) throw new SaslError('encryption-required');
+    this.mechanismName = factory.name;
     const authentication = this.services.authentication;
     // The account a name stands for (aliases, extra addresses: auth/authentication.ts); the attempt
     // then waits its turn in the failed-login throttle, or is refused when its address is locked out.
@@ -72,6 +79,7 @@ export class SaslNegotiation {
       if (this.attemptedJid === null) {
         const verdict = await this.services.throttle.beforeAttempt(this.remoteAddress, named);
         if (!verdict.allowed) {
+          this.throttled = true;
           throw new SaslError('not-authorized', `Too many failed logins from your address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
         }
         this.attemptedJid = named;
@@ -105,6 +113,7 @@ export class SaslNegotiation {
     // The account must exist, match the authzid, and be allowed to use IM (enabled, role, domain settings).
     const account = await this.services.authentication.authorize(step.username, step.authzid, this.domain);
     this.attemptedJid = null;
+    this.services.signIns?.add(this.mechanismName, 'success');
     // RFC 6120 §6.3.10: additional data with success, '=' would mean empty; omit when none.
     this.write(xml('success', { xmlns: NS.sasl }, step.data ? step.data.toString('base64') : undefined));
     return { kind: 'success', username: account.local, domain: account.domain };
@@ -115,6 +124,9 @@ export class SaslNegotiation {
     const guessed = error.condition === 'not-authorized' && !(error instanceof AccessDenied);
     if (guessed && this.attemptedJid !== null) this.services.throttle.recordFailure(this.remoteAddress, this.attemptedJid);
     this.attemptedJid = null;
+    if (this.throttled) this.services.signIns?.add(this.mechanismName, 'throttled');
+    else this.services.signIns?.add(this.mechanismName || 'none', 'failure', error.condition);
+    this.throttled = false;
     this.write(xml('failure', { xmlns: NS.sasl },
       xml(error.condition, null),
       error.text ? xml('text', { 'xml:lang': 'en' }, error.text) : null));
