@@ -97,7 +97,8 @@ describe('parley start', () => {
     const server = await start(tempData());
     try {
       const listening = JSON.parse(server.lines.find((line) => line.includes('"listening"'))!) as { domains: string[] };
-      expect(listening.domains).toEqual(['localhost']);
+      // the domain and its XEP-0363 upload service (a component on the host table)
+      expect(listening.domains).toEqual(['localhost', 'upload.localhost']);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(server.lines.join('\n')).toContain('npx parley user add alice@localhost');
     } finally {
