@@ -17,6 +17,7 @@ import org.igniterealtime.smack.inttest.TestNotPossible;
 import org.igniterealtime.smack.inttest.TestResult;
 import org.jivesoftware.smack.Smack;
 import org.jivesoftware.smackx.bytestreams.socks5.Socks5Proxy;
+import org.jivesoftware.smackx.iqregister.AccountManager;
 
 import parley.interop.RunResults.Status;
 import parley.interop.TestCatalog.TestCase;
@@ -51,6 +52,10 @@ public final class SinttestLauncher {
     // Its local SOCKS5 proxy (XEP-0065 file transfer) would listen on every interface, port 7777.
     Socks5Proxy.setLocalSocks5ProxyEnabled(false);
     ParleyConnection.install(settings);
+    // Every connection is TLS with the pinned certificate (the server refuses plaintext), but Smack
+    // sometimes asks AccountManager to register before it has marked the fresh connection secure
+    // ("Creating account over insecure connection"): registration is allowed on these connections.
+    AccountManager.sensitiveOperationOverInsecureConnectionDefault(true);
     StartedTests startedTests = new StartedTests();
 
     RunResults results = new RunResults();
