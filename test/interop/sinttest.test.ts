@@ -36,6 +36,10 @@ beforeAll(async () => {
     domains: [DOMAIN],
     config: {
       modules: { register: { domains: [DOMAIN], perAddressPerMinute: 1000 } },
+      // sinttest keeps one connection unauthenticated for the whole run, to register the accounts of
+      // each low-level test on it: the default 30 s (RFC 6120 §4.9.3.4 connection-timeout) would
+      // drop it midway
+      limits: { authTimeoutSeconds: RUN_TIMEOUT_MS / 1000 },
       http: { port: httpPort, tlsPort: -1 },
       upload: { baseUrl: `http://127.0.0.1:${httpPort}` },
     },
