@@ -69,6 +69,11 @@ export interface StreamInfo {
   /** The served domain the stream was opened to ('to'). */
   readonly domain: string;
   readonly remoteAddress: string;
+  /**
+   * The session the stream carries once one is bound (Bind 2, or resumed inside SASL2), for the
+   * features that are not offered again for what it has enabled already.
+   */
+  readonly session?: SessionHandle | null;
 }
 
 /**
