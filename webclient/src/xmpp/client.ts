@@ -1,12 +1,13 @@
 // The XMPP client: one logical session over WebSocket (BOSH when WebSocket cannot connect),
 // re-established with backoff when it drops — resumed where the server allows it (XEP-0198 §5:
 // nothing lost, nothing twice), else started afresh; iq requests with replies; stanzas as events.
-import { NS, StanzaError, errorReply, parseJid, parseStanzaError, xml, type Element, type JID } from '@parley/shared';
+import { NS, StanzaError, parseJid, xml, type Element, type JID } from '@parley/shared';
 import { reconnectDelay } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 import { AuthenticationError, ConnectionError, StreamErrorReceived } from './errors.ts';
 import { randomId } from './ids.ts';
 import { Inbox } from './inbox.ts';
+import { IQ_TIMEOUT_MS, IqRequests, type IqHandler } from './iq-requests.ts';
 import { negotiate, type NegotiatedSession } from './negotiation.ts';
 import type { Credentials } from './sasl/index.ts';
 import type { UserAgent } from './sasl/sasl2.ts';
@@ -60,9 +61,7 @@ export interface ClientEvents {
   presence: [Element];
 }
 
-export type IqHandler = (iq: Element) => Element | null | Promise<Element | null>;
-
-const IQ_TIMEOUT_MS = 20_000;
+export type { IqHandler } from './iq-requests.ts';
 
 /** Unacknowledged stanzas that make the client ask for an ack (<r/>) at once, else after ACK_DELAY_MS. */
 const ACK_EVERY = 5;
@@ -97,8 +96,7 @@ export class XmppClient extends Emitter<ClientEvents> {
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Counts connection attempts: an attempt that was replaced (retry now) stops at its next step. */
   private generation = 0;
-  private readonly pending = new Map<string, { resolve: (iq: Element) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private readonly iqHandlers = new Map<string, IqHandler>();
+  private readonly iqs = new IqRequests((stanza) => this.send(stanza));
   private readonly sm = new StreamManagement();
   /** The last link dropped without the stream ending: try to resume its session (XEP-0198 §5). */
   private resumeWanted = false;
@@ -143,7 +141,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     link?.transport.close();
     this.resumeWanted = false;
     this.sm.reset();
-    this.rejectPending(new ConnectionError('signed out'));
+    this.iqs.rejectAll(new ConnectionError('signed out'));
     this.setStatus('offline', {});
   }
 
@@ -209,26 +207,15 @@ export class XmppClient extends Emitter<ClientEvents> {
     else this.ackTimer = setTimeout(ask, ACK_DELAY_MS);
   }
 
+
   /** Send an iq get/set and wait for its result; an error reply rejects with a StanzaError. */
   iq(request: Element, timeoutMs = IQ_TIMEOUT_MS): Promise<Element> {
-    const id = (request.attrs.id ??= randomId(8));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new StanzaError('remote-server-timeout', 'no answer'));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      if (!this.send(request)) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new ConnectionError('not connected'));
-      }
-    });
+    return this.iqs.request(request, timeoutMs);
   }
 
   /** Answer incoming iq get/set whose payload has this namespace. */
   handleIq(type: 'get' | 'set', namespace: string, handler: IqHandler): void {
-    this.iqHandlers.set(`${type} ${namespace}`, handler);
+    this.iqs.handle(type, namespace, handler);
   }
 
   /**
@@ -356,7 +343,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     // XEP-0198 §5: the connection went without the stream ending (no <close/>, no stream error):
     // the server keeps the session for a while. A clean close or a stream error ends it.
     if (wasOnline) this.resumeWanted = this.sm.resumption !== null && !(error instanceof StreamErrorReceived) && !(error instanceof CleanClose);
-    this.rejectPending(new ConnectionError('connection lost'));
+    this.iqs.rejectAll(new ConnectionError('connection lost'));
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()
     if (error instanceof StreamErrorReceived && error.condition === 'conflict') {
       this.stopped = true;
@@ -394,7 +381,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     if (element.attrs.xmlns === NS.sm) return this.streamManagementNonza(element);
     if (element.name === 'message' || element.name === 'presence' || element.name === 'iq') this.sm.received();
     switch (element.name) {
-      case 'iq': return this.receiveIq(element);
+      case 'iq': return this.iqs.receive(element);
       case 'message': return this.emit('message', element);
       case 'presence': return this.emit('presence', element);
     }
@@ -410,31 +397,6 @@ export class XmppClient extends Emitter<ClientEvents> {
       // an 'h' beyond what we sent is the server's error (§4); nothing to release then
       if (Number.isInteger(h) && h >= 0) this.sm.acknowledge(h);
     }
-  }
-
-  private receiveIq(iq: Element): void {
-    const type = iq.attrs.type;
-    if (type === 'result' || type === 'error') {
-      const waiter = this.pending.get(iq.attrs.id ?? '');
-      if (!waiter) return;
-      this.pending.delete(iq.attrs.id!);
-      clearTimeout(waiter.timer);
-      if (type === 'result') waiter.resolve(iq);
-      else waiter.reject(parseStanzaError(iq) ?? new StanzaError('undefined-condition'));
-      return;
-    }
-    if (type !== 'get' && type !== 'set') return;
-    const payload = iq.children.find((node): node is Element => typeof node !== 'string');
-    const handler = payload && this.iqHandlers.get(`${type} ${payload.getNS()}`);
-    // RFC 6120 §8.4: an iq nobody handles gets service-unavailable.
-    if (!handler) {
-      this.send(errorReply(iq, new StanzaError('service-unavailable')));
-      return;
-    }
-    Promise.resolve().then(() => handler(iq)).then(
-      (result) => this.send(xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from }, result)),
-      (error) => this.send(errorReply(iq, error instanceof StanzaError ? error : new StanzaError('internal-server-error'))),
-    );
   }
 
   private startPings(): void {
@@ -453,14 +415,6 @@ export class XmppClient extends Emitter<ClientEvents> {
         }
       });
     }, seconds * 1000);
-  }
-
-  private rejectPending(error: Error): void {
-    for (const waiter of this.pending.values()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
-    this.pending.clear();
   }
 
   private setStatus(status: ConnectionStatus, detail: StatusDetail): void {
