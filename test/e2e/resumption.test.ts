@@ -117,6 +117,23 @@ describe('stream management in the panel', () => {
     await page.close();
   });
 
+  it('ends the session when the page goes away: a closed tab is not a network blip', async () => {
+    // no routed WebSocket here: the route would drop the last frames of a page being unloaded
+    const page = await browser.newPage();
+    await signIn(page, `http://127.0.0.1:${server.ports.http}/`, ALICE, 'alice-secret');
+    await until(() => server.server.sessionTable.resources(ALICE).length === 1, 'one session');
+    await page.goto('about:blank');
+    // with resumption on, a socket gone without <close/> would leave the session waiting (hibernated)
+    let hibernated = false;
+    await until(() => {
+      const entries = server.server.sessionTable.resources(ALICE);
+      hibernated ||= entries.some((entry) => entry.hibernatedUntil !== null);
+      return entries.length === 0;
+    }, 'the session ended');
+    expect(hibernated).toBe(false);
+    await page.close();
+  });
+
   it('says inactive while the tab is hidden and active when it shows again (XEP-0352)', async () => {
     const { page, sockets } = await openPanel();
     const inactive = () => server.server.sessionTable.resources(ALICE).some((entry) => entry.interests.has('csi-inactive'));

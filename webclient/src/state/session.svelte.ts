@@ -176,7 +176,14 @@ export class ChatSession {
         if (!document.hidden && this.activePeer) this.markReadIfViewing(this.activePeer);
       });
     }
-    if (typeof window !== 'undefined') window.addEventListener('online', () => this.client.reconnectNow());
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => this.client.reconnectNow());
+      // A closed or reloaded page ends its session (XEP-0198 §5 keeps sessions for network failures,
+      // and a session left waiting would take messages meant for the next page).
+      window.addEventListener('pagehide', (event) => {
+        if (!event.persisted) this.stop();
+      });
+    }
   }
 
   /** RFC 6121 §2.2: roster first, then initial presence (with our avatar hash, XEP-0153 §4.1). */

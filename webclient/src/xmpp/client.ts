@@ -298,8 +298,9 @@ export class XmppClient extends Emitter<ClientEvents> {
     this.scheduleProbe(link, kind);
     if (session.token) this.emit('token', session.token);
     this.setStatus('online', { transport: kind });
-    this.emit('online', { ...session, reconnected });
+    // before what the listeners send (the outbox of messages written while offline): order kept
     for (const stanza of again) this.send(stanza);
+    this.emit('online', { ...session, reconnected });
     // stanzas that came with the negotiation (the resent ones after <resumed/>), counted as handled
     for (const element of link.inbox.drain()) if (this.link === link) this.dispatch(element);
   }
