@@ -38,7 +38,7 @@ describe('stay signed in', () => {
 
   /** A sign-in with the token from outside the browser, as a thief with a copy would try. */
   async function signInWithToken(): Promise<Received> {
-    const peer = await connectTcp(server.ports.c2sTls, { tls: true });
+    const peer = await connectTcp(server.ports.c2sTls!, { tls: true });
     peer.openStream({ to: 'example.com' });
     await peer.receiveHeader();
     await peer.receiveFeatures();
