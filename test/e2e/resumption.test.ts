@@ -151,3 +151,46 @@ describe('stream management in the panel', () => {
     await page.close();
   });
 });
+
+describe('stream management when the panel cannot keep up', () => {
+  let server: TestServer;
+  let browser: TestBrowser;
+  let erin: LoggedInClient;
+
+  beforeAll(async () => {
+    server = await startServer({
+      users: { [ALICE]: 'alice-secret', [ERIN]: 'erin-secret' },
+      // the floor: a session may keep 10 stanzas unacknowledged
+      config: { http: { webClientDir }, modules: { 'stream-management': { maxUnacknowledged: 10 } } },
+    });
+    browser = await launchBrowser();
+    erin = await login(server, ERIN, 'erin-secret');
+  });
+
+  afterAll(async () => {
+    await erin?.stop();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('goes on without stream management after the server ended the session for lagging acks', async () => {
+    const page = await browser.newPage();
+    const sockets = await watchedWebSockets(page);
+    await signIn(page, `http://127.0.0.1:${server.ports.http}/`, ALICE, 'alice-secret');
+    // the panel's acks never reach the server, as when a busy page falls behind a flood
+    sockets.dropSent(/<a xmlns="urn:xmpp:sm:3"/);
+    for (let i = 1; i <= 20; i++) await erin.xmpp.send(xml('message', { to: ALICE, type: 'chat', id: `f${i}` }, xml('body', null, `flood ${i}`)));
+    await until(() => sockets.matching('received', 'resource-constraint').length === 1, 'the server ending the session');
+    sockets.dropSent(null);
+    await until(() => sockets.count() === 2, 'a new connection');
+    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
+    // a fresh session, without <enable/> this time, and nothing lost or doubled on the way
+    expect(sockets.matching('sent', '<resume ', 1)).toEqual([]);
+    expect(sockets.matching('sent', '<enable xmlns="urn:xmpp:sm:3"', 1)).toEqual([]);
+    await page.locator('button[data-peer="erin@example.com"]').click();
+    await page.locator('.bubble', { hasText: 'flood 20' }).waitFor();
+    await page.waitForTimeout(500);
+    for (let i = 1; i <= 20; i++) expect(await page.locator('.bubble', { hasText: new RegExp(`^flood ${i}\\b`) }).count(), `flood ${i}`).toBe(1);
+    await page.close();
+  });
+});

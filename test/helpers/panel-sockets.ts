@@ -18,12 +18,15 @@ export interface WatchedSockets {
   cut(): Promise<void>;
   /** While refused, new WebSockets are closed before they reach the server (a network still down). */
   refuse(refused: boolean): void;
+  /** Frames the page sends that match are recorded but not passed on (null: pass everything). */
+  dropSent(pattern: RegExp | null): void;
 }
 
 export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
   const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
   const frames: Frame[] = [];
   let refusing = false;
+  let dropping: RegExp | null = null;
   await page.routeWebSocket('**/xmpp-websocket', (socket) => {
     if (refusing) return void socket.close({ code: 1011, reason: 'network down' });
     const number = sockets.length;
@@ -31,7 +34,7 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
     sockets.push({ page: socket, server });
     socket.onMessage((message) => {
       frames.push({ socket: number, direction: 'sent', text: String(message) });
-      server.send(message);
+      if (!dropping?.test(String(message))) server.send(message);
     });
     server.onMessage((message) => {
       frames.push({ socket: number, direction: 'received', text: String(message) });
@@ -45,6 +48,9 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
       && (typeof text === 'string' ? frame.text.includes(text) : text.test(frame.text))),
     refuse(refused) {
       refusing = refused;
+    },
+    dropSent(pattern) {
+      dropping = pattern;
     },
     async cut() {
       const last = sockets.at(-1);

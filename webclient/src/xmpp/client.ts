@@ -100,6 +100,12 @@ export class XmppClient extends Emitter<ClientEvents> {
   private readonly sm = new StreamManagement();
   /** The last link dropped without the stream ending: try to resume its session (XEP-0198 §5). */
   private resumeWanted = false;
+  /**
+   * Off once the server ended a session for acks that lagged (<resource-constraint/>: more
+   * unacknowledged stanzas than it keeps, e.g. a flood of offline messages on a busy page): the
+   * next sessions go without stream management rather than be ended the same way again.
+   */
+  private streamManagementWanted = true;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   /** The server offers XEP-0352 client state indication on this session. */
   csiAvailable = false;
@@ -245,6 +251,7 @@ export class XmppClient extends Emitter<ClientEvents> {
           account: this.account, credentials, resource: this.resource, requestToken: this.options.requestToken ?? false,
           userAgent: this.userAgent,
           resumption: this.resumeWanted && kind === 'websocket' ? this.sm.resumption : null,
+          enableStreamManagement: this.streamManagementWanted,
         });
         if (this.link !== link || replaced()) throw new ConnectionError('connection replaced');
         this.goOnline(link, kind, session);
@@ -344,6 +351,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     // XEP-0198 §5: the connection went without the stream ending (no <close/>, no stream error):
     // the server keeps the session for a while. A clean close or a stream error ends it.
     if (wasOnline) this.resumeWanted = this.sm.resumption !== null && !(error instanceof StreamErrorReceived) && !(error instanceof CleanClose);
+    if (this.sm.enabled && error instanceof StreamErrorReceived && error.condition === 'resource-constraint') this.streamManagementWanted = false;
     this.iqs.rejectAll(new ConnectionError('connection lost'));
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()
     if (error instanceof StreamErrorReceived && error.condition === 'conflict') {

@@ -21,6 +21,8 @@ export interface NegotiationRequest {
   requestToken: boolean;
   /** The session to resume, when the previous connection dropped (XEP-0198 §5). */
   resumption: Resumption | null;
+  /** Enable stream management on a new session (XEP-0198 §3), when offered. */
+  enableStreamManagement: boolean;
 }
 
 export interface NegotiatedSession {
@@ -108,7 +110,7 @@ export async function negotiate(transport: Transport, inbox: Inbox, request: Neg
   }
 
   let streamManagement: NegotiatedSession['streamManagement'] = null;
-  if (smOffered) {
+  if (smOffered && request.enableStreamManagement) {
     // §3: with resumption, so that a network blip keeps the session (transport/websocket.ts)
     transport.send(xml('enable', { xmlns: NS.sm, resume: 'true' }));
     const answer = await nextOf(inbox, NS.sm, ['enabled', 'failed']);
