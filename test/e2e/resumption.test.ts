@@ -193,4 +193,25 @@ describe('stream management when the panel cannot keep up', () => {
     for (let i = 1; i <= 20; i++) expect(await page.locator('.bubble', { hasText: new RegExp(`^flood ${i}\\b`) }).count(), `flood ${i}`).toBe(1);
     await page.close();
   });
+
+  it('goes on without stream management when a resumption is refused before the session could have expired', async () => {
+    const page = await browser.newPage();
+    const sockets = await watchedWebSockets(page);
+    await signIn(page, `http://127.0.0.1:${server.ports.http}/`, ALICE, 'alice-secret');
+    await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
+    // the connection goes, and the server ends the waiting session itself (its stream error lost on the way)
+    sockets.refuse(true);
+    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.cut();
+    await until(() => server.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
+    for (const session of server.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
+    sockets.refuse(false);
+    await page.unroute('**/http-bind');
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
+    const since = sockets.count() - 1;
+    expect(sockets.matching('received', 'item-not-found', since).length).toBe(1);
+    expect(sockets.matching('sent', '<enable xmlns="urn:xmpp:sm:3"', since)).toEqual([]);
+    await page.close();
+  });
 });

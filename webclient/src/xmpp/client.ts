@@ -100,6 +100,9 @@ export class XmppClient extends Emitter<ClientEvents> {
   private readonly sm = new StreamManagement();
   /** The last link dropped without the stream ending: try to resume its session (XEP-0198 §5). */
   private resumeWanted = false;
+  /** When the dropped session's resumption window closes (XEP-0198 <enabled max/>). */
+  private resumableUntil: number | undefined;
+  private resumptionSeconds = 300;
   /**
    * Off once the server ended a session for acks that lagged (<resource-constraint/>: more
    * unacknowledged stanzas than it keeps, e.g. a flood of offline messages on a busy page): the
@@ -252,6 +255,7 @@ export class XmppClient extends Emitter<ClientEvents> {
           userAgent: this.userAgent,
           resumption: this.resumeWanted && kind === 'websocket' ? this.sm.resumption : null,
           enableStreamManagement: this.streamManagementWanted,
+          resumableUntil: this.resumableUntil,
         });
         if (this.link !== link || replaced()) throw new ConnectionError('connection replaced');
         this.goOnline(link, kind, session);
@@ -299,7 +303,11 @@ export class XmppClient extends Emitter<ClientEvents> {
       this.jid = session.jid;
       // a fresh session: of what the old one did not acknowledge, only messages are worth sending again
       again = this.sm.reset().filter((stanza) => stanza.name === 'message' && stanza.getChild('body') !== undefined);
-      if (session.streamManagement) this.sm.enable(session.streamManagement.id || null);
+      if (session.streamManagementRefused) this.streamManagementWanted = false;
+      if (session.streamManagement) {
+        this.sm.enable(session.streamManagement.id || null);
+        this.resumptionSeconds = session.streamManagement.maxSeconds ?? 300;
+      }
     }
     this.startPings();
     this.scheduleProbe(link, kind);
@@ -351,6 +359,8 @@ export class XmppClient extends Emitter<ClientEvents> {
     // XEP-0198 §5: the connection went without the stream ending (no <close/>, no stream error):
     // the server keeps the session for a while. A clean close or a stream error ends it.
     if (wasOnline) this.resumeWanted = this.sm.resumption !== null && !(error instanceof StreamErrorReceived) && !(error instanceof CleanClose);
+    // a little short of the server's window: a resumption refused before that was not an expiry
+    if (wasOnline) this.resumableUntil = Date.now() + Math.max(0, this.resumptionSeconds - 1) * 1000;
     if (this.sm.enabled && error instanceof StreamErrorReceived && error.condition === 'resource-constraint') this.streamManagementWanted = false;
     this.iqs.rejectAll(new ConnectionError('connection lost'));
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()

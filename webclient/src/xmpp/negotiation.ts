@@ -23,6 +23,12 @@ export interface NegotiationRequest {
   resumption: Resumption | null;
   /** Enable stream management on a new session (XEP-0198 §3), when offered. */
   enableStreamManagement: boolean;
+  /**
+   * Until when the server said it keeps the dropped session (<enabled max/>). A resumption refused
+   * before then means the server ended the session itself (most likely for acks that lagged, its
+   * stream error lost with the connection): the new session then goes without stream management.
+   */
+  resumableUntil?: number;
 }
 
 export interface NegotiatedSession {
@@ -34,8 +40,10 @@ export interface NegotiatedSession {
   resumed: { h: number } | null;
   /** A resumption was asked for and refused: the server lost the session (a fresh one was bound). */
   resumeFailed: boolean;
+  /** Stream management was left off on purpose (see NegotiationRequest.resumableUntil). */
+  streamManagementRefused: boolean;
   /** Stream management is on: the resumption id, or '' when resumption is not allowed. */
-  streamManagement: { id: string } | null;
+  streamManagement: { id: string; maxSeconds?: number } | null;
   /** The server offers client state indication (XEP-0352). */
   csi: boolean;
   /** A new FAST token from the server (XEP-0484 §3.3). */
@@ -79,17 +87,19 @@ export async function negotiate(transport: Transport, inbox: Inbox, request: Neg
   const smOffered = features.getChild('sm', NS.sm) !== undefined;
 
   let resumeFailed = false;
+  let enable = request.enableStreamManagement;
   if (request.resumption && smOffered) {
     transport.send(xml('resume', { xmlns: NS.sm, previd: request.resumption.id, h: String(request.resumption.handled) }));
     const answer = await nextOf(inbox, NS.sm, ['resumed', 'failed']);
     if (answer.name === 'resumed') {
       const h = Number(answer.attrs.h);
       return {
-        jid: null, rosterVersioning, resumed: { h: Number.isInteger(h) && h >= 0 ? h : 0 }, resumeFailed: false,
+        jid: null, rosterVersioning, resumed: { h: Number.isInteger(h) && h >= 0 ? h : 0 }, resumeFailed: false, streamManagementRefused: false,
         streamManagement: { id: request.resumption.id }, csi, token,
       };
     }
     resumeFailed = true; // §5 <failed/> (item-not-found: the session expired): bind afresh below
+    if (request.resumableUntil !== undefined && Date.now() < request.resumableUntil) enable = false;
   } else if (request.resumption) {
     resumeFailed = true;
   }
@@ -110,16 +120,16 @@ export async function negotiate(transport: Transport, inbox: Inbox, request: Neg
   }
 
   let streamManagement: NegotiatedSession['streamManagement'] = null;
-  if (smOffered && request.enableStreamManagement) {
+  if (smOffered && enable) {
     // §3: with resumption, so that a network blip keeps the session (transport/websocket.ts)
     transport.send(xml('enable', { xmlns: NS.sm, resume: 'true' }));
     const answer = await nextOf(inbox, NS.sm, ['enabled', 'failed']);
     if (answer.name === 'enabled') {
       const resumable = answer.attrs.resume === 'true' || answer.attrs.resume === '1';
-      streamManagement = { id: resumable ? answer.attrs.id ?? '' : '' };
+      streamManagement = { id: resumable ? answer.attrs.id ?? '' : '', maxSeconds: Number(answer.attrs.max) || 300 };
     }
   }
-  return { jid, rosterVersioning, resumed: null, resumeFailed, streamManagement, csi, token };
+  return { jid, rosterVersioning, resumed: null, resumeFailed, streamManagementRefused: !enable, streamManagement, csi, token };
 }
 
 async function authenticate(transport: Transport, inbox: Inbox, mechanism: Awaited<ReturnType<typeof chooseMechanism>>): Promise<void> {
