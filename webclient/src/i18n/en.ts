@@ -138,6 +138,9 @@ export const en = {
   'profile.save': 'Save',
   'profile.saving': 'Saving…',
   'profile.failed': 'Could not save your profile.',
+  'profile.photoNotAllowed': 'Your server does not let you change your photo here{text, select, none {.} other {: “{text}”}}',
+  'profile.photoTooLarge': 'This photo is too large for your server{text, select, none {.} other {: “{text}”}}',
+  'profile.photoFailed': 'Could not publish your photo{text, select, none {.} other {: “{text}”}}',
   'dialog.close': 'Close',
   'auth.not-authorized': 'Wrong address or password.',
   'auth.account-disabled': 'This account is disabled.',
@@ -153,6 +156,7 @@ export const en = {
   'error.history': 'Could not load the history.',
   'error.imageType': 'Choose a PNG, JPEG, GIF or WebP image.',
   'error.imageResize': 'This browser cannot resize images.',
+  'error.imageUnreadable': 'This image cannot be read.',
   'error.https': 'This page must be served over HTTPS to sign in (WebCrypto is unavailable).',
 } as const;
 

@@ -140,6 +140,9 @@ export const fr: Record<MessageKey, string> = {
   'profile.save': 'Enregistrer',
   'profile.saving': 'Enregistrement…',
   'profile.failed': 'Impossible d’enregistrer votre profil.',
+  'profile.photoNotAllowed': 'Votre serveur ne vous permet pas de changer votre photo ici{text, select, none {.} other { : « {text} »}}',
+  'profile.photoTooLarge': 'Cette photo est trop grande pour votre serveur{text, select, none {.} other { : « {text} »}}',
+  'profile.photoFailed': 'Impossible de publier votre photo{text, select, none {.} other { : « {text} »}}',
   'dialog.close': 'Fermer',
   'auth.not-authorized': 'Adresse ou mot de passe incorrect.',
   'auth.account-disabled': 'Ce compte est désactivé.',
@@ -155,5 +158,6 @@ export const fr: Record<MessageKey, string> = {
   'error.history': 'Impossible de charger l’historique.',
   'error.imageType': 'Choisissez une image PNG, JPEG, GIF ou WebP.',
   'error.imageResize': 'Ce navigateur ne peut pas redimensionner les images.',
+  'error.imageUnreadable': 'Impossible de lire cette image.',
   'error.https': 'Cette page doit être servie en HTTPS pour se connecter (WebCrypto indisponible).',
 };
