@@ -10,6 +10,8 @@ import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
 import { PepAvatars } from '../xmpp/pep-avatars.ts';
 import { panelCaps } from '../xmpp/caps.ts';
+import { Uploader } from '../xmpp/upload.ts';
+import { Uploads } from './uploads.svelte.ts';
 import { answerQueries } from '../xmpp/responder.ts';
 import type { Credentials } from '../xmpp/sasl/index.ts';
 import type { Endpoints } from '../lib/endpoints.ts';
@@ -43,9 +45,12 @@ export class ChatSession {
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
   soundEnabled = $state(false);
+  /** The server has an XEP-0363 upload service: files can be sent. */
+  canUpload = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
+  readonly uploads: Uploads;
 
   readonly client: XmppClient;
   private readonly roster: RosterService;
@@ -81,6 +86,7 @@ export class ChatSession {
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
     this.pepAvatars = new PepAvatars(this.client, this.avatars);
+    this.uploads = new Uploads(new Uploader(this.client), () => this.client.online);
     this.archive = new ArchiveService(this.client);
     this.inbox = new InboxService(this.client);
     this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
@@ -177,6 +183,7 @@ export class ChatSession {
     const caps = this.caps.then((caps) => { this.presence.caps = caps?.element ?? null; });
     await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard, caps]);
     this.presence.sendOwn(this.own);
+    void this.uploads.service().then((service) => { this.canUpload = service !== null; });
     // The conversation list as the server keeps it (XEP-0430), for every device alike.
     void this.inbox.fetch().then((entries) => {
       this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
@@ -291,6 +298,11 @@ export class ChatSession {
       return;
     }
     this.chat.send(peer, text, { replyTo: replyingTo ? { id: replyingTo.refs[0] ?? replyingTo.id, text: replyingTo.body } : undefined });
+  }
+
+  /** Share files (XEP-0363): each is uploaded, then sent as a message whose body is its URL (XEP-0066). */
+  sendFiles(peer: string, files: File[]): void {
+    this.uploads.start(peer, files, (url) => this.chat.send(peer, url, { oob: url }));
   }
 
   replyTo(peer: string, message: ChatMessage | undefined): void {

@@ -2,6 +2,7 @@
 // presence carries, so that a server learns once what the panel wants — the '+notify' features
 // decide which PEP events it is sent (XEP-0163 §4.3, avatars: XEP-0084 §4.4).
 import { NS, NS_CHAT_STATES, NS_RECEIPTS, NS_STANZA_IDS, xml, type Element } from '@parley/shared';
+import { NS_OOB } from './message-parts.ts';
 
 /** §4: a URI naming the software; the verification string is appended after '#'. */
 export const CAPS_NODE = 'urn:parley:webclient';
@@ -10,7 +11,7 @@ export const CLIENT_IDENTITY = { category: 'client', type: 'web', name: 'Parley'
 
 export const CLIENT_FEATURES: readonly string[] = [
   NS.discoInfo, NS.caps, NS.ping, NS.version, NS_CHAT_STATES, NS_RECEIPTS, NS_STANZA_IDS, NS.vcardUpdate,
-  NS.avatarMetadata, `${NS.avatarMetadata}+notify`,
+  NS.avatarMetadata, `${NS.avatarMetadata}+notify`, NS_OOB,
 ];
 
 /** The disco#info <query/> the panel answers (with `node` echoed when asked about its caps, §6.2). */

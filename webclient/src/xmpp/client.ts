@@ -55,6 +55,13 @@ export type IqHandler = (iq: Element) => Element | null | Promise<Element | null
 
 const IQ_TIMEOUT_MS = 20_000;
 
+/** The error reply behind a rejected iq: its application-specific condition (RFC 6120 §8.3.2) is read from it. */
+const errorReplies = new WeakMap<Error, Element>();
+
+export function errorReplyOf(error: unknown): Element | undefined {
+  return error instanceof Error ? errorReplies.get(error) : undefined;
+}
+
 /** One connection attempt: a transport and what it received; callbacks of a replaced link are ignored. */
 interface Link {
   transport: Transport;
@@ -324,7 +331,11 @@ export class XmppClient extends Emitter<ClientEvents> {
       this.pending.delete(iq.attrs.id!);
       clearTimeout(waiter.timer);
       if (type === 'result') waiter.resolve(iq);
-      else waiter.reject(parseStanzaError(iq) ?? new StanzaError('undefined-condition'));
+      else {
+        const error = parseStanzaError(iq) ?? new StanzaError('undefined-condition');
+        errorReplies.set(error, iq);
+        waiter.reject(error);
+      }
       return;
     }
     if (type !== 'get' && type !== 'set') return;
