@@ -1,5 +1,6 @@
 // axe-core over every view of the panel, light and dark, at 320 and 1280 px: no serious or
-// critical finding (contrast included). Right-to-left text is laid out right to left.
+// critical finding (contrast included), the profile's refused photo among them. Right-to-left text
+// is laid out right to left.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import { baseUrl, seedRoster, seedVcard, startPanelServer } from '../helpers/pan
 import type { TestServer } from '../helpers/server.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// An 8×8 PNG gradient (Alice's photo in the address book).
+const PICTURE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAgElEQVR4nA3JIQFFMQhA0R/n1VgNGqAxa4BB04AG0zOY24A6f8ee3ycsQQQTQijhCiP8PmUpopgSSilXGX2xWRvZ2CY2tbmb2S+c5YhjTjjlXGf8RbISSSyJpJKbTL4oViGFFVFUcYupF4d1kIMd4lCHe5jzolmNNNZEU81tpvkDiI11ga+0y6EAAAAASUVORK5CYII=', 'base64');
 
 interface Finding { view: string; id: string; impact: string; targets: string[]; summary: string }
 
@@ -34,6 +39,7 @@ describe('accessibility', () => {
       { jid: 'bob@example.com', name: 'Bob', groups: ['Team'] }, { jid: 'dana@example.com', name: 'דנה כהן' }, { jid: 'erin@example.com' },
     ]);
     await seedVcard(server, 'erin@example.com', 'Erin Walsh');
+    await server.server.admin.setPhoto('alice@example.com', { type: 'image/png', data: PICTURE });
     bob = await login(server, 'bob@example.com', 'pw');
     await bob.xmpp.send(xml('presence', null, xml('show', null, 'away'), xml('status', null, 'Lunch')));
     browser = await launchBrowser();
@@ -72,6 +78,11 @@ describe('accessibility', () => {
         await page.getByRole('button', { name: 'Edit your profile' }).click();
         await page.getByRole('dialog').waitFor();
         findings.push(...await audit(page, 'profile'));
+        // the address book owns Alice's photo: a new one is refused, in words
+        await page.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PICTURE });
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.getByRole('dialog').getByRole('alert').waitFor();
+        findings.push(...await audit(page, 'profile refused'));
         await page.keyboard.press('Escape');
 
         const arrived = page.locator('.bubble[data-direction="in"]').first();
