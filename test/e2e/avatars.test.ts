@@ -106,6 +106,18 @@ describe('avatars through PEP (XEP-0084, caps XEP-0115)', () => {
     expect(card.getChild('PHOTO')!.getChildText('BINVAL')!.replace(/\s+/g, '')).toBe(bytes.toString('base64'));
   });
 
+  it('Alice removes her photo: an empty metadata (XEP-0084 §4.5), initials again at Bob’s', async () => {
+    const cleared = carol.next((s) => isEvent('alice@example.com', NS_METADATA)(s)
+      && s.getChild('event', NS_EVENT)!.getChild('items')!.getChild('item')?.getChild('metadata', NS_METADATA)?.getChildren('info').length === 0, 15_000);
+    await alice.getByRole('button', { name: 'Edit your profile' }).click();
+    await alice.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await alice.getByRole('button', { name: 'Save' }).click();
+    await alice.getByRole('dialog').waitFor({ state: 'detached' });
+    await cleared;
+    await alice.locator('.header .me .initials').waitFor();
+    await bob.locator('[data-jid="alice@example.com"] .avatar .initials').waitFor();
+  });
+
   it('a photo the address book owns is refused, and the panel says why in words', async () => {
     await server.server.admin.setPhoto('alice@example.com', { type: 'image/png', data: Buffer.from('the address book photo') });
     await choosePhoto(alice, PICTURE);
