@@ -84,7 +84,7 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
 
   /**
    * A presence advertised `hash` for `bare`: a photo known by that hash is shown at once; otherwise
-   * the vCard is fetched when the contact is next on screen (ensureCards).
+   * the vCard is fetched — now for a contact looked up before, else when next on screen (ensureCards).
    */
   noticeHash(bare: string, hash: string | undefined): void {
     if (hash === undefined || this.pepOwners.has(bare)) return;
@@ -95,6 +95,9 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     if (hash === '') return this.update(bare, { ...card, hash: '', photo: undefined });
     const photo = this.photoFor(hash);
     if (photo) return this.update(bare, { ...card, hash, photo });
+    // a contact looked up before (so shown before) has a new photo: fetched now, not at the next scroll
+    this.lookupQueue.add(bare);
+    this.drainLookups();
   }
 
   /** Read a contact's vCard (ours too) and remember name and photo, also under the hash their presence advertised. */

@@ -132,6 +132,24 @@ describe('XEP-0084 metadata notifications', () => {
   });
 });
 
+describe('XEP-0153 avatars of contacts without PEP', () => {
+  it('a contact seen before announces a new photo hash: the vCard is read again at once', async () => {
+    const photo = new Uint8Array([137, 80, 78, 71, 9]);
+    let withPhoto = false;
+    const { client, sent } = scriptedClient(() => xml('iq', { type: 'result' }, xml('vCard', { xmlns: NS.vcard }, xml('FN', null, 'Dana'),
+      withPhoto ? xml('PHOTO', null, xml('TYPE', null, 'image/png'), xml('BINVAL', null, toBase64(photo))) : null)));
+    const avatars = new AvatarService(client, null);
+    avatars.ensureCards(['dana@example.com']);
+    await settle();
+    expect(avatars.card('dana@example.com')).toMatchObject({ fullName: 'Dana', hash: '' });
+    withPhoto = true;
+    avatars.noticeHash('dana@example.com', await sha1Hex(photo));
+    await settle();
+    expect(sent.length).toBe(2);
+    expect(avatars.card('dana@example.com')).toMatchObject({ hash: await sha1Hex(photo), photo: `data:image/png;base64,${toBase64(photo)}` });
+  });
+});
+
 describe('avatar image size', () => {
   it('crops the centre square and keeps the side between 96 and 192 px', () => {
     expect(avatarCrop(400, 300)).toEqual({ x: 50, y: 0, side: 300, size: 192 });
