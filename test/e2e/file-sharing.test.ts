@@ -40,7 +40,6 @@ async function bytesAt(page: Page, url: string): Promise<Buffer> {
   return Buffer.from(base64, 'base64');
 }
 
-// (runs once the server has its upload service: the upload branch)
 describe.skipIf(!uploadsServed)('sharing files in the panel', () => {
   let server: TestServer;
   let browser: TestBrowser;

@@ -62,16 +62,12 @@ export async function cuttableWebSockets(page: Page): Promise<{ count(): number;
   };
 }
 
-/** The server loads the XEP-0363 upload service (components/upload/, from the upload branch). */
+/** The server loads the XEP-0363 upload service (components/upload/). */
 export const uploadsServed = defaultModules.some((module) => module.name === 'upload');
 
-/**
- * The upload options of a panel server whose upload URLs name the loopback address it listens on
- * (`port`: the HTTP port it is given). Typed loosely so that this file compiles before the upload
- * branch is merged; drop the cast then.
- */
+/** The upload options of a panel server whose upload URLs name the loopback address it listens on (`port`: its HTTP port). */
 export function uploadConfig(port: number, maxFileSize: number): Partial<ConfigInput> {
-  return { upload: { baseUrl: `http://127.0.0.1:${port}`, maxFileSize } } as unknown as Partial<ConfigInput>;
+  return { upload: { baseUrl: `http://127.0.0.1:${port}`, maxFileSize } };
 }
 
 /** A file shared the XEP-0363 way by a test client: a slot from upload.<domain>, then the PUT; the GET URL. */
