@@ -1,15 +1,23 @@
 // axe-core over every view of the panel, light and dark, at 320 and 1280 px: no serious or
-// critical finding (contrast included). Right-to-left text is laid out right to left.
+// critical finding (contrast included), the profile's refused photo and shared files (previews,
+// download links, a refused upload) among them. Right-to-left text is laid out right to left.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
-import { baseUrl, seedRoster, seedVcard, startPanelServer } from '../helpers/panel.ts';
+import { baseUrl, seedRoster, seedVcard, startPanelServer, uploadAs, uploadConfig, uploadsServed } from '../helpers/panel.ts';
+import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// An 8×8 PNG gradient (Alice's photo in the address book).
+const PICTURE = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAgElEQVR4nA3JIQFFMQhA0R/n1VgNGqAxa4BB04AG0zOY24A6f8ee3ycsQQQTQijhCiP8PmUpopgSSilXGX2xWRvZ2CY2tbmb2S+c5YhjTjjlXGf8RbISSSyJpJKbTL4oViGFFVFUcYupF4d1kIMd4lCHe5jzolmNNNZEU81tpvkDiI11ga+0y6EAAAAASUVORK5CYII=', 'base64');
+
+const MAX_UPLOAD = 64 * 1024;
 
 interface Finding { view: string; id: string; impact: string; targets: string[]; summary: string }
 
@@ -30,11 +38,14 @@ describe('accessibility', () => {
   let mallory: LoggedInClient;
 
   beforeAll(async () => {
-    server = await startPanelServer({ 'alice@example.com': 'alice-secret', 'bob@example.com': 'pw', 'mallory@example.com': 'pw' });
+    const port = await freePortBelowEphemeral();
+    server = await startPanelServer({ 'alice@example.com': 'alice-secret', 'bob@example.com': 'pw', 'mallory@example.com': 'pw' },
+      { http: { port }, ...uploadConfig(port, MAX_UPLOAD) });
     await seedRoster(server, 'alice@example.com', [
       { jid: 'bob@example.com', name: 'Bob', groups: ['Team'] }, { jid: 'dana@example.com', name: 'דנה כהן' }, { jid: 'erin@example.com' },
     ]);
     await seedVcard(server, 'erin@example.com', 'Erin Walsh');
+    await server.server.admin.setPhoto('alice@example.com', { type: 'image/png', data: PICTURE });
     bob = await login(server, 'bob@example.com', 'pw');
     mallory = await login(server, 'mallory@example.com', 'pw');
     await bob.xmpp.send(xml('presence', null, xml('show', null, 'away'), xml('status', null, 'Lunch')));
@@ -75,6 +86,11 @@ describe('accessibility', () => {
         await page.getByRole('button', { name: 'Edit your profile' }).click();
         await page.getByRole('dialog').waitFor();
         findings.push(...await audit(page, 'profile'));
+        // the address book owns Alice's photo: a new one is refused, in words
+        await page.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PICTURE });
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.getByRole('dialog').getByRole('alert').waitFor();
+        findings.push(...await audit(page, 'profile refused'));
         await page.keyboard.press('Escape');
         await page.getByRole('button', { name: 'Menu' }).click();
         await page.getByRole('menuitem', { name: 'Blocked contacts' }).click();
@@ -89,6 +105,20 @@ describe('accessibility', () => {
         await page.getByLabel('Message Bob').fill('a reply in progress');
         findings.push(...await audit(page, 'chat'));
         expect(await arrived.locator('.body').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+        if (uploadsServed) {
+          // shared files (XEP-0363 + OOB from Bob's client): an image preview and a download link;
+          // Alice's file over the limit, refused in words
+          for (const [name, type, bytes] of [['gradient.png', 'image/png', PICTURE], ['notes.pdf', 'application/pdf', Buffer.from('%PDF-1.4\n%%EOF\n')]] as const) {
+            const url = await uploadAs(bob, name, type, bytes);
+            await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat' }, xml('body', null, url), xml('x', { xmlns: 'jabber:x:oob' }, xml('url', null, url))));
+          }
+          await page.getByRole('link', { name: 'Download notes.pdf' }).last().waitFor();
+          await page.getByRole('link', { name: 'Open gradient.png full size' }).last().waitFor();
+          await page.locator('.composer input[type=file]').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_UPLOAD + 1) });
+          await page.getByRole('alert').filter({ hasText: 'big.bin' }).waitFor();
+          findings.push(...await audit(page, 'files'));
+          await page.getByRole('button', { name: 'Dismiss' }).click();
+        }
 
         if (width < 640) await page.getByRole('button', { name: 'Back to list' }).click();
         await page.getByRole('tab', { name: /Chats/ }).click();

@@ -13,6 +13,8 @@ import { freePortBelowEphemeral } from './ports.ts';
 import type { ConfigInput } from '../../server/src/config.ts';
 import { startServer, type TestServer } from './server.ts';
 import { webClientDir } from './browser.ts';
+import { defaultModules } from '../../server/src/modules/index.ts';
+import { xml, type LoggedInClient } from './im.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -58,6 +60,25 @@ export async function cuttableWebSockets(page: Page): Promise<{ count(): number;
       await last.page.close({ code: 4000, reason: 'network gone' });
     },
   };
+}
+
+/** The server loads the XEP-0363 upload service (components/upload/). */
+export const uploadsServed = defaultModules.some((module) => module.name === 'upload');
+
+/** The upload options of a panel server whose upload URLs name the loopback address it listens on (`port`: its HTTP port). */
+export function uploadConfig(port: number, maxFileSize: number): Partial<ConfigInput> {
+  return { upload: { baseUrl: `http://127.0.0.1:${port}`, maxFileSize } };
+}
+
+/** A file shared the XEP-0363 way by a test client: a slot from upload.<domain>, then the PUT; the GET URL. */
+export async function uploadAs(client: LoggedInClient, name: string, type: string, bytes: Buffer): Promise<string> {
+  const domain = client.jid.split('@')[1]!.split('/')[0]!;
+  const answer = await client.xmpp.iqCaller.request(xml('iq', { type: 'get', to: `upload.${domain}` },
+    xml('request', { xmlns: 'urn:xmpp:http:upload:0', filename: name, size: String(bytes.length), 'content-type': type })));
+  const slot = answer.getChild('slot', 'urn:xmpp:http:upload:0')!;
+  const put = await fetch(slot.getChild('put')!.attrs.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'Content-Type': type } });
+  if (!put.ok) throw new Error(`PUT answered ${put.status}`);
+  return slot.getChild('get')!.attrs.url as string;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,10 @@ import { ChatService, type ChatMessage } from '../xmpp/chat.ts';
 import { ArchiveService } from '../xmpp/archive.ts';
 import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
+import { PepAvatars } from '../xmpp/pep-avatars.ts';
+import { panelCaps } from '../xmpp/caps.ts';
+import { Uploader } from '../xmpp/upload.ts';
+import { Uploads } from './uploads.svelte.ts';
 import { answerQueries } from '../xmpp/responder.ts';
 import { BlockingService } from '../xmpp/blocking.ts';
 import { enableCarbons } from '../xmpp/carbons.ts';
@@ -49,15 +53,21 @@ export class ChatSession {
   soundEnabled = $state(false);
   /** Bare JIDs we block (XEP-0191), sorted; follows changes made on our other devices. */
   blocked = $state<string[]>([]);
+  /** The server has an XEP-0363 upload service: files can be sent. */
+  canUpload = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
+  readonly uploads: Uploads;
 
   readonly client: XmppClient;
   private readonly roster: RosterService;
   private readonly presence: PresenceService;
   private readonly chat: ChatService;
   private readonly avatars: AvatarService;
+  private readonly pepAvatars: PepAvatars;
+  /** Our XEP-0115 caps, computed once (WebCrypto is asynchronous). */
+  private readonly caps = panelCaps().catch(() => null);
   private readonly archive: ArchiveService;
   private readonly inbox: InboxService;
   private readonly blocking: BlockingService;
@@ -85,6 +95,8 @@ export class ChatSession {
     this.presence = new PresenceService(this.client);
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
+    this.pepAvatars = new PepAvatars(this.client, this.avatars);
+    this.uploads = new Uploads(new Uploader(this.client), () => this.client.online);
     this.archive = new ArchiveService(this.client);
     this.inbox = new InboxService(this.client);
     this.blocking = new BlockingService(this.client);
@@ -195,8 +207,10 @@ export class ChatSession {
     // XEP-0280: copies of what our other devices send and receive, from before the first message
     const carbons = enableCarbons(this.client);
     void this.blocking.fetch().catch(() => {});
-    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard, carbons]);
+    const caps = this.caps.then((caps) => { this.presence.caps = caps?.element ?? null; });
+    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard, carbons, caps]);
     this.presence.sendOwn(this.own);
+    void this.uploads.service().then((service) => { this.canUpload = service !== null; });
     // The conversation list as the server keeps it (XEP-0430), for every device alike.
     void this.inbox.fetch().then((entries) => {
       this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
@@ -332,6 +346,11 @@ export class ChatSession {
     this.chat.send(peer, text, { replyTo: replyingTo ? { id: replyingTo.refs[0] ?? replyingTo.id, text: replyingTo.body } : undefined });
   }
 
+  /** Share files (XEP-0363): each is uploaded, then sent as a message whose body is its URL (XEP-0066). */
+  sendFiles(peer: string, files: File[]): void {
+    this.uploads.start(peer, files, (url) => this.chat.send(peer, url, { oob: url }));
+  }
+
   replyTo(peer: string, message: ChatMessage | undefined): void {
     const conversation = this.conversations.byPeer[peer];
     if (!conversation) return;
@@ -419,13 +438,39 @@ export class ChatSession {
     this.contacts.dropRequest(bare);
   }
 
-  /** Publish a new name and/or photo; contacts learn of a new photo by our next presence (XEP-0153). */
+  /**
+   * Publish a new name and/or photo. A photo goes out as an XEP-0084 avatar (PEP notifies contacts;
+   * the server puts it in the vCard, XEP-0398); on a server without PEP, in the vCard alone, and
+   * contacts learn of it by our next presence (XEP-0153). A refused photo (the address book owns
+   * it) still lets a new name through, then says why in words.
+   */
   async updateProfile(fullName: string, photoFile?: File | null, removePhoto = false): Promise<void> {
-    const current = await this.avatars.readVcard(this.me.jid);
-    let photo = removePhoto ? undefined : current?.photo;
-    if (photoFile) photo = await avatarFromFile(photoFile);
-    const hash = await this.avatars.publishOwn({ ...current, fullName: fullName.trim() || undefined, photo });
-    this.presence.setAvatarHash(hash);
+    const image = photoFile ? await avatarFromFile(photoFile) : null;
+    const name = fullName.trim() || undefined;
+    let current = await this.avatars.readVcard(this.me.jid);
+    let refusal: Error | null = null;
+    let published: string | null = null;
+    if (image || removePhoto) {
+      try {
+        published = await this.pepAvatars.publishOwn(image);
+      } catch (error) {
+        refusal = error as Error;
+      }
+    }
+    if (published !== null) {
+      // the server wrote the photo into our vCard before answering (XEP-0398): a new name goes beside it
+      const photo = image ? `data:${image.type};base64,${image.base64}` : undefined;
+      this.avatars.showPepPhoto(this.me.jid, published, photo);
+      this.presence.setAvatarHash(published);
+      current = await this.avatars.readVcard(this.me.jid);
+    }
+    const photoInVcard = published === null && !refusal && (image !== null || removePhoto);
+    if (photoInVcard || name !== (current?.fullName ?? current?.nickname)) {
+      const photo = photoInVcard ? (image ? { type: image.type, base64: image.base64 } : undefined) : current?.photo;
+      const hash = await this.avatars.publishOwn({ ...current, fullName: name, photo });
+      this.presence.setAvatarHash(hash);
+    }
+    if (refusal) throw refusal;
   }
 
   setNotifications(enabled: boolean): void {

@@ -11,7 +11,7 @@ import { parseCarbon } from './carbons.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
 import {
-  NS_MARKERS, correctionPart, displayedStanza, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
+  NS_MARKERS, correctionPart, displayedStanza, oobPart, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
   type MessageAction,
 } from './message-parts.ts';
 
@@ -46,12 +46,16 @@ export interface ChatMessage {
   displayed?: boolean;
   /** XEP-0393 §6: the sender asked for no styling. */
   unstyled?: boolean;
+  /** XEP-0066: the URL of a shared file (the body usually repeats it). */
+  oob?: string;
   /** Set when the stanza changes another message rather than being one. */
   action?: MessageModifier;
 }
 
 export interface SendOptions {
   replyTo?: { id: string; text: string };
+  /** A shared file's URL (XEP-0066), also the body. */
+  oob?: string;
 }
 
 interface ChatEvents {
@@ -79,12 +83,12 @@ export class ChatService extends Emitter<ChatEvents> {
     const reply = options.replyTo ? replyParts(body, peer, options.replyTo) : null;
     // One id for stanza id and origin-id: receipts (XEP-0184) answer the stanza id.
     const stanza = xml('message', { to: peer, type: 'chat', id },
-      xml('body', null, reply?.body ?? body), ...(reply?.parts ?? []), chatStateElement('active'), receiptRequest(),
+      xml('body', null, reply?.body ?? body), ...(reply?.parts ?? []), options.oob ? oobPart(options.oob) : null, chatStateElement('active'), receiptRequest(),
       xml('markable', { xmlns: NS_MARKERS }), originIdElement(id));
     const sent = this.queueOrSend(peer, id, stanza);
     const message: ChatMessage = {
       id, peer, direction: 'out', body, time: new Date(), delayed: false, delivery: sent ? 'sent' : 'queued', refs: [id],
-      replyTo: options.replyTo ? { id: options.replyTo.id, quote: options.replyTo.text } : undefined,
+      replyTo: options.replyTo ? { id: options.replyTo.id, quote: options.replyTo.text } : undefined, oob: options.oob,
     };
     this.emit('message', message);
     return message;
@@ -216,5 +220,5 @@ export class ChatService extends Emitter<ChatEvents> {
 /** A received (or archived) stanza as a ChatMessage: a message to show, or what it changes. */
 export function chatMessage(action: MessageAction, base: Omit<ChatMessage, 'body'>): ChatMessage {
   if (action.kind !== 'message') return { ...base, body: action.kind === 'correction' ? action.body : '', action };
-  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined };
+  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined, oob: action.oob };
 }

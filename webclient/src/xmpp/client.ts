@@ -62,6 +62,7 @@ export interface ClientEvents {
 }
 
 export type { IqHandler } from './iq-requests.ts';
+export { errorReplyOf } from './iq-requests.ts';
 
 /** Unacknowledged stanzas that make the client ask for an ack (<r/>) at once, else after ACK_DELAY_MS. */
 const ACK_EVERY = 5;

@@ -8,6 +8,13 @@ export type IqHandler = (iq: Element) => Element | null | Promise<Element | null
 
 export const IQ_TIMEOUT_MS = 20_000;
 
+/** The error reply behind a rejected iq: its application-specific condition (RFC 6120 §8.3.2) is read from it. */
+const errorReplies = new WeakMap<Error, Element>();
+
+export function errorReplyOf(error: unknown): Element | undefined {
+  return error instanceof Error ? errorReplies.get(error) : undefined;
+}
+
 export class IqRequests {
   private readonly pending = new Map<string, { resolve: (iq: Element) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   private readonly handlers = new Map<string, IqHandler>();
@@ -43,7 +50,11 @@ export class IqRequests {
       this.pending.delete(iq.attrs.id!);
       clearTimeout(waiter.timer);
       if (type === 'result') waiter.resolve(iq);
-      else waiter.reject(parseStanzaError(iq) ?? new StanzaError('undefined-condition'));
+      else {
+        const error = parseStanzaError(iq) ?? new StanzaError('undefined-condition');
+        errorReplies.set(error, iq);
+        waiter.reject(error);
+      }
       return;
     }
     if (type !== 'get' && type !== 'set') return;

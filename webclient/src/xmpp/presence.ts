@@ -1,6 +1,6 @@
 // RFC 6121 §3–4: contacts' presence per resource (shown as the best one), subscription requests,
-// and our own presence with its XEP-0153 avatar hash.
-import { availablePresence, parsePresenceInfo, tryParseJid, xml, type Availability, type Element, type PresenceInfo } from '@parley/shared';
+// and our own presence with its XEP-0153 avatar hash and XEP-0115 caps.
+import { append, availablePresence, parsePresenceInfo, tryParseJid, xml, type Availability, type Element, type PresenceInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
 
@@ -32,6 +32,8 @@ export class PresenceService extends Emitter<PresenceEvents> {
   own: OwnPresence = { availability: 'available', status: '' };
   /** Our own avatar hash, sent in every presence (undefined until our vCard is known). */
   ownAvatarHash: string | undefined;
+  /** Our XEP-0115 <c/> (caps.ts), sent in every presence once known. */
+  caps: (() => Element) | null = null;
 
   constructor(private readonly client: XmppClient) {
     super();
@@ -49,7 +51,9 @@ export class PresenceService extends Emitter<PresenceEvents> {
   sendOwn(own: OwnPresence = this.own): void {
     this.own = own;
     const show = own.availability === 'available' ? undefined : own.availability;
-    this.client.send(availablePresence({ show, status: own.status || undefined, avatarHash: this.ownAvatarHash }));
+    const presence = availablePresence({ show, status: own.status || undefined, avatarHash: this.ownAvatarHash });
+    if (this.caps) append(presence, this.caps());
+    this.client.send(presence);
     this.emit('ownSent', own);
   }
 
