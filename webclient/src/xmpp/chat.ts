@@ -8,6 +8,7 @@ import {
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
+import { isRoomSignal } from './muc-stanzas.ts';
 import {
   NS_MARKERS, correctionPart, displayedStanza, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
   type MessageAction,
@@ -46,6 +47,10 @@ export interface ChatMessage {
   unstyled?: boolean;
   /** Set when the stanza changes another message rather than being one. */
   action?: MessageModifier;
+  /** In a room (XEP-0045): the sender's nickname. */
+  nick?: string;
+  /** In a room: the body names us (`@nick`). */
+  mentionsMe?: boolean;
 }
 
 export interface SendOptions {
@@ -149,7 +154,8 @@ export class ChatService extends Emitter<ChatEvents> {
       if (message.attrs.id) this.emit('delivery', peer, message.attrs.id, 'failed', parseStanzaError(message)?.condition);
       return;
     }
-    if (type === 'groupchat' || type === 'headline') return;
+    // room messages, invitations and declines are the rooms' (muc.ts)
+    if (type === 'groupchat' || type === 'headline' || isRoomSignal(message)) return;
     const receipt = parseReceipt(message);
     if (receipt.received) this.emit('delivery', peer, receipt.received, 'delivered');
     const body = message.getChildText('body');
