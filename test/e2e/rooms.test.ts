@@ -2,7 +2,7 @@
 // room, a slixmpp occupant enters and talks, Alice invites Bob (narrow), Bob accepts, scrolls
 // back through the room's archive, is mentioned while the room is not on screen, Alice searches
 // the room's archive, removes a message as moderator, kicks Sli and bans Bob; errors in words;
-// the room comes back from the bookmarks after a reload.
+// the room comes back from the bookmarks after a reload; a suite group's room is in its members' lists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
@@ -12,6 +12,7 @@ import { login, type LoggedInClient } from '../helpers/clients.ts';
 import { iq, xml } from '../helpers/im.ts';
 import { createRoom } from '../helpers/muc.ts';
 import { startSlixmppOccupant, type SlixmppOccupant } from '../helpers/slixmpp-occupant.ts';
+import { ADMIN_TOKEN, api } from '../helpers/suite.ts';
 
 const ROOM = 'team-room@conference.example.com';
 const SECRET_ROOM = 'vault@conference.example.com';
@@ -27,7 +28,7 @@ describe('rooms in the panel', () => {
   beforeAll(async () => {
     server = await startPanelServer({
       'alice@example.com': 'alice-secret', 'bob@example.com': 'bob-secret', 'sli@example.com': 'sli-secret', 'carol@example.com': 'carol-secret',
-    });
+    }, { admin: { token: ADMIN_TOKEN } });
     browser = await launchBrowser();
     alice = await browser.newPage();
     bob = await browser.newPage({ width: 360, height: 700 });
@@ -224,5 +225,21 @@ describe('rooms in the panel', () => {
     await alice.locator('.panel[data-status="online"]').waitFor({ timeout: 10_000 });
     await alice.getByRole('tab', { name: /Rooms/ }).click();
     await alice.locator(`[data-room="${ROOM}"][data-status="in"]`).getByText('Team Room').waitFor();
+  });
+
+  it('a suite group\'s room is in the Rooms list of its members (a bookmark the server gives), entered at sign-in', async () => {
+    const staff = 'staff@conference.example.com';
+    expect((await api(server, 'POST', 'groups', { name: 'staff' })).status).toBeLessThan(300);
+    expect((await api(server, 'POST', 'groups/staff/members', { jid: 'bob@example.com' })).status).toBe(200);
+    expect((await api(server, 'PUT', 'groups/staff/room', { room: staff })).status).toBe(200);
+    await bob.reload();
+    await bob.getByLabel('Address').fill('bob@example.com');
+    await bob.getByLabel('Password').fill('bob-secret');
+    await bob.getByRole('button', { name: 'Sign in' }).click();
+    await bob.locator('.panel[data-status="online"]').waitFor({ timeout: 10_000 });
+    await bob.getByRole('tab', { name: /Rooms/ }).click();
+    await bob.locator(`[data-room="${staff}"][data-status="in"]`).getByText('staff').waitFor();
+    // and the rooms kept before: the one Bob was banned from says so
+    await bob.locator(`[data-room="${ROOM}"][data-status="failed"]`).getByText('You are banned from this room.').waitFor();
   });
 });
