@@ -171,6 +171,7 @@ export const en = {
   'rooms.noMessages': 'No messages yet',
   'rooms.mentioned': 'You were mentioned',
   'rooms.viewLabel': 'Room {name}',
+  'rooms.beginning': 'This is the beginning of the room {name}.',
   'rooms.subject': 'Subject',
   'rooms.subjectSave': 'Save',
   'rooms.changeSubject': 'Change the subject',

@@ -173,6 +173,7 @@ export const fr: Record<MessageKey, string> = {
   'rooms.noMessages': 'Aucun message',
   'rooms.mentioned': 'On vous a mentionné',
   'rooms.viewLabel': 'Salon {name}',
+  'rooms.beginning': 'C’est le début du salon {name}.',
   'rooms.subject': 'Sujet',
   'rooms.subjectSave': 'Enregistrer',
   'rooms.changeSubject': 'Changer le sujet',
