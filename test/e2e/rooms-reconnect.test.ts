@@ -1,6 +1,7 @@
 // Rooms across a lost connection, and by keyboard: a new session is in no room (XEP-0045 occupancy
 // belongs to the session), so the panel enters its rooms again once it is back online and the room's
-// messages reach it again. The Rooms tab, a room and its composer are reached with the keyboard.
+// messages reach it again. The Rooms tab, a room and its composer are reached with the keyboard;
+// leaving forgets the room on every device.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
@@ -79,5 +80,18 @@ describe('rooms after a reconnection, and by keyboard', () => {
     await page.keyboard.press('ArrowLeft');
     expect(await page.getByRole('tab', { name: /Contacts/ }).getAttribute('aria-selected')).toBe('true');
   });
-});
 
+  it('leaving a room forgets it: gone from the list, and from the bookmarks (not back after a reload)', async () => {
+    const left = carol!.next((s) => s.is('presence') && s.attrs.from === `${ROOM}/alice` && s.attrs.type === 'unavailable', 15_000);
+    await page.locator(`[data-room-view="${ROOM}"]`).getByRole('button', { name: 'Leave the room' }).click();
+    await left;
+    await page.locator(`[data-room="${ROOM}"]`).waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByLabel('Address').fill('alice@example.com');
+    await page.getByLabel('Password').fill('alice-secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 10_000 });
+    await page.getByRole('tab', { name: /Rooms/ }).click();
+    await page.getByText('No rooms yet').waitFor();
+  });
+});
