@@ -6,7 +6,7 @@ import type { XmppClient } from '../xmpp/client.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
 import type { ArchivePage, ArchiveService, ArchiveSource, SearchOptions } from '../xmpp/archive.ts';
 import { BookmarkService } from '../xmpp/bookmarks.ts';
-import { RoomService } from '../xmpp/muc.ts';
+import { EntrySuperseded, RoomService } from '../xmpp/muc.ts';
 import { roomAddress, type Invitation, type RoomSettings } from '../xmpp/muc-stanzas.ts';
 import type { HistoryPage } from './conversations.svelte.ts';
 import { Rooms, enterProblem, type Occupant, type Room } from './rooms.svelte.ts';
@@ -101,6 +101,7 @@ export class RoomSession {
       await this.refreshInfo(jid);
       if (this.active === jid || this.state.conversations.byPeer[jid]?.history.loaded) void this.loadNewest(jid);
     } catch (error) {
+      if (error instanceof EntrySuperseded) return; // a newer attempt answers for the room
       const condition = error instanceof StanzaError ? error.condition : 'undefined-condition';
       room.status = 'failed';
       room.problem = enterProblem(condition, password !== undefined && password !== '');

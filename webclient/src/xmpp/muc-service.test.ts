@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { StanzaError, parseJid, parseStanza, type Element } from '@parley/shared';
 import { Emitter } from './emitter.ts';
 import type { ClientEvents, XmppClient } from './client.ts';
-import { RoomService } from './muc.ts';
+import { EntrySuperseded, RoomService } from './muc.ts';
 import type { ChatMessage } from './chat.ts';
 
 const ROOM = 'team@conference.example.com';
@@ -46,7 +46,13 @@ describe('room service', () => {
     const refused = service.enter(ROOM, 'Bob');
     client.emit('presence', parse(`<presence from="${ROOM}/Bob" type="error"><x xmlns="http://jabber.org/protocol/muc"/><error type="auth"><not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`));
     await expect(refused).rejects.toMatchObject({ condition: 'not-authorized' });
-    const pending = service.enter(ROOM, 'Bob');
+    // a second entry to the same room replaces the first, which says so (not a nickname conflict)
+    const first = service.enter(ROOM, 'Bob');
+    const second = service.enter(ROOM, 'Bob');
+    await expect(first).rejects.toBeInstanceOf(EntrySuperseded);
+    client.emit('presence', self('Bob'));
+    await expect(second).resolves.toEqual({ nick: 'Bob', created: false });
+    const pending = service.enter('other@conference.example.com', 'Bob');
     client.emit('status', 'reconnecting', {});
     await expect(pending).rejects.toBeInstanceOf(StanzaError);
   });

@@ -42,6 +42,9 @@ interface Presence {
 
 const JOIN_TIMEOUT_MS = 20_000;
 
+/** An entry replaced by a newer one to the same room (its answer is the newer one's). */
+export class EntrySuperseded extends Error {}
+
 /** A room's message as the panel shows it; `stanzaId` for archived ones (their result id). */
 export function roomMessage(stanza: Element, room: string, me: Presence | undefined, stanzaId?: string, stamp?: Date): ChatMessage | undefined {
   const from = tryParseJid(stanza.attrs.from);
@@ -94,7 +97,11 @@ export class RoomService extends Emitter<RoomEvents> {
 
   /** Enter a room; rejects with the room's StanzaError (wrong password, banned, members only…). */
   enter(room: string, nick: string, password?: string): Promise<Entered> {
-    this.entering.get(room)?.reject(new StanzaError('conflict', 'entering again'));
+    const previous = this.entering.get(room);
+    if (previous) {
+      clearTimeout(previous.timer);
+      previous.reject(new EntrySuperseded('entering again'));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.entering.delete(room);
