@@ -122,6 +122,15 @@ describe('rooms in the panel', () => {
     await expect(invitation.count()).resolves.toBe(0);
   });
 
+  it('Alice, a moderator, changes the subject; Bob sees it and, as a participant of this room, may not change it (§8.1)', async () => {
+    await alice.getByRole('button', { name: 'Change the subject' }).click();
+    await alice.getByLabel('Subject').fill('Q3 planning');
+    await alice.getByLabel('Subject').press('Enter');
+    await alice.locator(`[data-room-view="${ROOM}"] .subject`, { hasText: 'Q3 planning' }).waitFor();
+    await bob.locator(`[data-room-view="${ROOM}"] .subject`, { hasText: 'Q3 planning' }).waitFor();
+    await expect(bob.getByRole('button', { name: 'Change the subject' }).count()).resolves.toBe(0);
+  });
+
   it('Bob scrolls back through the room archive to its first message', async () => {
     const scroller = bob.locator(`[data-room-view="${ROOM}"] .scroller`);
     await bob.locator('.bubble', { hasText: 'line 45' }).waitFor();
