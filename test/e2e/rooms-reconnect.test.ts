@@ -41,17 +41,16 @@ describe('rooms after a reconnection, and by keyboard', () => {
     carol = await login(server, 'carol@example.com', 'carol-secret');
     await join(carol, ROOM, 'carol');
 
-    const left = carol.next((s) => s.is('presence') && s.attrs.from === `${ROOM}/alice` && s.attrs.type === 'unavailable', 15_000);
     await sockets.cut();
-    await left; // the old session is gone, and with it its occupancy
-    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 15_000 });
-    const back = await carol.next((s) => s.is('presence') && s.attrs.from === `${ROOM}/alice` && s.attrs.type === undefined, 15_000);
-    expect(back.attrs.from).toBe(`${ROOM}/alice`);
-    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor();
+    // (the room may not see the old session go: when the new one enters first, one occupant has two
+    // sessions for a moment, §7.2; what counts is that the new session is in the room)
+    await page.locator('.panel[data-status="reconnecting"], .panel[data-status="connecting"]').first().waitFor();
+    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
+    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor({ timeout: 15_000 });
     await carol.xmpp.send(groupchat(ROOM, 'welcome back'));
-    await page.locator('.bubble[data-nick="carol"]', { hasText: 'welcome back' }).waitFor();
+    await page.locator('.bubble[data-nick="carol"]', { hasText: 'welcome back' }).waitFor({ timeout: 15_000 });
     // and Alice's messages reach the room
-    const heard = carol.next(isGroupchat('thanks'));
+    const heard = carol.next(isGroupchat('thanks'), 15_000);
     await page.getByLabel('Message Lobby').fill('thanks');
     await page.getByLabel('Message Lobby').press('Enter');
     await heard;
