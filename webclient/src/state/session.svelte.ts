@@ -254,9 +254,10 @@ export class ChatSession {
     if (!conversation.history.loaded) void this.loadNewest(peer);
   }
 
-  /** The host page asks to show the chat with `peer` (the panel switches to it, narrow layout too). */
+  /** The host page asks to show the chat with `peer`, or that room (the panel switches to it, narrow layout too). */
   requestOpen(peer: string): void {
-    this.openChat(peer);
+    if (this.rooms.state.has(peer)) this.openRoom(peer); // one of our rooms
+    else this.openChat(peer);
     this.openRequests++;
   }
 
