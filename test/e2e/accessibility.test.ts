@@ -143,6 +143,43 @@ describe('accessibility', () => {
 
         expect(findings, JSON.stringify(findings, null, 1)).toEqual([]);
       });
+
+      it(`has no serious finding in the rooms views, ${colorScheme}, ${width} px`, async () => {
+        const page = await browser.newPage({ width, height: 720, colorScheme });
+        const findings: Finding[] = [];
+        const room = `a11y-${colorScheme}-${width}@conference.example.com`;
+        await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
+        await page.getByRole('tab', { name: /Rooms/ }).click();
+        // a direct invitation (XEP-0249) waiting in the list
+        await bob.xmpp.send(xml('message', { to: 'alice@example.com' }, xml('x', { xmlns: 'jabber:x:conference', jid: `elsewhere-${colorScheme}-${width}@conference.example.com`, reason: 'Join us' })));
+        await page.locator('[data-invitation]').first().waitFor();
+        findings.push(...await audit(page, 'rooms'));
+        await page.getByRole('button', { name: 'Join a room' }).click();
+        await page.getByRole('dialog').waitFor();
+        findings.push(...await audit(page, 'join room'));
+        await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'New room' }).click();
+        await page.getByLabel('Room name').fill(room.split('@')[0]!);
+        await page.getByLabel('Choose the settings').check();
+        findings.push(...await audit(page, 'new room'));
+        await page.getByRole('button', { name: 'Create room' }).click();
+        const view = page.locator(`[data-room-view="${room}"]`);
+        await view.waitFor();
+        await page.getByLabel(/^Message a11y/).fill('@alice a mention in progress');
+        await page.getByLabel(/^Message a11y/).press('Enter');
+        await view.locator('.bubble[data-delivery="delivered"]').waitFor();
+        await view.getByRole('button', { name: /(person|people) in the room/ }).click();
+        await page.locator('[data-occupant="alice"]').waitFor();
+        findings.push(...await audit(page, 'room with occupants'));
+        await view.getByRole('button', { name: 'Change the subject' }).click();
+        findings.push(...await audit(page, 'room subject'));
+        await page.keyboard.press('Escape');
+        await view.getByRole('button', { name: 'Invite people' }).click();
+        await page.getByRole('dialog').waitFor();
+        findings.push(...await audit(page, 'invite'));
+        await page.keyboard.press('Escape');
+        expect(findings, JSON.stringify(findings, null, 1)).toEqual([]);
+      });
     }
   }
 });

@@ -115,6 +115,11 @@ export interface ServerNotifications {
   'avatar-changed': { readonly jid: string };
   /** The user's XEP-0402 bookmarks changed (through PEP or XEP-0411 private storage): all of them now. */
   'bookmarks-changed': { readonly jid: string; readonly bookmarks: readonly Bookmark[] };
+  /**
+   * Another part of the server gives a user a room bookmark (a directory group's room, so that the
+   * member's clients list and enter it): PEP adds it unless the user keeps one for that room already.
+   */
+  'bookmark-offered': { readonly jid: string; readonly bookmark: Bookmark };
   /** A user stored a new vCard (XEP-0054; XEP-0398 publishes its photo to PEP). */
   'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */

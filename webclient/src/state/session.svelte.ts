@@ -25,6 +25,7 @@ import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
 import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
+import { RoomSession } from './room-session.svelte.ts';
 import { t } from '../i18n/index.svelte.ts';
 
 export interface SessionOptions {
@@ -59,6 +60,8 @@ export class ChatSession {
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
   readonly uploads: Uploads;
+  /** Group chat (XEP-0045): rooms, their messages, invitations. */
+  readonly rooms: RoomSession;
 
   readonly client: XmppClient;
   private readonly roster: RosterService;
@@ -100,7 +103,17 @@ export class ChatSession {
     this.archive = new ArchiveService(this.client);
     this.inbox = new InboxService(this.client);
     this.blocking = new BlockingService(this.client);
-    this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
+    this.rooms = new RoomSession(this.client, this.archive, {
+      isViewing: (room) => this.rooms.active === room && this.isVisible(),
+      mentioned: (room, message) => {
+        if (this.notificationsEnabled) notify(room.name, `${message.nick}: ${message.body}`, room.jid, () => this.openRoom(room.jid));
+        if (this.soundEnabled) chime();
+      },
+      defaultNick: () => this.me.name || this.client.account.local,
+    });
+    // a room's search is in the room's archive (XEP-0313 at the room's JID), the rest in ours
+    this.search = new ArchiveSearch((text, options) => (this.rooms.state.has(options.peer)
+      ? this.rooms.search(options.peer!, text, options) : this.archive.search(text, options)));
     this.restoreChats();
     this.wire();
   }
@@ -154,8 +167,8 @@ export class ChatSession {
     });
     client.on('online', (session) => {
       this.indicateState();
-      // XEP-0198 §5: a resumed session kept roster, presence, carbons and the messages: nothing to fetch again
-      if (!session.resumed) void this.sessionStarted(session.rosterVersioning);
+      // XEP-0198 §5: a resumed session kept roster, presence, carbons, messages and rooms: nothing to fetch or enter again
+      if (!session.resumed) void this.sessionStarted(session.rosterVersioning).then(() => this.rooms.sessionStarted(session.reconnected));
     });
     this.blocking.on('changed', (jids) => (this.blocked = jids));
     // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
@@ -186,6 +199,7 @@ export class ChatSession {
       document.addEventListener('visibilitychange', () => {
         this.indicateState();
         if (!document.hidden && this.activePeer) this.markReadIfViewing(this.activePeer);
+        if (!document.hidden && this.rooms.active) this.rooms.markReadIfViewing(this.rooms.active);
       });
     }
     if (typeof window !== 'undefined') {
@@ -278,17 +292,30 @@ export class ChatSession {
     return this.blocked.includes(jid);
   }
 
+  /** Unread one-to-one and room messages: the title, the favicon and the host page show it. */
+  get totalUnread(): number {
+    return this.conversations.totalUnread + this.rooms.state.totalUnread;
+  }
+
+  /** Show a room in the chat pane (instead of a one-to-one chat). */
+  openRoom(room: string): void {
+    this.activePeer = null;
+    this.rooms.open(room);
+  }
+
   openChat(peer: string): void {
     const conversation = this.conversations.open(peer);
+    this.rooms.active = null;
     this.activePeer = peer;
     this.markReadIfViewing(peer);
     this.avatars.ensureCards([peer]);
     if (!conversation.history.loaded) void this.loadNewest(peer);
   }
 
-  /** The host page asks to show the chat with `peer` (the panel switches to it, narrow layout too). */
+  /** The host page asks to show the chat with `peer`, or that room (the panel switches to it, narrow layout too). */
   requestOpen(peer: string): void {
-    this.openChat(peer);
+    if (this.rooms.state.has(peer)) this.openRoom(peer); // one of our rooms
+    else this.openChat(peer);
     this.openRequests++;
   }
 
@@ -303,6 +330,11 @@ export class ChatSession {
 
   /** Open a search result: its conversation with the history around it, scrolled to it. */
   async openResult(result: ChatMessage): Promise<void> {
+    if (this.rooms.state.has(result.peer)) {
+      this.activePeer = null;
+      return this.rooms.openResult(result);
+    }
+    this.rooms.active = null;
     const peer = result.peer;
     const conversation = this.conversations.open(peer);
     this.activePeer = peer;
@@ -326,6 +358,7 @@ export class ChatSession {
   setChatVisible(visible: boolean): void {
     this.chatVisible = visible;
     if (visible && this.activePeer) this.markReadIfViewing(this.activePeer);
+    if (visible && this.rooms.active) this.rooms.markReadIfViewing(this.rooms.active);
   }
 
   /** Send what the composer holds: a new message, a reply, or the correction being edited. */
@@ -485,7 +518,12 @@ export class ChatSession {
   }
 
   private isViewing(peer: string): boolean {
-    return this.activePeer === peer && this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
+    return this.activePeer === peer && this.isVisible();
+  }
+
+  /** The chat pane is on screen and the page visible. */
+  private isVisible(): boolean {
+    return this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
   }
 
   private markReadIfViewing(peer: string): void {

@@ -10,6 +10,7 @@ import type { XmppClient } from './client.ts';
 import { parseCarbon } from './carbons.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
+import { isRoomSignal } from './muc-stanzas.ts';
 import {
   NS_MARKERS, correctionPart, displayedStanza, oobPart, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
   type MessageAction,
@@ -50,6 +51,10 @@ export interface ChatMessage {
   oob?: string;
   /** Set when the stanza changes another message rather than being one. */
   action?: MessageModifier;
+  /** In a room (XEP-0045): the sender's nickname. */
+  nick?: string;
+  /** In a room: the body names us (`@nick`). */
+  mentionsMe?: boolean;
 }
 
 export interface SendOptions {
@@ -160,7 +165,8 @@ export class ChatService extends Emitter<ChatEvents> {
       if (message.attrs.id) this.emit('delivery', peer, message.attrs.id, 'failed', parseStanzaError(message)?.condition);
       return;
     }
-    if (type === 'groupchat' || type === 'headline') return;
+    // room messages, invitations and declines are the rooms' (muc.ts)
+    if (type === 'groupchat' || type === 'headline' || isRoomSignal(message)) return;
     const receipt = parseReceipt(message);
     if (receipt.received) this.emit('delivery', peer, receipt.received, 'delivered');
     const body = message.getChildText('body');

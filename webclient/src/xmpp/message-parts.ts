@@ -13,14 +13,15 @@ export const NS_MARKERS = 'urn:xmpp:chat-markers:0';
 export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_STYLING = 'urn:xmpp:styling:0';
 export const NS_OOB = 'jabber:x:oob';
+export const NS_MODERATE = 'urn:xmpp:message-moderate:1';
 
 /** What a received stanza means for the conversation. */
 export type MessageAction =
   | { kind: 'message'; body: string; replyTo?: { id: string; quote?: string }; markable: boolean; unstyled: boolean; oob?: string }
   /** XEP-0308: the sender's message `target` now reads `body`. */
   | { kind: 'correction'; target: string; body: string }
-  /** XEP-0424: the sender withdrew `target`. */
-  | { kind: 'retraction'; target: string }
+  /** XEP-0424: the sender withdrew `target`; XEP-0425: a room's moderator did (`moderated`). */
+  | { kind: 'retraction'; target: string; moderated?: boolean }
   /** XEP-0444: the sender's whole set of reactions to `target` (empty: none left). */
   | { kind: 'reactions'; target: string; reactions: string[] }
   /** XEP-0333: the recipient displayed `target` (and, §4, everything before it). */
@@ -38,7 +39,9 @@ export function referenceIds(stanza: Element): string[] {
 export function interpret(stanza: Element): MessageAction | null {
   const body = stanza.getChildText('body');
   const retract = stanza.getChild('retract', NS_RETRACT);
-  if (retract?.attrs.id) return { kind: 'retraction', target: retract.attrs.id };
+  if (retract?.attrs.id) {
+    return { kind: 'retraction', target: retract.attrs.id, moderated: retract.getChild('moderated', NS_MODERATE) !== undefined || undefined };
+  }
   const reactions = stanza.getChild('reactions', NS_REACTIONS);
   if (reactions?.attrs.id) {
     const chosen = reactions.getChildren('reaction').map((reaction) => reaction.getText().trim()).filter(Boolean);

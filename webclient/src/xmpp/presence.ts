@@ -3,6 +3,7 @@
 import { append, availablePresence, parsePresenceInfo, tryParseJid, xml, type Availability, type Element, type PresenceInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
+import { MUC, MUC_USER } from './muc-stanzas.ts';
 
 export interface ContactPresence {
   availability: Availability;
@@ -83,13 +84,15 @@ export class PresenceService extends Emitter<PresenceEvents> {
     const type = presence.attrs.type;
     if (type === 'subscribe') return this.emit('subscriptionRequest', from.bare);
     if (type === 'error') {
+      if (presence.getChild('x', MUC)) return; // a room refused us (muc.ts)
       // The contact's server could not be reached: show them offline rather than stale.
       this.resources.delete(from.bare);
       this.emit('changed', from.bare, this.best(from.bare));
       return;
     }
     const info = parsePresenceInfo(presence);
-    if (!info || from.bare === this.client.account.bare) return;
+    // a room's presence is about its occupants, not a contact (muc.ts)
+    if (!info || from.bare === this.client.account.bare || presence.getChild('x', MUC_USER)) return;
     let resources = this.resources.get(from.bare);
     if (info.availability === 'offline') {
       resources?.delete(from.resource);

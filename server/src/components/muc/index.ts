@@ -50,7 +50,8 @@ export const mucModule = defineModule({
     });
     // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
     const byName = (name: string) => [...services.values()].find((service) => service.name === name);
-    const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log);
+    const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log,
+      (jid, bookmark) => void ctx.emit('bookmark-offered', { jid, bookmark }));
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
     // XEP-0045 §6.1: the domain lists its chat service

@@ -3,13 +3,13 @@
 // notifications to the resources whose caps ask for them (modules/caps/ fills the interests), and
 // the last items to a resource that newly asks (§4.3.2). What rides on it: avatar-bridge.ts
 // (XEP-0398), bookmarks.ts (XEP-0402 with XEP-0411 and XEP-0049).
-import { JID, NS, xml, type Element } from '@parley/shared';
+import { JID, NS, parseJid, xml, type Element } from '@parley/shared';
 import { z } from 'zod';
 import { defineModule, type IqRequest, type ModuleContext } from '../../core/module-api.ts';
 import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/protocol.ts';
 import { PubSubService, type PubSubEvent, type PubSubLimits } from '../../pubsub/service.ts';
 import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.ts';
-import { readBookmarks, registerPrivateStorage } from './private-storage.ts';
+import { offerBookmark, readBookmarks, registerPrivateStorage } from './private-storage.ts';
 import { PepPolicy } from './policy.ts';
 import type { RosterItem } from '../../storage/index.ts';
 import type { DiscoItem } from '../../core/disco.ts';
@@ -79,6 +79,14 @@ export const pepModule = defineModule({
     const services: PepServices = (owner) => new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster),
       new PepBroadcaster(ctx, owner, remote, audience, afterEvent), limits);
     registerPrivateStorage(ctx, services);
+    // a room bookmark given by the server (a directory group's room: muc/group-rooms.ts)
+    ctx.on('bookmark-offered', async ({ jid, bookmark }) => {
+      try {
+        await offerBookmark(services, parseJid(jid).toBare(), bookmark);
+      } catch (error) {
+        ctx.log.warn({ err: error, jid, room: bookmark.jid }, 'could not add the offered bookmark');
+      }
+    });
 
     ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });
     for (const feature of [NS.pubsub, NS.pubsubOwner, NS.pubsubPublishOptions, ...PUBSUB_FEATURES]) ctx.features.account(feature);
