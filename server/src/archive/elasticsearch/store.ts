@@ -10,8 +10,10 @@ import type { ArchiveIndexQueue } from '../../storage/index.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 import {
-  boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
+  boundsSearches, bulkBody, conversationSearch, fromDocument, indexTemplate, messageEntriesSearch, pageSearches, resolveSearch,
+  type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
+import { searchText, tombstones, type Retraction, type RetractionScope } from '../retraction.ts';
 
 export interface ElasticsearchOptions {
   nodes: string[];
@@ -41,6 +43,10 @@ const MAX_BULK_BYTES = 8 * 1024 * 1024;
 /** An entry the cluster rejects this many times (a mapping error, not an outage) is given up, with an error log. */
 const MAX_ATTEMPTS = 10;
 const FIRST_RETRY_DELAY_MS = 100;
+/** Entries read per page while looking for a retracted message. */
+const RETRACTION_PAGE = 500;
+/** Tries of a retraction while Elasticsearch does not answer in time. */
+const RETRACTION_ATTEMPTS = 3;
 
 export function createElasticsearchClient(options: ElasticsearchOptions): Client {
   return new Client({
@@ -94,6 +100,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   private waiters: Array<{ target: number; resolve: () => void }> = [];
   /** The last batch's queue write (batches are written in order). */
   private pushed: Promise<void> = Promise.resolve();
+  /** Retractions being applied, one after the other; queries wait for them. */
+  private retracting: Promise<unknown> = Promise.resolve();
 
   /** `commits`: the server's group commit; the queue write (in the state storage) is what it commits. */
   constructor(readonly client: Client, private readonly queue: ArchiveIndexQueue,
@@ -255,6 +263,12 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   async flush(): Promise<void> {
+    await this.retracting;
+    await this.indexed();
+  }
+
+  /** What was appended is indexed and searchable. */
+  private async indexed(): Promise<void> {
     this.writePending();
     await this.pushed;
     const target = await this.queue.highestId();
@@ -341,6 +355,75 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     const b = last.hits.hits[0]?._source;
     if (!a || !b) return null;
     return { first: { id: a.sid, seq: a.seq }, last: { id: b.sid, seq: b.seq } };
+  }
+
+  retract(retraction: Retraction): Promise<number> {
+    const done = this.retracting.then(() => this.retrying(retraction));
+    this.retracting = done.catch(() => {});
+    return done;
+  }
+
+  /** A cluster too slow or away for a moment (a query's wait ran out) gets a few more tries, queries waiting behind. */
+  private async retrying(retraction: Retraction): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyRetraction(retraction);
+      } catch (error) {
+        if (!(error instanceof ArchiveUnavailableError) || attempt >= RETRACTION_ATTEMPTS || this.closed) throw error;
+        this.log?.warn({ err: error, target: retraction.target, attempt }, 'applying a retraction waits for Elasticsearch');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.maxRetryDelayMs, FIRST_RETRY_DELAY_MS * 10 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * The tombstones go through the queue as new versions of the entries (same document ids: the
+   * bulk 'index' overwrites them), after the originals, which are indexed before this looks.
+   */
+  private async applyRetraction(retraction: Retraction): Promise<number> {
+    await this.indexed();
+    for (const scope of retraction.scopes) {
+      const changes = await this.findTombstones(scope, retraction);
+      if (changes.length === 0) continue;
+      const entries: ArchiveEntry[] = [];
+      for (const { entry, stanza } of changes) {
+        // the same message in the other local user's archive
+        const { body } = await this.guard(this.client.search<SearchResponse>({ index: this.options.index, body: messageEntriesSearch(entry.seq) }));
+        for (const hit of body.hits.hits) {
+          const copy = fromDocument(hit._source);
+          if ((copy.owner === entry.owner && copy.peer === entry.peer) || (copy.owner === entry.peer && copy.peer === entry.owner)) {
+            entries.push({ ...copy, body: '', stanza });
+          }
+        }
+      }
+      if (this.closed) return 0;
+      this.batcher.append(entries);
+      this.writePending();
+      await this.pushed;
+      return entries.length;
+    }
+    return 0;
+  }
+
+  /** The scope's entries to tombstone: the one with the archive id, else the newest pages holding the id's text. */
+  private async findTombstones(scope: RetractionScope, retraction: Retraction): Promise<Array<{ entry: ArchiveEntry; stanza: string }>> {
+    const search = (size: number, beforeSeq?: number, id?: string) => this.guard(this.client.search<SearchResponse>({
+      index: this.options.index, routing: scope.owner, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
+    })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source)));
+    const byId = await search(1, undefined, retraction.target);
+    const text = searchText(retraction.target);
+    const candidates: ArchiveEntry[] = [...byId];
+    let before: number | undefined;
+    for (let read = 0; read < retraction.lookback;) {
+      const page = await search(Math.min(RETRACTION_PAGE, retraction.lookback - read), before);
+      if (page.length === 0) break;
+      read += page.length;
+      before = page[page.length - 1]!.seq;
+      for (const entry of page) if (entry.stanza.includes(text) && !byId.some((e) => e.id === entry.id)) candidates.push(entry);
+      // newest first: once the original is among them, so are its (later) corrections
+      if (tombstones(candidates, retraction, scope).length > 0) break;
+    }
+    return tombstones(candidates, retraction, scope);
   }
 
   async pruneBefore(seq: number): Promise<number> {
