@@ -186,5 +186,8 @@ export class ChatService extends Emitter<ChatEvents> {
 /** A received (or archived) stanza as a ChatMessage: a message to show, or what it changes. */
 export function chatMessage(action: MessageAction, base: Omit<ChatMessage, 'body'>): ChatMessage {
   if (action.kind !== 'message') return { ...base, body: action.kind === 'correction' ? action.body : '', action };
-  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined };
+  return {
+    ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined,
+    retracted: action.retracted || undefined,
+  };
 }
