@@ -13,7 +13,8 @@ import {
   boundsSearches, bulkBody, conversationSearch, fromDocument, indexTemplate, messageEntriesSearch, pageSearches, resolveSearch,
   type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
-import { searchText, tombstones, type Retraction, type RetractionScope } from '../retraction.ts';
+import type { Retraction } from '../retraction.ts';
+import { findTombstones } from './retraction.ts';
 
 export interface ElasticsearchOptions {
   nodes: string[];
@@ -43,8 +44,6 @@ const MAX_BULK_BYTES = 8 * 1024 * 1024;
 /** An entry the cluster rejects this many times (a mapping error, not an outage) is given up, with an error log. */
 const MAX_ATTEMPTS = 10;
 const FIRST_RETRY_DELAY_MS = 100;
-/** Entries read per page while looking for a retracted message. */
-const RETRACTION_PAGE = 500;
 /** Tries of a retraction while Elasticsearch does not answer in time. */
 const RETRACTION_ATTEMPTS = 3;
 
@@ -383,7 +382,10 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   private async applyRetraction(retraction: Retraction): Promise<number> {
     await this.indexed();
     for (const scope of retraction.scopes) {
-      const changes = await this.findTombstones(scope, retraction);
+      const search = (size: number, beforeSeq?: number, id?: string) => this.guard(this.client.search<SearchResponse>({
+        index: this.options.index, routing: scope.owner, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
+      })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source)));
+      const changes = await findTombstones(search, scope, retraction);
       if (changes.length === 0) continue;
       const entries: ArchiveEntry[] = [];
       for (const { entry, stanza } of changes) {
@@ -403,27 +405,6 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
       return entries.length;
     }
     return 0;
-  }
-
-  /** The scope's entries to tombstone: the one with the archive id, else the newest pages holding the id's text. */
-  private async findTombstones(scope: RetractionScope, retraction: Retraction): Promise<Array<{ entry: ArchiveEntry; stanza: string }>> {
-    const search = (size: number, beforeSeq?: number, id?: string) => this.guard(this.client.search<SearchResponse>({
-      index: this.options.index, routing: scope.owner, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
-    })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source)));
-    const byId = await search(1, undefined, retraction.target);
-    const text = searchText(retraction.target);
-    const candidates: ArchiveEntry[] = [...byId];
-    let before: number | undefined;
-    for (let read = 0; read < retraction.lookback;) {
-      const page = await search(Math.min(RETRACTION_PAGE, retraction.lookback - read), before);
-      if (page.length === 0) break;
-      read += page.length;
-      before = page[page.length - 1]!.seq;
-      for (const entry of page) if (entry.stanza.includes(text) && !byId.some((e) => e.id === entry.id)) candidates.push(entry);
-      // newest first: once the original is among them, so are its (later) corrections
-      if (tombstones(candidates, retraction, scope).length > 0) break;
-    }
-    return tombstones(candidates, retraction, scope);
   }
 
   async pruneBefore(seq: number): Promise<number> {
