@@ -27,20 +27,23 @@ describe('accessibility', () => {
   let server: TestServer;
   let browser: TestBrowser;
   let bob: LoggedInClient;
+  let mallory: LoggedInClient;
 
   beforeAll(async () => {
-    server = await startPanelServer({ 'alice@example.com': 'alice-secret', 'bob@example.com': 'pw' });
+    server = await startPanelServer({ 'alice@example.com': 'alice-secret', 'bob@example.com': 'pw', 'mallory@example.com': 'pw' });
     await seedRoster(server, 'alice@example.com', [
       { jid: 'bob@example.com', name: 'Bob', groups: ['Team'] }, { jid: 'dana@example.com', name: 'דנה כהן' }, { jid: 'erin@example.com' },
     ]);
     await seedVcard(server, 'erin@example.com', 'Erin Walsh');
     bob = await login(server, 'bob@example.com', 'pw');
+    mallory = await login(server, 'mallory@example.com', 'pw');
     await bob.xmpp.send(xml('presence', null, xml('show', null, 'away'), xml('status', null, 'Lunch')));
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await bob?.stop();
+    await mallory?.stop();
     await browser?.close();
     await server?.stop();
   });
@@ -73,6 +76,11 @@ describe('accessibility', () => {
         await page.getByRole('dialog').waitFor();
         findings.push(...await audit(page, 'profile'));
         await page.keyboard.press('Escape');
+        await page.getByRole('button', { name: 'Menu' }).click();
+        await page.getByRole('menuitem', { name: 'Blocked contacts' }).click();
+        await page.getByRole('dialog').waitFor();
+        findings.push(...await audit(page, 'blocked contacts'));
+        await page.keyboard.press('Escape');
 
         const arrived = page.locator('.bubble[data-direction="in"]').first();
         await page.locator('[data-jid="bob@example.com"] button.main').click();
@@ -90,6 +98,18 @@ describe('accessibility', () => {
         await page.keyboard.press('Enter');
         await page.locator('.results, [data-result]').first().waitFor().catch(() => {});
         findings.push(...await audit(page, 'search'));
+
+        // a stranger writes: the chat offers to block them (XEP-0191), then says they are blocked
+        await page.getByRole('button', { name: 'Clear search' }).click().catch(() => {});
+        await mallory.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat' }, xml('body', null, `buy now ${colorScheme} ${width}`)));
+        await page.locator('button[data-peer="mallory@example.com"]').click();
+        await page.getByRole('button', { name: 'Report spam and block' }).waitFor();
+        findings.push(...await audit(page, 'stranger'));
+        await page.getByRole('button', { name: 'Block', exact: true }).click();
+        await page.getByRole('button', { name: 'Unblock', exact: true }).waitFor();
+        findings.push(...await audit(page, 'blocked chat'));
+        await page.getByRole('button', { name: 'Unblock', exact: true }).click();
+        await page.getByRole('button', { name: 'Unblock', exact: true }).waitFor({ state: 'detached' });
 
         expect(findings, JSON.stringify(findings, null, 1)).toEqual([]);
       });

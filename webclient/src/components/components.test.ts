@@ -109,8 +109,12 @@ describe('LoginForm', () => {
     await fireEvent.input(screen.getByLabelText('Address'), { target: { value: 'alice@example.com' } });
     await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'secret' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
-    expect(onLogin).toHaveBeenCalledWith('alice@example.com', 'secret');
+    expect(onLogin).toHaveBeenCalledWith('alice@example.com', 'secret', false);
     expect(screen.getByRole('alert').textContent).toBe('Wrong address or password.');
+    // "Stay signed in" (a FAST token, XEP-0484) only when ticked
+    await fireEvent.click(screen.getByLabelText('Stay signed in on this device'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(onLogin).toHaveBeenLastCalledWith('alice@example.com', 'secret', true);
   });
 });
 

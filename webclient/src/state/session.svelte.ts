@@ -9,6 +9,9 @@ import { ArchiveService } from '../xmpp/archive.ts';
 import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
 import { answerQueries } from '../xmpp/responder.ts';
+import { BlockingService } from '../xmpp/blocking.ts';
+import { enableCarbons } from '../xmpp/carbons.ts';
+import { NS, xml } from '@parley/shared';
 import type { Credentials } from '../xmpp/sasl/index.ts';
 import type { Endpoints } from '../lib/endpoints.ts';
 import { displayName } from '../lib/identity.ts';
@@ -26,6 +29,9 @@ export interface SessionOptions {
   endpoints: Endpoints;
   storage?: Storage | null;
   transports?: TransportKind[];
+  /** SASL2 user agent (its id binds FAST tokens) and whether to ask for a token ("stay signed in"). */
+  userAgent?: { id: string; software: string; device?: string };
+  requestToken?: boolean;
 }
 
 export class ChatSession {
@@ -41,6 +47,8 @@ export class ChatSession {
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
   soundEnabled = $state(false);
+  /** Bare JIDs we block (XEP-0191), sorted; follows changes made on our other devices. */
+  blocked = $state<string[]>([]);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
@@ -52,6 +60,7 @@ export class ChatSession {
   private readonly avatars: AvatarService;
   private readonly archive: ArchiveService;
   private readonly inbox: InboxService;
+  private readonly blocking: BlockingService;
   private readonly historyLoads = new Map<string, Promise<boolean>>();
   /** The newest message per peer we sent a displayed marker for. */
   private readonly displayedSent = new Map<string, string>();
@@ -64,6 +73,7 @@ export class ChatSession {
       jid: options.jid, credentials: options.credentials, transports: options.transports,
       websocketUrl: options.endpoints.websocketUrl, boshUrl: options.endpoints.boshUrl,
       preferredProbeSeconds: typeof window === 'undefined' ? undefined : window.parleyConfig?.preferredProbeSeconds,
+      userAgent: options.userAgent, requestToken: options.requestToken,
     });
     const bare = this.client.account.bare;
     this.me = { jid: bare, name: displayName(bare) };
@@ -77,6 +87,7 @@ export class ChatSession {
     this.avatars = new AvatarService(this.client, this.storage);
     this.archive = new ArchiveService(this.client);
     this.inbox = new InboxService(this.client);
+    this.blocking = new BlockingService(this.client);
     this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
     this.restoreChats();
     this.wire();
@@ -129,7 +140,12 @@ export class ChatSession {
       this.transport = client.transportKind;
       if (status !== 'online') this.conversations.clearTyping();
     });
-    client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
+    client.on('online', (session) => {
+      this.indicateState();
+      // XEP-0198 §5: a resumed session kept roster, presence, carbons and the messages: nothing to fetch again
+      if (!session.resumed) void this.sessionStarted(session.rosterVersioning);
+    });
+    this.blocking.on('changed', (jids) => (this.blocked = jids));
     // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
     this.roster.on('changed', (items) => this.contacts.setRoster(items));
     this.roster.on('pushed', (bare, item) => this.contacts.setItem(bare, item));
@@ -156,10 +172,18 @@ export class ChatSession {
     this.chat.on('chatState', (peer, state) => this.conversations.setChatState(peer, state));
     if (typeof document !== 'undefined') {
       document.addEventListener('visibilitychange', () => {
+        this.indicateState();
         if (!document.hidden && this.activePeer) this.markReadIfViewing(this.activePeer);
       });
     }
-    if (typeof window !== 'undefined') window.addEventListener('online', () => this.client.reconnectNow());
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => this.client.reconnectNow());
+      // A closed or reloaded page ends its session (XEP-0198 §5 keeps sessions for network failures,
+      // and a session left waiting would take messages meant for the next page).
+      window.addEventListener('pagehide', (event) => {
+        if (!event.persisted) this.stop();
+      });
+    }
   }
 
   /** RFC 6121 §2.2: roster first, then initial presence (with our avatar hash, XEP-0153 §4.1). */
@@ -168,7 +192,10 @@ export class ChatSession {
       const hash = this.avatars.card(this.me.jid).hash;
       if (hash !== undefined) this.presence.ownAvatarHash = hash;
     });
-    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
+    // XEP-0280: copies of what our other devices send and receive, from before the first message
+    const carbons = enableCarbons(this.client);
+    void this.blocking.fetch().catch(() => {});
+    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard, carbons]);
     this.presence.sendOwn(this.own);
     // The conversation list as the server keeps it (XEP-0430), for every device alike.
     void this.inbox.fetch().then((entries) => {
@@ -216,7 +243,26 @@ export class ChatSession {
     this.avatars.ensureCards([bare]);
   }
 
+  /** XEP-0352: the server may hold presence and typing for a tab nobody looks at. */
+  private indicateState(): void {
+    if (typeof document === 'undefined' || !this.client.csiAvailable) return;
+    this.client.sendNonza(xml(document.hidden ? 'inactive' : 'active', { xmlns: NS.csi }));
+  }
+
   // ---- actions ----------------------------------------------------------------------------
+
+  /** Block someone (XEP-0191): a contact, or a stranger who wrote; `spam` reports them too (XEP-0377). */
+  block(jid: string, spam = false): Promise<void> {
+    return this.blocking.block(jid, spam);
+  }
+
+  unblock(jid: string): Promise<void> {
+    return this.blocking.unblock(jid);
+  }
+
+  isBlocked(jid: string): boolean {
+    return this.blocked.includes(jid);
+  }
 
   openChat(peer: string): void {
     const conversation = this.conversations.open(peer);

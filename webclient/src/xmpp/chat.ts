@@ -1,11 +1,13 @@
 // One-to-one chat: messages with XEP-0359 origin-ids (dedupe across reconnections), XEP-0184
-// receipts, XEP-0085 chat states, XEP-0203 delayed (offline) delivery; an outbox while offline.
+// receipts, XEP-0085 chat states, XEP-0203 delayed (offline) delivery, XEP-0280 carbons (what
+// our other devices receive and send); an outbox while offline.
 // Corrections, replies, retractions, reactions and read markers: see message-parts.ts.
 import {
   chatStateElement, parseChatState, parseDelay, parseOriginId, parseReceipt, parseStanzaError, parseStanzaId,
   originIdElement, receiptAck, receiptRequest, tryParseJid, xml, type ChatState, type Element,
 } from '@parley/shared';
 import type { XmppClient } from './client.ts';
+import { parseCarbon } from './carbons.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
 import {
@@ -140,7 +142,12 @@ export class ChatService extends Emitter<ChatEvents> {
     }
   }
 
-  private receive(message: Element): void {
+  private receive(stanza: Element): void {
+    const carbon = parseCarbon(stanza, this.client.account.bare);
+    if (carbon === null) return;
+    if (carbon?.direction === 'sent') return this.receiveSent(carbon.message);
+    // a received carbon is the message as another device of ours got it
+    const message = carbon?.message ?? stanza;
     const from = tryParseJid(message.attrs.from);
     if (!from) return;
     const peer = from.bare;
@@ -162,12 +169,35 @@ export class ChatService extends Emitter<ChatEvents> {
     const key = this.dedupeKey(message, peer);
     if (key && this.seen.has(key)) return; // the same message again after a reconnection
     if (key) this.remember(key);
-    // XEP-0184 §5.2: acknowledge a message that asks for it (and has an id to acknowledge).
-    if (receipt.requested && message.attrs.id && body) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
+    // XEP-0184 §5.2: acknowledge a message that asks for it (the device that got it answers, not a carbon).
+    if (receipt.requested && message.attrs.id && body && !carbon) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
     const archiveId = parseStanzaId(message, this.client.account.bare);
     this.emit('message', chatMessage(action, {
       id: key ?? randomId(), archiveId, peer, direction: 'in', time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
       refs: [...referenceIds(message), ...(archiveId ? [archiveId] : [])],
+    }));
+  }
+
+  /**
+   * XEP-0280 §6: what another device of ours sent. Its id is ours (origin-id), as on the device that
+   * sent it and in the archive, so it shows once whichever way it arrives.
+   */
+  private receiveSent(message: Element): void {
+    const to = tryParseJid(message.attrs.to);
+    const type = message.attrs.type ?? 'normal';
+    if (!to || type === 'error' || type === 'groupchat' || type === 'headline') return;
+    const action = interpret(message);
+    if (!action) return;
+    const archiveId = parseStanzaId(message, this.client.account.bare);
+    // as archive.ts names our messages: origin-id, else the archive id
+    const id = parseOriginId(message) ?? archiveId ?? message.attrs.id;
+    if (!id) return;
+    const key = `${to.bare} out ${id}`;
+    if (this.seen.has(key)) return;
+    this.remember(key);
+    this.emit('message', chatMessage(action, {
+      id, archiveId, peer: to.bare, direction: 'out', time: parseDelay(message)?.stamp ?? new Date(), delayed: false,
+      delivery: 'sent', refs: [...referenceIds(message), ...(archiveId ? [archiveId] : [])],
     }));
   }
 

@@ -36,8 +36,12 @@ export class PresenceService extends Emitter<PresenceEvents> {
   constructor(private readonly client: XmppClient) {
     super();
     client.on('presence', (presence) => this.receive(presence));
+    // While the server keeps our session for resumption (XEP-0198 §5), what we knew stays true.
     client.on('status', (status) => {
-      if (status !== 'online') this.forgetAll();
+      if (status !== 'online' && !client.mayResume) this.forgetAll();
+    });
+    client.on('online', (session) => {
+      if (!session.resumed) this.forgetAll();
     });
   }
 
