@@ -251,6 +251,11 @@ export const configSchema = z.object({
     maxSearchTerms: z.number().int().min(1).max(64).default(16),
     /** Most ids in one 'ids' field. */
     maxIds: z.number().int().min(1).max(1000).default(100),
+    /**
+     * XEP-0424: a retraction naming a message by its 'id' or origin-id finds it among the
+     * conversation's newest this many entries (by archive id at any age).
+     */
+    retractionLookback: z.number().int().min(100).max(1_000_000).default(10_000),
     elasticsearch: z.object({
       /** The node(s) to talk to, e.g. http://127.0.0.1:9200 (client @elastic/elasticsearch 7.x: the cluster must be 7.x). */
       nodes: z.array(z.string().url()).min(1).default(['http://127.0.0.1:9200']),

@@ -4,7 +4,7 @@
 import { parseOriginId, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { mamQuery, parseMamFin, parseMamResult, type MamQuery, type MamResult } from '@parley/shared/mam';
 import { chatMessage, type ChatMessage } from './chat.ts';
-import { interpret, referenceIds } from './message-parts.ts';
+import { interpret, referenceIds, tombstone } from './message-parts.ts';
 import type { XmppClient } from './client.ts';
 import { randomId } from './ids.ts';
 
@@ -40,7 +40,8 @@ export interface SearchOptions {
  */
 export function archivedMessage(result: MamResult, account: JID): ChatMessage | undefined {
   const message = result.message;
-  const action = interpret(message);
+  // a tombstone in our own server's archive (XEP-0424 §5) is the message, deleted
+  const action = tombstone(message) ?? interpret(message);
   const from = tryParseJid(message.attrs.from);
   const to = tryParseJid(message.attrs.to);
   if (!action) return undefined;

@@ -226,5 +226,8 @@ export class ChatService extends Emitter<ChatEvents> {
 /** A received (or archived) stanza as a ChatMessage: a message to show, or what it changes. */
 export function chatMessage(action: MessageAction, base: Omit<ChatMessage, 'body'>): ChatMessage {
   if (action.kind !== 'message') return { ...base, body: action.kind === 'correction' ? action.body : '', action };
-  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined, oob: action.oob };
+  return {
+    ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined,
+    oob: action.oob, retracted: action.retracted || undefined,
+  };
 }

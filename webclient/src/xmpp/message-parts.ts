@@ -17,7 +17,7 @@ export const NS_MODERATE = 'urn:xmpp:message-moderate:1';
 
 /** What a received stanza means for the conversation. */
 export type MessageAction =
-  | { kind: 'message'; body: string; replyTo?: { id: string; quote?: string }; markable: boolean; unstyled: boolean; oob?: string }
+  | { kind: 'message'; body: string; replyTo?: { id: string; quote?: string }; markable: boolean; unstyled: boolean; oob?: string; retracted?: boolean }
   /** XEP-0308: the sender's message `target` now reads `body`. */
   | { kind: 'correction'; target: string; body: string }
   /** XEP-0424: the sender withdrew `target`; XEP-0425: a room's moderator did (`moderated`). */
@@ -34,6 +34,15 @@ export function referenceIds(stanza: Element): string[] {
   const origin = parseOriginId(stanza);
   if (origin) ids.add(origin);
   return [...ids];
+}
+
+/**
+ * XEP-0424 §5: an archived message the server replaced by a tombstone (its sender retracted it);
+ * shown as a deleted message. Only archive results are read this way (archive.ts): live, a
+ * <retracted/> is nobody's word.
+ */
+export function tombstone(stanza: Element): MessageAction | null {
+  return stanza.getChild('retracted', NS_RETRACT) ? { kind: 'message', body: '', markable: false, unstyled: false, retracted: true } : null;
 }
 
 export function interpret(stanza: Element): MessageAction | null {
