@@ -13,6 +13,7 @@ import { login, xml } from './helpers/clients.ts';
 import { api, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
 import { selfSignedCertificate, createTestCa } from './helpers/test-ca.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
+import { ensureWebClientBuilt, webClientDir } from './helpers/browser.ts';
 import { freePortBelowEphemeral as freePort } from './helpers/ports.ts';
 
 const plainMessage = (jid: string, password: string) => Buffer.from(`\0${jid}\0${password}`).toString('base64');
@@ -162,8 +163,28 @@ describe('the admin console API', () => {
 });
 
 describe('the admin console page', () => {
+  it('is served at /admin/ when admin authentication is configured', async () => {
+    ensureWebClientBuilt();
+    const admin = await startSuiteServer({ config: { http: { webClientDir } } });
+    try {
+      const page = await fetch(`http://127.0.0.1:${admin.ports.http}/admin/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const html = await page.text();
+      expect(html).toContain('<title>Parley admin</title>');
+      // its own bundle, from the web client's assets
+      const script = /src="(\/assets\/admin-[^"]+\.js)"/.exec(html)?.[1];
+      expect(script).toBeDefined();
+      expect((await fetch(`http://127.0.0.1:${admin.ports.http}${script}`)).status).toBe(200);
+      const moved = await fetch(`http://127.0.0.1:${admin.ports.http}/admin`, { redirect: 'manual' });
+      expect([moved.status, moved.headers.get('location')]).toEqual([301, '/admin/']);
+    } finally {
+      await admin.stop();
+    }
+  });
+
   it('is not served without admin authentication', async () => {
-    const plain = await startServer();
+    const plain = await startServer({ config: { http: { webClientDir } } });
     try {
       for (const path of ['/admin/', '/admin/index.html', '/admin/api/sign-in']) {
         expect((await fetch(`http://127.0.0.1:${plain.ports.http}${path}`)).status, path).toBe(404);
