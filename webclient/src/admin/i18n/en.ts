@@ -103,7 +103,6 @@ export const en = {
   'dns.allGood': 'Every record is in place and every target answers.',
   'dns.problems': 'Some records are missing or wrong; see below.',
   'dns.zone': 'Records to put in the zone',
-  'dns.record': 'Record',
   'dns.answer': 'DNS answers',
   'dns.findings': 'What is wrong',
 
@@ -134,6 +133,7 @@ export const en = {
   'user.roleGranted': 'The IM role is granted.',
   'user.roleRevoked': 'The IM role is revoked.',
   'user.groups': 'Member of: {groups}',
+  'user.imThroughGroups': 'Holds the IM role through: {groups}',
   'user.noGroups': 'Not a member of any group.',
   'user.password': 'Password',
   'user.newPassword': 'New password',
@@ -145,7 +145,7 @@ export const en = {
   'user.transport': 'Connection',
   'user.actions': 'Actions',
   'user.kick': 'Kick',
-  'user.kickLabel': 'End the session {resource}',
+  'user.kickLabel': 'Kick {resource}',
   'user.kicked': 'The session {resource} was ended.',
   'user.noSessions': 'Not signed in.',
   'user.noPresence': 'Signed in, no presence',
@@ -170,6 +170,8 @@ export const en = {
   'groups.back': '← All groups',
   'groups.roleIm': 'IM role: its members may use instant messaging',
   'groups.roleAdmin': 'Admin role: its members may sign in to this console',
+  'groups.roleNameIm': 'IM',
+  'groups.roleNameAdmin': 'admin',
   'groups.roleGranted': 'The {role} role is granted to the group.',
   'groups.roleRevoked': 'The {role} role is revoked from the group.',
   'groups.noMembers': 'No members.',
@@ -228,6 +230,7 @@ export const en = {
   'figures.minutes': '{value} min',
   'figures.byTransport': 'By transport',
   'figures.transport': 'Transport',
+  'figures.noConnections': 'No client is connected to this node.',
 } as const;
 
 export type AdminMessageKey = keyof typeof en;
