@@ -183,6 +183,19 @@ describe('the admin console page', () => {
     }
   });
 
+  it('is served with admin accounts alone (no token, no JWT): only their sign-in is offered', async () => {
+    const accountsOnly = await startSuiteServer({ users: { 'root@example.com': 'root-secret' }, config: { admin: { token: undefined, accounts: { enabled: true } } } });
+    try {
+      expect(await api(accountsOnly, 'GET', 'sign-in', undefined, null)).toEqual({ status: 200, body: { token: false, jwt: false, password: true } });
+      expect(await api(accountsOnly, 'GET', 'domains')).toMatchObject({ status: 401 });
+      await accountsOnly.server.admin.grantRole('admin', { user: 'root@example.com' });
+      const session = await api(accountsOnly, 'POST', 'sign-in', { mechanism: 'PLAIN', response: plainMessage('root@example.com', 'root-secret') }, null);
+      expect(await api(accountsOnly, 'GET', 'domains', undefined, (session.body as { token: string }).token)).toMatchObject({ status: 200 });
+    } finally {
+      await accountsOnly.stop();
+    }
+  });
+
   it('is not served without admin authentication', async () => {
     const plain = await startServer({ config: { http: { webClientDir } } });
     try {

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { login } from '../helpers/clients.ts';
 import { launchBrowser, webClientDir, type TestBrowser } from '../helpers/browser.ts';
-import { api, ADMIN_TOKEN, passwordRefusal, startSuiteServer, streamErrorOf } from '../helpers/suite.ts';
+import { api, ADMIN_TOKEN, hs256Token, passwordRefusal, startSuiteServer, streamErrorOf } from '../helpers/suite.ts';
+import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import { selfSignedCertificate } from '../helpers/test-ca.ts';
 import type { TestServer } from '../helpers/server.ts';
 
@@ -42,10 +43,15 @@ describe('the admin console', () => {
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'parley-admin-e2e-'));
+    const noElasticsearch = await freePortBelowEphemeral();
     server = await startSuiteServer({
       domains: ['example.com', 'corp.example'],
       users: { 'root@example.com': 'root-secret', 'ann@corp.example': 'ann-secret', 'olaf@corp.example': 'olaf-secret' },
-      config: { http: { webClientDir }, admin: { accounts: { enabled: true } } },
+      config: {
+        http: { webClientDir }, admin: { accounts: { enabled: true } },
+        // nothing listens there: the reindex fails, and the console says why
+        archive: { elasticsearch: { nodes: [`http://127.0.0.1:${noElasticsearch}`], requestTimeoutMs: 1000 } },
+      },
     });
     // the seed: corp.example is served with IM off; root is an admin
     await api(server, 'PATCH', 'domains/corp.example/im', { enabled: false });
@@ -159,11 +165,44 @@ describe('the admin console', () => {
     await other.getByRole('heading', { name: 'Served domains' }).waitFor();
     await other.getByRole('link', { name: 'Archive' }).click();
     await other.getByText('Embedded (SQLite)').waitFor();
+    await other.getByRole('button', { name: 'Start reindex' }).click();
+    await other.getByText('The reindex started.').waitFor();
+    await other.locator('[data-job-state="failed"]').waitFor({ timeout: 20_000 });
+    expect(await other.locator('[aria-labelledby="archive-reindex"] .notice.error').textContent()).toMatch(/ECONNREFUSED|connect|Living/i);
     await shot(other, '09-archive-dark');
     await other.getByRole('link', { name: 'Live figures' }).click();
     await other.locator('[data-figure="sessions"] .value').waitFor();
     await shot(other, '10-figures-dark');
     await other.getByRole('button', { name: 'Sign out' }).click();
     await other.getByLabel('Admin token', { exact: true }).waitFor();
+  });
+});
+
+describe('the admin console with the suite\'s admin JWTs', () => {
+  const secret = 'admin-jwt-secret-0123456789abcdef0123456789';
+  let server: TestServer;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    server = await startSuiteServer({ config: { http: { webClientDir }, admin: { token: undefined, jwt: { secret, audience: 'parley-admin' } } } });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('offers only what is configured, and takes an admin JWT but not a user token', async () => {
+    const page = await browser.newPage({ width: 1000, height: 700 });
+    await page.goto(`http://127.0.0.1:${server.ports.http}/admin/`);
+    const field = page.getByLabel('Admin JWT from the suite');
+    await field.waitFor();
+    expect(await page.getByLabel('Password').count()).toBe(0);
+    await field.fill(await hs256Token('admin@example.com', { secret, audience: 'parley' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Not signed in: the token is not meant for this service');
+    await field.fill(await hs256Token('admin@example.com', { secret, audience: 'parley-admin' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Served domains' }).waitFor();
   });
 });
