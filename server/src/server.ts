@@ -14,15 +14,7 @@ import { DnsResolver } from './dns/resolver.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
 import { adminApiEnabled, adminApiRoutes } from './admin/http.ts';
-import { AdminSessions } from './admin/sessions.ts';
-import { AdminCertificates } from './admin/certificates.ts';
-import { AdminDns } from './admin/dns-status.ts';
-import { AdminArchive } from './admin/archive-status.ts';
-import { AdminSignIn } from './admin/sign-in.ts';
-import { readFigures } from './admin/figures.ts';
-import type { AdminRuntime } from './admin/routes.ts';
-import { KeyValueRoomStore } from './components/muc/kv-store.ts';
-import { trustedCertificateAuthorities } from './tls/trust.ts';
+import { createAdminRuntime } from './admin/runtime.ts';
 import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
 import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
@@ -288,18 +280,12 @@ export class ParleyServer {
     const metrics = config.metrics.enabled || adminApiEnabled(config.admin) ? serverMetrics(counters, sessions, streams, config, storage) : null;
     if (adminApiEnabled(config.admin)) {
       const adminLog = log.child({ component: 'admin-api' });
-      const { signIns: _notCounted, ...consoleSasl } = c2s.sasl; // console sign-ins are not XMPP sign-ins (metrics)
-      const runtime: AdminRuntime = {
-        sessions: new AdminSessions(table, suiteEvents, (id) => sessions.session(id)?.stream?.transport ?? null),
-        certificates: new AdminCertificates(certificates, join(config.dataDir, 'certs'), (name) => hosts.has(name)),
-        dns: new AdminDns(dns, () => ({
-          c2s: server.ports.c2s, c2sTls: server.ports.c2sTls ?? -1, s2s: server.ports.s2s ?? config.s2s.port, s2sTls: server.ports.s2sTls ?? -1,
-        }), trustedCertificateAuthorities(config.s2s.trustedCaFile), config.dns.timeoutMs),
-        archive: new AdminArchive(config, storage, archive?.store ?? null, node, adminLog),
-        figures: () => readFigures(metrics!),
-        groupRoom: async (group) => (await new KeyValueRoomStore(storage).groupRoom(group)) ?? null,
-      };
-      const signIn = new AdminSignIn(config.admin.accounts, storage, directory, consoleSasl, () => hosts.first);
+      const { runtime, signIn } = createAdminRuntime({
+        config, log: adminLog, storage, directory, events: suiteEvents, node, table, certificates, dns, archive: archive?.store ?? null,
+        metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
+        transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
+        ports: () => ({ c2s: server.ports.c2s, c2sTls: server.ports.c2sTls ?? -1, s2s: server.ports.s2s ?? config.s2s.port, s2sTls: server.ports.s2sTls ?? -1 }),
+      });
       // /admin/api/* and the console at /admin/, only when an admin token, JWT or admin accounts are configured
       http.route('admin', adminApiRoutes({ config: config.admin, admin, log: adminLog, runtime, signIn, webClientDir: config.http.webClientDir })!);
     }
