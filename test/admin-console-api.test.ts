@@ -67,6 +67,13 @@ describe('the admin console API', () => {
       // the phone still works
       await phone.xmpp.iqCaller.get(xml('ping', { xmlns: 'urn:xmpp:ping' }), 'example.com');
       expect(await api(server, 'DELETE', 'users/alice@example.com/sessions/laptop')).toEqual({ status: 404, body: { error: 'alice@example.com/laptop is not signed in' } });
+      // a resource may hold a slash (RFC 7622 §3.4; Bind 2's '<tag>/<id>', XEP-0386 §3.2.1): URL-encoded in the path
+      const resource = 'home/tablet';
+      const tablet = await login(server, 'alice@example.com', 'alice-secret', { resource });
+      const tabletEnded = streamErrorOf(tablet);
+      expect(await api(server, 'DELETE', `users/alice@example.com/sessions/${encodeURIComponent(resource)}`)).toEqual({ status: 200, body: { kicked: [tablet.jid] } });
+      expect((await tabletEnded).condition).toBe('policy-violation');
+      await tablet.stop().catch(() => {});
       expect(await api(server, 'GET', 'users/nobody@example.com/sessions')).toMatchObject({ status: 404 });
     } finally {
       await laptop.stop().catch(() => {});
