@@ -63,5 +63,5 @@ describe('the archive reindex from the admin API', () => {
 
     const count = await (await fetch(`${es.url}/${index}/_count`)).json() as { count: number };
     expect(count.count).toBe(2 * MESSAGES);
-  });
+  }, 150_000);
 });

@@ -25,6 +25,9 @@ import { AdminSignIn } from './sign-in.ts';
 import { readFigures } from './figures.ts';
 import type { AdminRuntime } from './routes.ts';
 
+/** How long a DNS target may take to answer the check's connection (the CLI's --timeout default). */
+const TARGET_TIMEOUT_MS = 5000;
+
 export interface AdminRuntimeParts {
   config: Config;
   log: Logger;
@@ -56,7 +59,8 @@ export function createAdminRuntime(parts: AdminRuntimeParts): { runtime: AdminRu
     runtime: {
       sessions: new AdminSessions(parts.table, parts.events, parts.transportOf),
       certificates: new AdminCertificates(parts.certificates, join(config.dataDir, 'certs'), parts.served),
-      dns: new AdminDns(parts.dns, parts.ports, trustedCertificateAuthorities(config.s2s.trustedCaFile), config.dns.timeoutMs),
+      // each target may take as long to answer as `parley dns-check` gives it (--timeout, 5 s)
+      dns: new AdminDns(parts.dns, parts.ports, trustedCertificateAuthorities(config.s2s.trustedCaFile), Math.max(config.dns.timeoutMs, TARGET_TIMEOUT_MS)),
       archive: new AdminArchive(config, storage, parts.archive, parts.node, parts.log),
       figures: () => readFigures(parts.metrics),
       groupRoom: async (group) => (await rooms.groupRoom(group)) ?? null,
