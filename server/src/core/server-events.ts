@@ -121,6 +121,11 @@ export interface ServerNotifications {
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
   /** An admin ends a session (full JID) or all of an account's sessions (bare JID): policy-violation with this text. */
   'session-kick': { readonly jid: string; readonly reason: string };
+  /**
+   * End the sessions of a bare JID (every resource) or one full JID with this stream error (an
+   * admin's XEP-0133 end-user-session): every node ends the ones it holds.
+   */
+  'sessions-end': { readonly jid: JID; readonly condition: StreamErrorCondition; readonly text: string };
   /** A served name came or went (router/host-table.ts). */
   'host-added': { readonly name: string; readonly kind: 'account' | 'component' };
   'host-removed': { readonly name: string; readonly kind: 'account' | 'component' };

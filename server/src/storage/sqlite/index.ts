@@ -16,11 +16,13 @@ import { ROSTER_SCHEMA, SqliteRosterStore } from './roster.ts';
 import { SUBSCRIPTION_REQUESTS_SCHEMA, SqliteSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqliteVCardStore, VCARDS_SCHEMA } from './vcards.ts';
 import { BLOCK_LISTS_SCHEMA, SqliteBlockListStore } from './block-lists.ts';
+import { SqliteUploadStore, UPLOADS_SCHEMA } from './uploads.ts';
 
 /** The state storage's features, in the order their tables are created. */
 export const STATE_SCHEMAS: readonly FeatureSchema[] = [
   ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
   ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, FAST_TOKENS_SCHEMA, BLOCK_LISTS_SCHEMA,
+  UPLOADS_SCHEMA,
 ];
 
 function stores(connection: SqliteConnection, wrap: <S extends object>(store: S) => S): StateStores {
@@ -36,6 +38,7 @@ function stores(connection: SqliteConnection, wrap: <S extends object>(store: S)
     keyValue: new SqliteKeyValueStores(db, wrap),
     fastTokens: wrap(new SqliteFastTokenStore(db)),
     blockLists: wrap(new SqliteBlockListStore(db)),
+    uploads: wrap(new SqliteUploadStore(db)),
   };
 }
 
@@ -50,6 +53,7 @@ export class SqliteStorage implements Storage {
   readonly keyValue;
   readonly fastTokens;
   readonly blockLists;
+  readonly uploads;
   /** The stores as a transaction's work gets them: not guarded (they run inside it). */
   private readonly inside: StateStores;
 
@@ -66,6 +70,7 @@ export class SqliteStorage implements Storage {
     this.keyValue = outside.keyValue;
     this.fastTokens = outside.fastTokens;
     this.blockLists = outside.blockLists;
+    this.uploads = outside.uploads;
     this.inside = stores(connection, (store) => store);
   }
 
