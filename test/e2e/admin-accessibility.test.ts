@@ -90,7 +90,8 @@ describe('the admin console, accessible', () => {
         await look('domain');
         await page.locator('[aria-labelledby="dns-title"]').screenshot({ path: join(screenshots, `a11y-${colorScheme}-${width}-dns.png`) });
         await page.getByRole('link', { name: 'Users' }).click();
-        await page.getByLabel('Domain').selectOption('corp.example');
+        await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
+        await page.getByLabel('Domain', { exact: true }).selectOption('corp.example');
         await page.getByRole('link', { name: 'zoe@corp.example' }).click();
         await page.locator('tr[data-resource="laptop"]').waitFor();
         await page.getByText('Holds the IM role through: staff').waitFor();
@@ -141,7 +142,7 @@ describe('the admin console, accessible', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
     // the first domain (corp.example) is chosen; its users are listed
-    expect(await page.getByLabel('Domain').inputValue()).toBe('corp.example');
+    expect(await page.getByLabel('Domain', { exact: true }).inputValue()).toBe('corp.example');
     await tabTo(page, (element) => element.textContent === 'zoe@corp.example' && element.tagName === 'A');
     await page.keyboard.press('Enter');
     await page.locator('tr[data-resource="laptop"]').waitFor();

@@ -115,7 +115,8 @@ describe('the admin console', () => {
 
       // kick her session from her user page
       await page.getByRole('link', { name: 'Users' }).click();
-      await page.getByLabel('Domain').selectOption('corp.example');
+      await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
+      await page.getByLabel('Domain', { exact: true }).selectOption('corp.example');
       await page.getByRole('link', { name: 'ann@corp.example' }).click();
       const row = page.locator('tr[data-resource="desk"]');
       await row.waitFor();
