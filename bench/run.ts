@@ -45,7 +45,7 @@ const { values } = parseBenchArgs({
     'no-archive': { type: 'boolean', default: false },
     // the SQLite archive writes on the server's event loop instead of its writer thread
     'no-writer-thread': { type: 'boolean', default: false },
-    // storage.synchronous of the server: 'full' syncs each commit to the disk (README, "What a crash keeps")
+    // storage.synchronous of the server: 'full' syncs each commit to the disk (docs/archive.md, "What a crash keeps")
     synchronous: { type: 'string', default: 'normal' },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },

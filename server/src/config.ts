@@ -201,6 +201,15 @@ export const configSchema = z.object({
     token: z.string().min(32).optional(),
     /** Admin JWTs (e.g. from the suite's admin console); use an audience no user token carries. */
     jwt: z.object(jwtFields).refine(oneKeySource, oneKeySourceMessage).optional(),
+    /**
+     * Admin accounts sign in to the console with their password (SASL PLAIN, admin/sign-in.ts):
+     * accounts holding `role` (directly or through a group) get a console session of `sessionMinutes`.
+     */
+    accounts: z.object({
+      enabled: z.boolean().default(false),
+      role: z.string().min(1).max(64).default('admin'),
+      sessionMinutes: z.number().int().min(5).max(24 * 60).default(60),
+    }).prefault({}),
   }).prefault({}),
   /** Single sign-on: SASL OAUTHBEARER (RFC 7628) with the suite's JWTs; off unless set. */
   sso: z.object({

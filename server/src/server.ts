@@ -13,7 +13,8 @@ import { CertificateStore } from './tls/certificates.ts';
 import { DnsResolver } from './dns/resolver.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
-import { adminApiRoutes } from './admin/http.ts';
+import { adminApiEnabled, adminApiRoutes } from './admin/http.ts';
+import { createAdminRuntime } from './admin/runtime.ts';
 import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
 import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
@@ -278,10 +279,21 @@ export class ParleyServer {
       open(c2sFraming.bosh)));
     // BOSH sessions still open (or lingering after terminate) end; held requests are answered
     http.onClose(() => bosh.close());
-    const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
-    if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
+    // /metrics and the admin console's live figures read one registry
+    const metrics = config.metrics.enabled || adminApiEnabled(config.admin) ? serverMetrics(counters, sessions, streams, config, storage) : null;
+    if (adminApiEnabled(config.admin)) {
+      const adminLog = log.child({ component: 'admin-api' });
+      const { runtime, signIn } = createAdminRuntime({
+        config, log: adminLog, storage, directory, events: suiteEvents, node, table, certificates, dns, archive: archive?.store ?? null,
+        metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
+        transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
+        ports: () => ({ c2s: server.ports.c2s, c2sTls: server.ports.c2sTls ?? -1, s2s: server.ports.s2s ?? config.s2s.port, s2sTls: server.ports.s2sTls ?? -1 }),
+      });
+      // /admin/api/* and the console at /admin/, only when an admin token, JWT or admin accounts are configured
+      http.route('admin', adminApiRoutes({ config: config.admin, admin, log: adminLog, runtime, signIn, webClientDir: config.http.webClientDir })!);
+    }
     http.route('host-meta', hostMetaRoutes(config, hosts)); // /.well-known/host-meta(.json), XEP-0156
-    if (config.metrics.enabled) http.route('metrics', metricsRoutes(config.metrics, serverMetrics(counters, sessions, streams, config, storage), log.child({ component: 'metrics' })));
+    if (config.metrics.enabled) http.route('metrics', metricsRoutes(config.metrics, metrics!, log.child({ component: 'metrics' })));
     http.route('web client', webClientRoutes(config.http.webClientDir));
     try {
       server.tcp = await listenTcp({

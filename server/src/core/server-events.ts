@@ -124,6 +124,8 @@ export interface ServerNotifications {
   'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
+  /** An admin ends a session (full JID) or all of an account's sessions (bare JID): policy-violation with this text. */
+  'session-kick': { readonly jid: string; readonly reason: string };
   /**
    * End the sessions of a bare JID (every resource) or one full JID with this stream error (an
    * admin's XEP-0133 end-user-session): every node ends the ones it holds.
