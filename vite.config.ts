@@ -104,6 +104,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', '**/node_modules/**'],
           environment: 'node',
+          // PARLEY_TEST_STORAGE=postgres: one PostgreSQL for the run, the servers' state stores on it
+          globalSetup: ['test/helpers/postgres-global-setup.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
