@@ -10,7 +10,7 @@ import type { Storage } from './storage/index.ts';
 import { openSqliteStorage } from './storage/sqlite/index.ts';
 import type { DatabaseOptions } from './storage/sqlite/database.ts';
 import { migrate } from './storage/sqlite/migrations.ts';
-import { openPostgresStorage, type PostgresOptions } from './storage/postgres/index.ts';
+import type { PostgresOptions } from './storage/postgres/index.ts';
 import { STATE_SCHEMAS, type SqlStorage } from './storage/sql/index.ts';
 import { sqliteSchema, type SqlFeatureSchema } from './storage/sql/schema.ts';
 import { openSqlPubSubStore, PUBSUB_SCHEMA } from './pubsub/sql/store.ts';
@@ -62,5 +62,7 @@ export async function openDataStores(dataDir: string, settings: StorageSettings 
   if (settings.backend !== 'postgres') return openDataFolder(dataDir, settings);
   const url = settings.postgres?.url;
   if (!url) throw new Error('storage.backend is postgres but storage.postgres.url is not set');
+  // loaded only for PostgreSQL: the embedded set-up starts without the pg package
+  const { openPostgresStorage } = await import('./storage/postgres/index.ts');
   return storesOn(await openPostgresStorage({ url, poolSize: settings.postgres?.poolSize }, DATA_SCHEMAS));
 }

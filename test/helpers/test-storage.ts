@@ -51,3 +51,10 @@ export async function testStorageSettings(dataDir: string): Promise<StorageSetti
 export async function openTestDataStores(dataDir: string): Promise<DataStores> {
   return openDataStores(dataDir, await testStorageSettings(dataDir));
 }
+
+/** The environment that points a `parley` CLI process at the same state stores as a test server (config.ts PARLEY_POSTGRES_URL). */
+export function storageEnv(settings: StorageSettings): NodeJS.ProcessEnv {
+  return settings.backend === 'postgres'
+    ? { ...process.env, PARLEY_STORAGE_BACKEND: 'postgres', PARLEY_POSTGRES_URL: settings.postgres?.url ?? '' }
+    : { ...process.env };
+}

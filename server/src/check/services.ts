@@ -1,7 +1,6 @@
 // The outside services the configuration names: the suite's core (coreAuth), the NATS bus, the
 // PostgreSQL state storage, the Elasticsearch archive. Each is asked once, as the server would reach it, with a short timeout.
 import net from 'node:net';
-import pg from 'pg';
 import type { Config } from '../config.ts';
 import { Findings, errorText } from './finding.ts';
 
@@ -47,6 +46,7 @@ function withoutPassword(url: string): string {
  */
 async function checkPostgres(found: Findings, url: string, timeoutMs: number): Promise<void> {
   const shown = withoutPassword(url);
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   client.on('error', () => {});
   try {

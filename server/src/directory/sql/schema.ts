@@ -1,7 +1,7 @@
 // The embedded directory's tables, written once for SQLite and PostgreSQL (storage/sql/schema.ts).
 // They live beside the state storage's: the directory's users are the rows of the accounts table
 // (storage/sql/accounts.ts), which it gives an enabled flag.
-import { sql } from 'kysely';
+import { sql } from '../../storage/sql/kysely.ts';
 import { ACCOUNTS_SCHEMA } from '../../storage/sql/accounts.ts';
 import type { SqlFeatureSchema } from '../../storage/sql/schema.ts';
 

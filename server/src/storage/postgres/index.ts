@@ -4,7 +4,8 @@
 // (SQLSTATE 40001, 40P01): the work of Storage.transaction() only queries, so running it again is safe.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect } from '../sql/kysely.ts';
+import type { Transaction } from 'kysely';
 import { SqlStorage, STATE_SCHEMAS } from '../sql/index.ts';
 import type { SqlDatabase } from '../sql/database.ts';
 import type { SqlFeatureSchema } from '../sql/schema.ts';

@@ -1,7 +1,8 @@
 // Runs the feature migrations (storage/sql/schema.ts) on PostgreSQL: each pending one in its own
 // transaction with its schema_migrations row (PostgreSQL's DDL is transactional, so a crash leaves a
 // consistent version), under an advisory lock so that nodes starting together migrate once.
-import { sql, type Kysely } from 'kysely';
+import { sql } from '../sql/kysely.ts';
+import type { Kysely } from 'kysely';
 import { compileMigration, type SqlFeatureSchema } from '../sql/schema.ts';
 
 /** pg_advisory_xact_lock key of Parley's migrations (any constant no other program of the database uses). */

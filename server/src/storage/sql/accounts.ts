@@ -4,7 +4,7 @@ import type { Account, AccountStore, ScramCredential } from '../types.ts';
 import { count, type SqlScope } from './database.ts';
 import type { SqlFeatureSchema } from './schema.ts';
 import type { StateDb } from './tables.ts';
-import { sql } from 'kysely';
+import { sql } from './kysely.ts';
 
 export const ACCOUNTS_SCHEMA: SqlFeatureSchema = {
   feature: 'accounts',

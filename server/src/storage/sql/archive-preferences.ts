@@ -1,5 +1,5 @@
 // ArchivePreferenceStore on the query layer: XEP-0441 archiving preferences of the users who set some.
-import { sql } from 'kysely';
+import { sql } from './kysely.ts';
 import type { ArchivingPreferences } from '@parley/shared/mam';
 import type { ArchivePreferenceStore } from '../types.ts';
 import type { SqlScope } from './database.ts';

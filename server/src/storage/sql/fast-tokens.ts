@@ -1,6 +1,6 @@
 // FastTokenStore on the query layer: FAST tokens (XEP-0484), two slots per account and client
 // ('new' and 'current', XEP-0484 §5.1), holding the token's SHA-256 and never the token itself.
-import { sql } from 'kysely';
+import { sql } from './kysely.ts';
 import type { FastTokenRecord, FastTokenSlot, FastTokenStore, NewFastToken } from '../types.ts';
 import { ACCOUNTS_SCHEMA } from './accounts.ts';
 import { count, type SqlScope } from './database.ts';

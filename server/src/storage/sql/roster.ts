@@ -1,6 +1,6 @@
 // RosterStore on the query layer (RFC 6121 §2). Every change bumps the owner's roster version
 // (RFC 6121 §2.6) in the same transaction, so a version always names exactly one roster state.
-import { sql } from 'kysely';
+import { sql } from './kysely.ts';
 import type { RosterItem, RosterStore } from '../types.ts';
 import { count, type SqlScope } from './database.ts';
 import type { SqlFeatureSchema } from './schema.ts';

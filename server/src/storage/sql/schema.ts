@@ -8,10 +8,8 @@
 // The few things the two dialects spell differently are the helpers of `SchemaContext`: column
 // types (an ms timestamp needs BIGINT on PostgreSQL), auto-increment ids, SQLite's WITHOUT ROWID,
 // and AFTER DELETE triggers (a trigger function on PostgreSQL).
-import {
-  CompiledQuery, DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql,
-  SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CreateTableBuilder, type Expression, type SchemaModule,
-} from 'kysely';
+import { CompiledQuery, DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from './kysely.ts';
+import type { CreateTableBuilder, Expression, SchemaModule } from 'kysely';
 import type { FeatureSchema } from '../sqlite/migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';

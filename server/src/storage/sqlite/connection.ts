@@ -8,10 +8,8 @@
 // waits for anything else (I/O, a timer) would hold the file's write lock while other connections
 // (the archive's) block on it: it is rolled back with TransactionSpannedIoError.
 import type BetterSqlite3 from 'better-sqlite3';
-import {
-  CompiledQuery, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type DatabaseConnection, type Driver,
-  type QueryResult, type Transaction,
-} from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from '../sql/kysely.ts';
+import type { DatabaseConnection, Driver, QueryResult, Transaction } from 'kysely';
 import type { SqlDatabase } from '../sql/database.ts';
 import type { StateDb, StateTables } from '../sql/tables.ts';
 
