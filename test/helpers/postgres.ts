@@ -19,8 +19,11 @@ export interface PostgresServer {
   port: number;
   /** The URL of a database of this server ('postgres', the maintenance database, by default). */
   url(database?: string): string;
-  /** Creates an empty database of its own (one per test server or contract test); returns its URL. */
-  createDatabase(): Promise<string>;
+  /**
+   * Creates a database of its own (one per test server or contract test), empty or a copy of
+   * `template` (a database made by createDatabase whose connections are closed); returns its URL.
+   */
+  createDatabase(template?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -61,15 +64,9 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     port,
     url,
-    async createDatabase() {
+    async createDatabase(template?: string) {
       const name = `parley_${process.pid}_${++databases}_${Math.random().toString(36).slice(2, 8)}`;
-      const client = new pg.Client({ connectionString: url() });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
+      await createDatabase(url(), name, template);
       return url(name);
     },
     async stop() {
@@ -82,6 +79,34 @@ export async function startPostgres(): Promise<PostgresServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The database name of a URL made by createDatabase (for a template). */
+export function databaseOf(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
+
+/**
+ * CREATE DATABASE `name` [TEMPLATE `template`] through the maintenance database at `adminUrl`. A
+ * template's last connection may still be closing on the server (55006 "being accessed by other
+ * users"): tried again for a while.
+ */
+export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+        await sleep(100);
+      }
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** Waits until the server takes connections (true), or exited or gave up (false). */

@@ -3,7 +3,7 @@
 // test/helpers/postgres-global-setup.ts, a database of its own per test data folder.
 import { inject } from 'vitest';
 import { openDataStores, type DataStores, type StorageSettings } from '../../server/src/data-folder.ts';
-import pg from 'pg';
+import { createDatabase } from './postgres.ts';
 
 export type TestStorageBackend = 'sqlite' | 'postgres';
 
@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The maintenance database's URL of the run's PostgreSQL (PARLEY_TEST_STORAGE=postgres). */
     parleyPostgresUrl: string;
+    /** A database with every feature's tables migrated, copied for each test data folder. */
+    parleyPostgresTemplate: string;
   }
 }
 
@@ -20,15 +22,9 @@ declare module 'vitest' {
 const databases = new Map<string, Promise<string>>();
 let created = 0;
 
-async function createDatabase(adminUrl: string): Promise<string> {
+async function newDatabase(adminUrl: string, template: string): Promise<string> {
   const name = `parley_test_${process.pid}_${++created}_${Math.random().toString(36).slice(2, 8)}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
+  await createDatabase(adminUrl, name, template);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
@@ -41,7 +37,8 @@ export async function testStorageSettings(dataDir: string): Promise<StorageSetti
   if (!url) {
     const adminUrl = inject('parleyPostgresUrl');
     if (!adminUrl) throw new Error('PARLEY_TEST_STORAGE=postgres but no PostgreSQL was started (the integration project\'s globalSetup starts it)');
-    url = createDatabase(adminUrl);
+    // a copy of the migrated template: a server starts without running the migrations
+    url = newDatabase(adminUrl, inject('parleyPostgresTemplate'));
     databases.set(dataDir, url);
   }
   return { backend: 'postgres', postgres: { url: await url, poolSize: 5 } };

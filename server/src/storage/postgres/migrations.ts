@@ -12,8 +12,41 @@ interface MigrationTables {
   schema_migrations: { feature: string; version: number; description: string; applied_at: number };
 }
 
+/** The features and their requirements, each once, in migration order. */
+function inOrder(schemas: readonly SqlFeatureSchema[]): SqlFeatureSchema[] {
+  const out: SqlFeatureSchema[] = [];
+  const visit = (schema: SqlFeatureSchema) => {
+    if (out.some((known) => known.feature === schema.feature)) return;
+    for (const required of schema.requires ?? []) visit(required);
+    out.push(schema);
+  };
+  for (const schema of schemas) visit(schema);
+  return out;
+}
+
+/** True when every migration of `schemas` is applied (one query: a node's usual start), false when some are not or the table is missing. */
+async function upToDate(db: Kysely<MigrationTables>, schemas: readonly SqlFeatureSchema[]): Promise<boolean> {
+  let applied: Array<{ feature: string; version: number }>;
+  try {
+    applied = await db.selectFrom('schema_migrations').select(['feature', 'version']).execute();
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return false; // undefined_table: a new database
+    throw error;
+  }
+  const versions = new Map<string, Set<number>>();
+  for (const row of applied) versions.set(row.feature, (versions.get(row.feature) ?? new Set()).add(Number(row.version)));
+  return schemas.every((schema) => {
+    const have = versions.get(schema.feature) ?? new Set();
+    // a newer version than this code knows is refused on the slow path, with its message
+    return [...have].every((version) => version <= schema.migrations.length)
+      && schema.migrations.every((_, index) => have.has(index + 1));
+  });
+}
+
 export async function migratePostgres(db: Kysely<unknown>, schemas: readonly SqlFeatureSchema[]): Promise<void> {
   const kysely = db as Kysely<MigrationTables>;
+  const ordered = inOrder(schemas);
+  if (await upToDate(kysely, ordered)) return;
   await kysely.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
     await trx.schema.createTable('schema_migrations').ifNotExists()
@@ -24,11 +57,7 @@ export async function migratePostgres(db: Kysely<unknown>, schemas: readonly Sql
       .addPrimaryKeyConstraint('schema_migrations_pk', ['feature', 'version'])
       .execute();
   });
-  const done = new Set<string>();
-  const run = async (schema: SqlFeatureSchema): Promise<void> => {
-    if (done.has(schema.feature)) return;
-    for (const required of schema.requires ?? []) await run(required);
-    done.add(schema.feature);
+  for (const schema of ordered) {
     for (let version = 1; version <= schema.migrations.length; version++) {
       await kysely.transaction().execute(async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
@@ -44,6 +73,5 @@ export async function migratePostgres(db: Kysely<unknown>, schemas: readonly Sql
           .values({ feature: schema.feature, version, description: migration.description, applied_at: Date.now() }).execute();
       });
     }
-  };
-  for (const schema of schemas) await run(schema);
+  }
 }
