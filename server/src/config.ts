@@ -282,6 +282,30 @@ export const configSchema = z.object({
       maxRetryDelayMs: z.number().int().min(100).default(30_000),
     }).prefault({}),
   }).prefault({}),
+  /** XEP-0363 HTTP file upload (components/upload/): a service upload.<domain> per served domain. */
+  upload: z.object({
+    enabled: z.boolean().default(true),
+    /** Largest file (bytes) a slot is given for; announced in disco (max-file-size). */
+    maxFileSize: z.number().int().min(1024).max(16 * 1024 ** 3).default(100 * 1024 * 1024),
+    /** Bytes one user may hold (stored files, uploads under way, live slots). */
+    quotaBytes: z.number().int().min(1024).default(1024 ** 3),
+    /** Files are deleted this many days after their upload (hourly and at start); 0 keeps them. */
+    retentionDays: z.number().int().min(0).max(36_500).default(30),
+    /** Seconds a slot may wait for its PUT. */
+    slotSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Where files are kept (default: <dataDir>/uploads); a folder every node sees, in a cluster. */
+    directory: z.string().optional(),
+    /** Base URL of the PUT and GET URLs (https://files.example.com, no path); default: the first http.publicUrls entry, else this server's HTTP(S) port on the user's domain. */
+    baseUrl: z.string().regex(webOrigin, 'scheme://host[:port], without a path').optional(),
+    /** Web origins (besides the server's own pages) whose pages may upload and read files with CORS, e.g. the webmail; '*' = any. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
+    /** Per domain: enabled: false turns the service off there, maxFileSize and quotaBytes replace the defaults (lower or higher). */
+    domains: z.record(z.string(), z.object({
+      enabled: z.boolean().optional(),
+      maxFileSize: z.number().int().min(1024).max(16 * 1024 ** 3).optional(),
+      quotaBytes: z.number().int().min(1024).optional(),
+    })).default({}),
+  }).prefault({}),
   /**
    * Options of the feature modules by module name (server/src/modules/), each checked by the
    * module's own schema with its defaults and floors. Limits that several modules hold to stay in

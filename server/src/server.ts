@@ -27,7 +27,6 @@ import { LocalCaches } from './core/cache.ts';
 import { DiscoRegistry } from './core/disco.ts';
 import { IqHandlers } from './core/iq-handlers.ts';
 import { StreamExtensions } from './core/stream-extensions.ts';
-import { SignInExtensions } from './core/sign-in-extensions.ts';
 import { ModuleHost } from './core/module-host.ts';
 import type { AnyModuleDefinition } from './core/module-api.ts';
 import type { SessionTable } from './core/session-table.ts';
@@ -233,11 +232,18 @@ export class ParleyServer {
     // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
     const disco = new DiscoRegistry();
     const extensions = new StreamExtensions();
-    const signInExtensions = new SignInExtensions();
+    // The HTTP app before the modules: they add routes to it (upload), attached when it listens (step 5).
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
+    // the server's own pages for the WebSocket, BOSH and upload origin checks, on the ports the listeners get
+    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     const modules = new ModuleHost({
-      config, log, hub, iq, disco, streams: extensions, signInExtensions, router, hosts, sessions: table,
+      config, log, hub, iq, disco, streams: extensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
-      services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub },
+      services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub, admin },
+      http: {
+        route: (feature, routes) => http.route(feature, routes), ports: http.ports, publicUrl: config.http.publicUrls?.[0],
+        origins: (allowed) => new OriginPolicy(publicOrigins, allowed),
+      },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
     });
@@ -258,13 +264,10 @@ export class ParleyServer {
       log: log.child({ component: 'c2s' }),
       sasl: {
         authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log),
-        log: log.child({ component: 'sasl' }), signIns: counters.signIns, signInExtensions, fastTokens: fastTokens(config, storage),
+        log: log.child({ component: 'sasl' }), signIns: counters.signIns, extensions, fastTokens: fastTokens(config, storage),
       },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
-    // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
-    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     http.route('websocket', websocketRoutes({
       path: config.http.websocketPath, limits: config.limits, log: log.child({ component: 'websocket' }),
       origins: new OriginPolicy(publicOrigins, config.websocket.allowedOrigins),

@@ -119,6 +119,11 @@ export interface ServerNotifications {
   'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
+  /**
+   * End the sessions of a bare JID (every resource) or one full JID with this stream error (an
+   * admin's XEP-0133 end-user-session): every node ends the ones it holds.
+   */
+  'sessions-end': { readonly jid: JID; readonly condition: StreamErrorCondition; readonly text: string };
   /** A served name came or went (router/host-table.ts). */
   'host-added': { readonly name: string; readonly kind: 'account' | 'component' };
   'host-removed': { readonly name: string; readonly kind: 'account' | 'component' };

@@ -3,10 +3,10 @@
 // handler, registered and removed at run time (as ejabberd's ejabberd_router:register_route serves
 // mod_muc). Names that come and go are announced on the hub (host-added, host-removed).
 import { normalizeDomain } from '@parley/shared';
-import type { Component } from '../core/component.ts';
+import type { Component, ComponentHosts } from '../core/hosts.ts';
 import type { ServerHub } from '../core/server-events.ts';
 
-export type { Component } from '../core/component.ts';
+export type { Component };
 
 /** Where account domains and their aliases are kept (the directory's domain list). */
 export interface ServedDomainSource {
@@ -19,7 +19,7 @@ export interface ServedDomainSource {
 /** An account domain's canonical name, or the component that serves the name. */
 export type ServedName = string | Component;
 
-export class HostTable {
+export class HostTable implements ComponentHosts {
   private readonly names = new Map<string, ServedName>();
 
   constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
@@ -95,8 +95,10 @@ export class HostTable {
     this.serve(name, component);
   }
 
-  removeComponent(name: string): void {
-    if (typeof this.names.get(name) === 'object') this.stopServing(name, 'component');
+  /** Only the component itself leaves: another component since given the name keeps it. */
+  removeComponent(component: Component): void {
+    const name = normalizeDomain(component.name);
+    if (this.names.get(name) === component) this.stopServing(name, 'component');
   }
 
   private serve(name: string, served: ServedName): void {

@@ -38,6 +38,13 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
         this.session(entry.sessionId)?.streamError(new StreamError('not-authorized', event.reason));
       }
     });
+    // An admin ended a user's sessions (XEP-0133 end-user-session), all of them or one resource.
+    services.hub.on('sessions-end', (event) => {
+      for (const entry of services.table.resources(event.jid.bare)) {
+        if (!event.jid.isBare && entry.jid.full !== event.jid.full) continue;
+        this.session(entry.sessionId)?.streamError(new StreamError(event.condition, event.text));
+      }
+    });
     // A removed domain's streams end with host-gone (stream/open-streams.ts); its sessions kept without a stream end here.
     services.hub.on('host-removed', (event) => {
       for (const session of [...this.byId.values()]) if (!session.attached && session.jid.domain === event.name) this.endDetached(session);

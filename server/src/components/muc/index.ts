@@ -46,7 +46,7 @@ export const mucModule = defineModule({
       if (!service) return;
       service.shutdown();
       services.delete(name);
-      ctx.hosts.removeComponent(service.name);
+      ctx.hosts.removeComponent(service);
     });
     // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
     const byName = (name: string) => [...services.values()].find((service) => service.name === name);
@@ -54,9 +54,11 @@ export const mucModule = defineModule({
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
     // XEP-0045 §6.1: the domain lists its chat service
-    ctx.features.items((domain) => {
-      const service = services.get(domain);
-      return service ? [{ jid: service.name, name: 'Chatrooms' }] : [];
+    ctx.features.provider('domain', {
+      items: ({ entity }) => {
+        const service = services.get(entity.domain);
+        return service ? [{ jid: service.name, name: 'Chatrooms' }] : [];
+      },
     });
   },
 });

@@ -12,6 +12,7 @@ import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.
 import { readBookmarks, registerPrivateStorage } from './private-storage.ts';
 import { PepPolicy } from './policy.ts';
 import type { RosterItem } from '../../storage/index.ts';
+import type { DiscoItem } from '../../core/disco.ts';
 import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
 export const pepOptions = z.object({
@@ -113,15 +114,32 @@ export const pepModule = defineModule({
         answer(request, (service) => ownerRequest(service, request.from, type, request.payload)));
     }
 
-    // XEP-0060 §5.2: an account's disco#items lists the nodes the requester may read
-    ctx.features.accountItems(async ({ owner, requester, node }) => {
-      if (node !== undefined) return [];
-      const service = services(owner);
-      const visible: Element[] = [];
-      for (const stored of await service.nodes()) {
-        if (await service.mayRead(requester, stored)) visible.push(xml('item', { jid: owner.bare, node: stored.node, name: stored.config.title || undefined }));
-      }
-      return visible;
+    // XEP-0060 §5.2: an account's disco#items lists the nodes the requester may read; §5.3: a
+    // node's disco#info — a leaf, with its type — for those who may read it
+    ctx.features.provider('account', {
+      items: async ({ entity: owner, requester }) => {
+        const service = services(owner);
+        const visible: DiscoItem[] = [];
+        for (const stored of await service.nodes()) {
+          if (await service.mayRead(requester, stored)) visible.push({ jid: owner.bare, node: stored.node, name: stored.config.title || undefined });
+        }
+        return visible;
+      },
+      // a node's items are not listed through disco (XEP-0060 §5.5 is optional): an empty list
+      nodeItems: () => [],
+      nodeInfo: async ({ entity: owner, requester, node }) => {
+        const service = services(owner);
+        const stored = await pubsub.getNode(owner.bare, node);
+        if (!stored || !(await service.mayRead(requester, stored))) return null;
+        return {
+          identities: [{ category: 'pubsub', type: 'leaf' }],
+          features: [NS.pubsub],
+          extensions: [xml('x', { xmlns: NS.dataForms, type: 'result' },
+            xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS.pubsub}#meta-data`)),
+            xml('field', { var: 'pubsub#type' }, xml('value', {}, stored.config.type)),
+            xml('field', { var: 'pubsub#access_model' }, xml('value', {}, stored.config.accessModel)))],
+        };
+      },
     });
 
     // XEP-0398: a vCard photo (the user's or the address book's) shows as the XEP-0084 avatar
@@ -131,21 +149,6 @@ export const pepModule = defineModule({
     ctx.on('avatar-changed', ({ jid }) => syncAvatar(jid, true));
     // a directory photo set before this server ran (or before PEP) shows once its owner logs in
     ctx.on('resource-bind', ({ session }) => void syncAvatar(session.jid.bare, false));
-
-    // XEP-0060 §5.3: a node's disco#info — a leaf, with its type — for those who may read it
-    ctx.features.accountNodeInfo(async ({ owner, requester, node }) => {
-      const service = services(owner);
-      const stored = await pubsub.getNode(owner.bare, node);
-      if (!stored || !(await service.mayRead(requester, stored))) return null;
-      return [
-        xml('identity', { category: 'pubsub', type: 'leaf' }),
-        xml('feature', { var: NS.pubsub }),
-        xml('x', { xmlns: NS.dataForms, type: 'result' },
-          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS.pubsub}#meta-data`)),
-          xml('field', { var: 'pubsub#type' }, xml('value', {}, stored.config.type)),
-          xml('field', { var: 'pubsub#access_model' }, xml('value', {}, stored.config.accessModel))),
-      ];
-    });
 
     // XEP-0163 §4.3.2: a resource whose caps newly ask for nodes gets their last items — its own
     // account's and its contacts' (the ones it receives presence from)
