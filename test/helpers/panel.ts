@@ -103,12 +103,16 @@ export async function startRestartableServer(users: Record<string, string>): Pro
   }));
   let child: ChildProcess | null = null;
   const launch = async () => {
-    child = spawn(process.execPath, [join(repoRoot, 'server/bin/parley.js'), '--config', configFile, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    for (let i = 0; i < 100; i++) {
+    const started = spawn(process.execPath, [join(repoRoot, 'server/bin/parley.js'), '--config', configFile, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = started;
+    // a start takes 1–2 s on a quiet machine and over 11 s at a load of 24 on two cores: wait for
+    // the process itself (up to a minute), and give up at once if it exits
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && started.exitCode === null) {
       if (await fetch(`http://127.0.0.1:${http}/`).then((r) => r.ok, () => false)) return;
       await sleep(100);
     }
-    throw new Error('the restarted server did not come up');
+    throw new Error(started.exitCode === null ? 'the restarted server did not come up within a minute' : `the restarted server exited (${started.exitCode})`);
   };
   const halt = async () => {
     const running = child;

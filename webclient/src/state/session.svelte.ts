@@ -169,6 +169,9 @@ export class ChatSession {
       this.indicateState();
       // XEP-0198 §5: a resumed session kept roster, presence, carbons, messages and rooms: nothing to fetch or enter again
       if (!session.resumed) void this.sessionStarted(session.rosterVersioning).then(() => this.rooms.sessionStarted(session.reconnected));
+      // the rooms kept our presence too, but the panel forgot their occupants when the link dropped:
+      // enter them again (from the same session, a re-entry: XEP-0045 §7.2 sends the occupants again)
+      else void this.rooms.sessionStarted(true);
     });
     this.blocking.on('changed', (jids) => (this.blocked = jids));
     // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
