@@ -111,6 +111,8 @@ export class XmppClient extends Emitter<ClientEvents> {
    */
   private streamManagementWanted = true;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The link on which an <r/> waits for its <a/>: one request at a time, not one per stanza sent. */
+  private ackRequestedOn: Link | undefined;
   /** The server offers XEP-0352 client state indication on this session. */
   csiAvailable = false;
 
@@ -206,12 +208,15 @@ export class XmppClient extends Emitter<ClientEvents> {
 
   /** XEP-0198 §4: ask the server what it handled, soon after stanzas went out. */
   private requestAck(link: Link): void {
+    if (this.ackRequestedOn === link) return; // the <a/> to come covers these too, or asks again
     const askNow = this.sm.pending >= ACK_EVERY;
     if (!askNow && this.ackTimer !== undefined) return;
     clearTimeout(this.ackTimer);
     const ask = () => {
       this.ackTimer = undefined;
-      if (this.link === link && link.online && this.sm.pending > 0) link.transport.send(xml('r', { xmlns: NS.sm }));
+      if (this.link !== link || !link.online || this.sm.pending === 0) return;
+      this.ackRequestedOn = link;
+      link.transport.send(xml('r', { xmlns: NS.sm }));
     };
     if (askNow) ask();
     else this.ackTimer = setTimeout(ask, ACK_DELAY_MS);
@@ -416,6 +421,9 @@ export class XmppClient extends Emitter<ClientEvents> {
       const h = Number(element.attrs.h);
       // an 'h' beyond what we sent is the server's error (§4); nothing to release then
       if (Number.isInteger(h) && h >= 0) this.sm.acknowledge(h);
+      // what went out while the request was in flight is asked for next
+      this.ackRequestedOn = undefined;
+      if (this.link && this.sm.pending > 0) this.requestAck(this.link);
     }
   }
 
