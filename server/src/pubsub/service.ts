@@ -5,11 +5,13 @@
 // One instance per request: it keeps nothing between requests (the store does).
 import { randomBytes } from 'node:crypto';
 import { NS, serialize, xml, type Element, type JID } from '@parley/shared';
-import type { Awaitable } from '../core/events.ts';
 import { parsePayload } from './payloads.ts';
 import { accessDenied, badRequest, forbidden, nodeNotFound, itemNotFound, PubSubError, preconditionNotMet } from './errors.ts';
 import { applyForm, InvalidConfig, itemLimit, unmetPrecondition, type NodeConfig } from './node-config.ts';
 import type { Affiliation, PubSubStore, StoredItem, StoredNode } from './store.ts';
+
+/** A result now or later (what a policy hook returns). */
+type Awaitable<T = void> = T | Promise<T>;
 
 export interface PubSubLimits {
   /** Items a node keeps at most ('max' in a node's configuration means this many). */

@@ -50,7 +50,7 @@ export class Federation implements RemoteRouter {
   private readonly incoming = new Set<IncomingS2sStream>();
   /** XEP-0288: incoming streams that carry our stanzas too, by "local remote" pair (used before opening a link). */
   private readonly bidirectional = new Map<string, IncomingS2sStream>();
-  private readonly services: S2sServices;
+  private readonly services: S2sServices<IncomingS2sStream>;
   private readonly ca: string[];
   private readonly contexts: PeerVerifyingContexts;
   private listeners: TcpListeners | null = null;

@@ -43,7 +43,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   /** The peer connected with TLS at once (XEP-0368), not STARTTLS. */
   readonly directTls: boolean;
 
-  constructor(private readonly services: S2sServices, readonly connection: Connection) {
+  constructor(private readonly services: S2sServices<IncomingS2sStream>, readonly connection: Connection) {
     this.directTls = connection.encrypted;
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
     // §4.9.3.4: a peer that proves nothing in time is dropped (a verify-only stream answers within it).
