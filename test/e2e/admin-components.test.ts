@@ -66,11 +66,13 @@ describe('the Components screen', () => {
     component.send(`<handshake>${createHash('sha1').update(header.attrs.id! + secret).digest('hex')}</handshake>`);
     await component.receive('handshake');
     component.send(`<message xmlns='${NS.component}' from='bot@bot.example.com' to='example.com'><body>hi</body></message>`);
+    // the server has no use for a message to itself: an error comes back (one stanza each way)
+    expect((await component.receive('message')).attrs.type).toBe('error');
 
     await page.reload();
     const row = page.locator('tr[data-component="bot.example.com"]');
     await row.getByText('Connected', { exact: true }).waitFor();
-    await expect.poll(() => row.textContent()).toContain('1 in');
+    await expect.poll(() => row.textContent()).toContain('1 in · 1 out');
     expect(await row.textContent()).toContain('127.0.0.1');
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: join(screenshots, 'components.png'), fullPage: true });
