@@ -23,6 +23,7 @@ import type { UnauthenticatedIqHandler } from './stream-extensions.ts';
 import type { FeatureBuilder, FeaturePhase, NegotiationNonzaHandler, NonzaHandler } from './stream-info.ts';
 import type { AdminService } from '../admin/service.ts';
 import type { ComponentHosts } from './hosts.ts';
+import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -189,6 +190,8 @@ export interface ModuleContext<O = undefined> {
   store<V = unknown>(name: string): KeyValueStore<V>;
   /** A named cache (`<module>.<name>`) of values this module keeps in a store. */
   cache<V>(name: string): Cache<V>;
+  /** Figures for /metrics (gauges, counters), read only when scraped (metrics/feature-metrics.ts). */
+  readonly metrics: MetricsRegistration;
 }
 
 export interface ModuleDefinition<O = undefined> {

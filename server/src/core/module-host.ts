@@ -13,6 +13,7 @@ import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
 import type { ComponentHosts } from './hosts.ts';
 import type { ModuleHttp } from './module-api.ts';
+import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -32,6 +33,7 @@ export interface ModuleHostServices {
   readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
   readonly http: ModuleHttp;
+  readonly metrics: MetricsRegistration;
 }
 
 export class ModuleHost {
@@ -105,6 +107,7 @@ export class ModuleHost {
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
+      metrics: host.metrics,
     };
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { DialbackKeys } from './dialback-key.ts';
 import type { FederationPolicy } from './policy.ts';
+import type { LinkMonitor } from './link-monitor.ts';
 
 export interface S2sSettings {
   readonly requireEncryption: boolean;
@@ -38,5 +39,7 @@ export interface S2sServices<Stream> {
   incomingClosed(stream: Stream): void;
   /** XEP-0288: `stream` carries our stanzas from `local` to `remote` from now on. */
   bidirectionalStream(stream: Stream, remote: string, local: string): void;
+  /** Link states for the log and /metrics. */
+  readonly monitor: LinkMonitor;
   readonly log: Logger;
 }

@@ -55,6 +55,10 @@ export const mucModule = defineModule({
       (jid, bookmark) => void ctx.emit('bookmark-offered', { jid, bookmark }));
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
+    // /metrics: live rooms and their occupants on this node, per service (read when scraped)
+    const figures = (pick: 'rooms' | 'occupants') => () => [...services.values()].map((service) => ({ labels: { service: service.name }, value: service.liveFigures()[pick] }));
+    ctx.metrics.gauge('parley_muc_rooms', 'MUC rooms with occupants on this node, by service.', ['service'], figures('rooms'));
+    ctx.metrics.gauge('parley_muc_occupants', 'Occupants of the MUC rooms on this node, by service.', ['service'], figures('occupants'));
     // XEP-0045 §6.1: the domain lists its chat service
     ctx.features.provider('domain', {
       items: ({ entity }) => {

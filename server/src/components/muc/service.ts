@@ -60,6 +60,18 @@ export class MucService implements Component {
     };
   }
 
+  /** Rooms with occupants on this node, and their occupants (the /metrics gauges, index.ts). */
+  liveFigures(): { rooms: number; occupants: number } {
+    let rooms = 0;
+    let occupants = 0;
+    for (const room of this.rooms.values()) {
+      if (room.occupantCount === 0) continue;
+      rooms++;
+      occupants += room.occupantCount;
+    }
+    return { rooms, occupants };
+  }
+
   receive(stanza: Element, from: JID, to: JID, origin: Origin): Promise<void> | void {
     if (to.local === '') return this.toService(stanza, origin);
     // one room's stanzas in order: a join waits for the room's load, later stanzas for the join
