@@ -28,6 +28,8 @@ import sys
 
 import slixmpp
 from slixmpp.xmlstream import ET
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 MUC_USER = "http://jabber.org/protocol/muc#user"
 
@@ -46,12 +48,16 @@ async def run(spec):
     xmpp.add_event_handler("session_start", lambda _: started.done() or started.set_result(True))
     xmpp.add_event_handler("failed_auth", lambda _: started.done() or started.set_exception(RuntimeError("auth failed")))
 
+    def on_reactions(msg):
+        # (the xep_0045 plugin's groupchat_message wants a body; reactions have none)
+        if msg["type"] != "groupchat":
+            return
+        reactions = msg.xml.find("{urn:xmpp:reactions:0}reactions")
+        emit({"event": "reactions", "room": str(msg["from"].bare), "nick": msg["from"].resource, "target": reactions.get("id"),
+              "reactions": [r.text for r in reactions.findall("{urn:xmpp:reactions:0}reaction")]})
+
     def on_groupchat(msg):
         room = str(msg["from"].bare)
-        reactions = msg.xml.find("{urn:xmpp:reactions:0}reactions")
-        if reactions is not None:
-            emit({"event": "reactions", "room": room, "nick": msg["from"].resource, "target": reactions.get("id"),
-                  "reactions": [r.text for r in reactions.findall("{urn:xmpp:reactions:0}reaction")]})
         if msg["body"]:
             stanza_id = next((e.get("id") for e in msg.xml.findall("{urn:xmpp:sid:0}stanza-id") if e.get("by") == room), None)
             replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
@@ -81,6 +87,7 @@ async def run(spec):
     xmpp.add_event_handler("groupchat_invite", on_invite)
     xmpp.add_event_handler("message_error", on_message_error)
     xmpp.add_event_handler("message", on_message)
+    xmpp.register_handler(Callback("Reactions", MatchXPath("{jabber:client}message/{urn:xmpp:reactions:0}reactions"), on_reactions))
     last_sent = {}
     xmpp.connect(address=(spec["host"], spec["port"]), force_starttls=True)
     await started
