@@ -19,6 +19,7 @@ import { roomIq } from './room-iq.ts';
 import { groupchat, invitations, privateMessage } from './room-messages.ts';
 import { join, leave, occupantNick, update } from './room-presence.ts';
 import { REGISTER } from './room-info.ts';
+import { requestForm, voiceForm } from './room-voice.ts';
 import type { RoomStore } from './store.ts';
 
 export interface MucServiceOptions {
@@ -232,6 +233,9 @@ export class MucService implements Component {
     if (type === 'groupchat') return groupchat(room, stanza, from, origin);
     const x = stanza.getChild('x', MUC_USER);
     if (x && invitations(room, x, from)) return;
+    // §7.13, §8.6 voice requests and their approvals
+    const form = requestForm(stanza);
+    if (form) return voiceForm(room, form, from);
     throw new StanzaError('bad-request', 'messages to a room are of type groupchat, or invitations');
   }
 
