@@ -3,11 +3,11 @@
 // and see its stream end (host-gone) — all on a running server; axe-core finds nothing serious on
 // the screen. Screenshots go to PARLEY_SCREENSHOTS (default /tmp/admin-screens).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axeFindings } from '../helpers/axe.ts';
 import { NS } from '@parley/shared';
 import { launchBrowser, webClientDir, type TestBrowser } from '../helpers/browser.ts';
 import { ADMIN_TOKEN, startSuiteServer } from '../helpers/suite.ts';
@@ -15,15 +15,10 @@ import { connectTcp } from '../helpers/raw-stream.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const screenshots = process.env.PARLEY_SCREENSHOTS ?? '/tmp/admin-screens';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** The ids of axe's serious and critical findings in the page. */
 async function seriousFindings(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string }[] }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
-  });
+  return (await axeFindings(page, 'components')).map((finding) => finding.id);
 }
 
 describe('the Components screen', () => {

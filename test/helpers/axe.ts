@@ -1,5 +1,5 @@
 // axe-core in a page of the browser tests: the serious and critical findings of one view
-// (the pattern of test/e2e/accessibility.test.ts, for the tests of other features' views).
+// (every browser test that audits views uses it).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
