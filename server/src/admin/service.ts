@@ -13,17 +13,12 @@ import type { SuiteEventPublisher } from '../directory/suite-events.ts';
 import { AdminError } from './errors.ts';
 import { MAX_PHOTO_BYTES, type Subject } from './schemas.ts';
 import { AdminComponents } from './components.ts';
+import type { AccountAdministration, NewUser, UserChange } from '../core/account-administration.ts';
 
 export { AdminError };
 
-export interface NewUser {
-  /** Local password (SCRAM verifiers); none for single sign-on or core-auth users. */
-  password?: string | undefined;
-  displayName?: string | null | undefined;
-  /** Extra email addresses (the default one is the JID). */
-  emails?: string[] | undefined;
-  enabled?: boolean | undefined;
-}
+// what a new account may start with: part of the account operations modules use (core/account-administration.ts)
+export type { NewUser };
 
 /** A FAST token as the admin sees it. */
 export interface FastTokenListing {
@@ -37,7 +32,7 @@ export interface FastTokenListing {
   expiresAt: string;
 }
 
-export class AdminService {
+export class AdminService implements AccountAdministration {
   /** External components (XEP-0114): listed, added and removed at run time (admin/components.ts). */
   readonly components: AdminComponents;
 
@@ -170,7 +165,7 @@ export class AdminService {
     await this.storage.accounts.setCredentials(jid, await deriveAllCredentials(password));
   }
 
-  async updateUser(jidText: string, change: { displayName?: string | null | undefined; enabled?: boolean | undefined; password?: string | undefined }): Promise<DirectoryUser> {
+  async updateUser(jidText: string, change: UserChange): Promise<DirectoryUser> {
     const jid = await this.existingUser(jidText);
     if (change.password !== undefined) await this.setPassword(jid, change.password);
     if (change.displayName !== undefined) await this.directory.users.setDisplayName(jid, change.displayName);

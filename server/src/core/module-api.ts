@@ -21,7 +21,7 @@ import type { DiscoEntity, DiscoIdentity, DiscoInfo, DiscoItem, DiscoNodeRequest
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
 import type { UnauthenticatedIqHandler } from './stream-extensions.ts';
 import type { FeatureBuilder, FeaturePhase, NegotiationNonzaHandler, NonzaHandler } from './stream-info.ts';
-import type { AdminService } from '../admin/service.ts';
+import type { AccountAdministration } from './account-administration.ts';
 import type { ComponentHosts } from './hosts.ts';
 import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 
@@ -92,8 +92,8 @@ export interface ModuleServices {
   readonly commits: GroupCommit;
   /** Nodes and items of every pubsub service here (pubsub/store.ts): accounts' PEP services. */
   readonly pubsub: PubSubStore;
-  /** Admin operations with the same rules as the admin API and the CLI (admin/service.ts). */
-  readonly admin: AdminService;
+  /** Account operations with the same rules as the admin API and the CLI (admin/service.ts implements them). */
+  readonly admin: AccountAdministration;
 }
 
 /** A module's HTTP routes for one listener (plain or TLS), attached to its app (http/routes.ts HttpRoutes). */

@@ -4,7 +4,7 @@
 // as the CLI and the admin API, so a disabled or deleted user's sessions end the same way.
 import { JID, NS, StanzaError, tryParseJid, xml, type FormField } from '@parley/shared';
 import type { Logger } from '../../logger.ts';
-import type { AdminService } from '../../admin/service.ts';
+import type { AccountAdministration } from '../../core/account-administration.ts';
 import { AdminError } from '../../admin/errors.ts';
 import type { Directory } from '../../directory/types.ts';
 import { ADMIN_ROLE } from '../../directory/types.ts';
@@ -16,7 +16,7 @@ import type { SessionTableView } from '../../core/session-table.ts';
 import type { Awaitable } from '../../core/events.ts';
 
 export interface CommandContext {
-  readonly admin: AdminService;
+  readonly admin: AccountAdministration;
   readonly directory: Directory;
   readonly hosts: HostView;
   readonly sessions: SessionTableView;
