@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient } from './helpers/clients.ts';
 import { createUsers, passwordOf } from './helpers/im.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { sample } from './helpers/metrics.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
@@ -13,17 +14,6 @@ async function scrape(server: TestServer, token: string | null = TOKEN): Promise
   return { status: response.status, text: await response.text(), type: response.headers.get('content-type') };
 }
 
-/** The value of one sample line (`name{labels} value`), or undefined when it is not there. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 describe('Prometheus metrics', () => {
   let server: TestServer;

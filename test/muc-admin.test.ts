@@ -4,7 +4,7 @@
 // XEP-0425 retraction, XEP-0410 self-ping; and the service's limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, errorCondition, iq, iqError, online, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
+import { errorCondition, iq, iqError, onlineUsers, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
 import {
   MUC_ADMIN, MUC_OWNER, MUC_USER, SERVICE, adminItems, createRoom, groupchat, isGroupchat, isPresenceOf, itemOf, join, joinError,
   newRoom, statusCodes,
@@ -16,10 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function users(...names: string[]): Promise<LoggedInClient[]> {
-  const jids = await createUsers(server, names);
-  return Promise.all(jids.map((jid) => online(server, jid)));
-}
+const users = (...names: string[]) => onlineUsers(server, ...names);
 const bareOf = (client: LoggedInClient) => client.jid.split('/')[0]!;
 
 const ROOMCONFIG_FIELDS = [

@@ -5,7 +5,7 @@
 // sent to the occupants and kept nowhere.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, online, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
+import { onlineUsers, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
 import { createRoom, groupchat, isGroupchat, join, newRoom } from './helpers/muc.ts';
 import { queryArchive } from './helpers/mam.ts';
 
@@ -17,10 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function users(...names: string[]): Promise<LoggedInClient[]> {
-  const jids = await createUsers(server, names);
-  return Promise.all(jids.map((jid) => online(server, jid)));
-}
+const users = (...names: string[]) => onlineUsers(server, ...names);
 
 it('keeps a reaction in the room\'s history and archive; a chat state goes to the occupants only', async () => {
   const [alice, bob, carol] = await users('alice', 'bob', 'carol');

@@ -5,7 +5,7 @@
 // and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, iq, online, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
+import { iq, onlineUsers, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
 import { createRoom, groupchat, isGroupchat, join } from './helpers/muc.ts';
 import { newRoom } from './helpers/muc.ts';
 import { queryArchive } from './helpers/mam.ts';
@@ -21,10 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function users(...names: string[]): Promise<LoggedInClient[]> {
-  const jids = await createUsers(server, names);
-  return Promise.all(jids.map((jid) => online(server, jid)));
-}
+const users = (...names: string[]) => onlineUsers(server, ...names);
 
 /** Sends a room message and waits for its echo; returns the room's stanza-id. */
 async function say(client: LoggedInClient, room: string, body: string): Promise<string> {

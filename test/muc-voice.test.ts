@@ -5,7 +5,7 @@
 // someone not in the room, a malformed form, an approval from a non-moderator, a flood of requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, errorCondition, expectNothing, iq, online, passwordOf, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
+import { createUsers, errorCondition, expectNothing, iq, onlineUsers, passwordOf, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
 import { MUC_USER, createRoom, groupchat, isGroupchat, isPresenceOf, itemOf, join, newRoom } from './helpers/muc.ts';
 import { startSlixmppOccupant, type SlixmppOccupant } from './helpers/slixmpp-occupant.ts';
 
@@ -18,10 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function users(...names: string[]): Promise<LoggedInClient[]> {
-  const jids = await createUsers(server, names);
-  return Promise.all(jids.map((jid) => online(server, jid)));
-}
+const users = (...names: string[]) => onlineUsers(server, ...names);
 
 /** A muc#request form as a client submits it: the request (muc#role only) or an approval. */
 function requestMessage(room: string, fields: Record<string, string>, type = 'submit'): Element {

@@ -3,7 +3,7 @@
 // messages, invitations, and each refusal with the XEP's error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
-import { createUsers, errorCondition, iq, iqError, online, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
+import { createUsers, errorCondition, iq, iqError, onlineUsers, received, stopAll, xml, type LoggedInClient } from './helpers/im.ts';
 import {
   MUC_USER, SERVICE, configure, createRoom, groupchat, isGroupchat, isPresenceOf, isSubject, itemOf, join, joinError,
   joinPresence, newRoom, statusCodes,
@@ -15,10 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function users(...names: string[]): Promise<LoggedInClient[]> {
-  const jids = await createUsers(server, names);
-  return Promise.all(jids.map((jid) => online(server, jid)));
-}
+const users = (...names: string[]) => onlineUsers(server, ...names);
 
 describe('the MUC service (XEP-0045 §6)', () => {
   it('is listed in the domain disco#items and is a conference/text service', async () => {

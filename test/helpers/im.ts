@@ -62,6 +62,12 @@ export async function online(server: ServerPorts, jid: string, options: OnlineOp
   return client;
 }
 
+/** New accounts (createUsers) logged in and available, one client each. */
+export async function onlineUsers(server: TestServer, ...names: string[]): Promise<LoggedInClient[]> {
+  const jids = await createUsers(server, names);
+  return Promise.all(jids.map((jid) => online(server, jid)));
+}
+
 /** Broadcast available presence and wait for the server's reflection of it. */
 export async function sendPresence(client: LoggedInClient, options: { priority?: number; status?: string; show?: string } = {}): Promise<void> {
   const reflected = client.next((s) => s.is('presence') && s.attrs.from === client.jid && s.attrs.type === undefined);
