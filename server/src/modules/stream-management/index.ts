@@ -164,7 +164,10 @@ function undeliverable(ctx: SmContext, session: SessionHandle): void {
   session.data.delete(COUNTER);
   session.acknowledgement = null;
   for (const kept of counter.drain()) {
-    if (kept.receipt !== null) continue;
+    if (kept.receipt !== null) {
+      kept.receipt.undelivered?.(); // a stored copy stays stored; a forwarded one goes to this node's fallback
+      continue;
+    }
     if (kept.xml.startsWith('<iq')) {
       const iq = parseStanza(kept.xml);
       const type = iq?.attrs.type;

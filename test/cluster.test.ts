@@ -1,0 +1,94 @@
+// Three Parley nodes on one store and one NATS bus (server/src/cluster/): users on different nodes
+// chat, subscribe and see each other's presence; a resource bound again on another node replaces
+// the first session (RFC 6120 §7.7.2.2); a node that joins late knows the sessions already bound.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bare, chat, createUsers, isMessage, isPresenceFrom, online, received, stopAll, subscribeAndApprove, befriend, presence,
+} from './helpers/im.ts';
+import { login } from './helpers/clients.ts';
+import { passwordOf } from './helpers/im.ts';
+import { startCluster, tablesShow, type TestCluster } from './helpers/cluster.ts';
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('a cluster of three nodes', () => {
+  it('delivers chat between users on different nodes, both ways, to the full and the bare JID', async () => {
+    const [a, b, c] = cluster.nodes;
+    const [aliceJid, bobJid] = await createUsers(a!, ['alice', 'bob']);
+    const alice = await online(a!, aliceJid!);
+    const bob = await online(b!, bobJid!);
+    await tablesShow([a!, b!, c!], bobJid!, 1, { available: true });
+
+    const toBob = received(bob, isMessage('hello from node 0'));
+    await alice.xmpp.send(chat(bobJid!, 'hello from node 0'));
+    expect((await toBob).attrs.from).toBe(alice.jid);
+
+    await tablesShow([b!], aliceJid!, 1);
+    const toAlice = received(alice, isMessage('to your full JID'));
+    await bob.xmpp.send(chat(alice.jid, 'to your full JID'));
+    expect((await toAlice).attrs.from).toBe(bob.jid);
+    await stopAll(alice, bob);
+  });
+
+  it('carries subscriptions and presence across nodes, and unavailable when a session ends', async () => {
+    const [a, , c] = cluster.nodes;
+    const [carolJid, daveJid] = await createUsers(a!, ['carol', 'dave']);
+    const carol = await online(a!, carolJid!);
+    const dave = await online(c!, daveJid!);
+    await tablesShow([a!, c!], carolJid!, 1, { available: true });
+    await tablesShow([a!, c!], daveJid!, 1, { available: true });
+    await befriend(carol, dave);
+    // dave on node 2 changes his presence: carol on node 0 sees it
+    const away = received(carol, (s) => isPresenceFrom(dave.jid)(s) && s.getChildText('show') === 'away');
+    await dave.xmpp.send(presence({ show: 'away' }));
+    await away;
+    // a second resource of carol's on node 1 gets dave's presence at its initial presence (probe answered from the table)
+    const b = cluster.nodes[1]!;
+    const carol2 = await login(b, carolJid!, passwordOf(carolJid!), { resource: 'second', presence: false });
+    const probed = received(carol2, isPresenceFrom(dave.jid));
+    await carol2.xmpp.send(presence());
+    await probed;
+    // the cluster's table is eventually consistent: node 2 knows of carol's second resource once its announcement came
+    await tablesShow(cluster.nodes, carolJid!, 2, { available: true });
+    const gone = received(carol, isPresenceFrom(dave.jid, 'unavailable'));
+    const goneToo = received(carol2, isPresenceFrom(dave.jid, 'unavailable'));
+    await dave.stop();
+    await Promise.all([gone, goneToo]);
+    await tablesShow(cluster.nodes, daveJid!, 0);
+    await stopAll(carol, carol2);
+  });
+
+  it('ends the older session when the same resource binds on another node (RFC 6120 §7.7.2.2)', async () => {
+    const [a, b] = cluster.nodes;
+    const [eveJid] = await createUsers(a!, ['eve']);
+    const first = await online(a!, eveJid!, { resource: 'laptop' });
+    await tablesShow([b!], eveJid!, 1);
+    const conflict = new Promise<string>((resolve) => first.xmpp.on('error', (error) => resolve((error as { condition?: string }).condition ?? String(error))));
+    const second = await online(b!, eveJid!, { resource: 'laptop' });
+    expect(await conflict).toBe('conflict');
+    await tablesShow(cluster.nodes, eveJid!, 1);
+    expect(cluster.nodes[0]!.server.sessionTable.resources(eveJid!)[0]!.node).toBe(b!.server.cluster!.node);
+    await stopAll(first, second);
+  });
+
+  it('lets a node that joins late see the sessions bound before it, and serve its own', async () => {
+    const [a] = cluster.nodes;
+    const [frankJid, graceJid] = await createUsers(a!, ['frank', 'grace']);
+    const frank = await online(a!, frankJid!);
+    const late = await cluster.add(3);
+    expect(late.server.sessionTable.resources(frankJid!).length).toBeLessThanOrEqual(1);
+    await tablesShow([late], frankJid!, 1);
+    const grace = await online(late, graceJid!);
+    const hello = received(frank, isMessage('from the late node'));
+    await grace.xmpp.send(chat(bare(frankJid!), 'from the late node'));
+    await hello;
+    await stopAll(frank, grace);
+  });
+});
