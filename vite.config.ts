@@ -104,6 +104,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', '**/node_modules/**'],
           environment: 'node',
+          // `parley start` spawned by a test is one process unless the test asks for workers (cluster/workers.ts)
+          env: { PARLEY_WORKERS: '1' },
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -127,6 +129,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/e2e/global-setup.ts'],
+          env: { PARLEY_WORKERS: '1' },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

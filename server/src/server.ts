@@ -74,6 +74,8 @@ export interface StartOptions {
   modules?: readonly AnyModuleDefinition[];
   /** The cluster bus of a worker of `parley start --workers N` (cluster/ipc-bus.ts); otherwise config.cluster.nats, or none. */
   clusterBus?: ClusterBusFactory;
+  /** A worker of `parley start --workers N`: the HTTP listeners share their ports with the other workers (SO_REUSEPORT). */
+  sharedPorts?: boolean;
 }
 
 /** How often the domain list is re-read, so `parley domain add` reaches a running server. */
@@ -277,7 +279,7 @@ export class ParleyServer {
       },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates, sharedPorts: options.sharedPorts });
     // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
     const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     http.route('websocket', websocketRoutes({
