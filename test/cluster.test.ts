@@ -8,6 +8,7 @@ import {
 import { login } from './helpers/clients.ts';
 import { passwordOf } from './helpers/im.ts';
 import { startCluster, tablesShow, type TestCluster } from './helpers/cluster.ts';
+import { createRoom, groupchat, isGroupchat, isPresenceOf, join, newRoom } from './helpers/muc.ts';
 
 let cluster: TestCluster;
 
@@ -76,6 +77,31 @@ describe('a cluster of three nodes', () => {
     await tablesShow(cluster.nodes, eveJid!, 1);
     expect(cluster.nodes[0]!.server.sessionTable.resources(eveJid!)[0]!.node).toBe(b!.server.cluster!.node);
     await stopAll(first, second);
+  });
+
+  it('holds each room on one node: users on three nodes join one room and all get every message', async () => {
+    const [a, b, c] = cluster.nodes;
+    const [hanaJid, ivanJid, judyJid] = await createUsers(a!, ['hana', 'ivan', 'judy']);
+    const hana = await online(a!, hanaJid!);
+    const ivan = await online(b!, ivanJid!);
+    const judy = await online(c!, judyJid!);
+    for (const jid of [hanaJid!, ivanJid!, judyJid!]) await tablesShow(cluster.nodes, jid, 1, { available: true });
+    const room = newRoom('cluster');
+    await createRoom(hana, room, 'hana');
+    await join(ivan, room, 'ivan');
+    await join(judy, room, 'judy');
+    // every node names the same owner (the one that claimed the room)
+    const owners = cluster.nodes.map((node) => node.server.cluster!.rooms.ownerOf(room));
+    expect(new Set(owners).size).toBe(1);
+    const arrivals = [hana, ivan, judy].map((client) => received(client, isGroupchat('one room, three nodes')));
+    await ivan.xmpp.send(groupchat(room, 'one room, three nodes'));
+    const messages = await Promise.all(arrivals);
+    expect(messages.map((message) => message.attrs.from)).toEqual([`${room}/ivan`, `${room}/ivan`, `${room}/ivan`]);
+    // judy leaves: hana and ivan see it, wherever the room is held
+    const left = [hana, ivan].map((client) => received(client, isPresenceOf(`${room}/judy`, 'unavailable')));
+    await judy.xmpp.send(presence({ to: `${room}/judy`, type: 'unavailable' }));
+    await Promise.all(left);
+    await stopAll(hana, ivan, judy);
   });
 
   it('lets a node that joins late see the sessions bound before it, and serve its own', async () => {

@@ -178,12 +178,17 @@ export class ParleyServer {
     const data = openDataFolder(config.dataDir, config.storage);
     const { storage, directory } = data;
     const hub = createServerHub();
+    // In a cluster (cluster/), every node hears the other nodes' session table, stanzas, rooms and suite events.
+    const node = nodeName(config);
+    const cluster = await joinCluster(config, node, hub, log, options.clusterBus);
     const hosts = new HostTable({
       // a domain the directory serves already (as a domain or an alias) stays as it is
       add: async (domain) => { if (!(await directory.domains.names()).has(domain)) await directory.domains.create(domain); },
       names: () => directory.domains.names(),
     }, hub);
     await hosts.load(config.domains);
+    // in a cluster, each MUC room lives on one node (cluster/room-placement.ts)
+    if (cluster) hosts.placeComponents((component) => cluster.rooms.place(component));
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const name of hosts.list()) await certificates.ensure(name);
     // files an admin drops into the certs folder replace a domain's certificate while running
@@ -191,9 +196,6 @@ export class ParleyServer {
     // tls-server-end-point channel binding reads the certificates' signature algorithm (RFC 5929 §4.1)
     await loadCertificateReader();
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
-    // In a cluster (cluster/), every node hears the other nodes' session table, stanzas and suite events.
-    const node = nodeName(config);
-    const cluster = await joinCluster(config, node, hub, log, options.clusterBus);
     const admin = new AdminService(storage, directory, cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());

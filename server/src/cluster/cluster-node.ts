@@ -13,6 +13,7 @@ import { toWire, type WireEntry } from './entry-codec.ts';
 import { Membership, type MembershipOptions } from './membership.ts';
 import { ClusterForwarder, type ForwardedDeliveryTarget } from './node-forwarder.ts';
 import { SharedSessionTable } from './shared-session-table.ts';
+import { RoomPlacement } from './room-placement.ts';
 
 const FIELD = '\u0001';
 
@@ -31,6 +32,8 @@ export class ClusterNode {
   readonly table: SharedSessionTable;
   readonly forwarder: ClusterForwarder;
   readonly membership: Membership;
+  /** Which node holds each MUC room (room-placement.ts). */
+  readonly rooms: RoomPlacement;
   private local: ClusterLocalServices | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly inboxHandlers = new Map<number, InboxHandler>();
@@ -73,6 +76,7 @@ export class ClusterNode {
       },
       lost: (other, why) => this.nodeLost(other, why),
     });
+    this.rooms = new RoomPlacement(this);
   }
 
   /** Inbox messages starting with `kind` go to `handler` (cluster features in their own files). */

@@ -21,6 +21,8 @@ export type ServedName = string | Component;
 
 export class HostTable {
   private readonly names = new Map<string, ServedName>();
+  /** How a component is served in a cluster (cluster/room-placement.ts); itself on a single node. */
+  private placement: (component: Component) => Component = (component) => component;
 
   constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
 
@@ -92,7 +94,12 @@ export class HostTable {
   addComponent(component: Component): void {
     const name = normalizeDomain(component.name);
     if (this.names.has(name)) throw new Error(`${name} is already served here`);
-    this.serve(name, component);
+    this.serve(name, this.placement(component));
+  }
+
+  /** Components added from now on are served through `placement` (set before the modules load). */
+  placeComponents(placement: (component: Component) => Component): void {
+    this.placement = placement;
   }
 
   removeComponent(name: string): void {
