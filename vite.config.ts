@@ -10,6 +10,9 @@ import { parse as parseMessage } from '@formatjs/icu-messageformat-parser';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** Browser tests that assert timings: run apart from every other test file (project e2e-timing). */
+const timingFiles = ['test/e2e/large-roster.test.ts', 'test/e2e/long-conversation.test.ts'];
+
 /**
  * The panel's ICU messages (webclient/src/i18n/<language>.ts) parsed at build time, so that the
  * bundle carries intl-messageformat without its parser (FormatJS's no-parser build, ~7 KB gzip
@@ -127,11 +130,26 @@ export default defineConfig({
           name: 'e2e',
           root: here,
           include: ['test/e2e/**/*.test.ts'],
+          exclude: [...timingFiles, '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['test/e2e/global-setup.ts'],
           env: { PARLEY_WORKERS: '1' },
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The panel's timing bars (long tasks, key-to-screen) measured with nothing else running:
+        // `npm test` runs this project on its own after the others (see package.json).
+        test: {
+          name: 'e2e-timing',
+          root: here,
+          include: timingFiles,
+          environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -40,7 +40,9 @@ describe('@xmpp/client stream management over WebSocket', () => {
     await startClient(alice);
     await until(() => sm.enabled && sm.id !== '', 'stream management enabled');
     await alice.send(xml('presence'));
-    const full = `${aliceJid}/panel`;
+    // Bind 2 (XEP-0386 §3.1): the server makes the resource from the client's tag
+    const full = (alice as unknown as { jid: { toString(): string } }).jid.toString();
+    expect(full.startsWith(`${aliceJid}/panel`)).toBe(true);
     const bob = await openBoundSession(await connectTcp(server.ports.c2s), bobJid!.split('@')[0]!, passwordOf(bobJid!));
     bob.peer.send(chatXml(full, 'before'));
     await until(() => bodies.includes('before'), "'before'");

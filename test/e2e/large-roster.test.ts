@@ -136,6 +136,8 @@ describe('a 5,000-contact roster', () => {
     // the last row is rendered once the list has scrolled there
     await page.waitForFunction(() => document.activeElement?.closest('[data-row]')?.getAttribute('data-row')?.startsWith('contact:'));
     await page.keyboard.press('Home');
+    // the first row is rendered (and focused) once the list has scrolled back up
+    await page.waitForFunction((row) => document.activeElement?.closest('[data-row]')?.getAttribute('data-row') === row, first);
     expect(await focused()).toBe(first);
     await page.keyboard.press('Tab'); // out of the list in one step
     expect(await page.evaluate(() => document.activeElement?.closest('#panel-list'))).toBeNull();

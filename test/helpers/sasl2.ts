@@ -9,6 +9,7 @@ import { TestScramClient, type TestScramHash } from '../../server/src/sasl/test-
 import type { RawPeer } from './raw-stream.ts';
 import { serviceUrl, startClient, type Transport } from './clients.ts';
 import type { TestServer } from './server.ts';
+import { acceptTestCertificate } from './test-tls.ts';
 
 export type BindingType = 'tls-exporter' | 'tls-server-end-point' | 'tls-unique';
 
@@ -113,13 +114,13 @@ export interface FastClientOptions {
 /** An @xmpp/client 0.14 whose FAST token lives in `jar`; SM off (client-quirks.md). Resolves once online. */
 export async function fastClient(server: TestServer, jid: string, options: FastClientOptions): Promise<{ xmpp: Client; jid: string; stop(): Promise<void> }> {
   const [username, domain] = jid.split('@') as [string, string];
-  const xmpp = xmppClient({
+  const xmpp = acceptTestCertificate(xmppClient({
     service: options.transport === 'secure-websocket'
       ? `wss://127.0.0.1:${server.ports.https}/xmpp-websocket`
       : serviceUrl(server, options.transport ?? 'tls'),
     domain, username, password: options.password, resource: options.resource,
     userAgent: xml('user-agent', { id: options.clientId }, xml('software', null, '@xmpp/client'), xml('device', null, 'test')),
-  });
+  }));
   (xmpp as unknown as { streamManagement: { enabled: boolean } }).streamManagement.enabled = false;
   xmpp.reconnect.stop();
   const fast = (xmpp as unknown as { fast: { fetchToken(): Promise<unknown>; saveToken(t: FastToken): Promise<void>; deleteToken(): Promise<void> } }).fast;

@@ -4,6 +4,8 @@
 import type net from 'node:net';
 import type { Client } from '@xmpp/client';
 import XmppTlsSocket from '@xmpp/tls/lib/Socket.js';
+import XmppWebSocketSocket from '@xmpp/websocket/lib/Socket.js';
+import WebSocket from 'ws';
 
 /** The TLS options of a connection to a test server (node:tls, https, ws). */
 export const TEST_SERVER_TLS = { rejectUnauthorized: false } as const;
@@ -20,12 +22,22 @@ XmppTlsSocket.prototype.connect = function connectAcceptingTestCertificate(optio
   connect.call(this, accepts ? { ...options, ...TEST_SERVER_TLS } : options);
 };
 
+// Over wss:, @xmpp/websocket opens `new WebSocket(url, ['xmpp'])` (the global one, without TLS
+// options): a client marked here gets a `ws` WebSocket with TEST_SERVER_TLS instead.
+const connectWebSocket = XmppWebSocketSocket.prototype.connect;
+XmppWebSocketSocket.prototype.connect = function connectWebSocketAcceptingTestCertificate(url: string) {
+  if (!url.startsWith('wss:') || !acceptingSockets.has(this)) return connectWebSocket.call(this, url);
+  this.url = url;
+  this.secure = true;
+  this._attachSocket(new WebSocket(url, ['xmpp'], TEST_SERVER_TLS));
+};
+
 interface ClientInternals {
   socketParameters(service: string): unknown;
   _attachSocket(socket: net.Socket): void;
 }
 
-/** This @xmpp/client accepts the test server's certificate, over direct TLS and after STARTTLS. */
+/** This @xmpp/client accepts the test server's certificate, over direct TLS, after STARTTLS and over wss:. */
 export function acceptTestCertificate<C extends Client>(xmpp: C): C {
   const internals = xmpp as unknown as ClientInternals;
   const parameters = internals.socketParameters.bind(internals);
@@ -34,7 +46,7 @@ export function acceptTestCertificate<C extends Client>(xmpp: C): C {
     const found = parameters(service);
     return service.startsWith('xmpps:') && typeof found === 'object' ? { ...found, ...TEST_SERVER_TLS } : found;
   };
-  // STARTTLS: the plain socket the upgrade wraps
+  // STARTTLS: the plain socket the upgrade wraps; wss: the @xmpp/websocket socket
   const attach = internals._attachSocket.bind(internals);
   internals._attachSocket = (socket) => {
     acceptingSockets.add(socket);

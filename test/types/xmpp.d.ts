@@ -28,3 +28,13 @@ declare module '@xmpp/tls/lib/Socket.js' {
     connect(options: import('node:tls').ConnectionOptions): void;
   }
 }
+
+declare module '@xmpp/websocket/lib/Socket.js' {
+  /** The WebSocket of @xmpp/client: connect(url) opens `new WebSocket(url, ['xmpp'])` and attaches it. */
+  export default class Socket {
+    url: string | null;
+    secure: boolean;
+    connect(url: string): void;
+    _attachSocket(socket: unknown): void;
+  }
+}

@@ -2,7 +2,8 @@
 // warning and problem; exit status 1 when there is a problem (server/src/check/).
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
-import { AREAS, runChecks, type Area, type Finding } from '../check/index.ts';
+// the checks (DNS, TLS, the data folder…) load when `check` runs, not with every parley command
+import { AREAS, type Area, type Finding } from '../check/finding.ts';
 
 const LABEL_WIDTH = 9;
 const AREA_WIDTH = 13;
@@ -34,7 +35,7 @@ export function registerCheckCommand(program: Command): void {
         return;
       }
       console.log(`parley check: configuration from ${source}, data folder ${config.dataDir}`);
-      const { defaultModules } = await import('../modules/index.ts');
+      const [{ defaultModules }, { runChecks }] = await Promise.all([import('../modules/index.ts'), import('../check/index.ts')]);
       const timeoutMs = Math.max(100, Number(options.timeout) || 3000);
       const findings = await runChecks(config, { source, modules: defaultModules, skip, connect: options.connect ?? false, timeoutMs });
       print(findings);

@@ -59,6 +59,11 @@ export type NonzaHandler = (session: SessionHandle, element: Element) => void;
 export interface StreamInfo {
   /** 'tcp', 'websocket', 'bosh' */
   readonly transport: string;
+  /**
+   * The session the stream carries once one is bound (Bind 2, or resumed inside SASL2), for the
+   * features that are not offered again for what it has enabled already.
+   */
+  readonly session?: SessionHandle | null;
 }
 
 /** Builds a <stream:features/> child for a stream; null: not offered on it (XEP-0198 is not offered over BOSH). */

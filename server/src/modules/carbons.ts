@@ -30,6 +30,13 @@ export const carbonsModule = defineModule({
         else origin.removeInterest(INTEREST);
       });
     }
+    // XEP-0386 §3.2 (and XEP-0280 §4): carbons enabled inside a Bind 2 <bind/>
+    ctx.bind2Inline({
+      var: NS.carbons,
+      enable: (requests, { session }) => {
+        if (requests.some((element) => element.name === 'enable')) session.addInterest(INTEREST);
+      },
+    });
     const received = (event: StanzaEvent) => {
       copyReceived(ctx, event);
       return false;

@@ -24,20 +24,33 @@ export const csiModule = defineModule({
   options,
   register(ctx) {
     ctx.streamFeature(() => xml('csi', { xmlns: NS.csi }));
-    ctx.nonza(NS.csi, 'inactive', (session) => {
-      if (session.hold instanceof InactiveHold) return;
-      session.hold = new InactiveHold(session, ctx.options.maxHeld);
-      session.addInterest(INTEREST);
-    });
-    ctx.nonza(NS.csi, 'active', (session) => {
-      const hold = session.hold;
-      if (!(hold instanceof InactiveHold)) return;
-      session.hold = null;
-      session.removeInterest(INTEREST);
-      hold.flush();
+    ctx.nonza(NS.csi, 'inactive', (session) => inactive(session, ctx.options.maxHeld));
+    ctx.nonza(NS.csi, 'active', active);
+    // XEP-0386 §3.2: the client's state inside a Bind 2 <bind/> (the last one named counts)
+    ctx.bind2Inline({
+      var: NS.csi,
+      enable: (requests, { session }) => {
+        const state = requests.at(-1)?.name;
+        if (state === 'inactive') inactive(session, ctx.options.maxHeld);
+        else if (state === 'active') active(session);
+      },
     });
   },
 });
+
+function inactive(session: SessionHandle, maxHeld: number): void {
+  if (session.hold instanceof InactiveHold) return;
+  session.hold = new InactiveHold(session, maxHeld);
+  session.addInterest(INTEREST);
+}
+
+function active(session: SessionHandle): void {
+  const hold = session.hold;
+  if (!(hold instanceof InactiveHold)) return;
+  session.hold = null;
+  session.removeInterest(INTEREST);
+  hold.flush();
+}
 
 /** What an inactive client's session holds, in arrival order; a newer one from the same contact replaces the older. */
 class InactiveHold implements StanzaHold {

@@ -342,6 +342,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
       ...this.signInConnection(),
       authenticated: this.username !== null,
       bound: this.state === 'bound',
+      session: this.boundSession,
       offerStartTls: !this.connection.encrypted && this.connection.canStartTls,
       mustStartTls: this.mustStartTls,
     }, this.services.sasl, this.services.extensions);

@@ -20,6 +20,8 @@ export interface NegotiationState extends Sasl2Offer {
   encrypted: boolean;
   /** 'tcp', 'websocket', 'bosh': modules offer some features on some transports only. */
   transport: string;
+  /** The session bound (Bind 2, or resumed inside SASL2), if any. */
+  session: SessionHandle | null;
 }
 
 export function streamFeatures(framing: Framing, state: NegotiationState, sasl: Sasl2Services<SessionHandle>, extensions: StreamExtensions): Element {

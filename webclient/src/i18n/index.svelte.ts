@@ -37,16 +37,25 @@ export async function setLanguage(tag: string): Promise<void> {
   if (typeof document !== 'undefined') document.documentElement.lang = language;
 }
 
+/** Messages without values, formatted once per language (the lists repeat them per row). */
+const plainTexts = new Map<string, string>();
+
 export function t(key: MessageKey, values?: Record<string, string | number>): string {
   const language = locale.current;
   const cacheKey = `${language} ${key}`;
+  if (!values) {
+    const text = plainTexts.get(cacheKey);
+    if (text !== undefined) return text;
+  }
   let format = formats.get(cacheKey);
   if (!format) {
     // a string in the sources, its parsed form in the build (precompileMessages)
     format = new IntlMessageFormat(CATALOGS[language]?.[key] ?? en[key], language);
     formats.set(cacheKey, format);
   }
-  return String(format.format(values));
+  const text = String(format.format(values));
+  if (!values && CATALOGS[language]) plainTexts.set(cacheKey, text);
+  return text;
 }
 
 /** Dates and times in the panel's language. */

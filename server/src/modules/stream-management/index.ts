@@ -50,7 +50,9 @@ export const streamManagementModule = defineModule({
         void ctx.emit('stanza-kept', { session, stanza });
       },
     };
-    ctx.streamFeature(({ transport }) => transport === 'bosh' ? null : xml('sm', { xmlns: NS.sm }));
+    // not over BOSH; not again on a session that enabled it or resumed inside SASL2 (XEP-0386 §3.2):
+    // clients such as xmpp.js answer a feature with <resume/> or <enable/> whenever it is offered
+    ctx.streamFeature(({ transport, session }) => transport === 'bosh' || session?.data.get(COUNTER) ? null : xml('sm', { xmlns: NS.sm }));
     ctx.nonza(NS.sm, 'enable', (session, element) => enable(ctx, policy, session, element));
     ctx.nonza(NS.sm, 'r', (session) => {
       const counter = session.data.get(COUNTER);
@@ -64,6 +66,28 @@ export const streamManagementModule = defineModule({
     ctx.negotiationNonza(NS.sm, 'r', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'a', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => resume(ctx, stream, element));
+    // XEP-0388 §6.4 / XEP-0198 §5: <resume/> inside a SASL2 <authenticate/>; the answer goes into <success/>
+    ctx.sasl2Inline({
+      xmlns: NS.sm,
+      advertise: ({ transport }) => transport === 'bosh' ? null : xml('sm', { xmlns: NS.sm }),
+      negotiate: (requests, { account, stream }) => {
+        const request = requests.find((element) => element.name === 'resume');
+        if (!request) return null;
+        const outcome = takeOver(ctx, { account, transport: stream.transport, resume: (session) => stream.resume(session) }, request);
+        if (outcome.kind === 'failed') return outcome.reply;
+        resent(ctx, outcome.session, outcome.counter);
+        return outcome.reply;
+      },
+    });
+    // XEP-0386 §3.2: <enable/> inside a Bind 2 <bind/>; <enabled/> or <failed/> goes into <bound/>
+    ctx.bind2Inline({
+      var: NS.sm,
+      available: ({ transport }) => transport !== 'bosh',
+      enable: (requests, { session }) => {
+        const request = requests.find((element) => element.name === 'enable');
+        return request ? startCounting(ctx, policy, session, request) : null;
+      },
+    });
     // §5: a connection lost without a closing tag keeps a resumable session waiting
     ctx.on('session-ending', (ending) => {
       const counter = ending.session.data.get(COUNTER);
@@ -75,54 +99,86 @@ export const streamManagementModule = defineModule({
   },
 });
 
+/** What a <resume/> comes to: the session taken over (its <resumed/>), or <failed/>. */
+type TakeOver =
+  | { kind: 'resumed'; reply: Element; session: SessionHandle; counter: StanzaCounter }
+  | { kind: 'failed'; reply: Element };
+
+/** The stream that asks to resume: its account and transport, and how it takes a session over. */
+interface ResumingStream {
+  readonly account: { bare: string };
+  readonly transport: string;
+  resume(session: SessionHandle): void;
+}
+
 /**
- * §5: a new stream takes over a waiting (or not yet dropped) session of its account. Answers with
- * <resumed/> and the unacknowledged stanzas, or <failed/>. (SASL2/Bind2 inline resumption, XEP-0388
- * §6.4 / XEP-0198 §5 in <authenticate/>, can call this with the inline <resume/>.)
+ * §5: a new stream takes over a waiting (or not yet dropped) session of its account, as a
+ * negotiation nonza (after SASL) or inline in SASL2's <authenticate/>. Answers with <resumed/> and
+ * the unacknowledged stanzas, or <failed/>.
  */
 export function resume(ctx: SmContext, stream: NegotiatingStream, element: Element): void {
-  if (stream.transport === 'bosh') return stream.sendNonza(failed('feature-not-implemented', 'not over BOSH'));
+  const outcome = takeOver(ctx, stream, element);
+  if (outcome.kind === 'failed') return stream.sendNonza(outcome.reply);
+  outcome.session.write(outcome.reply);
+  resent(ctx, outcome.session, outcome.counter);
+}
+
+function takeOver(ctx: SmContext, stream: ResumingStream, element: Element): TakeOver {
+  const refused = (condition: string, text?: string, extra?: Element, h?: number): TakeOver =>
+    ({ kind: 'failed', reply: failed(condition, text, extra, h) });
+  if (stream.transport === 'bosh') return refused('feature-not-implemented', 'not over BOSH');
   const previd = element.attrs.previd;
   const h = parseH(element.attrs.h);
-  if (!previd || h === null) return stream.sendNonza(failed('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'"));
+  if (!previd || h === null) return refused('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'");
   // Only the account's own sessions are searched: another account's id is as unknown as a made-up one.
   const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
   // a session held by another node: moving it here comes with the cluster (its entry names the node)
   const session = entry ? ctx.localSession(entry.sessionId) : undefined;
   const counter = session?.data.get(COUNTER);
-  if (!session || !counter) return stream.sendNonza(failed('item-not-found', 'no session to resume with that id'));
+  if (!session || !counter) return refused('item-not-found', 'no session to resume with that id');
   const outcome = counter.acknowledge(h);
   if (outcome.kind === 'too-high') {
-    stream.sendNonza(failed('undefined-condition', undefined, countTooHigh(h, outcome.sent), counter.handled));
-    return session.close(); // what it kept goes to offline storage or another resource
+    session.close(); // what it kept goes to offline storage or another resource
+    return refused('undefined-condition', undefined, countTooHigh(h, outcome.sent), counter.handled);
   }
   if (counter.hibernationTimer) clearTimeout(counter.hibernationTimer);
   counter.hibernationTimer = null;
   stream.resume(session);
   session.setResumption(counter.resumptionId, null);
-  session.write(xml('resumed', { xmlns: NS.sm, h: String(counter.handled), previd }));
-  // §5: the stanzas the client did not acknowledge, again and in order (counted already)
+  return { kind: 'resumed', reply: xml('resumed', { xmlns: NS.sm, h: String(counter.handled), previd }), session, counter };
+}
+
+/** §5: after <resumed/>, the stanzas the client did not acknowledge, again and in order (counted already). */
+function resent(ctx: SmContext, session: SessionHandle, counter: StanzaCounter): void {
   for (const kept of counter.unacknowledgedStanzas()) session.write(kept.xml);
   counter.reattached();
   ctx.log.debug({ session: session.id, resent: counter.unacknowledged }, 'session resumed');
 }
 
-/** §3: <enable/> on a bound session. (Bind2 inline enabling, XEP-0386, can call this with the inline <enable/>.) */
+/** §3: <enable/> on a bound session, as a nonza. */
 export function enable(ctx: SmContext, policy: AckPolicy, session: SessionHandle, element: Element): void {
-  if (session.data.get(COUNTER)) return session.write(failed('unexpected-request', 'stream management is enabled already'));
-  if (session.transport === 'bosh') return session.write(failed('feature-not-implemented', 'not over BOSH'));
+  session.write(startCounting(ctx, policy, session, element));
+}
+
+/**
+ * §3/§4: counting starts with the answer (<enabled/>, or <failed/>), which the caller sends first:
+ * as a nonza, or inside Bind 2's <bound/> (XEP-0386 §3.2) ahead of everything the session is sent.
+ */
+function startCounting(ctx: SmContext, policy: AckPolicy, session: SessionHandle, element: Element): Element {
+  if (session.data.get(COUNTER)) return failed('unexpected-request', 'stream management is enabled already');
+  if (session.transport === 'bosh') return failed('feature-not-implemented', 'not over BOSH');
   const wantsResumption = element.attrs.resume === 'true' || element.attrs.resume === '1';
   const asked = Number(element.attrs.max);
   const maxSeconds = Number.isInteger(asked) && asked > 0
     ? Math.min(asked, ctx.options.maxResumptionTimeoutSeconds) : ctx.options.resumptionTimeoutSeconds;
   const resumptionId = wantsResumption ? randomBytes(18).toString('base64url') : null;
   const counter = new StanzaCounter(session, policy, resumptionId, maxSeconds);
-  // §4: both counters start at zero once <enabled/> is sent; what the session sends from now on is counted
-  session.write(xml('enabled', { xmlns: NS.sm, id: resumptionId ?? undefined, resume: resumptionId ? 'true' : undefined,
-    max: resumptionId ? String(maxSeconds) : undefined }));
+  const enabled = xml('enabled', { xmlns: NS.sm, id: resumptionId ?? undefined, resume: resumptionId ? 'true' : undefined,
+    max: resumptionId ? String(maxSeconds) : undefined });
   session.data.set(COUNTER, counter);
   session.acknowledgement = counter;
   if (resumptionId) session.setResumption(resumptionId, null);
+  return enabled;
 }
 
 function acknowledged(ctx: SmContext, session: SessionHandle, element: Element): void {
