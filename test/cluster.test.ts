@@ -8,12 +8,13 @@ import {
 import { login } from './helpers/clients.ts';
 import { passwordOf } from './helpers/im.ts';
 import { startCluster, tablesShow, type TestCluster } from './helpers/cluster.ts';
+import { bodies, connect, handle, resumeOn, smLogin } from './helpers/sm.ts';
 import { createRoom, groupchat, isGroupchat, isPresenceOf, join, newRoom } from './helpers/muc.ts';
 
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await startCluster(3);
+  cluster = await startCluster(3, { config: { c2s: { allowPlaintextOnLoopback: true } } });
 }, 60_000);
 afterAll(async () => {
   await cluster?.stop();
@@ -104,6 +105,43 @@ describe('a cluster of three nodes', () => {
     await stopAll(hana, ivan, judy);
   });
 
+  it('resumes on node 1 a stream whose session waits on node 0 (XEP-0198 §5), with what it had not acknowledged', async () => {
+    const [a, b] = cluster.nodes;
+    const [kimJid, leoJid] = await createUsers(a!, ['kim', 'leo']);
+    const leo = await online(b!, leoJid!);
+    const kim = await smLogin(await connect('tcp', a!.ports), kimJid!.split('@')[0]!, passwordOf(kimJid!), { resource: 'phone' });
+    const previd = kim.enabled!.attrs.id as string;
+    await tablesShow(cluster.nodes, kimJid!, 1, { available: true });
+    await leo.xmpp.send(chat(kim.jid, 'one'));
+    await leo.xmpp.send(chat(kim.jid, 'two'));
+    await handle(kim, () => bodies(kim.stanzas).includes('two'), { answer: false });
+    const acknowledged = kim.handled - 1; // everything but 'two'
+    kim.peer.destroy();
+    // node 0 keeps the session waiting; every node's table says so
+    await until(() => cluster.nodes.every((node) => node.server.sessionTable.get(kim.jid)?.hibernatedUntil != null), 'hibernated everywhere');
+    await leo.xmpp.send(chat(kim.jid, 'three'));
+    // kept unacknowledged on node 0 (XEP-0198 §4): presence, one, two and now three
+    const kept = () => (a!.server.sessions.get(kim.jid)?.acknowledgement as { unacknowledged?: number } | null)?.unacknowledged;
+    await until(() => kept() === 4, 'three kept for the waiting session');
+
+    const peer = await connect('tcp', b!.ports);
+    const resumed = await resumeOn(peer, kimJid!.split('@')[0]!, passwordOf(kimJid!), previd, acknowledged);
+    expect(resumed.name).toBe('resumed');
+    expect(resumed.attrs.previd).toBe(previd);
+    expect(resumed.attrs.h).toBe('1'); // kim's initial presence
+    const again = { peer, jid: kim.jid, handled: acknowledged, stanzas: [] as typeof kim.stanzas, enabled: null };
+    await handle(again, () => bodies(again.stanzas).includes('three'));
+    expect(bodies(again.stanzas)).toEqual(['two', 'three']);
+    // the session is node 1's now, on every node, and new messages come to it there
+    await until(() => cluster.nodes.every((node) => node.server.sessionTable.get(kim.jid)?.node === b!.server.cluster!.node
+      && node.server.sessionTable.get(kim.jid)?.hibernatedUntil === null), 'moved everywhere');
+    expect(a!.server.sessions.get(kim.jid)).toBeUndefined();
+    await leo.xmpp.send(chat(kim.jid, 'four'));
+    await handle(again, () => bodies(again.stanzas).includes('four'));
+    peer.destroy();
+    await leo.stop();
+  });
+
   it('lets a node that joins late see the sessions bound before it, and serve its own', async () => {
     const [a] = cluster.nodes;
     const [frankJid, graceJid] = await createUsers(a!, ['frank', 'grace']);
@@ -118,3 +156,11 @@ describe('a cluster of three nodes', () => {
     await stopAll(frank, grace);
   });
 });
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

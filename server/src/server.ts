@@ -56,6 +56,7 @@ import { boshRoutes } from './transport/bosh/bosh-http.ts';
 import { joinCluster, nodeName, type ClusterBusFactory } from './cluster/start-cluster.ts';
 import type { ClusterNode } from './cluster/cluster-node.ts';
 import { clusterSuiteEvents } from './cluster/suite-relay.ts';
+import { clusterSessionMoves } from './cluster/session-moves.ts';
 
 export interface Ports {
   c2s: number;
@@ -253,6 +254,7 @@ export class ParleyServer {
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, signInExtensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
+      sessionMoves: cluster ? clusterSessionMoves(cluster) : null,
       services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),

@@ -15,6 +15,7 @@ import type { Awaitable, NotificationHandler, PipelineHandler } from './events.t
 import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionEntry, SessionTableView } from './session-table.ts';
+import type { SessionMoves } from './session-moves.ts';
 import type { Cache } from './cache.ts';
 import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity, DiscoItem } from './disco.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
@@ -80,6 +81,11 @@ export interface NegotiatingStream extends StreamInfo {
    * one; the session's old stream, if still open, ends. The stream is bound from then on.
    */
   resume(session: SessionHandle): void;
+  /**
+   * XEP-0198 §5 across nodes: bind this account's full JID, whose session another node of the
+   * cluster handed over, for the state it carried to be put on the new session.
+   */
+  resumeMoved(jid: JID): SessionHandle;
 }
 
 /** A nonza after authentication and before binding (XEP-0198 <resume/>). */
@@ -128,6 +134,8 @@ export interface ModuleContext<O = undefined> {
   readonly sessions: SessionTableView;
   /** The live session behind a session table entry of this node. */
   localSession(sessionId: string): SessionHandle | undefined;
+  /** Sessions moving between the nodes of a cluster (XEP-0198 resumption elsewhere); null on a single node. */
+  readonly sessionMoves: SessionMoves | null;
   readonly services: ModuleServices;
   /** Take part in a stanza pipeline (first taker wins). */
   hook<K extends keyof ServerPipelines & string>(event: K, handler: PipelineHandler<ServerPipelines[K]>, priority?: number): void;
