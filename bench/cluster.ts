@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { LoadTransport } from './scenarios.ts';
-import { processTreeCpuSeconds, startBenchServer, type BenchServer } from './server-process.ts';
+import { processCpuSeconds, startBenchServer, type BenchServer } from './server-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -67,12 +67,12 @@ async function load(setup: string, servers: BenchServer[], senders: BenchServer,
   await Promise.all(measuring);
   const started = performance.now();
   const serverCpu = servers.map((server) => server.cpuSeconds());
-  const loadCpu = children.map((child) => processTreeCpuSeconds(child.pid!));
+  const loadCpu = children.map((child) => processCpuSeconds(child.pid!));
   // the processes measure for `seconds`; CPU is read at the end of the window, before they log out
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   const elapsed = (performance.now() - started) / 1000;
   const serverUsed = servers.reduce((sum, server, i) => sum + server.cpuSeconds() - serverCpu[i]!, 0);
-  const loadUsed = children.reduce((sum, child, i) => sum + processTreeCpuSeconds(child.pid!) - loadCpu[i]!, 0);
+  const loadUsed = children.reduce((sum, child, i) => sum + processCpuSeconds(child.pid!) - loadCpu[i]!, 0);
   const done = await Promise.all(results);
   const delivered = done.reduce((sum, result) => sum + result.delivered, 0);
   return {

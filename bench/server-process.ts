@@ -68,7 +68,11 @@ export async function startBenchServer(dataDir: string, core: number | 'all' | n
   const args = [...(core === null ? [] : ['-c', cores, process.execPath]), ...flags,
     join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start', '--workers', String(workers)];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });
-  await waitForListening(child, workers > 1 ? '"event":"workers-listening"' : '"event":"listening"');
+  // a server that does not start is not left running (with --workers, the primary stops its workers)
+  await waitForListening(child, workers > 1 ? '"event":"workers-listening"' : '"event":"listening"').catch((error: unknown) => {
+    child.kill('SIGTERM');
+    throw error;
+  });
   return {
     pid: child.pid!,
     ports: { c2s, c2sTls, http },
@@ -107,6 +111,15 @@ function readCpuSeconds(file: string): number {
   const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One process's CPU seconds (0 once it ended). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    return readCpuSeconds(`/proc/${pid}/stat`);
+  } catch {
+    return 0;
+  }
 }
 
 /** A process's CPU seconds with its children's (the workers of --workers N; /proc/PID/task/PID/children). */
