@@ -109,6 +109,8 @@ export default defineConfig({
           environment: 'node',
           // `parley start` spawned by a test is one process unless the test asks for workers (cluster/workers.ts)
           env: { PARLEY_WORKERS: '1' },
+          // PARLEY_TEST_STORAGE=postgres: one PostgreSQL for the run, the servers' state stores on it
+          globalSetup: ['test/helpers/postgres-global-setup.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -132,7 +134,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           exclude: [...timingFiles, '**/node_modules/**'],
           environment: 'node',
-          globalSetup: ['test/e2e/global-setup.ts'],
+          globalSetup: ['test/e2e/global-setup.ts', 'test/helpers/postgres-global-setup.ts'],
           env: { PARLEY_WORKERS: '1' },
           testTimeout: 30_000,
           hookTimeout: 60_000,
@@ -146,7 +148,8 @@ export default defineConfig({
           root: here,
           include: timingFiles,
           environment: 'node',
-          globalSetup: ['test/e2e/global-setup.ts'],
+          globalSetup: ['test/e2e/global-setup.ts', 'test/helpers/postgres-global-setup.ts'],
+          env: { PARLEY_WORKERS: '1' },
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,

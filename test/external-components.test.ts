@@ -15,6 +15,7 @@ import { configSchema } from '../server/src/config.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { ParleyServer } from '../server/src/server.ts';
 import { openDataFolder } from '../server/src/data-folder.ts';
+import { storageEnv } from './helpers/test-storage.ts';
 import { StoredComponents } from '../server/src/stream/component-secrets.ts';
 import { connectTcp, type TcpPeer } from './helpers/raw-stream.ts';
 import { createUsers, errorCondition, online, received, stopAll, xml } from './helpers/im.ts';
@@ -211,7 +212,8 @@ describe('stanzas from a component', () => {
 
 describe('components added with `parley component add`', () => {
   const parley = (dataDir: string, ...args: string[]) =>
-    spawnSync(process.execPath, [join(import.meta.dirname, '../server/bin/parley.js'), '--data', dataDir, 'component', ...args], { encoding: 'utf8' });
+    spawnSync(process.execPath, [join(import.meta.dirname, '../server/bin/parley.js'), '--data', dataDir, 'component', ...args],
+      { encoding: 'utf8', env: storageEnv(server.storage) });
 
   // each command is a node process: seconds apiece on a loaded machine
   it('are taken by a running server at their next handshake, and refused once deleted', { timeout: 60_000 }, async () => {

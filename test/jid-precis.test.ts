@@ -10,7 +10,7 @@ import type { TestServer } from './helpers/server.ts';
 import { bindRequest, childNames, connectTcp, NS, openBoundSession, scramAuthenticate, type TcpPeer } from './helpers/raw-stream.ts';
 import { api, startNatsServer, startSuiteServer, type NatsServer } from './helpers/suite.ts';
 import { addUser } from '../server/src/cli/accounts.ts';
-import { openDataFolder } from '../server/src/data-folder.ts';
+import { openTestDataStores, storageEnv } from './helpers/test-storage.ts';
 
 const ZWSP = '\u200B';
 const RLO = '\u202E';
@@ -149,7 +149,8 @@ describe('names from the admin API, the CLI and the suite bus', () => {
   });
 
   it('the CLI refuses a look-alike user with a clear error', () => {
-    const added = spawnSync(process.execPath, [parley, '--data', server.dataDir, 'user', 'add', `ali${ZWSP}ce@example.com`, '--password', 'x'], { encoding: 'utf8' });
+    const added = spawnSync(process.execPath, [parley, '--data', server.dataDir, 'user', 'add', `ali${ZWSP}ce@example.com`, '--password', 'x'],
+      { encoding: 'utf8', env: storageEnv(server.storage) });
     expect(added.status).toBe(1);
     expect(added.stderr).toMatch(/parley: .*is not a valid user JID.*U\+200B is not allowed/);
   });
@@ -158,7 +159,7 @@ describe('names from the admin API, the CLI and the suite bus', () => {
 describe('parley user check', () => {
   it('lists the accounts stored before PRECIS whose names are no longer valid, and exits 1', async () => {
     // As an older Parley stored them: names only case-folded and NFKC-normalized.
-    const data = openDataFolder(server.dataDir);
+    const data = await openTestDataStores(server.dataDir);
     try {
       await addUser(data, 'carol@example.com', 'carol-pw');
       await data.storage.accounts.create(`ali${ZWSP}ce@example.com`, []);
@@ -166,7 +167,7 @@ describe('parley user check', () => {
     } finally {
       await data.close();
     }
-    const checked = spawnSync(process.execPath, [parley, '--data', server.dataDir, 'user', 'check'], { encoding: 'utf8' });
+    const checked = spawnSync(process.execPath, [parley, '--data', server.dataDir, 'user', 'check'], { encoding: 'utf8', env: storageEnv(server.storage) });
     expect(checked.status).toBe(1);
     expect(checked.stdout.trim().split('\n').sort()).toEqual([
       'account ali\\u{200b}ce@example.com: localpart: U+200B is not allowed',

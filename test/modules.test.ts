@@ -10,7 +10,8 @@ import { NS, xml } from '@parley/shared';
 import { configSchema, type ConfigInput } from '../server/src/config.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { ParleyServer } from '../server/src/server.ts';
-import { openDataFolder } from '../server/src/data-folder.ts';
+import { openDataStores } from '../server/src/data-folder.ts';
+import { testStorageSettings } from './helpers/test-storage.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { defaultModules } from '../server/src/modules/index.ts';
 import { defineModule, type AnyModuleDefinition } from '../server/src/core/module-api.ts';
@@ -24,11 +25,12 @@ afterEach(async () => {
 
 async function start(modules: readonly AnyModuleDefinition[], config: Partial<ConfigInput> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const data = openDataFolder(dataDir);
+  const storage = await testStorageSettings(dataDir);
+  const data = await openDataStores(dataDir, storage);
   await addDomain(data, 'example.com');
   await data.close();
   const parsed = configSchema.parse({
-    ...config, dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
+    ...config, dataDir, storage, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
@@ -39,7 +41,7 @@ async function start(modules: readonly AnyModuleDefinition[], config: Partial<Co
     cleanup();
     throw error;
   }
-  const server: TestServer = { server: parley, dataDir, ports: parley.ports, logs: [], stop: async () => { await parley.stop(); cleanup(); } };
+  const server: TestServer = { server: parley, dataDir, storage, ports: parley.ports, logs: [], stop: async () => { await parley.stop(); cleanup(); } };
   running.push(server);
   return server;
 }

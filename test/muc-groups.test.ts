@@ -8,6 +8,7 @@ import type { TestServer } from './helpers/server.ts';
 import { createUsers, iq, online, passwordOf, stopAll } from './helpers/im.ts';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import { adminItems, isPresenceOf, join, joinError, roomJid, statusCodes } from './helpers/muc.ts';
+import { storageEnv } from './helpers/test-storage.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,7 +79,8 @@ describe('parley group room (the CLI, through the event log of a running server)
     const { spawnSync } = await import('node:child_process');
     const { join: joinPath } = await import('node:path');
     const parley = joinPath(import.meta.dirname, '../server/bin/parley.js');
-    const run = (...args: string[]) => spawnSync(process.execPath, [parley, '--data', server.dataDir, ...args], { encoding: 'utf8', input: '' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [parley, '--data', server.dataDir, ...args],
+      { encoding: 'utf8', input: '', env: storageEnv(server.storage) });
     const [danJid] = await createUsers(server, ['dan']);
     const group = `cli-${process.pid}`;
     const room = roomJid(`cli-${process.pid}`);

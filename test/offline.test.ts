@@ -1,6 +1,7 @@
 // XEP-0160 offline messages with XEP-0203 delay stamps: kept while the user is away, delivered once.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import {
@@ -17,6 +18,27 @@ beforeAll(async () => {
   server = await startServer({ config: { limits: { offlineMessages: 3 } } });
 });
 afterAll(() => server.stop());
+
+/** Makes the server's database refuse new offline rows (as a full disk would); returns the undo. */
+async function refuseOfflineRows(server: TestServer): Promise<() => Promise<void>> {
+  if (server.storage.backend === 'postgres') {
+    const client = new pg.Client({ connectionString: server.storage.postgres!.url });
+    await client.connect();
+    await client.query("CREATE FUNCTION refuse_offline() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$");
+    await client.query('CREATE TRIGGER refuse_offline BEFORE INSERT ON offline_messages FOR EACH ROW EXECUTE FUNCTION refuse_offline()');
+    return async () => {
+      await client.query('DROP TRIGGER refuse_offline ON offline_messages');
+      await client.query('DROP FUNCTION refuse_offline()');
+      await client.end();
+    };
+  }
+  const db = new Database(join(server.dataDir, 'parley.db'));
+  db.exec(`CREATE TRIGGER refuse_offline BEFORE INSERT ON offline_messages BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+  return async () => {
+    db.exec('DROP TRIGGER refuse_offline');
+    db.close();
+  };
+}
 
 /** Send messages and wait until the server has handled them all (a ping after them on the same stream). */
 async function sendAll(client: LoggedInClient, ...stanzas: Element[]): Promise<void> {
@@ -104,9 +126,7 @@ describe('offline storage (XEP-0160)', () => {
   it('bounces what the store could not keep with internal-server-error, and keeps working', async () => {
     const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
     const alice = await online(server, aliceJid!);
-    // the database refuses new offline rows (as a full disk would)
-    const db = new Database(join(server.dataDir, 'parley.db'));
-    db.exec(`CREATE TRIGGER refuse_offline BEFORE INSERT ON offline_messages BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const undo = await refuseOfflineRows(server);
     try {
       const bounced = alice.next(isError('message'));
       await alice.xmpp.send(xml('message', { to: bobJid, type: 'chat', id: 'lost' }, xml('body', {}, 'not stored')));
@@ -114,8 +134,7 @@ describe('offline storage (XEP-0160)', () => {
       expect(error.attrs).toMatchObject({ id: 'lost', from: bobJid });
       expect(errorCondition(error)).toBe('internal-server-error');
     } finally {
-      db.exec('DROP TRIGGER refuse_offline');
-      db.close();
+      await undo();
     }
     await sendAll(alice, chat(bobJid!, 'stored'));
     const bob = await online(server, bobJid!);

@@ -2,6 +2,7 @@
 // RFC 5929) through real sockets: @xmpp/client 0.14 (which tries SASL2 and FAST by default) over
 // direct TLS, STARTTLS and secure WebSocket, and raw dialogues for each error.
 import { spawnSync } from 'node:child_process';
+import { storageEnv } from './helpers/test-storage.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Element } from 'ltx';
@@ -314,7 +315,7 @@ describe('FAST tokens: rotation, channel binding, invalidation, revocation, pass
   it('the admin lists and revokes tokens with the CLI, on the running server\'s data folder', async () => {
     const token = await rawToken('revoked-by-cli');
     const parley = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '../server/bin/parley.js'), '--data', server.dataDir, ...args],
-      { encoding: 'utf8', input: '' });
+      { encoding: 'utf8', input: '', env: storageEnv(server.storage) });
     const listed = parley('user', 'tokens', 'list', JULIET);
     expect(listed.status).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ client: 'revoked-by-cli' })]));

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../server/src/config.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { ParleyServer } from '../server/src/server.ts';
-import { openDataFolder } from '../server/src/data-folder.ts';
+import { openDataStores } from '../server/src/data-folder.ts';
+import { testStorageSettings } from './helpers/test-storage.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { defaultModules } from '../server/src/modules/index.ts';
 import { defineModule } from '../server/src/core/module-api.ts';
@@ -41,16 +42,17 @@ let server: TestServer;
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const data = openDataFolder(dataDir);
+  const storage = await testStorageSettings(dataDir);
+  const data = await openDataStores(dataDir, storage);
   await addDomain(data, 'example.com');
   await data.close();
   const config = configSchema.parse({
-    dataDir, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
+    dataDir, storage, domains: ['example.com'], bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: -1 },
     log: { level: process.env.PARLEY_TEST_LOG ?? 'silent' },
   });
   const parley = await ParleyServer.start(config, createLogger(config.log.level), { modules: [...defaultModules, keeper] });
   server = {
-    server: parley, dataDir, ports: parley.ports, logs: [],
+    server: parley, dataDir, storage, ports: parley.ports, logs: [],
     stop: async () => {
       await parley.stop();
       rmSync(dataDir, { recursive: true, force: true });

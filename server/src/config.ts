@@ -27,14 +27,24 @@ const oneKeySourceMessage = { message: 'give exactly one of secret or jwksUrl' }
 export const configSchema = z.object({
   /** Folder for the database, certificates and other state. */
   dataDir: z.string().default('./data'),
-  /** The embedded database (storage/sqlite/database.ts). */
+  /** Where the state stores live (data-folder.ts): the data folder's SQLite file, or PostgreSQL for a cluster. */
   storage: z.object({
+    /** 'sqlite': `dataDir/parley.db`, nothing to install (storage/sqlite/); 'postgres': shared by nodes (storage/postgres/). */
+    backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
     /**
      * 'normal': what a client was answered for survives a crash or kill of the process; 'full': also
-     * a power loss or OS crash (an fsync per commit). SQLite's `synchronous` in WAL mode.
+     * a power loss or OS crash (an fsync per commit). SQLite's `synchronous` in WAL mode (the
+     * embedded database and archive).
      */
     synchronous: z.enum(['normal', 'full']).default('normal'),
-  }).prefault({}),
+    postgres: z.object({
+      /** libpq connection URI, postgres://user:password@host:port/database; env PARLEY_POSTGRES_URL. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+      /** Connections each node keeps open at most. */
+      poolSize: z.number().int().min(1).max(1000).default(10),
+    }).prefault({}),
+  }).prefault({}).refine((storage) => storage.backend !== 'postgres' || storage.postgres.url !== undefined,
+    { message: 'storage.backend postgres needs storage.postgres.url', path: ['postgres', 'url'] }),
   /** Domains served from the first start (more are added with `parley domain add`). */
   domains: z.array(z.string()).default(['localhost']),
   /** Address the listeners bind to. */
@@ -338,6 +348,13 @@ export function loadConfig(options: { file?: string; dataDir?: string; env?: Nod
   config.http.port = envPort(env.PARLEY_HTTP_PORT) ?? config.http.port;
   config.http.tlsPort = envPort(env.PARLEY_HTTPS_PORT) ?? config.http.tlsPort;
   if (env.PARLEY_ADMIN_TOKEN) config.admin.token = configSchema.shape.admin.parse({ token: env.PARLEY_ADMIN_TOKEN }).token;
+  if (env.PARLEY_STORAGE_BACKEND || env.PARLEY_POSTGRES_URL) {
+    config.storage = configSchema.shape.storage.parse({
+      ...config.storage,
+      backend: env.PARLEY_STORAGE_BACKEND || config.storage.backend,
+      postgres: { ...config.storage.postgres, url: env.PARLEY_POSTGRES_URL || config.storage.postgres.url },
+    });
+  }
   if (env.PARLEY_LOG_LEVEL) config.log.level = configSchema.shape.log.parse({ level: env.PARLEY_LOG_LEVEL }).level;
   return config;
 }

@@ -5,7 +5,7 @@ import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Storage } from './storage/index.ts';
-import { openDataFolder } from './data-folder.ts';
+import { openDataStores } from './data-folder.ts';
 import { LoginThrottle, loadCertificateReader } from './sasl/index.ts';
 import { FastTokens } from './auth/fast-tokens.ts';
 import { CertificateStore } from './tls/certificates.ts';
@@ -175,8 +175,8 @@ export class ParleyServer {
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
     // 1. State, the served names and their certificates: everything else asks them.
-    // the embedded stores of the data folder (data-folder.ts); other backends would be chosen there
-    const data = openDataFolder(config.dataDir, config.storage);
+    // the state stores where the configuration puts them: the data folder's SQLite file or PostgreSQL (data-folder.ts)
+    const data = await openDataStores(config.dataDir, config.storage);
     const { storage, directory } = data;
     const hub = createServerHub();
     // In a cluster (cluster/), every node hears the other nodes' session table, stanzas, rooms and suite events.

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { openDataFolder } from '../../server/src/data-folder.ts';
+import { openDataStores } from '../../server/src/data-folder.ts';
+import { testStorageSettings } from './test-storage.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from './ports.ts';
 import type { ConfigInput } from '../../server/src/config.ts';
@@ -68,14 +69,15 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
  */
 export async function startRestartableServer(users: Record<string, string>): Promise<{ ports: { http: number }; halt(): Promise<void>; restart(): Promise<void>; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
-  const data = openDataFolder(dataDir);
+  const storage = await testStorageSettings(dataDir);
+  const data = await openDataStores(dataDir, storage);
   await addDomain(data, 'example.com');
   for (const [jid, password] of Object.entries(users)) await addUser(data, jid, password);
   await data.close();
   const http = await freePortBelowEphemeral();
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({
-    dataDir, domains: ['example.com'], bind: '127.0.0.1',
+    dataDir, storage, domains: ['example.com'], bind: '127.0.0.1',
     c2s: { port: 0, tlsPort: -1 }, s2s: { port: 0 }, http: { port: http, tlsPort: -1, webClientDir }, log: { level: 'warn' },
   }));
   let child: ChildProcess | null = null;

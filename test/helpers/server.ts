@@ -6,13 +6,16 @@ import { configSchema, type ConfigInput } from '../../server/src/config.ts';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../../server/src/logger.ts';
 import { ParleyServer } from '../../server/src/server.ts';
-import { openDataFolder } from '../../server/src/data-folder.ts';
+import { openDataStores, type StorageSettings } from '../../server/src/data-folder.ts';
+import { testStorageSettings } from './test-storage.ts';
 import { addDomain, addUser } from '../../server/src/cli/accounts.ts';
 import type { AnyModuleDefinition } from '../../server/src/core/module-api.ts';
 
 export interface TestServer {
   server: ParleyServer;
   dataDir: string;
+  /** Where its state stores are (PARLEY_TEST_STORAGE: the data folder's SQLite file, or a PostgreSQL database). */
+  storage: StorageSettings;
   ports: ParleyServer['ports'];
   /** The server's log records, when started with `captureLogs` (level debug and up). */
   logs: Array<Record<string, unknown> & { level: number; msg?: string }>;
@@ -39,7 +42,8 @@ export interface TestServerOptions {
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const domains = options.domains ?? ['example.com'];
-  const data = openDataFolder(dataDir);
+  const storage = { ...(await testStorageSettings(dataDir)), ...options.config?.storage } as StorageSettings;
+  const data = await openDataStores(dataDir, storage);
   for (const domain of domains) await addDomain(data, domain);
   for (const [jid, password] of Object.entries(options.users ?? {})) await addUser(data, jid, password);
   await data.close();
@@ -47,6 +51,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const config = configSchema.parse({
     ...options.config,
     dataDir,
+    storage,
     domains,
     // a server of its own on another loopback address (federation tests: 127.0.0.10) when asked
     bind: options.config?.bind ?? '127.0.0.1',
@@ -66,6 +71,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   return {
     server,
     dataDir,
+    storage,
     logs,
     ports: server.ports,
     stop: async () => {

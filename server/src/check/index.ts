@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { normalizeDomain } from '@parley/shared';
 import type { Config } from '../config.ts';
 import type { AnyModuleDefinition } from '../core/module-api.ts';
-import { openDataFolder } from '../data-folder.ts';
+import { openDataStores } from '../data-folder.ts';
 import { DB_FILENAME } from '../storage/sqlite/database.ts';
 import { trustedCertificateAuthorities } from '../tls/trust.ts';
 import { checkCertificates } from './certificates.ts';
@@ -49,11 +49,12 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
  * domains when the data folder has no database yet (the check creates nothing).
  */
 async function servedNames(config: Config): Promise<{ names: string[]; domains: string[] }> {
-  if (!existsSync(join(config.dataDir, DB_FILENAME))) {
+  // the check creates nothing: no database file yet, or a PostgreSQL it only probes (services)
+  if (config.storage.backend === 'postgres' || !existsSync(join(config.dataDir, DB_FILENAME))) {
     const domains = config.domains.map((domain) => normalizeDomain(domain));
     return { names: domains, domains };
   }
-  const data = openDataFolder(config.dataDir);
+  const data = await openDataStores(config.dataDir, config.storage);
   try {
     const names = await data.directory.domains.names();
     const domains = [...new Set(names.values())];

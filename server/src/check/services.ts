@@ -1,5 +1,5 @@
 // The outside services the configuration names: the suite's core (coreAuth), the NATS bus, the
-// Elasticsearch archive. Each is asked once, as the server would reach it, with a short timeout.
+// PostgreSQL state storage, the Elasticsearch archive. Each is asked once, as the server would reach it, with a short timeout.
 import net from 'node:net';
 import type { Config } from '../config.ts';
 import { Findings, errorText } from './finding.ts';
@@ -9,11 +9,12 @@ export async function checkServices(config: Config, timeoutMs: number): Promise<
   const checks: Array<Promise<void>> = [];
   if (config.coreAuth) checks.push(checkCore(found, config.coreAuth.url, timeoutMs));
   for (const server of config.bus.nats?.servers ?? []) checks.push(checkNats(found, server, timeoutMs));
+  if (config.storage.backend === 'postgres' && config.storage.postgres.url) checks.push(checkPostgres(found, config.storage.postgres.url, timeoutMs));
   if (config.archive.enabled && config.archive.backend === 'elasticsearch') {
     for (const node of config.archive.elasticsearch.nodes) checks.push(checkElasticsearch(found, node, config.archive.elasticsearch, timeoutMs));
   }
   await Promise.all(checks);
-  if (checks.length === 0) found.note('no outside service configured (coreAuth, bus.nats, an Elasticsearch archive): nothing to reach');
+  if (checks.length === 0) found.note('no outside service configured (coreAuth, bus.nats, PostgreSQL storage, an Elasticsearch archive): nothing to reach');
   return found;
 }
 
@@ -25,6 +26,49 @@ async function checkCore(found: Findings, url: string, timeoutMs: number): Promi
     found.ok(`coreAuth ${url} answers (HTTP ${response.status})`);
   } catch (error) {
     found.problem(`coreAuth ${url} cannot be reached: ${causeOf(error)}`, 'check coreAuth.url and that the suite core runs; until then password sign-ins fail');
+  }
+}
+
+/** The URL without its password, for findings. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/**
+ * The PostgreSQL of `storage.postgres.url` takes a sign-in and answers a query (its version, its
+ * collation). Only reads: the server migrates its tables when it starts.
+ */
+async function checkPostgres(found: Findings, url: string, timeoutMs: number): Promise<void> {
+  const shown = withoutPassword(url);
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ version: string; collation: string }>(
+      "SELECT current_setting('server_version') AS version, datcollate AS collation FROM pg_database WHERE datname = current_database()");
+    const { version, collation } = rows[0]!;
+    if (Number.parseInt(version, 10) < 12) {
+      found.problem(`storage.postgres ${shown} runs PostgreSQL ${version}; this build needs 12 or later`, 'point storage.postgres.url at PostgreSQL 12 or later (15 is tested)');
+    } else {
+      found.ok(`storage.postgres ${shown} answers (PostgreSQL ${version})`);
+    }
+    // ordered listings (rosters, accounts, nodes) follow the database's collation; SQLite sorts by bytes
+    if (!['C', 'POSIX', 'C.UTF-8', 'C.utf8'].includes(collation)) {
+      found.warning(`storage.postgres database collation is ${collation}: listings sort differently from the embedded storage`,
+        "create the database with LC_COLLATE 'C' (createdb --locale=C --template=template0)");
+    }
+  } catch (error) {
+    found.problem(`storage.postgres ${shown} cannot be reached: ${causeOf(error)}`,
+      'check storage.postgres.url (host, port, user, password, database) and that PostgreSQL runs; the server does not start without it');
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

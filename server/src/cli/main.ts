@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { openDataFolder, type DataStores } from '../data-folder.ts';
+import { openDataStores, type DataStores } from '../data-folder.ts';
 import { AdminError, addDomain, deleteUser, offlineAdmin, setPassword } from './accounts.ts';
 import { registerDirectoryCommands } from './directory.ts';
 import type { AdminService } from '../admin/service.ts';
@@ -149,7 +149,8 @@ const quietConfig = () => loadConfig({ file: program.opts().config, dataDir: pro
 
 /** Every served name, domains and aliases, as the directory has them. */
 async function servedNames(): Promise<string[]> {
-  const data = openDataFolder(quietConfig().dataDir);
+  const config = quietConfig();
+  const data = await openDataStores(config.dataDir, config.storage);
   try {
     return [...(await data.directory.domains.names()).keys()];
   } finally {
@@ -169,7 +170,7 @@ program.command('features').description('print the protocols this build implemen
 
 async function withData(work: (data: DataStores) => Promise<void>): Promise<void> {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
-  const data = openDataFolder(config.dataDir);
+  const data = await openDataStores(config.dataDir, config.storage);
   try {
     await work(data);
   } catch (error) {

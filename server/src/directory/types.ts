@@ -1,5 +1,5 @@
 // The suite directory: domains (with aliases and IM settings), users, groups, roles and address-book
-// cards. The embedded SQLite store implements it (directory/sqlite/); an external suite
+// cards. The embedded store implements it on the state storage's database (directory/sql/: SQLite or PostgreSQL); an external suite
 // directory can implement the same interface later. All JIDs are normalized bare JIDs (RFC 7622).
 
 /** The role that lets a user use instant messaging (granted to a user or a group). */

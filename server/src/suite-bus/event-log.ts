@@ -1,8 +1,8 @@
 // The suite event log: events written by one process (the `parley` CLI) for another (the running
-// server) to pick up (event-bus.ts EventLogRelay). The embedded implementation is a table in the
-// data folder's SQLite file, on the state storage's connection.
-import type { SqliteConnection } from '../storage/sqlite/connection.ts';
-import { migrate, type FeatureSchema } from '../storage/sqlite/migrations.ts';
+// server) to pick up (event-bus.ts EventLogRelay). A table of the state storage's database (SQLite
+// in the data folder, or PostgreSQL), on the query layer.
+import { outsideScope, type SqlDatabase, type SqlScope } from '../storage/sql/database.ts';
+import type { SqlFeatureSchema } from '../storage/sql/schema.ts';
 
 export interface SuiteEventLog {
   /** Appends a serialized event; returns its id (ids only grow). */
@@ -12,58 +12,45 @@ export interface SuiteEventLog {
   lastId(): Promise<number>;
 }
 
-export const SUITE_EVENT_LOG_SCHEMA: FeatureSchema = {
+export const SUITE_EVENT_LOG_SCHEMA: SqlFeatureSchema = {
   feature: 'suite-event-log',
   migrations: [{
     description: 'suite events raised by other processes',
-    up(db) {
-      db.exec(`
-        -- Suite events raised by other processes (the CLI), polled by the running server.
-        CREATE TABLE suite_events (
-          id         INTEGER PRIMARY KEY AUTOINCREMENT,
-          event      TEXT NOT NULL,
-          created_at INTEGER NOT NULL
-        );
-      `);
-    },
+    statements: ({ schema, type, id }) => [
+      // Suite events raised by other processes (the CLI), polled by the running server.
+      id(schema.createTable('suite_events'), 'id', { neverReused: true })
+        .addColumn('event', type.text, (col) => col.notNull())
+        .addColumn('created_at', type.integer, (col) => col.notNull()),
+    ],
   }],
 };
 
 /** Entries older than this are dropped when a new one is written: the log is a relay, not a history. */
 const EVENT_LOG_RETENTION_MS = 60 * 60 * 1000;
 
-class SqliteSuiteEventLog implements SuiteEventLog {
-  private readonly insert;
-  private readonly prune;
-  private readonly selectSince;
-  private readonly selectLast;
-
-  constructor(connection: SqliteConnection) {
-    const db = connection.db;
-    this.insert = db.prepare<[string, number]>('INSERT INTO suite_events (event, created_at) VALUES (?, ?)');
-    this.prune = db.prepare<[number]>('DELETE FROM suite_events WHERE created_at < ?');
-    this.selectSince = db.prepare<[number], { id: number; event: string }>(
-      'SELECT id, event FROM suite_events WHERE id > ? ORDER BY id LIMIT 1000',
-    );
-    this.selectLast = db.prepare<[], number | null>('SELECT MAX(id) FROM suite_events').pluck();
-  }
+class SqlSuiteEventLog implements SuiteEventLog {
+  constructor(private readonly scope: SqlScope) {}
 
   async append(event: string, at: number): Promise<number> {
-    this.prune.run(at - EVENT_LOG_RETENTION_MS);
-    return Number(this.insert.run(event, at).lastInsertRowid);
+    return this.scope.atomic(async (db) => {
+      await db.deleteFrom('suite_events').where('created_at', '<', at - EVENT_LOG_RETENTION_MS).execute();
+      const row = await db.insertInto('suite_events').values({ event, created_at: at }).returning('id').executeTakeFirstOrThrow();
+      return Number(row.id);
+    });
   }
 
   async since(id: number): Promise<Array<{ id: number; event: string }>> {
-    return this.selectSince.all(id);
+    const rows = await this.scope.db.selectFrom('suite_events').select(['id', 'event']).where('id', '>', id).orderBy('id').limit(1000).execute();
+    return rows.map((row) => ({ id: Number(row.id), event: row.event }));
   }
 
   async lastId(): Promise<number> {
-    return this.selectLast.get() ?? 0;
+    const row = await this.scope.db.selectFrom('suite_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    return Number(row?.id ?? 0);
   }
 }
 
-/** The event log on the data folder's SQLite connection (migrating its table). */
-export function openSqliteSuiteEventLog(connection: SqliteConnection): SuiteEventLog {
-  migrate(connection.db, SUITE_EVENT_LOG_SCHEMA);
-  return connection.guard(new SqliteSuiteEventLog(connection));
+/** The event log on the state storage's database (its table migrated: SUITE_EVENT_LOG_SCHEMA). */
+export function openSqlSuiteEventLog(database: SqlDatabase): SuiteEventLog {
+  return new SqlSuiteEventLog(outsideScope(database));
 }

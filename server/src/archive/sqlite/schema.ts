@@ -3,13 +3,14 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { openSqliteFile, type DatabaseOptions } from '../../storage/sqlite/database.ts';
 import { migrate, type FeatureSchema } from '../../storage/sqlite/migrations.ts';
-import { ACCOUNTS_SCHEMA } from '../../storage/sqlite/accounts.ts';
+import { ACCOUNTS_SCHEMA } from '../../storage/sql/accounts.ts';
+import { sqliteSchema } from '../../storage/sql/schema.ts';
 import { migrateToArchiveRows } from './layout.ts';
 
 export const ARCHIVE_SCHEMA: FeatureSchema = {
   feature: 'archive',
   // the account deletion trigger
-  requires: [ACCOUNTS_SCHEMA],
+  requires: [sqliteSchema(ACCOUNTS_SCHEMA)],
   migrations: [{
     description: 'conversation archive (XEP-0313): messages with an FTS5 index',
     up(db) {

@@ -1,15 +1,17 @@
-// The SQLite connection the state storage shares with the embedded directory and the suite event
-// log, with the one-at-a-time transactions of Storage.transaction().
+// The SQLite connection the state storage shares with the embedded directory, the pubsub store and
+// the suite event log, as a Kysely database (storage/sql/database.ts) over better-sqlite3.
 //
-// better-sqlite3 is synchronous, so a transaction whose work only awaits the stores it was given
-// runs from BEGIN to COMMIT within one turn of the event loop (promise callbacks only). Other
-// callers' store calls could still run in between (their promise callbacks interleave with the
-// transaction's): the stores handed out by guard() wait until the transaction ended, so they never
-// write into it nor read its uncommitted state. A transaction that waits for anything else (I/O,
-// a timer) would hold the file's write lock while other connections (the archive's) block on it:
-// it is rolled back with TransactionSpannedIoError.
-
+// One connection, one query at a time (a mutex): a transaction holds the connection from BEGIN
+// IMMEDIATE to COMMIT, so calls from outside wait until it ended and never write into it nor read
+// its uncommitted state. better-sqlite3 is synchronous, so a transaction whose work only awaits
+// its queries runs within one turn of the event loop (promise callbacks only). A transaction that
+// waits for anything else (I/O, a timer) would hold the file's write lock while other connections
+// (the archive's) block on it: it is rolled back with TransactionSpannedIoError.
 import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from '../sql/kysely.ts';
+import type { DatabaseConnection, Driver, QueryResult, Transaction } from 'kysely';
+import type { SqlDatabase } from '../sql/database.ts';
+import type { StateDb, StateTables } from '../sql/tables.ts';
 
 export class TransactionSpannedIoError extends Error {
   override name = 'TransactionSpannedIoError';
@@ -18,88 +20,139 @@ export class TransactionSpannedIoError extends Error {
   }
 }
 
-type Method = (...args: unknown[]) => unknown;
-
 /** A transaction open this long is stuck (see transaction()). */
 const STUCK_MS = 2000;
+/** Prepared statements kept by SQL text (the query layer compiles the same few texts again and again). */
+const STATEMENT_CACHE_SIZE = 500;
 
-/** Methods of an object and its prototypes (up to Object.prototype), by name. */
-function methodNames(store: object): string[] {
-  const names = new Set<string>();
-  for (let proto: object | null = store; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor') continue;
-      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-      if (descriptor && typeof descriptor.value === 'function') names.add(name);
+class BetterSqliteConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  private prepare(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(text, statement);
     }
+    return statement;
   }
-  return [...names];
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.prepare(query.sql);
+    const parameters = query.parameters as unknown[];
+    if (statement.reader) return { rows: statement.all(...parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(...parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not used on the SQLite connection');
+  }
 }
 
-export class SqliteConnection {
-  /** Settles when the open transaction ends; null when none is open. */
-  private current: Promise<void> | null = null;
+/** Kysely's driver on one better-sqlite3 connection: a mutex, and BEGIN IMMEDIATE for transactions. */
+class BetterSqliteDriver implements Driver {
+  private readonly connection: BetterSqliteConnection;
+  /** Settles when the holder releases the connection. */
+  private held: Promise<void> | null = null;
+  private release: (() => void) | null = null;
 
-  constructor(readonly db: BetterSqlite3.Database) {}
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.connection = new BetterSqliteConnection(db);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    // waiting and claiming in the same turn: two waiters never both hold it
+    while (this.held) await this.held;
+    this.held = new Promise<void>((resolve) => { this.release = resolve; });
+    return this.connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // IMMEDIATE takes the write lock at once: a deferred transaction that read first could not
+    // upgrade while the archive's connection writes (SQLITE_BUSY without waiting)
+    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('COMMIT'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.db.open && this.db.inTransaction) await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    const release = this.release;
+    this.held = null;
+    this.release = null;
+    release?.();
+  }
+
+  async destroy(): Promise<void> {}
+}
+
+export class SqliteConnection implements SqlDatabase {
+  readonly dialect = 'sqlite' as const;
+  readonly db: Kysely<StateTables>;
+
+  constructor(readonly file: BetterSqlite3.Database) {
+    this.db = new Kysely<StateTables>({
+      dialect: {
+        createAdapter: () => new SqliteAdapter(),
+        createDriver: () => new BetterSqliteDriver(file),
+        createIntrospector: (db) => new SqliteIntrospector(db),
+        createQueryCompiler: () => new SqliteQueryCompiler(),
+      },
+    });
+  }
 
   get open(): boolean {
-    return this.db.open;
-  }
-
-  /** Calls `method` once no transaction is open (checked in the same turn as the call). */
-  private async whenIdle(method: Method, store: object, args: unknown[]): Promise<unknown> {
-    while (this.current) await this.current;
-    return method.apply(store, args);
+    return this.file.open;
   }
 
   /**
-   * A view of `store` whose methods wait while a transaction is open (each store method returns a
-   * promise, so waiting changes nothing for the caller). Other properties read through.
+   * Runs `work` in one write transaction (BEGIN IMMEDIATE … COMMIT), after any transaction or query
+   * already running; rolls back when it throws. `work` uses only the transaction it is given: a
+   * call on the outside database waits for the transaction to end, which waits for it.
    */
-  guard<T extends object>(store: T): T {
-    const guarded = Object.create(store) as Record<string, Method>;
-    for (const name of methodNames(store)) {
-      const method = (store as unknown as Record<string, Method>)[name]!;
-      guarded[name] = (...args: unknown[]) => (this.current === null
-        ? method.apply(store, args)
-        : this.whenIdle(method, store, args));
-    }
-    return guarded as unknown as T;
-  }
-
-  /**
-   * Runs `work` in one write transaction (BEGIN IMMEDIATE … COMMIT), after any transaction already
-   * open; rolls back when it throws. `work` must use only the unguarded stores it is given: a
-   * guarded store called inside waits for the transaction to end, which waits for it.
-   */
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    // waiting and claiming in the same turn: two waiters never both start
-    while (this.current) await this.current;
-    let end!: () => void;
-    this.current = new Promise<void>((resolve) => { end = resolve; });
-    let turned = false;
-    let stuck: NodeJS.Timeout | undefined;
-    const probe = setImmediate(() => {
-      turned = true;
-      // a work that calls the guarded stores waits for its own transaction: say so rather than hang quietly
-      stuck = setTimeout(() => process.emitWarning(`a storage transaction is still open after ${STUCK_MS} ms: its work waits for `
-        + 'something other than the stores it was given (an outside store call inside a transaction never returns)'), STUCK_MS);
-      stuck.unref();
+  transaction<T>(work: (trx: Transaction<StateTables>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      let turned = false;
+      let stuck: NodeJS.Timeout | undefined;
+      const probe = setImmediate(() => {
+        turned = true;
+        // a work that calls the outside stores waits for its own transaction: say so rather than hang quietly
+        stuck = setTimeout(() => process.emitWarning(`a storage transaction is still open after ${STUCK_MS} ms: its work waits for `
+          + 'something other than the stores it was given (an outside store call inside a transaction never returns)'), STUCK_MS);
+        stuck.unref();
+      });
+      try {
+        const result = await work(trx);
+        if (turned) throw new TransactionSpannedIoError();
+        return result;
+      } finally {
+        clearImmediate(probe);
+        clearTimeout(stuck);
+      }
     });
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      const result = await work();
-      if (turned) throw new TransactionSpannedIoError();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    } finally {
-      clearImmediate(probe);
-      clearTimeout(stuck);
-      this.current = null;
-      end();
-    }
+  }
+
+  /** Several reads on the connection held, without a write lock: nothing else writes on it meanwhile. */
+  read<T>(work: (db: StateDb) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(work);
+  }
+
+  /** Folds the WAL back into the main file and closes (the directory and event log go with it). Safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.file.open) return;
+    this.file.pragma('wal_checkpoint(TRUNCATE)');
+    this.file.close();
   }
 }
