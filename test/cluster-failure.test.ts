@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDataFolder } from '../server/src/data-folder.ts';
+import { openTestDataStores, testStorageSettings } from './helpers/test-storage.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -33,7 +33,9 @@ let node2: ParleyProcess;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  const data = openDataFolder(dataDir);
+  // the data folder's SQLite file, or its PostgreSQL database with PARLEY_TEST_STORAGE=postgres (every node shares it)
+  const storage = await testStorageSettings(dataDir);
+  const data = await openTestDataStores(dataDir);
   await addDomain(data, DOMAIN);
   for (const jid of [...receiverJids, ...senderJids, WATCHER, `other0@${DOMAIN}`, `other1@${DOMAIN}`]) {
     const password = passwordOf(jid);
@@ -49,7 +51,7 @@ beforeAll(async () => {
   await data.close();
   nats = await startNatsServer();
   const processConfig = (index: number) => ({
-    ...clusterConfig(nats, index), domains: [DOMAIN], c2s: { allowPlaintextOnLoopback: true }, log: { level: 'info' as const },
+    ...clusterConfig(nats, index), storage, domains: [DOMAIN], c2s: { allowPlaintextOnLoopback: true }, log: { level: 'info' as const },
   });
   node0 = await startServer({ dataDir, domains: [DOMAIN], config: { ...clusterConfig(nats, 0), c2s: { allowPlaintextOnLoopback: true } } });
   node1 = await startParley(dataDir, processConfig(1));

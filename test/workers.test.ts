@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDataFolder } from '../server/src/data-folder.ts';
+import { openTestDataStores, testStorageSettings } from './helpers/test-storage.ts';
 import { addDomain } from '../server/src/cli/accounts.ts';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import { startParley, type ParleyProcess } from './helpers/process.ts';
@@ -23,7 +23,9 @@ let parley: ParleyProcess;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'parley-workers-'));
-  const data = openDataFolder(dataDir);
+  // the data folder's SQLite file, or its PostgreSQL database with PARLEY_TEST_STORAGE=postgres (every node shares it)
+  const storage = await testStorageSettings(dataDir);
+  const data = await openTestDataStores(dataDir);
   await addDomain(data, DOMAIN);
   for (const jid of jids) {
     const password = passwordOf(jid);
@@ -35,7 +37,7 @@ beforeAll(async () => {
   await data.storage.roster.put(jids[0]!, { jid: jids[1]!, name: null, subscription: 'both', ask: false, approved: false, groups: [] });
   await data.storage.roster.put(jids[1]!, { jid: jids[0]!, name: null, subscription: 'both', ask: false, approved: false, groups: [] });
   await data.close();
-  parley = await startParley(dataDir, { domains: [DOMAIN] }, { workers: 2 });
+  parley = await startParley(dataDir, { domains: [DOMAIN], storage }, { workers: 2 });
 }, 60_000);
 
 afterAll(async () => {
