@@ -14,7 +14,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const timingFiles = ['test/e2e/large-roster.test.ts', 'test/e2e/long-conversation.test.ts'];
 
 /**
- * The panel's ICU messages (webclient/src/i18n/<language>.ts) parsed at build time, so that the
+ * The panel's and the admin console's ICU messages (webclient/src/i18n/<language>.ts, webclient/src/admin/i18n/) parsed at build time, so that the
  * bundle carries intl-messageformat without its parser (FormatJS's no-parser build, ~7 KB gzip
  * less). The catalogs are object literals of string literals; anything else fails the build.
  */
@@ -23,7 +23,7 @@ function precompileMessages(): Plugin {
     name: 'parley-precompile-messages',
     enforce: 'post',
     transform(code, id) {
-      if (!/[\\/]webclient[\\/]src[\\/]i18n[\\/][a-z]{2}\.ts$/.test(id)) return;
+      if (!/[\\/]webclient[\\/]src[\\/](?:admin[\\/])?i18n[\\/][a-z]{2}\.ts$/.test(id)) return;
       const program = this.parse(code) as unknown as { body: EstreeNode[] };
       const replacements: { start: number; end: number; text: string }[] = [];
       walk(program, (node) => {
@@ -82,7 +82,11 @@ export default defineConfig({
       { find: /^tr46$/, replacement: `${here}shared/src/idna-web.ts` },
     ],
   },
-  build: { outDir: `${here}dist/webclient`, emptyOutDir: true },
+  build: {
+    outDir: `${here}dist/webclient`, emptyOutDir: true,
+    // the chat panel at /, the admin console at /admin/ (served only when admin authentication is configured)
+    rollupOptions: { input: { panel: `${here}webclient/index.html`, admin: `${here}webclient/admin/index.html` } },
+  },
   server: {
     // `npm run dev -w @parley/webclient`: the client from Vite, XMPP from a running server
     proxy: {

@@ -10,6 +10,7 @@ import { parseBenchArgs } from './usage.ts';
 import { pepBench } from './pep.ts';
 import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 import { s2sBench } from './s2s.ts';
+import { uploadBench, type TransferResult } from './upload.ts';
 import { clusterBench, workersBench, type ScaleResult } from './cluster.ts';
 
 const { values } = parseBenchArgs({
@@ -18,7 +19,7 @@ const { values } = parseBenchArgs({
     warmup: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '100' },
     'in-flight': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,rooms,s2s,archive' },
+    scenarios: { type: 'string', default: 'tcp,tls,websocket,bosh,idle,pep,rooms,s2s,upload,archive' },
     // the pep scenario: contacts of the publisher, and publishes kept in flight
     'pep-subscribers': { type: 'string', default: '100' },
     'pep-in-flight': { type: 'string', default: '20' },
@@ -28,6 +29,8 @@ const { values } = parseBenchArgs({
     'idle-rooms': { type: 'string', default: '1000' },
     // the s2s scenario (bench/s2s.ts): idle links to measure memory with
     'idle-links': { type: 'string', default: '100' },
+    // the upload scenario (bench/upload.ts): one file of this many MB up and down
+    'upload-mb': { type: 'string', default: '50' },
     idle: { type: 'string', default: '1000,5000' },
     'no-pin': { type: 'boolean', default: false },
     // the soak scenario: minutes of load between the fresh and the final measurement
@@ -43,7 +46,7 @@ const { values } = parseBenchArgs({
     'no-archive': { type: 'boolean', default: false },
     // the SQLite archive writes on the server's event loop instead of its writer thread
     'no-writer-thread': { type: 'boolean', default: false },
-    // storage.synchronous of the server: 'full' syncs each commit to the disk (README, "What a crash keeps")
+    // storage.synchronous of the server: 'full' syncs each commit to the disk (docs/archive.md, "What a crash keeps")
     synchronous: { type: 'string', default: 'normal' },
     // the archive scenario (bench/archive.ts)
     'archive-entries': { type: 'string', default: '1000000' },
@@ -83,6 +86,7 @@ const throughputResults: Array<ThroughputResult & { archive: ArchiveMode }> = []
 const roomResults: RoomThroughputResult[] = [];
 const idleRoomResults: Array<IdleRoomsResult & { archive: boolean }> = [];
 const idleResults: IdleResult[] = [];
+const transferResults: TransferResult[] = [];
 try {
   for (const transport of ['tcp', 'tls', 'websocket', 'bosh'] as LoadTransport[]) {
     if (!scenarios.has(transport)) continue;
@@ -183,6 +187,9 @@ try {
       }
     }
   }
+  if (scenarios.has('upload')) {
+    transferResults.push(...await uploadBench(dataDir, serverCore, Number(values['upload-mb']) * 1e6));
+  }
 } finally {
   removeData(dataDir);
 }
@@ -195,6 +202,12 @@ for (const r of throughputResults) {
 if (idleResults.length) {
   console.log('\n| idle connections | transport | server RSS per connection |\n| --- | --- | --- |');
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
+}
+if (transferResults.length) {
+  console.log('\n| HTTP file upload (XEP-0363) | bytes | seconds | MB/s | server RSS growth |\n| --- | --- | --- | --- | --- |');
+  for (const r of transferResults) {
+    console.log(`| ${r.direction} | ${r.bytes.toLocaleString('en')} | ${r.seconds.toFixed(3)} | ${r.megabytesPerSecond.toFixed(0)} | ${(r.rssGrowthBytes / 1048576).toFixed(1)} MB |`);
+  }
 }
 
 if (scenarios.has('pep')) {

@@ -1,9 +1,12 @@
 // Three Parley nodes on one store and one NATS bus (server/src/cluster/): users on different nodes
 // chat, subscribe and see each other's presence; a resource bound again on another node replaces
-// the first session (RFC 6120 §7.7.2.2); a node that joins late knows the sessions already bound.
+// the first session (RFC 6120 §7.7.2.2); a node that joins late knows the sessions already bound;
+// a block list changed on one node holds on the others (their cached copy is dropped), and an
+// admin's XEP-0133 end-user-session on one node ends the sessions other nodes hold.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  bare, chat, createUsers, isMessage, isPresenceFrom, online, received, stopAll, subscribeAndApprove, befriend, presence,
+  bare, chat, createUsers, iq, isMessage, isPresenceFrom, online, received, stopAll, subscribeAndApprove, befriend, presence, xml,
+  type Element,
 } from './helpers/im.ts';
 import { login } from './helpers/clients.ts';
 import { passwordOf } from './helpers/im.ts';
@@ -140,6 +143,50 @@ describe('a cluster of three nodes', () => {
     await handle(again, () => bodies(again.stanzas).includes('four'));
     peer.destroy();
     await leo.stop();
+  });
+
+  it('keeps a block made on one node on every node (XEP-0191 §3.5): the others drop their cached list', async () => {
+    const [a, b] = cluster.nodes;
+    const [oliviaJid, malloryJid] = await createUsers(a!, ['olivia', 'mallory']);
+    const olivia = await online(b!, oliviaJid!);
+    const mallory = await online(a!, malloryJid!);
+    await tablesShow([a!], oliviaJid!, 1, { available: true });
+    // node 0 reads olivia's block list (empty) for mallory's first message, and keeps it
+    const first = received(olivia, isMessage('before the block'));
+    await mallory.xmpp.send(chat(oliviaJid!, 'before the block'));
+    await first;
+    const dropped = new Promise<void>((resolve) => a!.server.hub.on('cache-invalidated', (event) => {
+      if (event.cache === 'blocking.lists' && event.key === oliviaJid) resolve();
+    }));
+    await iq(olivia, 'set', xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: malloryJid! })));
+    await dropped;
+    // §3.5: the blocked sender is answered as if olivia did not exist
+    const bounced = received(mallory, (stanza) => stanza.is('message') && stanza.attrs.type === 'error');
+    await mallory.xmpp.send(chat(oliviaJid!, 'after the block'));
+    expect((await bounced).getChild('error')!.getChild('service-unavailable')).toBeDefined();
+    expect(olivia.received.some((stanza: Element) => stanza.getChildText('body') === 'after the block')).toBe(false);
+    await stopAll(olivia, mallory);
+  });
+
+  it("ends a session on another node for an admin's end-user-session (XEP-0133 §4.5)", async () => {
+    const [a, , c] = cluster.nodes;
+    const [bossJid, workerJid] = await createUsers(a!, ['boss', 'worker']);
+    await a!.server.admin.grantRole('im-admin', { user: bossJid! });
+    const boss = await online(a!, bossJid!);
+    const worker = await online(c!, workerJid!);
+    await tablesShow([a!], workerJid!, 1, { available: true });
+    const condition = new Promise<string>((resolve) => worker.xmpp.on('error', (error) => resolve((error as { condition?: string }).condition ?? String(error))));
+    const NS_COMMANDS = 'http://jabber.org/protocol/commands';
+    const node = 'http://jabber.org/protocol/admin#end-user-session';
+    const form = (await iq(boss, 'set', xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' }), 'example.com')).getChild('command', NS_COMMANDS)!;
+    const filled = xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'http://jabber.org/protocol/admin')),
+      xml('field', { var: 'accountjids' }, xml('value', {}, workerJid!)));
+    const done = await iq(boss, 'set', xml('command', { xmlns: NS_COMMANDS, node, sessionid: form.attrs.sessionid, action: 'complete' }, filled), 'example.com');
+    expect(done.getChild('command', NS_COMMANDS)!.getChildText('note')).toBe('1 session(s) ended');
+    expect(await condition).toBe('policy-violation');
+    await tablesShow(cluster.nodes, workerJid!, 0);
+    await stopAll(boss, worker);
   });
 
   it('lets a node that joins late see the sessions bound before it, and serve its own', async () => {

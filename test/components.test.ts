@@ -74,10 +74,14 @@ describe('a component domain', () => {
     const [carolJid] = await createUsers(server, ['carol']);
     const carol = await online(server, carolJid!);
     const name = 'echo.example.com';
-    server.server.hosts.addComponent({ ...echo, name });
+    const component = { ...echo, name };
+    server.server.hosts.addComponent(component);
     expect(hostEvents).toContain(`added ${name} component`);
     expect(() => server.server.hosts.addComponent({ ...echo, name })).toThrow(/already served/);
-    server.server.hosts.removeComponent(name);
+    // only the component that holds the name can take it away
+    server.server.hosts.removeComponent({ ...echo, name });
+    expect(server.server.hosts.has(name)).toBe(true);
+    server.server.hosts.removeComponent(component);
     expect(hostEvents).toContain(`removed ${name} component`);
     await carol.xmpp.send(xml('message', { to: `someone@${name}`, type: 'chat', id: 'gone1' }, xml('body', {}, 'anyone?')));
     const bounce = await received(carol, (s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'gone1');

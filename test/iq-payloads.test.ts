@@ -70,6 +70,21 @@ const malformed: Record<string, Array<[what: string, payload: string, expected: 
   'host get urn:xmpp:ping ping': [],
   'account get urn:xmpp:ping ping': [],
   'host get jabber:iq:version query': [],
+  'host get jabber:iq:register query': [],
+  'host get urn:xmpp:extdisco:2 services': [],
+  'host get urn:xmpp:extdisco:2 credentials': [
+    ['no service', `<credentials xmlns='urn:xmpp:extdisco:2'/>`, badRequest],
+    ['a service without host', `<credentials xmlns='urn:xmpp:extdisco:2'><service type='turn'/></credentials>`, badRequest],
+  ],
+  'host set http://jabber.org/protocol/commands command': [
+    ['no node', `<command xmlns='http://jabber.org/protocol/commands' action='execute'/>`, { condition: 'item-not-found' }],
+    ['an unknown node', `<command xmlns='http://jabber.org/protocol/commands' node='nope' action='execute'/>`, { condition: 'item-not-found' }],
+    ['an admin command from a user', `<command xmlns='http://jabber.org/protocol/commands' node='http://jabber.org/protocol/admin#add-user'/>`, { condition: 'forbidden' }],
+  ],
+  'host set jabber:iq:register query': [
+    ['neither fields nor remove', `<query xmlns='jabber:iq:register'/>`, badRequest],
+    ['a password without a user name', `<query xmlns='jabber:iq:register'><password>long enough pw</password></query>`, badRequest],
+  ],
   'account get vcard-temp vCard': [],
   'account set vcard-temp vCard': [
     ['a vCard over 128 KiB', `<vCard xmlns='vcard-temp'><DESC>${'x'.repeat(140 * 1024)}</DESC></vCard>`, { condition: 'not-acceptable' }],

@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startSuiteServer } from './helpers/suite.ts';
 import type { TestServer } from './helpers/server.ts';
-import { createUsers, iq, online, passwordOf, stopAll } from './helpers/im.ts';
+import { createUsers, iq, online, passwordOf, stopAll, xml } from './helpers/im.ts';
+
+const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
+const NS_BOOKMARKS = 'urn:xmpp:bookmarks:1';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import { adminItems, isPresenceOf, join, joinError, roomJid, statusCodes } from './helpers/muc.ts';
 import { storageEnv } from './helpers/test-storage.ts';
@@ -65,6 +68,30 @@ describe('a group room', () => {
     expect((await api(server, 'DELETE', `groups/${group}/room`)).body).toMatchObject({ group, room: null });
     await gone;
     await stopAll(a!, b!, c!, admin);
+  });
+
+  it('offers each member the room as a XEP-0402 bookmark with autojoin, and leaves one a member keeps alone', async () => {
+    const [dana, erin, fay] = await createUsers(server, ['dana', 'erin', 'fay']);
+    const group = `crew-${process.pid}`;
+    const room = roomJid(`crew-${process.pid}`);
+    const [d, e, f] = await Promise.all([dana!, erin!, fay!].map((jid) => online(server, jid)));
+    const bookmarks = async (client: typeof d) => {
+      const answer = await iq(client!, 'get', xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: NS_BOOKMARKS }))).catch(() => null);
+      return (answer?.getChild('pubsub')?.getChild('items')?.getChildren('item') ?? [])
+        .map((item) => ({ id: item.attrs.id, name: item.getChild('conference')?.attrs.name, autojoin: item.getChild('conference')?.attrs.autojoin }));
+    };
+    // erin keeps the room already, under a name of her own and without autojoin
+    await iq(e!, 'set', xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node: NS_BOOKMARKS },
+      xml('item', { id: room }, xml('conference', { xmlns: NS_BOOKMARKS, name: 'Mine' })))));
+    expect((await api(server, 'POST', 'groups', { name: group })).status).toBeLessThan(300);
+    for (const jid of [dana, erin]) expect((await api(server, 'POST', `groups/${group}/members`, { jid })).status).toBe(200);
+    expect((await api(server, 'PUT', `groups/${group}/room`, { room })).status).toBe(200);
+    await expect.poll(() => bookmarks(d), { timeout: 10_000 }).toEqual([{ id: room, name: group, autojoin: 'true' }]);
+    expect(await bookmarks(e)).toEqual([{ id: room, name: 'Mine', autojoin: undefined }]);
+    // a member the group gets later is offered it too; nobody else
+    expect((await api(server, 'POST', `groups/${group}/members`, { jid: fay })).status).toBe(200);
+    await expect.poll(() => bookmarks(f), { timeout: 10_000 }).toEqual([{ id: room, name: group, autojoin: 'true' }]);
+    await stopAll(d!, e!, f!);
   });
 
   it('refuses what is not a room JID, and groups that do not exist', async () => {

@@ -324,7 +324,7 @@ describe('FAST tokens: rotation, channel binding, invalidation, revocation, pass
     expect(revoked.stdout).toContain(`1 token of ${JULIET} for client revoked-by-cli revoked`);
     expect(failureOf(await rawFast(token, 'revoked-by-cli')).condition).toBe('not-authorized');
     expect(parley('user', 'tokens', 'revoke', JULIET, 'revoked-by-cli').status).toBe(1);
-  });
+  }, 60_000); // four CLI processes, each loading the server's code (cli.test.ts allows the same)
 
   it('@xmpp/client with a revoked token falls back to its password and gets a new token', async () => {
     const jar = new TokenJar();

@@ -12,6 +12,9 @@ const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 const NS_PING = 'urn:xmpp:ping';
 const NS_VERSION = 'jabber:iq:version';
 const NS_VCARD = 'vcard-temp';
+const NS_REGISTER = 'jabber:iq:register';
+const NS_COMMANDS = 'http://jabber.org/protocol/commands';
+const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
 
 let server: TestServer;
 
@@ -36,8 +39,27 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
   },
   [NS_DISCO_ITEMS]: async (client) => {
     const items = await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com');
-    // XEP-0045 §6.1: the domain lists its MUC service (components/muc/), and nothing else
-    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item').map((item) => item.attrs)).toEqual([{ jid: 'conference.example.com', name: 'Chatrooms' }]);
+    // XEP-0045 §6.1: the domain's MUC service (components/muc/); XEP-0363 §3: its upload service
+    // (test/upload.test.ts); nothing else
+    expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item').map((item) => item.attrs)).toEqual([
+      { jid: 'conference.example.com', name: 'Chatrooms' }, { jid: 'upload.example.com', name: 'HTTP File Upload' },
+    ]);
+  },
+  [NS_REGISTER]: async (client) => {
+    // XEP-0077 §3.2: a logged-in account is told it is registered (password change and cancellation: test/register.test.ts)
+    const query = (await iq(client, 'get', xml('query', { xmlns: NS_REGISTER }), 'example.com')).getChild('query', NS_REGISTER)!;
+    expect(query.getChild('registered')).toBeDefined();
+  },
+  [NS_COMMANDS]: async (client) => {
+    // XEP-0050 §2.2: the command list; a user who administers nothing gets none (test/admin-commands.test.ts)
+    const query = (await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS }), 'example.com')).getChild('query', NS_DISCO_ITEMS)!;
+    expect(query.attrs.node).toBe(NS_COMMANDS);
+    expect(query.getChildren('item')).toEqual([]);
+  },
+  [NS_EXTDISCO]: async (client) => {
+    // XEP-0215 §3.2: none configured here (STUN/TURN with coturn: test/external-services.test.ts)
+    const services = (await iq(client, 'get', xml('services', { xmlns: NS_EXTDISCO }), 'example.com')).getChild('services', NS_EXTDISCO)!;
+    expect(services.getChildren('service')).toEqual([]);
   },
   [NS_PING]: async (client) => {
     expect((await iq(client, 'get', xml('ping', { xmlns: NS_PING }), 'example.com')).attrs).toMatchObject({ type: 'result', from: 'example.com' });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from './helpers/server.ts';
 import { login } from './helpers/clients.ts';
-import { chat, createUsers, isMessage, online, passwordOf, stopAll } from './helpers/im.ts';
+import { chat, createUsers, iq, isMessage, online, passwordOf, stopAll, xml } from './helpers/im.ts';
 import { passwordRefusal, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
 
 let server: TestServer;
@@ -146,6 +146,9 @@ describe('domain aliases and email addresses', () => {
     const toBob = bob.next(isMessage('via the alias'));
     await alice.xmpp.send(chat(alias(bobJid!), 'via the alias'));
     expect((await toBob).attrs.from).toBe(alice.jid);
+    // XEP-0030 §4: the alias lists its domain's services (XEP-0045 §6.1 MUC, XEP-0363 §3 upload)
+    const items = await iq(alice, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), 'mail.example.com');
+    expect(items.getChild('query')!.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.example.com', 'upload.example.com']);
     await stopAll(alice, bob);
   });
 

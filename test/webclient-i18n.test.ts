@@ -7,8 +7,11 @@ import { parse } from 'svelte/compiler';
 import { describe, expect, it } from 'vitest';
 import { en } from '../webclient/src/i18n/en.ts';
 import { fr } from '../webclient/src/i18n/fr.ts';
+import { en as adminEn } from '../webclient/src/admin/i18n/en.ts';
+import { fr as adminFr } from '../webclient/src/admin/i18n/fr.ts';
 
 const components = fileURLToPath(new URL('../webclient/src/components', import.meta.url));
+const adminConsole = fileURLToPath(new URL('../webclient/src/admin', import.meta.url));
 const LABELLING = new Set(['aria-label', 'title', 'placeholder', 'alt', 'aria-description', 'aria-roledescription', 'label']);
 const WORDS = /\p{L}{2,}/u;
 
@@ -43,7 +46,23 @@ describe('translations', () => {
     expect(all).toEqual([]);
   });
 
-  it('has every English message in French, with the same placeholders', () => {
+  it('leaves no user-visible text hard-coded in the admin console', () => {
+    const all: string[] = [];
+    for (const folder of [adminConsole, join(adminConsole, 'screens')]) {
+      for (const name of readdirSync(folder).filter((f: string) => f.endsWith('.svelte'))) {
+        for (const finding of findings(join(folder, name))) all.push(`${name}: ${finding}`);
+      }
+    }
+    expect(all).toEqual([]);
+  });
+
+  it('has every English message in French, with the same placeholders (the panel and the admin console)', () => {
+    for (const [catalogEn, catalogFr] of [[en, fr], [adminEn, adminFr]] as Array<[Record<string, string>, Record<string, string>]>) expectSameKeys(catalogEn, catalogFr);
+  });
+});
+
+function expectSameKeys(en: Record<string, string>, fr: Record<string, string>): void {
+  {
     for (const [key, text] of Object.entries(en)) {
       const french = (fr as Record<string, string>)[key];
       expect(french, key).toBeTypeOf('string');
@@ -51,5 +70,5 @@ describe('translations', () => {
       expect(names(french!), key).toEqual(names(text));
     }
     expect(Object.keys(fr).sort()).toEqual(Object.keys(en).sort());
-  });
-});
+  }
+}

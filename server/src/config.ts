@@ -211,6 +211,15 @@ export const configSchema = z.object({
     token: z.string().min(32).optional(),
     /** Admin JWTs (e.g. from the suite's admin console); use an audience no user token carries. */
     jwt: z.object(jwtFields).refine(oneKeySource, oneKeySourceMessage).optional(),
+    /**
+     * Admin accounts sign in to the console with their password (SASL PLAIN, admin/sign-in.ts):
+     * accounts holding `role` (directly or through a group) get a console session of `sessionMinutes`.
+     */
+    accounts: z.object({
+      enabled: z.boolean().default(false),
+      role: z.string().min(1).max(64).default('admin'),
+      sessionMinutes: z.number().int().min(5).max(24 * 60).default(60),
+    }).prefault({}),
   }).prefault({}),
   /** Single sign-on: SASL OAUTHBEARER (RFC 7628) with the suite's JWTs; off unless set. */
   sso: z.object({
@@ -261,6 +270,11 @@ export const configSchema = z.object({
     maxSearchTerms: z.number().int().min(1).max(64).default(16),
     /** Most ids in one 'ids' field. */
     maxIds: z.number().int().min(1).max(1000).default(100),
+    /**
+     * XEP-0424: a retraction naming a message by its 'id' or origin-id finds it among the
+     * conversation's newest this many entries (by archive id at any age).
+     */
+    retractionLookback: z.number().int().min(100).max(1_000_000).default(10_000),
     elasticsearch: z.object({
       /** The node(s) to talk to, e.g. http://127.0.0.1:9200 (client @elastic/elasticsearch 7.x: the cluster must be 7.x). */
       nodes: z.array(z.string().url()).min(1).default(['http://127.0.0.1:9200']),
@@ -281,6 +295,30 @@ export const configSchema = z.object({
       /** Longest wait between retries while the cluster is unreachable (ms). */
       maxRetryDelayMs: z.number().int().min(100).default(30_000),
     }).prefault({}),
+  }).prefault({}),
+  /** XEP-0363 HTTP file upload (components/upload/): a service upload.<domain> per served domain. */
+  upload: z.object({
+    enabled: z.boolean().default(true),
+    /** Largest file (bytes) a slot is given for; announced in disco (max-file-size). */
+    maxFileSize: z.number().int().min(1024).max(16 * 1024 ** 3).default(100 * 1024 * 1024),
+    /** Bytes one user may hold (stored files, uploads under way, live slots). */
+    quotaBytes: z.number().int().min(1024).default(1024 ** 3),
+    /** Files are deleted this many days after their upload (hourly and at start); 0 keeps them. */
+    retentionDays: z.number().int().min(0).max(36_500).default(30),
+    /** Seconds a slot may wait for its PUT. */
+    slotSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Where files are kept (default: <dataDir>/uploads); a folder every node sees, in a cluster. */
+    directory: z.string().optional(),
+    /** Base URL of the PUT and GET URLs (https://files.example.com, no path); default: the first http.publicUrls entry, else this server's HTTP(S) port on the user's domain. */
+    baseUrl: z.string().regex(webOrigin, 'scheme://host[:port], without a path').optional(),
+    /** Web origins (besides the server's own pages) whose pages may upload and read files with CORS, e.g. the webmail; '*' = any. */
+    allowedOrigins: z.array(z.string().regex(originOrAny)).default([]),
+    /** Per domain: enabled: false turns the service off there, maxFileSize and quotaBytes replace the defaults (lower or higher). */
+    domains: z.record(z.string(), z.object({
+      enabled: z.boolean().optional(),
+      maxFileSize: z.number().int().min(1024).max(16 * 1024 ** 3).optional(),
+      quotaBytes: z.number().int().min(1024).optional(),
+    })).default({}),
   }).prefault({}),
   /**
    * Options of the feature modules by module name (server/src/modules/), each checked by the

@@ -12,7 +12,8 @@ import { CertificateStore } from './tls/certificates.ts';
 import { DnsResolver } from './dns/resolver.ts';
 import { Authentication } from './auth/authentication.ts';
 import { AdminService } from './admin/service.ts';
-import { adminApiRoutes } from './admin/http.ts';
+import { adminApiEnabled, adminApiRoutes } from './admin/http.ts';
+import { createAdminRuntime } from './admin/runtime.ts';
 import { EventLogRelay, SuiteEventBus } from './suite-bus/event-bus.ts';
 import { NatsSuiteBus } from './suite-bus/nats.ts';
 import type { Directory } from './directory/types.ts';
@@ -26,7 +27,6 @@ import { LocalCaches } from './core/cache.ts';
 import { DiscoRegistry } from './core/disco.ts';
 import { IqHandlers } from './core/iq-handlers.ts';
 import { StreamExtensions } from './core/stream-extensions.ts';
-import { SignInExtensions } from './core/sign-in-extensions.ts';
 import { ModuleHost } from './core/module-host.ts';
 import type { AnyModuleDefinition } from './core/module-api.ts';
 import type { SessionTable } from './core/session-table.ts';
@@ -197,7 +197,9 @@ export class ParleyServer {
     // tls-server-end-point channel binding reads the certificates' signature algorithm (RFC 5929 §4.1)
     await loadCertificateReader();
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
-    const admin = new AdminService(storage, directory, cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents);
+    // in a cluster a change made here (admin API, console, suite bus) is published on every node
+    const suitePublisher = cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents;
+    const admin = new AdminService(storage, directory, suitePublisher);
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
     // every change to a domain (CLI, admin API, suite bus) is in the log, IM settings included
@@ -250,12 +252,19 @@ export class ParleyServer {
     // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
     const disco = new DiscoRegistry();
     const extensions = new StreamExtensions();
-    const signInExtensions = new SignInExtensions();
+    // The HTTP app before the modules: they add routes to it (upload), attached when it listens (step 5).
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates, sharedPorts: options.sharedPorts });
+    // the server's own pages for the WebSocket, BOSH and upload origin checks, on the ports the listeners get
+    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     const modules = new ModuleHost({
-      config, log, hub, iq, disco, streams: extensions, signInExtensions, router, hosts, sessions: table,
+      config, log, hub, iq, disco, streams: extensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
       sessionMoves: cluster ? clusterSessionMoves(cluster) : null,
-      services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub },
+      services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub, admin },
+      http: {
+        route: (feature, routes) => http.route(feature, routes), ports: http.ports, publicUrl: config.http.publicUrls?.[0],
+        origins: (allowed) => new OriginPolicy(publicOrigins, allowed),
+      },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
     });
@@ -279,13 +288,10 @@ export class ParleyServer {
       log: log.child({ component: 'c2s' }),
       sasl: {
         authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log),
-        log: log.child({ component: 'sasl' }), signIns: counters.signIns, signInExtensions, fastTokens: fastTokens(config, storage),
+        log: log.child({ component: 'sasl' }), signIns: counters.signIns, extensions, fastTokens: fastTokens(config, storage),
       },
     };
     const open = (framing: Framing) => (connection: Connection) => new C2sStream(c2s, connection, framing);
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates, sharedPorts: options.sharedPorts });
-    // the server's own pages for the WebSocket and BOSH origin checks, on the ports the listeners get
-    const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     http.route('websocket', websocketRoutes({
       path: config.http.websocketPath, limits: config.limits, log: log.child({ component: 'websocket' }),
       origins: new OriginPolicy(publicOrigins, config.websocket.allowedOrigins),
@@ -296,10 +302,21 @@ export class ParleyServer {
       open(c2sFraming.bosh)));
     // BOSH sessions still open (or lingering after terminate) end; held requests are answered
     http.onClose(() => bosh.close());
-    const adminApi = adminApiRoutes({ config: config.admin, admin, log: log.child({ component: 'admin-api' }) });
-    if (adminApi) http.route('admin', adminApi); // /admin/api/*, only when an admin token or JWT is configured
+    // /metrics and the admin console's live figures read one registry
+    const metrics = config.metrics.enabled || adminApiEnabled(config.admin) ? serverMetrics(counters, sessions, streams, config, storage) : null;
+    if (adminApiEnabled(config.admin)) {
+      const adminLog = log.child({ component: 'admin-api' });
+      const { runtime, signIn } = createAdminRuntime({
+        config, log: adminLog, storage, directory, events: suitePublisher, node, table, certificates, dns, archive: archive?.store ?? null,
+        metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
+        transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
+        ports: () => ({ c2s: server.ports.c2s, c2sTls: server.ports.c2sTls ?? -1, s2s: server.ports.s2s ?? config.s2s.port, s2sTls: server.ports.s2sTls ?? -1 }),
+      });
+      // /admin/api/* and the console at /admin/, only when an admin token, JWT or admin accounts are configured
+      http.route('admin', adminApiRoutes({ config: config.admin, admin, log: adminLog, runtime, signIn, webClientDir: config.http.webClientDir })!);
+    }
     http.route('host-meta', hostMetaRoutes(config, hosts)); // /.well-known/host-meta(.json), XEP-0156
-    if (config.metrics.enabled) http.route('metrics', metricsRoutes(config.metrics, serverMetrics(counters, sessions, streams, config, storage), log.child({ component: 'metrics' })));
+    if (config.metrics.enabled) http.route('metrics', metricsRoutes(config.metrics, metrics!, log.child({ component: 'metrics' })));
     http.route('web client', webClientRoutes(config.http.webClientDir));
     try {
       server.tcp = await listenTcp({

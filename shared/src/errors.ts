@@ -50,8 +50,13 @@ export class StreamError extends Error {
 export class StanzaError extends Error {
   readonly type: StanzaErrorType;
 
-  /** RFC 6120 §8.3.2: an application-specific condition may follow (XEP-0191 <blocked/>). */
-  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType, readonly application?: Element) {
+  /**
+   * `application`: an application-specific condition (RFC 6120 §8.3.2), e.g. XEP-0191's <blocked/>,
+   * XEP-0363's <file-too-large/> or XEP-0050's <bad-sessionid/>, built fresh for each error element
+   * (an element has one parent, and one error may be written more than once).
+   */
+  constructor(readonly condition: StanzaErrorCondition, readonly text?: string, type?: StanzaErrorType,
+    readonly application?: () => Element) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = 'StanzaError';
     this.type = type ?? DEFAULT_TYPE[condition];
@@ -61,7 +66,7 @@ export class StanzaError extends Error {
     return xml('error', { type: this.type, by },
       xml(this.condition, { xmlns: NS.stanzas }),
       this.text ? xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, this.text) : null,
-      this.application ?? null);
+      this.application ? this.application() : null);
   }
 }
 

@@ -13,3 +13,4 @@ export * from './roster-items.ts';
 export * from './presence-info.ts';
 export * from './precis.ts';
 export * from './bookmarks.ts';
+export * from './data-forms.ts';

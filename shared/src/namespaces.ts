@@ -63,4 +63,12 @@ export const NS = {
   reporting: 'urn:xmpp:reporting:1',
   push: 'urn:xmpp:push:0',
   pushSummary: 'urn:xmpp:push:summary',
+  // account and service administration (XEP-0077, XEP-0050, XEP-0133)
+  register: 'jabber:iq:register',
+  registerFeature: 'http://jabber.org/features/iq-register',
+  commands: 'http://jabber.org/protocol/commands',
+  admin: 'http://jabber.org/protocol/admin',
+  // file sharing and calls (XEP-0363, XEP-0215)
+  httpUpload: 'urn:xmpp:http:upload:0',
+  externalServices: 'urn:xmpp:extdisco:2',
 } as const;

@@ -6,6 +6,7 @@ import { SignJWT } from 'jose';
 import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { seedRoster, startPanelServer } from '../helpers/panel.ts';
+import { createRoom, groupchat } from '../helpers/muc.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters';
@@ -49,6 +50,22 @@ describe('embedding API', () => {
     // open a chat with an address
     await page.locator('[data-jid="bob@example.com"] button').click();
     await panel.locator('.bubble', { hasText: 'lunch?' }).waitFor();
+    await page.locator('#unread:empty').waitFor({ state: 'attached' });
+
+    // a room's messages count too, and the host opens one of the user's rooms as it opens a chat
+    const room = 'lunch@conference.example.com';
+    await createRoom(bob, room, 'bob');
+    await bob.xmpp.send(xml('message', { to: 'alice@example.com' }, xml('x', { xmlns: 'jabber:x:conference', jid: room })));
+    await panel.getByRole('button', { name: 'Back to list' }).click(); // (the panel is a narrow sidebar here)
+    await panel.getByRole('tab', { name: /Rooms/ }).click();
+    await panel.getByRole('button', { name: `Accept the invitation to ${room}` }).click();
+    await panel.locator(`[data-room-view="${room}"]`).waitFor();
+    await page.locator('[data-jid="bob@example.com"] button').click();
+    await panel.locator('.bubble', { hasText: 'lunch?' }).waitFor();
+    await bob.xmpp.send(groupchat(room, 'table for two'));
+    await page.locator('#unread', { hasText: '1' }).waitFor();
+    await page.evaluate((jid) => (document.getElementById('chat') as HTMLIFrameElement).contentWindow!.postMessage({ type: 'parley:open', jid }, '*'), room);
+    await panel.locator(`[data-room-view="${room}"] .bubble`, { hasText: 'table for two' }).waitFor();
     await page.locator('#unread:empty').waitFor({ state: 'attached' });
 
     // theme and language

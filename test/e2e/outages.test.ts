@@ -48,5 +48,5 @@ describe('outages', () => {
     await alice.getByRole('button', { name: /^Your status: Available/ }).waitFor();
     websocketDown = false;
     await alice.locator('.panel[data-status="online"][data-transport="websocket"]').waitFor({ timeout: 15_000 });
-  });
+  }, 120_000); // two server starts in a child process (over 11 s each at a load of 24)
 });

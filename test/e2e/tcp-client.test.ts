@@ -57,7 +57,7 @@ describe('browser user with a TCP client', () => {
     const composing = carol.next((s) => s.is('message') && s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined);
     await alice.getByLabel('Message carol').fill('Sounds good!');
     await composing;
-    await alice.getByRole('button', { name: 'Send' }).click();
+    await alice.getByRole('button', { name: 'Send', exact: true }).click();
     const message = await reply;
     expect(message.getChild('request', 'urn:xmpp:receipts')).toBeDefined();
     expect(message.getChild('origin-id', 'urn:xmpp:sid:0')?.attrs.id).toBe(message.attrs.id);

@@ -41,7 +41,7 @@ describe('two browser users', () => {
     await expect(alice.getByRole('button', { name: 'Edit your profile' })).toBeDefined();
   });
 
-  it('Bob sets a photo in his profile (vCard PHOTO)', async () => {
+  it('Bob sets a photo in his profile (an XEP-0084 avatar, in his vCard too)', async () => {
     await bob.getByRole('button', { name: 'Edit your profile' }).click();
     await bob.getByLabel('Display name').fill('Bob Builder');
     await bob.locator('input[type=file]').setInputFiles({ name: 'bob.png', mimeType: 'image/png', buffer: PHOTO });

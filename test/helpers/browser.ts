@@ -14,7 +14,7 @@ export const chromiumPath = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 export function ensureWebClientBuilt(): void {
   const index = join(webClientDir, 'index.html');
   const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sources = [join(root, 'webclient/src'), join(root, 'webclient/public'), join(root, 'webclient/index.html'), join(root, 'shared/src')];
+  const sources = [join(root, 'webclient/src'), join(root, 'webclient/public'), join(root, 'webclient/index.html'), join(root, 'webclient/admin'), join(root, 'shared/src')];
   if (builtAt > 0 && sources.every((path) => newestMtime(path) <= builtAt)) return;
   execFileSync('npm', ['run', 'build', '-w', '@parley/webclient'], { cwd: root, stdio: 'pipe' });
 }

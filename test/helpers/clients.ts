@@ -97,11 +97,22 @@ export function useRfc6120SignIn(xmpp: Client): void {
   });
 }
 
-/** Removes XEP-0198's <sm/> from the stream features before @xmpp/client's own handlers read them. */
+/**
+ * Removes XEP-0198 from the stream features before @xmpp/client's own handlers read them: the
+ * <sm/> feature, and inside SASL2's <inline/> its <sm/> (resumption) and Bind 2's
+ * <feature var='urn:xmpp:sm:3'/> (enabling), which xmpp.js uses whenever they are offered.
+ */
 export function hideStreamManagement(xmpp: Client): void {
+  const SM = 'urn:xmpp:sm:3';
+  const withoutSm = (parent: Element | undefined, keep: (child: Element) => boolean) => {
+    if (parent) parent.children = parent.children.filter((child) => typeof child === 'string' || keep(child));
+  };
   (xmpp as unknown as EventEmitter).prependListener('element', (element: Element) => {
     if (element.name !== 'stream:features' && !element.is('features', 'http://etherx.jabber.org/streams')) return;
-    element.children = element.children.filter((child) => typeof child === 'string' || !child.is('sm', 'urn:xmpp:sm:3'));
+    withoutSm(element, (child) => !child.is('sm', SM));
+    const inline = element.getChild('authentication', 'urn:xmpp:sasl:2')?.getChild('inline');
+    withoutSm(inline, (child) => !child.is('sm', SM));
+    withoutSm(inline?.getChild('bind', 'urn:xmpp:bind:0')?.getChild('inline'), (child) => child.attrs.var !== SM);
   });
 }
 

@@ -14,6 +14,8 @@ import { freePortBelowEphemeral } from './ports.ts';
 import type { ConfigInput } from '../../server/src/config.ts';
 import { startServer, type TestServer } from './server.ts';
 import { webClientDir } from './browser.ts';
+import { defaultModules } from '../../server/src/modules/index.ts';
+import { xml, type LoggedInClient } from './im.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -61,6 +63,25 @@ export async function cuttableWebSockets(page: Page): Promise<{ count(): number;
   };
 }
 
+/** The server loads the XEP-0363 upload service (components/upload/). */
+export const uploadsServed = defaultModules.some((module) => module.name === 'upload');
+
+/** The upload options of a panel server whose upload URLs name the loopback address it listens on (`port`: its HTTP port). */
+export function uploadConfig(port: number, maxFileSize: number): Partial<ConfigInput> {
+  return { upload: { baseUrl: `http://127.0.0.1:${port}`, maxFileSize } };
+}
+
+/** A file shared the XEP-0363 way by a test client: a slot from upload.<domain>, then the PUT; the GET URL. */
+export async function uploadAs(client: LoggedInClient, name: string, type: string, bytes: Buffer): Promise<string> {
+  const domain = client.jid.split('@')[1]!.split('/')[0]!;
+  const answer = await client.xmpp.iqCaller.request(xml('iq', { type: 'get', to: `upload.${domain}` },
+    xml('request', { xmlns: 'urn:xmpp:http:upload:0', filename: name, size: String(bytes.length), 'content-type': type })));
+  const slot = answer.getChild('slot', 'urn:xmpp:http:upload:0')!;
+  const put = await fetch(slot.getChild('put')!.attrs.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'Content-Type': type } });
+  if (!put.ok) throw new Error(`PUT answered ${put.status}`);
+  return slot.getChild('get')!.attrs.url as string;
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -82,12 +103,16 @@ export async function startRestartableServer(users: Record<string, string>): Pro
   }));
   let child: ChildProcess | null = null;
   const launch = async () => {
-    child = spawn(process.execPath, [join(repoRoot, 'server/bin/parley.js'), '--config', configFile, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    for (let i = 0; i < 100; i++) {
+    const started = spawn(process.execPath, [join(repoRoot, 'server/bin/parley.js'), '--config', configFile, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = started;
+    // a start takes 1–2 s on a quiet machine and over 11 s at a load of 24 on two cores: wait for
+    // the process itself (up to a minute), and give up at once if it exits
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && started.exitCode === null) {
       if (await fetch(`http://127.0.0.1:${http}/`).then((r) => r.ok, () => false)) return;
       await sleep(100);
     }
-    throw new Error('the restarted server did not come up');
+    throw new Error(started.exitCode === null ? 'the restarted server did not come up within a minute' : `the restarted server exited (${started.exitCode})`);
   };
   const halt = async () => {
     const running = child;

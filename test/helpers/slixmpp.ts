@@ -1,10 +1,13 @@
-// Runs a scenario of slixmpp_sessions.py (Debian's slixmpp 1.8 under /usr/bin/python3) against a test server.
+// Runs slixmpp (Debian's slixmpp 1.8 under /usr/bin/python3) against a test server: a scenario of
+// slixmpp_sessions.py, one of slixmpp_services.py, or the XEP-0357 app server of
+// slixmpp_push_app_server.py. The test judges what the script printed.
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { passwordOf } from './im.ts';
 
 const SCRIPT = fileURLToPath(new URL('./slixmpp_sessions.py', import.meta.url));
+const SERVICES_SCRIPT = fileURLToPath(new URL('./slixmpp_services.py', import.meta.url));
 
 export type SlixmppResult = Record<string, unknown> & { error?: string };
 
@@ -75,4 +78,20 @@ export async function startPushAppServer(port: number, jid: string, options: { f
       clearTimeout(timeout);
     },
   };
+}
+
+/** One scenario of slixmpp_services.py (upload, registration, commands, external services). */
+export function slixmpp(spec: Record<string, unknown>, timeoutSeconds = 30): Promise<Record<string, unknown>> {
+  const input = JSON.stringify({ timeout: timeoutSeconds, ...spec });
+  return new Promise((resolve) => {
+    execFile('/usr/bin/python3', [SERVICES_SCRIPT, input], { timeout: (timeoutSeconds + 10) * 1000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (spec.debug) console.log(stderr);
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        resolve({ error: `${error?.message ?? 'no output'} ${stderr.slice(-2000)}` });
+      }
+    });
+  });
 }

@@ -11,16 +11,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import { runSinttest, type SinttestOptions, type SinttestRun } from './sinttest.ts';
 import { compare, describeChange, readBaseline, totalsBlock, totalsOf, writeBaseline, README_FILE } from './baseline.ts';
 
 const DOMAIN = 'example.org';
-/** sinttest's three main accounts, created beforehand: it has no way to register accounts on Parley yet. */
-const ACCOUNTS: Array<[string, string]> = [
-  ['sinttest-one', 'one-secret-0d4b1'],
-  ['sinttest-two', 'two-secret-9a7c2'],
-  ['sinttest-three', 'three-secret-5e3f8'],
-];
+/**
+ * sinttest's accounts: none created beforehand, it registers its three main accounts and a fresh one
+ * for every low-level test by XEP-0077 in-band registration (open on the test domain, and a rate
+ * limit that lets one address register a whole run's accounts).
+ */
+const ACCOUNTS: Array<[string, string]> = [];
 /** The whole run takes about 30 s here; a hung test must not hang `npm test`. */
 const RUN_TIMEOUT_MS = 5 * 60_000;
 const only = (process.env.PARLEY_INTEROP_ONLY ?? '').split(',').map((key) => key.trim()).filter(Boolean);
@@ -29,9 +30,19 @@ const update = process.env.PARLEY_INTEROP_UPDATE === '1';
 let server: TestServer;
 
 beforeAll(async () => {
+  // HTTP upload URLs name the loopback address (example.org does not resolve here)
+  const httpPort = await freePortBelowEphemeral();
   server = await startServer({
     domains: [DOMAIN],
-    users: Object.fromEntries(ACCOUNTS.map(([user, password]) => [`${user}@${DOMAIN}`, password])),
+    config: {
+      modules: { register: { domains: [DOMAIN], perAddressPerMinute: 1000 } },
+      // sinttest keeps one connection unauthenticated for the whole run, to register the accounts of
+      // each low-level test on it: the default 30 s (RFC 6120 §4.9.3.4 connection-timeout) would
+      // drop it midway
+      limits: { authTimeoutSeconds: RUN_TIMEOUT_MS / 1000 },
+      http: { port: httpPort, tlsPort: -1 },
+      upload: { baseUrl: `http://127.0.0.1:${httpPort}` },
+    },
   });
 });
 

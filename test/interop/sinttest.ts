@@ -35,7 +35,7 @@ export interface SinttestOptions {
   domain: string;
   /** PEM of the server's certificate: the only one the launcher trusts. */
   certificatePem: string;
-  /** Three pre-created accounts (localpart → password); sinttest cannot create accounts on Parley yet. */
+  /** Three pre-created accounts (localpart → password), or none: sinttest registers its own (XEP-0077). */
   accounts: Array<[string, string]>;
   /** How long sinttest waits for an answer (its default, 47 s, makes every missing feature slow). */
   replyTimeoutMs?: number;

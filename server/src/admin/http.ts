@@ -1,6 +1,9 @@
-// The admin HTTP API: JSON under /admin/api/ on the uWebSockets.js app. Off unless config.admin has a
-// token or a JWT setting — then every request needs `Authorization: Bearer <token or admin JWT>`.
-// Without that configuration the paths are not attached at all, and answer 404 like any unknown path.
+// The admin HTTP API: JSON under /admin/api/ on the uWebSockets.js app, and the admin console (the
+// web client's second entry, /admin/) that uses it. Off unless config.admin has a token, a JWT setting
+// or admin accounts — then every request needs `Authorization: Bearer <token, admin JWT or console
+// session>` (a console session comes from POST /admin/api/sign-in with an admin account's password:
+// sign-in.ts). Without that configuration the paths are not attached at all, and answer 404 like any
+// unknown path.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import { ZodError } from 'zod';
@@ -11,7 +14,11 @@ import type { HttpRoutes } from '../http/server.ts';
 import type { AdminService } from './service.ts';
 import { JwtVerifier, TokenError } from '../auth/tokens.ts';
 import { AdminError } from './errors.ts';
-import { adminRoutes, matchRoute, Reply, type Route } from './routes.ts';
+import { adminRoutes, matchRoute, Reply, type AdminRuntime, type Route } from './routes.ts';
+import { signInSchema } from './schemas.ts';
+import type { AdminSignIn } from './sign-in.ts';
+import { SaslError } from '../sasl/index.ts';
+import { StaticFiles } from '../http/static-files.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 /** Largest request body: a card with a photo (base64) fits well below it. */
@@ -23,18 +30,31 @@ export interface AdminApiSettings {
   readonly config: Config['admin'];
   readonly admin: AdminService;
   readonly log: Logger;
+  /** The running server's part (sessions, certificates, DNS, archive, figures). */
+  readonly runtime?: AdminRuntime;
+  /** Password sign-in of admin accounts (config.admin.accounts). */
+  readonly signIn?: AdminSignIn;
+  /** The built web client (dist/webclient), whose admin/index.html is the console. */
+  readonly webClientDir?: string;
 }
 
 export function adminApiEnabled(config: Config['admin']): boolean {
-  return config.token !== undefined || config.jwt !== undefined;
+  return config.token !== undefined || config.jwt !== undefined || config.accounts.enabled;
 }
 
 /** The admin API's routes, or null when it is not configured (its paths then answer 404 like any other). */
 export function adminApiRoutes(settings: AdminApiSettings): HttpRoutes | null {
   if (!adminApiEnabled(settings.config)) return null;
-  const routes = adminRoutes(settings.admin);
-  const authorize = adminAuthorizer(settings.config);
-  return (encrypted) => adminApiRoute(settings, routes, authorize, encrypted);
+  const routes = adminRoutes(settings.admin, settings.runtime);
+  const authorize = adminAuthorizer(settings.config, settings.signIn);
+  const console = settings.webClientDir ? new StaticFiles(settings.webClientDir) : null;
+  return (encrypted) => {
+    const api = adminApiRoute(settings, routes, authorize, encrypted);
+    return (app) => {
+      api(app);
+      if (console) consoleRoutes(app, console);
+    };
+  };
 }
 
 /**
@@ -62,7 +82,8 @@ function adminApiRoute(settings: AdminApiSettings, routes: Route[], authorize: (
       });
     };
     const run = (text: string) => {
-      handle(routes, authorize, method, url, authorization, text).then(reply, (error: unknown) => {
+      const answer = url === `${ADMIN_API_PREFIX}/sign-in` ? signIn(settings, method, text, remoteAddress(res)) : handle(routes, authorize, method, url, authorization, text);
+      answer.then(reply, (error: unknown) => {
         settings.log.error({ err: error, method, url }, 'admin API request failed');
         reply({ status: '500 Internal Server Error', body: { error: 'internal error' } });
       });
@@ -88,6 +109,44 @@ function adminApiRoute(settings: AdminApiSettings, routes: Route[], authorize: (
   return (app: uWS.TemplatedApp) => {
     app.any(`${ADMIN_API_PREFIX}/*`, serve);
   };
+}
+
+/**
+ * The console's sign-in, before any credential: GET says which ways are offered, POST runs SASL
+ * PLAIN for an admin account (sign-in.ts) and answers a console session, or 401 with the SASL
+ * condition and text.
+ */
+async function signIn(settings: AdminApiSettings, method: string, text: string, address: string): Promise<Answer> {
+  const passwords = settings.signIn?.enabled === true;
+  if (method === 'GET') {
+    return { status: '200 OK', body: { token: settings.config.token !== undefined, jwt: settings.config.jwt !== undefined, password: passwords } };
+  }
+  if (method !== 'POST') return { status: '404 Not Found', body: { error: `no ${method} ${ADMIN_API_PREFIX}/sign-in` } };
+  if (!passwords) return { status: '404 Not Found', body: { error: 'password sign-in is not enabled (admin.accounts.enabled)' } };
+  let request;
+  try {
+    request = signInSchema.parse(JSON.parse(text));
+  } catch {
+    return { status: '400 Bad Request', body: { error: 'expected {"mechanism":"PLAIN","response":"<base64 PLAIN message>"}' } };
+  }
+  try {
+    return { status: '200 OK', body: await settings.signIn!.signIn(Buffer.from(request.response, 'base64'), address) };
+  } catch (error) {
+    if (!(error instanceof SaslError)) throw error;
+    return { status: '401 Unauthorized', body: { error: error.text ?? 'wrong address or password', condition: error.condition } };
+  }
+}
+
+/** The admin console: /admin/ is the web client's admin/index.html; its assets are the web client's /assets/. */
+function consoleRoutes(app: uWS.TemplatedApp, files: StaticFiles): void {
+  const page = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+    if (files.serve(res, '/admin/index.html', req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8')
+      .end('The admin console is not built: run `npm run build -w @parley/webclient`.\n');
+  };
+  app.get('/admin', (res) => void res.writeStatus('301 Moved Permanently').writeHeader('Location', '/admin/').end());
+  app.get('/admin/', page);
+  app.get('/admin/index.html', page);
 }
 
 async function handle(routes: Route[], authorize: (header: string) => Promise<Answer | null>,
@@ -124,8 +183,8 @@ async function handle(routes: Route[], authorize: (header: string) => Promise<An
   }
 }
 
-/** Checks the bearer credential: the static admin token, or an admin JWT. null = allowed. */
-function adminAuthorizer(config: Config['admin']): (header: string) => Promise<Answer | null> {
+/** Checks the bearer credential: the static admin token, an admin JWT, or a console session. null = allowed. */
+function adminAuthorizer(config: Config['admin'], consoleSessions: AdminSignIn | undefined): (header: string) => Promise<Answer | null> {
   const { token, jwt } = config;
   const tokenDigest = token ? digest(token) : null;
   const verifier = jwt ? new JwtVerifier(jwt) : null;
@@ -137,6 +196,7 @@ function adminAuthorizer(config: Config['admin']): (header: string) => Promise<A
     if (!presented) return unauthorized('an admin token is required (Authorization: Bearer …)');
     // compare digests so that the comparison takes the same time whatever the length
     if (tokenDigest && timingSafeEqual(digest(presented), tokenDigest)) return null;
+    if (consoleSessions && presented.split('.').length === 3 && (await consoleSessions.verify(presented)) !== null) return null;
     if (verifier && presented.split('.').length === 3) {
       try {
         await verifier.verify(presented);

@@ -2,8 +2,13 @@
 // Paths are relative to /admin/api; ':name' segments are URL-decoded parameters.
 import type { z } from 'zod';
 import type { AdminService } from './service.ts';
+import type { AdminSessions } from './sessions.ts';
+import type { AdminCertificates } from './certificates.ts';
+import type { AdminDns } from './dns-status.ts';
+import type { AdminArchive } from './archive-status.ts';
+import type { Figures } from './figures.ts';
 import {
-  addressCardSchema, aliasSchema, domainCreateSchema, emailSchema, federationSettingsSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
+  addressCardSchema, aliasSchema, certificateUploadSchema, reindexSchema, domainCreateSchema, emailSchema, federationSettingsSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
   photoSchema, roleGrantSchema, subjectSchema, userCreateSchema, userUpdateSchema,
 } from './schemas.ts';
 
@@ -25,9 +30,21 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   return schema.parse(body);
 }
 
-export function adminRoutes(admin: AdminService): Route[] {
+/** What the running server adds to the directory's operations (the admin console's screens). */
+export interface AdminRuntime {
+  readonly sessions: AdminSessions;
+  readonly certificates: AdminCertificates;
+  readonly dns: AdminDns;
+  readonly archive: AdminArchive;
+  figures(): Promise<Figures>;
+  /** The room a group has (components/muc/group-rooms.ts), or null. */
+  groupRoom(group: string): Promise<string | null>;
+}
+
+export function adminRoutes(admin: AdminService, runtime?: AdminRuntime): Route[] {
   const route = (method: Method, path: string, handle: Route['handle']): Route => ({ method, path: path.split('/').filter(Boolean), handle });
   return [
+    ...(runtime ? runtimeRoutes(admin, runtime, route) : []),
     // ---- domains ----
     route('GET', 'domains', () => admin.listDomains()),
     route('POST', 'domains', async (_, body) => {
@@ -110,6 +127,30 @@ export function adminRoutes(admin: AdminService): Route[] {
       const { role, ...subject } = parse(roleGrantSchema, body);
       return { revoked: await admin.revokeRole(role, subject as z.infer<typeof subjectSchema>) };
     }),
+  ];
+}
+
+/** The admin console's resources that need the running server: sessions, certificates, DNS, archive, figures. */
+function runtimeRoutes(admin: AdminService, runtime: AdminRuntime, route: (method: Method, path: string, handle: Route['handle']) => Route): Route[] {
+  const account = async (jid: string) => (await admin.getUser(jid)).jid;
+  return [
+    route('GET', 'users/:jid/sessions', async ({ jid }) => runtime.sessions.list(await account(jid!))),
+    route('DELETE', 'users/:jid/sessions', async ({ jid }) => runtime.sessions.kick(await account(jid!))),
+    route('DELETE', 'users/:jid/sessions/:resource', async ({ jid, resource }) => runtime.sessions.kick(await account(jid!), resource!)),
+    route('GET', 'domains/:domain/certificate', async ({ domain }) => runtime.certificates.status(domain!)),
+    route('PUT', 'domains/:domain/certificate', async ({ domain }, body) => {
+      const upload = parse(certificateUploadSchema, body);
+      return runtime.certificates.replace(domain!, upload.certificate, upload.key);
+    }),
+    route('GET', 'domains/:domain/dns', async ({ domain }) => runtime.dns.check((await admin.getDomain(domain!)).name)),
+    route('GET', 'groups/:group/room', async ({ group }) => {
+      await admin.getGroup(group!);
+      return { group, room: await runtime.groupRoom(group!) };
+    }),
+    route('GET', 'archive', () => runtime.archive.status()),
+    route('GET', 'archive/reindex', async () => (await runtime.archive.job()) ?? { state: 'never' }),
+    route('POST', 'archive/reindex', async (_, body) => new Reply('201 Created', await runtime.archive.startReindex(parse(reindexSchema, body ?? {})))),
+    route('GET', 'figures', () => runtime.figures()),
   ];
 }
 

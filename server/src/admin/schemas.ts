@@ -82,6 +82,15 @@ export const groupRoomSchema = z.object({ room: z.string().min(3).max(3071).null
 export const emailSchema = z.object({ address: z.string().min(3).max(3071) }).strict();
 export const aliasSchema = z.object({ alias: z.string().min(1).max(1023) }).strict();
 
+/** A certificate (PEM, leaf first, with its chain) and its private key (PEM), uploaded from the console. */
+export const certificateUploadSchema = z.object({
+  certificate: z.string().min(1).max(64 * 1024).includes('-----BEGIN CERTIFICATE-----'),
+  key: z.string().min(1).max(16 * 1024).includes('PRIVATE KEY-----'),
+}).strict();
+export const reindexSchema = z.object({ recreate: z.boolean().optional() }).strict();
+/** The console's password sign-in: a SASL PLAIN message (RFC 4616), base64. */
+export const signInSchema = z.object({ mechanism: z.literal('PLAIN'), response: z.base64().min(4).max(1100) }).strict();
+
 export type DomainCreate = z.infer<typeof domainCreateSchema>;
 export type UserCreate = z.infer<typeof userCreateSchema>;
 export type UserUpdate = z.infer<typeof userUpdateSchema>;

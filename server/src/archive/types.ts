@@ -1,6 +1,7 @@
 // The conversation archive behind XEP-0313: what is stored per user, how it is queried, and the
 // contract every backend (embedded SQLite FTS5, Elasticsearch) fulfils with the same answers.
 import type { SearchTerm } from '@parley/shared/fulltext';
+import type { Retraction } from './retraction.ts';
 
 /** One archived message in one user's archive (a message between two local users is archived twice). */
 export interface ArchiveEntry {
@@ -84,6 +85,12 @@ export interface ArchiveStore {
   page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult>;
   /** The owner's oldest and newest entries (XEP-0313 metadata), or null for an empty archive. */
   bounds(owner: string): Promise<ArchiveBounds | null>;
+  /**
+   * XEP-0424 §5: turns the message a retraction names (and its corrections) into a tombstone in
+   * every archive holding it (retraction.ts has the rules); returns how many entries changed. Runs
+   * after the entries appended before it; queries made after the call see its result.
+   */
+  retract(retraction: Retraction): Promise<number>;
   /** Deletes every entry older than `seq` (retention); returns how many went, when known. */
   pruneBefore(seq: number): Promise<number>;
   /** The highest seq stored, so that ids keep growing across restarts (0 when empty). */

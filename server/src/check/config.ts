@@ -33,6 +33,6 @@ export function checkConfig(config: Config, modules: readonly AnyModuleDefinitio
     found.warning(`the web client is not built (${config.http.webClientDir} has no index.html): / answers 404`,
       'run `npm run build -w @parley/webclient` (npm ci does it)');
   }
-  if (!config.admin.token && !config.admin.jwt) found.note('the admin API is off (no admin.token or admin.jwt): administration by this CLI only');
+  if (!config.admin.token && !config.admin.jwt && !config.admin.accounts.enabled) found.note('the admin API is off (no admin.token, admin.jwt or admin.accounts): administration by this CLI only');
   return found;
 }

@@ -6,7 +6,7 @@
 //       entries in the embedded archive, entries waiting for Elasticsearch in the local queue
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
-import { openSqliteStorage } from '../storage/index.ts';
+import { openDataStores } from '../data-folder.ts';
 import { SqliteArchiveStore } from '../archive/sqlite/store.ts';
 import { openSqliteArchiveDatabase } from '../archive/sqlite/schema.ts';
 import { createElasticsearchClient } from '../archive/elasticsearch/store.ts';
@@ -54,7 +54,9 @@ export function registerArchiveCommands(program: Command, config: () => Config):
 
   archive.command('status').description('entries in the embedded archive and in the Elasticsearch queue').action(async () => {
     const settings = config();
-    const storage = openSqliteStorage(settings.dataDir);
+    // the queue is in the state storage, wherever the configuration puts it
+    const data = await openDataStores(settings.dataDir, settings.storage);
+    const storage = data.storage;
     const db = openSqliteArchiveDatabase(settings.dataDir);
     try {
       console.log(`backend: ${settings.archive.enabled ? settings.archive.backend : 'off'}`);
@@ -62,7 +64,7 @@ export function registerArchiveCommands(program: Command, config: () => Config):
       console.log(`waiting for Elasticsearch: ${(await storage.archiveIndexQueue.size()).toLocaleString('en')}`);
     } finally {
       db.close();
-      await storage.close();
+      await data.close();
     }
   });
 }

@@ -30,7 +30,7 @@ export function registerCheckCommand(program: Command): void {
       try {
         config = loadConfig({ file, dataDir: data, env: { ...process.env, PARLEY_LOG_LEVEL: 'silent' } });
       } catch (error) {
-        print([{ area: 'config', severity: 'problem', text: `${source} cannot be used: ${configError(error)}`, fix: 'correct the file (JSON, the keys in README "Configuration"); the server refuses to start with it' }]);
+        print([{ area: 'config', severity: 'problem', text: `${source} cannot be used: ${configError(error)}`, fix: 'correct the file (JSON, the keys in docs/running.md "Configuration file"); the server refuses to start with it' }]);
         process.exitCode = 1;
         return;
       }

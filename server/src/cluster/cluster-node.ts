@@ -2,7 +2,8 @@
 // current over the cluster bus, stanzas for other nodes' sessions forwarded to them (and theirs
 // delivered here), and what happens when a node is lost — its entries leave the table, its
 // unconfirmed messages are routed again, and the session-lost event lets modules act (presence:
-// its contacts see it go unavailable, RFC 6121 §4.5.2).
+// its contacts see it go unavailable, RFC 6121 §4.5.2). Cache invalidations and admin session ends
+// reach every node (hub-relay.ts).
 import { StreamError, type Element, type JID } from '@parley/shared';
 import type { Logger } from '../logger.ts';
 import type { ServerHub } from '../core/server-events.ts';
@@ -14,6 +15,7 @@ import { Membership, type MembershipOptions } from './membership.ts';
 import { ClusterForwarder, type ForwardedDeliveryTarget } from './node-forwarder.ts';
 import { SharedSessionTable } from './shared-session-table.ts';
 import { RoomPlacement } from './room-placement.ts';
+import { relayHubEvents } from './hub-relay.ts';
 
 const FIELD = '\u0001';
 
@@ -77,6 +79,10 @@ export class ClusterNode {
       lost: (other, why) => this.nodeLost(other, why),
     });
     this.rooms = new RoomPlacement(this);
+    relayHubEvents({
+      node, bus, hub, table: this.table, session: (id) => this.local?.session(id),
+      onInbox: (kind, handler) => this.onInbox(kind, handler),
+    });
   }
 
   /** Inbox messages starting with `kind` go to `handler` (cluster features in their own files). */

@@ -10,7 +10,7 @@
 // and join again.
 import { createHash } from 'node:crypto';
 import { parseStanza, serialize, tryParseJid, type Element, type JID } from '@parley/shared';
-import type { Component } from '../core/component.ts';
+import type { Component } from '../core/hosts.ts';
 import type { Awaitable } from '../core/events.ts';
 import { SERVER_ORIGIN, type Origin } from '../core/origin.ts';
 import type { ClusterNode } from './cluster-node.ts';

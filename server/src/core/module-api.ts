@@ -3,6 +3,7 @@
 // registers its handlers through its own ModuleContext — never the whole server.
 import type { Element, JID, StanzaError } from '@parley/shared';
 import type { ZodType } from 'zod';
+import type uWS from 'uWebSockets.js';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Archive } from '../archive/index.ts';
@@ -17,9 +18,11 @@ import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionEntry, SessionTableView } from './session-table.ts';
 import type { SessionMoves } from './session-moves.ts';
 import type { Cache } from './cache.ts';
-import type { AccountItemsProvider, AccountNodeInfoProvider, DiscoIdentity, DiscoItem } from './disco.ts';
+import type { DiscoEntity, DiscoIdentity, DiscoInfo, DiscoItem, DiscoNodeRequest, DiscoProvider, DiscoRequest } from './disco.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
-import type { ComponentHosts } from './component.ts';
+import type { UnauthenticatedIqHandler } from './stream-extensions.ts';
+import type { AdminService } from '../admin/service.ts';
+import type { ComponentHosts } from './hosts.ts';
 
 export interface Specification {
   /** 'RFC 6121', 'XEP-0199'… */
@@ -56,10 +59,17 @@ export type StanzaHook = PipelineHandler<ServerPipelines[keyof ServerPipelines]>
 /** A top-level non-stanza element on a bound stream (stream management's <enable/>, <r/>, <a/>…). */
 export type NonzaHandler = (session: SessionHandle, element: Element) => void;
 
-/** What a stream feature may depend on. */
+/**
+ * What a module sees of a client stream, in every phase of it (core/stream-extensions.ts): its
+ * stream features, its iqs before authentication, its SASL2 and Bind 2 inline features.
+ */
 export interface StreamInfo {
   /** 'tcp', 'websocket', 'bosh' */
   readonly transport: string;
+  readonly encrypted: boolean;
+  /** The served domain the stream was opened to ('to'). */
+  readonly domain: string;
+  readonly remoteAddress: string;
   /**
    * The session the stream carries once one is bound (Bind 2, or resumed inside SASL2), for the
    * features that are not offered again for what it has enabled already.
@@ -67,8 +77,14 @@ export interface StreamInfo {
   readonly session?: SessionHandle | null;
 }
 
-/** Builds a <stream:features/> child for a stream; null: not offered on it (XEP-0198 is not offered over BOSH). */
+/**
+ * Builds a <stream:features/> child for a stream; null: not offered on it (XEP-0198 is not offered
+ * over BOSH, XEP-0077's <register/> only where registration is open).
+ */
 export type FeatureBuilder = (stream: StreamInfo) => Element | null;
+
+/** Which <stream:features/> a feature goes into: before authentication (after STARTTLS and SASL) or after it. */
+export type FeaturePhase = 'unauthenticated' | 'authenticated';
 
 /** An authenticated client stream before resource binding (stream/c2s-stream.ts implements it). */
 export interface NegotiatingStream extends StreamInfo {
@@ -123,6 +139,33 @@ export interface ModuleServices {
   readonly commits: GroupCommit;
   /** Nodes and items of every pubsub service here (pubsub/store.ts): accounts' PEP services. */
   readonly pubsub: PubSubStore;
+  /** Admin operations with the same rules as the admin API and the CLI (admin/service.ts). */
+  readonly admin: AdminService;
+}
+
+/** A module's HTTP routes for one listener (plain or TLS), attached to its app (http/routes.ts HttpRoutes). */
+export type ModuleHttpRoutes = (encrypted: boolean) => (app: uWS.TemplatedApp) => void;
+
+/** The ports the HTTP listeners got (filled in once they listen). */
+export interface ListenerPorts {
+  readonly http: number;
+  readonly https: number | null;
+}
+
+/** Whether a web page (its Origin header) may use an endpoint (transport/origins.ts OriginPolicy). */
+export interface OriginCheck {
+  decide(origin: string): 'no-origin' | 'allowed' | 'refused';
+}
+
+/** What a module may do on the HTTP listeners (as Prosody modules `provides("http")`). */
+export interface ModuleHttp {
+  /** Add routes, attached when the listeners start; a feature name used twice throws. */
+  route(feature: string, routes: ModuleHttpRoutes): void;
+  readonly ports: ListenerPorts;
+  /** The first configured public base URL (http.publicUrls), if any. */
+  readonly publicUrl: string | undefined;
+  /** The server's own pages plus these origins ('*' = any), judged as for WebSocket and BOSH. */
+  origins(allowedOrigins: string[]): OriginCheck;
 }
 
 export interface ModuleContext<O = undefined> {
@@ -154,26 +197,32 @@ export interface ModuleContext<O = undefined> {
     identity(identity: DiscoIdentity): void;
     /** An identity every account has (XEP-0163 §6.1: pubsub/pep). */
     accountIdentity(identity: DiscoIdentity): void;
-    /** Items an account's disco#items lists (XEP-0060 §5.2: its PEP nodes). */
-    accountItems(provider: AccountItemsProvider): void;
-    /** disco#info of an account's node (XEP-0060 §5.3: a PEP node). */
-    accountNodeInfo(provider: AccountNodeInfoProvider): void;
-    accountIdentities(): readonly DiscoIdentity[];
-    accountNodeInfoProviders(): readonly AccountNodeInfoProvider[];
-    accountItemProviders(): readonly AccountItemsProvider[];
-    /** Items a served domain lists in disco#items (XEP-0030 §4: its MUC service…), asked at each query. */
-    items(provider: (domain: string) => readonly DiscoItem[]): void;
+    /**
+     * Items and nodes of a served domain (its MUC and upload services, XEP-0050's commands node) or
+     * of every account (XEP-0060 §5.2-5.3: its PEP nodes), asked at each query (core/disco.ts).
+     */
+    provider(entity: DiscoEntity, provider: DiscoProvider): void;
     /** What the loaded modules registered (sorted): for the disco module's answers. */
     serverFeatures(): string[];
     accountFeatures(): string[];
     identities(): readonly DiscoIdentity[];
-    serverItems(domain: string): DiscoItem[];
+    accountIdentities(): readonly DiscoIdentity[];
+    hasProviders(entity: DiscoEntity): boolean;
+    items(entity: DiscoEntity, request: DiscoRequest): Promise<DiscoItem[] | null>;
+    nodeInfo(entity: DiscoEntity, request: DiscoNodeRequest): Promise<DiscoInfo | null>;
   };
-  /** Component domains (XEP-0045 services…) on the router's host table, and the account domains served. */
+  /**
+   * The served names, and component domains (XEP-0045 and XEP-0363 services…) served on the
+   * router's host table (ejabberd's register_route).
+   */
   readonly hosts: ComponentHosts;
-  /** Extra <stream:features/> children after authentication. */
-  streamFeature(build: FeatureBuilder): void;
-  nonza(xmlns: string, name: string, handler: NonzaHandler): void;
+  /** What the module serves on the HTTP listeners (XEP-0363 PUT and GET). */
+  readonly http: ModuleHttp;
+  // What a module adds to a client stream, phase by phase; one registry (core/stream-extensions.ts).
+  /** A <stream:features/> child: after authentication (the default) or before it (XEP-0077 §4). */
+  streamFeature(build: FeatureBuilder, phase?: FeaturePhase): void;
+  /** An iq get/set a stream answers before authentication, by its payload's namespace (XEP-0077 §3). One per namespace. */
+  unauthenticatedIq(xmlns: string, handler: UnauthenticatedIqHandler): void;
   /**
    * A feature negotiated inside the SASL2 <authenticate/> (XEP-0388 §2.3), after authentication and
    * before Bind 2: XEP-0198 resumption (core/sign-in-extensions.ts). One per namespace.
@@ -183,6 +232,8 @@ export interface ModuleContext<O = undefined> {
   bind2Inline(feature: Bind2InlineFeature): void;
   /** A nonza after authentication and before binding (XEP-0198 <resume/>). */
   negotiationNonza(xmlns: string, name: string, handler: NegotiationNonzaHandler): void;
+  /** A top-level non-stanza element on a bound stream (XEP-0198 <r/>, XEP-0352 <active/>). */
+  nonza(xmlns: string, name: string, handler: NonzaHandler): void;
   readonly router: Routing;
   /** A named store in the configured state storage (`<module>.<name>`). */
   store<V = unknown>(name: string): KeyValueStore<V>;

@@ -12,8 +12,8 @@ import type { SessionTableView } from './session-table.ts';
 import type { SessionMoves } from './session-moves.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
-import type { SignInExtensions } from './sign-in-extensions.ts';
-import type { ComponentHosts } from './component.ts';
+import type { ComponentHosts } from './hosts.ts';
+import type { ModuleHttp } from './module-api.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -21,10 +21,10 @@ export interface ModuleHostServices {
   readonly hub: ServerHub;
   readonly iq: IqHandlers;
   readonly disco: DiscoRegistry;
+  /** What modules add to client streams, from before authentication to a bound stream (SASL2 and Bind 2 inline features too). */
   readonly streams: StreamExtensions;
-  /** What modules negotiate inside SASL2 and Bind 2. */
-  readonly signInExtensions: SignInExtensions;
   readonly router: Routing;
+  /** The served names (router/host-table.ts), where modules also serve their components. */
   readonly hosts: ComponentHosts;
   readonly sessions: SessionTableView;
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
@@ -34,6 +34,7 @@ export interface ModuleHostServices {
   /** Opens a named key-value store in the state storage. */
   readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
+  readonly http: ModuleHttp;
 }
 
 export class ModuleHost {
@@ -89,23 +90,23 @@ export class ModuleHost {
         account: (namespace) => disco.addAccountFeature(namespace),
         identity: (identity) => disco.addIdentity(identity),
         accountIdentity: (identity) => disco.addAccountIdentity(identity),
-        accountItems: (provider) => disco.addAccountItems(provider),
-        accountIdentities: () => disco.accountIdentities(),
-        accountNodeInfo: (provider) => disco.addAccountNodeInfo(provider),
-        accountNodeInfoProviders: () => disco.accountNodeInfoProviders(),
-        accountItemProviders: () => disco.accountItemProviders(),
+        provider: (entity, provider) => disco.addProvider(entity, provider),
         serverFeatures: () => disco.serverFeatures(),
         accountFeatures: () => disco.accountFeatures(),
         identities: () => disco.serverIdentities(),
-        items: (provider) => disco.addItems(provider),
-        serverItems: (domain) => disco.serverItems(domain),
+        accountIdentities: () => disco.accountIdentities(),
+        hasProviders: (entity) => disco.hasProviders(entity),
+        items: (entity, request) => disco.items(entity, request),
+        nodeInfo: (entity, request) => disco.nodeInfo(entity, request),
       },
       hosts: host.hosts,
-      streamFeature: (build) => host.streams.addFeature(build),
-      nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
-      sasl2Inline: (feature) => host.signInExtensions.addSasl2Inline(feature, name),
-      bind2Inline: (feature) => host.signInExtensions.addBind2Inline(feature, name),
+      http: host.http,
+      streamFeature: (build, phase) => host.streams.addFeature(build, phase),
+      unauthenticatedIq: (xmlns, handler) => host.streams.addUnauthenticatedIq(xmlns, handler, name),
+      sasl2Inline: (feature) => host.streams.addSasl2Inline(feature, name),
+      bind2Inline: (feature) => host.streams.addBind2Inline(feature, name),
       negotiationNonza: (xmlns, element, handler) => host.streams.addNegotiationNonza(xmlns, element, handler, name),
+      nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
     };

@@ -116,6 +116,11 @@ export interface ServerNotifications {
   'avatar-changed': { readonly jid: string };
   /** The user's XEP-0402 bookmarks changed (through PEP or XEP-0411 private storage): all of them now. */
   'bookmarks-changed': { readonly jid: string; readonly bookmarks: readonly Bookmark[] };
+  /**
+   * Another part of the server gives a user a room bookmark (a directory group's room, so that the
+   * member's clients list and enter it): PEP adds it unless the user keeps one for that room already.
+   */
+  'bookmark-offered': { readonly jid: string; readonly bookmark: Bookmark };
   /** A user stored a new vCard (XEP-0054; XEP-0398 publishes its photo to PEP). */
   'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
@@ -125,6 +130,13 @@ export interface ServerNotifications {
    * cluster/). `announce`: this node speaks for the lost node (one node of the cluster does).
    */
   'session-lost': { readonly entry: SessionEntry; readonly announce: boolean };
+  /** An admin ends a session (full JID) or all of an account's sessions (bare JID): policy-violation with this text. */
+  'session-kick': { readonly jid: string; readonly reason: string };
+  /**
+   * End the sessions of a bare JID (every resource) or one full JID with this stream error (an
+   * admin's XEP-0133 end-user-session): every node ends the ones it holds.
+   */
+  'sessions-end': { readonly jid: JID; readonly condition: StreamErrorCondition; readonly text: string };
   /** A served name came or went (router/host-table.ts). */
   'host-added': { readonly name: string; readonly kind: 'account' | 'component' };
   'host-removed': { readonly name: string; readonly kind: 'account' | 'component' };

@@ -1,7 +1,8 @@
 // What modules negotiate inside a sign-in: features inline in a SASL2 <authenticate/> (XEP-0388
 // §2.3) and in a Bind 2 <bind/> (XEP-0386 §3.2). Modules register through their ModuleContext
-// (ctx.sasl2Inline, ctx.bind2Inline); the client stream's SASL2 negotiation
-// (stream/sasl2/negotiation.ts) advertises them and runs them once the mechanism succeeded:
+// (ctx.sasl2Inline, ctx.bind2Inline) in the stream extensions registry (core/stream-extensions.ts);
+// the client stream's SASL2 negotiation (stream/sasl2/negotiation.ts) advertises them and runs
+// them once the mechanism succeeded:
 //
 //   sasl2Inline  a child of <authenticate/>, run before Bind 2: XEP-0198 <resume/> belongs here.
 //                What it returns goes into <success/> (<resumed/> or <failed/>); a feature that
@@ -13,6 +14,7 @@
 // stanza on resource-bind) goes out after <success/> and the stream features that follow it.
 import type { Element, JID } from '@parley/shared';
 import type { SessionHandle } from './origin.ts';
+import type { StreamInfo } from './module-api.ts';
 
 /** What an inline feature returns: the element for <success/> or <bound/>, or none. */
 export type InlineResult = Element | null | void | Promise<Element | null | void>;
@@ -24,17 +26,8 @@ export interface UserAgent {
   readonly device: string | null;
 }
 
-/** What an advertisement may depend on: the stream being signed in on. */
-export interface SignInStreamInfo {
-  /** 'tcp', 'websocket', 'bosh' */
-  readonly transport: string;
-  readonly encrypted: boolean;
-  /** The served domain the stream is for ('to'). */
-  readonly domain: string;
-}
-
 /** The stream once the mechanism succeeded, before <success/> is written. */
-export interface SignInStream<Session = SessionHandle> extends SignInStreamInfo {
+export interface SignInStream<Session = SessionHandle> extends StreamInfo {
   /** The authenticated account (bare JID). */
   readonly account: JID;
   /**
@@ -62,9 +55,9 @@ export interface Sasl2InlineFeature<Session = SessionHandle> {
   /** The namespace of the <authenticate/> children it takes (and of what it advertises). */
   readonly xmlns: string;
   /** Its child of <authentication><inline/> (XEP-0388 §2.1), or null for none on this stream. */
-  advertise(stream: SignInStreamInfo): Element | null;
+  advertise(stream: StreamInfo): Element | null;
   /** Before the mechanism runs: throw SaslError to refuse a malformed request at once. Optional. */
-  validate?(requests: Element[], stream: SignInStreamInfo): void;
+  validate?(requests: Element[], stream: StreamInfo): void;
   /**
    * After the mechanism succeeded, before Bind 2; called only when the client sent children in
    * this namespace (`requests`, in document order). What it returns goes into <success/>.
@@ -78,46 +71,11 @@ export interface Bind2InlineFeature<Session = SessionHandle> {
   /** The namespace of the <bind/> children it takes; default `var`. */
   readonly xmlns?: string;
   /** Whether to advertise it on this stream (default: yes; XEP-0198 is not offered over BOSH). */
-  available?(stream: SignInStreamInfo): boolean;
+  available?(stream: StreamInfo): boolean;
   /**
    * Once the resource is bound, before <success/> is written; called only when requested. What it
    * returns goes into <bound/> (XEP-0198's <enabled/> or <failed/>); nothing for features that
    * simply succeed (XEP-0280 carbons).
    */
   enable(requests: Element[], context: Bind2InlineContext<Session>): InlineResult;
-}
-
-/** The registry, one per server. Features run in registration order; one feature per namespace. */
-export class SignInExtensions<Session = SessionHandle> {
-  private readonly sasl2 = new Map<string, { feature: Sasl2InlineFeature<Session>; owner: string }>();
-  private readonly bind2 = new Map<string, { feature: Bind2InlineFeature<Session>; owner: string }>();
-
-  addSasl2Inline(feature: Sasl2InlineFeature<Session>, owner: string): void {
-    const existing = this.sasl2.get(feature.xmlns);
-    if (existing) throw new Error(`${owner}: SASL2 inline ${feature.xmlns} is already handled by ${existing.owner}`);
-    this.sasl2.set(feature.xmlns, { feature, owner });
-  }
-
-  addBind2Inline(feature: Bind2InlineFeature<Session>, owner: string): void {
-    const xmlns = feature.xmlns ?? feature.var;
-    const existing = this.bind2.get(xmlns);
-    if (existing) throw new Error(`${owner}: Bind 2 inline ${xmlns} is already handled by ${existing.owner}`);
-    this.bind2.set(xmlns, { feature, owner });
-  }
-
-  sasl2Features(): Sasl2InlineFeature<Session>[] {
-    return [...this.sasl2.values()].map((entry) => entry.feature);
-  }
-
-  sasl2Feature(xmlns: string): Sasl2InlineFeature<Session> | undefined {
-    return this.sasl2.get(xmlns)?.feature;
-  }
-
-  bind2Features(): Bind2InlineFeature<Session>[] {
-    return [...this.bind2.values()].map((entry) => entry.feature);
-  }
-
-  bind2Feature(xmlns: string): Bind2InlineFeature<Session> | undefined {
-    return this.bind2.get(xmlns)?.feature;
-  }
 }

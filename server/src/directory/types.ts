@@ -5,6 +5,9 @@
 /** The role that lets a user use instant messaging (granted to a user or a group). */
 export const IM_ROLE = 'im';
 
+/** The role that makes a user an administrator of their domain (XEP-0133 service administration). */
+export const ADMIN_ROLE = 'im-admin';
+
 /**
  * Who may use IM on a domain:
  * - 'everyone': every enabled user of the domain (the default: `parley domain add` + `parley user add` just works);

@@ -6,6 +6,8 @@ import { StaticFiles } from './static-files.ts';
 export function webClientRoutes(webClientDir: string): HttpRoutes {
   const webClient = new StaticFiles(webClientDir);
   const get = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+    // the admin console's page is served by the admin routes, only when admin authentication is configured (admin/http.ts)
+    if (req.getUrl().startsWith('/admin/')) return notFound(res);
     if (webClient.serve(res, req.getUrl(), req.getHeader('if-none-match'), req.getHeader('accept-encoding'))) return;
     if (req.getUrl() === '/') {
       res.writeHeader('Content-Type', 'text/plain; charset=utf-8')

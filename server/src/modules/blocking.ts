@@ -175,7 +175,7 @@ function decide(ctx: BlockingContext, { stanza, from, to, origin }: StanzaEvent,
   if (matches(senders, to)) {
     // §3.6: the account's own stanza to a JID it blocks
     if (stanza.name === 'message' || (stanza.name === 'iq' && (type === 'get' || type === 'set'))) {
-      void ctx.router.bounce(stanza, new StanzaError('not-acceptable', 'you block this JID', undefined, xml('blocked', { xmlns: NS.blockingErrors })), origin);
+      void ctx.router.bounce(stanza, new StanzaError('not-acceptable', 'you block this JID', undefined, () => xml('blocked', { xmlns: NS.blockingErrors })), origin);
     }
     return true;
   }

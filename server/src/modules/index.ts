@@ -19,6 +19,10 @@ import { suiteSyncModule } from './suite-sync.ts';
 import { capsModule } from './caps/index.ts';
 import { pepModule } from './pep/index.ts';
 import { mucModule } from '../components/muc/index.ts';
+import { registerModule } from './register.ts';
+import { adhocModule } from './adhoc/index.ts';
+import { externalServicesModule } from './external-services.ts';
+import { uploadModule } from '../components/upload/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, streamManagementModule, discoModule, pingModule, versionModule, vcardModule,
@@ -39,4 +43,12 @@ export const defaultModules: AnyModuleDefinition[] = [
   suiteSyncModule,
   // XEP-0045 group chat: a component per account domain (components/muc/)
   mucModule,
+  // XEP-0077 in-band registration (off unless a domain is listed)
+  registerModule,
+  // XEP-0050 commands with XEP-0133 service administration for domain admins
+  adhocModule,
+  // XEP-0215 STUN/TURN for calls
+  externalServicesModule,
+  // XEP-0363 HTTP file upload: upload.<domain> components and their HTTP routes
+  uploadModule,
 ];

@@ -25,6 +25,8 @@ export const suiteSyncModule = defineModule({
       if (event.user) await recheckUser(ctx, event.user);
       if (event.group) for (const jid of (await directory.groups.get(event.group))?.members ?? []) await recheckUser(ctx, jid);
     });
+    // The admin console's kick button (admin/live.ts): each node ends the sessions it holds.
+    events.on('session.kick', (event) => ctx.emit('session-kick', { jid: event.jid, reason: event.reason }));
     // XEP-0153 §4.2: the vcard module re-reads the hash and has presence rebroadcast.
     events.on('user.photo', (event) => ctx.emit('avatar-changed', { jid: event.jid }));
   },

@@ -5,7 +5,7 @@ import { NS, StanzaError, xml, type StanzaErrorCondition } from '@parley/shared'
 export class PubSubError extends StanzaError {
   /** `application`: the pubsub#errors condition; `feature`: the XEP-0060 feature it names (§7.1.3.2). */
   constructor(condition: StanzaErrorCondition, application?: string, text?: string, feature?: string) {
-    super(condition, text, undefined, application ? xml(application, { xmlns: NS.pubsubErrors, feature }) : undefined);
+    super(condition, text, undefined, application ? () => xml(application, { xmlns: NS.pubsubErrors, feature }) : undefined);
     this.name = 'StanzaError';
   }
 }

@@ -3,10 +3,10 @@
 // handler, registered and removed at run time (as ejabberd's ejabberd_router:register_route serves
 // mod_muc). Names that come and go are announced on the hub (host-added, host-removed).
 import { normalizeDomain } from '@parley/shared';
-import type { Component } from '../core/component.ts';
+import type { Component, ComponentHosts } from '../core/hosts.ts';
 import type { ServerHub } from '../core/server-events.ts';
 
-export type { Component } from '../core/component.ts';
+export type { Component };
 
 /** Where account domains and their aliases are kept (the directory's domain list). */
 export interface ServedDomainSource {
@@ -19,10 +19,12 @@ export interface ServedDomainSource {
 /** An account domain's canonical name, or the component that serves the name. */
 export type ServedName = string | Component;
 
-export class HostTable {
+export class HostTable implements ComponentHosts {
   private readonly names = new Map<string, ServedName>();
   /** How a component is served in a cluster (cluster/room-placement.ts); itself on a single node. */
   private placement: (component: Component) => Component = (component) => component;
+  /** A component → what serves its name (itself, or its placement in a cluster). */
+  private readonly served = new WeakMap<Component, Component>();
 
   constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
 
@@ -94,7 +96,9 @@ export class HostTable {
   addComponent(component: Component): void {
     const name = normalizeDomain(component.name);
     if (this.names.has(name)) throw new Error(`${name} is already served here`);
-    this.serve(name, this.placement(component));
+    const served = this.placement(component);
+    this.served.set(component, served);
+    this.serve(name, served);
   }
 
   /** Components added from now on are served through `placement` (set before the modules load). */
@@ -102,8 +106,10 @@ export class HostTable {
     this.placement = placement;
   }
 
-  removeComponent(name: string): void {
-    if (typeof this.names.get(name) === 'object') this.stopServing(name, 'component');
+  /** Only the component itself leaves: another component since given the name keeps it. */
+  removeComponent(component: Component): void {
+    const name = normalizeDomain(component.name);
+    if (this.names.get(name) === (this.served.get(component) ?? component)) this.stopServing(name, 'component');
   }
 
   private serve(name: string, served: ServedName): void {

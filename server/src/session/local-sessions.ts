@@ -38,6 +38,25 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
         this.session(entry.sessionId)?.streamError(new StreamError('not-authorized', event.reason));
       }
     });
+    // An admin's kick (modules/suite-sync.ts): as ejabberd's kick_session, a policy-violation stream
+    // error (RFC 6120 §4.9.3.14); a session kept for resumption simply ends.
+    services.hub.on('session-kick', (event) => {
+      const entries = event.jid.includes('/') ? [services.table.get(event.jid)] : services.table.resources(event.jid);
+      for (const entry of [...entries]) {
+        const session = entry && entry.node === services.node ? this.byId.get(entry.sessionId) : undefined;
+        if (!session) continue;
+        this.log.info({ jid: session.jid.full, reason: event.reason }, 'session ended by an admin');
+        if (session.attached) session.streamError(new StreamError('policy-violation', event.reason));
+        else this.endDetached(session);
+      }
+    });
+    // An admin ended a user's sessions (XEP-0133 end-user-session), all of them or one resource.
+    services.hub.on('sessions-end', (event) => {
+      for (const entry of services.table.resources(event.jid.bare)) {
+        if (!event.jid.isBare && entry.jid.full !== event.jid.full) continue;
+        this.session(entry.sessionId)?.streamError(new StreamError(event.condition, event.text));
+      }
+    });
     // A removed domain's streams end with host-gone (stream/open-streams.ts); its sessions kept without a stream end here.
     services.hub.on('host-removed', (event) => {
       for (const session of [...this.byId.values()]) if (!session.attached && session.jid.domain === event.name) this.endDetached(session);

@@ -25,6 +25,8 @@ export type {
   Subscription,
   SubscriptionRequest,
   SubscriptionRequestStore,
+  Upload,
+  UploadStore,
   VCardStore,
 } from './types.ts';
 export { StorageConflictError, StorageNotFoundError } from './errors.ts';

@@ -253,6 +253,46 @@ export interface BlockListStore {
   clear(owner: string): Promise<number>;
 }
 
+/** An XEP-0363 upload: a slot handed out, then (once) its file stored. */
+export interface Upload {
+  /** Random, URL-safe: the slot's and the file's name in the URLs and on disk. */
+  readonly id: string;
+  /** The bare JID that asked for the slot. */
+  readonly owner: string;
+  readonly filename: string;
+  /** Bytes, exactly what the PUT must carry. */
+  readonly size: number;
+  readonly contentType: string;
+  readonly createdAt: number;
+  /** The PUT must start before this (ms since the epoch). */
+  readonly slotExpiresAt: number;
+  /** 'reserved': slot handed out; 'uploading': a PUT is under way; 'stored': the file is there. */
+  readonly state: 'reserved' | 'uploading' | 'stored';
+  readonly storedAt: number | null;
+}
+
+export interface UploadStore {
+  /**
+   * Hands out a slot unless the owner's stored files, uploads under way and unexpired slots plus
+   * this one would pass `quotaBytes` (checked and written in one transaction): false then.
+   */
+  reserve(upload: Omit<Upload, 'state' | 'storedAt'>, quotaBytes: number, now: number): Promise<boolean>;
+  get(id: string): Promise<Upload | undefined>;
+  /** One use per slot: a reserved, unexpired slot becomes 'uploading' for exactly one caller. */
+  claim(id: string, now: number): Promise<boolean>;
+  /** The PUT finished: the file is stored. */
+  complete(id: string, now: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Bytes the owner holds (stored, uploading and unexpired slots). */
+  usage(owner: string, now: number): Promise<number>;
+  /**
+   * Uploads to drop: slots unused past their expiry, PUTs under way for longer than `stuckMs`,
+   * files stored before `storedBefore` (null: kept for ever). Removed from the store, returned
+   * so their files can go too.
+   */
+  prune(now: number, stuckMs: number, storedBefore: number | null): Promise<Upload[]>;
+}
+
 /** The stores of the state storage, as given to a transaction's work. */
 export interface StateStores {
   readonly accounts: AccountStore;
@@ -265,6 +305,7 @@ export interface StateStores {
   readonly keyValue: KeyValueStores;
   readonly fastTokens: FastTokenStore;
   readonly blockLists: BlockListStore;
+  readonly uploads: UploadStore;
 }
 
 export interface Storage extends StateStores {

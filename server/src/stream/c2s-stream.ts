@@ -11,10 +11,10 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerHub, SessionEndReason } from '../core/server-events.ts';
 import type { SessionHandle } from '../core/origin.ts';
-import type { StreamExtensions } from '../core/stream-extensions.ts';
+import type { StreamExtensions, UnauthenticatedIqHandler } from '../core/stream-extensions.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { ClientSession, SessionStream } from '../session/client-session.ts';
-import type { NegotiatingStream } from '../core/module-api.ts';
+import type { NegotiatingStream, StreamInfo } from '../core/module-api.ts';
 import type { LocalSessions } from '../session/local-sessions.ts';
 import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
@@ -109,6 +109,14 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
 
   get transport(): string {
     return this.connection.transport;
+  }
+
+  get encrypted(): boolean {
+    return this.connection.encrypted;
+  }
+
+  get remoteAddress(): string {
+    return this.connection.remoteAddress;
   }
 
   /** The session bound on this stream, if any. */
@@ -348,13 +356,15 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     }, this.services.sasl, this.services.extensions);
   }
 
+  /** What modules see of this stream, in every phase (core/stream-extensions.ts). */
+  private streamInfo(): StreamInfo {
+    const { connection } = this;
+    return { domain: this.domain, transport: connection.transport, encrypted: connection.encrypted, remoteAddress: connection.remoteAddress };
+  }
+
   /** The connection as SASL and SASL2 see it; its channel binding is built when asked (transport/tcp.ts). */
   private signInConnection(): Sasl2Connection {
-    const { connection } = this;
-    return {
-      domain: this.domain, transport: connection.transport, encrypted: connection.encrypted, remoteAddress: connection.remoteAddress,
-      channelBinding: connection.channelBinding ?? null,
-    };
+    return { ...this.streamInfo(), channelBinding: this.connection.channelBinding ?? null };
   }
 
   private negotiate(element: Element): void {
@@ -378,7 +388,22 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     }
     // XEP-0198 §5: a stream may resume a session instead of binding one
     if (this.username !== null && !isStanza(element) && this.services.extensions.handleNegotiationNonza(this, element)) return;
+    // XEP-0077 §3: in-band registration (and whatever else a module answers before authentication)
+    const unauthenticated = this.username === null ? this.services.extensions.unauthenticatedIq(element) : undefined;
+    if (unauthenticated) return this.run(this.answerUnauthenticated(element, unauthenticated.handler, unauthenticated.payload));
     this.streamError(new StreamError('not-authorized', 'authenticate and bind a resource first'));
+  }
+
+  private async answerUnauthenticated(iq: Element, handler: UnauthenticatedIqHandler, payload: Element): Promise<void> {
+    let reply: Element;
+    try {
+      const result = await handler(this.streamInfo(), iq, payload);
+      reply = iqResult(iq, result ?? undefined);
+    } catch (error) {
+      if (!(error instanceof StanzaError)) throw error;
+      reply = errorReply(iq, error);
+    }
+    if (!this.isClosed) this.write(serialize(reply));
   }
 
   private startTls(): void {

@@ -291,7 +291,7 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
     this.services.streams.closed(this);
     if (served) {
       // the domain is not served any more: stanzas to it bounce (remote-server-not-found) until it reconnects
-      this.services.hosts.removeComponent(served.name);
+      this.services.hosts.removeComponent(served);
       this.services.log.info({ domain: this.name, address: this.connection.remoteAddress, reason: reason ?? 'closed' }, 'component disconnected');
     }
   }

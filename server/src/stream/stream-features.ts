@@ -1,6 +1,6 @@
-// What a client stream offers (RFC 6120 §4.3.2): STARTTLS, SASL, SASL2 (XEP-0388 §2.1) and the
-// channel-binding types (XEP-0440) before authentication; resource binding, the optional legacy
-// session and the modules' features after it.
+// What a client stream offers (RFC 6120 §4.3.2): STARTTLS, SASL, SASL2 (XEP-0388 §2.1), the
+// channel-binding types (XEP-0440) and the modules' features (XEP-0077) before authentication;
+// resource binding, the optional legacy session and the modules' features after it.
 import { NS, xml, type Element } from '@parley/shared';
 import type { StreamExtensions } from '../core/stream-extensions.ts';
 import type { SessionHandle } from '../core/origin.ts';
@@ -37,6 +37,8 @@ export function streamFeatures(framing: Framing, state: NegotiationState, sasl: 
       add(SaslNegotiation.featuresElement(sasl, state.encrypted, state.channelBinding));
       add(Sasl2Negotiation.advertise(sasl, state));
       add(channelBindingFeature(state.channelBinding));
+      // XEP-0077 §4 and the modules' other pre-authentication features
+      for (const feature of extensions.buildFeatures(state, 'unauthenticated')) add(feature);
     }
   } else {
     if (!state.bound) {
@@ -44,7 +46,7 @@ export function streamFeatures(framing: Framing, state: NegotiationState, sasl: 
       // RFC 6121 Appendix E / RFC 3921 session establishment: still announced, optional.
       add(xml('session', { xmlns: NS.session }, xml('optional')));
     }
-    for (const feature of extensions.buildFeatures(state)) add(feature);
+    for (const feature of extensions.buildFeatures(state, 'authenticated')) add(feature);
   }
   return features;
 }

@@ -11,6 +11,9 @@ import { ArchiveSearch } from '../state/search.svelte.ts';
 import { Contacts, compareContacts, type Contact } from '../state/contacts.svelte.ts';
 import type { RosterEntry } from '@parley/shared';
 import type { ChatMessage } from '../xmpp/chat.ts';
+import { archivedMessage } from '../xmpp/archive.ts';
+import { parseMamResult } from '@parley/shared/mam';
+import { NS, parseJid, xml } from '@parley/shared';
 
 afterEach(() => cleanup());
 
@@ -80,6 +83,23 @@ describe('MessageList', () => {
     expect(screen.getByLabelText('delivered later')).toBeTruthy();
     expect(screen.getByRole('log', { name: 'Messages with Bob' })).toBeTruthy();
   });
+
+  it('shows a tombstone from the archive (XEP-0424 §5) as it shows a retraction seen live', () => {
+    const tombstone = xml('message', { from: 'bob@example.com/phone', to: 'alice@example.com', type: 'chat', id: 'b-1' },
+      xml('retracted', { xmlns: 'urn:xmpp:message-retract:1', id: 'r-1', stamp: '2024-05-01T10:05:00Z' }));
+    const result = parseMamResult(xml('message', { from: 'alice@example.com' }, xml('result', { xmlns: NS.mam, queryid: 'q', id: 'A1' },
+      xml('forwarded', { xmlns: NS.forward }, xml('delay', { xmlns: NS.delay, stamp: '2024-05-01T10:00:00Z' }), tombstone))))!;
+    const fromArchive = archivedMessage(result, parseJid('alice@example.com'))!;
+    // live: the message was shown, then its retraction arrived (state/conversations.svelte.ts)
+    const live: ChatMessage = { id: 'b-2', peer: 'bob@example.com', direction: 'in', body: '', time: new Date(), delayed: false, refs: [], retracted: true };
+    const { container } = render(MessageList, { messages: [fromArchive, live], peerName: 'Bob' });
+    const bubbles = [...container.querySelectorAll('.bubble')];
+    expect(bubbles).toHaveLength(2);
+    for (const bubble of bubbles) {
+      expect(bubble.classList.contains('retracted')).toBe(true);
+      expect(bubble.querySelector('.body')!.textContent).toBe('This message was deleted');
+    }
+  });
 });
 
 describe('LoginForm', () => {
@@ -89,8 +109,12 @@ describe('LoginForm', () => {
     await fireEvent.input(screen.getByLabelText('Address'), { target: { value: 'alice@example.com' } });
     await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'secret' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
-    expect(onLogin).toHaveBeenCalledWith('alice@example.com', 'secret');
+    expect(onLogin).toHaveBeenCalledWith('alice@example.com', 'secret', false);
     expect(screen.getByRole('alert').textContent).toBe('Wrong address or password.');
+    // "Stay signed in" (a FAST token, XEP-0484) only when ticked
+    await fireEvent.click(screen.getByLabelText('Stay signed in on this device'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(onLogin).toHaveBeenLastCalledWith('alice@example.com', 'secret', true);
   });
 });
 

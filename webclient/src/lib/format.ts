@@ -36,3 +36,16 @@ export function dayLabel(date: Date, now = new Date()): string {
 export function shortWhen(date: Date, now = new Date()): string {
   return dayKey(date) === dayKey(now) ? formatTime(date) : dayLabel(date, now);
 }
+
+const SIZE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
+
+/** A size in the panel's language ('100 MB', '100 Mo'), in steps of 1,024 as file managers show it. */
+export function formatBytes(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return new Intl.NumberFormat(locale.current, { style: 'unit', unit: SIZE_UNITS[unit], unitDisplay: 'short', maximumFractionDigits: value < 10 && unit > 0 ? 1 : 0 }).format(value);
+}

@@ -1,11 +1,12 @@
 // Messages shown in groups: a day separator when the day changes, consecutive messages of one
-// sender within a few minutes share one header.
+// sender within a few minutes share one header (in a room, the sender is the nickname).
 import { dayKey, dayLabel } from './format.ts';
 
 export interface Groupable {
   id: string;
   direction: 'in' | 'out';
   time: Date;
+  nick?: string;
 }
 
 export type MessageRow<M extends Groupable> =
@@ -29,7 +30,7 @@ export function groupMessages<M extends Groupable>(messages: readonly M[], now =
       group = null;
     }
     const time = message.time.getTime();
-    if (!group || group.direction !== message.direction || time - lastTime > GROUP_GAP_MS || group.messages.length >= MAX_GROUP) {
+    if (!group || group.direction !== message.direction || group.messages[0]!.nick !== message.nick || time - lastTime > GROUP_GAP_MS || group.messages.length >= MAX_GROUP) {
       group = { kind: 'group', key: `group-${message.id}`, direction: message.direction, messages: [] };
       rows.push(group);
     }

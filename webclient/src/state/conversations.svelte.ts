@@ -237,7 +237,9 @@ export class Conversations {
   private modify(conversation: Conversation, change: ChatMessage): void {
     const action = change.action!;
     // XEP-0308 §5, XEP-0424 §6: only the sender's own messages; a marker is about the other side's.
-    const direction = action.kind === 'reactions' ? undefined : action.kind === 'displayed' ? (change.direction === 'in' ? 'out' : 'in') : change.direction;
+    // (a room's moderator retracts anyone's message, XEP-0425)
+    const anySide = action.kind === 'reactions' || (action.kind === 'retraction' && action.moderated);
+    const direction = anySide ? undefined : action.kind === 'displayed' ? (change.direction === 'in' ? 'out' : 'in') : change.direction;
     const target = conversation.messages.findLast((m) => m.refs.includes(action.target) && (direction === undefined || m.direction === direction));
     if (!target) {
       const waiting = (conversation.waiting[action.target] ??= []);

@@ -8,7 +8,14 @@ import { ChatService, type ChatMessage } from '../xmpp/chat.ts';
 import { ArchiveService } from '../xmpp/archive.ts';
 import { InboxService } from '../xmpp/inbox-service.ts';
 import { AvatarService } from '../xmpp/avatars.ts';
+import { PepAvatars } from '../xmpp/pep-avatars.ts';
+import { panelCaps } from '../xmpp/caps.ts';
+import { Uploader } from '../xmpp/upload.ts';
+import { Uploads } from './uploads.svelte.ts';
 import { answerQueries } from '../xmpp/responder.ts';
+import { BlockingService } from '../xmpp/blocking.ts';
+import { enableCarbons } from '../xmpp/carbons.ts';
+import { NS, xml } from '@parley/shared';
 import type { Credentials } from '../xmpp/sasl/index.ts';
 import type { Endpoints } from '../lib/endpoints.ts';
 import { displayName } from '../lib/identity.ts';
@@ -18,6 +25,7 @@ import { chime } from '../lib/attention.ts';
 import { Contacts } from './contacts.svelte.ts';
 import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
+import { RoomSession } from './room-session.svelte.ts';
 import { t } from '../i18n/index.svelte.ts';
 
 export interface SessionOptions {
@@ -26,6 +34,9 @@ export interface SessionOptions {
   endpoints: Endpoints;
   storage?: Storage | null;
   transports?: TransportKind[];
+  /** SASL2 user agent (its id binds FAST tokens) and whether to ask for a token ("stay signed in"). */
+  userAgent?: { id: string; software: string; device?: string };
+  requestToken?: boolean;
 }
 
 export class ChatSession {
@@ -41,17 +52,28 @@ export class ChatSession {
   chatVisible = $state(true);
   notificationsEnabled = $state(false);
   soundEnabled = $state(false);
+  /** Bare JIDs we block (XEP-0191), sorted; follows changes made on our other devices. */
+  blocked = $state<string[]>([]);
+  /** The server has an XEP-0363 upload service: files can be sent. */
+  canUpload = $state(false);
   readonly contacts = new Contacts();
   readonly conversations = new Conversations();
   readonly search: ArchiveSearch;
+  readonly uploads: Uploads;
+  /** Group chat (XEP-0045): rooms, their messages, invitations. */
+  readonly rooms: RoomSession;
 
   readonly client: XmppClient;
   private readonly roster: RosterService;
   private readonly presence: PresenceService;
   private readonly chat: ChatService;
   private readonly avatars: AvatarService;
+  private readonly pepAvatars: PepAvatars;
+  /** Our XEP-0115 caps, computed once (WebCrypto is asynchronous). */
+  private readonly caps = panelCaps().catch(() => null);
   private readonly archive: ArchiveService;
   private readonly inbox: InboxService;
+  private readonly blocking: BlockingService;
   private readonly historyLoads = new Map<string, Promise<boolean>>();
   /** The newest message per peer we sent a displayed marker for. */
   private readonly displayedSent = new Map<string, string>();
@@ -64,6 +86,7 @@ export class ChatSession {
       jid: options.jid, credentials: options.credentials, transports: options.transports,
       websocketUrl: options.endpoints.websocketUrl, boshUrl: options.endpoints.boshUrl,
       preferredProbeSeconds: typeof window === 'undefined' ? undefined : window.parleyConfig?.preferredProbeSeconds,
+      userAgent: options.userAgent, requestToken: options.requestToken,
     });
     const bare = this.client.account.bare;
     this.me = { jid: bare, name: displayName(bare) };
@@ -75,9 +98,22 @@ export class ChatSession {
     this.presence = new PresenceService(this.client);
     this.chat = new ChatService(this.client);
     this.avatars = new AvatarService(this.client, this.storage);
+    this.pepAvatars = new PepAvatars(this.client, this.avatars);
+    this.uploads = new Uploads(new Uploader(this.client), () => this.client.online);
     this.archive = new ArchiveService(this.client);
     this.inbox = new InboxService(this.client);
-    this.search = new ArchiveSearch((text, options) => this.archive.search(text, options));
+    this.blocking = new BlockingService(this.client);
+    this.rooms = new RoomSession(this.client, this.archive, {
+      isViewing: (room) => this.rooms.active === room && this.isVisible(),
+      mentioned: (room, message) => {
+        if (this.notificationsEnabled) notify(room.name, `${message.nick}: ${message.body}`, room.jid, () => this.openRoom(room.jid));
+        if (this.soundEnabled) chime();
+      },
+      defaultNick: () => this.me.name || this.client.account.local,
+    });
+    // a room's search is in the room's archive (XEP-0313 at the room's JID), the rest in ours
+    this.search = new ArchiveSearch((text, options) => (this.rooms.state.has(options.peer)
+      ? this.rooms.search(options.peer!, text, options) : this.archive.search(text, options)));
     this.restoreChats();
     this.wire();
   }
@@ -129,7 +165,15 @@ export class ChatSession {
       this.transport = client.transportKind;
       if (status !== 'online') this.conversations.clearTyping();
     });
-    client.on('online', (session) => void this.sessionStarted(session.rosterVersioning));
+    client.on('online', (session) => {
+      this.indicateState();
+      // XEP-0198 §5: a resumed session kept roster, presence, carbons, messages and rooms: nothing to fetch or enter again
+      if (!session.resumed) void this.sessionStarted(session.rosterVersioning).then(() => this.rooms.sessionStarted(session.reconnected));
+      // the rooms kept our presence too, but the panel forgot their occupants when the link dropped:
+      // enter them again (from the same session, a re-entry: XEP-0045 §7.2 sends the occupants again)
+      else void this.rooms.sessionStarted(true);
+    });
+    this.blocking.on('changed', (jids) => (this.blocked = jids));
     // Profiles (vCards) are asked for the rows on screen only (showingContacts), not the whole roster.
     this.roster.on('changed', (items) => this.contacts.setRoster(items));
     this.roster.on('pushed', (bare, item) => this.contacts.setItem(bare, item));
@@ -156,10 +200,19 @@ export class ChatSession {
     this.chat.on('chatState', (peer, state) => this.conversations.setChatState(peer, state));
     if (typeof document !== 'undefined') {
       document.addEventListener('visibilitychange', () => {
+        this.indicateState();
         if (!document.hidden && this.activePeer) this.markReadIfViewing(this.activePeer);
+        if (!document.hidden && this.rooms.active) this.rooms.markReadIfViewing(this.rooms.active);
       });
     }
-    if (typeof window !== 'undefined') window.addEventListener('online', () => this.client.reconnectNow());
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', () => this.client.reconnectNow());
+      // A closed or reloaded page ends its session (XEP-0198 §5 keeps sessions for network failures,
+      // and a session left waiting would take messages meant for the next page).
+      window.addEventListener('pagehide', (event) => {
+        if (!event.persisted) this.stop();
+      });
+    }
   }
 
   /** RFC 6121 §2.2: roster first, then initial presence (with our avatar hash, XEP-0153 §4.1). */
@@ -168,8 +221,13 @@ export class ChatSession {
       const hash = this.avatars.card(this.me.jid).hash;
       if (hash !== undefined) this.presence.ownAvatarHash = hash;
     });
-    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard]);
+    // XEP-0280: copies of what our other devices send and receive, from before the first message
+    const carbons = enableCarbons(this.client);
+    void this.blocking.fetch().catch(() => {});
+    const caps = this.caps.then((caps) => { this.presence.caps = caps?.element ?? null; });
+    await Promise.allSettled([this.roster.fetch(rosterVersioning), ownCard, carbons, caps]);
     this.presence.sendOwn(this.own);
+    void this.uploads.service().then((service) => { this.canUpload = service !== null; });
     // The conversation list as the server keeps it (XEP-0430), for every device alike.
     void this.inbox.fetch().then((entries) => {
       this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
@@ -216,19 +274,51 @@ export class ChatSession {
     this.avatars.ensureCards([bare]);
   }
 
+  /** XEP-0352: the server may hold presence and typing for a tab nobody looks at. */
+  private indicateState(): void {
+    if (typeof document === 'undefined' || !this.client.csiAvailable) return;
+    this.client.sendNonza(xml(document.hidden ? 'inactive' : 'active', { xmlns: NS.csi }));
+  }
+
   // ---- actions ----------------------------------------------------------------------------
+
+  /** Block someone (XEP-0191): a contact, or a stranger who wrote; `spam` reports them too (XEP-0377). */
+  block(jid: string, spam = false): Promise<void> {
+    return this.blocking.block(jid, spam);
+  }
+
+  unblock(jid: string): Promise<void> {
+    return this.blocking.unblock(jid);
+  }
+
+  isBlocked(jid: string): boolean {
+    return this.blocked.includes(jid);
+  }
+
+  /** Unread one-to-one and room messages: the title, the favicon and the host page show it. */
+  get totalUnread(): number {
+    return this.conversations.totalUnread + this.rooms.state.totalUnread;
+  }
+
+  /** Show a room in the chat pane (instead of a one-to-one chat). */
+  openRoom(room: string): void {
+    this.activePeer = null;
+    this.rooms.open(room);
+  }
 
   openChat(peer: string): void {
     const conversation = this.conversations.open(peer);
+    this.rooms.active = null;
     this.activePeer = peer;
     this.markReadIfViewing(peer);
     this.avatars.ensureCards([peer]);
     if (!conversation.history.loaded) void this.loadNewest(peer);
   }
 
-  /** The host page asks to show the chat with `peer` (the panel switches to it, narrow layout too). */
+  /** The host page asks to show the chat with `peer`, or that room (the panel switches to it, narrow layout too). */
   requestOpen(peer: string): void {
-    this.openChat(peer);
+    if (this.rooms.state.has(peer)) this.openRoom(peer); // one of our rooms
+    else this.openChat(peer);
     this.openRequests++;
   }
 
@@ -243,6 +333,11 @@ export class ChatSession {
 
   /** Open a search result: its conversation with the history around it, scrolled to it. */
   async openResult(result: ChatMessage): Promise<void> {
+    if (this.rooms.state.has(result.peer)) {
+      this.activePeer = null;
+      return this.rooms.openResult(result);
+    }
+    this.rooms.active = null;
     const peer = result.peer;
     const conversation = this.conversations.open(peer);
     this.activePeer = peer;
@@ -266,6 +361,7 @@ export class ChatSession {
   setChatVisible(visible: boolean): void {
     this.chatVisible = visible;
     if (visible && this.activePeer) this.markReadIfViewing(this.activePeer);
+    if (visible && this.rooms.active) this.rooms.markReadIfViewing(this.rooms.active);
   }
 
   /** Send what the composer holds: a new message, a reply, or the correction being edited. */
@@ -284,6 +380,11 @@ export class ChatSession {
       return;
     }
     this.chat.send(peer, text, { replyTo: replyingTo ? { id: replyingTo.refs[0] ?? replyingTo.id, text: replyingTo.body } : undefined });
+  }
+
+  /** Share files (XEP-0363): each is uploaded, then sent as a message whose body is its URL (XEP-0066). */
+  sendFiles(peer: string, files: File[]): void {
+    this.uploads.start(peer, files, (url) => this.chat.send(peer, url, { oob: url }));
   }
 
   replyTo(peer: string, message: ChatMessage | undefined): void {
@@ -373,13 +474,39 @@ export class ChatSession {
     this.contacts.dropRequest(bare);
   }
 
-  /** Publish a new name and/or photo; contacts learn of a new photo by our next presence (XEP-0153). */
+  /**
+   * Publish a new name and/or photo. A photo goes out as an XEP-0084 avatar (PEP notifies contacts;
+   * the server puts it in the vCard, XEP-0398); on a server without PEP, in the vCard alone, and
+   * contacts learn of it by our next presence (XEP-0153). A refused photo (the address book owns
+   * it) still lets a new name through, then says why in words.
+   */
   async updateProfile(fullName: string, photoFile?: File | null, removePhoto = false): Promise<void> {
-    const current = await this.avatars.readVcard(this.me.jid);
-    let photo = removePhoto ? undefined : current?.photo;
-    if (photoFile) photo = await avatarFromFile(photoFile);
-    const hash = await this.avatars.publishOwn({ ...current, fullName: fullName.trim() || undefined, photo });
-    this.presence.setAvatarHash(hash);
+    const image = photoFile ? await avatarFromFile(photoFile) : null;
+    const name = fullName.trim() || undefined;
+    let current = await this.avatars.readVcard(this.me.jid);
+    let refusal: Error | null = null;
+    let published: string | null = null;
+    if (image || removePhoto) {
+      try {
+        published = await this.pepAvatars.publishOwn(image);
+      } catch (error) {
+        refusal = error as Error;
+      }
+    }
+    if (published !== null) {
+      // the server wrote the photo into our vCard before answering (XEP-0398): a new name goes beside it
+      const photo = image ? `data:${image.type};base64,${image.base64}` : undefined;
+      this.avatars.showPepPhoto(this.me.jid, published, photo);
+      this.presence.setAvatarHash(published);
+      current = await this.avatars.readVcard(this.me.jid);
+    }
+    const photoInVcard = published === null && !refusal && (image !== null || removePhoto);
+    if (photoInVcard || name !== (current?.fullName ?? current?.nickname)) {
+      const photo = photoInVcard ? (image ? { type: image.type, base64: image.base64 } : undefined) : current?.photo;
+      const hash = await this.avatars.publishOwn({ ...current, fullName: name, photo });
+      this.presence.setAvatarHash(hash);
+    }
+    if (refusal) throw refusal;
   }
 
   setNotifications(enabled: boolean): void {
@@ -394,7 +521,12 @@ export class ChatSession {
   }
 
   private isViewing(peer: string): boolean {
-    return this.activePeer === peer && this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
+    return this.activePeer === peer && this.isVisible();
+  }
+
+  /** The chat pane is on screen and the page visible. */
+  private isVisible(): boolean {
+    return this.chatVisible && !(typeof document !== 'undefined' && document.hidden);
   }
 
   private markReadIfViewing(peer: string): void {

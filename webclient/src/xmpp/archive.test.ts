@@ -60,6 +60,21 @@ describe('archivedMessage', () => {
     expect(archivedMessage(result, account)).toMatchObject({ id: 'o-1', archiveId: 'A2', peer: 'bob@example.com', direction: 'out' });
   });
 
+  it('maps a tombstone (XEP-0424 §5) to its message, deleted, under the ids the live chat used', () => {
+    const retracted = () => xml('retracted', { xmlns: 'urn:xmpp:message-retract:1', id: 'r-1', stamp: '2024-05-01T10:05:00Z' });
+    const ours = xml('message', { from: `${ME}/web`, to: 'bob@example.com', type: 'chat', id: 'o-9' },
+      xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'o-9' }), retracted());
+    const theirs = xml('message', { from: 'bob@example.com/phone', to: ME, type: 'chat', id: 'b-1' }, retracted());
+    const mine = archivedMessage(parseMamResult(resultMessage('q', 'A3', '2024-05-01T10:02:00Z', ours))!, account)!;
+    expect(mine).toMatchObject({ id: 'o-9', archiveId: 'A3', direction: 'out', body: '', retracted: true });
+    expect(mine.action).toBeUndefined();
+    expect(mine.refs).toEqual(expect.arrayContaining(['o-9', 'A3']));
+    expect(archivedMessage(parseMamResult(resultMessage('q', 'A4', '2024-05-01T10:03:00Z', theirs))!, account))
+      .toMatchObject({ id: 'bob@example.com A4', direction: 'in', body: '', retracted: true });
+    // an ordinary archived message is not deleted
+    expect(archivedMessage(parseMamResult(resultMessage('q', 'A5', '2024-05-01T10:04:00Z', fromBob('hi')))!, account)!.retracted).toBeUndefined();
+  });
+
   it('skips messages without a body', () => {
     const result = parseMamResult(resultMessage('q', 'A3', '2024-05-01T10:01:00Z', xml('message', { from: 'bob@example.com', to: ME })))!;
     expect(archivedMessage(result, account)).toBeUndefined();

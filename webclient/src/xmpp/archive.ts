@@ -4,7 +4,7 @@
 import { parseOriginId, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { mamQuery, parseMamFin, parseMamResult, type MamQuery, type MamResult } from '@parley/shared/mam';
 import { chatMessage, type ChatMessage } from './chat.ts';
-import { interpret, referenceIds } from './message-parts.ts';
+import { interpret, referenceIds, tombstone } from './message-parts.ts';
 import type { XmppClient } from './client.ts';
 import { randomId } from './ids.ts';
 
@@ -40,7 +40,8 @@ export interface SearchOptions {
  */
 export function archivedMessage(result: MamResult, account: JID): ChatMessage | undefined {
   const message = result.message;
-  const action = interpret(message);
+  // a tombstone in our own server's archive (XEP-0424 §5) is the message, deleted
+  const action = tombstone(message) ?? interpret(message);
   const from = tryParseJid(message.attrs.from);
   const to = tryParseJid(message.attrs.to);
   if (!action) return undefined;
@@ -55,26 +56,33 @@ export function archivedMessage(result: MamResult, account: JID): ChatMessage | 
   return chatMessage(action, { id: `${peer} ${result.id}`, archiveId: result.id, peer, direction: 'in', time, delayed: false, refs });
 }
 
+/** Another archive than our own: a room's (XEP-0313 §5 at the room's JID), with its own mapping of results. */
+export interface ArchiveSource {
+  jid: string;
+  map: (result: MamResult) => ChatMessage | undefined;
+}
+
 export class ArchiveService {
   constructor(private readonly client: XmppClient) {}
 
-  /** Run one query on our own archive: its results (oldest first, as sent) and its <fin/>. */
-  async query(query: MamQuery): Promise<ArchivePage & { first?: string; last?: string }> {
+  /** Run one query on our own archive (or `source`): its results (oldest first, as sent) and its <fin/>. */
+  async query(query: MamQuery, source?: ArchiveSource): Promise<ArchivePage & { first?: string; last?: string }> {
     const queryid = randomId(6);
     const results: MamResult[] = [];
+    const archive = source?.jid ?? this.client.account.bare;
     const collect = (message: Element) => {
-      // XEP-0313 §4.2: results come from our own bare JID, tagged with our queryid.
-      if (message.attrs.from && message.attrs.from !== this.client.account.bare) return;
+      // XEP-0313 §4.2: results come from the archive's JID (our own bare JID), tagged with our queryid.
+      if (message.attrs.from && message.attrs.from !== archive) return;
       const result = parseMamResult(message);
       if (result?.queryid === queryid) results.push(result);
     };
     const unsubscribe = this.client.on('message', collect);
     try {
-      const answer = await this.client.iq(xml('iq', { type: 'set' }, mamQuery({ ...query, queryid })));
+      const answer = await this.client.iq(xml('iq', { type: 'set', to: source?.jid }, mamQuery({ ...query, queryid })));
       const fin = parseMamFin(answer) ?? { complete: true };
       const messages: ChatMessage[] = [];
       for (const result of results) {
-        const message = archivedMessage(result, this.client.account);
+        const message = source ? source.map(result) : archivedMessage(result, this.client.account);
         if (message) messages.push(message);
       }
       return { messages, complete: fin.complete, first: fin.first, last: fin.last, count: fin.count };
@@ -84,8 +92,8 @@ export class ArchiveService {
   }
 
   /** The newest page of a conversation, or the page just older than `before` (an archive id). */
-  async history(peer: string, before = '', max = HISTORY_PAGE): Promise<ArchivePage> {
-    const page = await this.query({ with: peer, before, max });
+  async history(peer: string, before = '', max = HISTORY_PAGE, source?: ArchiveSource): Promise<ArchivePage> {
+    const page = await this.query({ with: source ? undefined : peer, before, max }, source);
     return { messages: page.messages, complete: page.complete, cursor: page.first };
   }
 
@@ -93,26 +101,27 @@ export class ArchiveService {
    * The conversation from a page before `archiveId` up to now, without gaps, so that it joins the
    * live messages and paging back continues from its oldest message.
    */
-  async around(peer: string, archiveId: string, max = HISTORY_PAGE): Promise<ArchivePage> {
-    const older = await this.query({ with: peer, beforeId: archiveId, before: '', max });
+  async around(peer: string, archiveId: string, max = HISTORY_PAGE, source?: ArchiveSource): Promise<ArchivePage> {
+    const withPeer = source ? undefined : peer;
+    const older = await this.query({ with: withPeer, beforeId: archiveId, before: '', max }, source);
     const rest: ChatMessage[] = [];
     // after-id is exclusive: from the newest message older than the target (or from the beginning
     // when there is none), the first page forward starts with the target itself.
-    let next: MamQuery = { with: peer, afterId: older.last, max: 100 };
+    let next: MamQuery = { with: withPeer, afterId: older.last, max: 100 };
     for (;;) {
-      const page = await this.query(next);
+      const page = await this.query(next, source);
       rest.push(...page.messages);
       if (page.complete || !page.last || rest.length >= AFTER_RESULT_LIMIT) break;
-      next = { with: peer, after: page.last, max: 100 };
+      next = { with: withPeer, after: page.last, max: 100 };
     }
     return { messages: [...older.messages, ...rest], complete: older.complete, cursor: older.first ?? rest[0]?.archiveId };
   }
 
   /** XEP-0431 search, newest results first, paged backwards through the archive. */
-  async search(text: string, options: SearchOptions = {}): Promise<ArchivePage> {
+  async search(text: string, options: SearchOptions = {}, source?: ArchiveSource): Promise<ArchivePage> {
     const page = await this.query({
-      fulltext: text, with: options.peer, before: options.before ?? '', max: options.max ?? SEARCH_PAGE,
-    });
+      fulltext: text, with: source ? undefined : options.peer, before: options.before ?? '', max: options.max ?? SEARCH_PAGE,
+    }, source);
     // a correction's text is found, but the result shown is the message (and retractions are not text)
     const messages = page.messages.filter((m) => !m.action).reverse();
     return { messages, complete: page.complete, cursor: page.first, count: page.count };

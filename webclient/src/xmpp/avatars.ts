@@ -1,6 +1,9 @@
 // XEP-0054 vCards and XEP-0153 avatars: a photo is fetched once per hash and cached in storage;
 // contacts' names from their vCards; our own vCard read and published. vCards are asked for the
 // contacts on screen only (ensureCards), a batch at a time: a large roster costs a few requests.
+// A contact's XEP-0084 avatar (pep-avatars.ts) shares the hash space (both are the SHA-1 of the
+// image bytes) and, once seen, is what the panel shows for them: presence hashes then only
+// matter for contacts without PEP.
 import { NS, parseVcard, vcardElement, xml, type VcardInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
@@ -12,6 +15,8 @@ export interface ContactCard {
   /** data: URL of the photo */
   photo?: string;
   fullName?: string;
+  /** Known from a PEP avatar only: the vCard (for the name) is still to be read. */
+  vcardPending?: boolean;
 }
 
 /** vCard look-ups of contacts on screen: this many requests go out together. */
@@ -34,6 +39,10 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   /** The newest XEP-0153 hash a contact's presence advertised, for contacts not looked up yet. */
   private readonly advertised = new Map<string, string>();
+  /** Contacts whose photo comes from their XEP-0084 avatar (seen during this session). */
+  private readonly pepOwners = new Set<string>();
+  /** Photos seen this session by hash (storage may be off or full). */
+  private readonly photos = new Map<string, string>();
 
   constructor(private readonly client: XmppClient, private readonly storage: Storage | null) {
     super();
@@ -49,7 +58,8 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
 
   private stale(bare: string): boolean {
     const card = this.cards.get(bare);
-    if (!card) return true;
+    if (!card || card.vcardPending) return true;
+    if (this.pepOwners.has(bare)) return false;
     const advertised = this.advertised.get(bare);
     return advertised !== undefined && advertised !== card.hash;
   }
@@ -74,10 +84,10 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
 
   /**
    * A presence advertised `hash` for `bare`: a photo known by that hash is shown at once; otherwise
-   * the vCard is fetched when the contact is next on screen (ensureCards).
+   * the vCard is fetched — now for a contact looked up before, else when next on screen (ensureCards).
    */
   noticeHash(bare: string, hash: string | undefined): void {
-    if (hash === undefined) return;
+    if (hash === undefined || this.pepOwners.has(bare)) return;
     this.advertised.set(bare, hash);
     const card = this.cards.get(bare);
     if (!card) return;
@@ -85,6 +95,9 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     if (hash === '') return this.update(bare, { ...card, hash: '', photo: undefined });
     const photo = this.photoFor(hash);
     if (photo) return this.update(bare, { ...card, hash, photo });
+    // a contact looked up before (so shown before) has a new photo: fetched now, not at the next scroll
+    this.lookupQueue.add(bare);
+    this.drainLookups();
   }
 
   /** Read a contact's vCard (ours too) and remember name and photo, also under the hash their presence advertised. */
@@ -93,8 +106,10 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     if (running) return running;
     const request = this.readVcard(bare).then(async (info) => {
       // No vCard to be had: remember that (initials it is) so the look-up is not repeated.
-      if (!info) return this.update(bare, { ...this.cards.get(bare) });
+      if (!info) return this.update(bare, { ...this.cards.get(bare), vcardPending: undefined });
       const card: ContactCard = { fullName: info.fullName ?? info.nickname, hash: '' };
+      const current = this.cards.get(bare);
+      if (this.pepOwners.has(bare) && current) return this.update(bare, { ...current, fullName: card.fullName, vcardPending: undefined });
       if (info.photo && info.photo.base64.length <= MAX_PHOTO_CHARS) {
         card.hash = await sha1Hex(fromBase64(info.photo.base64));
         card.photo = `data:${safeImageType(info.photo.type)};base64,${info.photo.base64}`;
@@ -137,6 +152,24 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
     return hash;
   }
 
+  /** A photo known by its hash (fetched before, by vCard or PEP), as a data: URL. */
+  knownPhoto(hash: string): string | undefined {
+    return this.photos.get(hash) ?? this.photoFor(hash);
+  }
+
+  rememberPhoto(hash: string, dataUrl: string): void {
+    this.storePhoto(hash, dataUrl);
+  }
+
+  /** XEP-0084: `bare`'s avatar is now this one ('' = none); it wins over presence hashes from now on. */
+  showPepPhoto(bare: string, hash: string, photo: string | undefined): void {
+    this.pepOwners.add(bare);
+    this.advertised.delete(bare);
+    const card = this.cards.get(bare);
+    if (card?.hash === hash && card.photo === photo) return;
+    this.update(bare, { ...(card ?? { vcardPending: true }), hash, photo });
+  }
+
   private update(bare: string, card: ContactCard): void {
     this.cards.set(bare, card);
     this.saveCards();
@@ -152,6 +185,7 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
   }
 
   private storePhoto(hash: string, dataUrl: string): void {
+    this.photos.set(hash, dataUrl);
     try {
       this.storage?.setItem(`parley.photo.${hash}`, dataUrl);
     } catch {
@@ -161,10 +195,10 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
 
   private loadCards(): void {
     try {
-      const saved = JSON.parse(this.storage?.getItem(this.cardsKey) ?? '{}') as Record<string, { hash?: string; fullName?: string }>;
-      for (const [bare, { hash, fullName }] of Object.entries(saved)) {
+      const saved = JSON.parse(this.storage?.getItem(this.cardsKey) ?? '{}') as Record<string, { hash?: string; fullName?: string; vcardPending?: boolean }>;
+      for (const [bare, { hash, fullName, vcardPending }] of Object.entries(saved)) {
         const photo = hash ? this.photoFor(hash) : undefined;
-        this.cards.set(bare, { hash: photo || hash === '' ? hash : undefined, fullName, photo });
+        this.cards.set(bare, { hash: photo || hash === '' ? hash : undefined, fullName, photo, vcardPending: vcardPending || undefined });
       }
     } catch {
       // a damaged cache is simply rebuilt
@@ -181,8 +215,8 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
   }
 
   private writeCards(): void {
-    const saved: Record<string, { hash?: string; fullName?: string }> = {};
-    for (const [bare, card] of this.cards) saved[bare] = { hash: card.hash, fullName: card.fullName };
+    const saved: Record<string, { hash?: string; fullName?: string; vcardPending?: boolean }> = {};
+    for (const [bare, card] of this.cards) saved[bare] = { hash: card.hash, fullName: card.fullName, vcardPending: card.vcardPending };
     try {
       this.storage?.setItem(this.cardsKey, JSON.stringify(saved));
     } catch {
@@ -192,6 +226,6 @@ export class AvatarService extends Emitter<{ changed: [bare: string, card: Conta
 }
 
 /** Only raster image types become data: URLs (an SVG photo could carry script). */
-function safeImageType(type: string): string {
+export function safeImageType(type: string): string {
   return /^image\/(png|jpeg|gif|webp)$/i.test(type) ? type.toLowerCase() : 'image/png';
 }

@@ -1,15 +1,18 @@
 // One-to-one chat: messages with XEP-0359 origin-ids (dedupe across reconnections), XEP-0184
-// receipts, XEP-0085 chat states, XEP-0203 delayed (offline) delivery; an outbox while offline.
+// receipts, XEP-0085 chat states, XEP-0203 delayed (offline) delivery, XEP-0280 carbons (what
+// our other devices receive and send); an outbox while offline.
 // Corrections, replies, retractions, reactions and read markers: see message-parts.ts.
 import {
   chatStateElement, parseChatState, parseDelay, parseOriginId, parseReceipt, parseStanzaError, parseStanzaId,
   originIdElement, receiptAck, receiptRequest, tryParseJid, xml, type ChatState, type Element,
 } from '@parley/shared';
 import type { XmppClient } from './client.ts';
+import { parseCarbon } from './carbons.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
+import { isRoomSignal } from './muc-stanzas.ts';
 import {
-  NS_MARKERS, correctionPart, displayedStanza, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
+  NS_MARKERS, correctionPart, displayedStanza, oobPart, interpret, reactionsStanza, referenceIds, replyParts, retractionStanza,
   type MessageAction,
 } from './message-parts.ts';
 
@@ -44,12 +47,20 @@ export interface ChatMessage {
   displayed?: boolean;
   /** XEP-0393 §6: the sender asked for no styling. */
   unstyled?: boolean;
+  /** XEP-0066: the URL of a shared file (the body usually repeats it). */
+  oob?: string;
   /** Set when the stanza changes another message rather than being one. */
   action?: MessageModifier;
+  /** In a room (XEP-0045): the sender's nickname. */
+  nick?: string;
+  /** In a room: the body names us (`@nick`). */
+  mentionsMe?: boolean;
 }
 
 export interface SendOptions {
   replyTo?: { id: string; text: string };
+  /** A shared file's URL (XEP-0066), also the body. */
+  oob?: string;
 }
 
 interface ChatEvents {
@@ -77,12 +88,12 @@ export class ChatService extends Emitter<ChatEvents> {
     const reply = options.replyTo ? replyParts(body, peer, options.replyTo) : null;
     // One id for stanza id and origin-id: receipts (XEP-0184) answer the stanza id.
     const stanza = xml('message', { to: peer, type: 'chat', id },
-      xml('body', null, reply?.body ?? body), ...(reply?.parts ?? []), chatStateElement('active'), receiptRequest(),
+      xml('body', null, reply?.body ?? body), ...(reply?.parts ?? []), options.oob ? oobPart(options.oob) : null, chatStateElement('active'), receiptRequest(),
       xml('markable', { xmlns: NS_MARKERS }), originIdElement(id));
     const sent = this.queueOrSend(peer, id, stanza);
     const message: ChatMessage = {
       id, peer, direction: 'out', body, time: new Date(), delayed: false, delivery: sent ? 'sent' : 'queued', refs: [id],
-      replyTo: options.replyTo ? { id: options.replyTo.id, quote: options.replyTo.text } : undefined,
+      replyTo: options.replyTo ? { id: options.replyTo.id, quote: options.replyTo.text } : undefined, oob: options.oob,
     };
     this.emit('message', message);
     return message;
@@ -140,7 +151,12 @@ export class ChatService extends Emitter<ChatEvents> {
     }
   }
 
-  private receive(message: Element): void {
+  private receive(stanza: Element): void {
+    const carbon = parseCarbon(stanza, this.client.account.bare);
+    if (carbon === null) return;
+    if (carbon?.direction === 'sent') return this.receiveSent(carbon.message);
+    // a received carbon is the message as another device of ours got it
+    const message = carbon?.message ?? stanza;
     const from = tryParseJid(message.attrs.from);
     if (!from) return;
     const peer = from.bare;
@@ -149,7 +165,8 @@ export class ChatService extends Emitter<ChatEvents> {
       if (message.attrs.id) this.emit('delivery', peer, message.attrs.id, 'failed', parseStanzaError(message)?.condition);
       return;
     }
-    if (type === 'groupchat' || type === 'headline') return;
+    // room messages, invitations and declines are the rooms' (muc.ts)
+    if (type === 'groupchat' || type === 'headline' || isRoomSignal(message)) return;
     const receipt = parseReceipt(message);
     if (receipt.received) this.emit('delivery', peer, receipt.received, 'delivered');
     const body = message.getChildText('body');
@@ -162,12 +179,35 @@ export class ChatService extends Emitter<ChatEvents> {
     const key = this.dedupeKey(message, peer);
     if (key && this.seen.has(key)) return; // the same message again after a reconnection
     if (key) this.remember(key);
-    // XEP-0184 §5.2: acknowledge a message that asks for it (and has an id to acknowledge).
-    if (receipt.requested && message.attrs.id && body) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
+    // XEP-0184 §5.2: acknowledge a message that asks for it (the device that got it answers, not a carbon).
+    if (receipt.requested && message.attrs.id && body && !carbon) this.client.send(receiptAck(from.full, message.attrs.id, randomId()));
     const archiveId = parseStanzaId(message, this.client.account.bare);
     this.emit('message', chatMessage(action, {
       id: key ?? randomId(), archiveId, peer, direction: 'in', time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
       refs: [...referenceIds(message), ...(archiveId ? [archiveId] : [])],
+    }));
+  }
+
+  /**
+   * XEP-0280 §6: what another device of ours sent. Its id is ours (origin-id), as on the device that
+   * sent it and in the archive, so it shows once whichever way it arrives.
+   */
+  private receiveSent(message: Element): void {
+    const to = tryParseJid(message.attrs.to);
+    const type = message.attrs.type ?? 'normal';
+    if (!to || type === 'error' || type === 'groupchat' || type === 'headline') return;
+    const action = interpret(message);
+    if (!action) return;
+    const archiveId = parseStanzaId(message, this.client.account.bare);
+    // as archive.ts names our messages: origin-id, else the archive id
+    const id = parseOriginId(message) ?? archiveId ?? message.attrs.id;
+    if (!id) return;
+    const key = `${to.bare} out ${id}`;
+    if (this.seen.has(key)) return;
+    this.remember(key);
+    this.emit('message', chatMessage(action, {
+      id, archiveId, peer: to.bare, direction: 'out', time: parseDelay(message)?.stamp ?? new Date(), delayed: false,
+      delivery: 'sent', refs: [...referenceIds(message), ...(archiveId ? [archiveId] : [])],
     }));
   }
 
@@ -186,5 +226,8 @@ export class ChatService extends Emitter<ChatEvents> {
 /** A received (or archived) stanza as a ChatMessage: a message to show, or what it changes. */
 export function chatMessage(action: MessageAction, base: Omit<ChatMessage, 'body'>): ChatMessage {
   if (action.kind !== 'message') return { ...base, body: action.kind === 'correction' ? action.body : '', action };
-  return { ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined };
+  return {
+    ...base, body: action.body, replyTo: action.replyTo, markable: action.markable || undefined, unstyled: action.unstyled || undefined,
+    oob: action.oob, retracted: action.retracted || undefined,
+  };
 }

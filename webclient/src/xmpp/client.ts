@@ -1,13 +1,17 @@
 // The XMPP client: one logical session over WebSocket (BOSH when WebSocket cannot connect),
-// re-established with backoff when it drops; iq requests with replies; stanzas as events.
-import { NS, StanzaError, errorReply, parseJid, parseStanzaError, xml, type Element, type JID } from '@parley/shared';
+// re-established with backoff when it drops — resumed where the server allows it (XEP-0198 §5:
+// nothing lost, nothing twice), else started afresh; iq requests with replies; stanzas as events.
+import { NS, StanzaError, parseJid, xml, type Element, type JID } from '@parley/shared';
 import { reconnectDelay } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 import { AuthenticationError, ConnectionError, StreamErrorReceived } from './errors.ts';
 import { randomId } from './ids.ts';
 import { Inbox } from './inbox.ts';
+import { IQ_TIMEOUT_MS, IqRequests, type IqHandler } from './iq-requests.ts';
 import { negotiate, type NegotiatedSession } from './negotiation.ts';
 import type { Credentials } from './sasl/index.ts';
+import type { UserAgent } from './sasl/sasl2.ts';
+import { StreamManagement } from './stream-management.ts';
 import { BoshTransport } from './transport/bosh.ts';
 import type { Transport, TransportHandler } from './transport/transport.ts';
 import { WebSocketTransport } from './transport/websocket.ts';
@@ -32,6 +36,10 @@ export interface ClientOptions {
    * the preferred one works again (a restarted server, a proxy fixed), then the session moves back.
    */
   preferredProbeSeconds?: number;
+  /** Who we are to SASL2 (XEP-0388 §2.5.1): FAST tokens are bound to its id. */
+  userAgent?: UserAgent;
+  /** Ask the server for a FAST token at sign-in ("stay signed in", XEP-0484). */
+  requestToken?: boolean;
 }
 
 export interface StatusDetail {
@@ -47,13 +55,18 @@ export interface ClientEvents {
   status: [ConnectionStatus, StatusDetail];
   /** A session is established; `reconnected` is false for the first one. */
   online: [NegotiatedSession & { reconnected: boolean }];
+  /** The server gave a FAST token (asked for, or a rotation): keep it for the next sign-in. */
+  token: [{ token: string; expiry: string }];
   message: [Element];
   presence: [Element];
 }
 
-export type IqHandler = (iq: Element) => Element | null | Promise<Element | null>;
+export type { IqHandler } from './iq-requests.ts';
+export { errorReplyOf } from './iq-requests.ts';
 
-const IQ_TIMEOUT_MS = 20_000;
+/** Unacknowledged stanzas that make the client ask for an ack (<r/>) at once, else after ACK_DELAY_MS. */
+const ACK_EVERY = 5;
+const ACK_DELAY_MS = 500;
 
 /** One connection attempt: a transport and what it received; callbacks of a replaced link are ignored. */
 interface Link {
@@ -61,6 +74,9 @@ interface Link {
   inbox: Inbox;
   online: boolean;
 }
+
+/** The server closed the stream properly (RFC 7395 <close/>): the session ended, nothing to resume. */
+class CleanClose extends ConnectionError {}
 
 export class XmppClient extends Emitter<ClientEvents> {
   status: ConnectionStatus = 'offline';
@@ -70,6 +86,7 @@ export class XmppClient extends Emitter<ClientEvents> {
   transportKind: TransportKind | null = null;
 
   private readonly resource: string;
+  private readonly userAgent: UserAgent;
   private readonly transportOrder: TransportKind[];
   private link: Link | null = null;
   private stopped = true;
@@ -80,8 +97,24 @@ export class XmppClient extends Emitter<ClientEvents> {
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Counts connection attempts: an attempt that was replaced (retry now) stops at its next step. */
   private generation = 0;
-  private readonly pending = new Map<string, { resolve: (iq: Element) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private readonly iqHandlers = new Map<string, IqHandler>();
+  private readonly iqs = new IqRequests((stanza) => this.send(stanza));
+  private readonly sm = new StreamManagement();
+  /** The last link dropped without the stream ending: try to resume its session (XEP-0198 §5). */
+  private resumeWanted = false;
+  /** When the dropped session's resumption window closes (XEP-0198 <enabled max/>). */
+  private resumableUntil: number | undefined;
+  private resumptionSeconds = 300;
+  /**
+   * Off once the server ended a session for acks that lagged (<resource-constraint/>: more
+   * unacknowledged stanzas than it keeps, e.g. a flood of offline messages on a busy page): the
+   * next sessions go without stream management rather than be ended the same way again.
+   */
+  private streamManagementWanted = true;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The link on which an <r/> waits for its <a/>: one request at a time, not one per stanza sent. */
+  private ackRequestedOn: Link | undefined;
+  /** The server offers XEP-0352 client state indication on this session. */
+  csiAvailable = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -89,6 +122,7 @@ export class XmppClient extends Emitter<ClientEvents> {
     if (!this.account.local) throw new Error(t('error.fullAddress'));
     this.resource = options.resource ?? `parley-${randomId(4)}`;
     this.transportOrder = options.transports ?? ['websocket', 'bosh'];
+    this.userAgent = options.userAgent ?? { id: randomId(16), software: 'Parley' };
   }
 
   /** Connect; resolves when online, rejects when the first attempt fails (then nothing is retried). */
@@ -111,11 +145,15 @@ export class XmppClient extends Emitter<ClientEvents> {
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     clearTimeout(this.probeTimer);
+    clearTimeout(this.ackTimer);
     const link = this.link;
     this.link = null;
     if (link?.online) link.transport.send(xml('presence', { xmlns: NS.client, type: 'unavailable' }));
+    // a closed stream ends the session on the server too: nothing to resume (XEP-0198 §5)
     link?.transport.close();
-    this.rejectPending(new ConnectionError('signed out'));
+    this.resumeWanted = false;
+    this.sm.reset();
+    this.iqs.rejectAll(new ConnectionError('signed out'));
     this.setStatus('offline', {});
   }
 
@@ -142,35 +180,57 @@ export class XmppClient extends Emitter<ClientEvents> {
     return this.status === 'online';
   }
 
+  /** Offline, but the server keeps the session for us: presence and state shown stay valid. */
+  get mayResume(): boolean {
+    return !this.stopped && this.resumeWanted && this.sm.resumption !== null;
+  }
+
   /** Send a stanza; false when not online (the caller keeps it for later). */
   send(stanza: Element): boolean {
     const link = this.link;
     if (!link?.online) return false;
     if (!stanza.attrs.xmlns) stanza.attrs.xmlns = NS.client; // RFC 7395 §3.3.3, XEP-0206 §8
     link.transport.send(stanza);
+    if (this.sm.enabled) {
+      this.sm.sent(stanza);
+      this.requestAck(link);
+    }
     return true;
   }
 
+  /** A nonza (XEP-0352 <active/>, say): not a stanza, not counted; false when not online. */
+  sendNonza(nonza: Element): boolean {
+    const link = this.link;
+    if (!link?.online) return false;
+    link.transport.send(nonza);
+    return true;
+  }
+
+  /** XEP-0198 §4: ask the server what it handled, soon after stanzas went out. */
+  private requestAck(link: Link): void {
+    if (this.ackRequestedOn === link) return; // the <a/> to come covers these too, or asks again
+    const askNow = this.sm.pending >= ACK_EVERY;
+    if (!askNow && this.ackTimer !== undefined) return;
+    clearTimeout(this.ackTimer);
+    const ask = () => {
+      this.ackTimer = undefined;
+      if (this.link !== link || !link.online || this.sm.pending === 0) return;
+      this.ackRequestedOn = link;
+      link.transport.send(xml('r', { xmlns: NS.sm }));
+    };
+    if (askNow) ask();
+    else this.ackTimer = setTimeout(ask, ACK_DELAY_MS);
+  }
+
+
   /** Send an iq get/set and wait for its result; an error reply rejects with a StanzaError. */
   iq(request: Element, timeoutMs = IQ_TIMEOUT_MS): Promise<Element> {
-    const id = (request.attrs.id ??= randomId(8));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new StanzaError('remote-server-timeout', 'no answer'));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      if (!this.send(request)) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new ConnectionError('not connected'));
-      }
-    });
+    return this.iqs.request(request, timeoutMs);
   }
 
   /** Answer incoming iq get/set whose payload has this namespace. */
   handleIq(type: 'get' | 'set', namespace: string, handler: IqHandler): void {
-    this.iqHandlers.set(`${type} ${namespace}`, handler);
+    this.iqs.handle(type, namespace, handler);
   }
 
   /**
@@ -196,7 +256,13 @@ export class XmppClient extends Emitter<ClientEvents> {
         throw error;
       }
       try {
-        const session = await negotiate(link.transport, link.inbox, this.account, credentials, this.resource);
+        const session = await negotiate(link.transport, link.inbox, {
+          account: this.account, credentials, resource: this.resource, requestToken: this.options.requestToken ?? false,
+          userAgent: this.userAgent,
+          resumption: this.resumeWanted && kind === 'websocket' ? this.sm.resumption : null,
+          enableStreamManagement: this.streamManagementWanted,
+          resumableUntil: this.resumableUntil,
+        });
         if (this.link !== link || replaced()) throw new ConnectionError('connection replaced');
         this.goOnline(link, kind, session);
         return;
@@ -229,15 +295,35 @@ export class XmppClient extends Emitter<ClientEvents> {
 
   private goOnline(link: Link, kind: TransportKind, session: NegotiatedSession): void {
     link.online = true;
-    this.jid = session.jid;
+    this.resumeWanted = false;
     this.transportKind = kind;
     this.attempt = 0;
+    this.csiAvailable = session.csi;
     const reconnected = this.everOnline;
     this.everOnline = true;
+    let again: Element[];
+    if (session.resumed) {
+      // §5: what the server did not get before the drop goes again, in order
+      again = this.sm.resumed(session.resumed.h);
+    } else {
+      this.jid = session.jid;
+      // a fresh session: of what the old one did not acknowledge, only messages are worth sending again
+      again = this.sm.reset().filter((stanza) => stanza.name === 'message' && stanza.getChild('body') !== undefined);
+      if (session.streamManagementRefused) this.streamManagementWanted = false;
+      if (session.streamManagement) {
+        this.sm.enable(session.streamManagement.id || null);
+        this.resumptionSeconds = session.streamManagement.maxSeconds ?? 300;
+      }
+    }
     this.startPings();
     this.scheduleProbe(link, kind);
+    if (session.token) this.emit('token', session.token);
     this.setStatus('online', { transport: kind });
+    // before what the listeners send (the outbox of messages written while offline): order kept
+    for (const stanza of again) this.send(stanza);
     this.emit('online', { ...session, reconnected });
+    // stanzas that came with the negotiation (the resent ones after <resumed/>), counted as handled
+    for (const element of link.inbox.drain()) if (this.link === link) this.dispatch(element);
   }
 
   private createTransport(kind: TransportKind, handler: TransportHandler): Transport {
@@ -261,7 +347,7 @@ export class XmppClient extends Emitter<ClientEvents> {
       },
       closed: (error) => {
         link.inbox.fail(error ?? new ConnectionError('the server closed the connection'));
-        if (this.link === link) this.linkLost(link, error ?? new ConnectionError('the server closed the connection'));
+        if (this.link === link) this.linkLost(link, error ?? new CleanClose('the server closed the connection'));
       },
     };
   }
@@ -274,7 +360,15 @@ export class XmppClient extends Emitter<ClientEvents> {
     this.link = null;
     clearInterval(this.pingTimer);
     clearTimeout(this.probeTimer);
-    this.rejectPending(new ConnectionError('connection lost'));
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    // XEP-0198 §5: the connection went without the stream ending (no <close/>, no stream error):
+    // the server keeps the session for a while. A clean close or a stream error ends it.
+    if (wasOnline) this.resumeWanted = this.sm.resumption !== null && !(error instanceof StreamErrorReceived) && !(error instanceof CleanClose);
+    // a little short of the server's window: a resumption refused before that was not an expiry
+    if (wasOnline) this.resumableUntil = Date.now() + Math.max(0, this.resumptionSeconds - 1) * 1000;
+    if (this.sm.enabled && error instanceof StreamErrorReceived && error.condition === 'resource-constraint') this.streamManagementWanted = false;
+    this.iqs.rejectAll(new ConnectionError('connection lost'));
     if (this.stopped || !wasOnline) return; // a failing attempt is handled by its connect()
     if (error instanceof StreamErrorReceived && error.condition === 'conflict') {
       this.stopped = true;
@@ -309,36 +403,28 @@ export class XmppClient extends Emitter<ClientEvents> {
   }
 
   private dispatch(element: Element): void {
+    if (element.attrs.xmlns === NS.sm) return this.streamManagementNonza(element);
+    if (element.name === 'message' || element.name === 'presence' || element.name === 'iq') this.sm.received();
     switch (element.name) {
-      case 'iq': return this.receiveIq(element);
+      case 'iq': return this.iqs.receive(element);
       case 'message': return this.emit('message', element);
       case 'presence': return this.emit('presence', element);
     }
   }
 
-  private receiveIq(iq: Element): void {
-    const type = iq.attrs.type;
-    if (type === 'result' || type === 'error') {
-      const waiter = this.pending.get(iq.attrs.id ?? '');
-      if (!waiter) return;
-      this.pending.delete(iq.attrs.id!);
-      clearTimeout(waiter.timer);
-      if (type === 'result') waiter.resolve(iq);
-      else waiter.reject(parseStanzaError(iq) ?? new StanzaError('undefined-condition'));
-      return;
+  /** XEP-0198 §4: answer <r/> with what we handled; an <a/> releases what it covers. */
+  private streamManagementNonza(element: Element): void {
+    if (!this.sm.enabled) return;
+    if (element.name === 'r') {
+      this.link?.transport.send(xml('a', { xmlns: NS.sm, h: String(this.sm.handled) }));
+    } else if (element.name === 'a') {
+      const h = Number(element.attrs.h);
+      // an 'h' beyond what we sent is the server's error (§4); nothing to release then
+      if (Number.isInteger(h) && h >= 0) this.sm.acknowledge(h);
+      // what went out while the request was in flight is asked for next
+      this.ackRequestedOn = undefined;
+      if (this.link && this.sm.pending > 0) this.requestAck(this.link);
     }
-    if (type !== 'get' && type !== 'set') return;
-    const payload = iq.children.find((node): node is Element => typeof node !== 'string');
-    const handler = payload && this.iqHandlers.get(`${type} ${payload.getNS()}`);
-    // RFC 6120 §8.4: an iq nobody handles gets service-unavailable.
-    if (!handler) {
-      this.send(errorReply(iq, new StanzaError('service-unavailable')));
-      return;
-    }
-    Promise.resolve().then(() => handler(iq)).then(
-      (result) => this.send(xml('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from }, result)),
-      (error) => this.send(errorReply(iq, error instanceof StanzaError ? error : new StanzaError('internal-server-error'))),
-    );
   }
 
   private startPings(): void {
@@ -357,14 +443,6 @@ export class XmppClient extends Emitter<ClientEvents> {
         }
       });
     }, seconds * 1000);
-  }
-
-  private rejectPending(error: Error): void {
-    for (const waiter of this.pending.values()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
-    this.pending.clear();
   }
 
   private setStatus(status: ConnectionStatus, detail: StatusDetail): void {

@@ -18,6 +18,7 @@ export class AuthenticationError extends Error {
       case 'token-needs-encryption': return t('auth.token-needs-encryption');
       case 'token-unsupported': return t('auth.token-unsupported');
       case 'temporary-auth-failure': return t('auth.temporary-auth-failure');
+      case 'fast-unsupported': return t('auth.fast-unsupported');
       default: return t('auth.other', { condition });
     }
   }

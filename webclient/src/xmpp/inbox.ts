@@ -6,6 +6,8 @@ export class Inbox {
   private readonly items: Element[] = [];
   private waiter: { resolve: (element: Element) => void; reject: (error: Error) => void } | null = null;
   private failure: Error | null = null;
+  /** Stanzas that came during negotiation, for the session once it is online. */
+  private readonly kept: Element[] = [];
 
   push(element: Element): void {
     if (this.waiter) {
@@ -15,6 +17,15 @@ export class Inbox {
     } else {
       this.items.push(element);
     }
+  }
+
+  keep(stanza: Element): void {
+    this.kept.push(stanza);
+  }
+
+  /** What the negotiation kept or did not read, in arrival order; the inbox is not read again. */
+  drain(): Element[] {
+    return [...this.kept.splice(0), ...this.items.splice(0)];
   }
 
   /** No more elements will come: pending and later reads reject with `error`. */

@@ -1,6 +1,7 @@
 // What a chat message does beyond its body, read and written the same way live and from the
 // archive: XEP-0308 corrections, XEP-0461 replies, XEP-0424 retractions, XEP-0444 reactions,
-// XEP-0333 chat markers, with XEP-0428 fallback bodies for clients that lack them.
+// XEP-0333 chat markers, with XEP-0428 fallback bodies for clients that lack them; XEP-0066 OOB
+// URLs (a shared file: the body is its URL, as Conversations and Gajim send it).
 import { parseOriginId, xml, type Element } from '@parley/shared';
 
 export const NS_CORRECT = 'urn:xmpp:message-correct:0';
@@ -11,14 +12,16 @@ export const NS_REACTIONS = 'urn:xmpp:reactions:0';
 export const NS_MARKERS = 'urn:xmpp:chat-markers:0';
 export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_STYLING = 'urn:xmpp:styling:0';
+export const NS_OOB = 'jabber:x:oob';
+export const NS_MODERATE = 'urn:xmpp:message-moderate:1';
 
 /** What a received stanza means for the conversation. */
 export type MessageAction =
-  | { kind: 'message'; body: string; replyTo?: { id: string; quote?: string }; markable: boolean; unstyled: boolean }
+  | { kind: 'message'; body: string; replyTo?: { id: string; quote?: string }; markable: boolean; unstyled: boolean; oob?: string; retracted?: boolean }
   /** XEP-0308: the sender's message `target` now reads `body`. */
   | { kind: 'correction'; target: string; body: string }
-  /** XEP-0424: the sender withdrew `target`. */
-  | { kind: 'retraction'; target: string }
+  /** XEP-0424: the sender withdrew `target`; XEP-0425: a room's moderator did (`moderated`). */
+  | { kind: 'retraction'; target: string; moderated?: boolean }
   /** XEP-0444: the sender's whole set of reactions to `target` (empty: none left). */
   | { kind: 'reactions'; target: string; reactions: string[] }
   /** XEP-0333: the recipient displayed `target` (and, §4, everything before it). */
@@ -33,10 +36,21 @@ export function referenceIds(stanza: Element): string[] {
   return [...ids];
 }
 
+/**
+ * XEP-0424 §5: an archived message the server replaced by a tombstone (its sender retracted it);
+ * shown as a deleted message. Only archive results are read this way (archive.ts): live, a
+ * <retracted/> is nobody's word.
+ */
+export function tombstone(stanza: Element): MessageAction | null {
+  return stanza.getChild('retracted', NS_RETRACT) ? { kind: 'message', body: '', markable: false, unstyled: false, retracted: true } : null;
+}
+
 export function interpret(stanza: Element): MessageAction | null {
   const body = stanza.getChildText('body');
   const retract = stanza.getChild('retract', NS_RETRACT);
-  if (retract?.attrs.id) return { kind: 'retraction', target: retract.attrs.id };
+  if (retract?.attrs.id) {
+    return { kind: 'retraction', target: retract.attrs.id, moderated: retract.getChild('moderated', NS_MODERATE) !== undefined || undefined };
+  }
   const reactions = stanza.getChild('reactions', NS_REACTIONS);
   if (reactions?.attrs.id) {
     const chosen = reactions.getChildren('reaction').map((reaction) => reaction.getText().trim()).filter(Boolean);
@@ -59,6 +73,7 @@ export function interpret(stanza: Element): MessageAction | null {
     kind: 'message', body: text, replyTo,
     markable: stanza.getChild('markable', NS_MARKERS) !== undefined,
     unstyled: stanza.getChild('unstyled', NS_STYLING) !== undefined,
+    oob: stanza.getChild('x', NS_OOB)?.getChildText('url')?.trim() || undefined,
   };
 }
 
@@ -100,6 +115,11 @@ export function replyParts(body: string, to: string, target: { id: string; text:
       xml('fallback', { xmlns: NS_FALLBACK, for: NS_REPLY }, xml('body', { start: '0', end: String(length) })),
     ],
   };
+}
+
+/** XEP-0066 §3: the file's URL beside the body that repeats it. */
+export function oobPart(url: string): Element {
+  return xml('x', { xmlns: NS_OOB }, xml('url', null, url));
 }
 
 export function correctionPart(target: string): Element {

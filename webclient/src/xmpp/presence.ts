@@ -1,8 +1,9 @@
 // RFC 6121 §3–4: contacts' presence per resource (shown as the best one), subscription requests,
-// and our own presence with its XEP-0153 avatar hash.
-import { availablePresence, parsePresenceInfo, tryParseJid, xml, type Availability, type Element, type PresenceInfo } from '@parley/shared';
+// and our own presence with its XEP-0153 avatar hash and XEP-0115 caps.
+import { append, availablePresence, parsePresenceInfo, tryParseJid, xml, type Availability, type Element, type PresenceInfo } from '@parley/shared';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
+import { MUC, MUC_USER } from './muc-stanzas.ts';
 
 export interface ContactPresence {
   availability: Availability;
@@ -32,12 +33,18 @@ export class PresenceService extends Emitter<PresenceEvents> {
   own: OwnPresence = { availability: 'available', status: '' };
   /** Our own avatar hash, sent in every presence (undefined until our vCard is known). */
   ownAvatarHash: string | undefined;
+  /** Our XEP-0115 <c/> (caps.ts), sent in every presence once known. */
+  caps: (() => Element) | null = null;
 
   constructor(private readonly client: XmppClient) {
     super();
     client.on('presence', (presence) => this.receive(presence));
+    // While the server keeps our session for resumption (XEP-0198 §5), what we knew stays true.
     client.on('status', (status) => {
-      if (status !== 'online') this.forgetAll();
+      if (status !== 'online' && !client.mayResume) this.forgetAll();
+    });
+    client.on('online', (session) => {
+      if (!session.resumed) this.forgetAll();
     });
   }
 
@@ -45,7 +52,9 @@ export class PresenceService extends Emitter<PresenceEvents> {
   sendOwn(own: OwnPresence = this.own): void {
     this.own = own;
     const show = own.availability === 'available' ? undefined : own.availability;
-    this.client.send(availablePresence({ show, status: own.status || undefined, avatarHash: this.ownAvatarHash }));
+    const presence = availablePresence({ show, status: own.status || undefined, avatarHash: this.ownAvatarHash });
+    if (this.caps) append(presence, this.caps());
+    this.client.send(presence);
     this.emit('ownSent', own);
   }
 
@@ -75,13 +84,15 @@ export class PresenceService extends Emitter<PresenceEvents> {
     const type = presence.attrs.type;
     if (type === 'subscribe') return this.emit('subscriptionRequest', from.bare);
     if (type === 'error') {
+      if (presence.getChild('x', MUC)) return; // a room refused us (muc.ts)
       // The contact's server could not be reached: show them offline rather than stale.
       this.resources.delete(from.bare);
       this.emit('changed', from.bare, this.best(from.bare));
       return;
     }
     const info = parsePresenceInfo(presence);
-    if (!info || from.bare === this.client.account.bare) return;
+    // a room's presence is about its occupants, not a contact (muc.ts)
+    if (!info || from.bare === this.client.account.bare || presence.getChild('x', MUC_USER)) return;
     let resources = this.resources.get(from.bare);
     if (info.availability === 'offline') {
       resources?.delete(from.resource);

@@ -1,15 +1,17 @@
-// Answers to what other entities ask a client: XEP-0199 ping, XEP-0030 disco#info, XEP-0092 version.
-import { NS, xml } from '@parley/shared';
+// Answers to what other entities ask a client: XEP-0199 ping, XEP-0030 disco#info (also about the
+// panel's XEP-0115 caps node, caps.ts), XEP-0092 version.
+import { NS, StanzaError, xml } from '@parley/shared';
 import type { XmppClient } from './client.ts';
-import { NS_CHAT_STATES, NS_RECEIPTS, NS_STANZA_IDS } from '@parley/shared';
-
-export const CLIENT_FEATURES = [NS.discoInfo, NS.ping, NS.version, NS_CHAT_STATES, NS_RECEIPTS, NS_STANZA_IDS, NS.vcardUpdate];
+import { CAPS_NODE, discoInfoQuery } from './caps.ts';
 
 export function answerQueries(client: XmppClient, version: string): void {
   client.handleIq('get', NS.ping, () => null);
-  client.handleIq('get', NS.discoInfo, () => xml('query', { xmlns: NS.discoInfo },
-    xml('identity', { category: 'client', type: 'web', name: 'Parley' }),
-    ...CLIENT_FEATURES.map((feature) => xml('feature', { var: feature }))));
+  client.handleIq('get', NS.discoInfo, (iq) => {
+    const node = iq.getChild('query', NS.discoInfo)?.attrs.node;
+    // XEP-0115 §6.2: asked about 'node#ver', the answer names the same node; other nodes are not ours
+    if (node !== undefined && !node.startsWith(`${CAPS_NODE}#`)) throw new StanzaError('item-not-found');
+    return discoInfoQuery(node);
+  });
   client.handleIq('get', NS.version, () => xml('query', { xmlns: NS.version },
     xml('name', null, 'Parley web'), xml('version', null, version)));
 }

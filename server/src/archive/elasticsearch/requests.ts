@@ -185,3 +185,19 @@ export function resolveSearch(owner: string, ids: string[]): Query {
     _source: ['seq', 'sid'],
   };
 }
+
+/**
+ * XEP-0424 retractions: one page of a conversation's entries on the author's side, newest first
+ * (before `beforeSeq` for the next page), or the entry with that archive id.
+ */
+export function conversationSearch(owner: string, peer: string, outgoing: boolean, size: number, beforeSeq?: number, id?: string): Query {
+  const filter: Query[] = [{ term: { owner } }, { term: { peer } }, { term: { outgoing } }];
+  if (beforeSeq !== undefined) filter.push({ range: { seq: { lt: beforeSeq } } });
+  if (id !== undefined) filter.push({ ids: { values: [id] } });
+  return { query: { bool: { filter } }, sort: [{ seq: 'desc' }], size, _source: SOURCE };
+}
+
+/** Every archive's entry of one message (both sides of a local conversation share its seq). */
+export function messageEntriesSearch(seq: number): Query {
+  return { query: { bool: { filter: [{ term: { seq } }] } }, size: 10, _source: SOURCE };
+}

@@ -10,8 +10,11 @@ import type { ArchiveIndexQueue } from '../../storage/index.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 import {
-  boundsSearches, bulkBody, fromDocument, indexTemplate, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
+  boundsSearches, bulkBody, conversationSearch, fromDocument, indexTemplate, messageEntriesSearch, pageSearches, resolveSearch,
+  type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
+import type { Retraction } from '../retraction.ts';
+import { findTombstones } from './retraction.ts';
 
 export interface ElasticsearchOptions {
   nodes: string[];
@@ -41,6 +44,8 @@ const MAX_BULK_BYTES = 8 * 1024 * 1024;
 /** An entry the cluster rejects this many times (a mapping error, not an outage) is given up, with an error log. */
 const MAX_ATTEMPTS = 10;
 const FIRST_RETRY_DELAY_MS = 100;
+/** Tries of a retraction while Elasticsearch does not answer in time. */
+const RETRACTION_ATTEMPTS = 3;
 
 export function createElasticsearchClient(options: ElasticsearchOptions): Client {
   return new Client({
@@ -94,6 +99,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   private waiters: Array<{ target: number; resolve: () => void }> = [];
   /** The last batch's queue write (batches are written in order). */
   private pushed: Promise<void> = Promise.resolve();
+  /** Retractions being applied, one after the other; queries wait for them. */
+  private retracting: Promise<unknown> = Promise.resolve();
 
   /** `commits`: the server's group commit; the queue write (in the state storage) is what it commits. */
   constructor(readonly client: Client, private readonly queue: ArchiveIndexQueue,
@@ -255,6 +262,12 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   async flush(): Promise<void> {
+    await this.retracting;
+    await this.indexed();
+  }
+
+  /** What was appended is indexed and searchable. */
+  private async indexed(): Promise<void> {
     this.writePending();
     await this.pushed;
     const target = await this.queue.highestId();
@@ -341,6 +354,57 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     const b = last.hits.hits[0]?._source;
     if (!a || !b) return null;
     return { first: { id: a.sid, seq: a.seq }, last: { id: b.sid, seq: b.seq } };
+  }
+
+  retract(retraction: Retraction): Promise<number> {
+    const done = this.retracting.then(() => this.retrying(retraction));
+    this.retracting = done.catch(() => {});
+    return done;
+  }
+
+  /** A cluster too slow or away for a moment (a query's wait ran out) gets a few more tries, queries waiting behind. */
+  private async retrying(retraction: Retraction): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyRetraction(retraction);
+      } catch (error) {
+        if (!(error instanceof ArchiveUnavailableError) || attempt >= RETRACTION_ATTEMPTS || this.closed) throw error;
+        this.log?.warn({ err: error, target: retraction.target, attempt }, 'applying a retraction waits for Elasticsearch');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.maxRetryDelayMs, FIRST_RETRY_DELAY_MS * 10 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * The tombstones go through the queue as new versions of the entries (same document ids: the
+   * bulk 'index' overwrites them), after the originals, which are indexed before this looks.
+   */
+  private async applyRetraction(retraction: Retraction): Promise<number> {
+    await this.indexed();
+    for (const scope of retraction.scopes) {
+      const search = (size: number, beforeSeq?: number, id?: string) => this.guard(this.client.search<SearchResponse>({
+        index: this.options.index, routing: scope.owner, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
+      })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source)));
+      const changes = await findTombstones(search, scope, retraction);
+      if (changes.length === 0) continue;
+      const entries: ArchiveEntry[] = [];
+      for (const { entry, stanza } of changes) {
+        // the same message in the other local user's archive
+        const { body } = await this.guard(this.client.search<SearchResponse>({ index: this.options.index, body: messageEntriesSearch(entry.seq) }));
+        for (const hit of body.hits.hits) {
+          const copy = fromDocument(hit._source);
+          if ((copy.owner === entry.owner && copy.peer === entry.peer) || (copy.owner === entry.peer && copy.peer === entry.owner)) {
+            entries.push({ ...copy, body: '', stanza });
+          }
+        }
+      }
+      if (this.closed) return 0;
+      this.batcher.append(entries);
+      this.writePending();
+      await this.pushed;
+      return entries.length;
+    }
+    return 0;
   }
 
   async pruneBefore(seq: number): Promise<number> {

@@ -98,6 +98,7 @@ export class ArchiveRowWriter {
   private readonly lastOfStep;
   private readonly setIndexed;
   private readonly catchUpStep;
+  private readonly tombstoneStep;
 
   constructor(db: BetterSqlite3.Database) {
     this.jids = new ArchiveJids(db);
@@ -119,6 +120,28 @@ export class ArchiveRowWriter {
       this.setIndexed.run(through);
       return changes;
     });
+    // XEP-0424 §5: the row keeps its seq, ids and tags; its text goes, from the index too (a
+    // contentless index forgets a row when told the values it holds, then takes it again with the
+    // tags alone, which the archive's lookups walk)
+    const selectIndexedValues = db.prepare<[number], { body: string; tags: string }>(
+      `SELECT body, ${INDEXED_TAGS} AS tags FROM archive_rows WHERE seq = ?`);
+    const forget = db.prepare<[number, string, string]>(
+      "INSERT INTO archive_index (archive_index, rowid, body, tags) VALUES ('delete', ?, ?, ?)");
+    const setTombstone = db.prepare<[string, number]>("UPDATE archive_rows SET body = '', stanza = ? WHERE seq = ?");
+    this.tombstoneStep = db.transaction((seq: number, stanza: string) => {
+      const row = selectIndexedValues.get(seq);
+      if (row === undefined) return 0;
+      if (seq <= this.selectIndexed.get()!) {
+        forget.run(seq, row.body, row.tags);
+        this.insertIndex.run(seq, '', row.tags);
+      }
+      return setTombstone.run(stanza, seq).changes;
+    });
+  }
+
+  /** Replaces a row's message by its tombstone (body gone from the row and the index); returns 1, or 0 when the row is gone. */
+  tombstone(seq: number, stanza: string): number {
+    return this.tombstoneStep.immediate(seq, stanza);
   }
 
   /**

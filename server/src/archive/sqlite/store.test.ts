@@ -253,6 +253,41 @@ describe('the embedded archive store with a writer thread', () => {
   });
 });
 
+describe('retractions (XEP-0424 §5) on the store\'s own connection', () => {
+  it('turn the message into a tombstone in both archives, take its words out of the index, and account deletion still cleans up', async () => {
+    const db = database();
+    for (const jid of [ALICE, BOB]) db.prepare("INSERT INTO accounts (jid, domain, username, created_at) VALUES (?, 'example.com', ?, 0)").run(jid, jid.split('@')[0]);
+    const store = new SqliteArchiveStore(db);
+    const withId = (entries: ArchiveEntry[], id: string) => entries.map((e) => ({ ...e, stanza: e.stanza.replace('type="chat"', `type="chat" id="${id}"`) }));
+    const secret = withId(message(ALICE, BOB, 'the secret word is rutabaga'), 'm1');
+    const kept = withId(message(ALICE, BOB, 'rutabaga soup tonight'), 'm2');
+    store.append([...secret, ...kept]);
+    const changed = await store.retract({
+      target: 'm1', scopes: [{ owner: ALICE, peer: BOB, outgoing: true }], author: ALICE, retractionId: 'r1', stamp: Date.UTC(2024, 0, 1), lookback: 100,
+    });
+    expect(changed).toBe(1);
+    for (const owner of [ALICE, BOB]) {
+      const { entries } = await history(store, owner);
+      expect(entries.map((e) => e.body)).toEqual(['', 'rutabaga soup tonight']);
+      expect(entries[0]!.stanza).toBe(`<message xmlns="jabber:client" from="${ALICE}/phone" to="${BOB}" type="chat" id="m1"><retracted xmlns="urn:xmpp:message-retract:1" id="r1" stamp="2024-01-01T00:00:00.000Z"/></message>`);
+      expect((await history(store, owner, { fulltext: parseSearchQuery('rutabaga') })).bodies).toEqual(['rutabaga soup tonight']);
+      expect((await history(store, owner, { fulltext: parseSearchQuery('secret') })).total).toBe(0);
+    }
+    // Bob cannot retract Alice's message; a second retraction leaves the first tombstone
+    expect(await store.retract({ target: 'm2', scopes: [{ owner: BOB, peer: ALICE, outgoing: true }], author: BOB, stamp: 0, lookback: 100 })).toBe(0);
+    expect(await store.retract({ target: 'm1', scopes: [{ owner: ALICE, peer: BOB, outgoing: true }], author: ALICE, stamp: 0, lookback: 100 })).toBe(0);
+    // the index row was replaced with what the row now holds: the deletion trigger forgets it cleanly
+    db.prepare('DELETE FROM accounts WHERE jid = ?').run(ALICE);
+    expect((await history(store, BOB)).bodies).toEqual(['', 'rutabaga soup tonight']);
+    expect((await history(store, BOB, { fulltext: parseSearchQuery('rutabaga') })).total).toBe(1);
+    db.prepare('DELETE FROM accounts WHERE jid = ?').run(BOB);
+    expect(db.prepare('SELECT count(*) FROM archive_rows').pluck().get()).toBe(0);
+    db.exec("INSERT INTO archive_index (archive_index) VALUES ('integrity-check')");
+    await store.close();
+    db.close();
+  });
+});
+
 describe('index tags', () => {
   it('are one or two private-use characters, distinct for every number, and single words to FTS5', () => {
     const samples = [0, 1, 6399, 6400, 6401, 65533, 65534, 65535, 1_000_000];

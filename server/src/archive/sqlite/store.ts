@@ -15,6 +15,7 @@ import { ROW_COLUMNS, entriesOf, entryOf, pushRows, type ArchiveRow, type RowVal
 import { ArchiveWriting } from './writing.ts';
 import { ThreadWrites } from './thread-writes.ts';
 import { WriteBatcher } from '../write-batcher.ts';
+import { searchText, tombstones, type Retraction } from '../retraction.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 
 /** Prepared statements kept per query shape. */
@@ -45,6 +46,9 @@ export class SqliteArchiveStore implements ArchiveStore {
   private readonly selectMigratedMirror;
   private readonly selectHighest;
   private readonly selectIndexed;
+  private readonly selectMentioning;
+  /** Retractions being applied, one after the other; queries wait for them. */
+  private retracting: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   /** `commits`: the server's group commit (a store of its own, for imports and tools, commits alone). */
@@ -67,6 +71,10 @@ export class SqliteArchiveStore implements ArchiveStore {
       `SELECT ${ROW_COLUMNS} FROM archive_rows m WHERE m.seq BETWEEN ? AND ? AND m.mirror_sid = ?`);
     this.selectHighest = db.prepare<[], number | null>('SELECT max(seq) FROM archive_rows').pluck();
     this.selectIndexed = db.prepare<[], number>('SELECT indexed_through FROM archive_index_state').pluck();
+    // the conversation's newest rows (a walk of its tag in the index) whose message holds a text
+    this.selectMentioning = db.prepare<[string, number, string], ArchiveRow>(
+      `SELECT ${ROW_COLUMNS} FROM (SELECT rowid FROM archive_index WHERE archive_index MATCH ? ORDER BY rowid DESC LIMIT ?) s
+       JOIN archive_rows m ON m.seq = s.rowid WHERE instr(m.stanza, ?) > 0`);
   }
 
   append(entries: ArchiveEntry[]): void {
@@ -82,6 +90,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async flush(): Promise<void> {
+    await this.retracting;
     await this.readyToRead();
   }
 
@@ -108,6 +117,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async resolve(owner: string, ids: string[]): Promise<Map<string, number>> {
+    await this.retracting;
     // rows are read by seq: committed is enough, the index is not needed (the thread answers in
     // order: its answer to indexAll() comes after the writes on their way)
     await this.writePending();
@@ -126,6 +136,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async page(filter: ArchiveFilter, request: PageRequest): Promise<PageResult> {
+    await this.retracting;
     await this.readyToRead();
     const where = this.conditions(filter);
     if (where === null) return { entries: [], total: 0, preceding: 0 };
@@ -191,6 +202,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async bounds(owner: string): Promise<ArchiveBounds | null> {
+    await this.retracting;
     await this.readyToRead();
     const where = this.conditions({ owner });
     if (where === null) return null;
@@ -201,6 +213,43 @@ export class SqliteArchiveStore implements ArchiveStore {
     const last = end('DESC');
     if (!first || !last) return null;
     return { first: { id: entryOf(first, owner).id, seq: first.seq }, last: { id: entryOf(last, owner).id, seq: last.seq } };
+  }
+
+  retract(retraction: Retraction): Promise<number> {
+    const done = this.retracting.then(() => this.applyRetraction(retraction));
+    this.retracting = done.catch(() => {});
+    return done;
+  }
+
+  private async applyRetraction(retraction: Retraction): Promise<number> {
+    // the message and the retraction are committed and indexed (the retraction was appended first)
+    await this.readyToRead();
+    for (const scope of retraction.scopes) {
+      const changes = tombstones(this.candidates(scope.owner, scope.peer, retraction), retraction, scope);
+      if (changes.length === 0) continue;
+      let changed = 0;
+      for (const { entry, stanza } of changes) {
+        if (this.closed) break;
+        changed += this.thread !== null ? await this.thread.tombstone(entry.seq, stanza) : this.writing!.tombstone(entry.seq, stanza);
+      }
+      return changed;
+    }
+    return 0;
+  }
+
+  /** Entries of owner's conversation with peer that may be the retracted message: by archive id, or holding its id's text. */
+  private candidates(owner: string, peer: string, retraction: Retraction): ArchiveEntry[] {
+    const ownerNumber = this.jids.find(owner);
+    const peerNumber = this.jids.find(peer);
+    if (ownerNumber === undefined || peerNumber === undefined) return [];
+    const entries: ArchiveEntry[] = [];
+    const seq = seqOfId(retraction.target);
+    const row = seq === null ? undefined : this.selectRow.get(seq);
+    if (row !== undefined && (row.sid === retraction.target || row.mirror_sid === retraction.target)) entries.push(entryOf(row, owner));
+    for (const found of this.selectMentioning.all(matchExpression(ownerNumber, peerNumber, undefined), retraction.lookback, searchText(retraction.target))) {
+      if (found.seq !== row?.seq) entries.push(entryOf(found, owner));
+    }
+    return entries;
   }
 
   async pruneBefore(seq: number): Promise<number> {

@@ -10,6 +10,7 @@ export type WriterRequest =
   | { id: number; op: 'write'; rows: RowValue[] }
   | { id: number; op: 'index' }
   | { id: number; op: 'prune'; seq: number }
+  | { id: number; op: 'tombstone'; seq: number; stanza: string }
   | { id: number; op: 'close' };
 
 /** `id` 0: something the thread did by itself failed (indexing after a pause). */
@@ -54,6 +55,11 @@ export class ThreadWrites {
   /** Resolves once everything written before is committed and indexed. */
   indexAll(): Promise<number> {
     return this.request({ op: 'index' });
+  }
+
+  /** XEP-0424 §5: the row's message becomes its tombstone (after every write sent before). */
+  tombstone(seq: number, stanza: string): Promise<number> {
+    return this.request({ op: 'tombstone', seq, stanza });
   }
 
   prune(seq: number): Promise<number> {

@@ -31,6 +31,8 @@ async function answer(request: WriterRequest): Promise<number> {
     case 'index':
       writing.indexAll();
       return 0;
+    case 'tombstone':
+      return writing.tombstone(request.seq, request.stanza);
     case 'prune':
       return writing.prune(request.seq);
     case 'close':

@@ -68,6 +68,11 @@ export class ArchiveWriting {
     }
   }
 
+  /** XEP-0424 §5: the row's message becomes `stanza` (a tombstone), its words leave the index. */
+  tombstone(seq: number, stanza: string): number {
+    return this.writer.tombstone(seq, stanza);
+  }
+
   /** Deletes every entry older than `seq`, from the rows and the index; returns how many rows went. */
   async prune(seq: number): Promise<number> {
     let removed = 0;

@@ -2,8 +2,10 @@
 // (CLI `parley group room`, admin API PUT /admin/api/groups/:group/room, the suite bus' group.room);
 // the room is persistent and members-only, the group's members are its members, and they follow
 // the group live: a user added to the group becomes a member, a removed one loses the membership
-// and leaves the room (status 321, XEP-0045 §9.4). Members added by hand are left alone.
-import { tryParseJid } from '@parley/shared';
+// and leaves the room (status 321, XEP-0045 §9.4). Members added by hand are left alone. A member
+// the group gives is offered the room as a XEP-0402 bookmark with autojoin (bookmark-offered, kept by
+// PEP), so that the member's clients — the panel's Rooms list — show it and enter it.
+import { tryParseJid, type Bookmark } from '@parley/shared';
 import type { Directory } from '../../directory/types.ts';
 import type { Logger } from '../../logger.ts';
 import { Status } from './occupants.ts';
@@ -17,6 +19,7 @@ export class GroupRooms {
     private readonly directory: Directory,
     private readonly serviceFor: (name: string) => MucService | undefined,
     private readonly log: Logger,
+    private readonly offerBookmark: (jid: string, bookmark: Bookmark) => void = () => {},
   ) {}
 
   /** group.room: the group gets `room` (or, with null, no room any more). */
@@ -77,6 +80,7 @@ export class GroupRooms {
       if (record) continue; // owners, admins, members by hand and outcasts keep what they have
       room.affiliations.set(jid, { affiliation: 'member', group });
       changed = true;
+      this.offerBookmark(jid, { jid: room.jid.bare, name: room.config.name || group, autojoin: true });
       for (const occupant of room.occupantsOf(jid)) room.broadcastPresence(occupant, undefined, [], []);
     }
     for (const [jid, record] of [...room.affiliations]) {

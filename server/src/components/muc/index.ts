@@ -15,7 +15,8 @@ export const mucModule = defineModule({
     { spec: 'XEP-0359', version: '0.7.0', status: 'complete', note: 'stanza-id by the room on every room message' },
     { spec: 'XEP-0421', version: '0.2.0', status: 'complete', note: 'occupant ids in room presence and messages' },
     { spec: 'XEP-0410', version: '1.1.0', status: 'complete', note: 'self-ping answered by the room' },
-    { spec: 'XEP-0425', version: '0.3.0', status: 'partial', note: 'moderators retract room messages; the archive keeps the original beside the retraction' },
+    { spec: 'XEP-0425', version: '0.3.0', status: 'complete', note: "moderators retract room messages; the room's archive keeps the retraction and a tombstone saying who moderated" },
+    { spec: 'XEP-0424', version: '0.4.2', status: 'complete', note: "an occupant's retraction of their own message (by the room's stanza-id, checked by occupant id): out of the history, a tombstone in the room's archive" },
     { spec: 'XEP-0486', version: '0.1.0', status: 'complete', note: "room vCards set by owners, the avatar hash in muc#roominfo and in the room's presence" },
     { spec: 'XEP-0249', version: '1.2', status: 'complete', note: 'direct invitations pass between users as they are sent' },
   ],
@@ -46,7 +47,7 @@ export const mucModule = defineModule({
       if (!service) return;
       service.shutdown();
       services.delete(name);
-      ctx.hosts.removeComponent(service.name);
+      ctx.hosts.removeComponent(service);
     });
     // a session lost with its node of the cluster leaves the rooms held here (each node for its own rooms)
     ctx.on('session-lost', ({ entry }) => {
@@ -54,13 +55,16 @@ export const mucModule = defineModule({
     });
     // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
     const byName = (name: string) => [...services.values()].find((service) => service.name === name);
-    const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log);
+    const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log,
+      (jid, bookmark) => void ctx.emit('bookmark-offered', { jid, bookmark }));
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
     // XEP-0045 §6.1: the domain lists its chat service
-    ctx.features.items((domain) => {
-      const service = services.get(domain);
-      return service ? [{ jid: service.name, name: 'Chatrooms' }] : [];
+    ctx.features.provider('domain', {
+      items: ({ entity }) => {
+        const service = services.get(entity.domain);
+        return service ? [{ jid: service.name, name: 'Chatrooms' }] : [];
+      },
     });
   },
 });

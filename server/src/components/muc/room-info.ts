@@ -22,7 +22,8 @@ export function roomFeatures(room: Room): string[] {
     c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
     c.passwordProtected ? 'muc_passwordprotected' : 'muc_unsecured',
   ];
-  if (room.services.archive && c.enableLogging) features.push(NS.mam, NS.mamExtended, NS.fulltext);
+  // XEP-0424 §2, §5: retractions kept in the room's archive, the messages they name made tombstones
+  if (room.services.archive && c.enableLogging) features.push(NS.mam, NS.mamExtended, NS.fulltext, RETRACT, `${RETRACT}#tombstone`);
   return features.sort();
 }
 

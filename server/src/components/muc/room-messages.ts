@@ -9,6 +9,7 @@ import { MUC_USER, OCCUPANT_ID, type Occupant } from './occupants.ts';
 import { subjectMessage } from './room-presence.ts';
 import type { Room } from './room.ts';
 import { occupantNick } from './room-presence.ts';
+import { retractedId, type Retraction } from '../../archive/retraction.ts';
 
 /** Children a sender may not set on a room message: the room's own stamps. */
 function isRoomStamp(node: Element, room: string): boolean {
@@ -53,7 +54,32 @@ export function groupchat(room: Room, stanza: Element, from: JID, origin: Origin
   message.children.push(xml('occupant-id', { xmlns: OCCUPANT_ID, id: occupant.occupantId }));
   const text = serialize(message);
   if (text.length > options.maxMessageBytes) throw new StanzaError('policy-violation', `room messages are limited to ${options.maxMessageBytes} characters`);
-  publish(room, message, body, occupant.nick, origin, body !== '' && !noStore(stanza));
+  const target = retractedId(stanza);
+  // XEP-0424 §6: the retraction is stored even without a fallback body
+  publish(room, message, body, occupant.nick, origin, (body !== '' || target !== undefined) && !noStore(stanza));
+  if (target !== undefined) retractOwn(room, occupant, target, stanza.attrs.id);
+}
+
+/**
+ * XEP-0424 in a room: the author's retraction (its XEP-0421 occupant id, which the room derives
+ * from the real JID, is the original's) takes the message out of the history given to later
+ * joiners (§6) and turns it into a tombstone in the room's archive (§5); another occupant's
+ * message stays as it is.
+ */
+function retractOwn(room: Room, occupant: Occupant, target: string, retractionId: string | undefined): void {
+  const kept = room.history.has(target);
+  if (kept && kept.message.getChild('occupant-id', OCCUPANT_ID)?.attrs.id === occupant.occupantId) room.history.remove(target);
+  applyRetraction(room, { target, occupantId: occupant.occupantId, retractionId });
+}
+
+/** The room archive's side of a retraction (the retraction itself is archived before). */
+export function applyRetraction(room: Room, retraction: Pick<Retraction, 'target' | 'occupantId' | 'moderated' | 'reason' | 'retractionId'>): void {
+  const archive = room.services.archive;
+  if (!archive || !room.config.enableLogging) return;
+  const owner = room.jid.bare;
+  archive.store.retract({
+    ...retraction, scopes: [{ owner, peer: owner, outgoing: false }], stamp: Date.now(), lookback: archive.config.retractionLookback,
+  }).catch((error: unknown) => room.log.error({ err: error, room: owner, target: retraction.target }, 'applying a retraction to the room archive failed'));
 }
 
 /**

@@ -9,7 +9,7 @@ import { formElement, readSubmittedForm } from './data-forms.ts';
 import { MUC_OWNER, MUC_USER, OCCUPANT_ID, Status } from './occupants.ts';
 import { applyConfigForm, configForm } from './room-config.ts';
 import { MODERATE, REGISTER, RETRACT } from './room-info.ts';
-import { publish } from './room-messages.ts';
+import { applyRetraction, publish } from './room-messages.ts';
 import { occupantNick } from './room-presence.ts';
 import type { Room } from './room.ts';
 
@@ -168,4 +168,9 @@ export async function moderate(room: Room, moderate: Element, from: JID): Promis
     xml('store', { xmlns: NS.hints }));
   // archived like any message, so that the room's archive shows the retraction (XEP-0425 §6)
   publish(room, message, '', actor.nick, null, true);
+  // XEP-0425 §5: the message itself becomes a tombstone saying who moderated it
+  applyRetraction(room, {
+    target: id, retractionId: message.attrs.id, reason,
+    moderated: xml('moderated', { xmlns: MODERATE, by: room.occupantJid(actor.nick) }, xml('occupant-id', { xmlns: OCCUPANT_ID, id: actor.occupantId })),
+  });
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Element, JID, NS, StanzaError, iqResult, tryParseJid, xml } from '@parley/shared';
 import { reloadHistory } from './history-archive.ts';
-import type { Component } from '../../core/component.ts';
+import type { Component } from '../../core/hosts.ts';
 import type { Routing } from '../../core/module-api.ts';
 import type { ComponentOrigin, Origin } from '../../core/origin.ts';
 import type { Logger } from '../../logger.ts';

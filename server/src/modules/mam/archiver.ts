@@ -12,6 +12,7 @@ import type { Origin } from '../../core/origin.ts';
 import type { StanzaEvent } from '../../core/server-events.ts';
 import { SENDER_ARCHIVE_ID } from '../../core/stanza-marks.ts';
 import type { ArchivingPolicy } from './preferences.ts';
+import { retractedId, type RetractionScope } from '../../archive/retraction.ts';
 
 /** Before every other message hook (carbons, blocking… should see the stamped message). */
 export const ARCHIVER_PRIORITY = 1000;
@@ -102,6 +103,21 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     // written after this message (an iq result, a later stanza…).
     if (origin.kind === 'client') origin.markUncommittedWrite();
     archive.store.append(entries);
+    const target = retractedId(stanza);
+    if (target !== undefined) applyRetraction(target, stanza, from, to, sides);
+  };
+
+  /**
+   * XEP-0424 §5: the archived retraction turns the author's message into a tombstone, looked for
+   * in the author's archive, else in the recipient's (one row holds both: retraction.ts).
+   */
+  const applyRetraction = (target: string, stanza: Element, from: JID, to: JID, sides: Sides): void => {
+    const scopes: RetractionScope[] = [];
+    if (sides.outgoing) scopes.push({ owner: from.bare, peer: to.bare, outgoing: true });
+    if (sides.incoming) scopes.push({ owner: to.bare, peer: from.bare, outgoing: false });
+    archive.store.retract({
+      target, scopes, author: from.bare, retractionId: stanza.attrs.id, stamp: Date.now(), lookback: archive.config.retractionLookback,
+    }).catch((error: unknown) => ctx.log.error({ err: error, target }, 'applying a retraction to the archive failed'));
   };
 
   /** `localRecipient` false: a message leaving for another server (message/remote), archived for its sender only. */

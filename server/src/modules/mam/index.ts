@@ -12,6 +12,7 @@ import { queryFormTemplate } from '../../archive/query/form.ts';
 import { mamPreferences } from '@parley/shared/mam';
 import { ArchivingPolicy, parsePreferences } from './preferences.ts';
 import { metadata, requireOwnArchive, runQuery } from '../../archive/query/query.ts';
+import { NS_RETRACT } from '../../archive/retraction.ts';
 
 export const mamModule = defineModule({
   name: 'mam',
@@ -22,12 +23,14 @@ export const mamModule = defineModule({
     { spec: 'XEP-0431', version: '0.2.0', status: 'complete', note: 'words, prefixes (word*) and "phrases"; case and accents ignored; SQLite FTS5 or Elasticsearch' },
     { spec: 'XEP-0359', version: '0.7.0', status: 'partial', note: 'stanza-id on archived incoming messages; origin-id is left to clients' },
     { spec: 'XEP-0297', version: '1.0', status: 'complete', note: 'forwarded archive results' },
+    { spec: 'XEP-0424', version: '0.4.2', status: 'complete', note: "server side: a retraction archived from the author makes the message a tombstone in both archives (MAM results, search)" },
   ],
   register(ctx) {
     const archive = ctx.services.archive;
     if (!archive) return;
     const policy = new ArchivingPolicy(ctx.services.storage.roster, archive, ctx.cache('preferences'));
-    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds]) ctx.features.account(feature);
+    // XEP-0424 §2 and §5: retractions are archived, and the messages they name become tombstones
+    for (const feature of [NS.mam, NS.mamExtended, NS.fulltext, NS.stanzaIds, NS_RETRACT, `${NS_RETRACT}#tombstone`]) ctx.features.account(feature);
     registerArchiver(ctx, archive, policy);
     // One handler per request element: the router answers an element mam:2 does not define with bad-request.
     const mam = (name: string) => ({ name, xmlns: NS.mam });

@@ -3,15 +3,16 @@
 // notifications to the resources whose caps ask for them (modules/caps/ fills the interests), and
 // the last items to a resource that newly asks (§4.3.2). What rides on it: avatar-bridge.ts
 // (XEP-0398), bookmarks.ts (XEP-0402 with XEP-0411 and XEP-0049).
-import { JID, NS, xml, type Element } from '@parley/shared';
+import { JID, NS, parseJid, xml, type Element } from '@parley/shared';
 import { z } from 'zod';
 import { defineModule, type IqRequest, type ModuleContext } from '../../core/module-api.ts';
 import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/protocol.ts';
 import { PubSubService, type PubSubEvent, type PubSubLimits } from '../../pubsub/service.ts';
 import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.ts';
-import { readBookmarks, registerPrivateStorage } from './private-storage.ts';
+import { offerBookmark, readBookmarks, registerPrivateStorage } from './private-storage.ts';
 import { PepPolicy } from './policy.ts';
 import type { RosterItem } from '../../storage/index.ts';
+import type { DiscoItem } from '../../core/disco.ts';
 import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
 export const pepOptions = z.object({
@@ -78,6 +79,14 @@ export const pepModule = defineModule({
     const services: PepServices = (owner) => new PubSubService(owner.bare, pubsub, new PepPolicy(owner, storage.roster),
       new PepBroadcaster(ctx, owner, remote, audience, afterEvent), limits);
     registerPrivateStorage(ctx, services);
+    // a room bookmark given by the server (a directory group's room: muc/group-rooms.ts)
+    ctx.on('bookmark-offered', async ({ jid, bookmark }) => {
+      try {
+        await offerBookmark(services, parseJid(jid).toBare(), bookmark);
+      } catch (error) {
+        ctx.log.warn({ err: error, jid, room: bookmark.jid }, 'could not add the offered bookmark');
+      }
+    });
 
     ctx.features.accountIdentity({ category: 'pubsub', type: 'pep' });
     for (const feature of [NS.pubsub, NS.pubsubOwner, NS.pubsubPublishOptions, ...PUBSUB_FEATURES]) ctx.features.account(feature);
@@ -113,15 +122,32 @@ export const pepModule = defineModule({
         answer(request, (service) => ownerRequest(service, request.from, type, request.payload)));
     }
 
-    // XEP-0060 §5.2: an account's disco#items lists the nodes the requester may read
-    ctx.features.accountItems(async ({ owner, requester, node }) => {
-      if (node !== undefined) return [];
-      const service = services(owner);
-      const visible: Element[] = [];
-      for (const stored of await service.nodes()) {
-        if (await service.mayRead(requester, stored)) visible.push(xml('item', { jid: owner.bare, node: stored.node, name: stored.config.title || undefined }));
-      }
-      return visible;
+    // XEP-0060 §5.2: an account's disco#items lists the nodes the requester may read; §5.3: a
+    // node's disco#info — a leaf, with its type — for those who may read it
+    ctx.features.provider('account', {
+      items: async ({ entity: owner, requester }) => {
+        const service = services(owner);
+        const visible: DiscoItem[] = [];
+        for (const stored of await service.nodes()) {
+          if (await service.mayRead(requester, stored)) visible.push({ jid: owner.bare, node: stored.node, name: stored.config.title || undefined });
+        }
+        return visible;
+      },
+      // a node's items are not listed through disco (XEP-0060 §5.5 is optional): an empty list
+      nodeItems: () => [],
+      nodeInfo: async ({ entity: owner, requester, node }) => {
+        const service = services(owner);
+        const stored = await pubsub.getNode(owner.bare, node);
+        if (!stored || !(await service.mayRead(requester, stored))) return null;
+        return {
+          identities: [{ category: 'pubsub', type: 'leaf' }],
+          features: [NS.pubsub],
+          extensions: [xml('x', { xmlns: NS.dataForms, type: 'result' },
+            xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS.pubsub}#meta-data`)),
+            xml('field', { var: 'pubsub#type' }, xml('value', {}, stored.config.type)),
+            xml('field', { var: 'pubsub#access_model' }, xml('value', {}, stored.config.accessModel)))],
+        };
+      },
     });
 
     // XEP-0398: a vCard photo (the user's or the address book's) shows as the XEP-0084 avatar
@@ -131,21 +157,6 @@ export const pepModule = defineModule({
     ctx.on('avatar-changed', ({ jid }) => syncAvatar(jid, true));
     // a directory photo set before this server ran (or before PEP) shows once its owner logs in
     ctx.on('resource-bind', ({ session }) => void syncAvatar(session.jid.bare, false));
-
-    // XEP-0060 §5.3: a node's disco#info — a leaf, with its type — for those who may read it
-    ctx.features.accountNodeInfo(async ({ owner, requester, node }) => {
-      const service = services(owner);
-      const stored = await pubsub.getNode(owner.bare, node);
-      if (!stored || !(await service.mayRead(requester, stored))) return null;
-      return [
-        xml('identity', { category: 'pubsub', type: 'leaf' }),
-        xml('feature', { var: NS.pubsub }),
-        xml('x', { xmlns: NS.dataForms, type: 'result' },
-          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS.pubsub}#meta-data`)),
-          xml('field', { var: 'pubsub#type' }, xml('value', {}, stored.config.type)),
-          xml('field', { var: 'pubsub#access_model' }, xml('value', {}, stored.config.accessModel))),
-      ];
-    });
 
     // XEP-0163 §4.3.2: a resource whose caps newly ask for nodes gets their last items — its own
     // account's and its contacts' (the ones it receives presence from)

@@ -70,6 +70,15 @@ export async function readBookmarks(ctx: PepContext, bare: string): Promise<Book
   return items.map((item) => bookmarkFromItem(item.id, viewOf(item).payload)).filter((bookmark): bookmark is Bookmark => bookmark !== null);
 }
 
+/** A bookmark the server gives the user (bookmark-offered): added when the user has none for that room. */
+export async function offerBookmark(services: PepServices, owner: JID, bookmark: Bookmark): Promise<boolean> {
+  const service = services(owner);
+  const exists = (await service.nodes()).some((node) => node.node === NS.bookmarks);
+  if (exists && (await service.items(owner, NS.bookmarks, {})).items.some((item) => item.id === bookmark.jid)) return false;
+  await service.publish(owner, NS.bookmarks, xml('item', { id: bookmark.jid }, bookmarkPayload(bookmark)), exists ? null : new Map(BOOKMARK_OPTIONS));
+  return true;
+}
+
 /** XEP-0411 §4: a XEP-0048 set replaces the XEP-0402 items — each room published, the others retracted. */
 async function writeBookmarks(services: PepServices, owner: JID, bookmarks: readonly Bookmark[]): Promise<void> {
   const service = services(owner);

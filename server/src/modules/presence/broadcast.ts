@@ -123,7 +123,11 @@ export async function answerProbe(ctx: PresenceContext, prober: JID, owner: JID)
     any = true;
     await ctx.router.route(addressed(entry.presence, prober.full), entry.jid, prober);
   }
-  if (!any) {
+  // §4.3.2 lets the server either answer 'unavailable' or not answer at all. A remote prober's
+  // server may hold a stale 'available' (the contact left while the link was down): it is told. A
+  // prober here has a fresh session that already sees everyone offline: nothing is sent (a
+  // 5,000-contact roster would otherwise get 5,000 empty stanzas at each sign-in, as Prosody sends).
+  if (!any && !ctx.hosts.isAccountDomain(prober.domain)) {
     await ctx.router.route(xml('presence', { xmlns: NS.client, type: 'unavailable', from: owner.bare, to: prober.full }), owner, prober);
   }
 }

@@ -125,7 +125,22 @@ export class StanzaCounter implements StanzaAcknowledgement {
       this.receipts = this.receipts.slice(this.head);
       this.head = 0;
     }
+    this.requestAgainIfBehind();
     return { kind: 'acknowledged', count };
+  }
+
+  /**
+   * After an ack the client may still be behind: stanzas sent while the request was in flight
+   * asked for none (one request at a time). Without a new request a burst (thousands of presences
+   * at sign-in) would wait unacknowledged until the queue overflows.
+   */
+  private requestAgainIfBehind(): void {
+    const waiting = this.unacknowledged;
+    if (waiting >= this.policy.requestEvery) this.requestAck();
+    else if (waiting > 0 && this.requestTimer === null && this.session.attached) {
+      this.requestTimer = setTimeout(requestLater, this.policy.requestDelayMs, this);
+      this.requestTimer.unref?.();
+    }
   }
 
   /** The stanzas not yet acknowledged, oldest first (resent on resumption: §5). */

@@ -19,8 +19,12 @@ const options = z.object({
   resumptionTimeoutSeconds: z.number().int().min(1).default(300),
   /** The longest wait a client may ask for with <enable max/> (seconds). */
   maxResumptionTimeoutSeconds: z.number().int().min(1).default(300),
-  /** Unacknowledged stanzas a session may keep; past it the stream ends with resource-constraint. */
-  maxUnacknowledged: z.number().int().min(10).default(1000),
+  /**
+   * Unacknowledged stanzas a session may keep; past it the stream ends with resource-constraint.
+   * Well above the offline queue (1,000 by default), so that a slow client catching up on a full
+   * queue, or a browser tab behind a burst, is not cut off (ejabberd's max_ack_queue is 5,000 too).
+   */
+  maxUnacknowledged: z.number().int().min(10).default(5000),
   /** Ask for an ack (<r/>) once this many stanzas wait for one… */
   requestAckEvery: z.number().int().min(1).default(10),
   /** …or this long after a stanza went out. */

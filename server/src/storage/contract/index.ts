@@ -8,6 +8,7 @@ import { archiveContract } from './archive.ts';
 import { keyValueContract } from './key-value.ts';
 import { transactionContract } from './transactions.ts';
 import { fastTokenContract } from './fast-tokens.ts';
+import { uploadsContract } from './uploads.ts';
 
 /** A fresh, empty store for one test, and how to throw it away afterwards. */
 export interface ContractBackend {
@@ -30,5 +31,6 @@ export function storageContract(backendName: string, open: () => Promise<Contrac
     keyValueContract(storage);
     transactionContract(storage);
     fastTokenContract(storage);
+    uploadsContract(storage);
   });
 }

@@ -14,11 +14,13 @@ import { ROSTER_SCHEMA, SqlRosterStore } from './roster.ts';
 import type { SqlFeatureSchema } from './schema.ts';
 import { SUBSCRIPTION_REQUESTS_SCHEMA, SqlSubscriptionRequestStore } from './subscription-requests.ts';
 import { SqlVCardStore, VCARDS_SCHEMA } from './vcards.ts';
+import { SqlUploadStore, UPLOADS_SCHEMA } from './uploads.ts';
 
 /** The state storage's features, in the order their tables are created. */
 export const STATE_SCHEMAS: readonly SqlFeatureSchema[] = [
   ACCOUNTS_SCHEMA, ROSTER_SCHEMA, SUBSCRIPTION_REQUESTS_SCHEMA, OFFLINE_SCHEMA, VCARDS_SCHEMA,
   ARCHIVE_PREFERENCES_SCHEMA, ARCHIVE_INDEX_QUEUE_SCHEMA, KEY_VALUE_SCHEMA, FAST_TOKENS_SCHEMA, BLOCK_LISTS_SCHEMA,
+  UPLOADS_SCHEMA,
 ];
 
 function stores(scope: SqlScope): StateStores {
@@ -33,6 +35,7 @@ function stores(scope: SqlScope): StateStores {
     keyValue: new SqlKeyValueStores(scope),
     fastTokens: new SqlFastTokenStore(scope),
     blockLists: new SqlBlockListStore(scope),
+    uploads: new SqlUploadStore(scope),
   };
 }
 
@@ -48,6 +51,7 @@ export class SqlStorage implements Storage {
   readonly keyValue;
   readonly fastTokens;
   readonly blockLists;
+  readonly uploads;
 
   constructor(readonly database: SqlDatabase) {
     const outside = stores(outsideScope(database));
@@ -61,6 +65,7 @@ export class SqlStorage implements Storage {
     this.keyValue = outside.keyValue;
     this.fastTokens = outside.fastTokens;
     this.blockLists = outside.blockLists;
+    this.uploads = outside.uploads;
   }
 
   transaction<T>(work: (tx: StateStores) => Promise<T>): Promise<T> {

@@ -20,6 +20,10 @@ export interface FastTokensTable {
   jid: string; client_id: string; slot: 'new' | 'current'; mechanism: string; key_hash: string;
   issued_at: number; expires_at: number; user_agent: string | null;
 }
+export interface UploadsTable {
+  id: string; owner: string; filename: string; size: number; content_type: string; created_at: number; slot_expires_at: number;
+  state: 'reserved' | 'uploading' | 'stored'; stored_at: number | null;
+}
 export interface BlockedJidsTable { id: Generated<number>; owner: string; jid: string; blocked_at: number }
 
 export interface DomainsTable { domain: string }
@@ -52,6 +56,7 @@ export interface StateTables {
   key_values: KeyValuesTable;
   fast_tokens: FastTokensTable;
   blocked_jids: BlockedJidsTable;
+  uploads: UploadsTable;
   domains: DomainsTable;
   domain_aliases: DomainAliasesTable;
   domain_im_settings: DomainImSettingsTable;

@@ -54,12 +54,18 @@ class BetterSqliteConnection implements DatabaseConnection {
   }
 }
 
-/** Kysely's driver on one better-sqlite3 connection: a mutex, and BEGIN IMMEDIATE for transactions. */
+/**
+ * Kysely's driver on one better-sqlite3 connection: a mutex, and BEGIN IMMEDIATE for transactions.
+ * The mutex hands the connection to its waiters one by one in arrival order: waking every waiter
+ * at each release (a shared promise) costs O(n²) with n queries waiting, and a 5,000-contact
+ * sign-in queues thousands (one per presence probe).
+ */
 class BetterSqliteDriver implements Driver {
   private readonly connection: BetterSqliteConnection;
-  /** Settles when the holder releases the connection. */
-  private held: Promise<void> | null = null;
-  private release: (() => void) | null = null;
+  private held = false;
+  /** Waiters in arrival order from `next` on (no shift per hand-off). */
+  private waiters: Array<() => void> = [];
+  private next = 0;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.connection = new BetterSqliteConnection(db);
@@ -68,9 +74,9 @@ class BetterSqliteDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    // waiting and claiming in the same turn: two waiters never both hold it
-    while (this.held) await this.held;
-    this.held = new Promise<void>((resolve) => { this.release = resolve; });
+    if (!this.held) this.held = true;
+    // the releaser passes the connection on: `held` stays true for us
+    else await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this.connection;
   }
 
@@ -89,10 +95,19 @@ class BetterSqliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
-    const release = this.release;
-    this.held = null;
-    this.release = null;
-    release?.();
+    const waiter = this.waiters[this.next];
+    if (!waiter) {
+      this.held = false;
+      this.waiters = [];
+      this.next = 0;
+      return;
+    }
+    this.waiters[this.next++] = undefined as unknown as () => void;
+    if (this.next > 1024 && this.next * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.next);
+      this.next = 0;
+    }
+    waiter();
   }
 
   async destroy(): Promise<void> {}

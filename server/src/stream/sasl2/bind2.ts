@@ -1,13 +1,14 @@
 // Bind 2 (XEP-0386): its advertisement, and the resource it binds.
 import { createHash, randomBytes } from 'node:crypto';
 import { NS, normalizeResource, xml, type Element, type JID } from '@parley/shared';
-import type { SignInExtensions, SignInStreamInfo } from '../../core/sign-in-extensions.ts';
+import type { StreamInfo } from '../../core/module-api.ts';
+import type { StreamExtensions } from '../../core/stream-extensions.ts';
 
 /** A tag longer than this is left out of the resource (it is only a hint for people, §3.2.1). */
 const MAX_TAG_LENGTH = 64;
 
 /** XEP-0386 §3.1: <bind/> in the SASL2 inline features, listing what can be enabled with it. */
-export function bind2Advertisement<Session>(extensions: SignInExtensions<Session>, stream: SignInStreamInfo): Element {
+export function bind2Advertisement<Session>(extensions: StreamExtensions<Session>, stream: StreamInfo): Element {
   const features = extensions.bind2Features().filter((feature) => feature.available?.(stream) ?? true);
   return xml('bind', { xmlns: NS.bind2 },
     features.length > 0 ? xml('inline', null, ...features.map((feature) => xml('feature', { var: feature.var }))) : null);

@@ -13,7 +13,7 @@ import { createLogger } from '../../logger.ts';
 import { LoginThrottle, type ChannelBinding } from '../../sasl/index.ts';
 import { TestScramClient } from '../../sasl/test-scram-client.ts';
 import { openDataFolder, type DataStores } from '../../data-folder.ts';
-import { SignInExtensions } from '../../core/sign-in-extensions.ts';
+import { StreamExtensions } from '../../core/stream-extensions.ts';
 import { Sasl2Negotiation, type Sasl2Connection, type Sasl2Outcome, type Sasl2Services } from './negotiation.ts';
 
 interface FakeSession { jid: JID; enabled: string[] }
@@ -21,7 +21,7 @@ interface FakeSession { jid: JID; enabled: string[] }
 let dir: string;
 let data: DataStores;
 let services: Sasl2Services<FakeSession>;
-const extensions = new SignInExtensions<FakeSession>();
+const extensions = new StreamExtensions<FakeSession>();
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-sasl2-'));
@@ -35,7 +35,7 @@ beforeAll(async () => {
     authentication: new Authentication(config, storage, directory, log),
     throttle: new LoginThrottle({ addressFailures: 100, accountFailures: 100, baseDelayMs: 1, maxDelayMs: 1, windowMs: 1000 }),
     log,
-    signInExtensions: extensions,
+    extensions,
     fastTokens: new FastTokens(storage.fastTokens, { lifetimeSeconds: 3600, rotateAfterSeconds: 3600 }),
   };
   // What the stream-management and carbons modules will register (issue 11), played by test features.

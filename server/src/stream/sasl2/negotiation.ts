@@ -5,13 +5,15 @@
 //
 // After the mechanism succeeded, in this order (XEP-0386 §3.2, XEP-0484 §3.3):
 //   1. FAST: a token issued (asked for, or the one used is due for rotation) or invalidated;
-//   2. the SASL2 inline features modules registered (core/sign-in-extensions.ts: XEP-0198
+//   2. the SASL2 inline features modules registered (core/stream-extensions.ts: XEP-0198
 //      resumption), which may put a live session on the stream;
 //   3. Bind 2, unless a session was resumed: the resource bound, then the Bind 2 inline features;
 //   4. <success/>, written last, so the client sees the whole outcome at once.
 import { NS, xml, type Element, type JID } from '@parley/shared';
 import type { FastTokens } from '../../auth/fast-tokens.ts';
-import type { SignInExtensions, SignInStream, SignInStreamInfo, UserAgent } from '../../core/sign-in-extensions.ts';
+import type { SignInStream, UserAgent } from '../../core/sign-in-extensions.ts';
+import type { StreamExtensions } from '../../core/stream-extensions.ts';
+import type { StreamInfo } from '../../core/module-api.ts';
 import {
   SaslError, canOffer, hashedTokenMechanism, offeredHashedTokenMechanisms, type ChannelBinding, type MechanismContext,
   type MechanismFactory, type SaslCondition, type SaslStep,
@@ -22,21 +24,19 @@ import { fastAdvertisement, parseFastRequest, tokenElement, type FastRequest } f
 import { describeUserAgent, parseUserAgent } from './user-agent.ts';
 
 export interface Sasl2Services<Session> extends SaslServices {
-  /** What modules negotiate inside SASL2 and Bind 2. */
-  readonly signInExtensions: SignInExtensions<Session>;
+  /** What modules negotiate inside SASL2 and Bind 2 (with the rest of what they add to client streams). */
+  readonly extensions: StreamExtensions<Session>;
   /** FAST tokens (XEP-0484), or null when FAST is off. */
   readonly fastTokens: FastTokens | null;
 }
 
 /** What the offer depends on: the stream, and what SCRAM-*-PLUS and HT-*-EXPR/ENDP bind to (TCP with TLS), or null. */
-export interface Sasl2Offer extends SignInStreamInfo {
+export interface Sasl2Offer extends StreamInfo {
   readonly channelBinding: ChannelBinding | null;
 }
 
 /** What the negotiation knows of the stream it runs on. */
-export interface Sasl2Connection extends Sasl2Offer {
-  readonly remoteAddress: string;
-}
+export type Sasl2Connection = Sasl2Offer;
 
 /** What the negotiation needs of the stream it runs on. */
 export interface Sasl2Host<Session> {
@@ -121,9 +121,9 @@ export class Sasl2Negotiation<Session> {
     const mechanisms = offeredMechanisms(services, connection);
     const fast = fastMechanisms(services, connection);
     if (mechanisms.length === 0 && fast.length === 0) return null;
-    const inline: Element[] = [bind2Advertisement(services.signInExtensions, connection)];
+    const inline: Element[] = [bind2Advertisement(services.extensions, connection)];
     if (fast.length > 0) inline.push(fastAdvertisement(fast));
-    for (const feature of services.signInExtensions.sasl2Features()) {
+    for (const feature of services.extensions.sasl2Features()) {
       const advertised = feature.advertise(connection);
       if (advertised) inline.push(advertised);
     }
@@ -160,7 +160,7 @@ export class Sasl2Negotiation<Session> {
     const factory = this.mechanism(name, fast, fastOffered);
 
     const inline = new Map<string, Element[]>();
-    for (const feature of this.services.signInExtensions.sasl2Features()) {
+    for (const feature of this.services.extensions.sasl2Features()) {
       const requests = children.get(feature.xmlns);
       // what is not offered on this stream is an unknown extension here
       if (!requests || feature.advertise(this.connection) === null) continue;
@@ -222,7 +222,8 @@ export class Sasl2Negotiation<Session> {
     const host = this.host;
     const connection = this.connection;
     const stream: SignInStream<Session> = {
-      transport: connection.transport, encrypted: connection.encrypted, domain: connection.domain, account,
+      transport: connection.transport, encrypted: connection.encrypted, domain: connection.domain,
+      remoteAddress: connection.remoteAddress, account,
       resume(session) {
         if (resumed) throw new Error('a session was resumed on this stream already');
         resumed = { session, jid: host.resume(session) };
@@ -230,7 +231,7 @@ export class Sasl2Negotiation<Session> {
     };
     const context = { account, userAgent, stream };
     for (const [xmlns, requests] of request.inline) {
-      const result = await this.services.signInExtensions.sasl2Feature(xmlns)!.negotiate(requests, context);
+      const result = await this.services.extensions.sasl2Feature(xmlns)!.negotiate(requests, context);
       if (result) extras.push(result);
     }
 
@@ -244,7 +245,7 @@ export class Sasl2Negotiation<Session> {
       const results: Element[] = [];
       const bindContext = { ...context, session, jid };
       for (const [xmlns, requests] of childrenByNamespace(request.bind)) {
-        const feature = this.services.signInExtensions.bind2Feature(xmlns);
+        const feature = this.services.extensions.bind2Feature(xmlns);
         // <tag/>, or a feature this server does not offer (on this stream)
         if (!feature || !(feature.available?.(this.connection) ?? true)) continue;
         const result = await feature.enable(requests, bindContext);

@@ -12,7 +12,9 @@ import java.util.List;
  * has no port setting and would dial 5222 or the SRV answer.</li>
  * <li>{@code parley.domain}: the XMPP service domain.</li>
  * <li>{@code parley.pin}: the server certificate's pin, {@code CERTSHA256:<hex>} (java-pinning).</li>
- * <li>{@code parley.accounts}: three pre-created accounts, {@code user:password,user:password,user:password}.</li>
+ * <li>{@code parley.accounts}: three pre-created accounts, {@code user:password,user:password,user:password};
+ * empty: sinttest registers its own accounts by XEP-0077 in-band registration, also the fresh ones
+ * every low-level test needs.</li>
  * <li>{@code parley.results}: the JSON file the results are written to.</li>
  * <li>{@code parley.replyTimeoutMs} (optional): how long a test waits for an answer.</li>
  * <li>{@code parley.only} (optional): comma-separated test keys to run instead of all.</li>
@@ -23,14 +25,21 @@ import java.util.List;
 record LauncherSettings(String host, int port, String domain, String pin, List<String[]> accounts,
     String resultsFile, int replyTimeoutMs, List<String> only, boolean debug, List<String> packages) {
 
+  /** sinttest registers its accounts itself (XEP-0077): no pre-created ones. */
+  boolean inBandRegistration() {
+    return accounts.isEmpty();
+  }
+
   static LauncherSettings fromSystemProperties() {
     List<String[]> accounts = new ArrayList<>();
-    for (String account : required("parley.accounts").split(",")) {
+    for (String account : list("parley.accounts")) {
       String[] parts = account.split(":", 2);
       if (parts.length != 2) throw new IllegalArgumentException("parley.accounts: expected user:password, got " + account);
       accounts.add(parts);
     }
-    if (accounts.size() != 3) throw new IllegalArgumentException("parley.accounts: sinttest needs exactly three accounts");
+    if (accounts.size() != 3 && !accounts.isEmpty()) {
+      throw new IllegalArgumentException("parley.accounts: sinttest needs exactly three accounts, or none (in-band registration)");
+    }
     return new LauncherSettings(
         required("parley.host"),
         Integer.parseInt(required("parley.port")),

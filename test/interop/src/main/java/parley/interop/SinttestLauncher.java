@@ -17,6 +17,7 @@ import org.igniterealtime.smack.inttest.TestNotPossible;
 import org.igniterealtime.smack.inttest.TestResult;
 import org.jivesoftware.smack.Smack;
 import org.jivesoftware.smackx.bytestreams.socks5.Socks5Proxy;
+import org.jivesoftware.smackx.iqregister.AccountManager;
 
 import parley.interop.RunResults.Status;
 import parley.interop.TestCatalog.TestCase;
@@ -53,13 +54,17 @@ public final class SinttestLauncher {
     // The XEP-0384 tests need an OMEMO implementation registered (libsignal, GPLv3: test use only).
     OmemoCrypto.install();
     ParleyConnection.install(settings);
+    // Every connection is TLS with the pinned certificate (the server refuses plaintext), but Smack
+    // sometimes asks AccountManager to register before it has marked the fresh connection secure
+    // ("Creating account over insecure connection"): registration is allowed on these connections.
+    AccountManager.sensitiveOperationOverInsecureConnectionDefault(true);
     StartedTests startedTests = new StartedTests();
 
     RunResults results = new RunResults();
     List<TestCase> pending = new ArrayList<>();
     for (TestCase test : TestCatalog.scan(settings.packages())) {
       if (!settings.only().isEmpty() && !settings.only().contains(test.key())) continue;
-      if (test.lowLevel()) results.record(test, Status.skipped, NEEDS_REGISTRATION, 0);
+      if (test.lowLevel() && !settings.inBandRegistration()) results.record(test, Status.skipped, NEEDS_REGISTRATION, 0);
       else pending.add(test);
     }
 
@@ -108,9 +113,12 @@ public final class SinttestLauncher {
     builder.setServiceTlsPin(settings.pin());
     builder.setSecurityMode("required");
     builder.setReplyTimeout(String.valueOf(settings.replyTimeoutMs()));
+    // Without accounts, sinttest's accountRegistration is inBandRegistration (XEP-0077).
     List<String[]> accounts = settings.accounts();
-    builder.setUsernamesAndPassword(accounts.get(0)[0], accounts.get(0)[1], accounts.get(1)[0], accounts.get(1)[1],
-        accounts.get(2)[0], accounts.get(2)[1]);
+    if (!settings.inBandRegistration()) {
+      builder.setUsernamesAndPassword(accounts.get(0)[0], accounts.get(0)[1], accounts.get(1)[0], accounts.get(1)[1],
+          accounts.get(2)[0], accounts.get(2)[1]);
+    }
     // One "Class.method" per test: a "Class.method" in disabledTests would disable the whole class.
     builder.setEnabledTests(tests.stream().map(TestCase::selector).collect(Collectors.joining(",")));
     builder.setDefaultConnection(ParleyConnection.NICKNAME);

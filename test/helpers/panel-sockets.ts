@@ -1,0 +1,71 @@
+// The panel's WebSockets routed through the test: every frame each way is recorded (to count
+// what the panel and the server said), and `cut()` drops the newest connection as a lost network
+// would — no <close/>, just the socket gone on both sides.
+import type { Page, WebSocketRoute } from 'playwright-core';
+
+export interface Frame {
+  /** Socket number (0 = the first the page opened). */
+  socket: number;
+  direction: 'sent' | 'received';
+  text: string;
+}
+
+export interface WatchedSockets {
+  count(): number;
+  frames: Frame[];
+  /** Frames of one direction containing `text`, from socket `since` on. */
+  matching(direction: Frame['direction'], text: string | RegExp, since?: number): Frame[];
+  cut(): Promise<void>;
+  /** While refused, new WebSockets are closed before they reach the server (a network still down). */
+  refuse(refused: boolean): void;
+  /** Frames the page sends that match are recorded but not passed on (null: pass everything). */
+  dropSent(pattern: RegExp | null): void;
+}
+
+export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
+  const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  const frames: Frame[] = [];
+  let refusing = false;
+  let dropping: RegExp | null = null;
+  await page.routeWebSocket('**/xmpp-websocket', (socket) => {
+    if (refusing) return void socket.close({ code: 1011, reason: 'network down' });
+    const number = sockets.length;
+    const server = socket.connectToServer();
+    sockets.push({ page: socket, server });
+    socket.onMessage((message) => {
+      frames.push({ socket: number, direction: 'sent', text: String(message) });
+      if (!dropping?.test(String(message))) server.send(message);
+    });
+    server.onMessage((message) => {
+      frames.push({ socket: number, direction: 'received', text: String(message) });
+      socket.send(message);
+    });
+  });
+  return {
+    count: () => sockets.length,
+    frames,
+    matching: (direction, text, since = 0) => frames.filter((frame) => frame.socket >= since && frame.direction === direction
+      && (typeof text === 'string' ? frame.text.includes(text) : text.test(frame.text))),
+    refuse(refused) {
+      refusing = refused;
+    },
+    dropSent(pattern) {
+      dropping = pattern;
+    },
+    async cut() {
+      const last = sockets.at(-1);
+      if (!last) throw new Error('no WebSocket to cut');
+      await last.server.close();
+      await last.page.close({ code: 4000, reason: 'network gone' });
+    },
+  };
+}
+
+/** Waits until `condition` holds (polling), failing with `what` after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,312 @@
+// The panel's group chat: rooms entered from the XEP-0402 bookmarks at sign-in (and again after a
+// reconnection), created, entered by address, left; messages, history and search from the room's
+// archive (XEP-0313 at the room's JID); invitations; moderation. The state is in rooms.svelte.ts.
+import { StanzaError, type Bookmark } from '@parley/shared';
+import type { XmppClient } from '../xmpp/client.ts';
+import type { ChatMessage } from '../xmpp/chat.ts';
+import type { ArchivePage, ArchiveService, ArchiveSource, SearchOptions } from '../xmpp/archive.ts';
+import { BookmarkService } from '../xmpp/bookmarks.ts';
+import { EntrySuperseded, RoomService } from '../xmpp/muc.ts';
+import { roomAddress, type Invitation, type RoomSettings } from '../xmpp/muc-stanzas.ts';
+import type { HistoryPage } from './conversations.svelte.ts';
+import { Rooms, enterProblem, type Occupant, type Room } from './rooms.svelte.ts';
+import { t } from '../i18n/index.svelte.ts';
+
+export interface RoomSessionHooks {
+  /** The chat pane shows this room and the page is visible. */
+  isViewing: (room: string) => boolean;
+  /** A message that names us arrived in a room not on screen (desktop notification, sound). */
+  mentioned: (room: Room, message: ChatMessage) => void;
+  /** The nickname to use in a room we enter for the first time. */
+  defaultNick: () => string;
+}
+
+/** Tries with another nickname when ours is taken in a room entered on its own (bookmarks). */
+const NICK_ATTEMPTS = 3;
+
+export class RoomSession {
+  readonly state = new Rooms();
+  /** The room shown in the chat pane. */
+  active = $state<string | null>(null);
+  private readonly service: RoomService;
+  private readonly bookmarks: BookmarkService;
+  private readonly historyLoads = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly client: XmppClient, private readonly archive: ArchiveService, private readonly hooks: RoomSessionHooks) {
+    this.service = new RoomService(client);
+    this.bookmarks = new BookmarkService(client);
+    this.wire();
+  }
+
+  private wire(): void {
+    const { service, state } = this;
+    service.on('occupant', (presence, self) => state.applyPresence(presence, self));
+    service.on('subject', (room, subject, nick) => state.setSubject(room, subject, nick));
+    service.on('message', (message) => {
+      const room = state.byJid[message.peer];
+      if (!room) return;
+      const read = message.direction === 'out' || message.delayed || this.hooks.isViewing(message.peer);
+      if (message.direction === 'out' && !message.action) state.conversations.setDelivery(message.peer, message.id, 'delivered');
+      if (!state.addMessage(message, read) || read || !message.mentionsMe) return;
+      this.hooks.mentioned(room, message);
+    });
+    service.on('refused', (room, id, condition) => state.conversations.setDelivery(room, id, 'failed', condition));
+    service.on('invitation', (invitation) => state.addInvitation(invitation));
+    this.client.on('status', (status) => {
+      if (status !== 'online') state.disconnected();
+    });
+  }
+
+  /** Signed in: the bookmarks' rooms (entering those with autojoin); after a reconnection, the rooms we were in. */
+  async sessionStarted(reconnected: boolean): Promise<void> {
+    if (!reconnected) {
+      const bookmarks = await this.bookmarks.list().catch(() => [] as Bookmark[]);
+      for (const bookmark of bookmarks) {
+        const room = this.state.add(bookmark.jid, bookmark.nick || this.hooks.defaultNick(), bookmark.name);
+        room.autojoin = bookmark.autojoin;
+        room.password = bookmark.password;
+        if (bookmark.autojoin) room.status = 'entering';
+      }
+    }
+    const rooms = Object.values(this.state.byJid).filter((room) => room.status === 'entering');
+    await Promise.allSettled(rooms.map((room) => this.enterKnown(room.jid, NICK_ATTEMPTS)));
+  }
+
+  /** Enter a known room with its nickname (another one when taken, up to `attempts`). */
+  private async enterKnown(jid: string, attempts: number): Promise<void> {
+    const room = this.state.byJid[jid];
+    if (!room) return;
+    const wanted = room.nick;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const nick = attempt === 0 ? wanted : `${wanted}${attempt + 1}`;
+      try {
+        await this.enterRoom(jid, nick, room.password);
+        return;
+      } catch (error) {
+        if (!(error instanceof StanzaError) || error.condition !== 'conflict') return;
+      }
+    }
+  }
+
+  /** One attempt; the room shows why it failed. */
+  private async enterRoom(jid: string, nick: string, password?: string): Promise<void> {
+    const room = this.state.byJid[jid]!;
+    room.status = 'entering';
+    room.problem = undefined;
+    try {
+      const entered = await this.service.enter(jid, nick, password);
+      room.nick = entered.nick;
+      room.password = password;
+      if (entered.created) await this.service.configure(jid, null); // entering by address never leaves a locked room
+      await this.refreshInfo(jid);
+      if (this.active === jid || this.state.conversations.byPeer[jid]?.history.loaded) void this.loadNewest(jid);
+    } catch (error) {
+      if (error instanceof EntrySuperseded) return; // a newer attempt answers for the room
+      const condition = error instanceof StanzaError ? error.condition : 'undefined-condition';
+      room.status = 'failed';
+      room.problem = enterProblem(condition, password !== undefined && password !== '');
+      throw error;
+    }
+  }
+
+  private async refreshInfo(jid: string): Promise<void> {
+    const info = await this.service.info(jid).catch(() => null);
+    const room = this.state.byJid[jid];
+    if (!info || !room) return;
+    const { features: _features, ...rest } = info;
+    room.info = rest;
+    if (info.name) room.name = info.name;
+  }
+
+  /**
+   * Enter a room by its address (from the dialog or an invitation): an unknown room is not
+   * created here. Throws an Error whose message says what went wrong, in words.
+   */
+  async enter(jid: string, nick: string, password?: string): Promise<void> {
+    const exists = await this.service.info(jid).then(() => true, (error: unknown) => {
+      if (error instanceof StanzaError && error.condition === 'item-not-found') return false;
+      return true; // let the room itself answer
+    });
+    if (!exists) throw new Error(t('rooms.error.notFound'));
+    const known = this.state.has(jid);
+    const room = this.state.add(jid, nick);
+    try {
+      await this.enterRoom(jid, nick, password || undefined);
+    } catch (error) {
+      const problem = room.problem ?? t('rooms.error.other');
+      if (!known) this.state.remove(jid);
+      const condition = error instanceof StanzaError ? error.condition : '';
+      throw Object.assign(new Error(problem), { condition });
+    }
+    await this.keep(jid);
+  }
+
+  /** The address a room of this name would get on our chat service. */
+  async addressFor(name: string): Promise<string | null> {
+    return roomAddress(name, await this.service.chatService());
+  }
+
+  /** Create a room: instant (null settings) or configured. Returns its address. */
+  async create(name: string, settings: RoomSettings | null): Promise<string> {
+    const jid = await this.addressFor(name);
+    if (!jid) throw new Error(t('rooms.error.badName'));
+    const taken = await this.service.info(jid).then(() => true, () => false);
+    if (taken) throw new Error(t('rooms.error.taken'));
+    const room = this.state.add(jid, this.hooks.defaultNick(), name.trim());
+    room.status = 'entering';
+    try {
+      const entered = await this.service.enter(jid, room.nick);
+      room.nick = entered.nick;
+      await this.service.configure(jid, settings ?? null);
+      await this.refreshInfo(jid);
+    } catch (error) {
+      const condition = error instanceof StanzaError ? error.condition : 'undefined-condition';
+      this.service.leave(jid);
+      this.state.remove(jid);
+      throw new Error(enterProblem(condition, false));
+    }
+    room.name = name.trim();
+    this.state.conversations.byPeer[jid]!.history.loaded = true;
+    this.state.conversations.byPeer[jid]!.history.complete = true;
+    await this.keep(jid);
+    return jid;
+  }
+
+  /** XEP-0402: in the bookmarks with autojoin, so that our other devices enter it too. */
+  private async keep(jid: string): Promise<void> {
+    const room = this.state.byJid[jid];
+    if (!room) return;
+    room.autojoin = true;
+    await this.bookmarks.save({ jid, name: room.name, autojoin: true, nick: room.nick, password: room.password }).catch(() => {});
+  }
+
+  /** Leave the room and forget it (its bookmark too). */
+  async leave(jid: string): Promise<void> {
+    this.service.leave(jid);
+    this.state.remove(jid);
+    if (this.active === jid) this.active = null;
+    await this.bookmarks.remove(jid).catch(() => {});
+  }
+
+  /** Accept an invitation: enter the room (with the password it gave). */
+  async accept(invitation: Invitation, nick = this.hooks.defaultNick()): Promise<void> {
+    await this.enter(invitation.room, nick, invitation.password);
+    this.state.dropInvitation(invitation.room);
+  }
+
+  decline(invitation: Invitation): void {
+    this.service.decline(invitation);
+    this.state.dropInvitation(invitation.room);
+  }
+
+  send(jid: string, body: string): void {
+    const text = body.trim();
+    if (!text || this.state.byJid[jid]?.status !== 'in') return;
+    this.state.addMessage(this.service.send(jid, text), true);
+  }
+
+  setDraft(jid: string, text: string): void {
+    const conversation = this.state.conversations.byPeer[jid];
+    if (conversation) conversation.draft = text;
+  }
+
+  setSubject(jid: string, subject: string): void {
+    if (this.state.canChangeSubject(jid)) this.service.setSubject(jid, subject.trim());
+  }
+
+  invite(jid: string, contacts: string[], reason?: string): void {
+    for (const contact of contacts) this.service.invite(jid, contact, reason || undefined);
+  }
+
+  kick(jid: string, occupant: Occupant, reason?: string): Promise<void> {
+    return this.service.kick(jid, occupant.nick, reason);
+  }
+
+  ban(jid: string, occupant: Occupant, reason?: string): Promise<void> {
+    if (!occupant.jid) return Promise.reject(new Error(t('rooms.error.other')));
+    return this.service.setAffiliation(jid, occupant.jid, 'outcast', reason);
+  }
+
+  /** XEP-0425: a moderator removes a message for everyone (by the room's stanza-id). */
+  retract(jid: string, message: ChatMessage): Promise<void> {
+    if (!message.archiveId) return Promise.resolve();
+    return this.service.moderate(jid, message.archiveId);
+  }
+
+  // ---- the chat pane ----
+
+  open(jid: string): void {
+    this.active = jid;
+    this.markReadIfViewing(jid);
+    const conversation = this.state.conversations.open(jid);
+    if (!conversation.history.loaded) void this.loadNewest(jid);
+  }
+
+  markReadIfViewing(jid: string): void {
+    if (this.hooks.isViewing(jid)) this.state.markRead(jid);
+  }
+
+  private source(jid: string): ArchiveSource | undefined {
+    return this.state.byJid[jid]?.info?.archived === false ? undefined : { jid, map: this.service.archiveMapper(jid) };
+  }
+
+  private loadNewest(jid: string): Promise<boolean> {
+    return this.loadPage(jid, false, (source) => this.archive.history(jid, '', undefined, source));
+  }
+
+  loadOlder(jid: string): Promise<boolean> {
+    const history = this.state.conversations.open(jid).history;
+    if (!history.loaded) return this.loadNewest(jid);
+    if (history.complete || history.cursor === undefined) return Promise.resolve(false);
+    const cursor = history.cursor;
+    return this.loadPage(jid, true, (source) => this.archive.history(jid, cursor, undefined, source));
+  }
+
+  /** One archive request per room at a time; a room without an archive has the history it sent on entering. */
+  private loadPage(jid: string, older: boolean, fetch: (source: ArchiveSource) => Promise<HistoryPage>): Promise<boolean> {
+    const history = this.state.conversations.open(jid).history;
+    const source = this.source(jid);
+    if (!source) {
+      history.loaded = true;
+      history.complete = true;
+      return Promise.resolve(false);
+    }
+    if (this.historyLoads.has(jid) || !this.client.online || this.state.byJid[jid]?.status !== 'in') return Promise.resolve(false);
+    history.loading = true;
+    history.error = undefined;
+    const load = fetch(source).then((page) => {
+      this.state.conversations.addHistory(jid, page, older);
+      return true;
+    }, (error: Error) => {
+      history.error = error.message || t('error.history');
+      return false;
+    }).finally(() => {
+      history.loading = false;
+      this.historyLoads.delete(jid);
+    });
+    this.historyLoads.set(jid, load);
+    return load;
+  }
+
+  /** XEP-0431 search in the room's archive. */
+  search(jid: string, text: string, options: SearchOptions): Promise<ArchivePage> {
+    const source = this.source(jid);
+    if (!source) return Promise.resolve({ messages: [], complete: true });
+    return this.archive.search(text, options, source);
+  }
+
+  /** Open a search result: the room with the history around it. */
+  async openResult(result: ChatMessage): Promise<void> {
+    const jid = result.peer;
+    this.open(jid);
+    const conversation = this.state.conversations.open(jid);
+    const shown = () => conversation.messages.find((m) => m.archiveId !== undefined && m.archiveId === result.archiveId);
+    if (!shown() && result.archiveId) {
+      const archiveId = result.archiveId;
+      await this.historyLoads.get(jid);
+      if (!shown()) await this.loadPage(jid, false, (source) => this.archive.around(jid, archiveId, undefined, source));
+    }
+    const target = shown();
+    if (target) this.state.conversations.focusMessage(jid, target.id);
+  }
+}
