@@ -2,9 +2,11 @@
 // primary relaying their cluster bus. Clients over TCP (shared through Node's cluster module) and
 // WebSocket (uWebSockets.js with SO_REUSEPORT in each worker) land on both workers, and every one
 // of them reaches every other, whichever worker holds it; a worker killed with -9 is started again
-// and its users' contacts see them go unavailable.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// and its users' contacts see them go unavailable; a port in use ends the primary with one line.
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
+import uWS from 'uWebSockets.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { addDomain } from '../server/src/cli/accounts.ts';
 import { deriveScramCredential } from '../server/src/sasl/credentials.ts';
 import { startParley, type ParleyProcess } from './helpers/process.ts';
 import { chat, isMessage, isPresenceFrom, online, passwordOf, received, stopAll, type LoggedInClient } from './helpers/im.ts';
+import { freePortBelowEphemeral } from './helpers/ports.ts';
 
 const DOMAIN = 'example.com';
 const USERS = 12;
@@ -97,6 +100,51 @@ describe('parley start --workers 2', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     await stopAll(a!, ...again);
+  }, 60_000);
+});
+
+describe('parley start --workers 2 with a port that is taken', () => {
+  const parleyBin = join(import.meta.dirname, '../server/bin/parley.js');
+
+  /** Hold `port` on 127.0.0.1: with node:net, or with uWS as another Parley would (SO_REUSEPORT, which the workers use too). */
+  async function occupy(port: number, by: 'net' | 'uws'): Promise<() => void> {
+    if (by === 'uws') {
+      const socket = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
+        uWS.App().listen('127.0.0.1', port, (listening) => (listening ? resolve(listening) : reject(new Error('cannot occupy')))));
+      return () => uWS.us_listen_socket_close(socket);
+    }
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return () => server.close();
+  }
+
+  // worker 0 fails alone (the others are not started), or the primary refuses the HTTP port before forking
+  it.each([
+    ['c2s.port', 'PARLEY_C2S_PORT', 'net'],
+    ['http.port', 'PARLEY_HTTP_PORT', 'uws'],
+  ] as const)('%s in use: one line naming the port and the setting, exit status 1', async (key, env, by) => {
+    const port = await freePortBelowEphemeral();
+    const release = await occupy(port, by);
+    const data = mkdtempSync(join(tmpdir(), 'parley-workers-port-'));
+    try {
+      const config = join(data, 'config.json');
+      writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', log: { level: 'warn' } }));
+      const child = spawn(process.execPath, [parleyBin, '--data', data, '--config', config, 'start', '--workers', '2'], {
+        env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '-1', PARLEY_S2S_PORT: '0',
+          PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '-1', [env]: String(port) },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(stderr.trim().split('\n')).toEqual([
+        `parley: cannot listen on 127.0.0.1:${port}: the port is already in use; set ${key} (or ${env}) to another port`,
+      ]);
+      expect(code).toBe(1);
+    } finally {
+      release();
+      rmSync(data, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 

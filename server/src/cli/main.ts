@@ -31,7 +31,15 @@ program.command('start').description('run the server')
     import('../server.ts'), import('../net/listen-error.ts'), import('../cluster/workers.ts'),
   ]);
   const count = workerCount(options.workers ?? process.env.PARLEY_WORKERS);
-  if (!workers.isWorker() && count > 1) return workers.runPrimary(config, log, count);
+  if (!workers.isWorker() && count > 1) {
+    try {
+      return await workers.runPrimary(config, log, count);
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      console.error(`parley: ${error.message}`);
+      process.exit(1);
+    }
+  }
   const startOptions: Parameters<typeof ParleyServer.start>[2] = {};
   if (workers.isWorker()) {
     // a worker of `--workers N` (cluster/workers.ts): a node of its own, on the primary's bus unless NATS is configured

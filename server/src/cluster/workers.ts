@@ -11,6 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { fromNodeError } from '../net/listen-error.ts';
 import { isIpcBatch, type IpcBatch, type IpcItem } from './ipc-bus.ts';
 
 /** Set in each worker's environment. */
@@ -36,8 +37,8 @@ function isReady(message: unknown): message is WorkerReady {
 export async function runPrimary(config: Config, log: Logger, count: number): Promise<void> {
   if (config.node.index + count > 16) throw new Error(`node.index ${config.node.index} + ${count} workers: archive node numbers go up to 15`);
   const env: Record<string, string> = {
-    PARLEY_HTTP_PORT: String(await concretePort(config.bind, config.http.port)),
-    PARLEY_HTTPS_PORT: String(config.http.tlsPort === -1 ? -1 : await concretePort(config.bind, config.http.tlsPort)),
+    PARLEY_HTTP_PORT: String(await concretePort(config.bind, config.http.port, 'http.port')),
+    PARLEY_HTTPS_PORT: String(config.http.tlsPort === -1 ? -1 : await concretePort(config.bind, config.http.tlsPort, 'http.tlsPort')),
   };
   cluster.setupPrimary({ serialization: 'advanced' });
   const byNode = new Map<string, Worker>();
@@ -120,6 +121,7 @@ export async function runPrimary(config: Config, log: Logger, count: number): Pr
   process.on('SIGINT', () => stop('SIGINT'));
 
   await fork(0);
+  if (stopping) return; // worker 0 could not start: the others would fail the same way
   await Promise.all(Array.from({ length: count - 1 }, (_, i) => fork(i + 1)));
 }
 
@@ -137,13 +139,17 @@ export function isWorker(): boolean {
   return cluster.isWorker;
 }
 
-/** 0 means "any free port": the primary chooses it, so that every worker binds the same one. */
-function concretePort(host: string, port: number): Promise<number> {
-  if (port !== 0) return Promise.resolve(port);
+/**
+ * The port every worker's uWebSockets.js listens on. 0 means "any free port": the primary chooses
+ * it, so that every worker binds the same one. A given port is probed first: the workers listen
+ * with SO_REUSEPORT, which would share a port another program (or another Parley) holds the same
+ * way instead of failing; node:net binds without it, so a port in use is refused here (ListenError).
+ */
+function concretePort(host: string, port: number, configKey: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(fromNodeError(error, host, port, configKey)));
+    probe.listen(port, host, () => {
       const { port: chosen } = probe.address() as net.AddressInfo;
       probe.close(() => resolve(chosen));
     });
