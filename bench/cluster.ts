@@ -82,14 +82,21 @@ async function load(setup: string, servers: BenchServer[], senders: BenchServer,
   };
 }
 
-/** One worker, then two, each a fresh server on the same data folder. */
+/** The workers setups side by side: one worker, two through the primary's IPC, two on the socket mesh. */
+const WORKER_SETUPS = [
+  { setup: '1 worker', workers: 1, workerBus: 'sockets' },
+  { setup: '2 workers, bus through the primary (ipc)', workers: 2, workerBus: 'ipc' },
+  { setup: '2 workers, socket mesh', workers: 2, workerBus: 'sockets' },
+] as const;
+
+/** Each setup a fresh server on the same data folder. */
 export async function workersBench(dataDir: string, transports: LoadTransport[], options: ScaleOptions): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
   for (const transport of transports) {
-    for (const workers of [1, 2]) {
-      const server = await startBenchServer(dataDir, 'all', options.serverExtra, workers);
+    for (const { setup, workers, workerBus } of WORKER_SETUPS) {
+      const server = await startBenchServer(dataDir, 'all', { ...options.serverExtra, cluster: { workerBus } }, workers);
       try {
-        results.push(await load(`${workers} worker${workers > 1 ? 's' : ''}`, [server], server, server, transport, options));
+        results.push(await load(setup, [server], server, server, transport, options));
       } finally {
         await server.stop();
       }

@@ -357,6 +357,12 @@ export const configSchema = z.object({
      * run left in the shared table); default: a name made at each start.
      */
     nodeName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    /**
+     * How the workers of `parley start --workers N` reach each other without NATS: 'sockets', a
+     * mesh of local sockets between them (cluster/socket-bus.ts), or 'ipc', through the primary
+     * process (cluster/ipc-bus.ts: one more hop, kept for comparison).
+     */
+    workerBus: z.enum(['sockets', 'ipc']).default('sockets'),
     /** How often a node says it is alive (ms). */
     heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
     /** A node not heard from for this long is gone: its sessions leave the table (ms, ≥ 3 heartbeats). */

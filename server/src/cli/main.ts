@@ -48,7 +48,12 @@ program.command('start').description('run the server')
     config.cluster.nodeName = workers.workerNodeName(config, index);
     log = log.child({ worker: index });
     startOptions.sharedPorts = true;
-    if (!config.cluster.nats) {
+    const meshAddress = process.env[workers.MESH_ADDRESS_ENV];
+    if (!config.cluster.nats && meshAddress) {
+      const { SocketClusterBus } = await import('../cluster/socket-bus.ts');
+      const meshLog = log.child({ component: 'cluster' });
+      startOptions.clusterBus = (node) => new SocketClusterBus(node, meshAddress, process.env[workers.MESH_SECRET_ENV]!, meshLog);
+    } else if (!config.cluster.nats) {
       const { IpcClusterBus } = await import('../cluster/ipc-bus.ts');
       startOptions.clusterBus = (node) => new IpcClusterBus(node);
     }

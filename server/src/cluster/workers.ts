@@ -6,13 +6,22 @@
 // next worker; uWebSockets.js (WebSocket, BOSH, HTTP) listens in every worker with SO_REUSEPORT
 // on the same port, the kernel spreading connections. The primary picks a free port where the
 // configuration says 0, so that every worker listens on the same one. Worker 0 starts first (it
-// migrates a new database and makes the certificates); the others follow once it listens.
+// migrates a new database and makes the certificates); the others follow once it listens. The
+// workers' bus is a mesh of local sockets that the primary introduces them on (socket-bus.ts), or
+// with cluster.workerBus 'ipc' the primary's relay (ipc-bus.ts).
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { fromNodeError } from '../net/listen-error.ts';
 import { isIpcBatch, type IpcBatch, type IpcItem } from './ipc-bus.ts';
+import { isMeshControl, MESH_ADDRESS_ENV, MESH_SECRET_ENV, type MeshControl } from './socket-bus.ts';
+
+export { MESH_ADDRESS_ENV, MESH_SECRET_ENV };
 
 /** Set in each worker's environment. */
 export const WORKER_INDEX_ENV = 'PARLEY_WORKER_INDEX';
@@ -40,6 +49,12 @@ export async function runPrimary(config: Config, log: Logger, count: number): Pr
     PARLEY_HTTP_PORT: String(await concretePort(config.bind, config.http.port, 'http.port')),
     PARLEY_HTTPS_PORT: String(config.http.tlsPort === -1 ? -1 : await concretePort(config.bind, config.http.tlsPort, 'http.tlsPort')),
   };
+  // the workers' socket mesh: where they listen, and the secret a connecting worker greets with
+  const mesh = new Map<string, string>();
+  if (config.cluster.workerBus === 'sockets' && !config.cluster.nats) {
+    env[MESH_ADDRESS_ENV] = meshBase();
+    env[MESH_SECRET_ENV] = randomBytes(32).toString('base64url');
+  }
   cluster.setupPrimary({ serialization: 'advanced' });
   const byNode = new Map<string, Worker>();
   const outgoing = new Map<Worker, IpcItem[]>();
@@ -76,6 +91,11 @@ export async function runPrimary(config: Config, log: Logger, count: number): Pr
     worker.on('message', (message: unknown) => {
       if (isIpcBatch(message)) {
         for (const item of message.parleyBus) relay(worker, item);
+      } else if (isMeshControl(message) && message.parleyMesh === 'listening') {
+        // the newcomer connects to the workers listening before it (one connection per pair)
+        const peers = [...mesh].filter(([other]) => other !== message.node).map(([other, address]) => ({ node: other, address }));
+        worker.send({ parleyMesh: 'peers', peers } satisfies MeshControl);
+        mesh.set(message.node, message.address);
       } else if (isReady(message)) {
         listened = true;
         listening++;
@@ -84,7 +104,10 @@ export async function runPrimary(config: Config, log: Logger, count: number): Pr
       }
     });
     worker.on('exit', (code, signal) => {
-      if (byNode.get(node) === worker) byNode.delete(node);
+      if (byNode.get(node) === worker) {
+        byNode.delete(node);
+        mesh.delete(node);
+      }
       if (stopping) return;
       if (!listened) {
         // it could not start (a port in use, a bad data folder: it said why on stderr); neither can the others
@@ -137,6 +160,18 @@ export function stopWithPrimary(stop: () => void): void {
 
 export function isWorker(): boolean {
   return cluster.isWorker;
+}
+
+/**
+ * Where the workers' sockets listen: on Linux an abstract address (no file; a connection must
+ * greet with the secret), elsewhere files in a private temporary folder, removed at exit.
+ */
+function meshBase(): string {
+  // '@' stands for the leading NUL of an abstract address (an environment variable cannot hold one)
+  if (process.platform === 'linux') return `@parley-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const folder = mkdtempSync(join(tmpdir(), 'parley-mesh-'));
+  process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+  return join(folder, 'worker');
 }
 
 /**
