@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { LoadTransport } from './scenarios.ts';
-import { processCpuSeconds, startBenchServer, type BenchServer } from './server-process.ts';
+import { startBenchServer, type BenchServer } from './server-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -43,7 +43,7 @@ async function load(setup: string, servers: BenchServer[], senders: BenchServer,
   const share = Math.floor(options.pairs / options.loadProcesses);
   const children: ChildProcess[] = [];
   const measuring: Array<Promise<void>> = [];
-  const results: Array<Promise<{ delivered: number; p99Ms: number }>> = [];
+  const results: Array<Promise<{ delivered: number; p99Ms: number; cpuSeconds: number }>> = [];
   for (let i = 0; i < options.loadProcesses; i++) {
     const job = {
       senders: senders.ports, receivers: receivers.ports, transport, firstPair: i * share, pairs: share,
@@ -61,23 +61,23 @@ async function load(setup: string, servers: BenchServer[], senders: BenchServer,
     })));
     results.push(new Promise((resolve, reject) => child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`a load process ended with ${code}`));
-      resolve(JSON.parse(last) as { delivered: number; p99Ms: number });
+      resolve(JSON.parse(last) as { delivered: number; p99Ms: number; cpuSeconds: number });
     })));
   }
   await Promise.all(measuring);
   const started = performance.now();
   const serverCpu = servers.map((server) => server.cpuSeconds());
-  const loadCpu = children.map((child) => processCpuSeconds(child.pid!));
   // the processes measure for `seconds`; CPU is read at the end of the window, before they log out
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   const elapsed = (performance.now() - started) / 1000;
   const serverUsed = servers.reduce((sum, server, i) => sum + server.cpuSeconds() - serverCpu[i]!, 0);
-  const loadUsed = children.reduce((sum, child, i) => sum + processCpuSeconds(child.pid!) - loadCpu[i]!, 0);
   const done = await Promise.all(results);
   const delivered = done.reduce((sum, result) => sum + result.delivered, 0);
+  // each load process's own CPU over its measured seconds (one that finished first could no longer be read from /proc)
+  const loadUsed = done.reduce((sum, result) => sum + result.cpuSeconds, 0);
   return {
     setup, transport, messagesPerSecond: Math.round(delivered / options.seconds),
-    serverCores: serverUsed / elapsed, loadCores: loadUsed / elapsed,
+    serverCores: serverUsed / elapsed, loadCores: loadUsed / options.seconds,
     messagesPerServerCpuSecond: Math.round(delivered / serverUsed), p99Ms: Math.max(...done.map((result) => result.p99Ms)),
   };
 }
