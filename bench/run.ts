@@ -204,9 +204,9 @@ if (idleResults.length) {
   for (const r of idleResults) console.log(`| ${r.connections.toLocaleString('en')} | ${r.transport} | ${(r.bytesPerConnection / 1024).toFixed(1)} KB |`);
 }
 if (transferResults.length) {
-  console.log('\n| HTTP file upload (XEP-0363) | bytes | seconds | MB/s | server RSS growth |\n| --- | --- | --- | --- | --- |');
+  console.log('\n| HTTP file upload (XEP-0363) | bytes | seconds | MB/s | server RSS growth | server CPU |\n| --- | --- | --- | --- | --- | --- |');
   for (const r of transferResults) {
-    console.log(`| ${r.direction} | ${r.bytes.toLocaleString('en')} | ${r.seconds.toFixed(3)} | ${r.megabytesPerSecond.toFixed(0)} | ${(r.rssGrowthBytes / 1048576).toFixed(1)} MB |`);
+    console.log(`| ${r.direction} | ${r.bytes.toLocaleString('en')} | ${r.seconds.toFixed(3)} | ${r.megabytesPerSecond.toFixed(0)} | ${(r.rssGrowthBytes / 1048576).toFixed(1)} MB | ${(r.serverCpuSeconds / r.seconds * 100).toFixed(0)} % |`);
   }
 }
 

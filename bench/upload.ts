@@ -1,8 +1,9 @@
 // The upload scenario (XEP-0363): one 50 MB file PUT to the server over loopback and fetched back,
 // with the server's RSS sampled during each transfer (the target: >= 200 MB/s each way, RSS up by
 // no more than 16 MB: the file is streamed, never held). The client streams one reused buffer and
-// counts what it reads, so the client costs little and holds nothing either.
+// counts what it reads (both ways), so the client costs little and holds nothing either.
 import http from 'node:http';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { BenchClient } from './bench-client.ts';
 import { BENCH_DOMAIN, BENCH_PASSWORD, startBenchServer } from './server-process.ts';
@@ -14,6 +15,8 @@ export interface TransferResult {
   megabytesPerSecond: number;
   /** Highest server RSS during the transfer minus the RSS just before it. */
   rssGrowthBytes: number;
+  /** CPU time the server used during the transfer (user + system): near `seconds` means the server is the limit. */
+  serverCpuSeconds: number;
 }
 
 const CHUNK = 1024 * 1024;
@@ -37,12 +40,12 @@ export async function uploadBench(dataDir: string, serverCore: number | null, si
 
 async function transfer(server: Awaited<ReturnType<typeof startBenchServer>>, client: BenchClient, size: number): Promise<TransferResult[]> {
   const { put, get } = await requestSlot(client, size);
-  const upload = await sampled(server.rssBytes, () => putFile(server.ports.http, put, size));
-  const download = await sampled(server.rssBytes, () => getFile(server.ports.http, get, size));
-  return [
-    { direction: 'upload', bytes: size, seconds: upload.seconds, megabytesPerSecond: size / 1e6 / upload.seconds, rssGrowthBytes: upload.rssGrowth },
-    { direction: 'download', bytes: size, seconds: download.seconds, megabytesPerSecond: size / 1e6 / download.seconds, rssGrowthBytes: download.rssGrowth },
-  ];
+  const upload = await sampled(server, () => putFile(server.ports.http, put, size));
+  const download = await sampled(server, () => getFile(server.ports.http, get, size));
+  const result = (direction: TransferResult['direction'], run: Awaited<ReturnType<typeof sampled>>): TransferResult => ({
+    direction, bytes: size, seconds: run.seconds, megabytesPerSecond: size / 1e6 / run.seconds, rssGrowthBytes: run.rssGrowth, serverCpuSeconds: run.cpuSeconds,
+  });
+  return [result('upload', upload), result('download', download)];
 }
 
 function requestSlot(client: BenchClient, size: number): Promise<{ put: URL; get: URL }> {
@@ -59,8 +62,10 @@ function requestSlot(client: BenchClient, size: number): Promise<{ put: URL; get
   });
 }
 
-/** Runs `work`, sampling the server's RSS every 20 ms. */
-async function sampled(rss: () => number, work: () => Promise<void>): Promise<{ seconds: number; rssGrowth: number }> {
+/** Runs `work`, sampling the server's RSS every 20 ms, and the server's CPU time it took. */
+async function sampled(server: { rssBytes(): number; cpuSeconds(): number }, work: () => Promise<void>): Promise<{ seconds: number; rssGrowth: number; cpuSeconds: number }> {
+  const rss = () => server.rssBytes();
+  const cpuBefore = server.cpuSeconds();
   const before = rss();
   let highest = before;
   const timer = setInterval(() => { highest = Math.max(highest, rss()); }, 20);
@@ -72,7 +77,7 @@ async function sampled(rss: () => number, work: () => Promise<void>): Promise<{ 
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   highest = Math.max(highest, rss());
-  return { seconds, rssGrowth: highest - before };
+  return { seconds, rssGrowth: highest - before, cpuSeconds: server.cpuSeconds() - cpuBefore };
 }
 
 /** The URLs name the served domain; the bench connects to 127.0.0.1 and sends that name as Host. */
@@ -100,12 +105,49 @@ function putFile(port: number, url: URL, size: number): Promise<void> {
   });
 }
 
+/**
+ * The GET on a plain socket that reads into one reused buffer (net's onread: up to 1 MiB a read, no
+ * allocation per read), so that the client is not what limits the figure: Node's HTTP client reads
+ * 64 KiB at a time and makes a Buffer and an event of each, which on a loaded machine is slower than
+ * the server. The answer is checked: status 200 and exactly `size` bytes of body.
+ */
 function getFile(port: number, url: URL, size: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: url.pathname, headers: { Host: url.host } }, (response) => {
-      let received = 0;
-      response.on('data', (data: Buffer) => { received += data.length; });
-      response.on('end', () => (response.statusCode === 200 && received === size ? resolve() : reject(new Error(`GET answered ${response.statusCode}, ${received} bytes`))));
-    }).on('error', reject);
+    let head = '';
+    let body = -1;
+    let expected = -1;
+    const readBuffer = Buffer.allocUnsafe(1024 * 1024);
+    const socket = net.connect({
+      host: '127.0.0.1', port,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes) => {
+          if (body < 0) {
+            head += readBuffer.toString('latin1', 0, bytes);
+            const end = head.indexOf('\r\n\r\n');
+            if (end === -1) return true;
+            const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
+            expected = Number(/\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? -1);
+            if (status !== '200' || expected !== size) {
+              socket.destroy();
+              reject(new Error(`GET answered ${status}, Content-Length ${expected}`));
+              return false;
+            }
+            body = head.length - end - 4;
+          } else {
+            body += bytes;
+          }
+          if (body >= expected) {
+            socket.destroy();
+            if (body === expected) resolve();
+            else reject(new Error(`GET sent ${body} bytes of body, ${expected} announced`));
+          }
+          return true;
+        },
+      },
+    });
+    socket.on('error', reject);
+    socket.on('close', () => { if (body < expected) reject(new Error(`GET ended after ${body} of ${expected} bytes`)); });
+    socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
   });
 }

@@ -98,8 +98,9 @@ describe('parley start', () => {
     const server = await start(tempData());
     try {
       const listening = JSON.parse(server.lines.find((line) => line.includes('"listening"'))!) as { domains: string[] };
-      // every served name: the account domain, its MUC service (components/muc/) and its XEP-0363 upload service
-      expect(listening.domains).toEqual(['localhost', 'conference.localhost', 'upload.localhost']);
+      // every served name: the account domain, its MUC service (components/muc/), its XEP-0363 upload service
+      // and its XEP-0060 pubsub service (components/pubsub/)
+      expect(listening.domains).toEqual(['localhost', 'conference.localhost', 'upload.localhost', 'pubsub.localhost']);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(server.lines.join('\n')).toContain('npx parley user add alice@localhost');
     } finally {

@@ -40,9 +40,10 @@ const featureChecks: Record<string, (client: LoggedInClient, offline: string) =>
   [NS_DISCO_ITEMS]: async (client) => {
     const items = await iq(client, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com');
     // XEP-0045 §6.1: the domain's MUC service (components/muc/); XEP-0363 §3: its upload service
-    // (test/upload.test.ts); nothing else
+    // (test/upload.test.ts); XEP-0060 §5.1: its pubsub service (test/pubsub-service.test.ts); nothing else
     expect(items.getChild('query', NS_DISCO_ITEMS)!.getChildren('item').map((item) => item.attrs)).toEqual([
       { jid: 'conference.example.com', name: 'Chatrooms' }, { jid: 'upload.example.com', name: 'HTTP File Upload' },
+      { jid: 'pubsub.example.com', name: 'Publish-Subscribe' },
     ]);
   },
   [NS_REGISTER]: async (client) => {

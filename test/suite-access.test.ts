@@ -146,9 +146,9 @@ describe('domain aliases and email addresses', () => {
     const toBob = bob.next(isMessage('via the alias'));
     await alice.xmpp.send(chat(alias(bobJid!), 'via the alias'));
     expect((await toBob).attrs.from).toBe(alice.jid);
-    // XEP-0030 §4: the alias lists its domain's services (XEP-0045 §6.1 MUC, XEP-0363 §3 upload)
+    // XEP-0030 §4: the alias lists its domain's services (XEP-0045 §6.1 MUC, XEP-0363 §3 upload, XEP-0060 §5.1 pubsub)
     const items = await iq(alice, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), 'mail.example.com');
-    expect(items.getChild('query')!.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.example.com', 'upload.example.com']);
+    expect(items.getChild('query')!.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.example.com', 'upload.example.com', 'pubsub.example.com']);
     await stopAll(alice, bob);
   });
 

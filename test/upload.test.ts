@@ -84,8 +84,8 @@ async function put(url: string, body: Uint8Array, contentType = 'application/oct
 describe('discovery (§3)', () => {
   it('the domain lists upload.example.com, which is a store/file with the feature and its max-file-size', async () => {
     const items = (await iq(alice, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'example.com')).getChild('query', NS_DISCO_ITEMS)!;
-    // beside the domain's MUC service (components/muc/)
-    expect(items.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.example.com', 'upload.example.com']);
+    // beside the domain's MUC and pubsub services (components/muc/, components/pubsub/)
+    expect(items.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.example.com', 'upload.example.com', 'pubsub.example.com']);
     const info = (await iq(alice, 'get', xml('query', { xmlns: NS_DISCO_INFO }), 'upload.example.com')).getChild('query', NS_DISCO_INFO)!;
     expect(info.getChild('identity')!.attrs).toMatchObject({ category: 'store', type: 'file' });
     expect(info.getChildren('feature').map((feature) => feature.attrs.var)).toContain(NS_UPLOAD);
@@ -96,8 +96,8 @@ describe('discovery (§3)', () => {
   it('a domain whose policy turns upload off has no service', async () => {
     const carol = await login(server, 'carol@closed.example', 'carol password');
     const items = (await iq(carol, 'get', xml('query', { xmlns: NS_DISCO_ITEMS }), 'closed.example')).getChild('query', NS_DISCO_ITEMS)!;
-    // its MUC service only
-    expect(items.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.closed.example']);
+    // its MUC and pubsub services only
+    expect(items.getChildren('item').map((item) => item.attrs.jid)).toEqual(['conference.closed.example', 'pubsub.closed.example']);
     expect(server.server.hosts.has('upload.closed.example')).toBe(false);
     // and its users get no slot from another domain's service
     expect((await slotError(carol, request('a.txt', 10))).condition).toBe('not-allowed');

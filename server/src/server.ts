@@ -21,6 +21,7 @@ import { openArchive, type Archive } from './archive/index.ts';
 import { GroupCommit } from './storage/group-commit.ts';
 import { ServerCounters } from './metrics/counters.ts';
 import { ServerMetrics } from './metrics/registry.ts';
+import { FeatureMetrics } from './metrics/feature-metrics.ts';
 import { metricsRoutes } from './metrics/http.ts';
 import { createServerHub, type ServerHub } from './core/server-events.ts';
 import { LocalCaches } from './core/cache.ts';
@@ -38,8 +39,7 @@ import { LocalSessions } from './session/local-sessions.ts';
 import { C2sStream, type C2sServices } from './stream/c2s-stream.ts';
 import { OpenStreams } from './stream/open-streams.ts';
 import { c2sFraming, type Framing } from './stream/framing.ts';
-import { ComponentStream } from './stream/component-stream.ts';
-import { StoredComponents, componentSecrets } from './stream/component-secrets.ts';
+import { ExternalComponents } from './components/external.ts';
 import type { Connection } from './stream/connection.ts';
 import { HttpServer } from './http/server.ts';
 import { webClientRoutes } from './http/web-client.ts';
@@ -143,7 +143,7 @@ export class ParleyServer {
   private readonly commits: GroupCommit;
   private readonly certificates: CertificateStore;
   private tcp: TcpListeners | null = null;
-  private componentListener: TcpListeners | null = null;
+  private components: ExternalComponents | null = null;
   private http: HttpServer | null = null;
   private domainRefresh: NodeJS.Timeout | null = null;
   private eventLog: EventLogRelay | null = null;
@@ -199,7 +199,7 @@ export class ParleyServer {
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
     // in a cluster a change made here (admin API, console, suite bus) is published on every node
     const suitePublisher = cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents;
-    const admin = new AdminService(storage, directory, suitePublisher);
+    const admin = new AdminService(storage, directory, suitePublisher, Object.keys(config.components.services));
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
     // every change to a domain (CLI, admin API, suite bus) is in the log, IM settings included
@@ -209,6 +209,8 @@ export class ParleyServer {
     // Archive and offline writes are committed together, once per turn (storage/group-commit.ts).
     // What the hot path counts for /metrics (plain numbers, read when scraped: metrics/)
     const counters = new ServerCounters();
+    // what features add to /metrics (federation, MUC…), read by the registry made in step 5
+    const featureMetrics = new FeatureMetrics();
     const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'), counters.commits);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
     const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
@@ -230,7 +232,7 @@ export class ParleyServer {
     const federationPolicy = new DirectoryFederationPolicy(config.s2s, directory.domains, (name) => hosts.canonical(name));
     await federationPolicy.load();
     const federation = config.s2s.enabled ? new Federation({
-      config, hosts, dns, certificates, hub, log: log.child({ component: 's2s' }),
+      config, hosts, dns, certificates, hub, log: log.child({ component: 's2s' }), metrics: featureMetrics,
       router: { route: (stanza, from, to, origin) => router!.route(stanza, from, to, origin), bounce: (stanza, error, origin) => router!.bounce(stanza, error, origin) },
       policy: federationPolicy,
       secret: await serverSecret(storage),
@@ -267,6 +269,7 @@ export class ParleyServer {
       },
       stores: (name) => storage.keyValue.open(name),
       caches: new LocalCaches(hub, node),
+      metrics: featureMetrics,
     });
     await modules.load(options.modules ?? defaultModules);
 
@@ -303,13 +306,14 @@ export class ParleyServer {
     // BOSH sessions still open (or lingering after terminate) end; held requests are answered
     http.onClose(() => bosh.close());
     // /metrics and the admin console's live figures read one registry
-    const metrics = config.metrics.enabled || adminApiEnabled(config.admin) ? serverMetrics(counters, sessions, streams, config, storage) : null;
+    const metrics = config.metrics.enabled || adminApiEnabled(config.admin) ? serverMetrics(counters, featureMetrics, sessions, streams, config, storage) : null;
     if (adminApiEnabled(config.admin)) {
       const adminLog = log.child({ component: 'admin-api' });
       const { runtime, signIn } = createAdminRuntime({
         config, log: adminLog, storage, directory, events: suitePublisher, node, table, certificates, dns, archive: archive?.store ?? null,
         metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
         transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
+        componentConnections: () => server.components?.connections() ?? [],
         ports: () => ({ c2s: server.ports.c2s, c2sTls: server.ports.c2sTls ?? -1, s2s: server.ports.s2s ?? config.s2s.port, s2sTls: server.ports.s2sTls ?? -1 }),
       });
       // /admin/api/* and the console at /admin/, only when an admin token, JWT or admin accounts are configured
@@ -326,20 +330,17 @@ export class ParleyServer {
       }, open(c2sFraming.tcp));
       server.http = http;
       await http.listen(hosts.first, hosts.list());
-      // External components (XEP-0114) on their own port, only when some are configured: each serves
-      // its domain from its handshake until it disconnects (the host table routes to it meanwhile).
-      const storedComponents = new StoredComponents(storage);
-      if (Object.keys(config.components.services).length > 0 || (await storedComponents.domains()).length > 0) {
-        const services = {
-          limits: config.limits, hosts, router, streams, secrets: componentSecrets(config.components.services, storedComponents),
-          log: log.child({ component: 'components' }),
-        };
-        server.componentListener = await listenTcp({
-          bind: config.components.bind, port: config.components.port, tlsPort: -1, alpnProtocols: [],
-          tls: { certificates, defaultName: () => hosts.first }, perAddress: new ConnectionCounter(config.limits.connectionsPerIp),
-          settings: { port: 'components.port', tlsPort: 'components.port' }, log: log.child({ component: 'components' }),
-        }, (connection) => new ComponentStream(services, connection));
-      }
+      // External components (XEP-0114) on their own port once some are configured or stored (also
+      // when an admin adds the first one later): each serves its domain from its handshake on.
+      const components = new ExternalComponents({
+        config, storage, hosts, router, streams, certificates, node, log: log.child({ component: 'components' }),
+      });
+      server.components = components;
+      await components.listenIfNeeded();
+      suiteEvents.on('component.changed', async ({ domain }) => {
+        await components.changed(domain);
+        server.ports.component = components.port;
+      });
       if (federation) Object.assign(server.ports, await federation.listen().then(({ port, tlsPort }) => ({ s2s: port, s2sTls: tlsPort })));
     } catch (error) {
       // a port that cannot be bound (net/listen-error.ts): what is open closes, storage is flushed
@@ -359,7 +360,7 @@ export class ParleyServer {
     });
     Object.assign(server.ports, {
       c2s: server.tcp.port, c2sTls: server.tcp.tlsPort, http: http.ports.http, https: http.ports.https,
-      component: server.componentListener?.port ?? null,
+      component: server.components?.port ?? null,
     });
     server.domainRefresh = setInterval(() => void hosts.refresh().catch(() => {}), DOMAIN_REFRESH_MS);
     server.domainRefresh.unref();
@@ -380,7 +381,7 @@ export class ParleyServer {
       for (const session of [...this.sessions.all()]) session.close();
       this.http?.close();
       await this.tcp?.close();
-      await this.componentListener?.close();
+      await this.components?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
       await this.cluster?.stop();
@@ -416,10 +417,10 @@ function loginThrottle(config: Config, log: Logger): LoginThrottle {
 
 
 /** The /metrics registry, reading this node's sessions, streams and archive queue when scraped. */
-function serverMetrics(counters: ServerCounters, sessions: LocalSessions, streams: OpenStreams, config: Config, storage: Storage): ServerMetrics {
+function serverMetrics(counters: ServerCounters, features: FeatureMetrics, sessions: LocalSessions, streams: OpenStreams, config: Config, storage: Storage): ServerMetrics {
   const external = config.archive.enabled && config.archive.backend === 'elasticsearch';
   return new ServerMetrics({
-    counters,
+    counters, features,
     sessions: function* () {
       for (const session of sessions.all()) yield { transport: session.stream?.transport ?? 'none', attached: session.attached };
     },

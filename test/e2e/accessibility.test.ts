@@ -1,17 +1,14 @@
 // axe-core over every view of the panel, light and dark, at 320 and 1280 px: no serious or
 // critical finding (contrast included), the profile's refused photo and shared files (previews,
 // download links, a refused upload) among them. Right-to-left text is laid out right to left.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axeFindings as audit, type AxeFinding as Finding } from '../helpers/axe.ts';
 import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
 import { baseUrl, seedRoster, seedVcard, startPanelServer, uploadAs, uploadConfig, uploadsServed } from '../helpers/panel.ts';
 import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import type { TestServer } from '../helpers/server.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // An 8×8 PNG gradient (Alice's photo in the address book).
 const PICTURE = Buffer.from(
@@ -19,17 +16,6 @@ const PICTURE = Buffer.from(
 
 const MAX_UPLOAD = 64 * 1024;
 
-interface Finding { view: string; id: string; impact: string; targets: string[]; summary: string }
-
-async function audit(page: Page, view: string): Promise<Finding[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')), summary: v.nodes[0]?.failureSummary ?? '' }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ view, ...v }));
-}
 
 describe('accessibility', () => {
   let server: TestServer;

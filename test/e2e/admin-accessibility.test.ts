@@ -1,30 +1,18 @@
 // The admin console for everyone: axe-core over every screen in light and dark (no serious or
 // critical finding, contrast included), every action reachable and usable from the keyboard alone,
 // and the console in French for a French browser.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axeFindings as audit, type AxeFinding as Finding } from '../helpers/axe.ts';
 import { login, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, webClientDir, type TestBrowser } from '../helpers/browser.ts';
 import { ADMIN_TOKEN, api, startSuiteServer } from '../helpers/suite.ts';
 import type { TestServer } from '../helpers/server.ts';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const screenshots = process.env.PARLEY_SCREENSHOTS ?? '/tmp/admin-screens';
 
-interface Finding { view: string; id: string; impact: string; targets: string[]; summary: string }
-
-async function audit(page: Page, view: string): Promise<Finding[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')), summary: v.nodes[0]?.failureSummary ?? '' }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ view, ...v }));
-}
 
 /** Presses Tab until the focused element matches (at most `limit` times): the element is reachable by keyboard. */
 async function tabTo(page: Page, matches: (element: Element) => boolean, limit = 40): Promise<void> {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('./slixmpp_occupant.py', import.meta.url));
 
-export type OccupantEvent = { event: string; room?: string; nick?: string; body?: string; type?: string; codes?: number[]; from?: string; error?: string; count?: number };
+export type OccupantEvent = { event: string; room?: string; nick?: string; body?: string; type?: string; codes?: number[]; from?: string; error?: string; count?: number; role?: string;
+  id?: string; stanza_id?: string | null; replace?: string | null; target?: string; reactions?: string[]; muc_x?: boolean; to?: string };
 
 export interface SlixmppOccupant {
   readonly events: OccupantEvent[];

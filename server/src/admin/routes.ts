@@ -7,8 +7,9 @@ import type { AdminCertificates } from './certificates.ts';
 import type { AdminDns } from './dns-status.ts';
 import type { AdminArchive } from './archive-status.ts';
 import type { Figures } from './figures.ts';
+import type { ComponentConnection } from '../components/external.ts';
 import {
-  addressCardSchema, aliasSchema, certificateUploadSchema, reindexSchema, domainCreateSchema, emailSchema, federationSettingsSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
+  addressCardSchema, aliasSchema, certificateUploadSchema, componentCreateSchema, reindexSchema, domainCreateSchema, emailSchema, federationSettingsSchema, groupCreateSchema, groupRoomSchema, imSettingsSchema, memberSchema,
   photoSchema, roleGrantSchema, subjectSchema, userCreateSchema, userUpdateSchema,
 } from './schemas.ts';
 
@@ -39,6 +40,8 @@ export interface AdminRuntime {
   figures(): Promise<Figures>;
   /** The room a group has (components/muc/group-rooms.ts), or null. */
   groupRoom(group: string): Promise<string | null>;
+  /** External components connected to this node. */
+  componentConnections(): ComponentConnection[];
 }
 
 export function adminRoutes(admin: AdminService, runtime?: AdminRuntime): Route[] {
@@ -122,6 +125,27 @@ export function adminRoutes(admin: AdminService, runtime?: AdminRuntime): Route[
     route('POST', 'roles/grant', async (_, body) => {
       const { role, ...subject } = parse(roleGrantSchema, body);
       return { granted: await admin.grantRole(role, subject as z.infer<typeof subjectSchema>) };
+    }),
+    // ---- external components (XEP-0114) ----
+    // where each is connected (any node), with the traffic of those connected to this node
+    route('GET', 'components', async () => {
+      const here = runtime?.componentConnections() ?? [];
+      return (await admin.components.list()).map(({ connection, ...component }) => {
+        const live = here.find((stream) => stream.domain === component.domain);
+        return {
+          ...component,
+          connection: live ? { node: live.node, connectedSince: live.connectedSince, address: live.address, stanzasIn: live.stanzasIn, stanzasOut: live.stanzasOut }
+            : connection && { ...connection, stanzasIn: null, stanzasOut: null },
+        };
+      });
+    }),
+    route('POST', 'components', async (_, body) => {
+      const request = parse(componentCreateSchema, body);
+      return new Reply('201 Created', await admin.components.add(request.domain, request.secret));
+    }),
+    route('DELETE', 'components/:domain', async ({ domain }) => {
+      await admin.components.remove(domain!);
+      return { removed: domain };
     }),
     route('POST', 'roles/revoke', async (_, body) => {
       const { role, ...subject } = parse(roleGrantSchema, body);

@@ -24,6 +24,7 @@ import { AdminArchive } from './archive-status.ts';
 import { AdminSignIn } from './sign-in.ts';
 import { readFigures } from './figures.ts';
 import type { AdminRuntime } from './routes.ts';
+import type { ComponentConnection } from '../components/external.ts';
 
 /** How long a DNS target may take to answer the check's connection (the CLI's --timeout default). */
 const TARGET_TIMEOUT_MS = 5000;
@@ -49,6 +50,8 @@ export interface AdminRuntimeParts {
   sasl: SaslServices;
   firstDomain: () => string;
   served: (name: string) => boolean;
+  /** The external components connected to this node (components/external.ts). */
+  componentConnections: () => ComponentConnection[];
 }
 
 export function createAdminRuntime(parts: AdminRuntimeParts): { runtime: AdminRuntime; signIn: AdminSignIn } {
@@ -64,6 +67,7 @@ export function createAdminRuntime(parts: AdminRuntimeParts): { runtime: AdminRu
       archive: new AdminArchive(config, storage, parts.archive, parts.node, parts.log),
       figures: () => readFigures(parts.metrics),
       groupRoom: async (group) => (await rooms.groupRoom(group)) ?? null,
+      componentConnections: parts.componentConnections,
     },
     signIn: new AdminSignIn(config.admin.accounts, storage, parts.directory, consoleSasl, parts.firstDomain),
   };

@@ -22,6 +22,12 @@ export const domainCreateSchema = z.object({
   im: imSettingsSchema.optional(),
 }).strict();
 
+/** An external component (XEP-0114) added at run time; without a secret one is generated. */
+export const componentCreateSchema = z.object({
+  domain: z.string().min(1).max(1023),
+  secret: z.string().min(16, 'a component secret needs at least 16 characters').max(1024).optional(),
+}).strict();
+
 /** A user or a group (exactly one). */
 export const subjectSchema = z.union([
   z.object({ user: z.string().min(3).max(3071) }).strict(),

@@ -12,6 +12,7 @@ import {
 import type { SuiteEventPublisher } from '../directory/suite-events.ts';
 import { AdminError } from './errors.ts';
 import { MAX_PHOTO_BYTES, type Subject } from './schemas.ts';
+import { AdminComponents } from './components.ts';
 
 export { AdminError };
 
@@ -37,7 +38,14 @@ export interface FastTokenListing {
 }
 
 export class AdminService {
-  constructor(private readonly storage: Storage, private readonly directory: Directory, private readonly events: SuiteEventPublisher) {}
+  /** External components (XEP-0114): listed, added and removed at run time (admin/components.ts). */
+  readonly components: AdminComponents;
+
+  constructor(private readonly storage: Storage, private readonly directory: Directory, private readonly events: SuiteEventPublisher,
+    /** The component domains of the configuration file (components.services). */
+    configuredComponents: readonly string[] = []) {
+    this.components = new AdminComponents(storage, directory, events, configuredComponents);
+  }
 
   // ---- domains ----
 

@@ -14,7 +14,10 @@
 // those with the sender's XEP-0421 occupant id (which the room stamps from the real JID) — unless a
 // moderator retracts (XEP-0425), who may retract anyone's.
 import { Element, NS, parseStanza, serialize, xml } from '@parley/shared';
-import type { ArchiveEntry } from './types.ts';
+import type { ArchiveEntry, Retraction, RetractionScope } from './types.ts';
+
+// the request's shape is the archive contract's (types.ts); its rules are here
+export type { Retraction, RetractionScope };
 
 export const NS_RETRACT = 'urn:xmpp:message-retract:1';
 export const NS_MODERATE = 'urn:xmpp:message-moderate:1';
@@ -25,36 +28,6 @@ const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0';
 export function retractedId(stanza: Element): string | undefined {
   const id = stanza.getChild('retract', NS_RETRACT)?.attrs.id;
   return typeof id === 'string' && id !== '' ? id : undefined;
-}
-
-/** One conversation of one archive in which the retracted message may be. */
-export interface RetractionScope {
-  /** The archive (a local user's bare JID, or a room's). */
-  owner: string;
-  /** The other side (the room itself in a room archive). */
-  peer: string;
-  /** The author's entries there are outgoing (the owner wrote them) or incoming (the peer did). */
-  outgoing: boolean;
-}
-
-export interface Retraction {
-  /** The id <retract/> names. */
-  target: string;
-  /** Where to look, in order: the first archive holding the message is the one changed (its row is shared by both owners). */
-  scopes: RetractionScope[];
-  /** One-to-one: the bare JID that sent the retraction (the original's sender must be the same). */
-  author?: string;
-  /** Rooms: the retracting occupant's XEP-0421 id (the original must carry the same). */
-  occupantId?: string;
-  /** XEP-0425: a moderator retracts; the <moderated/> element goes into the tombstone. */
-  moderated?: Element;
-  reason?: string;
-  /** The retraction message's 'id' (the tombstone's <retracted id/>, so that clients pair them). */
-  retractionId?: string;
-  /** When the retraction was archived (ms). */
-  stamp: number;
-  /** Newest entries of the conversation searched for an 'id' or origin-id (an archive id is found at any age). */
-  lookback: number;
 }
 
 /**

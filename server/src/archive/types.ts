@@ -1,7 +1,7 @@
 // The conversation archive behind XEP-0313: what is stored per user, how it is queried, and the
 // contract every backend (embedded SQLite FTS5, Elasticsearch) fulfils with the same answers.
 import type { SearchTerm } from '@parley/shared/fulltext';
-import type { Retraction } from './retraction.ts';
+import type { Element } from '@parley/shared';
 
 /** One archived message in one user's archive (a message between two local users is archived twice). */
 export interface ArchiveEntry {
@@ -101,3 +101,35 @@ export interface ArchiveStore {
 // XEP-0441 preferences: the type is shared with clients, the store is the state storage's.
 export type { ArchivingDefault, ArchivingPreferences } from '@parley/shared/mam';
 export type { ArchivePreferenceStore } from '../storage/index.ts';
+
+// ---- XEP-0424 retractions, as ArchiveStore.retract() takes them (the rules: retraction.ts) ----
+
+/** One conversation of one archive in which the retracted message may be. */
+export interface RetractionScope {
+  /** The archive (a local user's bare JID, or a room's). */
+  owner: string;
+  /** The other side (the room itself in a room archive). */
+  peer: string;
+  /** The author's entries there are outgoing (the owner wrote them) or incoming (the peer did). */
+  outgoing: boolean;
+}
+
+export interface Retraction {
+  /** The id <retract/> names. */
+  target: string;
+  /** Where to look, in order: the first archive holding the message is the one changed (its row is shared by both owners). */
+  scopes: RetractionScope[];
+  /** One-to-one: the bare JID that sent the retraction (the original's sender must be the same). */
+  author?: string;
+  /** Rooms: the retracting occupant's XEP-0421 id (the original must carry the same). */
+  occupantId?: string;
+  /** XEP-0425: a moderator retracts; the <moderated/> element goes into the tombstone. */
+  moderated?: Element;
+  reason?: string;
+  /** The retraction message's 'id' (the tombstone's <retracted id/>, so that clients pair them). */
+  retractionId?: string;
+  /** When the retraction was archived (ms). */
+  stamp: number;
+  /** Newest entries of the conversation searched for an 'id' or origin-id (an archive id is found at any age). */
+  lookback: number;
+}

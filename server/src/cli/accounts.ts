@@ -8,8 +8,8 @@ import { EventLogPublisher } from '../suite-bus/event-bus.ts';
 export { AdminError } from '../admin/errors.ts';
 
 /** The admin service of a process that is not the server: events go through the event log. */
-export function offlineAdmin(data: DataStores): AdminService {
-  return new AdminService(data.storage, data.directory, new EventLogPublisher(data.suiteEventLog));
+export function offlineAdmin(data: DataStores, configuredComponents: readonly string[] = []): AdminService {
+  return new AdminService(data.storage, data.directory, new EventLogPublisher(data.suiteEventLog), configuredComponents);
 }
 
 export async function addDomain(data: DataStores, domain: string): Promise<boolean> {

@@ -14,6 +14,7 @@ import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
 import type { ComponentHosts } from './hosts.ts';
 import type { ModuleHttp } from './module-api.ts';
+import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 
 export interface ModuleHostServices {
   readonly config: Config;
@@ -35,6 +36,7 @@ export interface ModuleHostServices {
   readonly stores: <V>(name: string) => KeyValueStore<V>;
   readonly caches: LocalCaches;
   readonly http: ModuleHttp;
+  readonly metrics: MetricsRegistration;
 }
 
 export class ModuleHost {
@@ -109,6 +111,7 @@ export class ModuleHost {
       nonza: (xmlns, element, handler) => host.streams.addNonza(xmlns, element, handler, name),
       store: <V>(store: string) => host.stores<V>(`${name}.${store}`),
       cache: (cache) => host.caches.open(`${name}.${cache}`),
+      metrics: host.metrics,
     };
   }
 }

@@ -14,7 +14,7 @@
 // stanza on resource-bind) goes out after <success/> and the stream features that follow it.
 import type { Element, JID } from '@parley/shared';
 import type { SessionHandle } from './origin.ts';
-import type { StreamInfo } from './module-api.ts';
+import type { StreamInfo } from './stream-info.ts';
 
 /** What an inline feature returns: the element for <success/> or <bound/>, or none. */
 export type InlineResult = Element | null | void | Promise<Element | null | void>;

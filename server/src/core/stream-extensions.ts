@@ -15,7 +15,7 @@
 // Every builder sees the stream as StreamInfo (transport, encryption, domain, address), whatever
 // the phase. One handler per element or namespace: a second registration throws, naming the owner.
 import type { Element } from '@parley/shared';
-import type { FeatureBuilder, FeaturePhase, NegotiationNonzaHandler, NegotiatingStream, NonzaHandler, StreamInfo } from './module-api.ts';
+import type { FeatureBuilder, FeaturePhase, NegotiationNonzaHandler, NegotiatingStream, NonzaHandler, StreamInfo } from './stream-info.ts';
 import type { SessionHandle } from './origin.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
 

@@ -27,6 +27,8 @@ export const suiteEventSchema = z.discriminatedUnion('type', [
   /** The group's room (issue 13): its members are the room's members; null: the group has no room any more. */
   z.object({ type: z.literal('group.room'), group: groupName, room: address.nullable() }),
   z.object({ type: z.literal('role.changed'), role, user: address.optional(), group: groupName.optional() }),
+  /** An external component (XEP-0114) was added or removed at run time (admin/components.ts). */
+  z.object({ type: z.literal('component.changed'), domain }),
   /** An admin ends a session (a full JID) or all of an account's (a bare JID), on whichever node holds it. */
   z.object({ type: z.literal('session.kick'), jid: address, reason: z.string().max(1024) }),
 ]);

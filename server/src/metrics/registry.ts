@@ -1,9 +1,11 @@
 // The Prometheus registry behind /metrics (prom-client): Node's own figures (event-loop lag, heap,
 // GC, CPU), and the server's, each read when scraped — from the hot path's plain counters
 // (counters.ts), the sessions, the streams, the storage — so that serving traffic costs nothing
-// here. Features add their own gauges (s2s links, MUC rooms…) through addGauge().
+// here. Features add their own figures (s2s links, MUC rooms…) to a FeatureMetrics list
+// (feature-metrics.ts), registered here without this file knowing them.
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { TIME_BUCKETS, type ServerCounters, type StanzaCounts, type TimeHistogram } from './counters.ts';
+import type { FeatureMetric, FeatureMetrics } from './feature-metrics.ts';
 
 /** What the registry reads at scrape time. */
 export interface MetricSources {
@@ -14,6 +16,8 @@ export interface MetricSources {
   streams(): Map<string, number>;
   /** Entries waiting for the external archive index (Elasticsearch), or null without one. */
   archiveQueue?(): Promise<number> | null;
+  /** What the features registered (federation, MUC…), now and later. */
+  readonly features?: FeatureMetrics;
 }
 
 const KINDS = ['message', 'presence', 'iq'] as const;
@@ -57,6 +61,18 @@ export class ServerMetrics {
         return size === null ? [] : [{ labels: {}, value: size }];
       });
     }
+    sources.features?.each((metric) => this.addFeatureMetric(metric));
+  }
+
+  private addFeatureMetric({ type, name, help, labelNames, read }: FeatureMetric): void {
+    if (type === 'gauge') return this.addGauge(name, help, [...labelNames], read);
+    this.registry.registerMetric(new Counter({
+      name, help, labelNames: [...labelNames], registers: [],
+      async collect() {
+        this.reset();
+        for (const { labels, value } of await read()) this.inc(labels, value);
+      },
+    }));
   }
 
   /** A gauge read at scrape time: `read` gives every labelled value. */

@@ -23,6 +23,7 @@ import { registerModule } from './register.ts';
 import { adhocModule } from './adhoc/index.ts';
 import { externalServicesModule } from './external-services.ts';
 import { uploadModule } from '../components/upload/index.ts';
+import { pubsubServiceModule } from '../components/pubsub/index.ts';
 
 export const defaultModules: AnyModuleDefinition[] = [
   rosterModule, presenceModule, offlineModule, streamManagementModule, discoModule, pingModule, versionModule, vcardModule,
@@ -51,4 +52,6 @@ export const defaultModules: AnyModuleDefinition[] = [
   externalServicesModule,
   // XEP-0363 HTTP file upload: upload.<domain> components and their HTTP routes
   uploadModule,
+  // XEP-0060 pubsub.<domain> services on the engine PEP runs on
+  pubsubServiceModule,
 ];

@@ -32,12 +32,39 @@ export function pubSubStoreContract(name: string, open: () => Promise<PubSubCont
       expect(node.config).toEqual(defaultNodeConfig());
       expect(node.affiliations).toEqual({ 'bob@example.com': 'member' });
       expect(node.subscriptions).toEqual({ 'bob@example.com/x': 's1' });
+      expect(node.pending).toEqual({});
       expect((await store.listNodes('alice@example.com')).map((n) => n.node)).toEqual(['n']);
       await store.publish('alice@example.com', 'n', item('a'), 10);
       expect(await store.deleteNode('alice@example.com', 'n')).toBe(true);
       expect(await store.getNode('alice@example.com', 'n')).toBeNull();
       expect(await store.getItems('alice@example.com', 'n')).toEqual([]);
       expect(await store.deleteNode('alice@example.com', 'n')).toBe(false);
+    });
+
+    it('keeps pending subscriptions and subscription options apart from active ones; modifyNode changes a node atomically', async () => {
+      await store.createNode('pubsub.example.com', 'n', { config: defaultNodeConfig(), subscriptions: { 'bob@example.com': 's1' } });
+      await store.updateNode('pubsub.example.com', 'n', { pending: { 'carol@example.com/x': 's2' }, subscriptionOptions: { 'carol@example.com/x': { deliver: false } } });
+      let node = (await store.getNode('pubsub.example.com', 'n'))!;
+      // a change of the pending ones keeps the active ones
+      expect(node.subscriptions).toEqual({ 'bob@example.com': 's1' });
+      expect(node.pending).toEqual({ 'carol@example.com/x': 's2' });
+      expect(node.subscriptionOptions).toEqual({ 'carol@example.com/x': { deliver: false } });
+      // twenty concurrent read-modify-writes: none is lost
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.modifyNode('pubsub.example.com', 'n',
+        (current) => ({ subscriptions: { ...current.subscriptions, [`u${i}@example.com`]: `s-${i}` } }))));
+      node = (await store.getNode('pubsub.example.com', 'n'))!;
+      expect(Object.keys(node.subscriptions)).toHaveLength(21);
+      expect(node.pending).toEqual({ 'carol@example.com/x': 's2' });
+      const approved = await store.modifyNode('pubsub.example.com', 'n', (current) => ({
+        subscriptions: { ...current.subscriptions, 'carol@example.com/x': current.pending['carol@example.com/x']! }, pending: {},
+      }));
+      expect(approved!.subscriptions['carol@example.com/x']).toBe('s2');
+      expect(approved!.pending).toEqual({});
+      expect(approved!.subscriptionOptions).toEqual({ 'carol@example.com/x': { deliver: false } });
+      expect((await store.getNode('pubsub.example.com', 'n'))!.subscriptions['carol@example.com/x']).toBe('s2');
+      expect(await store.modifyNode('pubsub.example.com', 'missing', () => ({ pending: {} }))).toBeNull();
+      const unchanged = await store.modifyNode('pubsub.example.com', 'n', () => null);
+      expect(unchanged!.pending).toEqual({});
     });
 
     it('keeps the newest items up to the limit, a re-published id becoming the newest', async () => {

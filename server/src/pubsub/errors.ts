@@ -5,7 +5,9 @@ import { NS, StanzaError, xml, type StanzaErrorCondition } from '@parley/shared'
 export class PubSubError extends StanzaError {
   /** `application`: the pubsub#errors condition; `feature`: the XEP-0060 feature it names (§7.1.3.2). */
   constructor(condition: StanzaErrorCondition, application?: string, text?: string, feature?: string) {
-    super(condition, text, undefined, application ? () => xml(application, { xmlns: NS.pubsubErrors, feature }) : undefined);
+    // XEP-0060 gives <unexpected-request/> the type 'cancel' (§6.2.3.2, §6.3.4.2), not RFC 6120's usual 'wait'
+    super(condition, text, condition === 'unexpected-request' ? 'cancel' : undefined,
+      application ? () => xml(application, { xmlns: NS.pubsubErrors, feature }) : undefined);
     this.name = 'StanzaError';
   }
 }
@@ -27,6 +29,8 @@ export function accessDenied(model: string): PubSubError {
   switch (model) {
     case 'presence': return new PubSubError('not-authorized', 'presence-subscription-required', 'a presence subscription to the owner is required');
     case 'roster': return new PubSubError('not-authorized', 'not-in-roster-group', 'you are not in a roster group this node allows');
+    // §6.5.9.4 (a pending subscription counts as none)
+    case 'authorize': return new PubSubError('not-authorized', 'not-subscribed', 'this node is open to the subscribers its owners approved');
     default: return new PubSubError('not-allowed', 'closed-node', 'this node is open only to its whitelist');
   }
 }

@@ -3,7 +3,7 @@
 // (§8.2.3) and for XEP-0223 publish-options preconditions (XEP-0060 §7.1.5).
 import { NS, StanzaError, xml, type Element } from '@parley/shared';
 
-export type AccessModel = 'open' | 'presence' | 'roster' | 'whitelist';
+export type AccessModel = 'open' | 'presence' | 'roster' | 'whitelist' | 'authorize';
 export type PublishModel = 'publishers' | 'subscribers' | 'open';
 export type SendLastPublished = 'never' | 'on_sub' | 'on_sub_and_presence';
 
@@ -38,9 +38,19 @@ export function defaultNodeConfig(): NodeConfig {
   };
 }
 
-const ACCESS_MODELS: readonly AccessModel[] = ['open', 'presence', 'roster', 'whitelist'];
+const ACCESS_MODELS: readonly AccessModel[] = ['open', 'presence', 'roster', 'whitelist', 'authorize'];
 const PUBLISH_MODELS: readonly PublishModel[] = ['publishers', 'subscribers', 'open'];
 const SEND_LAST: readonly SendLastPublished[] = ['never', 'on_sub', 'on_sub_and_presence'];
+
+/**
+ * The values a service offers for list options where it offers fewer than the engine knows: PEP has
+ * no 'authorize' access (nobody approves), a pubsub component no roster ('presence', 'roster') and
+ * no presence to send last items on.
+ */
+export interface ConfigChoices {
+  readonly accessModel?: readonly AccessModel[];
+  readonly sendLastPublishedItem?: readonly SendLastPublished[];
+}
 
 type Kind = 'boolean' | 'list-single' | 'list-multi' | 'text-single';
 
@@ -74,14 +84,14 @@ const FIELD_NAME = new Map(FIELDS.map((field) => [field.key, `pubsub#${field.key
 const BY_FIELD_NAME = new Map(FIELDS.map((field) => [FIELD_NAME.get(field.key)!, field]));
 
 /** The configuration as a XEP-0004 form (§8.2.1): type 'form' to edit, 'result' for the default node config. */
-export function configForm(config: NodeConfig, type: 'form' | 'result' = 'form'): Element {
+export function configForm(config: NodeConfig, type: 'form' | 'result' = 'form', choices: ConfigChoices = {}): Element {
   return xml('x', { xmlns: NS.dataForms, type },
     xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS.pubsubNodeConfig)),
     ...FIELDS.map((field) => {
       const value = config[field.key];
       const values = Array.isArray(value) ? value : [typeof value === 'boolean' ? (value ? '1' : '0') : String(value)];
       return xml('field', { var: FIELD_NAME.get(field.key), type: field.type, label: field.label },
-        ...(field.options ?? []).map((option) => xml('option', {}, xml('value', {}, option))),
+        ...optionsOf(field, choices).map((option) => xml('option', {}, xml('value', {}, option))),
         ...values.map((v) => xml('value', {}, v)));
     }));
 }
@@ -104,8 +114,12 @@ export function formValues(form: Element, formType: string): Map<string, string[
 /** Why a value cannot be a node's configuration (the caller picks the error: §8.2.5.4 or XEP-0223 §5). */
 export class InvalidConfig extends Error {}
 
+function optionsOf(field: FieldSpec<keyof NodeConfig>, choices: ConfigChoices): readonly string[] {
+  return (choices as Partial<Record<keyof NodeConfig, readonly string[]>>)[field.key] ?? field.options ?? [];
+}
+
 /** Parse one field's value into its config key and typed value. */
-function readField(name: string, values: string[], maxItems: number): [keyof NodeConfig, NodeConfig[keyof NodeConfig]] {
+function readField(name: string, values: string[], maxItems: number, choices: ConfigChoices): [keyof NodeConfig, NodeConfig[keyof NodeConfig]] {
   const field = BY_FIELD_NAME.get(name);
   if (!field) throw new InvalidConfig(`unknown node option ${name.slice(0, 100)}`);
   if (field.type === 'list-multi') return [field.key, values.map((v) => v.trim()).filter(Boolean)];
@@ -115,9 +129,11 @@ function readField(name: string, values: string[], maxItems: number): [keyof Nod
       if (value === '1' || value === 'true') return [field.key, true];
       if (value === '0' || value === 'false') return [field.key, false];
       throw new InvalidConfig(`${name} is a boolean`);
-    case 'list-single':
-      if (!field.options!.includes(value)) throw new InvalidConfig(`${name} must be one of ${field.options!.join(', ')}`);
+    case 'list-single': {
+      const options = optionsOf(field, choices);
+      if (!options.includes(value)) throw new InvalidConfig(`${name} must be one of ${options.join(', ')}`);
       return [field.key, value];
+    }
     default:
       if (field.key !== 'maxItems') return [field.key, value.slice(0, 1024)];
       if (value === 'max') return [field.key, 'max'];
@@ -128,10 +144,10 @@ function readField(name: string, values: string[], maxItems: number): [keyof Nod
 }
 
 /** A configuration with a submitted form's fields applied (§8.2.3); throws InvalidConfig. */
-export function applyForm(config: NodeConfig, values: Map<string, string[]>, maxItems: number): NodeConfig {
+export function applyForm(config: NodeConfig, values: Map<string, string[]>, maxItems: number, choices: ConfigChoices = {}): NodeConfig {
   const next: NodeConfig = { ...config };
   for (const [name, list] of values) {
-    const [key, value] = readField(name, list, maxItems);
+    const [key, value] = readField(name, list, maxItems, choices);
     (next as unknown as Record<string, unknown>)[key] = value;
   }
   return next;
@@ -141,12 +157,12 @@ export function applyForm(config: NodeConfig, values: Map<string, string[]>, max
  * XEP-0223 §5 / XEP-0060 §7.1.5: each publish option must equal the node's configuration. Returns
  * the first option that does not (its field name), or null when all match.
  */
-export function unmetPrecondition(config: NodeConfig, options: Map<string, string[]>, maxItems: number): string | null {
+export function unmetPrecondition(config: NodeConfig, options: Map<string, string[]>, maxItems: number, choices: ConfigChoices = {}): string | null {
   for (const [name, list] of options) {
     let key: keyof NodeConfig;
     let wanted: NodeConfig[keyof NodeConfig];
     try {
-      [key, wanted] = readField(name, list, maxItems);
+      [key, wanted] = readField(name, list, maxItems, choices);
     } catch {
       return name;
     }

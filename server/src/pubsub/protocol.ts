@@ -1,11 +1,14 @@
 // XEP-0060 on the wire: an iq's <pubsub/> (§6–§7, entity use cases) or <pubsub xmlns='#owner'/>
 // (§8, owner use cases) read into calls on a PubSubService, and the results written back. Shared
-// by every host of a service (PEP accounts, a pubsub component).
+// by every host of a service (PEP accounts, the pubsub.<domain> components).
 import { NS, StanzaError, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { badRequest, PubSubError, unsupported } from './errors.ts';
 import { configForm, formValues } from './node-config.ts';
 import { itemsElement, viewOf, type PubSubService } from './service.ts';
 import type { Affiliation, StoredItem, StoredNode } from './store.ts';
+import {
+  optionsForm, setSubscriptionOptions, setSubscriptions, subscribe, subscriptionOptions, unsubscribe,
+} from './subscriptions.ts';
 
 export interface PubSubAnswer {
   /** The iq result's payload (null: an empty result). */
@@ -23,7 +26,8 @@ function elementsOf(parent: Element): Element[] {
 /** The one action element of a <pubsub/> (publish may come with publish-options, create and subscribe with their forms). */
 function action(payload: Element, companions: readonly string[]): Element {
   const children = elementsOf(payload);
-  const main = children.filter((child) => !companions.includes(child.name));
+  // a companion alone is the action itself (<options/> to get or set subscription options: §6.3)
+  const main = children.length === 1 ? children : children.filter((child) => !companions.includes(child.name));
   if (main.length !== 1 || children.length > 2) throw new StanzaError('bad-request', 'a pubsub request carries one action');
   return main[0]!;
 }
@@ -46,7 +50,7 @@ function subscriberJid(element: Element): JID {
 export async function entityRequest(service: PubSubService, requester: JID, type: 'get' | 'set', payload: Element): Promise<PubSubAnswer> {
   const request = action(payload, type === 'set' ? ['publish-options', 'configure', 'options'] : []);
   const node = request.attrs.node ?? '';
-  const pubsub = (...children: Element[]) => xml('pubsub', { xmlns: NS.pubsub }, ...children);
+  const pubsub = (...children: Array<Element | null>) => xml('pubsub', { xmlns: NS.pubsub }, ...children);
   switch (`${type} ${request.name}`) {
     case 'set publish': {
       const items = request.getChildren('item');
@@ -72,44 +76,56 @@ export async function entityRequest(service: PubSubService, requester: JID, type
       return { result: pubsub(itemsElement(node, items.map(viewOf))) };
     }
     case 'set create': {
+      // §8.1.3: the configuration comes with the create (not-acceptable when the service cannot take it)
       const values = companionForm(payload, 'configure', NS.pubsubNodeConfig);
-      const created = await service.create(requester, node);
-      if (values && values.size) await service.configure(requester, created.node, values);
-      return { result: null };
+      const created = await service.create(requester, node, values && values.size ? values : undefined);
+      // §8.1.2: the name is given back (an instant node's was made here)
+      return { result: pubsub(xml('create', { node: created.node })) };
     }
     case 'set subscribe': {
-      if (payload.getChild('options')) throw unsupported('subscription-options');
-      const { node: subscribed, subid, last } = await service.subscribe(requester, node, subscriberJid(request));
       const jid = subscriberJid(request);
+      const values = companionForm(payload, 'options', NS.pubsubSubscribeOptions);
+      const done = await subscribe(service, requester, node, jid, values);
       return {
-        result: pubsub(xml('subscription', { node, jid: jid.full, subid, subscription: 'subscribed' })),
-        lastItem: last ? { node: subscribed, item: last, to: jid } : undefined,
+        result: pubsub(xml('subscription', { node, jid: jid.full, subid: done.subid, subscription: done.state }),
+          done.options ? xml('options', {}, optionsForm(done.options, 'result')) : null),
+        lastItem: done.last ? { node: done.node, item: done.last, to: jid } : undefined,
       };
     }
     case 'set unsubscribe':
-      await service.unsubscribe(requester, node, subscriberJid(request));
+      await unsubscribe(service, requester, node, subscriberJid(request), request.attrs.subid);
       return { result: null };
+    case 'get options': {
+      const jid = subscriberJid(request);
+      const form = await subscriptionOptions(service, requester, node, jid, request.attrs.subid);
+      return { result: pubsub(xml('options', { node, jid: jid.full, subid: request.attrs.subid }, form)) };
+    }
+    case 'set options': {
+      const form = request.getChild('x', NS.dataForms);
+      if (!form) throw badRequest('invalid-options', 'the options form is missing');
+      await setSubscriptionOptions(service, requester, node, subscriberJid(request), request.attrs.subid, formValues(form, NS.pubsubSubscribeOptions));
+      return { result: null };
+    }
     case 'get subscriptions': {
+      // §5.6: the requester's subscriptions at the service (or at one node)
       const nodes = (await service.nodes()).filter((entry) => !node || entry.node === node);
-      const mine = nodes.flatMap((entry) => Object.entries(entry.subscriptions)
-        .filter(([jid]) => tryParseJid(jid)?.bare === requester.bare)
-        .map(([jid, subid]) => xml('subscription', { node: entry.node, jid, subid, subscription: 'subscribed' })));
+      const mine = nodes.flatMap((entry) => subscriptionsOf(entry, (jid) => tryParseJid(jid)?.bare === requester.bare)
+        .map((attrs) => xml('subscription', { node: entry.node, ...attrs })));
       return { result: pubsub(xml('subscriptions', { node: node || undefined }, ...mine)) };
     }
     case 'get affiliations': {
+      // §5.7: the requester's affiliations
       const nodes = (await service.nodes()).filter((entry) => !node || entry.node === node);
-      const owner = service.jid === requester.bare;
       const mine = nodes.flatMap((entry) => {
-        const affiliation = owner ? 'owner' : entry.affiliations[requester.bare];
-        return affiliation ? [xml('affiliation', { node: entry.node, affiliation })] : [];
+        const affiliation = service.affiliationOf(requester, entry);
+        return affiliation !== 'none' ? [xml('affiliation', { node: entry.node, affiliation })] : [];
       });
       return { result: pubsub(xml('affiliations', { node: node || undefined }, ...mine)) };
     }
     case 'get default':
-      return { result: pubsub(xml('default', {}, configForm(service.defaultConfig(), 'form'))) };
-    case 'get options':
-    case 'set options':
-      throw unsupported('subscription-options');
+      // §6.4: the default subscription options
+      if (!service.policy.subscriptionOptions) throw unsupported('retrieve-default-sub');
+      return { result: pubsub(xml('default', { node: node || undefined }, optionsForm({ deliver: true }, 'form'))) };
     default:
       throw new PubSubError('feature-not-implemented', undefined, `<${request.name.slice(0, 64)}/> is not a pubsub request`);
   }
@@ -123,7 +139,7 @@ export async function ownerRequest(service: PubSubService, requester: JID, type:
   switch (`${type} ${request.name}`) {
     case 'get configure': {
       const stored = await service.configuration(requester, node);
-      return { result: owner(xml('configure', { node }, configForm(stored.config))) };
+      return { result: owner(xml('configure', { node }, configForm(stored.config, 'form', service.policy.configChoices))) };
     }
     case 'set configure': {
       const form = request.getChild('x', NS.dataForms);
@@ -134,7 +150,7 @@ export async function ownerRequest(service: PubSubService, requester: JID, type:
       return { result: null };
     }
     case 'get default':
-      return { result: owner(xml('default', {}, configForm(service.defaultConfig()))) };
+      return { result: owner(xml('default', {}, configForm(service.defaultConfig(), 'form', service.policy.configChoices))) };
     case 'set delete':
       await service.delete(requester, node);
       return { result: null };
@@ -145,7 +161,7 @@ export async function ownerRequest(service: PubSubService, requester: JID, type:
       const stored = await service.configuration(requester, node);
       return {
         result: owner(xml('affiliations', { node },
-          xml('affiliation', { jid: service.jid, affiliation: 'owner' }),
+          service.policy.owner ? xml('affiliation', { jid: service.policy.owner, affiliation: 'owner' }) : null,
           ...Object.entries(stored.affiliations).map(([jid, affiliation]) => xml('affiliation', { jid, affiliation })))),
       };
     }
@@ -154,7 +170,7 @@ export async function ownerRequest(service: PubSubService, requester: JID, type:
         const jid = tryParseJid(element.attrs.jid ?? '');
         const affiliation = element.attrs.affiliation as Affiliation | 'none';
         if (!jid || !AFFILIATIONS.has(affiliation)) throw new StanzaError('bad-request', 'each affiliation needs a JID and a known affiliation');
-        if (jid.bare === service.jid) throw new StanzaError('not-acceptable', "the owner's own affiliation cannot change");
+        if (jid.bare === service.policy.owner) throw new StanzaError('not-acceptable', "the owner's own affiliation cannot change");
         return { jid, affiliation };
       });
       await service.setAffiliations(requester, node, changes);
@@ -163,11 +179,31 @@ export async function ownerRequest(service: PubSubService, requester: JID, type:
     case 'get subscriptions': {
       const stored = await service.configuration(requester, node);
       return {
-        result: owner(xml('subscriptions', { node },
-          ...Object.entries(stored.subscriptions).map(([jid, subid]) => xml('subscription', { jid, subid, subscription: 'subscribed' })))),
+        result: owner(xml('subscriptions', { node }, ...subscriptionsOf(stored, () => true).map((attrs) => xml('subscription', attrs)))),
       };
+    }
+    case 'set subscriptions': {
+      // §8.8.2: 'subscribed' approves or adds, 'none' ends
+      const changes = request.getChildren('subscription').map((element) => {
+        const jid = tryParseJid(element.attrs.jid ?? '');
+        const state = element.attrs.subscription;
+        if (!jid || (state !== 'subscribed' && state !== 'none')) {
+          throw new StanzaError('bad-request', "each subscription needs a JID and a state: 'subscribed' or 'none'");
+        }
+        return { jid, state: state as 'subscribed' | 'none' };
+      });
+      await setSubscriptions(service, requester, node, changes);
+      return { result: null };
     }
     default:
       throw new PubSubError('feature-not-implemented', undefined, `<${request.name.slice(0, 64)}/> is not a pubsub owner request`);
   }
+}
+
+/** A node's subscriptions (pending ones too) that `include` takes, as <subscription/> attributes. */
+function subscriptionsOf(node: StoredNode, include: (jid: string) => boolean): Array<Record<string, string>> {
+  return [
+    ...Object.entries(node.subscriptions).filter(([jid]) => include(jid)).map(([jid, subid]) => ({ jid, subid, subscription: 'subscribed' })),
+    ...Object.entries(node.pending).filter(([jid]) => include(jid)).map(([jid, subid]) => ({ jid, subid, subscription: 'pending' })),
+  ];
 }

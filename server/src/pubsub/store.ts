@@ -1,5 +1,5 @@
 // Where a pubsub service keeps its nodes and items (XEP-0060 §4.5 persistent items): one store for
-// every service of this server (a service is an account's PEP service, later a pubsub component's),
+// every service of this server (an account's PEP service, a pubsub.<domain> component's),
 // backend-neutral and Promise-based like the state storage (storage/types.ts), so that every node
 // of a cluster sees the same nodes and items.
 import type { NodeConfig } from './node-config.ts';
@@ -15,6 +15,10 @@ export interface StoredNode {
   readonly affiliations: Readonly<Record<string, Affiliation>>;
   /** Explicit subscriptions (§6.1): JID (as subscribed, bare or full) → subscription id. */
   readonly subscriptions: Readonly<Record<string, string>>;
+  /** Subscriptions awaiting an owner's approval (§6.1.2 'authorize' access): JID → subscription id. */
+  readonly pending: Readonly<Record<string, string>>;
+  /** §6.3 subscription options of those subscriptions (pending or not) that have some: JID → options. */
+  readonly subscriptionOptions: Readonly<Record<string, SubscriptionOptions>>;
   /** ms epoch */
   readonly createdAt: number;
 }
@@ -29,11 +33,22 @@ export interface StoredItem {
   readonly publishedAt: number;
 }
 
+/** XEP-0060 §6.3 subscription options (FORM_TYPE pubsub#subscribe_options) this engine keeps. */
+export interface SubscriptionOptions {
+  /** pubsub#deliver: false stops notifications without ending the subscription. */
+  readonly deliver: boolean;
+}
+
 export interface NewNode {
   config: NodeConfig;
   affiliations?: Record<string, Affiliation>;
   subscriptions?: Record<string, string>;
+  pending?: Record<string, string>;
+  subscriptionOptions?: Record<string, SubscriptionOptions>;
 }
+
+/** The fields of a node a change may replace. */
+export type NodeChange = Partial<NewNode>;
 
 export interface PubSubStore {
   getNode(service: string, node: string): Promise<StoredNode | null>;
@@ -42,7 +57,14 @@ export interface PubSubStore {
   /** Returns false (and changes nothing) when the node exists already. */
   createNode(service: string, node: string, fields: NewNode): Promise<boolean>;
   /** Replaces the node's configuration, affiliations or subscriptions (those given). */
-  updateNode(service: string, node: string, change: Partial<NewNode>): Promise<void>;
+  updateNode(service: string, node: string, change: NodeChange): Promise<void>;
+  /**
+   * Reads the node and writes what `change` makes of it, as one atomic change (two requests that
+   * change one node's subscriptions at once, on two cluster nodes, both count). `change` may run
+   * more than once (a retried transaction): it only computes. Returns the node as it is afterwards
+   * (null when there is none; `change` returning null writes nothing).
+   */
+  modifyNode(service: string, node: string, change: (node: StoredNode) => NodeChange | null): Promise<StoredNode | null>;
   /** Removes the node and its items; false when there was none. */
   deleteNode(service: string, node: string): Promise<boolean>;
   /**

@@ -2,7 +2,9 @@
 // here, and the 5269 (and XEP-0368 direct TLS) listeners for peers that connect to us.
 //
 // Outgoing: one link per (served domain, remote domain) pair, made on the first stanza and reused
-// (outgoing-link.ts). Incoming: streams the peers open (incoming-stream.ts). Links are this node's
+// (outgoing-link.ts); a pair whose peer is already reached rides that stream (piggyback.ts,
+// XEP-0220 §2.4). Incoming: streams the peers open (incoming-stream.ts). Every link's state goes to
+// the log and /metrics (link-monitor.ts, the figures below). Links are this node's
 // connections; what every node must agree on — the dialback secret, the per-domain policy — comes
 // from shared storage, so a peer may verify a key with any node.
 import { StanzaError, StreamError, type Element, type JID } from '@parley/shared';
@@ -22,6 +24,9 @@ import { listenTcp, type TcpListeners } from '../transport/tcp.ts';
 import { DialbackKeys } from './dialback-key.ts';
 import { IncomingS2sStream } from './incoming-stream.ts';
 import { OutgoingLink } from './outgoing-link.ts';
+import { LinkMonitor } from './link-monitor.ts';
+import type { PeerLink, PiggybackServices } from './piggyback.ts';
+import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 import type { FederationPolicy } from './policy.ts';
 import { s2sSettings, type S2sServices } from './services.ts';
 import { PeerVerifyingContexts } from './tls-contexts.ts';
@@ -38,19 +43,27 @@ export interface FederationOptions {
   /** host-removed: streams and links of a domain no longer served end (RFC 6120 §4.9.3.5 host-gone). */
   readonly hub: ServerHub;
   readonly log: Logger;
+  /** Where the federation's figures go for /metrics. */
+  readonly metrics?: MetricsRegistration;
 }
 
 export interface FederationStatus {
-  outgoing: Array<{ local: string; remote: string; ready: boolean; authenticatedBy: string | null; directTls: boolean; bidirectional: boolean }>;
+  outgoing: Array<{
+    local: string; remote: string; ready: boolean; authenticatedBy: string | null; directTls: boolean; bidirectional: boolean;
+    /** Rides the stream of another pair to the same peer (XEP-0220 §2.4). */
+    piggybacked: boolean;
+  }>;
   incoming: Array<{ domain: string; remote: string[]; proofs: Record<string, string>; directTls: boolean; bidirectional: boolean }>;
 }
 
 export class Federation implements RemoteRouter {
-  private readonly links = new Map<string, OutgoingLink>();
+  /** By "local remote": a link of its own or a piggybacked pair. */
+  private readonly links = new Map<string, PeerLink>();
+  private readonly monitor: LinkMonitor;
   private readonly incoming = new Set<IncomingS2sStream>();
   /** XEP-0288: incoming streams that carry our stanzas too, by "local remote" pair (used before opening a link). */
   private readonly bidirectional = new Map<string, IncomingS2sStream>();
-  private readonly services: S2sServices;
+  private readonly services: S2sServices<IncomingS2sStream>;
   private readonly ca: string[];
   private readonly contexts: PeerVerifyingContexts;
   private listeners: TcpListeners | null = null;
@@ -60,13 +73,15 @@ export class Federation implements RemoteRouter {
     const { config, hosts, policy, log } = options;
     this.ca = trustedCertificateAuthorities(config.s2s.trustedCaFile);
     this.contexts = new PeerVerifyingContexts(options.certificates, this.ca);
+    this.monitor = new LinkMonitor(log);
+    if (options.metrics) this.registerMetrics(options.metrics);
     options.hub.on('host-removed', ({ name }) => {
       const gone = new StreamError('host-gone', `${name} is no longer served here`);
       for (const stream of [...this.incoming]) if (stream.domain === name) stream.streamError(gone);
       for (const link of [...this.links.values()]) if (link.local === name) link.close(gone);
     });
     this.services = {
-      settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), log,
+      settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), log, monitor: this.monitor,
       verifyDialback: (local, remote, streamId, key) => this.link(local, remote).verify(streamId, key),
       route: (stanza, from, to, origin) => options.router.route(stanza, from, to, origin),
       incomingClosed: (stream) => {
@@ -118,7 +133,7 @@ export class Federation implements RemoteRouter {
     return {
       outgoing: [...this.links.values()].map((link) => ({
         local: link.local, remote: link.remote, ready: link.ready, authenticatedBy: link.authenticatedBy, directTls: link.directTls,
-        bidirectional: link.bidirectional,
+        bidirectional: link.bidirectional, piggybacked: link.piggybacked,
       })),
       incoming: [...this.incoming].map((stream) => ({ domain: stream.domain, remote: stream.remoteDomains, proofs: stream.proofs, directTls: stream.directTls,
         bidirectional: stream.bidirectionalPairs.length > 0,
@@ -146,23 +161,83 @@ export class Federation implements RemoteRouter {
     await this.listeners?.close();
   }
 
-  private link(local: string, remote: string): OutgoingLink {
+  /** The pair's link: the one open, a ride on a stream already up to the same peer, or a new link. */
+  private link(local: string, remote: string): PeerLink {
     const key = `${local} ${remote}`;
-    let link = this.links.get(key);
-    if (!link || link.isClosed) {
-      const { config, dns, router, log } = this.options;
-      link = new OutgoingLink({
-        settings: this.services.settings, dns, keys: this.services.keys, policy: this.options.policy,
-        clientContext: (domain) => this.contexts.clientContext(domain), localAddress: localAddressOf(config.bind), log,
-        bounce: (stanza, error) => void router.bounce(stanza, error, SERVER_ORIGIN),
-        route: (stanza, from, to, origin) => router.route(stanza, from, to, origin),
-        closed: (closed) => {
-          if (this.links.get(key) === closed) this.links.delete(key);
-        },
-      }, local, remote);
-      this.links.set(key, link);
+    const open = this.links.get(key);
+    if (open && !open.isClosed) return open;
+    for (const carrier of this.links.values()) {
+      if (!(carrier instanceof OutgoingLink) || !carrier.canCarry(local, remote)) continue;
+      const pair = carrier.carry(local, remote, this.piggybackServices(key));
+      this.links.set(key, pair);
+      return pair;
     }
+    return this.ownLink(local, remote);
+  }
+
+  private ownLink(local: string, remote: string): OutgoingLink {
+    const key = `${local} ${remote}`;
+    const { config, dns, router, log } = this.options;
+    const link = new OutgoingLink({
+      settings: this.services.settings, dns, keys: this.services.keys, policy: this.options.policy, monitor: this.monitor,
+      clientContext: (domain) => this.contexts.clientContext(domain), localAddress: localAddressOf(config.bind), log,
+      bounce: (stanza, error) => void router.bounce(stanza, error, SERVER_ORIGIN),
+      route: (stanza, from, to, origin) => router.route(stanza, from, to, origin),
+      closed: (closed) => {
+        if (this.links.get(key) === closed) this.links.delete(key);
+      },
+    }, local, remote);
+    this.links.set(key, link);
     return link;
+  }
+
+  private piggybackServices(key: string): PiggybackServices {
+    const { router } = this.options;
+    const { settings } = this.services;
+    return {
+      monitor: this.monitor, maxQueuedStanzas: settings.maxQueuedStanzas, answerTimeoutMs: settings.connectTimeoutSeconds * 1000,
+      bounce: (stanza, error) => void router.bounce(stanza, error, SERVER_ORIGIN),
+      closed: (closed) => {
+        if (this.links.get(key) === closed) this.links.delete(key);
+      },
+      // the peer would not take the pair on that stream: a link of its own carries what waited
+      refused: (pair, waiting) => {
+        const link = this.stopped ? null : this.ownLink(pair.local, pair.remote);
+        for (const stanza of waiting) {
+          if (link) link.send(stanza);
+          else void router.bounce(stanza, new StanzaError('remote-server-not-found', 'the server is stopping'), SERVER_ORIGIN);
+        }
+      },
+    };
+  }
+
+  /** /metrics: links by direction and state, proven domain pairs, stanzas waiting, links made and failed. */
+  private registerMetrics(metrics: MetricsRegistration): void {
+    metrics.gauge('parley_s2s_links', "Server-to-server connections of this node by direction and state ('ready': a domain pair proven on it).",
+      ['direction', 'state'], () => {
+        const counts = { outgoing: { connecting: 0, ready: 0 }, incoming: { connecting: 0, ready: 0 } };
+        for (const link of this.links.values()) if (!link.piggybacked) counts.outgoing[link.ready ? 'ready' : 'connecting']++;
+        for (const stream of this.incoming) counts.incoming[stream.remoteDomains.length > 0 ? 'ready' : 'connecting']++;
+        return (['outgoing', 'incoming'] as const).flatMap((direction) => (['connecting', 'ready'] as const)
+          .map((state) => ({ labels: { direction, state }, value: counts[direction][state] })));
+      });
+    metrics.gauge('parley_s2s_domain_pairs', 'Proven (local, remote) domain pairs on the s2s connections, by direction; more pairs than links: piggybacking.',
+      ['direction'], () => {
+        let outgoing = 0;
+        let incoming = 0;
+        for (const link of this.links.values()) if (link.ready) outgoing++;
+        for (const stream of this.incoming) incoming += stream.provenPairs;
+        return [{ labels: { direction: 'outgoing' }, value: outgoing }, { labels: { direction: 'incoming' }, value: incoming }];
+      });
+    metrics.gauge('parley_s2s_queued_stanzas', 'Stanzas waiting for an outgoing s2s link (or piggybacked pair) to be ready.', [], () => {
+      let queued = 0;
+      for (const link of this.links.values()) queued += link.queued;
+      return [{ labels: {}, value: queued }];
+    });
+    metrics.counter('parley_s2s_links_established_total', 'Domain pairs proven on s2s links, by direction and method (EXTERNAL, dialback).',
+      ['direction', 'method'], () => this.monitor.established.samples());
+    metrics.counter('parley_s2s_link_failures_total', 'S2s links that ended before any domain pair was proven, by direction and reason.',
+      ['direction', 'reason'], () => this.monitor.failures.samples());
   }
 }
 

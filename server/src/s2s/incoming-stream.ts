@@ -2,7 +2,8 @@
 // (required by default), then the peer proves its domain by SASL EXTERNAL with a certificate that
 // verifies for it (XEP-0178) or by dialback (XEP-0220, with piggybacked domain pairs); this stream
 // also answers <db:verify/> for keys we generated. Stanzas are routed only for domain pairs the peer
-// proved; anything else ends the stream with the RFC 6120 §4.9.3 condition.
+// proved; anything else ends the stream with the RFC 6120 §4.9.3 condition. Each proven pair going
+// up and down, and a stream that ends without proving one, is logged and counted (link-monitor.ts).
 import { randomBytes } from 'node:crypto';
 import {
   NS, StanzaError, StreamError, StreamParser, normalizeDomain, serialize, tryParseJid, xml,
@@ -13,6 +14,7 @@ import type { AcceptedStream, Connection } from '../stream/connection.ts';
 import { certificateStatus } from './peer-identity.ts';
 import { S2S_FOOTER, S2S_NS, dialback, isStanzaName, localName, s2sHeader, serializeForPeer } from './wire.ts';
 import type { S2sServices } from './services.ts';
+import type { LinkFacts } from './link-monitor.ts';
 
 type State = 'awaiting-header' | 'open' | 'starting-tls' | 'closed';
 
@@ -39,11 +41,17 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Stanzas waiting while an asynchronous route runs, so one peer's stanzas keep their order. */
   private backlog: Element[] | null = null;
+  /** How the stream ended, for the log: the condition of our stream error or the peer's, or why it closed. */
+  private ending: { reason: string; text: string; byError: boolean } | null = null;
+  /** Why the peer's last authentication was refused (a stream that proves nothing fails with it). */
+  private refusal: string | null = null;
+  /** It answered a <db:verify/>: a verify-only stream that proves nothing has not failed. */
+  private answeredVerify = false;
 
   /** The peer connected with TLS at once (XEP-0368), not STARTTLS. */
   readonly directTls: boolean;
 
-  constructor(private readonly services: S2sServices, readonly connection: Connection) {
+  constructor(private readonly services: S2sServices<IncomingS2sStream>, readonly connection: Connection) {
     this.directTls = connection.encrypted;
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
     // §4.9.3.4: a peer that proves nothing in time is dropped (a verify-only stream answers within it).
@@ -59,6 +67,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   /** Proven remote domains (for logs, tests and the admin). */
   get remoteDomains(): string[] {
     return [...this.origins.keys()];
+  }
+
+  /** How many "remote local" pairs are proven on this stream. */
+  get provenPairs(): number {
+    return this.pairs.size;
   }
 
   /** How each remote domain proved itself on this stream. */
@@ -78,7 +91,8 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     this.streamError(error);
   }
 
-  transportClosed(): void {
+  transportClosed(error?: Error): void {
+    this.ending ??= { reason: 'connection-lost', text: `the connection was lost${error ? `: ${error.message}` : ''}`, byError: true };
     this.teardown();
   }
 
@@ -102,6 +116,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   streamError(error: StreamError): void {
     if (this.state === 'closed') return;
     this.services.log.debug({ stream: this.streamId, peer: this.peerDomain, condition: error.condition, text: error.text }, 's2s stream error');
+    this.ending ??= { reason: error.condition, text: `${error.condition}${error.text ? `: ${error.text}` : ''}`, byError: true };
     if (!this.headerSent) this.sendHeader();
     this.connection.write(serialize(error.toElement()));
     this.connection.write(S2S_FOOTER);
@@ -109,8 +124,9 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     this.connection.close();
   }
 
-  close(): void {
+  close(why = 'closed'): void {
     if (this.state === 'closed') return;
+    this.ending ??= { reason: 'closed', text: why, byError: false };
     if (!this.headerSent) this.sendHeader();
     this.connection.write(S2S_FOOTER);
     this.teardown();
@@ -151,7 +167,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   }
 
   onStreamEnd(): void {
-    this.close();
+    this.close('the peer closed the stream');
   }
 
   onError(condition: ParserErrorCondition, text: string): void {
@@ -199,7 +215,8 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     const name = localName(element);
     if (ns === NS.stream && name === 'error') {
       const condition = element.getChildElements().find((child) => child.attrs.xmlns === NS.streams)?.name;
-      this.services.log.info({ stream: this.streamId, peer: this.peerDomain, condition, text: element.getChildText('text', NS.streams) }, 's2s peer ended its stream with an error');
+      const text = element.getChildText('text', NS.streams);
+      this.ending = { reason: condition ?? 'undefined-condition', text: `the peer's stream error: ${condition}${text ? ` (${text})` : ''}`, byError: true };
       this.teardown();
       return this.connection.close();
     }
@@ -240,6 +257,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   /** RFC 6120 §6.4, XEP-0178 §3: EXTERNAL with the peer's certificate; authzid, if any, must be the header's 'from'. */
   private saslExternal(auth: Element): void {
     const fail = (condition: string, text: string) => {
+      this.refusal = 'sasl-refused';
       this.connection.write(serialize(xml('failure', { xmlns: NS.sasl }, xml(condition), xml('text', { 'xml:lang': 'en' }, text))));
       if (++this.saslFailures >= 3) this.streamError(new StreamError('policy-violation', 'too many failed authentication attempts'));
     };
@@ -267,8 +285,11 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   private async dialbackResult(result: Element): Promise<void> {
     const remote = safeDomain(result.attrs.from);
     const local = safeDomain(result.attrs.to);
-    const answer = (type: string, error?: StanzaError) => this.write(serialize(xml('db:result', { from: local ?? result.attrs.to, to: remote ?? result.attrs.from, type },
-      error?.toElement())));
+    const answer = (type: string, error?: StanzaError) => {
+      if (type !== 'valid') this.refusal = 'dialback-refused';
+      this.write(serialize(xml('db:result', { from: local ?? result.attrs.to, to: remote ?? result.attrs.from, type },
+        error?.toElement())));
+    };
     if (!remote || !local) return this.streamError(new StreamError('improper-addressing', 'db:result needs from and to'));
     if (!this.services.hosts.has(local)) return answer('error', new StanzaError('item-not-found', `${local} is not served here`));
     if (this.services.hosts.has(remote)) return answer('error', new StanzaError('forbidden', `${remote} is served here`));
@@ -305,6 +326,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     }
     const valid = this.services.keys.verify(receiving, originating, id, verify.text());
     this.clearAuthTimer(); // a verify-only stream has done its job
+    this.answeredVerify = true;
     this.write(dialback('verify', { ...attrs, type: valid ? 'valid' : 'invalid' }));
   }
 
@@ -315,7 +337,14 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     if (this.bidirectional) this.services.bidirectionalStream(this, remote, local);
     this.clearAuthTimer();
     this.startIdleTimer();
-    this.services.log.info({ stream: this.streamId, remote, local, how, encrypted: this.connection.encrypted }, 'incoming s2s stream authenticated');
+    this.services.monitor.up(this.facts(remote, local, how));
+  }
+
+  private facts(remote: string, local: string, how: 'sasl-external' | 'dialback' | null): LinkFacts {
+    return {
+      direction: 'incoming', local, remote, address: this.connection.remoteAddress, method: how === 'sasl-external' ? 'EXTERNAL' : how,
+      tls: this.connection.encrypted, directTls: this.directTls,
+    };
   }
 
   // ---- stanzas ----
@@ -368,7 +397,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     if (this.idleTimer) return;
     const idleMs = this.services.settings.idleSeconds * 1000;
     this.idleTimer = setInterval(() => {
-      if (Date.now() - this.lastActivity >= idleMs) this.close();
+      if (Date.now() - this.lastActivity >= idleMs) this.close(`idle for ${this.services.settings.idleSeconds} s`);
     }, Math.max(250, Math.floor(idleMs / 4)));
     this.idleTimer.unref();
   }
@@ -384,7 +413,23 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
     this.clearAuthTimer();
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.backlog = null;
+    this.report();
     this.services.incomingClosed(this);
+  }
+
+  /** The log and the failure counter: each proven pair went down; a stream that proved none failed (unless it only answered verifies). */
+  private report(): void {
+    const ending = this.ending ?? { reason: 'closed', text: 'closed', byError: false };
+    const { monitor } = this.services;
+    for (const pair of this.pairs) {
+      const [remote, local] = pair.split(' ') as [string, string];
+      monitor.down(this.facts(remote, local, this.howProven.get(remote) ?? null), ending.text, ending.byError);
+    }
+    if (this.pairs.size > 0) return;
+    const reason = ending.byError ? ending.reason : this.refusal ?? (this.answeredVerify ? null : 'closed-unauthenticated');
+    const facts = this.facts(this.peerDomain || '(unknown)', this.domain || '(unknown)', null);
+    if (reason) monitor.failed(facts, reason, this.refusal && !ending.byError ? `${ending.text} after ${this.refusal}` : ending.text);
+    else this.services.log.debug({ stream: this.streamId, peer: this.peerDomain }, 's2s verify stream closed');
   }
 }
 

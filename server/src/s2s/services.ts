@@ -6,8 +6,8 @@ import type { Origin } from '../core/origin.ts';
 import type { Logger } from '../logger.ts';
 import type { HostTable } from '../router/host-table.ts';
 import type { DialbackKeys } from './dialback-key.ts';
-import type { IncomingS2sStream } from './incoming-stream.ts';
 import type { FederationPolicy } from './policy.ts';
+import type { LinkMonitor } from './link-monitor.ts';
 
 export interface S2sSettings {
   readonly requireEncryption: boolean;
@@ -26,7 +26,8 @@ export function s2sSettings(config: Config): S2sSettings {
   };
 }
 
-export interface S2sServices {
+/** `Stream`: the incoming stream (incoming-stream.ts), which uses these services itself. */
+export interface S2sServices<Stream> {
   readonly settings: S2sSettings;
   readonly hosts: Pick<HostTable, 'has' | 'first'>;
   readonly policy: FederationPolicy;
@@ -35,8 +36,10 @@ export interface S2sServices {
   verifyDialback(local: string, remote: string, streamId: string, key: string): Promise<boolean>;
   /** A proven peer's stanza into the router. */
   route(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
-  incomingClosed(stream: IncomingS2sStream): void;
+  incomingClosed(stream: Stream): void;
   /** XEP-0288: `stream` carries our stanzas from `local` to `remote` from now on. */
-  bidirectionalStream(stream: IncomingS2sStream, remote: string, local: string): void;
+  bidirectionalStream(stream: Stream, remote: string, local: string): void;
+  /** Link states for the log and /metrics. */
+  readonly monitor: LinkMonitor;
   readonly log: Logger;
 }

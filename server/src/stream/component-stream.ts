@@ -25,7 +25,9 @@ export interface ComponentServices {
   readonly hosts: Pick<HostTable, 'addComponent' | 'removeComponent' | 'first'>;
   readonly secrets: ComponentSecrets;
   readonly router: Pick<Routing, 'route' | 'bounce'>;
-  readonly streams: OpenStreams;
+  readonly streams: Pick<OpenStreams, 'opened' | 'closed'>;
+  /** The handshake was accepted: the stream serves its domain from now on. */
+  readonly serving?: (stream: ComponentStream) => void;
   readonly log: Logger;
 }
 
@@ -54,6 +56,11 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
   private served: Component | null = null;
   /** Stanzas waiting while the router works on an earlier one asynchronously: their order is kept. */
   private backlog: Element[] | null = null;
+  /** When the handshake was accepted (ms since the epoch), or null before. */
+  connectedAt: number | null = null;
+  /** Stanzas the component sent that went to the router, and stanzas written to it (the admin's listing). */
+  stanzasIn = 0;
+  stanzasOut = 0;
 
   constructor(private readonly services: ComponentServices, readonly connection: Connection) {
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.limits.maxStanzaSize });
@@ -66,6 +73,11 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
   /** The domain the stream serves (OpenStreams: host-gone and system-shutdown reach it). */
   get domain(): string {
     return this.name;
+  }
+
+  /** It serves its domain (the handshake was accepted and the stream is open). */
+  get serving(): boolean {
+    return this.state === 'serving';
   }
 
   // ---- input from the transport ----
@@ -157,8 +169,10 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
     this.clearAuthTimer();
     this.origin = Object.freeze({ kind: 'component', domain: this.name });
     this.state = 'serving';
+    this.connectedAt = Date.now();
     this.connection.write('<handshake/>');
     this.services.log.info({ domain: this.name, address: this.connection.remoteAddress }, 'component connected');
+    this.services.serving?.(this);
   }
 
   // ---- stanzas from the component ----
@@ -196,6 +210,7 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
       }
       return;
     }
+    this.stanzasIn++;
     const result = this.services.router.route(element, from, to, this.origin!);
     if (result) this.whenDone(result);
   }
@@ -227,6 +242,7 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
     // the element itself may be delivered elsewhere too: the addresses go on a copy
     const copy = new Element(stanza.name, { ...stanza.attrs, from: stanza.attrs.from ?? from.full, to: stanza.attrs.to ?? to.full });
     copy.children = stanza.children;
+    this.stanzasOut++;
     this.write(copy);
   }
 

@@ -91,6 +91,16 @@ export interface DnsStatus {
   records: Array<{ service: string; name: string; port: number; answers: string[]; lookupError: string | null; problems: string[]; notes: string[] }>;
 }
 
+/** An external component (XEP-0114): server/src/admin/components.ts, components/external.ts. */
+export interface ComponentEntry {
+  domain: string;
+  source: 'configuration' | 'stored';
+  /** Where it is connected (any node); the stanza counts only for this node's connections. */
+  connection: { node: string; connectedSince: string; address: string; stanzasIn: number | null; stanzasOut: number | null } | null;
+}
+
+export interface AddedComponent { domain: string; secret: string; generated: boolean }
+
 export interface ReindexJob {
   state: 'running' | 'done' | 'failed' | 'interrupted' | 'never';
   node?: string; index?: string; done?: number; total?: number; failed?: number; error?: string | null; startedAt?: string; updatedAt?: string;

@@ -277,6 +277,23 @@ export const en = {
   'rooms.error.address': 'Enter an address like room@conference.example.com.',
   'messages.moderate': 'Remove for everyone (moderator)',
   'search.nick': '{nick}:',
+  'rooms.privateTitle': '{nick} in {room}',
+  'rooms.privateIn': 'Private conversation in {room}',
+  'rooms.privateLabel': 'Private conversation with {nick} in {room}',
+  'rooms.privateBeginning': 'Messages here go to {nick} alone.',
+  'rooms.privateGone': '{nick} is not in the room now.',
+  'rooms.privateClose': 'Close the private conversation',
+  'rooms.privateChats': 'Private conversations',
+  'rooms.private': 'Message',
+  'rooms.privateAsk': 'Message {nick} privately',
+  'rooms.visitor': 'You can read this room; only people with voice write in it.',
+  'rooms.requestVoice': 'Ask for voice',
+  'rooms.voiceAsked': 'You asked the moderators for voice.',
+  'rooms.voiceRequest': '{nick} asks for voice',
+  'rooms.grantVoice': 'Give voice',
+  'rooms.grantVoiceTo': 'Give voice to {nick}',
+  'rooms.dismissVoice': 'Dismiss',
+  'rooms.dismissVoiceFrom': 'Dismiss the request of {nick}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -240,7 +240,10 @@ export class Conversations {
     // (a room's moderator retracts anyone's message, XEP-0425)
     const anySide = action.kind === 'reactions' || (action.kind === 'retraction' && action.moderated);
     const direction = anySide ? undefined : action.kind === 'displayed' ? (change.direction === 'in' ? 'out' : 'in') : change.direction;
-    const target = conversation.messages.findLast((m) => m.refs.includes(action.target) && (direction === undefined || m.direction === direction));
+    // in a room, others' messages are all 'in': a correction or retraction is also the same occupant's (XEP-0308 §5)
+    const sameSender = !anySide && action.kind !== 'displayed' && change.direction === 'in' && change.nick !== undefined;
+    const target = conversation.messages.findLast((m) => m.refs.includes(action.target) && (direction === undefined || m.direction === direction)
+      && (!sameSender || isSameOccupant(m, change)));
     if (!target) {
       const waiting = (conversation.waiting[action.target] ??= []);
       if (!waiting.some((m) => m.id === change.id)) waiting.push(change);
@@ -257,9 +260,12 @@ export class Conversations {
         target.body = '';
         target.reactions = undefined;
         break;
-      case 'reactions':
-        target.reactions = { ...target.reactions, [change.direction]: action.reactions };
+      case 'reactions': {
+        const reactions = { ...target.reactions, [reactionSender(change)]: action.reactions };
+        if (action.reactions.length === 0) delete reactions[reactionSender(change)];
+        target.reactions = reactions;
         break;
+      }
       case 'displayed':
         if (change.direction === 'in') {
           // XEP-0333 §4: displayed also means every earlier message was seen
@@ -339,6 +345,23 @@ export class Conversations {
     clearTimeout(this.typingTimers.get(peer));
     if (typing) this.typingTimers.set(peer, setTimeout(() => this.setTyping(peer, false), TYPING_TIMEOUT_MS));
   }
+}
+
+/**
+ * Whose reactions these are (XEP-0444 §4: a sender's set replaces its previous one): ours, the
+ * peer's, or in a room the occupant's — by its XEP-0421 occupant id, else its nickname.
+ */
+export function reactionSender(message: Pick<ChatMessage, 'direction' | 'nick' | 'occupantId'>): string {
+  if (message.direction === 'out') return 'out';
+  if (message.occupantId) return `occupant ${message.occupantId}`;
+  if (message.nick !== undefined) return `nick ${message.nick}`;
+  return 'in';
+}
+
+/** Two room messages from the same occupant: its occupant id when both carry one, else the nickname. */
+function isSameOccupant(a: ChatMessage, b: ChatMessage): boolean {
+  if (a.occupantId && b.occupantId) return a.occupantId === b.occupantId;
+  return a.nick === b.nick;
 }
 
 function keyOf(message: ChatMessage): string {

@@ -7,9 +7,10 @@ import type { ChatMessage } from '../xmpp/chat.ts';
 import type { ArchivePage, ArchiveService, ArchiveSource, SearchOptions } from '../xmpp/archive.ts';
 import { BookmarkService } from '../xmpp/bookmarks.ts';
 import { EntrySuperseded, RoomService } from '../xmpp/muc.ts';
-import { roomAddress, type Invitation, type RoomSettings } from '../xmpp/muc-stanzas.ts';
+import { roomAddress, type Invitation, type RoomSettings, type VoiceRequest } from '../xmpp/muc-stanzas.ts';
 import type { HistoryPage } from './conversations.svelte.ts';
-import { Rooms, enterProblem, type Occupant, type Room } from './rooms.svelte.ts';
+import { Rooms, enterProblem, privateChatOf, type Occupant, type Room } from './rooms.svelte.ts';
+import { reactionSender } from './conversations.svelte.ts';
 import { t } from '../i18n/index.svelte.ts';
 
 export interface RoomSessionHooks {
@@ -19,6 +20,8 @@ export interface RoomSessionHooks {
   mentioned: (room: Room, message: ChatMessage) => void;
   /** The nickname to use in a room we enter for the first time. */
   defaultNick: () => string;
+  /** A private message (§7.5) arrived for a conversation not on screen. */
+  privateMessage: (room: Room | undefined, message: ChatMessage) => void;
 }
 
 /** Tries with another nickname when ours is taken in a room entered on its own (bookmarks). */
@@ -51,7 +54,18 @@ export class RoomSession {
       this.hooks.mentioned(room, message);
     });
     service.on('refused', (room, id, condition) => state.conversations.setDelivery(room, id, 'failed', condition));
+    // §7.5: a private message opens its conversation (in the Rooms list) and tells the user when not on screen
+    service.on('private', (message) => {
+      this.openPrivate(message.peer);
+      const read = this.hooks.isViewing(message.peer);
+      if (!state.conversations.add(message, read) || read || message.delayed) return;
+      this.hooks.privateMessage(state.byJid[privateChatOf(message.peer)!.room], message);
+    });
     service.on('invitation', (invitation) => state.addInvitation(invitation));
+    service.on('voiceRequest', (request) => state.addVoiceRequest(request));
+    // XEP-0402 §3.4: a bookmark added or removed on another device of ours shows here at once
+    this.bookmarks.on('saved', (bookmark) => this.bookmarkSaved(bookmark));
+    this.bookmarks.on('removed', (room) => this.bookmarkRemoved(room));
     this.client.on('status', (status) => {
       if (status !== 'online') state.disconnected();
     });
@@ -70,6 +84,24 @@ export class RoomSession {
     }
     const rooms = Object.values(this.state.byJid).filter((room) => room.status === 'entering');
     await Promise.allSettled(rooms.map((room) => this.enterKnown(room.jid, NICK_ATTEMPTS)));
+  }
+
+  private bookmarkSaved(bookmark: Bookmark): void {
+    const known = this.state.byJid[bookmark.jid];
+    const room = this.state.add(bookmark.jid, known?.nick ?? (bookmark.nick || this.hooks.defaultNick()), bookmark.name);
+    const wasKept = room.autojoin;
+    room.autojoin = bookmark.autojoin;
+    room.password = bookmark.password ?? room.password;
+    // autojoin: enter a room we are not in (a new bookmark, or one that now asks for it)
+    if (bookmark.autojoin && (!known || (!wasKept && room.status === 'out')) && this.client.online) void this.enterKnown(bookmark.jid, NICK_ATTEMPTS);
+  }
+
+  /** Removed on another device: the room leaves the list (and we leave the room), as leaving it here would. */
+  private bookmarkRemoved(jid: string): void {
+    if (!this.state.has(jid)) return;
+    this.service.leave(jid);
+    this.state.remove(jid);
+    if (this.active === jid || (this.active && privateChatOf(this.active)?.room === jid)) this.active = null;
   }
 
   /** Enter a known room with its nickname (another one when taken, up to `attempts`). */
@@ -184,7 +216,7 @@ export class RoomSession {
   async leave(jid: string): Promise<void> {
     this.service.leave(jid);
     this.state.remove(jid);
-    if (this.active === jid) this.active = null;
+    if (this.active === jid || (this.active && privateChatOf(this.active)?.room === jid)) this.active = null;
     await this.bookmarks.remove(jid).catch(() => {});
   }
 
@@ -199,10 +231,83 @@ export class RoomSession {
     this.state.dropInvitation(invitation.room);
   }
 
+  /** What the composer holds: a new message, or the correction of the one being edited (XEP-0308). */
   send(jid: string, body: string): void {
     const text = body.trim();
     if (!text || this.state.byJid[jid]?.status !== 'in') return;
+    const conversation = this.state.conversations.byPeer[jid];
+    const editing = conversation?.editing;
+    if (conversation) conversation.editing = undefined;
+    if (editing) {
+      if (text !== editing.body) this.state.addMessage(this.service.correct(jid, editing.id, text), true);
+      return;
+    }
     this.state.addMessage(this.service.send(jid, text), true);
+  }
+
+  /** Edit one of our messages in the room (the last one when none is given); false when there is none. */
+  edit(jid: string, message?: ChatMessage): boolean {
+    const conversation = this.state.conversations.byPeer[jid];
+    const target = message ?? conversation?.messages.findLast((m) => m.direction === 'out' && !m.retracted);
+    if (!conversation || !target || target.direction !== 'out' || target.retracted || this.state.byJid[jid]?.status !== 'in') return false;
+    conversation.editing = target;
+    conversation.draft = target.body;
+    return true;
+  }
+
+  cancelEdit(jid: string): void {
+    const conversation = this.state.conversations.byPeer[jid];
+    if (!conversation?.editing) return;
+    conversation.editing = undefined;
+    conversation.draft = '';
+  }
+
+  /** XEP-0444 §4.1: a reaction in a room names the message by the room's stanza-id (none: no reactions). */
+  canReact(jid: string, message: ChatMessage): boolean {
+    return message.archiveId !== undefined && this.state.byJid[jid]?.status === 'in';
+  }
+
+  /** Add or take back one reaction of ours (the whole set goes out, XEP-0444 §3). */
+  toggleReaction(jid: string, message: ChatMessage, reaction: string): void {
+    if (!this.canReact(jid, message)) return;
+    const mine = message.reactions?.[reactionSender({ direction: 'out' })] ?? [];
+    const next = mine.includes(reaction) ? mine.filter((r) => r !== reaction) : [...mine, reaction];
+    this.state.addMessage(this.service.react(jid, message.archiveId!, next), true);
+  }
+
+  /** §7.13 ask the moderators for voice. */
+  requestVoice(jid: string): void {
+    const room = this.state.byJid[jid];
+    if (!room || !this.state.isVisitor(jid)) return;
+    this.service.requestVoice(jid);
+    room.voiceAsked = true;
+  }
+
+  /** §8.6 give voice (or not) to a visitor who asked. */
+  answerVoice(request: VoiceRequest, allow: boolean): void {
+    if (this.state.isModerator(request.room)) this.service.answerVoice(request, allow);
+    this.state.dropVoiceRequest(request);
+  }
+
+  // ---- private messages (§7.5) ----
+
+  /** The conversation with an occupant (room@service/nick), kept beside the rooms; no archive of its own here. */
+  openPrivate(jid: string): void {
+    const conversation = this.state.conversations.open(jid);
+    conversation.history.loaded = true;
+    conversation.history.complete = true;
+  }
+
+  sendPrivate(jid: string, body: string): void {
+    const text = body.trim();
+    const chat = privateChatOf(jid);
+    if (!text || !chat || !this.state.isPresent(chat)) return;
+    this.state.addMessage(this.service.sendPrivate(jid, text), true);
+  }
+
+  closePrivate(jid: string): void {
+    this.state.conversations.close(jid);
+    if (this.active === jid) this.active = null;
   }
 
   setDraft(jid: string, text: string): void {
@@ -236,6 +341,7 @@ export class RoomSession {
   // ---- the chat pane ----
 
   open(jid: string): void {
+    if (privateChatOf(jid)) this.openPrivate(jid);
     this.active = jid;
     this.markReadIfViewing(jid);
     const conversation = this.state.conversations.open(jid);
@@ -247,6 +353,7 @@ export class RoomSession {
   }
 
   private source(jid: string): ArchiveSource | undefined {
+    if (privateChatOf(jid)) return undefined; // a private conversation: what this session saw
     return this.state.byJid[jid]?.info?.archived === false ? undefined : { jid, map: this.service.archiveMapper(jid) };
   }
 

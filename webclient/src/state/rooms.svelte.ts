@@ -3,7 +3,9 @@
 // their history live in a Conversations of their own, keyed by the room's JID, like one-to-one chats.
 import { t } from '../i18n/index.svelte.ts';
 import type { ChatMessage } from '../xmpp/chat.ts';
-import { Status, type Affiliation, type Invitation, type OccupantPresence, type Role, type RoomInfo } from '../xmpp/muc-stanzas.ts';
+import {
+  Status, mayMessagePrivately, type Affiliation, type Invitation, type OccupantPresence, type Role, type RoomInfo, type VoiceRequest,
+} from '../xmpp/muc-stanzas.ts';
 import { Conversations } from './conversations.svelte.ts';
 
 export interface Occupant {
@@ -13,6 +15,20 @@ export interface Occupant {
   /** The real bare JID, when the room shows it. */
   jid?: string;
   show?: string;
+}
+
+/** A private conversation with an occupant (XEP-0045 §7.5), keyed by the occupant's JID. */
+export interface PrivateChat {
+  /** room@service/nick */
+  jid: string;
+  room: string;
+  nick: string;
+}
+
+/** room@service/nick as its room and nickname; null for a room's own JID. */
+export function privateChatOf(jid: string): PrivateChat | null {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? null : { jid, room: jid.slice(0, slash), nick: jid.slice(slash + 1) };
 }
 
 /** out: bookmarked or left; entering; in; failed (with `problem`). */
@@ -37,6 +53,10 @@ export interface Room {
   mentions: number;
   /** Kept as a XEP-0402 bookmark with autojoin. */
   autojoin: boolean;
+  /** §8.6 visitors asking us (a moderator) for voice. */
+  voiceRequests: VoiceRequest[];
+  /** §7.13 we (a visitor) asked for voice. */
+  voiceAsked?: boolean;
 }
 
 const AFFILIATION_RANK: Record<Affiliation, number> = { owner: 4, admin: 3, member: 2, none: 1, outcast: 0 };
@@ -53,7 +73,7 @@ export class Rooms {
 
   /** The room (the reactive proxy), added when new. */
   add(jid: string, nick: string, name?: string): Room {
-    this.byJid[jid] ??= { jid, name: name || jid.slice(0, jid.indexOf('@')), nick, status: 'out', subject: '', occupants: {}, mentions: 0, autojoin: false };
+    this.byJid[jid] ??= { jid, name: name || jid.slice(0, jid.indexOf('@')), nick, status: 'out', subject: '', occupants: {}, mentions: 0, autojoin: false, voiceRequests: [] };
     const room = this.byJid[jid]!;
     if (name) room.name = name;
     this.conversations.open(jid);
@@ -63,6 +83,25 @@ export class Rooms {
   remove(jid: string): void {
     delete this.byJid[jid];
     this.conversations.close(jid);
+    for (const chat of this.privateChats) if (chat.room === jid) this.conversations.close(chat.jid);
+  }
+
+  /** The private conversations with occupants, newest activity first. */
+  get privateChats(): PrivateChat[] {
+    return this.conversations.ordered.map((conversation) => privateChatOf(conversation.peer)).filter((chat): chat is PrivateChat => chat !== null);
+  }
+
+  /** §7.5: another occupant, in a room we are in whose muc#roomconfig_allowpm lets our role write privately. */
+  canMessagePrivately(jid: string, occupant: Occupant): boolean {
+    const room = this.byJid[jid];
+    if (room?.status !== 'in' || !room.self || occupant.nick === room.self.nick) return false;
+    return mayMessagePrivately(room.info?.allowPm, room.self.role);
+  }
+
+  /** The occupant a private conversation is with is in the room (and so are we). */
+  isPresent(chat: PrivateChat): boolean {
+    const room = this.byJid[chat.room];
+    return room?.status === 'in' && room.occupants[chat.nick] !== undefined;
   }
 
   /** Newest activity first, then by name. */
@@ -100,6 +139,7 @@ export class Rooms {
     const occupant: Occupant = { nick: presence.nick, role: presence.role, affiliation: presence.affiliation, jid: presence.jid, show: presence.show };
     if (presence.gone) {
       delete room.occupants[presence.nick];
+      if (room.voiceRequests.length) room.voiceRequests = room.voiceRequests.filter((r) => r.nick !== presence.nick);
       // §7.6 a nickname change: the same occupant under the new nickname
       if (presence.codes.includes(Status.nickChanged) && presence.newNick) {
         room.occupants[presence.newNick] = { ...occupant, nick: presence.newNick };
@@ -113,6 +153,9 @@ export class Rooms {
       return;
     }
     room.occupants[presence.nick] = occupant;
+    // §8.6 a request answered (by us or another moderator): the occupant has voice now
+    if (occupant.role !== 'visitor' && room.voiceRequests.some((r) => r.nick === presence.nick)) room.voiceRequests = room.voiceRequests.filter((r) => r.nick !== presence.nick);
+    if (self && occupant.role !== 'visitor') room.voiceAsked = undefined;
     if (self) {
       room.self = occupant;
       room.nick = presence.nick;
@@ -126,6 +169,8 @@ export class Rooms {
     room.status = 'out';
     room.self = undefined;
     room.occupants = {};
+    room.voiceRequests = [];
+    room.voiceAsked = undefined;
     const codes = presence.codes;
     const actor = presence.actor ?? 'none';
     if (presence.destroyed) room.problem = t('rooms.destroyed', { reason: presence.destroyed.reason ?? 'none' });
@@ -142,6 +187,7 @@ export class Rooms {
     for (const room of Object.values(this.byJid)) {
       if (room.status === 'in' || room.status === 'entering') room.status = 'entering';
       room.occupants = {};
+      room.voiceRequests = [];
     }
   }
 
@@ -150,6 +196,23 @@ export class Rooms {
     if (!room) return;
     room.subject = subject;
     room.subjectBy = by;
+  }
+
+  /** §8.6 a visitor asks for voice (once per nickname in the list). */
+  addVoiceRequest(request: VoiceRequest): void {
+    const room = this.byJid[request.room];
+    if (!room || room.occupants[request.nick]?.role !== 'visitor') return;
+    room.voiceRequests = [...room.voiceRequests.filter((r) => r.nick !== request.nick), request];
+  }
+
+  dropVoiceRequest(request: VoiceRequest): void {
+    const room = this.byJid[request.room];
+    if (room) room.voiceRequests = room.voiceRequests.filter((r) => r.nick !== request.nick);
+  }
+
+  /** §7.13: we are a visitor (in a moderated room): we read, and may ask for voice. */
+  isVisitor(jid: string): boolean {
+    return this.byJid[jid]?.status === 'in' && this.byJid[jid]?.self?.role === 'visitor';
   }
 
   addInvitation(invitation: Invitation): void {

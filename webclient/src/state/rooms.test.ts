@@ -121,3 +121,52 @@ describe('rooms state', () => {
     expect(enterProblem('gone', false)).toBe('Could not enter the room.');
   });
 });
+
+describe('reactions, corrections and private messages in a room', () => {
+  const modifier = (id: string, action: NonNullable<ChatMessage['action']>, extra: Partial<ChatMessage> = {}) => message(id, '', { action, ...extra });
+
+  it('keeps each occupant\'s reactions apart (XEP-0444: a sender\'s set replaces its own only)', () => {
+    const rooms = new Rooms();
+    rooms.add(ROOM, 'alice');
+    rooms.addMessage(message('m1', 'hello', { archiveId: 's1', refs: ['m1', 's1'] }), true);
+    rooms.addMessage(modifier('r1', { kind: 'reactions', target: 's1', reactions: ['👍'] }, { nick: 'sli', occupantId: 'o-sli' }), true);
+    rooms.addMessage(modifier('r2', { kind: 'reactions', target: 's1', reactions: ['👍', '❤️'] }, { nick: 'carol', occupantId: 'o-carol' }), true);
+    rooms.addMessage(modifier('r3', { kind: 'reactions', target: 's1', reactions: ['😂'] }, { direction: 'out', nick: 'alice' }), true);
+    const shown = rooms.conversations.byPeer[ROOM]!.messages[0]!;
+    expect(shown.reactions).toEqual({ 'occupant o-sli': ['👍'], 'occupant o-carol': ['👍', '❤️'], out: ['😂'] });
+    // Sli takes his back: Carol's stay
+    rooms.addMessage(modifier('r4', { kind: 'reactions', target: 's1', reactions: [] }, { nick: 'sli', occupantId: 'o-sli' }), true);
+    expect(shown.reactions).toEqual({ 'occupant o-carol': ['👍', '❤️'], out: ['😂'] });
+  });
+
+  it('applies a correction only from the occupant who wrote the message (XEP-0308 §5)', () => {
+    const rooms = new Rooms();
+    rooms.add(ROOM, 'alice');
+    rooms.addMessage(message('m1', 'teh plan', { occupantId: 'o-sli' }), true);
+    rooms.addMessage(modifier('c1', { kind: 'correction', target: 'm1', body: 'forged' }, { nick: 'mallory', occupantId: 'o-mallory' }), true);
+    const shown = rooms.conversations.byPeer[ROOM]!.messages[0]!;
+    expect(shown.body).toBe('teh plan');
+    // the same occupant under a new nickname (the occupant id stays)
+    rooms.addMessage(modifier('c2', { kind: 'correction', target: 'm1', body: 'the plan' }, { nick: 'sli2', occupantId: 'o-sli' }), true);
+    expect(shown).toMatchObject({ body: 'the plan', edited: true });
+  });
+
+  it('offers private messages as muc#roomconfig_allowpm allows our role (§7.5), never to ourselves', () => {
+    const rooms = new Rooms();
+    const room = rooms.add(ROOM, 'bob');
+    rooms.applyPresence(presence('sli', '<item affiliation="none" role="participant"/>'), false);
+    rooms.applyPresence(presence('bob', '<item affiliation="none" role="visitor"/>', ['110']), true);
+    const sli = room.occupants.sli!;
+    expect(rooms.canMessagePrivately(ROOM, sli)).toBe(true); // the room did not say: it decides
+    expect(rooms.canMessagePrivately(ROOM, room.self!)).toBe(false);
+    for (const [allowPm, expected] of [['anyone', true], ['participants', false], ['moderators', false], ['none', false]] as const) {
+      room.info = { ...room.info!, allowPm } as NonNullable<typeof room.info>;
+      expect(rooms.canMessagePrivately(ROOM, sli), allowPm).toBe(expected);
+    }
+    // a private conversation goes with its room
+    rooms.conversations.open(`${ROOM}/sli`);
+    expect(rooms.privateChats).toEqual([{ jid: `${ROOM}/sli`, room: ROOM, nick: 'sli' }]);
+    rooms.remove(ROOM);
+    expect(rooms.privateChats).toEqual([]);
+  });
+});

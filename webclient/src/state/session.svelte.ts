@@ -110,6 +110,11 @@ export class ChatSession {
         if (this.soundEnabled) chime();
       },
       defaultNick: () => this.me.name || this.client.account.local,
+      privateMessage: (room, message) => {
+        const title = t('rooms.privateTitle', { nick: message.nick ?? '', room: room?.name ?? '' });
+        if (this.notificationsEnabled) notify(title, message.body, message.peer, () => this.openRoom(message.peer));
+        if (this.soundEnabled) chime();
+      },
     });
     // a room's search is in the room's archive (XEP-0313 at the room's JID), the rest in ours
     this.search = new ArchiveSearch((text, options) => (this.rooms.state.has(options.peer)

@@ -12,6 +12,8 @@ export const CLIENT_IDENTITY = { category: 'client', type: 'web', name: 'Parley'
 export const CLIENT_FEATURES: readonly string[] = [
   NS.discoInfo, NS.caps, NS.ping, NS.version, NS_CHAT_STATES, NS_RECEIPTS, NS_STANZA_IDS, NS.vcardUpdate,
   NS.avatarMetadata, `${NS.avatarMetadata}+notify`, NS_OOB,
+  // XEP-0402 §3.4: bookmarks added or removed on our other devices
+  `${NS.bookmarks}+notify`,
 ];
 
 /** The disco#info <query/> the panel answers (with `node` echoed when asked about its caps, §6.2). */

@@ -39,8 +39,11 @@ export interface ChatMessage {
   replyTo?: { id: string; quote?: string };
   edited?: boolean;
   retracted?: boolean;
-  /** XEP-0444 reactions by side: the peer's ('in') and ours ('out'). */
-  reactions?: { in?: string[]; out?: string[] };
+  /**
+   * XEP-0444 reactions by sender: ours ('out'), the peer's ('in'); in a room each occupant's
+   * under its own key (see reactionSender).
+   */
+  reactions?: Record<string, string[]>;
   /** The sender asks for chat markers (XEP-0333). */
   markable?: boolean;
   /** Ours, and the peer has displayed it (XEP-0333). */
@@ -51,8 +54,10 @@ export interface ChatMessage {
   oob?: string;
   /** Set when the stanza changes another message rather than being one. */
   action?: MessageModifier;
-  /** In a room (XEP-0045): the sender's nickname. */
+  /** In a room (XEP-0045): the sender's nickname… */
   nick?: string;
+  /** …and its XEP-0421 occupant id (stable per real JID, unlike the nickname). */
+  occupantId?: string;
   /** In a room: the body names us (`@nick`). */
   mentionsMe?: boolean;
 }

@@ -135,9 +135,9 @@ export function retractionStanza(to: string, id: string, target: string): Elemen
     xml('store', { xmlns: NS_HINTS }));
 }
 
-/** XEP-0444 §3: the whole set of our reactions to `target`, stored (no body, so a hint). */
-export function reactionsStanza(to: string, id: string, target: string, reactions: string[]): Element {
-  return xml('message', { to, type: 'chat', id },
+/** XEP-0444 §3: the whole set of our reactions to `target`, stored (no body, so a hint); in a room, type groupchat (§4). */
+export function reactionsStanza(to: string, id: string, target: string, reactions: string[], type: 'chat' | 'groupchat' = 'chat'): Element {
+  return xml('message', { to, type, id },
     xml('reactions', { xmlns: NS_REACTIONS, id: target }, ...reactions.map((reaction) => xml('reaction', null, reaction))),
     xml('store', { xmlns: NS_HINTS }));
 }

@@ -16,6 +16,8 @@ export const CONFERENCE = 'jabber:x:conference';
 export const MODERATE = 'urn:xmpp:message-moderate:1';
 export const RETRACT = 'urn:xmpp:message-retract:1';
 export const OCCUPANT_ID = 'urn:xmpp:occupant-id:0';
+/** §7.13, §8.6 voice requests and their approval. */
+export const MUC_REQUEST = 'http://jabber.org/protocol/muc#request';
 
 export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
 export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
@@ -131,7 +133,12 @@ export interface RoomInfo {
   passwordProtected: boolean;
   persistent: boolean;
   public: boolean;
+  /** Who may send private messages (muc#roomconfig_allowpm, §7.5); unknown when the room does not say. */
+  allowPm?: AllowPm;
 }
+
+export type AllowPm = 'anyone' | 'participants' | 'moderators' | 'none';
+const ALLOW_PM = new Set<string>(['anyone', 'participants', 'moderators', 'none']);
 
 /** §6.4 a room's disco#info answer. */
 export function parseRoomInfo(query: Element): RoomInfo {
@@ -141,6 +148,7 @@ export function parseRoomInfo(query: Element): RoomInfo {
   const field = (name: string) => form?.getChildren('field').find((f) => f.attrs.var === name)?.getChildText('value') ?? undefined;
   const roomName = field('muc#roomconfig_roomname') || identity?.attrs.name;
   const truthy = (value: string | undefined) => value === '1' || value === 'true';
+  const allowPm = field('muc#roomconfig_allowpm');
   return {
     name: roomName || undefined,
     features,
@@ -151,7 +159,73 @@ export function parseRoomInfo(query: Element): RoomInfo {
     passwordProtected: features.has('muc_passwordprotected'),
     persistent: features.has('muc_persistent'),
     public: features.has('muc_public'),
+    allowPm: allowPm !== undefined && ALLOW_PM.has(allowPm) ? allowPm as AllowPm : undefined,
   };
+}
+
+/** §7.5 whether our role lets us send private messages in a room that allows `allowPm` (unknown: the room decides). */
+export function mayMessagePrivately(allowPm: AllowPm | undefined, role: Role | undefined): boolean {
+  switch (allowPm) {
+    case undefined: case 'anyone': return true;
+    case 'participants': return role === 'participant' || role === 'moderator';
+    case 'moderators': return role === 'moderator';
+    case 'none': return false;
+  }
+}
+
+/**
+ * §7.5 a private message from an occupant (room@service/nick, not groupchat, with the
+ * <x xmlns='…muc#user'/> the room adds) and not an invitation or a decline.
+ */
+export function isPrivateMessage(message: Element): boolean {
+  const type = message.attrs.type;
+  if (type === 'groupchat' || type === 'error' || type === 'headline') return false;
+  const from = tryParseJid(message.attrs.from);
+  const x = message.getChild('x', MUC_USER);
+  return from !== null && from !== undefined && from.local !== '' && from.resource !== '' && x !== undefined
+    && x.getChild('invite') === undefined && x.getChild('decline') === undefined;
+}
+
+/** §8.6 a voice request the room forwards to us, a moderator: who asks (nickname and real JID). */
+export interface VoiceRequest {
+  room: string;
+  nick: string;
+  jid: string;
+}
+
+/** The approval form (§8.6) in a message from the room itself; undefined for any other message. */
+export function parseVoiceRequest(message: Element): VoiceRequest | undefined {
+  const from = tryParseJid(message.attrs.from);
+  if (!from || !from.local || from.resource || message.attrs.type === 'error' || message.attrs.type === 'groupchat') return undefined;
+  const form = message.getChildren('x', NS.dataForms).find((x) => x.attrs.type === 'form'
+    && x.getChildren('field').some((f) => f.attrs.var === 'FORM_TYPE' && f.getChildText('value') === MUC_REQUEST));
+  const value = (name: string) => form?.getChildren('field').find((f) => f.attrs.var === name)?.getChildText('value') ?? undefined;
+  const nick = value('muc#roomnick');
+  const jid = value('muc#jid');
+  if (!form || !nick || !jid) return undefined;
+  return { room: from.bare, nick, jid };
+}
+
+/** §7.13 a visitor's request for voice: the muc#request form with the role participant. */
+export function voiceRequestMessage(room: string): Element {
+  return xml('message', { to: room }, xml('x', { xmlns: NS.dataForms, type: 'submit' },
+    xml('field', { var: 'FORM_TYPE' }, xml('value', null, MUC_REQUEST)),
+    xml('field', { var: 'muc#role', type: 'list-single' }, xml('value', null, 'participant'))));
+}
+
+/** §8.6 a moderator's answer to a voice request. */
+export function voiceApprovalMessage(request: VoiceRequest, allow: boolean): Element {
+  const field = (name: string, value: string) => xml('field', { var: name }, xml('value', null, value));
+  return xml('message', { to: request.room }, xml('x', { xmlns: NS.dataForms, type: 'submit' },
+    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', null, MUC_REQUEST)),
+    field('muc#role', 'participant'), field('muc#jid', request.jid), field('muc#roomnick', request.nick),
+    field('muc#request_allow', allow ? 'true' : 'false')));
+}
+
+/** §7.5 a private message to an occupant: type chat, with <x xmlns='…muc#user'/> (so that it is not carbon-copied, XEP-0280 §6). */
+export function privateMessage(occupantJid: string, id: string, body: string): Element {
+  return xml('message', { to: occupantJid, type: 'chat', id }, xml('body', null, body), xml('x', { xmlns: MUC_USER }),
+    xml('origin-id', { xmlns: NS.stanzaIds, id }));
 }
 
 // ---- requests ----------------------------------------------------------------------------

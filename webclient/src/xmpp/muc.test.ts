@@ -2,8 +2,12 @@
 // room addresses from names, mentions, and room messages (live and archived) as the chat shows them.
 import { describe, expect, it } from 'vitest';
 import { parseStanza, type Element } from '@parley/shared';
-import { isRoomSignal, mentions, ownerConfiguration, parseDecline, parseInvitation, parseRoomInfo, roomAddress } from './muc-stanzas.ts';
+import {
+  isPrivateMessage, isRoomSignal, mayMessagePrivately, mentions, ownerConfiguration, parseDecline, parseInvitation, parseRoomInfo, parseVoiceRequest,
+  privateMessage, roomAddress, voiceApprovalMessage,
+} from './muc-stanzas.ts';
 import { roomMessage } from './muc.ts';
+import { parseBookmarkEvent } from './bookmarks.ts';
 
 const ROOM = 'team@conference.example.com';
 const parse = (text: string) => parseStanza(text) as Element;
@@ -78,5 +82,46 @@ describe('room messages', () => {
     expect(retraction.action).toEqual({ kind: 'retraction', target: 's1', moderated: true });
     expect(roomMessage(parse(`<message from="${ROOM}" type="groupchat"><body>config changed</body></message>`), ROOM, me)).toBeUndefined();
     expect(roomMessage(parse(`<message from="other@conference.example.com/x" type="groupchat"><body>x</body></message>`), ROOM, me)).toBeUndefined();
+  });
+});
+
+describe('private messages (§7.5) and bookmark notifications (XEP-0402 §3.4)', () => {
+  it('tells a private message from an invitation, a decline or a groupchat message', () => {
+    const x = '<x xmlns="http://jabber.org/protocol/muc#user"/>';
+    expect(isPrivateMessage(parse(`<message from="${ROOM}/sli" type="chat"><body>psst</body>${x}</message>`))).toBe(true);
+    expect(isPrivateMessage(parse(`<message from="${ROOM}/sli"><body>psst</body>${x}</message>`))).toBe(true);
+    expect(isPrivateMessage(parse(`<message from="${ROOM}/sli" type="groupchat"><body>all</body>${x}</message>`))).toBe(false);
+    expect(isPrivateMessage(parse(`<message from="${ROOM}"><x xmlns="http://jabber.org/protocol/muc#user"><invite from="a@example.com"/></x></message>`))).toBe(false);
+    expect(isPrivateMessage(parse(`<message from="${ROOM}/sli" type="chat"><body>no x</body></message>`))).toBe(false);
+    const sent = privateMessage(`${ROOM}/sli`, 'p1', 'hi');
+    expect(sent.attrs).toMatchObject({ to: `${ROOM}/sli`, type: 'chat', id: 'p1' });
+    expect(sent.getChild('x', 'http://jabber.org/protocol/muc#user')).toBeDefined();
+    expect(mayMessagePrivately('participants', 'visitor')).toBe(false);
+    expect(mayMessagePrivately('moderators', 'moderator')).toBe(true);
+  });
+
+  it('reads bookmarks published and retracted by our own account only', () => {
+    const event = (from: string, items: string) => parse(`<message from="${from}"><event xmlns="http://jabber.org/protocol/pubsub#event"><items node="urn:xmpp:bookmarks:1">${items}</items></event></message>`);
+    const published = `<item id="${ROOM}"><conference xmlns="urn:xmpp:bookmarks:1" name="Team" autojoin="true"><nick>al</nick></conference></item>`;
+    expect(parseBookmarkEvent(event('alice@example.com', published), 'alice@example.com')).toEqual({
+      saved: [{ jid: ROOM, name: 'Team', autojoin: true, nick: 'al', password: undefined }], removed: [],
+    });
+    expect(parseBookmarkEvent(event('alice@example.com', `<retract id="${ROOM}"/>`), 'alice@example.com')).toEqual({ saved: [], removed: [ROOM] });
+    expect(parseBookmarkEvent(event('mallory@example.com', published), 'alice@example.com')).toBeNull();
+    expect(parseBookmarkEvent(event('alice@example.com/phone', published), 'alice@example.com')).toBeNull();
+  });
+});
+
+describe('voice requests (§7.13, §8.6)', () => {
+  it('reads the approval form the room sends moderators, and answers it with the same occupant', () => {
+    const form = `<x xmlns="jabber:x:data" type="form"><field var="FORM_TYPE" type="hidden"><value>http://jabber.org/protocol/muc#request</value></field><field var="muc#role"><value>participant</value></field><field var="muc#jid"><value>bob@example.com/web</value></field><field var="muc#roomnick"><value>bob</value></field><field var="muc#request_allow" type="boolean"><value>false</value></field></x>`;
+    const request = parseVoiceRequest(parse(`<message from="${ROOM}">${form}</message>`));
+    expect(request).toEqual({ room: ROOM, nick: 'bob', jid: 'bob@example.com/web' });
+    // not from an occupant, nor a submitted form
+    expect(parseVoiceRequest(parse(`<message from="${ROOM}/sli">${form}</message>`))).toBeUndefined();
+    expect(parseVoiceRequest(parse(`<message from="${ROOM}">${form.replace('type="form"', 'type="submit"')}</message>`))).toBeUndefined();
+    const answer = voiceApprovalMessage(request!, true).getChild('x', 'jabber:x:data')!;
+    const values = Object.fromEntries(answer.getChildren('field').map((f) => [f.attrs.var, f.getChildText('value')]));
+    expect(values).toEqual({ FORM_TYPE: 'http://jabber.org/protocol/muc#request', 'muc#role': 'participant', 'muc#jid': 'bob@example.com/web', 'muc#roomnick': 'bob', 'muc#request_allow': 'true' });
   });
 });

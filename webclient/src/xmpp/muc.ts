@@ -10,11 +10,11 @@ import { chatMessage, type ChatMessage } from './chat.ts';
 import type { XmppClient } from './client.ts';
 import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
-import { interpret, referenceIds } from './message-parts.ts';
+import { correctionPart, interpret, reactionsStanza, referenceIds } from './message-parts.ts';
 import {
-  OCCUPANT_ID, Status, adminItem, joinPresence, leavePresence, mediatedDecline, mediatedInvite, mentions, moderateRequest,
-  ownerConfiguration, parseDecline, parseInvitation, parseOccupantPresence, parseRoomInfo, type Affiliation, type Invitation,
-  type OccupantPresence, type RoomInfo, type RoomSettings,
+  OCCUPANT_ID, Status, adminItem, isPrivateMessage, joinPresence, leavePresence, mediatedDecline, mediatedInvite, mentions, moderateRequest,
+  ownerConfiguration, parseDecline, parseInvitation, parseOccupantPresence, parseRoomInfo, parseVoiceRequest, privateMessage, voiceApprovalMessage,
+  voiceRequestMessage, type Affiliation, type Invitation, type OccupantPresence, type RoomInfo, type RoomSettings, type VoiceRequest,
 } from './muc-stanzas.ts';
 
 interface RoomEvents {
@@ -22,8 +22,12 @@ interface RoomEvents {
   occupant: [OccupantPresence, boolean];
   message: [ChatMessage];
   subject: [room: string, subject: string, nick: string | undefined];
-  /** A message of ours the room refused (§7.4: no voice, not an occupant…). */
+  /** A message of ours the room refused (§7.4: no voice, not an occupant…); `room` is the occupant's JID for a private message. */
   refused: [room: string, id: string, condition: string];
+  /** §7.5 a private message from an occupant (its `peer` is the occupant's JID, room@service/nick). */
+  private: [ChatMessage];
+  /** §8.6 an occupant asks the moderators (us among them) for voice. */
+  voiceRequest: [VoiceRequest];
   invitation: [Invitation];
   declined: [room: string, from: string, reason: string | undefined];
 }
@@ -62,7 +66,7 @@ export function roomMessage(stanza: Element, room: string, me: Presence | undefi
   const id = outgoing ? (origin ?? archiveId ?? stanza.attrs.id ?? randomId()) : (archiveId ?? `${nick} ${origin ?? stanza.attrs.id ?? randomId()}`);
   const message = chatMessage(action, {
     id, archiveId, peer: room, direction: outgoing ? 'out' : 'in', time: stamp ?? delay?.stamp ?? new Date(), delayed: stamp === undefined && delay !== undefined,
-    refs, nick,
+    refs, nick, occupantId,
   });
   if (!outgoing && me && action.kind === 'message' && mentions(action.body, me.nick)) message.mentionsMe = true;
   return message;
@@ -161,6 +165,43 @@ export class RoomService extends Emitter<RoomEvents> {
     return { id, peer: room, direction: 'out', body, time: new Date(), delayed: false, delivery: 'sent', refs: [id], nick: this.present.get(room)?.nick };
   }
 
+  /** XEP-0308 in a room: our message `target` (its id, as the room repeats it) now reads `body`. */
+  correct(room: string, target: string, body: string): ChatMessage {
+    const id = randomId();
+    this.client.send(xml('message', { to: room, type: 'groupchat', id }, xml('body', null, body), correctionPart(target), xml('origin-id', { xmlns: NS.stanzaIds, id })));
+    return this.modifier(room, id, { kind: 'correction', target, body });
+  }
+
+  /** XEP-0444 §4.1 in a room: our whole set of reactions to the message with the room's stanza-id `target`. */
+  react(room: string, target: string, reactions: string[]): ChatMessage {
+    const id = randomId();
+    const stanza = reactionsStanza(room, id, target, reactions, 'groupchat');
+    stanza.children.push(xml('origin-id', { xmlns: NS.stanzaIds, id }));
+    this.client.send(stanza);
+    return this.modifier(room, id, { kind: 'reactions', target, reactions });
+  }
+
+  private modifier(room: string, id: string, action: NonNullable<ChatMessage['action']>): ChatMessage {
+    return { id, peer: room, direction: 'out', body: '', time: new Date(), delayed: false, refs: [id], action, nick: this.present.get(room)?.nick };
+  }
+
+  /** §7.5 a private message to an occupant (`to`: room@service/nick). */
+  sendPrivate(to: string, body: string): ChatMessage {
+    const id = randomId();
+    const sent = this.client.send(privateMessage(to, id, body));
+    return { id, peer: to, direction: 'out', body, time: new Date(), delayed: false, delivery: sent ? 'sent' : 'failed', refs: [id] };
+  }
+
+  /** §7.13 ask the moderators for voice (we are a visitor). */
+  requestVoice(room: string): void {
+    this.client.send(voiceRequestMessage(room));
+  }
+
+  /** §8.6 answer a voice request (as a moderator). */
+  answerVoice(request: VoiceRequest, allow: boolean): void {
+    this.client.send(voiceApprovalMessage(request, allow));
+  }
+
   /** §8.1 a new subject. */
   setSubject(room: string, subject: string): void {
     this.client.send(xml('message', { to: room, type: 'groupchat' }, xml('subject', null, subject)));
@@ -228,9 +269,13 @@ export class RoomService extends Emitter<RoomEvents> {
     if (!from) return;
     if (type !== 'groupchat') {
       if (type === 'error' && this.present.has(from.bare) && message.attrs.id) {
-        this.emit('refused', from.bare, message.attrs.id, parseStanzaError(message)?.condition ?? 'undefined-condition');
+        // a private message bounces from the occupant's JID, a room message from the room's
+        this.emit('refused', from.full, message.attrs.id, parseStanzaError(message)?.condition ?? 'undefined-condition');
         return;
       }
+      if (this.present.has(from.bare) && isPrivateMessage(message)) return this.receivePrivate(message, from.full, from.resource);
+      const voice = this.present.has(from.bare) ? parseVoiceRequest(message) : undefined;
+      if (voice) return this.emit('voiceRequest', voice);
       const invitation = parseInvitation(message);
       if (invitation) return this.emit('invitation', invitation);
       const decline = parseDecline(message);
@@ -247,5 +292,17 @@ export class RoomService extends Emitter<RoomEvents> {
     }
     const shown = roomMessage(message, room, me);
     if (shown) this.emit('message', shown);
+  }
+
+  /** §7.5: what an occupant sent us alone; only messages with a body (no markers, states or receipts here). */
+  private receivePrivate(message: Element, occupantJid: string, nick: string): void {
+    const action = interpret(message);
+    if (action?.kind !== 'message' || !action.body) return;
+    const id = parseOriginId(message) ?? message.attrs.id ?? randomId();
+    const delay = parseDelay(message);
+    this.emit('private', chatMessage(action, {
+      id: `${nick} ${id}`, peer: occupantJid, direction: 'in', time: delay?.stamp ?? new Date(), delayed: delay !== undefined,
+      refs: referenceIds(message), nick, occupantId: message.getChild('occupant-id', OCCUPANT_ID)?.attrs.id,
+    }));
   }
 }

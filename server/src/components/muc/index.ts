@@ -10,7 +10,7 @@ import { GroupRooms } from './group-rooms.ts';
 export const mucModule = defineModule({
   name: 'muc',
   implements: [
-    { spec: 'XEP-0045', version: '1.35.1', status: 'complete', note: 'rooms on conference.<domain>: every muc#roomconfig field, history, roles and affiliations, registration, invitations, destroy, room directory; persistent rooms and affiliations survive restarts' },
+    { spec: 'XEP-0045', version: '1.35.1', status: 'complete', note: 'rooms on conference.<domain>: every muc#roomconfig field, history, roles and affiliations, registration, invitations, voice requests, destroy, room directory; persistent rooms and affiliations survive restarts' },
     { spec: 'XEP-0313', version: '1.1.1', status: 'complete', note: 'room archives (a message archived once per room), RSM, XEP-0431 full-text search' },
     { spec: 'XEP-0359', version: '0.7.0', status: 'complete', note: 'stanza-id by the room on every room message' },
     { spec: 'XEP-0421', version: '0.2.0', status: 'complete', note: 'occupant ids in room presence and messages' },
@@ -59,6 +59,10 @@ export const mucModule = defineModule({
       (jid, bookmark) => void ctx.emit('bookmark-offered', { jid, bookmark }));
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
+    // /metrics: live rooms and their occupants on this node, per service (read when scraped)
+    const figures = (pick: 'rooms' | 'occupants') => () => [...services.values()].map((service) => ({ labels: { service: service.name }, value: service.liveFigures()[pick] }));
+    ctx.metrics.gauge('parley_muc_rooms', 'MUC rooms with occupants on this node, by service.', ['service'], figures('rooms'));
+    ctx.metrics.gauge('parley_muc_occupants', 'Occupants of the MUC rooms on this node, by service.', ['service'], figures('occupants'));
     // XEP-0045 §6.1: the domain lists its chat service
     ctx.features.provider('domain', {
       items: ({ entity }) => {

@@ -25,6 +25,8 @@ export class Occupant {
   /** XEP-0045 §7.2: per-occupant message rate (token bucket). */
   tokens: number;
   refilled = Date.now();
+  /** When the occupant last asked for voice (§7.13; one request per options.voiceRequestInterval). */
+  lastVoiceRequest = 0;
 
   constructor(
     public nick: string,

@@ -20,6 +20,8 @@ export const mucOptions = z.object({
   /** Messages one occupant may send in a burst, and refilled per second (token bucket). */
   messageBurst: z.number().int().min(1).default(20),
   messagesPerSecond: z.number().min(0.1).default(10),
+  /** Seconds between two voice requests of one occupant (XEP-0045 §7.13: each reaches every moderator). */
+  voiceRequestInterval: z.number().min(1).default(60),
   /** Bytes of a room's vCard (XEP-0486 room avatars). */
   maxVcardBytes: z.number().int().min(8192).default(262144),
   /** New rooms archive their messages (muc#roomconfig_enablelogging) unless their owner turns it off. */

@@ -3,7 +3,7 @@
 // none, with the presences that announce them (§9.1 301, §8.2 307, §9.7 321); and the lists (§8.5, §9.5, §10.5).
 import { StanzaError, parseJid, xml, type Element, type JID } from '@parley/shared';
 import { atLeast, isAffiliation, isRole, mayChangeAffiliation, mayChangeRole, type Affiliation, type Role } from './affiliations.ts';
-import { MUC_ADMIN, Status, itemElement } from './occupants.ts';
+import { MUC_ADMIN, Status, itemElement, type Occupant } from './occupants.ts';
 import { occupantNick } from './room-presence.ts';
 import type { Room } from './room.ts';
 
@@ -84,8 +84,13 @@ function applyRole(room: Room, change: Extract<Change, { kind: 'role' }>, actor:
     room.expel(target, [Status.kicked], { actor, reason: change.reason }); // §8.2 kick
     return;
   }
-  target.role = change.role;
-  room.broadcastPresence(target, undefined, [], [], { actor, reason: change.reason });
+  setRole(room, target, change.role, actor, change.reason);
+}
+
+/** §8.3–§8.5 a new role (not none), announced to everyone with who changed it and why. */
+export function setRole(room: Room, target: Occupant, role: Exclude<Role, 'none'>, actor: string | undefined, reason?: string): void {
+  target.role = role;
+  room.broadcastPresence(target, undefined, [], [], { actor, reason });
 }
 
 function applyAffiliation(room: Room, change: Extract<Change, { kind: 'affiliation' }>, actor: string | undefined): void {

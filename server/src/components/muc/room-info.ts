@@ -4,6 +4,7 @@ import { NS, StanzaError, xml, type Element, type JID } from '@parley/shared';
 import { bool, formElement, type FieldDefinition } from './data-forms.ts';
 import { MUC, OCCUPANT_ID } from './occupants.ts';
 import type { Room } from './room.ts';
+import { MUC_REQUEST } from './room-voice.ts';
 
 export const ROOMINFO = 'http://jabber.org/protocol/muc#roominfo';
 export const MODERATE = 'urn:xmpp:message-moderate:1';
@@ -14,7 +15,7 @@ export function roomFeatures(room: Room): string[] {
   const c = room.config;
   const features = [
     NS.discoInfo, NS.discoItems, MUC, 'http://jabber.org/protocol/muc#stable_id', 'http://jabber.org/protocol/muc#self-ping-optimization',
-    OCCUPANT_ID, NS.stanzaIds, REGISTER, MODERATE, NS.vcard,
+    OCCUPANT_ID, NS.stanzaIds, REGISTER, MODERATE, NS.vcard, MUC_REQUEST,
     c.public ? 'muc_public' : 'muc_hidden',
     c.persistent ? 'muc_persistent' : 'muc_temporary',
     c.membersOnly ? 'muc_membersonly' : 'muc_open',

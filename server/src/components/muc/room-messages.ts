@@ -31,6 +31,11 @@ function noStore(stanza: Element): boolean {
   return stanza.children.some((node) => typeof node !== 'string' && node.attrs.xmlns === NS.hints && (node.name === 'no-store' || node.name === 'no-permanent-store'));
 }
 
+/** XEP-0334 §4.4: a bodiless message that asks to be kept (XEP-0444 reactions send it). */
+function storeHint(stanza: Element): boolean {
+  return stanza.children.some((node) => typeof node !== 'string' && node.attrs.xmlns === NS.hints && node.name === 'store');
+}
+
 export function senderOf(room: Room, from: JID): Occupant {
   const occupant = room.bySession.get(from.full);
   if (!occupant) throw new StanzaError('not-acceptable', 'only occupants may send to the room; join it first');
@@ -55,8 +60,8 @@ export function groupchat(room: Room, stanza: Element, from: JID, origin: Origin
   const text = serialize(message);
   if (text.length > options.maxMessageBytes) throw new StanzaError('policy-violation', `room messages are limited to ${options.maxMessageBytes} characters`);
   const target = retractedId(stanza);
-  // XEP-0424 §6: the retraction is stored even without a fallback body
-  publish(room, message, body, occupant.nick, origin, (body !== '' || target !== undefined) && !noStore(stanza));
+  // XEP-0424 §6: the retraction is stored even without a fallback body; so are reactions (XEP-0444 asks for <store/>)
+  publish(room, message, body, occupant.nick, origin, (body !== '' || target !== undefined || storeHint(stanza)) && !noStore(stanza));
   if (target !== undefined) retractOwn(room, occupant, target, stanza.attrs.id);
 }
 

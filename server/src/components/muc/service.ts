@@ -19,6 +19,7 @@ import { roomIq } from './room-iq.ts';
 import { groupchat, invitations, privateMessage } from './room-messages.ts';
 import { join, leave, occupantNick, update } from './room-presence.ts';
 import { REGISTER } from './room-info.ts';
+import { requestForm, voiceForm } from './room-voice.ts';
 import type { RoomStore } from './store.ts';
 
 export interface MucServiceOptions {
@@ -60,6 +61,18 @@ export class MucService implements Component {
       archive: settings.archive, serviceAdmins: new Set(settings.options.admins), secret: randomBytes(16).toString('hex'),
       emptied: (room) => this.emptied(room),
     };
+  }
+
+  /** Rooms with occupants on this node, and their occupants (the /metrics gauges, index.ts). */
+  liveFigures(): { rooms: number; occupants: number } {
+    let rooms = 0;
+    let occupants = 0;
+    for (const room of this.rooms.values()) {
+      if (room.occupantCount === 0) continue;
+      rooms++;
+      occupants += room.occupantCount;
+    }
+    return { rooms, occupants };
   }
 
   receive(stanza: Element, from: JID, to: JID, origin: Origin): Promise<void> | void {
@@ -222,6 +235,9 @@ export class MucService implements Component {
     if (type === 'groupchat') return groupchat(room, stanza, from, origin);
     const x = stanza.getChild('x', MUC_USER);
     if (x && invitations(room, x, from)) return;
+    // §7.13, §8.6 voice requests and their approvals
+    const form = requestForm(stanza);
+    if (form) return voiceForm(room, form, from);
     throw new StanzaError('bad-request', 'messages to a room are of type groupchat, or invitations');
   }
 

@@ -6,7 +6,7 @@ import type uWS from 'uWebSockets.js';
 import type { Logger } from '../../logger.ts';
 
 /** Bytes read from a file at a time. */
-const READ_BLOCK = 512 * 1024;
+export const READ_BLOCK = 512 * 1024;
 
 export class FileResponse {
   private readonly buffer = Buffer.allocUnsafeSlow(READ_BLOCK);

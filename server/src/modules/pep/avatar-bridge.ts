@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { JID, NS, StanzaError, serialize, xml, type Element } from '@parley/shared';
 import { directoryVCard, mergeVCard } from '../../directory/vcard.ts';
 import { parsePayload } from '../../pubsub/payloads.ts';
-import type { PepContext, PepServices } from './index.ts';
+import type { PepContext, PepServices } from './options.ts';
 
 export const AVATAR_NODES: ReadonlySet<string> = new Set([NS.avatarData, NS.avatarMetadata]);
 export const NS_VCARD_CONVERSION = 'urn:xmpp:pep-vcard-conversion:0';

@@ -4,8 +4,8 @@
 // the last items to a resource that newly asks (§4.3.2). What rides on it: avatar-bridge.ts
 // (XEP-0398), bookmarks.ts (XEP-0402 with XEP-0411 and XEP-0049).
 import { JID, NS, parseJid, xml, type Element } from '@parley/shared';
-import { z } from 'zod';
-import { defineModule, type IqRequest, type ModuleContext } from '../../core/module-api.ts';
+import { defineModule, type IqRequest } from '../../core/module-api.ts';
+import { pepOptions, type PepContext, type PepServices } from './options.ts';
 import { entityRequest, ownerRequest, type PubSubAnswer } from '../../pubsub/protocol.ts';
 import { PubSubService, type PubSubEvent, type PubSubLimits } from '../../pubsub/service.ts';
 import { PepBroadcaster, lastItemMessage, sendLastItems } from './notifications.ts';
@@ -15,18 +15,6 @@ import type { RosterItem } from '../../storage/index.ts';
 import type { DiscoItem } from '../../core/disco.ts';
 import { AVATAR_NODES, AvatarBridge, NS_VCARD_CONVERSION } from './avatar-bridge.ts';
 
-export const pepOptions = z.object({
-  /** Items a node keeps at most; 'max' in a node's configuration means this many. */
-  maxItems: z.number().int().min(1).default(256),
-  /** Nodes one account may have. */
-  maxNodes: z.number().int().min(16).default(256),
-  /** Bytes of one item's payload (at most a stanza: limits.maxStanzaSize). */
-  maxPayloadBytes: z.number().int().min(1024).default(262_144),
-});
-
-export type PepOptions = z.infer<typeof pepOptions>;
-export type PepContext = ModuleContext<PepOptions>;
-
 /** XEP-0060 §10 features a PEP service has (XEP-0163 §5 requires auto-create, auto-subscribe, filtered-notifications). */
 const PUBSUB_FEATURES = [
   'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'auto-create', 'auto-subscribe', 'config-node',
@@ -35,9 +23,6 @@ const PUBSUB_FEATURES = [
   'presence-subscribe', 'publish', 'publish-options', 'purge-nodes', 'retract-items', 'retrieve-affiliations',
   'retrieve-default', 'retrieve-items', 'retrieve-subscriptions', 'subscribe',
 ].map((feature) => `${NS.pubsub}#${feature}`);
-
-/** An account's PEP service for one request (it keeps nothing itself: the store does). */
-export type PepServices = (owner: JID) => PubSubService;
 
 export const pepModule = defineModule({
   name: 'pep',

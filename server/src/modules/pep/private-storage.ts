@@ -7,7 +7,7 @@ import {
 } from '@parley/shared';
 import { parsePayload } from '../../pubsub/payloads.ts';
 import { viewOf } from '../../pubsub/service.ts';
-import type { PepContext, PepServices } from './index.ts';
+import type { PepContext, PepServices } from './options.ts';
 
 /** XEP-0402 §5: the node configuration bookmarks are published with. */
 export const BOOKMARK_OPTIONS: ReadonlyMap<string, string[]> = new Map([

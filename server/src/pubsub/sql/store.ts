@@ -1,12 +1,14 @@
 // PubSubStore (pubsub/store.ts) on the query layer, for SQLite and PostgreSQL: nodes with their
 // configuration, affiliations and subscriptions as JSON, items in publication order (seq), trimmed
-// to the node's limit in the publishing transaction.
+// to the node's limit in the publishing transaction. The subscriptions column maps a JID to its
+// subscription id (an active subscription without options: the form every PEP subscription has),
+// or to { subid, pending?, options? }.
 import { ACCOUNTS_SCHEMA } from '../../storage/sql/accounts.ts';
 import { count, outsideScope, type SqlDatabase, type SqlScope } from '../../storage/sql/database.ts';
 import type { SqlFeatureSchema } from '../../storage/sql/schema.ts';
 import type { PubSubItemsTable, PubSubNodesTable, StateDb } from '../../storage/sql/tables.ts';
 import { defaultNodeConfig, type NodeConfig } from '../node-config.ts';
-import type { NewNode, PubSubStore, StoredItem, StoredNode } from '../store.ts';
+import type { NewNode, NodeChange, PubSubStore, StoredItem, StoredNode, SubscriptionOptions } from '../store.ts';
 
 export const PUBSUB_SCHEMA: SqlFeatureSchema = {
   feature: 'pubsub',
@@ -43,14 +45,59 @@ export const PUBSUB_SCHEMA: SqlFeatureSchema = {
 /** More rows than any node keeps: LIMIT with OFFSET on both dialects (SQLite needs a LIMIT before an OFFSET). */
 const ALL_ROWS = Number.MAX_SAFE_INTEGER;
 
+type StoredSubscription = string | { subid: string; pending?: true; options?: SubscriptionOptions };
+type SubscriptionFields = Pick<StoredNode, 'subscriptions' | 'pending' | 'subscriptionOptions'>;
+
+function readSubscriptions(text: string): SubscriptionFields {
+  const fields = { subscriptions: {} as Record<string, string>, pending: {} as Record<string, string>, subscriptionOptions: {} as Record<string, SubscriptionOptions> };
+  for (const [jid, value] of Object.entries(JSON.parse(text) as Record<string, StoredSubscription>)) {
+    if (typeof value === 'string') {
+      fields.subscriptions[jid] = value;
+      continue;
+    }
+    (value.pending ? fields.pending : fields.subscriptions)[jid] = value.subid;
+    if (value.options) fields.subscriptionOptions[jid] = value.options;
+  }
+  return fields;
+}
+
+function writeSubscriptions(fields: Partial<SubscriptionFields>): string {
+  const stored: Record<string, StoredSubscription> = {};
+  const options = fields.subscriptionOptions ?? {};
+  const put = (jid: string, subid: string, pending: boolean) => {
+    stored[jid] = !pending && !options[jid] ? subid : { subid, ...(pending ? { pending: true as const } : {}), ...(options[jid] ? { options: options[jid] } : {}) };
+  };
+  for (const [jid, subid] of Object.entries(fields.subscriptions ?? {})) put(jid, subid, false);
+  for (const [jid, subid] of Object.entries(fields.pending ?? {})) put(jid, subid, true);
+  return JSON.stringify(stored);
+}
+
 function toNode(row: PubSubNodesTable): StoredNode {
   return {
     service: row.service, node: row.node,
     // options added later get their defaults in nodes stored before them
     config: { ...defaultNodeConfig(), ...(JSON.parse(row.config) as Partial<NodeConfig>) },
-    affiliations: JSON.parse(row.affiliations), subscriptions: JSON.parse(row.subscriptions), createdAt: row.created_at,
+    affiliations: JSON.parse(row.affiliations), ...readSubscriptions(row.subscriptions), createdAt: row.created_at,
   };
 }
+
+/** The columns a change sets: a change of any subscription field writes all three (the others as `current` has them). */
+function columnsOf(change: NodeChange, current: StoredNode | null): Partial<Record<'config' | 'affiliations' | 'subscriptions', string>> {
+  const sets: Partial<Record<'config' | 'affiliations' | 'subscriptions', string>> = {};
+  if (change.config !== undefined) sets.config = JSON.stringify(change.config);
+  if (change.affiliations !== undefined) sets.affiliations = JSON.stringify(change.affiliations);
+  if (change.subscriptions !== undefined || change.pending !== undefined || change.subscriptionOptions !== undefined) {
+    sets.subscriptions = writeSubscriptions({
+      subscriptions: change.subscriptions ?? current?.subscriptions,
+      pending: change.pending ?? current?.pending,
+      subscriptionOptions: change.subscriptionOptions ?? current?.subscriptionOptions,
+    });
+  }
+  return sets;
+}
+
+const touchesSubscriptions = (change: NodeChange) =>
+  change.subscriptions !== undefined || change.pending !== undefined || change.subscriptionOptions !== undefined;
 
 function toItem(row: Pick<PubSubItemsTable, 'id' | 'payload' | 'publisher' | 'published_at'>): StoredItem {
   return { id: row.id, payload: row.payload, publisher: row.publisher, publishedAt: row.published_at };
@@ -80,18 +127,37 @@ export class SqlPubSubStore implements PubSubStore {
   async createNode(service: string, node: string, fields: NewNode): Promise<boolean> {
     const inserted = await this.scope.db.insertInto('pubsub_nodes').values({
       service, node, config: JSON.stringify(fields.config), affiliations: JSON.stringify(fields.affiliations ?? {}),
-      subscriptions: JSON.stringify(fields.subscriptions ?? {}), created_at: Date.now(),
+      subscriptions: writeSubscriptions(fields), created_at: Date.now(),
     }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
     return count(inserted.numInsertedOrUpdatedRows) > 0;
   }
 
-  async updateNode(service: string, node: string, change: Partial<NewNode>): Promise<void> {
-    const sets: Partial<Record<'config' | 'affiliations' | 'subscriptions', string>> = {};
-    for (const key of ['config', 'affiliations', 'subscriptions'] as const) {
-      if (change[key] !== undefined) sets[key] = JSON.stringify(change[key]);
-    }
+  async updateNode(service: string, node: string, change: NodeChange): Promise<void> {
+    // a change of some subscription fields keeps the others: read and written in one transaction
+    if (touchesSubscriptions(change)) return void await this.modifyNode(service, node, () => change);
+    const sets = columnsOf(change, null);
     if (Object.keys(sets).length === 0) return;
     await this.scope.db.updateTable('pubsub_nodes').set(sets).where('service', '=', service).where('node', '=', node).execute();
+  }
+
+  async modifyNode(service: string, node: string, change: (node: StoredNode) => NodeChange | null): Promise<StoredNode | null> {
+    return this.scope.atomic(async (db) => {
+      const row = await db.selectFrom('pubsub_nodes').select(NODE_COLUMNS).where('service', '=', service).where('node', '=', node).executeTakeFirst();
+      if (!row) return null;
+      const current = toNode(row);
+      const wanted = change(current);
+      if (!wanted) return current;
+      const sets = columnsOf(wanted, current);
+      if (Object.keys(sets).length > 0) {
+        await db.updateTable('pubsub_nodes').set(sets).where('service', '=', service).where('node', '=', node).execute();
+      }
+      return {
+        ...current,
+        ...(wanted.config ? { config: wanted.config } : {}),
+        ...(wanted.affiliations ? { affiliations: wanted.affiliations } : {}),
+        ...(sets.subscriptions ? readSubscriptions(sets.subscriptions) : {}),
+      };
+    });
   }
 
   async deleteNode(service: string, node: string): Promise<boolean> {
