@@ -111,6 +111,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', '**/node_modules/**'],
           environment: 'node',
+          // `parley start` spawned by a test is one process unless the test asks for workers (cluster/workers.ts)
+          env: { PARLEY_WORKERS: '1' },
           // PARLEY_TEST_STORAGE=postgres: one PostgreSQL for the run, the servers' state stores on it
           globalSetup: ['test/helpers/postgres-global-setup.ts'],
           testTimeout: 20_000,
@@ -137,6 +139,7 @@ export default defineConfig({
           exclude: [...timingFiles, '**/node_modules/**'],
           environment: 'node',
           globalSetup: ['test/e2e/global-setup.ts', 'test/helpers/postgres-global-setup.ts'],
+          env: { PARLEY_WORKERS: '1' },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -150,6 +153,7 @@ export default defineConfig({
           include: timingFiles,
           environment: 'node',
           globalSetup: ['test/e2e/global-setup.ts', 'test/helpers/postgres-global-setup.ts'],
+          env: { PARLEY_WORKERS: '1' },
           fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 120_000,

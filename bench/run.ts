@@ -11,6 +11,7 @@ import { pepBench } from './pep.ts';
 import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 import { s2sBench } from './s2s.ts';
 import { uploadBench, type TransferResult } from './upload.ts';
+import { clusterBench, workersBench, type ScaleResult } from './cluster.ts';
 
 const { values } = parseBenchArgs({
   options: {
@@ -53,6 +54,9 @@ const { values } = parseBenchArgs({
     // messages (two entries each) queued for Elasticsearch's indexing rate
     'archive-es-messages': { type: 'string', default: '150000' },
     'archive-backends': { type: 'string', default: 'sqlite,elasticsearch' },
+    // the workers and cluster scenarios (bench/cluster.ts): load processes, and the transports they run over
+    'load-processes': { type: 'string', default: '2' },
+    'scale-transports': { type: 'string', default: 'tcp,websocket' },
   },
 });
 
@@ -96,6 +100,22 @@ try {
       } finally {
         await server.stop();
       }
+    }
+  }
+  if (scenarios.has('workers') || scenarios.has('cluster')) {
+    // unpinned: two workers (or two nodes) take both cores, beside the load processes
+    const scale = {
+      pairs: options.pairs, inFlight: options.inFlight, warmupSeconds: options.warmupSeconds, seconds: options.seconds,
+      loadProcesses: Number(values['load-processes']), serverExtra: { ...archiveConfig(archiveModes[0]!), ...storageConfig },
+    };
+    const transports = values['scale-transports']!.split(',') as LoadTransport[];
+    const scaled: ScaleResult[] = [];
+    if (scenarios.has('workers')) scaled.push(...await workersBench(dataDir, transports, scale));
+    if (scenarios.has('cluster')) scaled.push(...await clusterBench(dataDir, transports, scale));
+    console.log(`\nEvery core and cluster (bench/cluster.ts): ${scale.loadProcesses} load processes, archive ${archiveModes[0]}, not pinned; ${loadAverage()}`);
+    console.log('| setup | transport | delivered msgs/s | server CPU (cores) | load CPU (cores) | per server CPU-second | p99 |\n| --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of scaled) {
+      console.log(`| ${r.setup} | ${r.transport} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.serverCores.toFixed(2)} | ${r.loadCores.toFixed(2)} | ${r.messagesPerServerCpuSecond.toLocaleString('en')} | ${r.p99Ms.toFixed(1)} ms |`);
     }
   }
   if (scenarios.has('soak')) {

@@ -44,9 +44,15 @@ export interface ThroughputOptions {
   seconds: number;
   /** Every client enables XEP-0198 with resumption after binding and answers the server's <r/>. */
   streamManagement?: boolean;
+  /** The first pair's number (several load processes share the accounts: bench/cluster.ts). */
+  firstPair?: number;
+  /** The receivers log in to this server (another node of a cluster); the senders to `server`. */
+  receiverServer?: Pick<BenchServer, 'ports'>;
+  /** Told when the measured seconds start (after the warm-up). */
+  onMeasuring?: () => void;
 }
 
-function target(server: BenchServer): BenchTarget {
+function target(server: Pick<BenchServer, 'ports'>): BenchTarget {
   return { host: '127.0.0.1', c2sPort: server.ports.c2s, c2sTlsPort: server.ports.c2sTls, httpPort: server.ports.http, domain: BENCH_DOMAIN };
 }
 
@@ -69,17 +75,19 @@ async function loginAll<Client>(count: number, make: (i: number) => Promise<Clie
  */
 export async function throughput(server: BenchServer, transport: LoadTransport, options: ThroughputOptions): Promise<ThroughputResult> {
   const t = target(server);
+  const first = options.firstPair ?? 0;
+  const receiverTarget = options.receiverServer ? target(options.receiverServer) : t;
   const loginStart = performance.now();
   const receivers = await loginAll(options.pairs, async (i) => {
-    const client = loadClient(t, transport);
-    await client.login(`receiver${i}`, BENCH_PASSWORD, 'bench');
+    const client = loadClient(receiverTarget, transport);
+    await client.login(`receiver${first + i}`, BENCH_PASSWORD, 'bench');
     if (options.streamManagement) await client.enableStreamManagement?.(true);
     client.send('<presence/>');
     return client;
   });
   const senders = await loginAll(options.pairs, async (i) => {
     const client = loadClient(t, transport);
-    await client.login(`sender${i}`, BENCH_PASSWORD, 'bench');
+    await client.login(`sender${first + i}`, BENCH_PASSWORD, 'bench');
     if (options.streamManagement) await client.enableStreamManagement?.(true);
     return client;
   });
@@ -96,7 +104,7 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
 
   const sendOne = (i: number) => {
     if (stopped) return;
-    senders[i]!.send(`<message to='receiver${i}@${BENCH_DOMAIN}' type='chat' id='${nowMicros()}'><body>Hello, this is message from the benchmark.</body></message>`);
+    senders[i]!.send(`<message to='receiver${first + i}@${BENCH_DOMAIN}' type='chat' id='${nowMicros()}'><body>Hello, this is message from the benchmark.</body></message>`);
   };
   const idPattern = /<message [^>]*?id="(\d+)"/g;
   receivers.forEach((receiver, i) => {
@@ -125,6 +133,7 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   for (let i = 0; i < options.pairs; i++) for (let k = 0; k < options.inFlight; k++) sendOne(i);
   await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
   measuring = true;
+  options.onMeasuring?.();
   const measureStart = performance.now();
   const cpuStart = server.cpuSeconds();
   const mainCpuStart = server.mainThreadCpuSeconds();

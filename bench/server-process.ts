@@ -1,7 +1,7 @@
 // Runs a Parley server as a child process pinned to one core, on ports below the ephemeral range.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,9 @@ export async function prepareData(pairs: number): Promise<string> {
 }
 
 /** `extra`: more configuration (the archive scenario sets `archive`). */
-export async function startBenchServer(dataDir: string, core: number | null, extra: Record<string, unknown> = {}): Promise<BenchServer> {
+/** `core`: pinned to it; 'all': every core (not the bench's own pin, which a child would inherit); null: as the bench runs. */
+export async function startBenchServer(dataDir: string, core: number | 'all' | null, extra: Record<string, unknown> = {},
+  workers = 1): Promise<BenchServer> {
   const [c2s, c2sTls, http] = [await freePortBelowEphemeral(), await freePortBelowEphemeral(), await freePortBelowEphemeral()];
   const configFile = join(dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({
@@ -62,15 +64,21 @@ export async function startBenchServer(dataDir: string, core: number | null, ext
   // PARLEY_BENCH_SERVER_FLAGS: node flags for the server only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
   // (NODE_OPTIONS refuses --cpu-prof, and would profile the load generator too).
   const flags = process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const args = [...(core === null ? [] : ['-c', String(core), process.execPath]), ...flags,
-    join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start'];
+  const cores = core === 'all' ? `0-${availableParallelism() - 1}` : String(core);
+  const args = [...(core === null ? [] : ['-c', cores, process.execPath]), ...flags,
+    join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start', '--workers', String(workers)];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });
-  await waitForListening(child);
+  // a server that does not start is not left running (with --workers, the primary stops its workers)
+  await waitForListening(child, workers > 1 ? '"event":"workers-listening"' : '"event":"listening"').catch((error: unknown) => {
+    child.kill('SIGTERM');
+    throw error;
+  });
   return {
     pid: child.pid!,
     ports: { c2s, c2sTls, http },
     rssBytes: () => readRss(child.pid!),
-    cpuSeconds: () => readCpuSeconds(`/proc/${child.pid!}/stat`),
+    // with --workers, the primary's and every worker's
+    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
     mainThreadCpuSeconds: () => readCpuSeconds(`/proc/${child.pid!}/task/${child.pid!}/stat`),
     stop: () => new Promise((resolve) => {
       child.once('exit', () => resolve());
@@ -83,12 +91,13 @@ export function removeData(dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-function waitForListening(child: ChildProcess): Promise<void> {
+function waitForListening(child: ChildProcess, event: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error('the server did not start within 30 s')), 30_000);
+    // workers start one after the other, each a whole server: on a busy machine that takes a while
+    const timer = setTimeout(() => reject(new Error('the server did not start within 120 s')), 120_000);
     lines.on('line', (line) => {
-      if (line.includes('"event":"listening"')) {
+      if (line.includes(event)) {
         clearTimeout(timer);
         resolve();
       }
@@ -102,6 +111,29 @@ function readCpuSeconds(file: string): number {
   const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One process's CPU seconds (0 once it ended). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    return readCpuSeconds(`/proc/${pid}/stat`);
+  } catch {
+    return 0;
+  }
+}
+
+/** A process's CPU seconds with its children's (the workers of --workers N; /proc/PID/task/PID/children). */
+export function processTreeCpuSeconds(pid: number): number {
+  let total = 0;
+  try {
+    total = readCpuSeconds(`/proc/${pid}/stat`);
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
+      total += processTreeCpuSeconds(Number(child));
+    }
+  } catch {
+    // a process that ended meanwhile
+  }
+  return total;
 }
 
 function readRss(pid: number): number {

@@ -11,7 +11,7 @@ const DESCRIPTIONS: Record<string, string> = {
   warmup: 'seconds of load before each measurement',
   pairs: 'sender → receiver pairs (each a logged-in session)',
   'in-flight': 'messages in flight per pair',
-  scenarios: 'comma-separated: tcp, tls, websocket, bosh, idle, soak, archive, pep, rooms, s2s, upload, hibernated, resume',
+  scenarios: 'comma-separated: tcp, tls, websocket, bosh, idle, soak, archive, pep, rooms, s2s, upload, hibernated, resume, workers, cluster',
   idle: 'idle connection counts measured for memory per connection',
   'no-pin': 'do not pin the server to core 1 and the load to core 0 (taskset)',
   'soak-minutes': 'minutes of load between the fresh and the final soak measurement',
@@ -33,6 +33,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'archive-queries': 'search queries timed per backend',
   'archive-es-messages': "messages (two entries each) queued for Elasticsearch's indexing rate",
   'archive-backends': 'comma-separated: sqlite, elasticsearch',
+  'load-processes': 'load generator processes sharing the pairs in the workers and cluster scenarios',
+  'scale-transports': 'comma-separated transports the workers and cluster scenarios run over',
   help: 'print this and exit',
 };
 

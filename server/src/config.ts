@@ -337,6 +337,38 @@ export const configSchema = z.object({
     /** 0–15, different on every node: archive ids carry it, so that two nodes never make the same id (archive/ids.ts). */
     index: z.number().int().min(0).max(15).default(0),
   }).prefault({}),
+  /**
+   * Cluster mode (server/src/cluster/): the nodes that share one state storage talk over NATS —
+   * the session table, stanzas for each other's sessions, room ownership, membership by heartbeats.
+   * Without `nats` the server is a single node (or the workers of `parley start --workers N`, which
+   * talk through their primary process).
+   */
+  cluster: z.object({
+    nats: z.object({
+      servers: z.array(z.string().min(1)).min(1),
+      /** Subjects are `<prefix>.all.<topic>`, `<prefix>.node.<node>`, `<prefix>.req.<node>.<topic>`. */
+      subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('parley.cluster'),
+      user: z.string().optional(),
+      pass: z.string().optional(),
+      token: z.string().optional(),
+    }).optional(),
+    /**
+     * This node's name, the same at every start (a node that starts again clears what its earlier
+     * run left in the shared table); default: a name made at each start.
+     */
+    nodeName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    /**
+     * How the workers of `parley start --workers N` reach each other without NATS: 'sockets', a
+     * mesh of local sockets between them (cluster/socket-bus.ts), or 'ipc', through the primary
+     * process (cluster/ipc-bus.ts: one more hop, kept for comparison).
+     */
+    workerBus: z.enum(['sockets', 'ipc']).default('sockets'),
+    /** How often a node says it is alive (ms). */
+    heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
+    /** A node not heard from for this long is gone: its sessions leave the table (ms, ≥ 3 heartbeats). */
+    deadAfterMs: z.number().int().min(300).max(600_000).default(5000),
+  }).prefault({}).refine((cluster) => cluster.deadAfterMs >= 3 * cluster.heartbeatMs,
+    { message: 'deadAfterMs must be at least three heartbeats (heartbeatMs)' }),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).prefault({}),

@@ -1,6 +1,5 @@
 // The server's wiring and lifecycle: every part is built here, each given what it needs and no
 // more, in the one order that works (the numbered steps say why where it matters), then stopped.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StreamError } from '@parley/shared';
 import type { Config } from './config.ts';
@@ -54,6 +53,10 @@ import { Federation } from './s2s/federation.ts';
 import { DirectoryFederationPolicy } from './s2s/policy.ts';
 import { serverSecret } from './s2s/server-secret.ts';
 import { boshRoutes } from './transport/bosh/bosh-http.ts';
+import { joinCluster, nodeName, type ClusterBusFactory } from './cluster/start-cluster.ts';
+import type { ClusterNode } from './cluster/cluster-node.ts';
+import { clusterSuiteEvents } from './cluster/suite-relay.ts';
+import { clusterSessionMoves } from './cluster/session-moves.ts';
 
 export interface Ports {
   c2s: number;
@@ -70,6 +73,10 @@ export interface Ports {
 export interface StartOptions {
   /** The feature modules to load (default: modules/index.ts). */
   modules?: readonly AnyModuleDefinition[];
+  /** The cluster bus of a worker of `parley start --workers N` (cluster/ipc-bus.ts); otherwise config.cluster.nats, or none. */
+  clusterBus?: ClusterBusFactory;
+  /** A worker of `parley start --workers N`: the HTTP listeners share their ports with the other workers (SO_REUSEPORT). */
+  sharedPorts?: boolean;
 }
 
 /** How often the domain list is re-read, so `parley domain add` reaches a running server. */
@@ -97,6 +104,7 @@ interface ServerParts {
   certificates: CertificateStore;
   dns: DnsResolver;
   federation: Federation | null;
+  cluster: ClusterNode | null;
 }
 
 export class ParleyServer {
@@ -126,6 +134,8 @@ export class ParleyServer {
   readonly ports: Ports = { c2s: 0, c2sTls: null, http: 0, https: null, component: null, s2s: null, s2sTls: null };
   /** Server-to-server links and listeners (null when s2s.enabled is false: remote domains bounce). */
   readonly federation: Federation | null;
+  /** This node in its cluster (cluster/), null for a server on its own. */
+  readonly cluster: ClusterNode | null;
   /** The suite's NATS bus, when configured (config.bus.nats). */
   suiteBus: NatsSuiteBus | null = null;
   private readonly streams: OpenStreams;
@@ -160,6 +170,7 @@ export class ParleyServer {
     this.certificates = parts.certificates;
     this.dns = parts.dns;
     this.federation = parts.federation;
+    this.cluster = parts.cluster;
   }
 
   static async start(config: Config, log: Logger = createLogger(config.log.level), options: StartOptions = {}): Promise<ParleyServer> {
@@ -168,12 +179,17 @@ export class ParleyServer {
     const data = await openDataStores(config.dataDir, config.storage);
     const { storage, directory } = data;
     const hub = createServerHub();
+    // In a cluster (cluster/), every node hears the other nodes' session table, stanzas, rooms and suite events.
+    const node = nodeName(config);
+    const cluster = await joinCluster(config, node, hub, log, options.clusterBus);
     const hosts = new HostTable({
       // a domain the directory serves already (as a domain or an alias) stays as it is
       add: async (domain) => { if (!(await directory.domains.names()).has(domain)) await directory.domains.create(domain); },
       names: () => directory.domains.names(),
     }, hub);
     await hosts.load(config.domains);
+    // in a cluster, each MUC room lives on one node (cluster/room-placement.ts)
+    if (cluster) hosts.placeComponents((component) => cluster.rooms.place(component));
     const certificates = new CertificateStore({ certsDir: join(config.dataDir, 'certs'), log });
     for (const name of hosts.list()) await certificates.ensure(name);
     // files an admin drops into the certs folder replace a domain's certificate while running
@@ -181,7 +197,9 @@ export class ParleyServer {
     // tls-server-end-point channel binding reads the certificates' signature algorithm (RFC 5929 §4.1)
     await loadCertificateReader();
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
-    const admin = new AdminService(storage, directory, suiteEvents, Object.keys(config.components.services));
+    // in a cluster a change made here (admin API, console, suite bus) is published on every node
+    const suitePublisher = cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents;
+    const admin = new AdminService(storage, directory, suitePublisher, Object.keys(config.components.services));
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
     // every change to a domain (CLI, admin API, suite bus) is in the log, IM settings included
@@ -198,9 +216,9 @@ export class ParleyServer {
     const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
 
     // 2. Sessions and the router. The session table names this process; entries a previous run of
-    // the same node left behind (a shared table) are dropped first.
-    const node = `node-${randomBytes(6).toString('hex')}`;
-    const table = new MemorySessionTable();
+    // the same node left behind (a shared table) are dropped first. In a cluster the table is the
+    // shared one, and the router forwards to other nodes' sessions through the cluster.
+    const table = cluster?.table ?? new MemorySessionTable();
     table.cleanupNode(node);
     // The session layer hands client stanzas to the router, which delivers through the session
     // layer: the router is made right after, and only called once a stream is bound.
@@ -230,18 +248,20 @@ export class ParleyServer {
       node, hosts, sessions: table, local: sessions, hub, iq, log: log.child({ component: 'router' }),
       accountExists: async (bare) => (await storage.accounts.get(bare)) !== null,
       remote: federation ?? undefined,
+      nodes: cluster?.forwarder,
     });
 
     // 3. Feature modules: their handlers on the hub, their iqs, disco features and stream features.
     const disco = new DiscoRegistry();
     const extensions = new StreamExtensions();
     // The HTTP app before the modules: they add routes to it (upload), attached when it listens (step 5).
-    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates });
+    const http = new HttpServer({ bind: config.bind, port: config.http.port, tlsPort: config.http.tlsPort, certificates, sharedPorts: options.sharedPorts });
     // the server's own pages for the WebSocket, BOSH and upload origin checks, on the ports the listeners get
     const publicOrigins = new PublicOrigins(config, hosts, http.ports);
     const modules = new ModuleHost({
       config, log, hub, iq, disco, streams: extensions, router, hosts, sessions: table,
       localSession: (id) => sessions.session(id),
+      sessionMoves: cluster ? clusterSessionMoves(cluster) : null,
       services: { storage, directory, archive, suiteEvents, commits, pubsub: data.pubsub, admin },
       http: {
         route: (feature, routes) => http.route(feature, routes), ports: http.ports, publicUrl: config.http.publicUrls?.[0],
@@ -254,13 +274,16 @@ export class ParleyServer {
     await modules.load(options.modules ?? defaultModules);
 
     const server = new ParleyServer({
-      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns, federation,
+      config, log, storage, directory, archive, hub, hosts, table, sessions, router, streams, disco, iqHandlers: iq, modules, admin, suiteEvents, commits, certificates, dns, federation, cluster,
     });
+    // The cluster before the listeners: the other nodes' sessions are known before a client binds here.
+    await cluster?.start({ session: (id) => sessions.session(id), route: (stanza, from, to) => router!.route(stanza, from, to) });
     // 4. Changes made by the `parley` CLI reach this process through the database's event log.
     server.eventLog = new EventLogRelay(data.suiteEventLog, suiteEvents, config.directory.eventPollMs,
       (text) => log.warn({ event: text }, 'unreadable suite event in the event log'));
     await server.eventLog.start();
-    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log.child({ component: 'suite-bus' }), config.bus.nats);
+    // in a cluster one node takes each suite message (a queue group); the change reaches the others as a suite event
+    if (config.bus.nats) server.suiteBus = new NatsSuiteBus(admin, log.child({ component: 'suite-bus' }), config.bus.nats, cluster ? 'parley' : undefined);
 
     // 5. Listeners last: nothing reaches a stream before the modules are in place.
     const c2s: C2sServices = {
@@ -287,7 +310,7 @@ export class ParleyServer {
     if (adminApiEnabled(config.admin)) {
       const adminLog = log.child({ component: 'admin-api' });
       const { runtime, signIn } = createAdminRuntime({
-        config, log: adminLog, storage, directory, events: suiteEvents, node, table, certificates, dns, archive: archive?.store ?? null,
+        config, log: adminLog, storage, directory, events: suitePublisher, node, table, certificates, dns, archive: archive?.store ?? null,
         metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
         transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
         componentConnections: () => server.components?.connections() ?? [],
@@ -361,6 +384,7 @@ export class ParleyServer {
       await this.components?.close();
       // let queued presence updates and closing writes go out before the store closes
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.cluster?.stop();
       await this.commits.flush();
       await this.archive?.close();
       await this.storage.close();

@@ -18,11 +18,15 @@ export interface ParleyProcess {
   stop(): Promise<void>;
 }
 
-/** `parley --data DIR --config FILE start`, with `config` written to FILE; resolves once it listens. */
-export function startParley(dataDir: string, config: Partial<ConfigInput> = {}): Promise<ParleyProcess> {
-  const configFile = join(dataDir, 'test-config.json');
+/**
+ * `parley --data DIR --config FILE start`, with `config` written to FILE; resolves once it listens
+ * (with `workers` above 1: `--workers N`, once every worker listens).
+ */
+export function startParley(dataDir: string, config: Partial<ConfigInput> = {}, options: { workers?: number } = {}): Promise<ParleyProcess> {
+  const configFile = join(dataDir, `test-config-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(configFile, JSON.stringify({ bind: '127.0.0.1', log: { level: 'info' }, ...config }));
-  const child = spawn(process.execPath, [parley, '--data', dataDir, '--config', configFile, 'start'], {
+  const workers = options.workers ?? 1;
+  const child = spawn(process.execPath, [parley, '--data', dataDir, '--config', configFile, 'start', '--workers', String(workers)], {
     env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '-1', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '-1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -39,7 +43,7 @@ export function startParley(dataDir: string, config: Partial<ConfigInput> = {}):
       } catch {
         return;
       }
-      if (parsed.event === 'listening') {
+      if (parsed.event === (workers > 1 ? 'workers-listening' : 'listening')) {
         resolve({ child, ports: parsed.ports!, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') });
       }
     });

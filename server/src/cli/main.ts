@@ -14,20 +14,53 @@ import { registerDnsCheckCommand } from './dns-check.ts';
 import { registerCheckCommand } from './check.ts';
 import { registerComponentCommands } from './components.ts';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const program = new Command('parley')
   .description('Parley XMPP server')
   .addOption(new Option('--data <dir>', 'data folder (default: $PARLEY_DATA or ./data)'))
   .option('--config <file>', 'JSON configuration file');
 
-program.command('start').description('run the server').action(async () => {
+program.command('start').description('run the server')
+  .option('--workers <n>', 'processes behind the same ports, one per core (default: $PARLEY_WORKERS or the number of cores; 1: a single process)')
+  .action(async (options: { workers?: string }) => {
   const config = loadConfig({ file: program.opts().config, dataDir: program.opts().data });
-  const log = createLogger(config.log.level);
+  let log = createLogger(config.log.level);
   // loaded here, not at the top: the admin commands start faster without the server's modules
-  const [{ ParleyServer }, { ListenError }] = await Promise.all([import('../server.ts'), import('../net/listen-error.ts')]);
+  const [{ ParleyServer }, { ListenError }, workers] = await Promise.all([
+    import('../server.ts'), import('../net/listen-error.ts'), import('../cluster/workers.ts'),
+  ]);
+  const count = workerCount(options.workers ?? process.env.PARLEY_WORKERS);
+  if (!workers.isWorker() && count > 1) {
+    try {
+      return await workers.runPrimary(config, log, count);
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      console.error(`parley: ${error.message}`);
+      process.exit(1);
+    }
+  }
+  const startOptions: Parameters<typeof ParleyServer.start>[2] = {};
+  if (workers.isWorker()) {
+    // a worker of `--workers N` (cluster/workers.ts): a node of its own, on the primary's bus unless NATS is configured
+    const index = Number(process.env[workers.WORKER_INDEX_ENV]);
+    config.node.index += index;
+    config.cluster.nodeName = workers.workerNodeName(config, index);
+    log = log.child({ worker: index });
+    startOptions.sharedPorts = true;
+    const meshAddress = process.env[workers.MESH_ADDRESS_ENV];
+    if (!config.cluster.nats && meshAddress) {
+      const { SocketClusterBus } = await import('../cluster/socket-bus.ts');
+      const meshLog = log.child({ component: 'cluster' });
+      startOptions.clusterBus = (node) => new SocketClusterBus(node, meshAddress, process.env[workers.MESH_SECRET_ENV]!, meshLog);
+    } else if (!config.cluster.nats) {
+      const { IpcClusterBus } = await import('../cluster/ipc-bus.ts');
+      startOptions.clusterBus = (node) => new IpcClusterBus(node);
+    }
+  }
   let server: Awaited<ReturnType<typeof ParleyServer.start>>;
   try {
-    server = await ParleyServer.start(config, log);
+    server = await ParleyServer.start(config, log, startOptions);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     // one line that says which port and which setting, not a stack trace
@@ -49,7 +82,22 @@ program.command('start').description('run the server').action(async () => {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (workers.isWorker()) {
+    workers.reportListening(server.ports);
+    workers.stopWithPrimary(() => stop('primary gone'));
+  }
 });
+
+/** --workers: a whole number from 1 up; default the cores this process may use. */
+function workerCount(value: string | undefined): number {
+  if (value === undefined || value === '') return availableParallelism();
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 16) {
+    console.error(`parley: --workers must be a whole number from 1 to 16, not ${value}`);
+    process.exit(1);
+  }
+  return count;
+}
 
 const domain = program.command('domain').description('manage served domains');
 domain.command('add <domain>').description('serve a domain (IM for everyone unless --im-access restricted)')

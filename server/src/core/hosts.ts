@@ -10,6 +10,12 @@ import type { Origin } from './origin.ts';
 export interface Component {
   readonly kind: 'component';
   readonly name: string;
+  /**
+   * In a cluster (cluster/room-placement.ts): 'one-node-per-local-part' — each entity of the domain
+   * (a MUC room) lives on one node, which the others forward its stanzas to. Otherwise every node
+   * takes the stanzas it routes.
+   */
+  readonly placement?: 'one-node-per-local-part';
   receive(stanza: Element, from: JID, to: JID, origin: Origin): Awaitable;
 }
 

@@ -16,6 +16,7 @@ import type { Awaitable, NotificationHandler, PipelineHandler } from './events.t
 import type { Origin, SessionHandle } from './origin.ts';
 import type { ServerNotifications, ServerPipelines } from './server-events.ts';
 import type { SessionEntry, SessionTableView } from './session-table.ts';
+import type { SessionMoves } from './session-moves.ts';
 import type { Cache } from './cache.ts';
 import type { DiscoEntity, DiscoIdentity, DiscoInfo, DiscoItem, DiscoNodeRequest, DiscoProvider, DiscoRequest } from './disco.ts';
 import type { Bind2InlineFeature, Sasl2InlineFeature } from './sign-in-extensions.ts';
@@ -130,6 +131,8 @@ export interface ModuleContext<O = undefined> {
   readonly sessions: SessionTableView;
   /** The live session behind a session table entry of this node. */
   localSession(sessionId: string): SessionHandle | undefined;
+  /** Sessions moving between the nodes of a cluster (XEP-0198 resumption elsewhere); null on a single node. */
+  readonly sessionMoves: SessionMoves | null;
   readonly services: ModuleServices;
   /** Take part in a stanza pipeline (first taker wins). */
   hook<K extends keyof ServerPipelines & string>(event: K, handler: PipelineHandler<ServerPipelines[K]>, priority?: number): void;

@@ -9,6 +9,7 @@ import type { IqHandlers } from './iq-handlers.ts';
 import type { AnyModuleDefinition, ModuleContext, ModuleServices, Routing } from './module-api.ts';
 import type { ServerHub } from './server-events.ts';
 import type { SessionTableView } from './session-table.ts';
+import type { SessionMoves } from './session-moves.ts';
 import type { SessionHandle } from './origin.ts';
 import type { StreamExtensions } from './stream-extensions.ts';
 import type { ComponentHosts } from './hosts.ts';
@@ -28,6 +29,8 @@ export interface ModuleHostServices {
   readonly hosts: ComponentHosts;
   readonly sessions: SessionTableView;
   readonly localSession: (sessionId: string) => SessionHandle | undefined;
+  /** In a cluster: sessions moving between nodes (core/session-moves.ts). */
+  readonly sessionMoves?: SessionMoves | null;
   readonly services: ModuleServices;
   /** Opens a named key-value store in the state storage. */
   readonly stores: <V>(name: string) => KeyValueStore<V>;
@@ -77,6 +80,7 @@ export class ModuleHost {
       options,
       sessions: host.sessions,
       localSession: host.localSession,
+      sessionMoves: host.sessionMoves ?? null,
       services: host.services,
       router: host.router,
       hook: (event, handler, priority) => hub.hook(event, handler, priority),

@@ -61,6 +61,12 @@ export interface SessionHandle {
   streamError(error: StreamError): void;
   /** Close the stream cleanly (or, without a stream, end the session). */
   close(): void;
+  /**
+   * The session moves to another node of the cluster (XEP-0198 resumption there): it leaves this
+   * node without ending — no unavailable presence, nothing undeliverable — and a stream still
+   * attached ends with <conflict/>.
+   */
+  handOver(): void;
 }
 
 export interface RemoteServerOrigin {

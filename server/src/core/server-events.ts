@@ -6,6 +6,7 @@ import type { RosterItem } from '../storage/index.ts';
 
 import { EventHub } from './events.ts';
 import type { Origin, SessionHandle } from './origin.ts';
+import type { SessionEntry } from './session-table.ts';
 
 /** A stanza on its way: who sent it, to whom (already checked and canonical), and how it came in. */
 export interface StanzaEvent {
@@ -124,6 +125,11 @@ export interface ServerNotifications {
   'vcard-changed': { readonly jid: string };
   /** The user may no longer use IM: live sessions end with not-authorized and this text (RFC 6120 §4.9.3.12). */
   'im-access-withdrawn': { readonly jid: string; readonly reason: string };
+  /**
+   * A session another node held is gone with that node (it stopped heart-beating or started again:
+   * cluster/). `announce`: this node speaks for the lost node (one node of the cluster does).
+   */
+  'session-lost': { readonly entry: SessionEntry; readonly announce: boolean };
   /** An admin ends a session (full JID) or all of an account's sessions (bare JID): policy-violation with this text. */
   'session-kick': { readonly jid: string; readonly reason: string };
   /**

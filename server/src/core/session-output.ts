@@ -6,6 +6,12 @@
 /** Told once the client acknowledged a stanza (XEP-0198), or once it was written when nothing counts. */
 export interface DeliveryReceipt {
   delivered(): void;
+  /**
+   * The session ended before its client acknowledged it, and nothing stores it for the next session
+   * (a message forwarded by another node of the cluster: cluster/node-forwarder.ts). Without it the
+   * stanza is taken to be stored (an offline message stays in storage).
+   */
+  undelivered?(): void;
 }
 
 /** XEP-0198 §4 counting on one session (modules/stream-management/ implements it). */

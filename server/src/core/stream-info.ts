@@ -45,6 +45,11 @@ export interface NegotiatingStream extends StreamInfo {
    * one; the session's old stream, if still open, ends. The stream is bound from then on.
    */
   resume(session: SessionHandle): void;
+  /**
+   * XEP-0198 §5 across nodes: bind this account's full JID, whose session another node of the
+   * cluster handed over, for the state it carried to be put on the new session.
+   */
+  resumeMoved(jid: JID): SessionHandle;
 }
 
 /** A nonza after authentication and before binding (XEP-0198 <resume/>). */

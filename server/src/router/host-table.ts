@@ -21,6 +21,10 @@ export type ServedName = string | Component;
 
 export class HostTable implements ComponentHosts {
   private readonly names = new Map<string, ServedName>();
+  /** How a component is served in a cluster (cluster/room-placement.ts); itself on a single node. */
+  private placement: (component: Component) => Component = (component) => component;
+  /** A component → what serves its name (itself, or its placement in a cluster). */
+  private readonly served = new WeakMap<Component, Component>();
 
   constructor(private readonly source: ServedDomainSource, private readonly hub: ServerHub) {}
 
@@ -92,13 +96,20 @@ export class HostTable implements ComponentHosts {
   addComponent(component: Component): void {
     const name = normalizeDomain(component.name);
     if (this.names.has(name)) throw new Error(`${name} is already served here`);
-    this.serve(name, component);
+    const served = this.placement(component);
+    this.served.set(component, served);
+    this.serve(name, served);
+  }
+
+  /** Components added from now on are served through `placement` (set before the modules load). */
+  placeComponents(placement: (component: Component) => Component): void {
+    this.placement = placement;
   }
 
   /** Only the component itself leaves: another component since given the name keeps it. */
   removeComponent(component: Component): void {
     const name = normalizeDomain(component.name);
-    if (this.names.get(name) === component) this.stopServing(name, 'component');
+    if (this.names.get(name) === (this.served.get(component) ?? component)) this.stopServing(name, 'component');
   }
 
   private serve(name: string, served: ServedName): void {

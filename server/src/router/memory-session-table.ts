@@ -48,6 +48,11 @@ export class MemorySessionTable implements SessionTable {
     return this.byFull.get(fullJid);
   }
 
+  /** The entry with that session id. */
+  bySession(sessionId: string): SessionEntry | undefined {
+    return this.byId.get(sessionId);
+  }
+
   resources(bareJid: string): readonly SessionEntry[] {
     return this.byBare.get(bareJid) ?? NONE;
   }

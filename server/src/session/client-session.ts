@@ -42,6 +42,8 @@ export interface SessionOwner {
   undeliverable(session: ClientSession, xml: string): void;
   /** A session without a stream is closed: it ends now. */
   endDetached(session: ClientSession): void;
+  /** The session moved to another node: it leaves this one without ending. */
+  handOver(session: ClientSession): void;
 }
 
 export class ClientSession implements SessionHandle {
@@ -185,6 +187,10 @@ export class ClientSession implements SessionHandle {
   close(): void {
     if (this.current) this.current.close();
     else if (!this.isEnded) this.owner.endDetached(this);
+  }
+
+  handOver(): void {
+    if (!this.isEnded) this.owner.handOver(this);
   }
 
   // ---- the session table entry ----

@@ -155,6 +155,16 @@ export class LocalSessions implements LocalDelivery, SessionOwner {
     this.end(session, { kind: 'closed' });
   }
 
+  handOver(session: ClientSession): void {
+    if (session.ended || this.byId.get(session.id) !== session) return;
+    const stream = session.detach();
+    this.byId.delete(session.id);
+    this.services.table.unregister(session.id);
+    session.markEnded();
+    stream?.release(new StreamError('conflict', 'the session was resumed on another node'));
+    session.log.debug('session handed over to another node');
+  }
+
   private decide(session: ClientSession, ending: SessionEnding): void {
     if (session.ended || session.attached) return; // resumed or ended meanwhile
     if (ending.vetoed) {

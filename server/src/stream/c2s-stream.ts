@@ -505,6 +505,17 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     this.services.log.info({ session: session.id, jid: session.jid.full, transport: this.connection.transport }, 'session resumed');
   }
 
+  resumeMoved(jid: JID): SessionHandle {
+    if (this.state !== 'negotiating' || this.username === null || jid.bare !== this.account.bare) {
+      throw new Error('this stream cannot take that session');
+    }
+    const session = this.services.sessions.bind(jid, this);
+    this.boundSession = session;
+    this.state = 'bound';
+    this.services.log.info({ session: session.id, jid: session.jid.full, transport: this.connection.transport }, 'session resumed from another node');
+    return session;
+  }
+
   /** The session went on to another stream: its end here is not the session's end. */
   release(error: StreamError): void {
     this.boundSession = null;

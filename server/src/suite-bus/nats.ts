@@ -27,7 +27,9 @@ export class NatsSuiteBus {
   private consuming: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly admin: AdminService, private readonly log: Logger, private readonly options: NatsBusOptions) {
+  /** `queue`: a NATS queue group, so that one of the cluster's nodes takes each message. */
+  constructor(private readonly admin: AdminService, private readonly log: Logger, private readonly options: NatsBusOptions,
+    private readonly queue?: string) {
     this.ready = this.open();
     this.ready.catch((error: unknown) => log.error({ err: error }, 'suite bus: cannot connect'));
   }
@@ -55,7 +57,7 @@ export class NatsSuiteBus {
       for await (const status of connection.status()) log.info({ event: 'nats', type: status.type, data: String(status.data) }, 'suite bus status');
     })().catch(() => {});
     const subject = `${options.subjectPrefix}.>`;
-    this.consuming = this.consume(connection.subscribe(subject));
+    this.consuming = this.consume(connection.subscribe(subject, this.queue ? { queue: this.queue } : undefined));
     // a round trip: the subscription is registered with the NATS server before `ready` resolves
     await connection.flush();
     log.info({ event: 'nats', servers: options.servers, subjects: subject }, 'listening to the suite bus');

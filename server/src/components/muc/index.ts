@@ -49,6 +49,10 @@ export const mucModule = defineModule({
       services.delete(name);
       ctx.hosts.removeComponent(service);
     });
+    // a session lost with its node of the cluster leaves the rooms held here (each node for its own rooms)
+    ctx.on('session-lost', ({ entry }) => {
+      for (const service of services.values()) service.sessionGone(entry.jid);
+    });
     // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
     const byName = (name: string) => [...services.values()].find((service) => service.name === name);
     const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log,

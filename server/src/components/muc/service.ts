@@ -38,6 +38,8 @@ export interface MucServiceOptions {
 export class MucService implements Component {
   readonly kind = 'component';
   readonly name: string;
+  /** In a cluster each room lives on one node (cluster/room-placement.ts). */
+  readonly placement = 'one-node-per-local-part';
   /** Rooms with occupants on this node (a cluster places each room on one node). */
   private readonly rooms = new Map<string, Room>();
   private readonly loading = new Map<string, Promise<Room | undefined>>();
@@ -333,6 +335,20 @@ export class MucService implements Component {
     }
     return [...rooms].filter(([, info]) => info.public).sort(([a], [b]) => a.localeCompare(b))
       .map(([jid, info]) => xml('item', { jid, name: info.name || jid.slice(0, jid.indexOf('@')) }));
+  }
+
+  /**
+   * A user's session is gone without leaving (its node of the cluster was lost): it leaves the rooms
+   * of this node as with unavailable presence (XEP-0045 §7.14), so the others see it go.
+   */
+  sessionGone(session: JID): void {
+    for (const room of [...this.rooms.values()]) {
+      for (const occupant of room.occupantsOf(session.bare)) {
+        if (!occupant.sessions.has(session.full)) continue;
+        const leaving = xml('presence', { xmlns: NS.client, type: 'unavailable', from: session.full, to: room.occupantJid(occupant.nick) });
+        void this.receive(leaving, session, new JID(room.jid.local, this.name, occupant.nick), Object.freeze({ kind: 'server' as const }));
+      }
+    }
   }
 
   /** Ends every occupant's visit (the server stops: status 332). */

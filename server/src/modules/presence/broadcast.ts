@@ -3,6 +3,7 @@
 // session table, and routed like any stanza.
 import { Element, JID, NS, parsePresenceInfo, tryParseJid, xml } from '@parley/shared';
 import type { SessionHandle } from '../../core/origin.ts';
+import type { SessionEntry } from '../../core/session-table.ts';
 import { SessionKey } from '../../core/session-data.ts';
 import type { PresenceContext } from './options.ts';
 
@@ -76,6 +77,22 @@ export function goUnavailable(ctx: PresenceContext, session: SessionHandle, stan
     // §4.6.3: whoever got directed presence learns that the session went away.
     for (const target of directed ?? []) sendTo(ctx, unavailable, jid, target);
   })();
+}
+
+/**
+ * §4.5.2 for a session lost with its node (cluster/): the server sends the unavailable presence the
+ * session could not, to the subscribed contacts and the account's other resources. Directed
+ * presence (§4.6.3) was known only to the lost node.
+ */
+export async function lostUnavailable(ctx: PresenceContext, entry: SessionEntry): Promise<void> {
+  if (!entry.available) return;
+  const jid = entry.jid;
+  const unavailable = xml('presence', { xmlns: NS.client, type: 'unavailable', from: jid.full });
+  const roster = await ctx.services.storage.roster.get(jid.bare);
+  for (const item of roster.items) {
+    if (item.subscription === 'from' || item.subscription === 'both') sendTo(ctx, unavailable, jid, item.jid);
+  }
+  ctx.router.toAvailableResources(jid.bare, addressed(unavailable, jid.bare));
 }
 
 /** §4.6: remember directed available presence so unavailable follows; unavailable clears it. */

@@ -4,7 +4,7 @@
 import { NS, xml, type Element, type JID } from '@parley/shared';
 import { defineModule } from '../../core/module-api.ts';
 import { clientOf, type Origin } from '../../core/origin.ts';
-import { answerProbe, broadcast, goUnavailable, rebroadcast, sendUnavailable, trackDirected } from './broadcast.ts';
+import { answerProbe, broadcast, goUnavailable, lostUnavailable, rebroadcast, sendUnavailable, trackDirected } from './broadcast.ts';
 import { presenceOptions } from './options.ts';
 import { subscriptionHandlers } from './subscriptions.ts';
 
@@ -46,6 +46,8 @@ export const presenceModule = defineModule({
       return false;
     });
     ctx.on('resource-unbind', ({ session }) => void goUnavailable(ctx, session, null));
+    // a session lost with its node (cluster/): one node sends the unavailable presence it never sent
+    ctx.on('session-lost', ({ entry, announce }) => announce ? lostUnavailable(ctx, entry) : undefined);
     // §3.1.3: requests that arrived while the user was offline are shown at the next login.
     ctx.on('presence/initial', async ({ session }) => {
       for (const request of await ctx.services.storage.subscriptionRequests.list(session.jid.bare)) session.deliverSerialized(request.stanza);

@@ -3,6 +3,7 @@
 // unsigned 32-bit integer). The counter is the session's StanzaAcknowledgement; it lives on the
 // session (per-session state), its queue goes with the session wherever the session goes.
 import type { SessionHandle } from '../../core/origin.ts';
+import { SessionKey } from '../../core/session-data.ts';
 import type { DeliveryReceipt, StanzaAcknowledgement } from '../../core/session-output.ts';
 
 const ACK_REQUEST = "<r xmlns='urn:xmpp:sm:3'/>";
@@ -199,3 +200,6 @@ export function parseH(value: string | undefined): number | null {
   const h = Number(value);
   return h < WRAP ? h : null;
 }
+
+/** A session's counter, once the client enabled stream management. */
+export const COUNTER = new SessionKey<StanzaCounter>('stream-management.counter');

@@ -10,9 +10,9 @@ import { NS, StanzaError, StreamError, xml, type Element } from '@parley/shared'
 import { z } from 'zod';
 import { defineModule, type ModuleContext, type NegotiatingStream } from '../../core/module-api.ts';
 import type { SessionHandle } from '../../core/origin.ts';
-import { SessionKey } from '../../core/session-data.ts';
 import { parseStanza } from '../lib/parse-stanza.ts';
-import { StanzaCounter, parseH, type AckPolicy } from './counter.ts';
+import { COUNTER, StanzaCounter, parseH, type AckPolicy } from './counter.ts';
+import { answerMoves, resumeFromNode } from './moving.ts';
 
 const options = z.object({
   /** §5: how long a dropped session waits for resumption when the client names no shorter 'max' (seconds). */
@@ -34,7 +34,6 @@ const options = z.object({
 type Options = z.infer<typeof options>;
 type SmContext = ModuleContext<Options>;
 
-const COUNTER = new SessionKey<StanzaCounter>('stream-management.counter');
 
 export const streamManagementModule = defineModule({
   name: 'stream-management',
@@ -69,7 +68,9 @@ export const streamManagementModule = defineModule({
     ctx.negotiationNonza(NS.sm, 'enable', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'r', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
     ctx.negotiationNonza(NS.sm, 'a', (stream) => stream.sendNonza(failed('unexpected-request', 'bind a resource first')));
-    ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => resume(ctx, stream, element));
+    ctx.negotiationNonza(NS.sm, 'resume', (stream, element) => resume(ctx, stream, element, policy));
+    // in a cluster, a session waiting here may be resumed on another node (moving.ts)
+    answerMoves(ctx);
     // XEP-0388 §6.4 / XEP-0198 §5: <resume/> inside a SASL2 <authenticate/>; the answer goes into <success/>
     ctx.sasl2Inline({
       xmlns: NS.sm,
@@ -120,11 +121,26 @@ interface ResumingStream {
  * negotiation nonza (after SASL) or inline in SASL2's <authenticate/>. Answers with <resumed/> and
  * the unacknowledged stanzas, or <failed/>.
  */
-export function resume(ctx: SmContext, stream: NegotiatingStream, element: Element): void {
+export function resume(ctx: SmContext, stream: NegotiatingStream, element: Element, policy?: AckPolicy): void {
+  // a session waiting on another node of the cluster is fetched from there (moving.ts)
+  const elsewhere = policy && ctx.sessionMoves ? waitingElsewhere(ctx, stream, element) : undefined;
+  if (elsewhere) {
+    void resumeFromNode(ctx, policy!, stream, elsewhere, element.attrs.previd!, parseH(element.attrs.h)!,
+      (condition, text, extra, h) => stream.sendNonza(failed(condition, text, extra, h)));
+    return;
+  }
   const outcome = takeOver(ctx, stream, element);
   if (outcome.kind === 'failed') return stream.sendNonza(outcome.reply);
   outcome.session.write(outcome.reply);
   resent(ctx, outcome.session, outcome.counter);
+}
+
+/** The entry of a resumable session of the account held by another node, if the <resume/> names one. */
+function waitingElsewhere(ctx: SmContext, stream: NegotiatingStream, element: Element) {
+  const previd = element.attrs.previd;
+  if (stream.transport === 'bosh' || !previd || parseH(element.attrs.h) === null) return undefined;
+  const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
+  return entry && !ctx.localSession(entry.sessionId) ? entry : undefined;
 }
 
 function takeOver(ctx: SmContext, stream: ResumingStream, element: Element): TakeOver {
@@ -136,7 +152,7 @@ function takeOver(ctx: SmContext, stream: ResumingStream, element: Element): Tak
   if (!previd || h === null) return refused('bad-request', "<resume/> needs previd and an unsigned 32-bit 'h'");
   // Only the account's own sessions are searched: another account's id is as unknown as a made-up one.
   const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);
-  // a session held by another node: moving it here comes with the cluster (its entry names the node)
+  // (a session held by another node is fetched from there before this: waitingElsewhere)
   const session = entry ? ctx.localSession(entry.sessionId) : undefined;
   const counter = session?.data.get(COUNTER);
   if (!session || !counter) return refused('item-not-found', 'no session to resume with that id');
@@ -224,7 +240,10 @@ function undeliverable(ctx: SmContext, session: SessionHandle): void {
   session.data.delete(COUNTER);
   session.acknowledgement = null;
   for (const kept of counter.drain()) {
-    if (kept.receipt !== null) continue;
+    if (kept.receipt !== null) {
+      kept.receipt.undelivered?.(); // a stored copy stays stored; a forwarded one goes to this node's fallback
+      continue;
+    }
     if (kept.xml.startsWith('<iq')) {
       const iq = parseStanza(kept.xml);
       const type = iq?.attrs.type;
