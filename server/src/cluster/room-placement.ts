@@ -13,9 +13,20 @@ import { parseStanza, serialize, tryParseJid, type Element, type JID } from '@pa
 import type { Component } from '../core/hosts.ts';
 import type { Awaitable } from '../core/events.ts';
 import { SERVER_ORIGIN, type Origin } from '../core/origin.ts';
-import type { ClusterNode } from './cluster-node.ts';
+import type { ClusterBus } from './bus.ts';
+import type { Membership } from './membership.ts';
 
 const FIELD = '\u0001';
+
+/** What placement uses of its node (cluster-node.ts, which owns the placement, passes itself). */
+export interface PlacementNode {
+  readonly node: string;
+  readonly bus: ClusterBus;
+  readonly membership: Pick<Membership, 'has' | 'alive'>;
+  onInbox(kind: string, handler: (data: string) => void): void;
+  onNodeJoined(listener: (node: string) => void): void;
+  onNodeLost(listener: (node: string) => void): void;
+}
 
 export class RoomPlacement {
   /** Room (bare JID) → the node that claimed it. */
@@ -23,7 +34,7 @@ export class RoomPlacement {
   /** Placed components by domain (what stanzas forwarded here are given to). */
   private readonly components = new Map<string, Component>();
 
-  constructor(private readonly cluster: ClusterNode) {
+  constructor(private readonly cluster: PlacementNode) {
     const { bus, node } = cluster;
     cluster.onInbox('c', (data) => this.forwarded(data));
     // a node that joins gets the claims of this node's rooms (it heard none before)
