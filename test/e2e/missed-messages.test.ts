@@ -31,8 +31,8 @@ function shownBodies(page: Page): Promise<string[]> {
     const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     const bubbles = new Map<string, { row: number; place: number; body: string }>();
     const collect = () => {
-      for (const slot of log.querySelectorAll<HTMLElement>('[data-index]')) {
-        slot.querySelectorAll<HTMLElement>('.bubble[data-id]').forEach((bubble, place) => {
+      for (const slot of Array.from(log.querySelectorAll<HTMLElement>('[data-index]'))) {
+        Array.from(slot.querySelectorAll<HTMLElement>('.bubble[data-id]')).forEach((bubble, place) => {
           bubbles.set(bubble.dataset.id!, { row: Number(slot.dataset.index), place, body: bubble.querySelector('.body')?.textContent ?? '' });
         });
       }
