@@ -1,6 +1,7 @@
 // The panel by keyboard alone: focus has a place after sign-in, opening a chat puts it in the
 // composer, lists move with arrow keys, the menu opens onto its first item, moves with arrows
-// and closes with Escape back onto its button.
+// and closes with Escape back onto its button; a conversation's bubbles are one Tab stop, moved
+// with arrow keys, and Tab reaches the focused message's actions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
@@ -94,4 +95,35 @@ describe('keyboard', () => {
     await page.keyboard.press('Enter');
     expect(await focused(page)).toContain('textarea');
   });
+
+  it('reaches a message\'s actions: the bubbles are one Tab stop, arrows move between them', async () => {
+    const page = await browser.newPage();
+    await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
+    await page.getByRole('tab', { name: /Contacts/ }).click();
+    await page.locator('[data-jid="bob@example.com"] button.main').click();
+    for (const body of ['first from Bob', 'second from Bob', 'third from Bob']) {
+      await bob.xmpp.send(xml('message', { to: 'alice@example.com', type: 'chat' }, xml('body', null, body)));
+    }
+    await page.locator('.bubble', { hasText: 'third from Bob' }).waitFor();
+    const bubble = () => page.evaluate(() => (document.activeElement?.classList.contains('bubble') ? document.activeElement.querySelector('.body')?.textContent : null));
+    await page.getByRole('log').focus();
+    await page.keyboard.press('Tab'); // the newest message
+    expect(await bubble()).toBe('third from Bob');
+    await page.keyboard.press('ArrowUp');
+    expect(await bubble()).toBe('second from Bob');
+    await page.keyboard.press('Tab'); // into its actions
+    expect(await focused(page)).toBe('button "Reply"');
+    for (const reaction of ['👍', '❤️', '😂']) {
+      await page.keyboard.press('Tab');
+      expect(await focused(page)).toBe(`button "React with ${reaction}"`);
+    }
+    await page.keyboard.press('Tab'); // out of the conversation: no other bubble on the way
+    expect(await page.evaluate(() => document.activeElement?.closest('[role="log"]'))).toBeNull();
+    await page.keyboard.press('Shift+Tab'); // back onto the message chosen
+    expect(await bubble()).toBe('second from Bob');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Replying to Bob' }).filter({ hasText: 'second from Bob' }).waitFor();
+  });
 });
+

@@ -1,6 +1,7 @@
 // Components rendered in happy-dom: what a user (and a screen reader) finds on screen.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { rosterRows } from './contact-order.ts';
 import LoginForm from './LoginForm.svelte';
 import MessageList from './MessageList.svelte';
@@ -99,6 +100,49 @@ describe('MessageList', () => {
       expect(bubble.classList.contains('retracted')).toBe(true);
       expect(bubble.querySelector('.body')!.textContent).toBe('This message was deleted');
     }
+  });
+});
+
+describe('MessageList actions', () => {
+  const at = Date.now() - 60_000;
+  const messages: ChatMessage[] = ['one', 'two', 'three'].map((body, i) => ({
+    id: `m${i}`, peer: 'bob@example.com', direction: 'in', body, time: new Date(at + i * 1000), delayed: false, refs: [`m${i}`],
+  }));
+  const toolbars = () => screen.queryAllByRole('toolbar');
+
+  it('mounts a bubble\'s actions only under the pointer or the focus', async () => {
+    const onReply = vi.fn();
+    const { container } = render(MessageList, { messages, peerName: 'Bob', onReply, onReact: vi.fn() });
+    const bubbles = [...container.querySelectorAll<HTMLElement>('.bubble')];
+    expect(bubbles).toHaveLength(3);
+    expect(toolbars()).toHaveLength(0);
+    await fireEvent.pointerOver(bubbles[0]!.querySelector('.body')!);
+    expect(toolbars()).toHaveLength(1);
+    await fireEvent.click(within(bubbles[0]!).getByRole('button', { name: 'Reply' }));
+    expect(onReply).toHaveBeenCalledWith(expect.objectContaining({ id: 'm0' }));
+    await fireEvent.pointerLeave(screen.getByRole('log'));
+    expect(toolbars()).toHaveLength(0);
+  });
+
+  it('makes the bubbles one Tab stop, moved with arrow keys, Home and End; the focused one shows its actions', async () => {
+    const { container } = render(MessageList, { messages, peerName: 'Bob', onReply: vi.fn(), onReact: vi.fn() });
+    const bubbles = () => [...container.querySelectorAll<HTMLElement>('.bubble')];
+    expect(bubbles().map((b) => b.tabIndex)).toEqual([-1, -1, 0]); // the newest
+    bubbles()[2]!.focus();
+    await tick();
+    expect(within(bubbles()[2]!).getByRole('toolbar')).toBeTruthy();
+    await fireEvent.keyDown(bubbles()[2]!, { key: 'ArrowUp' });
+    await tick();
+    expect(document.activeElement).toBe(bubbles()[1]);
+    expect(bubbles().map((b) => b.tabIndex)).toEqual([-1, 0, -1]);
+    expect(toolbars()).toHaveLength(1);
+    expect(within(bubbles()[1]!).getByRole('toolbar')).toBeTruthy();
+    await fireEvent.keyDown(bubbles()[1]!, { key: 'Home' });
+    await tick();
+    expect(document.activeElement).toBe(bubbles()[0]);
+    await fireEvent.keyDown(bubbles()[0]!, { key: 'End' });
+    await tick();
+    expect(document.activeElement).toBe(bubbles()[2]);
   });
 });
 

@@ -84,3 +84,19 @@ describe('XEP-0393 styling', () => {
     expect(styleBlocks('```\n*x*\n```\nafter')).toEqual([{ kind: 'pre', text: '*x*' }, { kind: 'line', spans: [{ kind: 'text', text: 'after' }] }]);
   });
 });
+
+describe('message text', () => {
+  it('is plain text unless it may be styled or linked, parsed once per text', async () => {
+    const { parsedText } = await import('./message-text.ts');
+    expect(parsedText('Message number 12 of the long conversation')).toBeNull();
+    expect(parsedText('a *b* c')?.[0]).toMatchObject({ kind: 'line' });
+    expect(parsedText('> quoted')?.[0]?.kind).toBe('quote');
+    expect(parsedText('first\n> quoted')?.[1]?.kind).toBe('quote');
+    expect(parsedText('see www.example.org')).not.toBeNull();
+    // XEP-0393 §6 <unstyled/>: only links count
+    expect(parsedText('a *b* c', true)).toBeNull();
+    expect(parsedText('see https://example.org', true)).toEqual([{ kind: 'line', spans: [{ kind: 'text', text: 'see https://example.org' }] }]);
+    expect(parsedText('a _b_ c')).toBe(parsedText('a _b_ c'));
+  });
+});
+

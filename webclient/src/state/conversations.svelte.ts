@@ -193,6 +193,31 @@ export class Conversations {
     return added;
   }
 
+  /**
+   * Merge what the archive has after the newest archived message shown (a session started
+   * without resumption: what was missed meanwhile). The history's paging back is unchanged.
+   */
+  addMissed(peer: string, after: ChatMessage, messages: ChatMessage[]): number {
+    const conversation = this.byPeer[peer];
+    if (!conversation) return 0;
+    // after that message even where its time (taken when it arrived live) is later than theirs (the archive's)
+    const shown = this.indexOf(peer).get(keyOf(after));
+    const added = this.merge(conversation, messages, shown ? positionOf(conversation.messages, shown) : -1);
+    const last = conversation.messages.at(-1);
+    if (last) conversation.lastActivity = Math.max(conversation.lastActivity, last.time.getTime());
+    return added;
+  }
+
+  /** Forget the messages shown (a gap too long to fill): the history starts again from the newest page. */
+  clearMessages(peer: string): void {
+    const conversation = this.byPeer[peer];
+    if (!conversation) return;
+    conversation.messages = [];
+    conversation.waiting = {};
+    conversation.history = { loaded: false, loading: false, complete: false };
+    this.shownIndex.delete(peer);
+  }
+
   /** Bring a message into view and highlight it (MessageList reacts to a new `at`). */
   focusMessage(peer: string, id: string): void {
     const conversation = this.byPeer[peer];
@@ -201,13 +226,14 @@ export class Conversations {
 
   /**
    * Merge a page of archived messages (in archive order) into the list. Each new one goes after
-   * the page's previous message and after shown messages strictly older than it: messages archived
-   * in the same millisecond keep the archive's order (an older page goes before what is shown).
+   * the page's previous message (or the message at `after`) and after shown messages strictly
+   * older than it: messages archived in the same millisecond keep the archive's order (an older
+   * page goes before what is shown).
    */
-  private merge(conversation: Conversation, page: ChatMessage[]): number {
+  private merge(conversation: Conversation, page: ChatMessage[], after = -1): number {
     const messages = conversation.messages;
     let added = 0;
-    let previous = -1;
+    let previous = after;
     for (const message of page) {
       if (message.action) continue; // applied below, once their messages are in
       const shown = this.indexOf(conversation.peer).get(keyOf(message));

@@ -80,4 +80,31 @@ describe('Conversations', () => {
     conversations.add(message('A5', 'in', at), true);
     expect(conversations.byPeer['bob@example.com']!.messages.map((m) => m.id)).toEqual(['A1', 'A2', 'A3', 'A4', 'A5']);
   });
+
+  it('merges what was missed after the newest archived message, after it even when its live time is later', () => {
+    const conversations = new Conversations();
+    // shown live: its time is when it arrived, a little after the archive's stamps of what followed
+    conversations.add(message('bob@example.com A1', 'in', '2024-05-01T10:00:00.000Z', { archiveId: 'A1' }), true);
+    conversations.add(message('bob@example.com A2', 'in', '2024-05-01T10:00:00.050Z', { archiveId: 'A2' }), true);
+    const newest = conversations.byPeer['bob@example.com']!.messages[1]!;
+    const missed = ['A3', 'A4', 'A5'].map((id, i) => message(`bob@example.com ${id}`, 'in', `2024-05-01T10:00:00.0${1 + i}0Z`, { archiveId: id }));
+    expect(conversations.addMissed('bob@example.com', newest, missed)).toBe(3);
+    const conversation = conversations.byPeer['bob@example.com']!;
+    expect(conversation.messages.map((m) => m.archiveId)).toEqual(['A1', 'A2', 'A3', 'A4', 'A5']);
+    expect(conversations.totalUnread).toBe(0);
+    // their offline copies, later: once each
+    expect(conversations.add(message('bob@example.com A4', 'in', '2024-05-01T10:00:00.020Z', { archiveId: 'A4', delayed: true }), false)).toBe(false);
+    expect(conversation.messages).toHaveLength(5);
+  });
+
+  it('forgets the messages shown when a gap is too long to fill, and loads history afresh', () => {
+    const conversations = new Conversations();
+    conversations.addHistory('bob@example.com', { messages: [message('bob@example.com A1', 'in', '2024-05-01T10:00:00Z', { archiveId: 'A1' })], complete: true, cursor: 'A1' }, false);
+    conversations.clearMessages('bob@example.com');
+    const conversation = conversations.byPeer['bob@example.com']!;
+    expect(conversation.messages).toEqual([]);
+    expect(conversation.history).toMatchObject({ loaded: false, complete: false });
+    // the same message from the newest page is shown again (nothing remembered it as shown)
+    expect(conversations.addHistory('bob@example.com', { messages: [message('bob@example.com A1', 'in', '2024-05-01T10:00:00Z', { archiveId: 'A1' })], complete: true, cursor: 'A1' }, false)).toBe(1);
+  });
 });

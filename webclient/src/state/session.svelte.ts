@@ -28,6 +28,9 @@ import { ArchiveSearch } from './search.svelte.ts';
 import { RoomSession } from './room-session.svelte.ts';
 import { t } from '../i18n/index.svelte.ts';
 
+/** Missed messages a conversation catches up on from the archive at most (a longer gap: it starts again from the newest). */
+const CATCH_UP_LIMIT = 2_000;
+
 export interface SessionOptions {
   jid: string;
   credentials: Credentials | (() => Promise<Credentials>);
@@ -237,10 +240,36 @@ export class ChatSession {
     void this.inbox.fetch().then((entries) => {
       this.conversations.applyInbox(entries, this.chatVisible ? this.activePeer : null);
     });
-    // The history shown comes from the archive, so it survives a reload; after a reconnection the
-    // newest page fills in what was missed while offline.
-    const shown = Object.values(this.conversations.byPeer).filter((c) => c.history.loaded || c.peer === this.activePeer);
-    await Promise.allSettled(shown.map((c) => this.loadNewest(c.peer)));
+    // The history shown comes from the archive, so it survives a reload. A session that starts
+    // afresh (not resumed) may have missed messages: the old stream ended with stanzas still
+    // unacknowledged (XEP-0198), or they bounced off a full offline queue. The archive has them:
+    // each conversation with messages shown (the open one, and the Chats list's) catches up.
+    const shown = Object.values(this.conversations.byPeer).filter((c) => c.messages.length > 0 || c.history.loaded || c.peer === this.activePeer);
+    await Promise.allSettled(shown.map((c) => this.catchUp(c.peer)));
+  }
+
+  /**
+   * What the archive has after the newest archived message shown, so that a conversation has no
+   * gap; the newest page when nothing shown is archived. A gap longer than CATCH_UP_LIMIT is not
+   * filled: the conversation starts again from its newest page (paging back goes on from there).
+   */
+  private catchUp(peer: string): Promise<void> {
+    const newest = this.conversations.byPeer[peer]?.messages.findLast((m) => m.archiveId !== undefined);
+    if (!newest?.archiveId) return this.loadNewest(peer);
+    if (this.historyLoads.has(peer) || !this.client.online) return Promise.resolve();
+    const load = this.archive.after(peer, newest.archiveId, CATCH_UP_LIMIT).then(({ messages, complete }) => {
+      if (!complete) {
+        this.conversations.clearMessages(peer);
+        return false;
+      }
+      this.conversations.addMissed(peer, newest, messages);
+      this.markReadIfViewing(peer);
+      return true;
+    }, () => false).finally(() => this.historyLoads.delete(peer));
+    this.historyLoads.set(peer, load);
+    return load.then(async (caughtUp) => {
+      if (!caughtUp) await this.loadNewest(peer);
+    });
   }
 
   /** The newest page of a conversation from the archive, merged with what is shown. */

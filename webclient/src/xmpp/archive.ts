@@ -1,6 +1,7 @@
 // XEP-0313 Message Archive Management for the panel: a conversation's history paged backwards
-// (XEP-0059 <before/>), the page around one archived message, and XEP-0431 full-text search,
-// with archived messages mapped to the same ChatMessage ids the live chat uses (for dedupe).
+// (XEP-0059 <before/>), the page around one archived message, what came after a message (paged
+// forwards with <after/>), and XEP-0431 full-text search, with archived messages mapped to the
+// same ChatMessage ids the live chat uses (for dedupe).
 import { parseOriginId, tryParseJid, xml, type Element, type JID } from '@parley/shared';
 import { mamQuery, parseMamFin, parseMamResult, type MamQuery, type MamResult } from '@parley/shared/mam';
 import { chatMessage, type ChatMessage } from './chat.ts';
@@ -14,6 +15,8 @@ export const HISTORY_PAGE = 30;
 export const SEARCH_PAGE = 20;
 /** Messages newer than a search result loaded at most when opening the conversation there. */
 const AFTER_RESULT_LIMIT = 600;
+/** Messages per page when paging forwards (the server caps it: 250 by default). */
+const FORWARD_PAGE = 100;
 
 export interface ArchivePage {
   /** Oldest first. */
@@ -107,14 +110,31 @@ export class ArchiveService {
     const rest: ChatMessage[] = [];
     // after-id is exclusive: from the newest message older than the target (or from the beginning
     // when there is none), the first page forward starts with the target itself.
-    let next: MamQuery = { with: withPeer, afterId: older.last, max: 100 };
+    let next: MamQuery = { with: withPeer, afterId: older.last, max: FORWARD_PAGE };
     for (;;) {
       const page = await this.query(next, source);
       rest.push(...page.messages);
       if (page.complete || !page.last || rest.length >= AFTER_RESULT_LIMIT) break;
-      next = { with: withPeer, after: page.last, max: 100 };
+      next = { with: withPeer, after: page.last, max: FORWARD_PAGE };
     }
     return { messages: [...older.messages, ...rest], complete: older.complete, cursor: older.first ?? rest[0]?.archiveId };
+  }
+
+  /**
+   * The conversation after the archived message `archiveId` (XEP-0313 §4.3: RSM <after/> with an
+   * archive id), oldest first, paged forwards up to the newest or `limit` messages; `complete`:
+   * the newest was reached.
+   */
+  async after(peer: string, archiveId: string, limit: number): Promise<{ messages: ChatMessage[]; complete: boolean }> {
+    const messages: ChatMessage[] = [];
+    let after = archiveId;
+    for (;;) {
+      const page = await this.query({ with: peer, after, max: FORWARD_PAGE });
+      messages.push(...page.messages);
+      if (page.complete || !page.last) return { messages, complete: true };
+      if (messages.length >= limit) return { messages, complete: false };
+      after = page.last;
+    }
   }
 
   /** XEP-0431 search, newest results first, paged backwards through the archive. */
