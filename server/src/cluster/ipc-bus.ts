@@ -4,7 +4,8 @@
 // turn of the event loop goes to the primary as one IPC message (an array, V8-serialized: the
 // primary forks with serialization 'advanced'), which hands each item on to its worker(s) the
 // same way (workers.ts). One worker's items stay in order.
-import { BusRequestError, type BusHandler, type BusResponder, type ClusterBus } from './bus.ts';
+import type { BusHandler, BusResponder, ClusterBus } from './bus.ts';
+import { PendingBusRequests } from './bus-requests.ts';
 
 /** What crosses the IPC channels. */
 export type IpcItem =
@@ -21,20 +22,13 @@ export function isIpcBatch(message: unknown): message is IpcBatch {
   return typeof message === 'object' && message !== null && Array.isArray((message as IpcBatch).parleyBus);
 }
 
-interface PendingRequest {
-  resolve(data: string): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 export class IpcClusterBus implements ClusterBus {
   private outgoing: IpcItem[] = [];
   private flushScheduled = false;
   private readonly broadcastHandlers = new Map<string, BusHandler[]>();
   private readonly responders = new Map<string, BusResponder>();
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingBusRequests();
   private inbox: BusHandler = () => {};
-  private nextRequest = 0;
   private closed = false;
   private readonly listener = (message: unknown) => {
     if (isIpcBatch(message)) for (const item of message.parleyBus) this.receive(item);
@@ -64,15 +58,7 @@ export class IpcClusterBus implements ClusterBus {
   }
 
   request(node: string, topic: string, data: string, timeoutMs: number): Promise<string> {
-    const id = ++this.nextRequest;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new BusRequestError(`${node} did not answer ${topic} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.push({ k: 'q', node, topic, data, id, from: this.node });
-    });
+    return this.requests.start(node, topic, timeoutMs, (id) => this.push({ k: 'q', node, topic, data, id, from: this.node }));
   }
 
   respond(topic: string, responder: BusResponder): void {
@@ -85,11 +71,7 @@ export class IpcClusterBus implements ClusterBus {
     this.flush();
     this.closed = true;
     this.channel.off('message', this.listener);
-    for (const request of this.pending.values()) {
-      clearTimeout(request.timer);
-      request.reject(new BusRequestError('the cluster bus closed'));
-    }
-    this.pending.clear();
+    this.requests.closed();
   }
 
   private receive(item: IpcItem): void {
@@ -105,12 +87,7 @@ export class IpcClusterBus implements ClusterBus {
         void this.answer(item);
         return;
       case 'p': {
-        const request = this.pending.get(item.id);
-        if (!request) return;
-        this.pending.delete(item.id);
-        clearTimeout(request.timer);
-        if (item.failed) request.reject(new BusRequestError(item.data));
-        else request.resolve(item.data);
+        this.requests.answered(item.id, item.data, item.failed);
       }
     }
   }

@@ -11,7 +11,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from '../logger.ts';
-import { BusRequestError, type BusHandler, type BusResponder, type ClusterBus } from './bus.ts';
+import type { BusHandler, BusResponder, ClusterBus } from './bus.ts';
+import { PendingBusRequests } from './bus-requests.ts';
 import { isIpcBatch } from './ipc-bus.ts';
 import { FIELD_SEPARATOR, FrameReader, frameHeader, itemFields, parseItems, type MeshItem } from './mesh-frames.ts';
 
@@ -47,12 +48,6 @@ interface Peer {
   chars: number;
 }
 
-interface PendingRequest {
-  resolve(data: string): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 type Channel = Pick<NodeJS.Process, 'send' | 'on' | 'off'>;
 
 export class SocketClusterBus implements ClusterBus {
@@ -61,9 +56,8 @@ export class SocketClusterBus implements ClusterBus {
   private flushScheduled = false;
   private readonly broadcastHandlers = new Map<string, BusHandler[]>();
   private readonly responders = new Map<string, BusResponder>();
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly requests = new PendingBusRequests();
   private inbox: BusHandler = () => {};
-  private nextRequest = 0;
   private closed = false;
   private server: net.Server | null = null;
   private introduced: ((peers: ReadonlyArray<{ node: string; address: string }>) => void) | null = null;
@@ -105,13 +99,7 @@ export class SocketClusterBus implements ClusterBus {
   }
 
   request(node: string, topic: string, data: string, timeoutMs: number): Promise<string> {
-    const id = ++this.nextRequest;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new BusRequestError(`${node} did not answer ${topic} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+    return this.requests.start(node, topic, timeoutMs, (id) => {
       const peer = this.peers.get(node);
       if (peer) this.push(peer, { k: 'q', topic, id, data });
     });
@@ -145,11 +133,7 @@ export class SocketClusterBus implements ClusterBus {
     this.flush();
     this.closed = true;
     this.channel.off('message', this.listener);
-    for (const request of this.pending.values()) {
-      clearTimeout(request.timer);
-      request.reject(new BusRequestError('the cluster bus closed'));
-    }
-    this.pending.clear();
+    this.requests.closed();
     for (const peer of this.peers.values()) peer.socket.end();
     this.peers.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -248,12 +232,7 @@ export class SocketClusterBus implements ClusterBus {
       case 's': return this.inbox(item.data);
       case 'q': return void this.answer(peer.node, item);
       case 'p': {
-        const request = this.pending.get(item.id);
-        if (!request) return;
-        this.pending.delete(item.id);
-        clearTimeout(request.timer);
-        if (item.failed) request.reject(new BusRequestError(item.data));
-        else request.resolve(item.data);
+        this.requests.answered(item.id, item.data, item.failed);
       }
     }
   }
