@@ -279,6 +279,21 @@ describe('presence broadcast and probes (§4.2–§4.5)', () => {
   });
 });
 
+describe('probes for a contact without available resources (§4.3.2)', () => {
+  it('answers a prober on this server with nothing: its fresh session already sees the contact offline', async () => {
+    const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);
+    const alice = await enter(server, aliceJid!);
+    const bob = await enter(server, bobJid!, { transport: 'websocket' });
+    await befriend(alice, bob);
+    await leaveAll(alice, bob);
+
+    // her initial presence probes Bob (§4.3.1); the answer would have come before her own reflection
+    const aliceAgain = await enter(server, aliceJid!);
+    await aliceAgain.receivesNothing({ waitMs: 500 });
+    await aliceAgain.stop();
+  });
+});
+
 describe('probes for a contact that no longer exists (§4.3.2)', () => {
   it("answers with 'unsubscribed', which clears Alice's stale subscription", async () => {
     const [aliceJid, bobJid] = await createUsers(server, ['alice', 'bob']);

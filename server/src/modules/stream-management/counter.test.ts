@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { SessionHandle } from '../../core/origin.ts';
 import { StanzaCounter, parseH, type AckPolicy } from './counter.ts';
 
-function counterAt(start: number): { counter: StanzaCounter; written: string[]; delivered: string[] } {
+function counterAt(start: number, requestEvery = 1000): { counter: StanzaCounter; written: string[]; delivered: string[] } {
   const written: string[] = [];
   const session = { attached: true, write: (xml: string) => void written.push(xml) } as unknown as SessionHandle;
-  const policy: AckPolicy = { requestEvery: 1000, requestDelayMs: 60_000, maxUnacknowledged: 1000, overflow: () => {}, keptWhileDetached: () => {} };
+  const policy: AckPolicy = { requestEvery, requestDelayMs: 60_000, maxUnacknowledged: 1000, overflow: () => {}, keptWhileDetached: () => {} };
   return { counter: new StanzaCounter(session, policy, null, 300, start), written, delivered: [] };
 }
 
@@ -25,6 +25,17 @@ describe('StanzaCounter', () => {
     expect(counter.acknowledge(3)).toEqual({ kind: 'too-high', sent: 2 });
     expect(counter.acknowledge(2)).toEqual({ kind: 'acknowledged', count: 1 });
     expect(counter.unacknowledged).toBe(0);
+  });
+
+  it('asks again after an ack that leaves enough unacknowledged (a burst sent while the request was in flight)', () => {
+    const { counter, written } = counterAt(0, 3);
+    for (let i = 0; i < 10; i++) counter.sent(`<message id='m${i}'/>`, null);
+    expect(written).toHaveLength(1); // one request in flight, none more during the burst
+    counter.acknowledge(3);
+    expect(written).toHaveLength(2); // 7 left: asked again at once
+    counter.acknowledge(8);
+    expect(written).toHaveLength(2); // 2 left, under requestEvery: the delay timer asks later
+    counter.stop();
   });
 
   it('counts handled stanzas mod 2^32', () => {
