@@ -57,8 +57,9 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrows
         // The test server's HTTPS listener has a self-signed certificate.
         ignoreHTTPSErrors: options.acceptSelfSigned ?? false,
       });
-      // Fail at the step that is stuck, well within the test's own timeout.
-      context.setDefaultTimeout(8_000);
+      // Fail at the step that is stuck, well within the test's own timeout (30 s); a step can take
+      // over 8 s when two test files run beside the browser on two busy cores (load 5-6)
+      context.setDefaultTimeout(15_000);
       contexts.push(context);
       return context.newPage();
     },
