@@ -5,7 +5,6 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { parse as parseMessage } from '@formatjs/icu-messageformat-parser';
 
@@ -96,9 +95,6 @@ export default defineConfig({
     },
   },
   test: {
-    // Test files mostly wait (on servers they started, browsers, sockets): one per core, and at least
-    // two, rather than Vitest's cores − 1 (one at a time on 2 cores: 23 min here; 13 min with two)
-    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       {
         test: {
