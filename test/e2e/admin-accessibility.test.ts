@@ -129,8 +129,8 @@ describe('the admin console, accessible', () => {
     await tabTo(page, (element) => element.textContent === 'Users' && element.tagName === 'A', 80);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
-    // the first domain (corp.example) is chosen; its users are listed
-    expect(await page.getByLabel('Domain', { exact: true }).inputValue()).toBe('corp.example');
+    // the first domain (corp.example) is chosen once the domains are loaded; its users are listed
+    await expect.poll(() => page.getByLabel('Domain', { exact: true }).inputValue()).toBe('corp.example');
     await tabTo(page, (element) => element.textContent === 'zoe@corp.example' && element.tagName === 'A');
     await page.keyboard.press('Enter');
     await page.locator('tr[data-resource="laptop"]').waitFor();
