@@ -4,14 +4,15 @@ import { cpus, loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.ts';
+import { traceMainThread, type MainThreadTasks } from '../helpers/main-thread.ts';
 import { baseUrl, seedRoster, startPanelServer } from '../helpers/panel.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const MESSAGES = 10_000;
 
 describe('a 10,000-message conversation', () => {
-  /** The longest task while scrolling, measured by the first test. */
-  let longestScrollTask = Number.POSITIVE_INFINITY;
+  /** The page's main thread while scrolling, measured by the first test. */
+  let scrollTasks: MainThreadTasks | undefined;
   let server: TestServer;
   let browser: TestBrowser;
   let bob: LoggedInClient;
@@ -48,7 +49,7 @@ describe('a 10,000-message conversation', () => {
     const elements = await page.evaluate(() => document.querySelectorAll('*').length);
     const bubbles = await page.locator('.bubble').count();
 
-    const scroll = await page.evaluate(async () => {
+    const scrollToTheTop = () => page.evaluate(async () => {
       const log = document.querySelector<HTMLElement>('[role="log"]')!;
       const longTasks: number[] = [];
       const observer = new PerformanceObserver((list) => { for (const entry of list.getEntries()) longTasks.push(entry.duration); });
@@ -69,20 +70,25 @@ describe('a 10,000-message conversation', () => {
       const top = document.querySelector('.bubble')?.textContent ?? '';
       return { longTasks, frames: gaps.length, worstFrame: Math.max(...gaps), top };
     });
+    let scroll!: Awaited<ReturnType<typeof scrollToTheTop>>;
+    scrollTasks = await traceMainThread(browser.browser, page, async () => { scroll = await scrollToTheTop(); });
     console.log(`10,000 messages: arrived in ${arrival} ms; ${bubbles} bubbles and ${elements} elements in the page; `
       + `scrolled to the top in ${scroll.frames} frames, worst frame ${scroll.worstFrame.toFixed(0)} ms, ${scroll.longTasks.length} long tasks (longest ${Math.max(0, ...scroll.longTasks).toFixed(0)} ms); `
+      + `main thread: ${scrollTasks.count} tasks, the longest ${scrollTasks.longestCpu.toFixed(1)} ms of its own time (${scrollTasks.longestWall.toFixed(1)} ms wall); `
       + `load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores`);
     expect(bubbles).toBeLessThan(200);
     expect(elements).toBeLessThan(3_000);
     expect(scroll.top).toContain('Message number 1 of');
-    longestScrollTask = Math.max(0, ...scroll.longTasks);
   }, 300_000);
 
-  // Issue 16's bar: scrolling 10,000 messages from the newest to the oldest without a task over
+  // Issue 16: 10,000-message conversations scroll smoothly; our bar, the roster's: no task over
   // 50 ms (95–170 ms before the actions were mounted on hover/focus only and plain text became one
-  // text node). Timing bars hold on a machine that is not busy with other work: on a shared
-  // 2-core machine whose load exceeds its cores the figure is printed (above), not asserted.
-  it('scrolls from the newest to the oldest without a task over 50 ms', () => {
-    if (loadavg()[0]! <= cpus().length) expect(longestScrollTask).toBeLessThan(50);
+  // text node). Asserted on each task's own thread time: a long task is wall time, which on a
+  // shared machine counts the waits for a core another process holds (CI: one 51 ms task among 992
+  // frames at load 1.6, where the longest task's own time is 20–32 ms here); both are printed.
+  it('scrolls from the newest to the oldest without a task over 50 ms of the page\'s own time', () => {
+    expect(scrollTasks).toBeDefined();
+    expect(scrollTasks!.count).toBeGreaterThan(100);
+    expect(scrollTasks!.longestCpu).toBeLessThan(50);
   });
 });
