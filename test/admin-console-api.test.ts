@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { login, xml } from './helpers/clients.ts';
 import { api, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
+import { createRoom, join as joinRoom, roomJid } from './helpers/muc.ts';
 import { selfSignedCertificate, createTestCa } from './helpers/test-ca.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
 import { ensureWebClientBuilt, webClientDir } from './helpers/browser.ts';
@@ -140,6 +141,26 @@ describe('the admin console API', () => {
     } finally {
       await bob.stop();
     }
+  });
+
+  it('gives the federation links and the live rooms among the figures', async () => {
+    type WithFeatures = { s2s: { ready: { outgoing: number; incoming: number }; connecting: number; domainPairs: number; queued: number } | null; muc: { rooms: number; occupants: number } | null };
+    const figures = async () => (await api(server, 'GET', 'figures')).body as WithFeatures;
+    const first = await figures();
+    // federation is on (no peer here: nothing linked), and so is the MUC service
+    expect(first.s2s).toEqual({ ready: { outgoing: 0, incoming: 0 }, connecting: 0, domainPairs: 0, queued: 0 });
+    expect(first.muc).toEqual({ rooms: expect.any(Number), occupants: expect.any(Number) });
+    const alice = await login(server, 'alice@example.com', 'alice-secret');
+    const bob = await login(server, 'bob@example.com', 'bob-secret');
+    try {
+      await createRoom(alice, roomJid('figures'), 'Alice');
+      await joinRoom(bob, roomJid('figures'), 'Bob');
+      expect((await figures()).muc).toEqual({ rooms: first.muc!.rooms + 1, occupants: first.muc!.occupants + 2 });
+    } finally {
+      await bob.stop();
+      await alice.stop();
+    }
+    await expect.poll(async () => (await figures()).muc).toEqual(first.muc);
   });
 
   it("names a group's room once it has one", async () => {

@@ -80,6 +80,14 @@ describe('s2s links in the logs and /metrics; piggybacked domain pairs', () => {
     expect(sample(theirs, 'parley_s2s_links', { direction: 'incoming', state: 'ready' })).toBe(1);
     expect(sample(theirs, 'parley_s2s_domain_pairs', { direction: 'incoming' })).toBe(1);
     expect(sample(theirs, 'parley_s2s_links_established_total', { direction: 'incoming', method: 'dialback' })).toBe(1);
+    // the admin console's live figures read the same gauges
+    const figures = async (server: TestServer, address: string) => {
+      const response = await fetch(`http://${address}:${server.ports.http}/admin/api/figures`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      return ((await response.json()) as { s2s: { ready: { outgoing: number; incoming: number }; domainPairs: number } }).s2s;
+    };
+    expect((await figures(a, A.address)).ready.outgoing).toBe(1);
+    // (B's pairs: A's on the incoming stream, and its own to A on the link its dialback question opened)
+    expect(await figures(b, B.address)).toMatchObject({ ready: { incoming: 1 }, domainPairs: 2 });
   }, 30_000);
 
   it('puts a second served domain on the same stream (XEP-0220 §2.4): one more <db:result/>, no new connection', async () => {

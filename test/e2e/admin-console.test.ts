@@ -173,6 +173,10 @@ describe('the admin console', () => {
     await shot(other, '09-archive-dark');
     await other.getByRole('link', { name: 'Live figures' }).click();
     await other.locator('[data-figure="sessions"] .value').waitFor();
+    // the group chat and federation figures of this node too (no room open, no peer linked here)
+    expect(await other.locator('[data-figure="muc-rooms"] .value').textContent()).toBe('0');
+    await other.getByRole('heading', { name: 'Federation' }).waitFor();
+    expect(await other.locator('[data-s2s="outgoing"] td').last().textContent()).toBe('0');
     await shot(other, '10-figures-dark');
     await other.getByRole('button', { name: 'Sign out' }).click();
     await other.getByLabel('Admin token', { exact: true }).waitFor();

@@ -121,4 +121,6 @@ export interface Figures {
   eventLoopLagSeconds: number | null;
   residentMemoryBytes: number | null;
   uptimeSeconds: number;
+  s2s: { ready: { outgoing: number; incoming: number }; connecting: number; domainPairs: number; queued: number } | null;
+  muc: { rooms: number; occupants: number } | null;
 }

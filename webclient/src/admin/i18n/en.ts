@@ -258,6 +258,14 @@ export const en = {
   'figures.byTransport': 'By transport',
   'figures.transport': 'Transport',
   'figures.noConnections': 'No client is connected to this node.',
+  'figures.mucRooms': 'Active rooms',
+  'figures.mucOccupants': 'Room occupants',
+  'figures.s2s': 'Federation',
+  'figures.s2sDirection': 'Direction',
+  'figures.s2sReady': 'Links ready',
+  'figures.s2sOutgoing': 'To other servers',
+  'figures.s2sIncoming': 'From other servers',
+  'figures.s2sMore': '{connecting, plural, one {# link} other {# links}} connecting; {pairs, plural, one {# domain pair} other {# domain pairs}} proven; {queued, plural, one {# stanza} other {# stanzas}} waiting for a link.',
 } as const;
 
 export type AdminMessageKey = keyof typeof en;

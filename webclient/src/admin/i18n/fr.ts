@@ -260,4 +260,12 @@ export const fr: Record<AdminMessageKey, string> = {
   'figures.byTransport': 'Par transport',
   'figures.transport': 'Transport',
   'figures.noConnections': 'Aucun client n’est connecté à ce nœud.',
+  'figures.mucRooms': 'Salons actifs',
+  'figures.mucOccupants': 'Participants aux salons',
+  'figures.s2s': 'Fédération',
+  'figures.s2sDirection': 'Sens',
+  'figures.s2sReady': 'Liaisons prêtes',
+  'figures.s2sOutgoing': 'Vers d’autres serveurs',
+  'figures.s2sIncoming': 'Depuis d’autres serveurs',
+  'figures.s2sMore': '{connecting, plural, one {# liaison} other {# liaisons}} en cours d’établissement ; {pairs, plural, one {# paire de domaines prouvée} other {# paires de domaines prouvées}} ; {queued, plural, one {# stanza en attente} other {# stanzas en attente}} d’une liaison.',
 };
