@@ -56,6 +56,8 @@ import { boshRoutes } from './transport/bosh/bosh-http.ts';
 import { joinCluster, nodeName, type ClusterBusFactory } from './cluster/start-cluster.ts';
 import type { ClusterNode } from './cluster/cluster-node.ts';
 import { clusterSuiteEvents } from './cluster/suite-relay.ts';
+import { relayCertificates } from './cluster/certificate-relay.ts';
+import { installCertificate } from './tls/certificate-install.ts';
 import { clusterSessionMoves } from './cluster/session-moves.ts';
 
 export interface Ports {
@@ -199,6 +201,10 @@ export class ParleyServer {
     const suiteEvents = new SuiteEventBus((err, event) => log.error({ err, event }, 'suite event handling failed'));
     // in a cluster a change made here (admin API, console, suite bus) is published on every node
     const suitePublisher = cluster ? clusterSuiteEvents(node, cluster.bus, suiteEvents, log) : suiteEvents;
+    // …and so is a certificate uploaded here: every node installs it in its own certs folder
+    const certificateUploaded = cluster
+      ? relayCertificates(node, cluster.bus, (name, cert, key) => installCertificate(certificates, join(config.dataDir, 'certs'), name, cert, key), log)
+      : undefined;
     const admin = new AdminService(storage, directory, suitePublisher, Object.keys(config.components.services));
     // Served names follow the directory (before the modules' suite listeners: a new domain is served first).
     for (const type of ['domain.created', 'domain.removed', 'domain.aliases'] as const) suiteEvents.on(type, () => hosts.refresh());
@@ -310,7 +316,7 @@ export class ParleyServer {
     if (adminApiEnabled(config.admin)) {
       const adminLog = log.child({ component: 'admin-api' });
       const { runtime, signIn } = createAdminRuntime({
-        config, log: adminLog, storage, directory, events: suitePublisher, node, table, certificates, dns, archive: archive?.store ?? null,
+        config, log: adminLog, storage, directory, events: suitePublisher, node, table, certificates, certificateUploaded, dns, archive: archive?.store ?? null,
         metrics: metrics!, sasl: c2s.sasl, firstDomain: () => hosts.first, served: (name) => hosts.has(name),
         transportOf: (id) => sessions.session(id)?.stream?.transport ?? null,
         componentConnections: () => server.components?.connections() ?? [],

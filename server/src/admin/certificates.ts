@@ -1,13 +1,11 @@
 // Certificates per served name for the admin console: what is served (names, issuer, expiry,
-// fingerprint, what is wrong), and replacing it by upload. An upload is checked as a reload checks
-// files (tls/certificate-check.ts), written into the certs folder in certbot's layout as `parley cert
-// import` writes it (key first, atomically), and then reloaded at once (tls/certificates.ts): new
-// connections get it, open ones keep theirs.
-import { join } from 'node:path';
+// fingerprint, what is wrong), and replacing it by upload (tls/certificate-install.ts: checked,
+// written into the certs folder, reloaded at once). In a cluster the upload then goes to every other
+// node (cluster/certificate-relay.ts), which installs it in its own certs folder.
 import { normalizeDomain as canonicalDomain } from '@parley/shared';
 import { inspectCertificate, type CertificateReport } from '../tls/certificate-check.ts';
-import { normalizeDomain, writeAtomic, type CertificateStore } from '../tls/certificates.ts';
-import { privateDirectory } from '../storage/private-files.ts';
+import type { CertificateStore } from '../tls/certificates.ts';
+import { CertificateRefused, installCertificate } from '../tls/certificate-install.ts';
 import { AdminError } from './errors.ts';
 
 /** Certificates expiring sooner than this are flagged (as `parley check` does). */
@@ -30,8 +28,12 @@ export interface CertificateStatus {
   problems: string[];
 }
 
+/** Told of a certificate installed here by upload (the cluster relays it to the other nodes). */
+export type CertificateUploaded = (name: string, certificate: string, key: string) => void;
+
 export class AdminCertificates {
-  constructor(private readonly store: CertificateStore, private readonly certsDir: string, private readonly served: (name: string) => boolean) {}
+  constructor(private readonly store: CertificateStore, private readonly certsDir: string, private readonly served: (name: string) => boolean,
+    private readonly uploaded: CertificateUploaded = () => {}) {}
 
   status(nameText: string): CertificateStatus {
     const name = this.servedName(nameText);
@@ -44,15 +46,13 @@ export class AdminCertificates {
   /** Checks the pair, writes it as `<certs>/<name>/fullchain.pem` + `privkey.pem`, and serves it. */
   async replace(nameText: string, certificate: string, key: string): Promise<CertificateStatus> {
     const name = this.servedName(nameText);
-    const { report, problems } = inspectCertificate(certificate, key, name);
-    if (!report || problems.length > 0) throw new AdminError(`the certificate cannot serve ${name}: ${problems.join('; ')}`);
-    const folder = join(this.certsDir, normalizeDomain(name)); // A-labels, as the certs folder names them
-    privateDirectory(folder);
-    // the key before the certificate: a watcher never reads a new certificate with the old key
-    await writeAtomic(join(folder, 'privkey.pem'), key, 0o600);
-    await writeAtomic(join(folder, 'fullchain.pem'), certificate, 0o644);
-    const outcome = await this.store.reload(name);
-    if (outcome === 'refused' || outcome === 'missing') throw new AdminError(`the certificate for ${name} was not taken (${outcome}); see the server log`);
+    try {
+      await installCertificate(this.store, this.certsDir, name, certificate, key);
+    } catch (error) {
+      if (error instanceof CertificateRefused) throw new AdminError(error.message);
+      throw error;
+    }
+    this.uploaded(name, certificate, key);
     return this.status(name);
   }
 

@@ -18,7 +18,7 @@ import type { SaslServices } from '../stream/sasl-attempt.ts';
 import { trustedCertificateAuthorities } from '../tls/trust.ts';
 import { KeyValueRoomStore } from '../components/muc/kv-store.ts';
 import { AdminSessions } from './sessions.ts';
-import { AdminCertificates } from './certificates.ts';
+import { AdminCertificates, type CertificateUploaded } from './certificates.ts';
 import { AdminDns } from './dns-status.ts';
 import { AdminArchive } from './archive-status.ts';
 import { AdminSignIn } from './sign-in.ts';
@@ -41,6 +41,8 @@ export interface AdminRuntimeParts {
   /** The transport of a session this node holds, or null. */
   transportOf: (sessionId: string) => string | null;
   certificates: CertificateStore;
+  /** A certificate was uploaded here (in a cluster: sent to the other nodes, cluster/certificate-relay.ts). */
+  certificateUploaded?: CertificateUploaded;
   dns: DnsResolver;
   /** The ports the listeners got (read when a check runs). */
   ports: () => ListenPorts;
@@ -61,7 +63,7 @@ export function createAdminRuntime(parts: AdminRuntimeParts): { runtime: AdminRu
   return {
     runtime: {
       sessions: new AdminSessions(parts.table, parts.events, parts.transportOf),
-      certificates: new AdminCertificates(parts.certificates, join(config.dataDir, 'certs'), parts.served),
+      certificates: new AdminCertificates(parts.certificates, join(config.dataDir, 'certs'), parts.served, parts.certificateUploaded),
       // each target may take as long to answer as `parley dns-check` gives it (--timeout, 5 s)
       dns: new AdminDns(parts.dns, parts.ports, trustedCertificateAuthorities(config.s2s.trustedCaFile), Math.max(config.dns.timeoutMs, TARGET_TIMEOUT_MS)),
       archive: new AdminArchive(config, storage, parts.archive, parts.node, parts.log),
