@@ -28,7 +28,7 @@ export interface DnsStatus {
 }
 
 export class AdminDns {
-  constructor(private readonly resolver: DnsResolver, private readonly ports: () => ListenPorts, private readonly ca: string[],
+  constructor(private readonly resolver: DnsResolver, private readonly ports: () => ListenPorts, private readonly ca: string[] | undefined,
     private readonly timeoutMs: number) {}
 
   async check(domain: string): Promise<DnsStatus> {

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { AnyModuleDefinition } from '../core/module-api.ts';
 import { openDataStores } from '../data-folder.ts';
 import { DB_FILENAME } from '../storage/sqlite/database.ts';
-import { trustedCertificateAuthorities } from '../tls/trust.ts';
+import { trustedCertificatePems } from '../tls/trust.ts';
 import { checkCertificates } from './certificates.ts';
 import { checkConfig } from './config.ts';
 import { checkDataFolder } from './data-folder.ts';
@@ -38,7 +38,7 @@ export async function runChecks(config: Config, options: CheckOptions): Promise<
   const { names, domains } = await servedNames(config);
   const certsDir = join(config.dataDir, 'certs');
   await run('ports', () => checkPorts(config, { certsDir, domain: domains[0] ?? 'localhost', timeoutMs: options.timeoutMs }));
-  await run('certificates', () => checkCertificates(certsDir, names, trustedCertificateAuthorities(config.s2s.trustedCaFile)));
+  await run('certificates', () => checkCertificates(certsDir, names, trustedCertificatePems(config.s2s.trustedCaFile)));
   await run('dns', () => checkDns(config, names, { connect: options.connect, timeoutMs: options.timeoutMs }));
   await run('services', () => checkServices(config, options.timeoutMs));
   return findings;

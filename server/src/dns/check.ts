@@ -60,8 +60,8 @@ export interface CheckOptions {
   /** connect to each target and look at its certificate */
   connect: boolean;
   timeoutMs: number;
-  /** CAs trusted for the targets' certificates (tls/trust.ts) */
-  ca: string[];
+  /** CAs trusted for the targets' certificates (tls/trust.ts; undefined: Node's roots) */
+  ca: string[] | undefined;
 }
 
 export async function checkRecords(resolver: DnsResolver, domain: string, plans: ServicePlan[], options: CheckOptions): Promise<RecordCheck[]> {

@@ -14,8 +14,8 @@ export interface ProbeOptions {
   kind: 'client' | 'server';
   directTls: boolean;
   timeoutMs: number;
-  /** the CAs to verify against (tls/trust.ts trustedCertificateAuthorities) */
-  ca: string[];
+  /** the CAs to verify against (tls/trust.ts trustedCertificateAuthorities; undefined: Node's roots) */
+  ca: string[] | undefined;
 }
 
 export interface ProbeResult {

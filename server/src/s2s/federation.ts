@@ -64,7 +64,7 @@ export class Federation implements RemoteRouter {
   /** XEP-0288: incoming streams that carry our stanzas too, by "local remote" pair (used before opening a link). */
   private readonly bidirectional = new Map<string, IncomingS2sStream>();
   private readonly services: S2sServices<IncomingS2sStream>;
-  private readonly ca: string[];
+  private readonly ca: string[] | undefined;
   private readonly contexts: PeerVerifyingContexts;
   private listeners: TcpListeners | null = null;
   private stopped = false;

@@ -11,7 +11,7 @@ export class PeerVerifyingContexts implements TlsContexts {
   private readonly clientContexts = new Map<string, SecureContext>();
   private readonly listeners: Array<(domain: string) => void> = [];
 
-  constructor(private readonly store: CertificateStore, private readonly ca: string[]) {
+  constructor(private readonly store: CertificateStore, private readonly ca: string[] | undefined) {
     store.onChange((domain) => {
       this.contexts.delete(domain);
       this.clientContexts.delete(domain);

@@ -25,7 +25,7 @@ export interface TlsSource {
    * Ask the peer for its certificate without requiring one (s2s: RFC 6120 §13.7.2, XEP-0178); its
    * verification against these CAs is then read with Connection.peerCertificate().
    */
-  readonly requestPeerCertificate?: { readonly ca: string[] };
+  readonly requestPeerCertificate?: { readonly ca: string[] | undefined };
   /** The name whose certificate is used when the client names none (the first served domain). */
   defaultName(): string;
 }
