@@ -11,6 +11,10 @@ import {
 import { login } from './helpers/clients.ts';
 import { passwordOf } from './helpers/im.ts';
 import { startCluster, tablesShow, type TestCluster } from './helpers/cluster.ts';
+import type { TestServer } from './helpers/server.ts';
+import { connectTcp, NS as NS_RAW } from './helpers/raw-stream.ts';
+import { authenticateXml, plainMessage, userAgentXml } from './helpers/sasl2.ts';
+import { NS_SM } from './helpers/sm.ts';
 import { bodies, connect, handle, resumeOn, smLogin } from './helpers/sm.ts';
 import { createRoom, groupchat, isGroupchat, isPresenceOf, join, newRoom } from './helpers/muc.ts';
 
@@ -143,6 +147,55 @@ describe('a cluster of three nodes', () => {
     await handle(again, () => bodies(again.stanzas).includes('four'));
     peer.destroy();
     await leo.stop();
+  });
+
+  it('resumes inside a SASL2 sign-in on node 1 a session waiting on node 0 (XEP-0388 §2.3, XEP-0198 §5)', async () => {
+    const [a, b] = cluster.nodes;
+    const [mayaJid, nedJid] = await createUsers(a!, ['maya', 'ned']);
+    const [maya] = mayaJid!.split('@') as [string];
+    const ned = await online(b!, nedJid!);
+    /** SASL2 PLAIN over direct TLS with these children of <authenticate/>: <success/>, then the features. */
+    const signIn = async (node: TestServer, ...children: string[]) => {
+      const peer = await connectTcp(node.ports.c2sTls!, { tls: true });
+      peer.openStream({ from: mayaJid! });
+      await peer.receiveHeader();
+      await peer.receiveFeatures();
+      peer.send(authenticateXml('PLAIN', plainMessage(maya, passwordOf(mayaJid!)), userAgentXml('cluster-inline'), ...children));
+      const success = await peer.receive('success', NS_RAW.sasl2);
+      await peer.receiveFeatures();
+      return { peer, success };
+    };
+    const first = await signIn(a!, `<bind xmlns='${NS_RAW.bind2}'><tag>Phone</tag><enable xmlns='${NS_SM}' resume='true'/></bind>`);
+    const full = first.success.getChildText('authorization-identifier')!;
+    const previd = first.success.getChild('bound', NS_RAW.bind2)!.getChild('enabled', NS_SM)!.attrs.id!;
+    first.peer.send(`<presence/>`);
+    await tablesShow(cluster.nodes, mayaJid!, 1, { available: true });
+    first.peer.destroy(); // lost, not closed: node 0 keeps the session waiting
+    await until(() => cluster.nodes.every((node) => node.server.sessionTable.get(full)?.hibernatedUntil != null), 'hibernated everywhere');
+    await ned.xmpp.send(chat(full, 'while maya was away'));
+    const kept = () => (a!.server.sessions.get(full)?.acknowledgement as { unacknowledged?: number } | null)?.unacknowledged ?? 0;
+    await until(() => kept() >= 1, 'the message kept for the waiting session');
+
+    const { peer, success } = await signIn(b!, `<resume xmlns='${NS_SM}' previd='${previd}' h='0'/>`, `<bind xmlns='${NS_RAW.bind2}'/>`);
+    expect(success.getChildText('authorization-identifier')).toBe(full);
+    expect(success.getChild('resumed', NS_SM)!.attrs).toMatchObject({ previd });
+    expect(success.getChild('bound', NS_RAW.bind2)).toBeUndefined(); // XEP-0386 §3.2: resumption replaces binding
+    const bodiesSeen: string[] = [];
+    while (!bodiesSeen.includes('while maya was away')) {
+      const item = await peer.next();
+      if (item.kind === 'element' && item.element.name === 'message') bodiesSeen.push(item.element.getChildText('body') ?? '');
+    }
+    // node 1 holds the session now, on every node's table, and nothing is left on node 0
+    await until(() => cluster.nodes.every((node) => node.server.sessionTable.get(full)?.node === b!.server.cluster!.node
+      && node.server.sessionTable.get(full)?.hibernatedUntil === null), 'moved everywhere');
+    expect(a!.server.sessions.get(full)).toBeUndefined();
+    // an unknown id on another node's table fails inside <success/>, and Bind 2 goes on
+    const other = await signIn(b!, `<resume xmlns='${NS_SM}' previd='no-such-session' h='0'/>`, `<bind xmlns='${NS_RAW.bind2}'><tag>Laptop</tag></bind>`);
+    expect(other.success.getChild('failed', NS_SM)!.getChild('item-not-found')).toBeDefined();
+    expect(other.success.getChild('bound', NS_RAW.bind2)).toBeDefined();
+    other.peer.destroy();
+    peer.destroy();
+    await ned.stop();
   });
 
   it('keeps a block made on one node on every node (XEP-0191 §3.5): the others drop their cached list', async () => {

@@ -37,6 +37,12 @@ export interface SignInStream<Session = SessionHandle> extends StreamInfo {
    * a live one of this account.
    */
   resume(session: Session): void;
+  /**
+   * This stream carries, under `jid` (a full JID of the account), a session handed over by another
+   * node of the cluster (XEP-0198 resumption inside SASL2 of a session waiting elsewhere); the new
+   * local session, for the handed-over state. Bind 2 is skipped, as for resume().
+   */
+  resumeMoved(jid: JID): Session;
 }
 
 export interface Sasl2InlineContext<Session = SessionHandle> {

@@ -458,6 +458,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
         this.resume(session);
         return session.jid;
       },
+      resumeMoved: (jid) => this.resumeMoved(jid),
     });
     const outcome = await this.sasl2.handle(element);
     if (this.isClosed) return;

@@ -12,7 +12,7 @@ import { defineModule, type ModuleContext, type NegotiatingStream } from '../../
 import type { SessionHandle } from '../../core/origin.ts';
 import { parseStanza } from '../lib/parse-stanza.ts';
 import { COUNTER, StanzaCounter, parseH, type AckPolicy } from './counter.ts';
-import { answerMoves, resumeFromNode } from './moving.ts';
+import { answerMoves, fetchFromNode, resumeFromNode, takeHandedOver } from './moving.ts';
 
 const options = z.object({
   /** §5: how long a dropped session waits for resumption when the client names no shorter 'max' (seconds). */
@@ -75,9 +75,21 @@ export const streamManagementModule = defineModule({
     ctx.sasl2Inline({
       xmlns: NS.sm,
       advertise: ({ transport }) => transport === 'bosh' ? null : xml('sm', { xmlns: NS.sm }),
-      negotiate: (requests, { account, stream }) => {
+      negotiate: async (requests, { account, stream }) => {
         const request = requests.find((element) => element.name === 'resume');
         if (!request) return null;
+        // a session waiting on another node of the cluster is fetched from there (moving.ts)
+        const elsewhere = ctx.sessionMoves ? waitingElsewhere(ctx, { account, transport: stream.transport }, request) : undefined;
+        if (elsewhere) {
+          const previd = request.attrs.previd!;
+          const h = parseH(request.attrs.h)!;
+          const fetched = await fetchFromNode(ctx, elsewhere, previd, h);
+          if (fetched.kind === 'failed') return failed(fetched.condition, fetched.text, fetched.extra, fetched.h);
+          // (what it sends now waits behind <success/>, which carries the <resumed/>)
+          const taken = takeHandedOver(ctx, policy, stream.resumeMoved(elsewhere.jid), elsewhere, previd, h, fetched.state);
+          taken.resend();
+          return taken.resumed;
+        }
         const outcome = takeOver(ctx, { account, transport: stream.transport, resume: (session) => stream.resume(session) }, request);
         if (outcome.kind === 'failed') return outcome.reply;
         resent(ctx, outcome.session, outcome.counter);
@@ -136,7 +148,7 @@ export function resume(ctx: SmContext, stream: NegotiatingStream, element: Eleme
 }
 
 /** The entry of a resumable session of the account held by another node, if the <resume/> names one. */
-function waitingElsewhere(ctx: SmContext, stream: NegotiatingStream, element: Element) {
+function waitingElsewhere(ctx: SmContext, stream: { readonly account: { bare: string }; readonly transport: string }, element: Element) {
   const previd = element.attrs.previd;
   if (stream.transport === 'bosh' || !previd || parseH(element.attrs.h) === null) return undefined;
   const entry = ctx.sessions.resources(stream.account.bare).find((candidate) => candidate.resumptionId === previd);

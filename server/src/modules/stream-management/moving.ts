@@ -9,11 +9,12 @@
 // the session ends without an ack.
 import { NS, parseStanza, serialize, xml, type Element } from '@parley/shared';
 import type { ModuleContext, NegotiatingStream } from '../../core/module-api.ts';
+import type { SessionHandle } from '../../core/origin.ts';
 import type { SessionEntry } from '../../core/session-table.ts';
 import { COUNTER, StanzaCounter, type AckPolicy } from './counter.ts';
 
 /** What crosses the bus from the holding node. */
-interface HandedOver {
+export interface HandedOver {
   handled: number;
   maxSeconds: number;
   unacknowledged: string[];
@@ -58,31 +59,36 @@ export function answerMoves(ctx: ModuleContext<unknown>): void {
   });
 }
 
-/** The session waits on another node: fetch it and resume it on this stream. */
-export async function resumeFromNode(ctx: ModuleContext<unknown>, policy: AckPolicy, stream: NegotiatingStream, entry: SessionEntry,
-  previd: string, h: number, fail: (condition: string, text?: string, extra?: Element, h?: number) => void): Promise<void> {
+/** What a fetch from the holding node came to: the session's state, or why not (for <failed/>). */
+export type Fetched =
+  | { kind: 'handed-over'; state: HandedOver }
+  | { kind: 'failed'; condition: string; text?: string; extra?: Element; h?: number };
+
+/** The session waits on another node: ask that node for it (it lets the session go when it answers). */
+export async function fetchFromNode(ctx: ModuleContext<unknown>, entry: SessionEntry, previd: string, h: number): Promise<Fetched> {
   let state: HandedOver;
   try {
     state = JSON.parse(await ctx.sessionMoves!.fetch(entry, JSON.stringify({ previd, h }), HANDOVER_TIMEOUT_MS)) as HandedOver;
   } catch (error) {
     const tooHigh = TOO_HIGH.exec((error as Error).message);
     if (tooHigh) {
-      return fail('undefined-condition', undefined,
-        xml('handled-count-too-high', { xmlns: NS.sm, h: String(h), 'send-count': tooHigh[1]! }), Number(tooHigh[2]));
+      return { kind: 'failed', condition: 'undefined-condition',
+        extra: xml('handled-count-too-high', { xmlns: NS.sm, h: String(h), 'send-count': tooHigh[1]! }), h: Number(tooHigh[2]) };
     }
     ctx.log.debug({ err: error, node: entry.node }, 'resumption on another node refused');
-    return fail('item-not-found', 'no session to resume with that id');
+    return { kind: 'failed', condition: 'item-not-found', text: 'no session to resume with that id' };
   }
   ctx.sessionMoves!.forget(entry);
-  let session;
-  try {
-    session = stream.resumeMoved(entry.jid);
-  } catch (error) {
-    // the new stream closed while the session was on its way: what it carried is lost with it
-    ctx.log.warn({ err: error, unacknowledged: state.unacknowledged.length }, 'a session handed over found no stream to resume on');
-    return;
-  }
-  // §4: the client's 'h' counts what it had; the stanzas sent again count anew from there
+  return { kind: 'handed-over', state };
+}
+
+/**
+ * Puts a handed-over session's state on the session bound here for it; returns the <resumed/> to
+ * send, and what sends the unacknowledged stanzas again once it is written (counted anew from the
+ * client's 'h', §4).
+ */
+export function takeHandedOver(ctx: ModuleContext<unknown>, policy: AckPolicy, session: SessionHandle, from: SessionEntry,
+  previd: string, h: number, state: HandedOver): { resumed: Element; resend(): void } {
   const counter = new StanzaCounter(session, policy, previd, state.maxSeconds, h);
   counter.handled = state.handled;
   session.data.set(COUNTER, counter);
@@ -90,8 +96,30 @@ export async function resumeFromNode(ctx: ModuleContext<unknown>, policy: AckPol
   session.setResumption(previd, null);
   session.setInterests(new Set(state.interests));
   session.setPresence(state.available, state.priority, state.presence ? parseStanza(state.presence) : null);
-  session.write(xml('resumed', { xmlns: NS.sm, h: String(state.handled), previd }));
-  for (const stanza of state.unacknowledged) session.deliverNow(stanza);
-  counter.reattached();
-  ctx.log.debug({ session: session.id, from: entry.node, resent: state.unacknowledged.length }, 'session resumed from another node');
+  return {
+    resumed: xml('resumed', { xmlns: NS.sm, h: String(state.handled), previd }),
+    resend() {
+      for (const stanza of state.unacknowledged) session.deliverNow(stanza);
+      counter.reattached();
+      ctx.log.debug({ session: session.id, from: from.node, resent: state.unacknowledged.length }, 'session resumed from another node');
+    },
+  };
+}
+
+/** A <resume/> nonza for a session waiting on another node: fetch it and resume it on this stream. */
+export async function resumeFromNode(ctx: ModuleContext<unknown>, policy: AckPolicy, stream: NegotiatingStream, entry: SessionEntry,
+  previd: string, h: number, fail: (condition: string, text?: string, extra?: Element, h?: number) => void): Promise<void> {
+  const fetched = await fetchFromNode(ctx, entry, previd, h);
+  if (fetched.kind === 'failed') return fail(fetched.condition, fetched.text, fetched.extra, fetched.h);
+  let session: SessionHandle;
+  try {
+    session = stream.resumeMoved(entry.jid);
+  } catch (error) {
+    // the new stream closed while the session was on its way: what it carried is lost with it
+    ctx.log.warn({ err: error, unacknowledged: fetched.state.unacknowledged.length }, 'a session handed over found no stream to resume on');
+    return;
+  }
+  const taken = takeHandedOver(ctx, policy, session, entry, previd, h, fetched.state);
+  session.write(taken.resumed);
+  taken.resend();
 }

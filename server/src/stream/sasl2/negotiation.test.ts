@@ -80,6 +80,7 @@ function negotiation(connection = tlsConnection()) {
       return { session, jid: session.jid };
     },
     resume: (session) => session.jid,
+    resumeMoved: (jid) => ({ jid, enabled: [] }),
   });
   return { sasl2, written, sessions, authenticated, last: () => written[written.length - 1]! };
 }

@@ -51,6 +51,8 @@ export interface Sasl2Host<Session> {
   bind(account: JID, resource: string): { session: Session; jid: JID };
   /** Put a live session of the account on the stream (a SASL2 inline feature resumes it); its full JID. */
   resume(session: Session): JID;
+  /** Bind `jid` on the stream for a session another node handed over (a SASL2 inline feature resumes it there). */
+  resumeMoved(jid: JID): Session;
 }
 
 export type Sasl2Outcome<Session> =
@@ -227,6 +229,12 @@ export class Sasl2Negotiation<Session> {
       resume(session) {
         if (resumed) throw new Error('a session was resumed on this stream already');
         resumed = { session, jid: host.resume(session) };
+      },
+      resumeMoved(jid) {
+        if (resumed) throw new Error('a session was resumed on this stream already');
+        const session = host.resumeMoved(jid);
+        resumed = { session, jid };
+        return session;
       },
     };
     const context = { account, userAgent, stream };
