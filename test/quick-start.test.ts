@@ -32,6 +32,17 @@ function readmeCommands(heading: string): string[] {
   return block[1]!.split('\n').filter((line) => line.trim() !== '');
 }
 
+/** A clean clone of this checkout; a checkout without its git folder is copied without what builds and runs leave. */
+function cleanCopy(clone: string): void {
+  try {
+    execFileSync('git', ['clone', '--quiet', root, clone], { stdio: 'pipe' });
+  } catch {
+    rmSync(clone, { recursive: true, force: true });
+    const left = new Set(['.git', 'node_modules', 'dist', 'data', 'target']);
+    cpSync(root, clone, { recursive: true, verbatimSymlinks: true, filter: (source) => !source.slice(root.length).split('/').some((part) => left.has(part)) });
+  }
+}
+
 /** node_modules trees hard-linked into the clone (copied when the clone is on another file system). */
 function linkDependencies(clone: string): void {
   for (const dir of ['node_modules', 'server/node_modules', 'shared/node_modules', 'webclient/node_modules']) {
@@ -55,7 +66,7 @@ describe("the README's quick start, in a clean clone", () => {
 
   beforeAll(async () => {
     clone = mkdtempSync(join(tmpdir(), 'parley-quick-start-'));
-    execFileSync('git', ['clone', '--quiet', root, clone]);
+    cleanCopy(clone);
     linkDependencies(clone);
     // what npm ci runs after installing (the web client's build)
     await run('npm', ['run', 'prepare'], { cwd: clone, timeout: 180_000 });
