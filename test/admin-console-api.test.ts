@@ -3,7 +3,6 @@
 // kicked off, a certificate uploaded and then presented to a new TLS connection, the DNS check against
 // a test unbound, the archive reindex against an Elasticsearch that does not answer, the live figures
 // moving, and admin accounts signing in with SASL PLAIN.
-import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +15,9 @@ import { selfSignedCertificate, createTestCa } from './helpers/test-ca.ts';
 import { startDns, type TestDns } from './helpers/unbound.ts';
 import { ensureWebClientBuilt, webClientDir } from './helpers/browser.ts';
 import { freePortBelowEphemeral as freePort } from './helpers/ports.ts';
+import { presentedFingerprint } from './helpers/test-tls.ts';
 
 const plainMessage = (jid: string, password: string) => Buffer.from(`\0${jid}\0${password}`).toString('base64');
-
-/** The certificate a new TLS connection to the c2s direct TLS port is given for `servername`. */
-function presentedFingerprint(server: TestServer, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('the admin console API', () => {
   let server: TestServer;

@@ -3,7 +3,6 @@
 // the upload through node 0's admin API, and a new TLS connection to node 1 given the new
 // certificate without anyone touching node 1's files. A pair that cannot serve the name is refused
 // on the node that took the upload and goes nowhere.
-import { connect as tlsConnect } from 'node:tls';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { clusterConfig, startNatsServer, type NatsServer } from './helpers/cluster.ts';
 import { api, ADMIN_TOKEN } from './helpers/suite.ts';
 import { selfSignedCertificate } from './helpers/test-ca.ts';
+import { presentedFingerprint } from './helpers/test-tls.ts';
 
 let nats: NatsServer;
 const nodes: TestServer[] = [];
@@ -28,17 +28,6 @@ afterAll(async () => {
   await nats?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** The certificate a new TLS connection to a node's c2s direct TLS port is given for `servername`. */
-function presentedFingerprint(server: TestServer, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
-}
 
 it('serves a certificate uploaded on one node from every node, written into each node\'s own certs folder', async () => {
   const [a, b] = nodes as [TestServer, TestServer];

@@ -5,7 +5,6 @@
 // connections get it. Each step is checked in the page and on the server; screenshots of each screen
 // go to PARLEY_SCREENSHOTS (default /tmp/admin-screens) for looking at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,22 +15,13 @@ import { api, ADMIN_TOKEN, hs256Token, passwordRefusal, startSuiteServer, stream
 import { freePortBelowEphemeral } from '../helpers/ports.ts';
 import { selfSignedCertificate } from '../helpers/test-ca.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { presentedFingerprint } from '../helpers/test-tls.ts';
 
 const screenshots = process.env.PARLEY_SCREENSHOTS ?? '/tmp/admin-screens';
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
-function presentedFingerprint(server: TestServer, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] }, () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
 }
 
 describe('the admin console', () => {

@@ -2,6 +2,7 @@
 // never the whole process: NODE_TLS_REJECT_UNAUTHORIZED=0 would turn certificate checks off for
 // every connection of a test worker (and Node warns about it once per worker).
 import type net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Client } from '@xmpp/client';
 import XmppTlsSocket from '@xmpp/tls/lib/Socket.js';
 import XmppWebSocketSocket from '@xmpp/websocket/lib/Socket.js';
@@ -77,5 +78,16 @@ export async function fetchTestServer(url: string, init: { method?: string; body
     });
     outgoing.on('error', reject);
     outgoing.end(init.body);
+  });
+}
+
+/** The certificate (its SHA-256) a new TLS connection to a server's c2s direct TLS port is given for `servername`. */
+export function presentedFingerprint(server: { ports: { c2sTls?: number | null } }, servername: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.ports.c2sTls!, servername, ...TEST_SERVER_TLS, ALPNProtocols: ['xmpp-client'] }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.on('error', reject);
   });
 }
