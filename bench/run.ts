@@ -39,6 +39,8 @@ const { values } = parseBenchArgs({
     'archive-modes': { type: 'string', default: 'off,sqlite' },
     // every load client enables XEP-0198 with resumption and answers the server's acks
     sm: { type: 'boolean', default: false },
+    // an offered load (messages/s over all pairs) instead of --in-flight: the server's CPU per message below saturation
+    rate: { type: 'string' },
     // the hibernated scenario: sessions left waiting for resumption; the resume scenario: resumptions timed
     hibernated: { type: 'string', default: '10000' },
     resumptions: { type: 'string', default: '1000' },
@@ -74,9 +76,10 @@ const serverExtra = { ...archiveConfig(values['no-archive'] ? 'off' : 'sqlite'),
 const options = {
   pairs: Number(values.pairs), inFlight: Number(values['in-flight']),
   warmupSeconds: Number(values.warmup), seconds: Number(values.seconds), streamManagement: values.sm,
+  rate: values.rate === undefined ? undefined : Number(values.rate),
 };
 
-console.log(`Parley benchmark: ${options.pairs} pairs, ${options.inFlight} in flight each, ${options.seconds} s per run` +
+console.log(`Parley benchmark: ${options.pairs} pairs, ${options.rate === undefined ? `${options.inFlight} in flight each` : `${options.rate} msgs/s offered`}, ${options.seconds} s per run` +
   (pin ? ', server on core 1, load on core 0' : ', not pinned') + `, archive ${archiveModes.join(' / ')}` +
   (archiveModes.includes('sqlite') ? ` (sqlite ${values['no-writer-thread'] ? 'written on the event loop' : 'with its writer thread'})` : '') + `, synchronous ${values.synchronous}`
   + (values.sm ? ', stream management on every client' : ''));

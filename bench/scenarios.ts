@@ -50,6 +50,12 @@ export interface ThroughputOptions {
   receiverServer?: Pick<BenchServer, 'ports'>;
   /** Told when the measured seconds start (after the warm-up). */
   onMeasuring?: () => void;
+  /**
+   * Offered load in messages per second, spread over the pairs, instead of `inFlight` messages
+   * kept on the way: below saturation the server's CPU per message is its cost, free of how the
+   * load generator and the server share the machine (bench --rate).
+   */
+  rate?: number;
 }
 
 function target(server: Pick<BenchServer, 'ports'>): BenchTarget {
@@ -126,11 +132,28 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
           delivered++;
           if (latencyCount < latencies.length) latencies[latencyCount++] = (now - Number(match[1])) / 1000;
         }
-        sendOne(i);
+        if (options.rate === undefined) sendOne(i);
       }
     };
   });
-  for (let i = 0; i < options.pairs; i++) for (let k = 0; k < options.inFlight; k++) sendOne(i);
+  let ticker: NodeJS.Timeout | null = null;
+  if (options.rate === undefined) {
+    for (let i = 0; i < options.pairs; i++) for (let k = 0; k < options.inFlight; k++) sendOne(i);
+  } else {
+    // open loop: every 10 ms, what the rate owes since the start, round-robin over the pairs
+    const rate = options.rate;
+    const openedAt = performance.now();
+    let sent = 0;
+    let next = 0;
+    ticker = setInterval(() => {
+      const owed = Math.floor(((performance.now() - openedAt) / 1000) * rate) - sent;
+      for (let k = 0; k < owed; k++) {
+        sendOne(next);
+        next = (next + 1) % options.pairs;
+      }
+      sent += Math.max(owed, 0);
+    }, 10);
+  }
   await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
   measuring = true;
   options.onMeasuring?.();
@@ -143,6 +166,7 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   const cpu = server.cpuSeconds() - cpuStart;
   const mainCpu = server.mainThreadCpuSeconds() - mainCpuStart;
   stopped = true;
+  if (ticker !== null) clearInterval(ticker);
   for (const client of [...senders, ...receivers]) client.close();
   const sorted = latencies.subarray(0, latencyCount).sort();
   return {

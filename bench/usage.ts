@@ -16,6 +16,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'no-pin': 'do not pin the server to core 1 and the load to core 0 (taskset)',
   'soak-minutes': 'minutes of load between the fresh and the final soak measurement',
   sm: 'every load client enables XEP-0198 stream management with resumption and answers the acks',
+  rate: 'offered messages/s over all pairs instead of --in-flight (open loop): the server CPU per message below saturation',
   hibernated: 'sessions left waiting for resumption in the hibernated scenario',
   resumptions: 'resumptions timed one at a time in the resume scenario',
   'pep-subscribers': 'contacts of the PEP publisher (pep scenario)',
