@@ -47,6 +47,14 @@ const FIRST_RETRY_DELAY_MS = 100;
 /** Tries of a retraction while Elasticsearch does not answer in time. */
 const RETRACTION_ATTEMPTS = 3;
 
+/** A peeked batch as large as one request takes (by count, or by size with room for no more than another half). */
+function fullBulk(queued: ReadonlyArray<{ document: string }>, bulkSize: number): boolean {
+  if (queued.length >= bulkSize) return true;
+  let bytes = 0;
+  for (const { document } of queued) bytes += document.length;
+  return bytes >= MAX_BULK_BYTES / 2;
+}
+
 export function createElasticsearchClient(options: ElasticsearchOptions): Client {
   return new Client({
     nodes: options.nodes,
@@ -176,13 +184,16 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
       let empty = false;
       while (!this.closed) {
         while (!empty && outcome.failure === null && outcome.retries === 0 && inFlight.size < parallel && !this.closed) {
-          const batch = (await this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES, sentUpTo)).map((queued) => ({
-            queueId: queued.queueId, attempts: queued.attempts, entry: JSON.parse(queued.document) as ArchiveEntry,
-          }));
-          if (batch.length === 0) {
+          const queued = await this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES, sentUpTo);
+          // A part-filled request goes only when none is in flight: while the cluster keeps up,
+          // entries gather during a request into the next one instead of many small requests.
+          if (queued.length === 0 || (inFlight.size > 0 && !fullBulk(queued, this.options.bulkSize))) {
             empty = true;
             break;
           }
+          const batch = queued.map((document) => ({
+            queueId: document.queueId, attempts: document.attempts, entry: JSON.parse(document.document) as ArchiveEntry,
+          }));
           sentUpTo = batch[batch.length - 1]!.queueId;
           const request = this.indexBatch(batch, outcome).finally(() => inFlight.delete(request));
           inFlight.add(request);
