@@ -37,7 +37,7 @@ export interface ArchiveThroughputRow { archive: string; messagesPerSecond: numb
 export interface SearchRow { backend: string; kind: string; p50Ms: number; p99Ms: number; meanResults: number }
 export interface ArchiveBenchResult {
   throughput: ArchiveThroughputRow[];
-  indexing: Array<{ backend: string; entries: number; seconds: number; bulkRequests: number; cpuSeconds: number }>;
+  indexing: Array<{ backend: string; entries: number; seconds: number; bulkRequests: number; failedRequests: number; cpuSeconds: number; jvmCpuSeconds: number; storeCpuSeconds: number }>;
   search: SearchRow[];
   generation: Array<{ what: string; entries: number; seconds: number }>;
 }
@@ -80,7 +80,8 @@ export async function archiveBench(options: ArchiveBenchOptions): Promise<Archiv
       result.indexing.push({ backend: 'elasticsearch', ...indexed });
       console.log(`  Elasticsearch indexed ${indexed.entries.toLocaleString('en')} queued entries in ${indexed.seconds.toFixed(1)} s: ` +
         `${Math.round(indexed.entries / indexed.seconds)} entries/s, ${Math.round(indexed.entries / 2 / indexed.seconds)} msgs/s, ` +
-        `${Math.round(indexed.entries / indexed.cpuSeconds)} entries per CPU-second of Elasticsearch and the store (${indexed.bulkRequests} bulk requests)`);
+        `${Math.round(indexed.entries / indexed.cpuSeconds)} entries per CPU-second of Elasticsearch and the store ` +
+        `(JVM ${indexed.jvmCpuSeconds.toFixed(1)} s, store ${indexed.storeCpuSeconds.toFixed(1)} s CPU; ${indexed.bulkRequests} bulk requests, ${indexed.failedRequests} failed)`);
     }
 
     // 3. search over a large archive

@@ -15,8 +15,12 @@ export interface IndexingResult {
   entries: number;
   seconds: number;
   bulkRequests: number;
+  /** Bulk requests that failed as a whole (unreachable, 429 circuit breaker…) and were retried after a back-off. */
+  failedRequests: number;
   /** CPU time of the Elasticsearch JVM and of this process (the store's side) while indexing. */
   cpuSeconds: number;
+  jvmCpuSeconds: number;
+  storeCpuSeconds: number;
 }
 
 /** User + system CPU seconds of a process (/proc/PID/stat, Linux). */
@@ -64,17 +68,19 @@ export async function elasticsearchIndexing(url: string, jvm: number | null, ind
     }
     const entries = await queue.size();
     const store = new ElasticsearchArchiveStore(createElasticsearchClient(options), queue, options);
-    const cpu = () => (jvm === null ? 0 : processCpuSeconds(jvm)) + processCpuSeconds(process.pid);
+    const jvmCpu = () => (jvm === null ? 0 : processCpuSeconds(jvm));
     const started = performance.now();
-    const cpuBefore = cpu();
+    const jvmBefore = jvmCpu();
+    const storeBefore = processCpuSeconds(process.pid);
     store.start();
     // flush() waits until the queue is indexed, then refreshes the index
     await store.flush();
     const seconds = (performance.now() - started) / 1000;
-    const cpuSeconds = cpu() - cpuBefore;
-    const bulkRequests = store.stats.bulkRequests;
+    const jvmCpuSeconds = jvmCpu() - jvmBefore;
+    const storeCpuSeconds = processCpuSeconds(process.pid) - storeBefore;
+    const { bulkRequests, failedRequests } = store.stats;
     await store.close();
-    return { entries, seconds, bulkRequests, cpuSeconds };
+    return { entries, seconds, bulkRequests, failedRequests, cpuSeconds: jvmCpuSeconds + storeCpuSeconds, jvmCpuSeconds, storeCpuSeconds };
   } finally {
     await data.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -258,9 +258,9 @@ if (scenarios.has('archive')) {
     console.log(`| ${r.archive} | ${r.messagesPerSecond.toLocaleString('en')} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms |`);
   }
   if (archive.indexing.length) {
-    console.log('\n| indexing from the local queue | entries | seconds | entries/s | msgs/s (2 entries each) | entries per CPU-second (Elasticsearch + store) | bulk requests |\n| --- | --- | --- | --- | --- | --- | --- |');
+    console.log('\n| indexing from the local queue | entries | seconds | entries/s | msgs/s (2 entries each) | entries per CPU-second (Elasticsearch + store) | JVM CPU s | store CPU s | bulk requests (failed) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of archive.indexing) {
-      console.log(`| ${r.backend} | ${r.entries.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.entries / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / 2 / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / r.cpuSeconds).toLocaleString('en')} | ${r.bulkRequests} |`);
+      console.log(`| ${r.backend} | ${r.entries.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.entries / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / 2 / r.seconds).toLocaleString('en')} | ${Math.round(r.entries / r.cpuSeconds).toLocaleString('en')} | ${r.jvmCpuSeconds.toFixed(1)} | ${r.storeCpuSeconds.toFixed(1)} | ${r.bulkRequests} (${r.failedRequests}) |`);
     }
   }
   console.log('\n| step | entries | seconds | entries/s |\n| --- | --- | --- | --- |');

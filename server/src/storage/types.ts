@@ -205,8 +205,11 @@ export interface QueuedDocument {
  */
 export interface ArchiveIndexQueue {
   push(documents: ReadonlyArray<{ seq: number; document: string }>): Promise<void>;
-  /** The oldest entries, at most `limit` of them and about `maxBytes` of documents (at least one). */
-  peek(limit: number, maxBytes: number): Promise<QueuedDocument[]>;
+  /**
+   * The oldest entries (after queue id `afterId` if given: the ones not yet in flight), at most
+   * `limit` of them and about `maxBytes` of documents (at least one).
+   */
+  peek(limit: number, maxBytes: number, afterId?: number): Promise<QueuedDocument[]>;
   remove(queueIds: number[]): Promise<void>;
   /** Counts a failed attempt for these entries. */
   failed(queueIds: number[]): Promise<void>;

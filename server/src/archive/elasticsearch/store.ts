@@ -47,6 +47,14 @@ const FIRST_RETRY_DELAY_MS = 100;
 /** Tries of a retraction while Elasticsearch does not answer in time. */
 const RETRACTION_ATTEMPTS = 3;
 
+/** A peeked batch as large as one request takes (by count, or by size with room for no more than another half). */
+function fullBulk(queued: ReadonlyArray<{ document: string }>, bulkSize: number): boolean {
+  if (queued.length >= bulkSize) return true;
+  let bytes = 0;
+  for (const { document } of queued) bytes += document.length;
+  return bytes >= MAX_BULK_BYTES / 2;
+}
+
 export function createElasticsearchClient(options: ElasticsearchOptions): Client {
   return new Client({
     nodes: options.nodes,
@@ -76,6 +84,12 @@ interface SearchResponse {
 }
 
 interface BulkItem { index?: { status: number; error?: { type?: string; reason?: string } } }
+
+/** What the bulk requests of one sending round met: entries to retry, a request that failed. */
+interface RoundOutcome {
+  retries: number;
+  failure: { error: unknown } | null;
+}
 
 /** An entry read back from the queue. */
 interface QueuedEntry {
@@ -153,51 +167,75 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     }).catch(() => {});
   }
 
+  /**
+   * Keeps options.parallelBulks bulk requests in flight: each takes the next entries after the ones
+   * already sent, and its entries leave the queue as soon as its answer came (not after the
+   * slowest of a round), so the cluster's write threads do not wait for the queue's reads and
+   * deletes between rounds. A request that fails, or entries to retry, stop the sending: what is
+   * in flight finishes, then after a back-off sending starts again from the oldest entry (an
+   * entry's id is its document id: sending it again overwrites it).
+   */
   private async drain(): Promise<void> {
     const parallel = this.options.parallelBulks;
     while (!this.closed) {
-      const batch = (await this.queue.peek(this.options.bulkSize * parallel, MAX_BULK_BYTES * parallel)).map((queued) => ({
-        queueId: queued.queueId, attempts: queued.attempts, entry: JSON.parse(queued.document) as ArchiveEntry,
-      }));
-      if (batch.length === 0) {
+      const inFlight = new Set<Promise<void>>();
+      const outcome: RoundOutcome = { retries: 0, failure: null };
+      let sentUpTo: number | undefined;
+      let empty = false;
+      while (!this.closed) {
+        while (!empty && outcome.failure === null && outcome.retries === 0 && inFlight.size < parallel && !this.closed) {
+          const queued = await this.queue.peek(this.options.bulkSize, MAX_BULK_BYTES, sentUpTo);
+          // A part-filled request goes only when none is in flight: while the cluster keeps up,
+          // entries gather during a request into the next one instead of many small requests.
+          if (queued.length === 0 || (inFlight.size > 0 && !fullBulk(queued, this.options.bulkSize))) {
+            empty = true;
+            break;
+          }
+          const batch = queued.map((document) => ({
+            queueId: document.queueId, attempts: document.attempts, entry: JSON.parse(document.document) as ArchiveEntry,
+          }));
+          sentUpTo = batch[batch.length - 1]!.queueId;
+          const request = this.indexBatch(batch, outcome).finally(() => inFlight.delete(request));
+          inFlight.add(request);
+        }
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
+        // entries queued meanwhile go too, after those already sent
+        empty = false;
+      }
+      if (outcome.failure === null && outcome.retries === 0) {
+        this.failures = 0;
         await this.settleWaiters();
         return;
       }
-      try {
-        await this.ensureIndex();
-        const { done, retry } = await this.sendBulks(batch, parallel);
-        await this.queue.remove(done);
-        await this.queue.failed(retry);
-        if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: await this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
-        this.reachable = true;
-        this.failures = retry.length ? this.failures + 1 : 0;
-        await this.settleWaiters();
-        if (retry.length) await this.pause();
-      } catch (error) {
-        this.failures++;
+      if (outcome.failure !== null) {
         this.stats.failedRequests++;
         if (this.reachable) {
-          this.log?.warn({ event: 'archive-elasticsearch-unreachable', err: error, queued: await this.queue.size().catch(() => undefined) },
+          this.log?.warn({ event: 'archive-elasticsearch-unreachable', err: outcome.failure.error, queued: await this.queue.size().catch(() => undefined) },
             'Elasticsearch is unreachable; archive entries wait in the local queue');
         }
         this.reachable = false;
         this.indexReady = null;
-        await this.pause();
       }
+      this.failures++;
+      await this.pause();
     }
   }
 
-  /**
-   * Sends the entries in up to `parallel` bulk requests at once; says which entries are done and
-   * which to retry. The queue removes them after all answered, so an outage in between re-sends
-   * some (an entry's id is its document id: indexing it again overwrites it).
-   */
-  private async sendBulks(batch: QueuedEntry[], parallel: number): Promise<{ done: number[]; retry: number[] }> {
-    const size = Math.ceil(batch.length / parallel);
-    const parts: QueuedEntry[][] = [];
-    for (let i = 0; i < batch.length; i += size) parts.push(batch.slice(i, i + size));
-    const answers = await Promise.all(parts.map((part) => this.sendBulk(part)));
-    return { done: answers.flatMap((answer) => answer.done), retry: answers.flatMap((answer) => answer.retry) };
+  /** One bulk request and its answer applied to the queue; a failure or retries are noted in `outcome`. */
+  private async indexBatch(batch: QueuedEntry[], outcome: RoundOutcome): Promise<void> {
+    try {
+      await this.ensureIndex();
+      const { done, retry } = await this.sendBulk(batch);
+      await this.queue.remove(done);
+      await this.queue.failed(retry);
+      outcome.retries += retry.length;
+      if (!this.reachable) this.log?.info({ event: 'archive-elasticsearch-back', queued: await this.queue.size() }, 'Elasticsearch is reachable again; indexing the queued archive entries');
+      this.reachable = true;
+      await this.settleWaiters();
+    } catch (error) {
+      outcome.failure ??= { error };
+    }
   }
 
   /** Sends one bulk request; says which entries are done (indexed or given up) and which to retry. */
@@ -205,6 +243,8 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     this.stats.bulkRequests++;
     const { body } = await this.client.bulk<{ errors: boolean; items: BulkItem[] }>({
       body: bulkBody(this.options.index, batch.map((queued) => queued.entry)),
+      // only what is read below: the answer of a bulk of 1000 is ~200 KB of JSON otherwise
+      filter_path: 'errors,items.*.status,items.*.error',
     });
     this.dirty = true;
     const done: number[] = [];

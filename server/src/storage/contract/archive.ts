@@ -56,6 +56,10 @@ export function archiveContract(current: () => Storage): void {
       expect((await storage.archiveIndexQueue.peek(10, 1)).map((queued) => queued.seq)).toEqual([10]);
       expect((await storage.archiveIndexQueue.peek(10, doc(10).document.length * 2)).map((queued) => queued.seq)).toEqual([10, 11]);
 
+      // the ones after an id (those not yet in flight)
+      expect((await storage.archiveIndexQueue.peek(10, 1_000_000, all[0]!.queueId)).map((queued) => queued.seq)).toEqual([11, 12]);
+      expect(await storage.archiveIndexQueue.peek(10, 1_000_000, all[2]!.queueId)).toEqual([]);
+
       await storage.archiveIndexQueue.remove([all[0]!.queueId, all[2]!.queueId]);
       expect((await storage.archiveIndexQueue.peek(10, 1_000_000)).map((queued) => queued.seq)).toEqual([11]);
       expect(await storage.archiveIndexQueue.lowestId()).toBe(all[1]!.queueId);

@@ -27,9 +27,10 @@ export class SqlArchiveIndexQueue implements ArchiveIndexQueue {
     });
   }
 
-  async peek(limit: number, maxBytes: number): Promise<QueuedDocument[]> {
-    const rows = await this.scope.db.selectFrom('archive_index_queue').select(['id', 'seq', 'entry', 'attempts'])
-      .orderBy('id').limit(limit).execute();
+  async peek(limit: number, maxBytes: number, afterId?: number): Promise<QueuedDocument[]> {
+    let query = this.scope.db.selectFrom('archive_index_queue').select(['id', 'seq', 'entry', 'attempts']);
+    if (afterId !== undefined) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
     const out: QueuedDocument[] = [];
     let bytes = 0;
     for (const row of rows) {
