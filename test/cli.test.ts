@@ -134,6 +134,19 @@ describe('parley start', () => {
   });
 });
 
+describe('parley start, stopped at once', () => {
+  it('a SIGTERM as soon as it says it is listening is a clean stop: "stopped" logged, exit status 0', async () => {
+    const data = await tempData();
+    run(data, 'domain', 'add', 'example.com');
+    const server = await start(data);
+    // 'close': the exit and the end of its output
+    const code = new Promise<number | null>((resolve) => server.child.once('close', (status) => resolve(status)));
+    server.child.kill('SIGTERM');
+    expect(await code).toBe(0);
+    expect(server.lines.some((line) => line.includes('"event":"stopped"'))).toBe(true);
+  });
+});
+
 describe('parley start with a port that is taken', () => {
   /** Hold `port` on 127.0.0.1: with node:net, or with uWS as another Parley would (SO_REUSEPORT). */
   async function occupy(port: number, by: 'net' | 'uws'): Promise<() => void> {
