@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startElasticsearch, type ElasticsearchNode } from './elasticsearch/node.ts';
 import { login, xml, type LoggedInClient } from './helpers/clients.ts';
+import { sync } from './helpers/im.ts';
 import { api, startSuiteServer } from './helpers/suite.ts';
 import type { TestServer } from './helpers/server.ts';
 
@@ -36,8 +37,10 @@ describe('the archive reindex from the admin API', () => {
       bob = await login(server, 'bob@example.com', 'bob-secret');
       const last = bob.next((stanza) => stanza.getChildText('body') === `message number ${MESSAGES - 1}`, 60_000);
       for (let i = 0; i < MESSAGES; i++) await alice.xmpp.send(xml('message', { to: 'bob@example.com', type: 'chat' }, xml('body', null, `message number ${i}`)));
-      // a message reaches its recipient once its archive entries are committed: both sides of each are there
       await last;
+      // the answer to a ping sent after them waits for their archive entries' commit (docs/archive.md
+      // "What a crash keeps"; deliveries to the recipient are not held): both sides of each are there
+      await sync(alice);
       expect(((await api(server, 'GET', 'archive')).body as { entries: number }).entries).toBe(2 * MESSAGES);
     } finally {
       await alice?.stop();

@@ -12,22 +12,29 @@ import { connectTcp } from './helpers/raw-stream.ts';
 import { startClient } from './helpers/clients.ts';
 import { acceptTestCertificate } from './helpers/test-tls.ts';
 import { freePortBelowEphemeral } from './helpers/ports.ts';
+import { storageEnv, testStorageSettings } from './helpers/test-storage.ts';
 
 const parley = join(import.meta.dirname, '../server/bin/parley.js');
 const dataDirs: string[] = [];
+/** Each data folder's environment for `parley`: its state stores where PARLEY_TEST_STORAGE puts them (test-storage.ts). */
+const environments = new Map<string, NodeJS.ProcessEnv>();
 
-function tempData(): string {
+async function tempData(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
   dataDirs.push(dir);
+  environments.set(dir, storageEnv(await testStorageSettings(dir)));
   return dir;
 }
 
 afterEach(() => {
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dataDirs.splice(0)) {
+    rmSync(dir, { recursive: true, force: true });
+    environments.delete(dir);
+  }
 });
 
 function run(dataDir: string, ...args: string[]) {
-  return spawnSync(process.execPath, [parley, '--data', dataDir, ...args], { encoding: 'utf8', input: '' });
+  return spawnSync(process.execPath, [parley, '--data', dataDir, ...args], { encoding: 'utf8', input: '', env: environments.get(dataDir) });
 }
 
 interface Started { child: ChildProcess; ports: { c2s: number; c2sTls: number; http: number }; lines: string[] }
@@ -35,7 +42,7 @@ interface Started { child: ChildProcess; ports: { c2s: number; c2sTls: number; h
 /** `parley start` on free ports; resolves with the ports from the machine-readable listening line. */
 function start(dataDir: string): Promise<Started> {
   const child = spawn(process.execPath, [parley, 'start'], {
-    env: { ...process.env, PARLEY_DATA: dataDir, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0' },
+    env: { ...environments.get(dataDir), PARLEY_DATA: dataDir, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
@@ -57,7 +64,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 describe('parley domain and user commands', () => {
   it('adds a domain and a user, changes the password, deletes the user', async () => {
-    const data = tempData();
+    const data = await tempData();
     expect(run(data, 'domain', 'add', 'example.com').stdout).toContain('domain example.com added');
     expect(run(data, 'domain', 'list').stdout).toContain('example.com');
     expect(run(data, 'user', 'add', 'alice@example.com', '--password', 'first', '--name', 'Alice Liddell').status).toBe(0);
@@ -68,7 +75,8 @@ describe('parley domain and user commands', () => {
     const unknownDomain = run(data, 'user', 'add', 'bob@elsewhere.test', '--password', 'x');
     expect(unknownDomain.stderr).toContain('parley domain add elsewhere.test');
 
-    const passwd = spawnSync(process.execPath, [parley, '--data', data, 'user', 'passwd', 'alice@example.com'], { encoding: 'utf8', input: 'second\n' });
+    const passwd = spawnSync(process.execPath, [parley, '--data', data, 'user', 'passwd', 'alice@example.com'],
+      { encoding: 'utf8', input: 'second\n', env: environments.get(data) });
     expect(passwd.status).toBe(0);
 
     const server = await start(data);
@@ -95,7 +103,7 @@ describe('parley domain and user commands', () => {
 
 describe('parley start', () => {
   it('serves localhost with no set-up and says how to add a user', async () => {
-    const server = await start(tempData());
+    const server = await start(await tempData());
     try {
       const listening = JSON.parse(server.lines.find((line) => line.includes('"listening"'))!) as { domains: string[] };
       // every served name: the account domain, its MUC service (components/muc/), its XEP-0363 upload service
@@ -112,7 +120,7 @@ describe('parley start', () => {
   });
 
   it('ends every stream with system-shutdown on SIGTERM and exits 0', async () => {
-    const data = tempData();
+    const data = await tempData();
     run(data, 'domain', 'add', 'example.com');
     const server = await start(data);
     const raw = await connectTcp(server.ports.c2s);
@@ -123,6 +131,19 @@ describe('parley start', () => {
     await raw.closed;
     expect(raw.received).toMatch(/<stream:error><system-shutdown xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>.*<\/stream:error><\/stream:stream>$/);
     expect(await code).toBe(0);
+  });
+});
+
+describe('parley start, stopped at once', () => {
+  it('a SIGTERM as soon as it says it is listening is a clean stop: "stopped" logged, exit status 0', async () => {
+    const data = await tempData();
+    run(data, 'domain', 'add', 'example.com');
+    const server = await start(data);
+    // 'close': the exit and the end of its output
+    const code = new Promise<number | null>((resolve) => server.child.once('close', (status) => resolve(status)));
+    server.child.kill('SIGTERM');
+    expect(await code).toBe(0);
+    expect(server.lines.some((line) => line.includes('"event":"stopped"'))).toBe(true);
   });
 });
 
@@ -146,7 +167,7 @@ describe('parley start with a port that is taken', () => {
     ['http.tlsPort', 'PARLEY_HTTPS_PORT', 'net'],
     ['s2s.port', 'PARLEY_S2S_PORT', 'net'],
   ] as const)('%s in use: one line naming the port and the setting, exit status 1', async (key, env, by) => {
-    const data = tempData();
+    const data = await tempData();
     const port = await freePortBelowEphemeral();
     const release = await occupy(port, by);
     try {
@@ -154,7 +175,7 @@ describe('parley start with a port that is taken', () => {
       const config = join(data, 'config.json');
       writeFileSync(config, JSON.stringify({ bind: '127.0.0.1', c2s: { port: 0, tlsPort: 0 }, s2s: { port: 0 }, http: { port: 0, tlsPort: 0 }, log: { level: 'warn' } }));
       const child = spawn(process.execPath, [parley, '--data', data, '--config', config, 'start'], {
-        env: { ...process.env, PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0', [env]: String(port) },
+        env: { ...environments.get(data), PARLEY_C2S_PORT: '0', PARLEY_C2S_TLS_PORT: '0', PARLEY_S2S_PORT: '0', PARLEY_HTTP_PORT: '0', PARLEY_HTTPS_PORT: '0', [env]: String(port) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';

@@ -2,8 +2,10 @@
 // lists, the owner's form with every muc#roomconfig field, members-only and password rooms,
 // registration, destroy with an alternate venue; XEP-0313 on rooms with full-text search,
 // XEP-0425 retraction, XEP-0410 self-ping; and the service's limits.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { testStorageBackend } from './helpers/test-storage.ts';
 import { errorCondition, iq, iqError, onlineUsers, stopAll, xml, type Element, type LoggedInClient } from './helpers/im.ts';
 import {
   MUC_ADMIN, MUC_OWNER, MUC_USER, SERVICE, adminItems, createRoom, groupchat, isGroupchat, isPresenceOf, itemOf, join, joinError,
@@ -261,6 +263,35 @@ describe('limits', () => {
     await bob!.xmpp.send(groupchat(`nowhere@${SERVICE}`, 'hello?'));
     expect(errorCondition(await unknown)).toBe('item-not-found');
     await stopAll(alice!, bob!);
+  });
+
+  // A room's write goes to the store after the owner's configuration result. On PostgreSQL the count
+  // of a user's rooms can be read on another pooled connection before that write is done; SQLite's
+  // one connection takes them in order, so only PostgreSQL can show it.
+  it.runIf(testStorageBackend === 'postgres')('rooms per user counts a room whose write is still on its way', async () => {
+    const [carol] = await users('carol');
+    for (let i = 0; i < 2; i++) await createRoom(carol!, newRoom('hers'), 'Carol', { 'muc#roomconfig_persistentroom': true });
+    // the key-value table refuses writes (reads go on) until released: the third room's write waits
+    const blocker = new pg.Client({ connectionString: server.storage.postgres!.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE key_values IN EXCLUSIVE MODE');
+      await createRoom(carol!, newRoom('hers'), 'Carol', { 'muc#roomconfig_persistentroom': true });
+      const fourth = newRoom('hers');
+      const answer = carol!.next((s) => s.is('presence') && s.attrs.from === `${fourth}/Carol`);
+      await carol!.xmpp.send(xml('presence', { to: `${fourth}/Carol` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+      // the fourth room is not created while the third one's write waits
+      const early = await Promise.race([answer.then(() => 'answered'), new Promise((resolve) => setTimeout(resolve, 500, 'waiting'))]);
+      expect(early).toBe('waiting');
+      await blocker.query('COMMIT');
+      const refusal = await answer;
+      expect(refusal.attrs.type).toBe('error');
+      expect(errorCondition(refusal)).toBe('resource-constraint');
+    } finally {
+      await blocker.end();
+    }
+    await stopAll(carol!);
   });
 
   it('the room is full: service-unavailable, admins still enter', async () => {

@@ -8,13 +8,16 @@ import type { TestServer } from './helpers/server.ts';
 import { login, xml } from './helpers/clients.ts';
 import { createUsers, online, passwordOf } from './helpers/im.ts';
 import { passwordRefusal, startSuiteServer, streamErrorOf } from './helpers/suite.ts';
+import { storageEnv } from './helpers/test-storage.ts';
 
 describe('the parley CLI on a running server (changes arrive through the event log)', () => {
   const parley = join(import.meta.dirname, '../server/bin/parley.js');
   let server: TestServer;
   beforeAll(async () => { server = await startSuiteServer(); });
   afterAll(() => server.stop());
-  const run = (...args: string[]) => spawnSync(process.execPath, [parley, '--data', server.dataDir, ...args], { encoding: 'utf8', input: '' });
+  // the CLI on the server's state stores (PARLEY_TEST_STORAGE=postgres: its database, not the data folder's SQLite file)
+  const run = (...args: string[]) => spawnSync(process.execPath, [parley, '--data', server.dataDir, ...args],
+    { encoding: 'utf8', input: '', env: storageEnv(server.storage) });
 
   it('restricts a domain, grants the role through a group, and revokes it live', async () => {
     const [paulJid] = await createUsers(server, ['paul']);

@@ -7,13 +7,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { freePortBelowEphemeral } from './helpers/ports.ts';
 import { login } from './helpers/clients.ts';
 import { iq, iqError, xml, type Element, type LoggedInClient } from './helpers/im.ts';
 import { slixmpp } from './helpers/slixmpp.ts';
+import { openTestDataStores } from './helpers/test-storage.ts';
 
 const NS_UPLOAD = 'urn:xmpp:http:upload:0';
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -294,6 +294,31 @@ describe('slixmpp (xep_0363)', () => {
   });
 });
 
+/**
+ * Moves a stored file's slot and upload `days` back in time, through the upload store of the data
+ * folder's state storage (SQLite or PostgreSQL): the record made again as the slot, the PUT and its
+ * end would have made it then.
+ */
+async function storedDaysEarlier(dataDir: string, id: string, days: number): Promise<void> {
+  const shift = days * 86_400_000;
+  const data = await openTestDataStores(dataDir);
+  try {
+    const uploads = data.storage.uploads;
+    const upload = (await uploads.get(id))!;
+    expect(upload.state).toBe('stored');
+    await uploads.remove(id);
+    const createdAt = upload.createdAt - shift;
+    const { owner, filename, size, contentType } = upload;
+    const slot = { id, owner, filename, size, contentType, createdAt, slotExpiresAt: upload.slotExpiresAt - shift };
+    expect(await uploads.reserve(slot, Number.MAX_SAFE_INTEGER, createdAt)).toBe(true);
+    expect(await uploads.claim(id, createdAt)).toBe(true);
+    await uploads.complete(id, upload.storedAt! - shift);
+    expect(await uploads.get(id)).toEqual({ ...upload, createdAt, slotExpiresAt: slot.slotExpiresAt, storedAt: upload.storedAt! - shift });
+  } finally {
+    await data.close();
+  }
+}
+
 describe('retention (upload.retentionDays)', () => {
   it('files older than retentionDays are removed at start, with their metadata', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-upload-retention-'));
@@ -313,9 +338,7 @@ describe('retention (upload.retentionDays)', () => {
       await running.stop();
       // the old one was stored three days ago
       const oldId = new URL(old.get).pathname.split('/')[2]!;
-      const db = new Database(join(dataDir, 'parley.db'));
-      db.prepare('UPDATE uploads SET stored_at = stored_at - ? WHERE id = ?').run(3 * 86_400_000, oldId);
-      db.close();
+      await storedDaysEarlier(dataDir, oldId, 3);
       // on another port: fetch's kept-alive connections to the stopped server are not reused
       const nextPort = await freePortBelowEphemeral();
       running = await startServer({ ...options, users: {}, config: { ...options.config, http: { port: nextPort, tlsPort: -1 } } });

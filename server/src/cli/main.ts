@@ -58,20 +58,18 @@ program.command('start').description('run the server')
       startOptions.clusterBus = (node) => new IpcClusterBus(node);
     }
   }
-  let server: Awaited<ReturnType<typeof ParleyServer.start>>;
-  try {
-    server = await ParleyServer.start(config, log, startOptions);
-  } catch (error) {
-    if (!(error instanceof ListenError)) throw error;
-    // one line that says which port and which setting, not a stack trace
-    console.error(`parley: ${error.message}`);
-    process.exit(1);
-  }
-  if (config.domains.length && (await server.storage.accounts.listByDomain(server.hosts.first)).length === 0) {
-    log.info(`No users yet. Add one with: npx parley user add alice@${server.hosts.first} --password 'a secret'`);
-  }
+  // The signals are taken before the start: one that comes while the server starts, or the moment
+  // it says "listening", stops it once it is up (every stream ended, the group commit flushed)
+  // instead of ending the process at once; a second one while it starts ends the process.
+  let server: Awaited<ReturnType<typeof ParleyServer.start>> | null = null;
+  let stopAsked: string | null = null;
   let stopping = false;
   const stop = (signal: string) => {
+    if (server === null) {
+      if (stopAsked !== null) process.exit(1);
+      stopAsked = signal;
+      return;
+    }
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
@@ -82,9 +80,25 @@ program.command('start').description('run the server')
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    server = await ParleyServer.start(config, log, startOptions);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    // one line that says which port and which setting, not a stack trace
+    console.error(`parley: ${error.message}`);
+    process.exit(1);
+  }
+  if (stopAsked !== null) return stop(stopAsked);
   if (workers.isWorker()) {
     workers.reportListening(server.ports);
     workers.stopWithPrimary(() => stop('primary gone'));
+  }
+  if (config.domains.length) {
+    const users = await server.storage.accounts.listByDomain(server.hosts.first).catch((error: unknown) => {
+      if (stopping) return null; // the storage closed under the query
+      throw error;
+    });
+    if (users?.length === 0 && !stopping) log.info(`No users yet. Add one with: npx parley user add alice@${server.hosts.first} --password 'a secret'`);
   }
 });
 

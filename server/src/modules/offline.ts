@@ -91,13 +91,12 @@ async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: El
     return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
   }
   if (!worthKeeping(stanza)) return;
-  const queued = (await storage.offline.count(to.bare)) + writes.waiting(to.bare);
-  if (queued >= ctx.options.maxMessages) {
-    return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
-  }
-  const now = Date.now();
-  if (origin.kind === 'client') origin.markUncommittedWrite();
-  writes.add({ to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } });
+  const added = await writes.addWithin(to.bare, ctx.options.maxMessages, () => {
+    const now = Date.now();
+    if (origin.kind === 'client') origin.markUncommittedWrite();
+    return { to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } };
+  });
+  if (!added) return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
 }
 
 /** XEP-0160 §3 and XEP-0334 hints: chat and normal messages with content are kept; bare chat states are not. */

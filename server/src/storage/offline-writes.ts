@@ -27,6 +27,23 @@ export class OfflineWrites<Source> implements TurnWriter {
     return this.unstored.get(to) ?? 0;
   }
 
+  /**
+   * Adds the message `make` gives unless `to`'s queue, stored and waiting, holds `limit` already
+   * (then false). The store's count runs between two writes, in their chain, and the message is added
+   * as it ends: a count read beside a write (on another connection of a PostgreSQL pool) could miss
+   * the batch whose end had already taken it out of the waiting ones, and let the queue grow past
+   * the limit.
+   */
+  addWithin(to: string, limit: number, make: () => WaitingOfflineMessage<Source>): Promise<boolean> {
+    const added = this.writing.then(async () => {
+      if ((await this.store.count(to)) + this.waiting(to) >= limit) return false;
+      this.add(make());
+      return true;
+    });
+    this.writing = added.then(() => undefined, () => undefined);
+    return added;
+  }
+
   add(message: WaitingOfflineMessage<Source>): void {
     this.pending.push(message);
     this.unstored.set(message.to, this.waiting(message.to) + 1);

@@ -162,6 +162,9 @@ export class MucService implements Component {
     const admin = this.services.serviceAdmins.has(from.bare);
     if (!admin) {
       if (options.roomCreation === 'admins' || !this.settings.isLocalUser(from.bare)) throw new StanzaError('not-allowed', 'you may not create rooms on this service');
+      // the count read after every room write asked for before this presence (a room configured a
+      // moment ago counts; on PostgreSQL the read could otherwise overtake the write on another connection)
+      await this.writesSettled();
       if (await this.settings.store.ownedBy(from.bare) >= options.maxRoomsPerUser) {
         throw new StanzaError('resource-constraint', `a user owns at most ${options.maxRoomsPerUser} rooms`);
       }
@@ -172,6 +175,13 @@ export class MucService implements Component {
     room.locked = presence.getChild('x', MUC) !== undefined;
     this.rooms.set(name, room);
     return room;
+  }
+
+  /** Resolves once the writes asked for so far, of the rooms in memory and of those just released, are done. */
+  private async writesSettled(): Promise<void> {
+    const writes: Array<Promise<void>> = [...this.writing.values()];
+    for (const room of this.rooms.values()) writes.push(room.settled());
+    await Promise.all(writes);
   }
 
   private emptied(room: Room): void {
