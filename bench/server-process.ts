@@ -9,6 +9,7 @@ import { openDataFolder } from '../server/src/data-folder.ts';
 import type { SaltedPasswordCache } from '@parley/shared/sasl/scram';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from '../test/helpers/ports.ts';
+import { SERVER_NODE_FLAGS } from '../server/bin/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -63,7 +64,8 @@ export async function startBenchServer(dataDir: string, core: number | 'all' | n
   const command = core === null ? process.execPath : 'taskset';
   // PARLEY_BENCH_SERVER_FLAGS: node flags for the server only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
   // (NODE_OPTIONS refuses --cpu-prof, and would profile the load generator too).
-  const flags = process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  // (after the server's own flags, so that one of them can be overridden: V8 takes the last)
+  const flags = [...SERVER_NODE_FLAGS, ...process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []];
   const cores = core === 'all' ? `0-${availableParallelism() - 1}` : String(core);
   const args = [...(core === null ? [] : ['-c', cores, process.execPath]), ...flags,
     join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start', '--workers', String(workers)];

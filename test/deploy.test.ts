@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../server/src/config.ts';
+import { SERVER_NODE_FLAGS } from '../server/bin/node-flags.js';
 
 const root = join(import.meta.dirname, '..');
 const unitFile = join(root, 'deploy/parley.service');
@@ -21,6 +22,25 @@ const systemdAnalyze = spawnSync('systemd-analyze', ['--version'], { encoding: '
 /** Running as another user (setpriv) takes root, as in CI. */
 const asRoot = process.getuid?.() === 0;
 
+describe('the node flags of the server (server/bin/node-flags.js)', () => {
+  it('are the same in parley.js\'s shebang, `npm start` and the unit\'s ExecStart', () => {
+    const flags = SERVER_NODE_FLAGS.join(' ');
+    expect(readFileSync(join(root, 'server/bin/parley.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+    const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
+    expect(scripts.start).toBe(`exec node ${flags} server/bin/parley.js start`);
+    expect(settings('ExecStart')[0]).toContain(`/usr/bin/node ${flags} `);
+  });
+
+  it('give the server the young generation they name when parley.js runs by its shebang', () => {
+    // parley.js run as a program (as npx and a shell run it): node gets the flags of its first line
+    const child = spawnSync(join(root, 'server/bin/parley.js'), ['--help'], {
+      encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--require ' + join(root, 'test/helpers/print-exec-argv.cjs') },
+    });
+    expect(child.status).toBe(0);
+    expect(child.stderr).toContain(`execArgv ${JSON.stringify(SERVER_NODE_FLAGS)}`);
+  });
+});
+
 describe('deploy/parley.service', () => {
   // systemd-analyze verifies a unit offline (no systemd as PID 1 needed): syntax, every setting
   // known, the ExecStart binary executable. Debian's `systemd` package has it (.ci/run installs it).
@@ -34,7 +54,7 @@ describe('deploy/parley.service', () => {
     expect(settings('User')).toEqual(['parley']);
     expect(settings('StateDirectory')).toEqual(['parley']);
     expect(settings('Environment')).toContain('PARLEY_DATA=/var/lib/parley');
-    expect(settings('ExecStart')[0]).toMatch(/^\/usr\/bin\/node \/opt\/parley\/server\/bin\/parley\.js --config \/etc\/parley\/parley\.json start$/);
+    expect(settings('ExecStart')[0]).toBe(`/usr/bin/node ${SERVER_NODE_FLAGS.join(' ')} /opt/parley/server/bin/parley.js --config /etc/parley/parley.json start`);
     expect(settings('AmbientCapabilities')).toEqual(['']);
     expect(settings('CapabilityBoundingSet')).toEqual(['']);
     expect(settings('NoNewPrivileges')).toEqual(['yes']);

@@ -28,9 +28,9 @@ const options = z.object({
   /**
    * Ask for an ack (<r/>) once this many stanzas wait for one… XEP-0198 §4 leaves the rate to the
    * server. Each round trip costs a read of the client's <a/> on a socket that otherwise only
-   * receives, which at every 10 stanzas cost ~17 % of a busy server's delivered messages per CPU-second
-   * (bench tcp --sm, medians of 6–10 runs) and ~8 % at every 50; the delay below covers a quiet
-   * session, and at most this many stanzas are resent on resumption.
+   * receives: at every 10 stanzas that cost ~17 % of a busy server's delivered messages per CPU-second
+   * (bench tcp --sm, medians of 6–10 runs), at every 50 within noise of no SM once the kept stanzas
+   * die young (server/bin/node-flags.js); the delay below covers a quiet session.
    */
   requestAckEvery: z.number().int().min(1).default(50),
   /** …or this long after a stanza went out. */
