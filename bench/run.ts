@@ -11,6 +11,7 @@ import { pepBench } from './pep.ts';
 import { idleRooms, roomHeap, roomServerConfig, roomThroughput, type IdleRoomsResult, type RoomThroughputResult } from './rooms.ts';
 import { s2sBench } from './s2s.ts';
 import { uploadBench, type TransferResult } from './upload.ts';
+import { soak } from './soak.ts';
 import { clusterBench, workersBench, type ScaleResult } from './cluster.ts';
 
 const { values } = parseBenchArgs({
@@ -122,15 +123,17 @@ try {
     }
   }
   if (scenarios.has('soak')) {
-    // The brief's "throughput after a long run vs fresh": TCP on one server, measured fresh, then
-    // after --soak-minutes of full load, as a percentage of the fresh figure.
+    // The brief's "throughput after a long run vs fresh": TCP on one server for --soak-minutes of
+    // full load, with the default archive, sampled every minute (bench/soak.ts).
+    const minutes = Number(values['soak-minutes']);
     const server = await startBenchServer(dataDir, serverCore, serverExtra);
     try {
-      const fresh = await throughput(server, 'tcp', options);
-      await throughput(server, 'tcp', { ...options, warmupSeconds: 0, seconds: Number(values['soak-minutes']) * 60 });
-      const after = await throughput(server, 'tcp', options);
-      const ratio = Math.round((after.messagesPerSecond / fresh.messagesPerSecond) * 100);
-      console.log(`  soak tcp: fresh ${fresh.messagesPerSecond} msgs/s, after ${values['soak-minutes']} min ${after.messagesPerSecond} msgs/s (${ratio} %), server RSS ${(server.rssBytes() / 1048576).toFixed(0)} MB`);
+      console.log(`  soak tcp, ${minutes} min, archive ${values['no-archive'] ? 'off' : 'sqlite'}:`);
+      console.log('  | minute | delivered msgs/s | per server CPU-second | p99 | server RSS at its end | peak in the minute | data folder |\n  | --- | --- | --- | --- | --- | --- | --- |');
+      const result = await soak(server, dataDir, options, minutes, (s) => {
+        console.log(`  | ${Math.round(s.atSeconds / 60)} | ${s.messagesPerSecond.toLocaleString('en')} | ${s.messagesPerCpuSecond.toLocaleString('en')} | ${s.p99Ms.toFixed(1)} ms | ${(s.serverRssBytes / 1048576).toFixed(0)} MB | ${(s.peakRssBytes / 1048576).toFixed(0)} MB | ${(s.dataBytes / 1073741824).toFixed(2)} GB |`);
+      });
+      console.log(`  soak tcp: the last minute kept ${result.keptPercent} % of the first minute's throughput; peak server RSS over the second half ${result.rssGrowthMbPerHour >= 0 ? '+' : ''}${result.rssGrowthMbPerHour.toFixed(1)} MB per hour`);
     } finally {
       await server.stop();
     }

@@ -56,6 +56,22 @@ export interface ThroughputOptions {
    * load generator and the server share the machine (bench --rate).
    */
   rate?: number;
+  /**
+   * Every this many seconds of the measured time, `onSample` gets that window's figures (the soak:
+   * bench/soak.ts). The window's latencies are then dropped, so p50Ms/p99Ms of the result cover the last window.
+   */
+  sampleSeconds?: number;
+  onSample?: (sample: ThroughputSample) => void;
+}
+
+/** One window of a sampled run (ThroughputOptions.sampleSeconds). */
+export interface ThroughputSample {
+  /** Seconds since the measurement started, at the window's end. */
+  atSeconds: number;
+  messagesPerSecond: number;
+  messagesPerCpuSecond: number;
+  p99Ms: number;
+  serverRssBytes: number;
 }
 
 function target(server: Pick<BenchServer, 'ports'>): BenchTarget {
@@ -160,8 +176,28 @@ export async function throughput(server: BenchServer, transport: LoadTransport, 
   const measureStart = performance.now();
   const cpuStart = server.cpuSeconds();
   const mainCpuStart = server.mainThreadCpuSeconds();
+  let sampler: NodeJS.Timeout | null = null;
+  if (options.sampleSeconds !== undefined && options.onSample) {
+    const onSample = options.onSample;
+    let window = { at: measureStart, delivered: 0, cpu: cpuStart };
+    sampler = setInterval(() => {
+      const at = performance.now();
+      const cpu = server.cpuSeconds();
+      const sorted = latencies.subarray(0, latencyCount).sort();
+      onSample({
+        atSeconds: Math.round((at - measureStart) / 1000),
+        messagesPerSecond: Math.round((delivered - window.delivered) / ((at - window.at) / 1000)),
+        messagesPerCpuSecond: Math.round((delivered - window.delivered) / (cpu - window.cpu)),
+        p99Ms: sorted[Math.floor(latencyCount * 0.99)] ?? Number.NaN,
+        serverRssBytes: server.rssBytes(),
+      });
+      window = { at, delivered, cpu };
+      latencyCount = 0;
+    }, options.sampleSeconds * 1000);
+  }
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   measuring = false;
+  if (sampler !== null) clearInterval(sampler);
   const elapsed = (performance.now() - measureStart) / 1000;
   const cpu = server.cpuSeconds() - cpuStart;
   const mainCpu = server.mainThreadCpuSeconds() - mainCpuStart;

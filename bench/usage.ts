@@ -14,7 +14,7 @@ const DESCRIPTIONS: Record<string, string> = {
   scenarios: 'comma-separated: tcp, tls, websocket, bosh, idle, soak, archive, pep, rooms, s2s, upload, hibernated, resume, workers, cluster',
   idle: 'idle connection counts measured for memory per connection',
   'no-pin': 'do not pin the server to core 1 and the load to core 0 (taskset)',
-  'soak-minutes': 'minutes of load between the fresh and the final soak measurement',
+  'soak-minutes': 'minutes of TCP load in the soak scenario, sampled every minute',
   sm: 'every load client enables XEP-0198 stream management with resumption and answers the acks',
   rate: 'offered messages/s over all pairs instead of --in-flight (open loop): the server CPU per message below saturation',
   hibernated: 'sessions left waiting for resumption in the hibernated scenario',
