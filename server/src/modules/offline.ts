@@ -86,17 +86,20 @@ function otherResource(ctx: OfflineContext, bare: string, failed: string): Sessi
 
 async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: Element, to: JID, origin: Origin): Promise<void> {
   const { storage } = ctx.services;
-  // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable.
-  if ((await storage.accounts.get(to.bare)) === null) {
-    return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
+  // RFC 6121 §8.5.2.2.1: an account that does not exist gets service-unavailable. The lookup starts
+  // now and the admission waits for it in line (offline-writes.ts), so a user's messages keep their order.
+  const exists = storage.accounts.get(to.bare).then((account) => account !== null);
+  if (!worthKeeping(stanza)) {
+    if (!(await exists)) return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
+    return;
   }
-  if (!worthKeeping(stanza)) return;
-  const added = await writes.addWithin(to.bare, ctx.options.maxMessages, () => {
+  const outcome = await writes.addWithin(to.bare, ctx.options.maxMessages, () => {
     const now = Date.now();
     if (origin.kind === 'client') origin.markUncommittedWrite();
     return { to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } };
-  });
-  if (!added) return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
+  }, exists);
+  if (outcome === 'refused') return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);
+  if (outcome === 'full') return ctx.router.bounce(stanza, new StanzaError('service-unavailable', 'offline storage is full'), origin);
 }
 
 /** XEP-0160 §3 and XEP-0334 hints: chat and normal messages with content are kept; bare chat states are not. */

@@ -1,4 +1,5 @@
-// OfflineWrites (offline-writes.ts): the XEP-0160 queue limit counts stored and waiting messages once each.
+// OfflineWrites (offline-writes.ts): the XEP-0160 queue limit counts stored and waiting messages once
+// each, a user's messages keep their arrival order, and stored() includes admissions under way.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,16 +65,46 @@ describe('OfflineWrites', () => {
     const commits = new GroupCommit();
     const failed: string[] = [];
     const writes = new OfflineWrites<string>(store, commits, (messages) => failed.push(...messages.map((m) => m.source)));
-    for (const body of ['1', '2', '3']) expect(await writes.addWithin(BOB, 3, message(body))).toBe(true);
+    for (const body of ['1', '2', '3']) expect(await writes.addWithin(BOB, 3, message(body))).toBe('added');
     expect(writes.waiting(BOB)).toBe(3);
 
     const committed = commits.commit(); // the three are on their way to the database
     const fourth = writes.addWithin(BOB, 3, message('4'));
     release();
     await committed;
-    expect(await fourth).toBe(false);
+    expect(await fourth).toBe('full');
     await writes.stored();
     expect(failed).toEqual([]);
     expect((await store.list(BOB)).map((stored) => /<body>(.)<\/body>/.exec(stored.stanza)?.[1])).toEqual(['1', '2', '3']);
+  });
+
+  it('keeps the arrival order when the second message\'s check ends before the first\'s', async () => {
+    const { store, release } = storeWithPoolTiming();
+    release();
+    const commits = new GroupCommit();
+    const writes = new OfflineWrites<string>(store, commits, () => {});
+    let firstChecked!: (exists: boolean) => void;
+    const first = writes.addWithin(BOB, 10, message('1'), new Promise<boolean>((resolve) => { firstChecked = resolve; }));
+    const second = writes.addWithin(BOB, 10, message('2'), Promise.resolve(true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    firstChecked(true);
+    expect([await first, await second]).toEqual(['added', 'added']);
+    await writes.stored();
+    expect((await store.list(BOB)).map((stored) => /<body>(.)<\/body>/.exec(stored.stanza)?.[1])).toEqual(['1', '2']);
+  });
+
+  it('refuses a message whose check ends false, and stored() includes a message still being admitted', async () => {
+    const { store, release } = storeWithPoolTiming();
+    release();
+    const commits = new GroupCommit();
+    const writes = new OfflineWrites<string>(store, commits, () => {});
+    expect(await writes.addWithin(BOB, 10, message('0'), Promise.resolve(false))).toBe('refused');
+    let checked!: (exists: boolean) => void;
+    const admitted = writes.addWithin(BOB, 10, message('1'), new Promise<boolean>((resolve) => { checked = resolve; }));
+    const stored = writes.stored(); // asked while the admission waits for its check
+    setTimeout(() => checked(true), 10);
+    await stored;
+    expect(await admitted).toBe('added');
+    expect((await store.list(BOB)).map((m) => /<body>(.)<\/body>/.exec(m.stanza)?.[1])).toEqual(['1']);
   });
 });

@@ -29,16 +29,23 @@ export class OfflineWrites<Source> implements TurnWriter {
 
   /**
    * Adds the message `make` gives unless `to`'s queue, stored and waiting, holds `limit` already
-   * (then false). The store's count runs between two writes, in their chain, and the message is added
-   * as it ends: a count read beside a write (on another connection of a PostgreSQL pool) could miss
-   * the batch whose end had already taken it out of the waiting ones, and let the queue grow past
-   * the limit.
+   * ('full') or `admissible` (a check the caller started when the message arrived, such as whether
+   * the account exists) ends false ('refused'). Admissions and writes take their turn in one chain,
+   * in the order the messages arrived, so a user's messages keep that order even when the checks of
+   * two of them end the other way round (two connections of a PostgreSQL pool). The store's count runs
+   * between two writes, in that chain, and the message is added as it ends: a count read beside a
+   * write could miss the batch whose end had already taken it out of the waiting ones, and let the
+   * queue grow past the limit.
    */
-  addWithin(to: string, limit: number, make: () => WaitingOfflineMessage<Source>): Promise<boolean> {
+  addWithin(to: string, limit: number, make: () => WaitingOfflineMessage<Source>,
+    admissible: Promise<boolean> = Promise.resolve(true)): Promise<'added' | 'full' | 'refused'> {
+    // a failed check is the chain's failure for this message only
+    admissible.catch(() => {});
     const added = this.writing.then(async () => {
-      if ((await this.store.count(to)) + this.waiting(to) >= limit) return false;
+      if (!(await admissible)) return 'refused' as const;
+      if ((await this.store.count(to)) + this.waiting(to) >= limit) return 'full' as const;
       this.add(make());
-      return true;
+      return 'added' as const;
     });
     this.writing = added.then(() => undefined, () => undefined);
     return added;
@@ -62,8 +69,13 @@ export class OfflineWrites<Source> implements TurnWriter {
     return this.writing;
   }
 
-  /** Everything added so far is stored (or was bounced): a user's queue read now is complete. */
+  /**
+   * Everything added so far is stored (or was bounced): a user's queue read now is complete. That
+   * includes the messages whose admission (addWithin) had begun: the chain is waited for first, so
+   * that they are added, then they are written.
+   */
   async stored(): Promise<void> {
+    await this.writing;
     await this.commit();
     await this.writing;
   }
