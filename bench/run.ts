@@ -129,9 +129,9 @@ try {
     const server = await startBenchServer(dataDir, serverCore, serverExtra);
     try {
       console.log(`  soak tcp, ${minutes} min, archive ${values['no-archive'] ? 'off' : 'sqlite'}:`);
-      console.log('  | minute | delivered msgs/s | per server CPU-second | p99 | server RSS at its end | peak in the minute | data folder |\n  | --- | --- | --- | --- | --- | --- | --- |');
+      console.log('  | after | delivered msgs/s | per server CPU-second | p99 | server RSS at its end | peak in the minute | data folder |\n  | --- | --- | --- | --- | --- | --- | --- |');
       const result = await soak(server, dataDir, options, minutes, (s) => {
-        console.log(`  | ${Math.round(s.atSeconds / 60)} | ${s.messagesPerSecond.toLocaleString('en')} | ${s.messagesPerCpuSecond.toLocaleString('en')} | ${s.p99Ms.toFixed(1)} ms | ${(s.serverRssBytes / 1048576).toFixed(0)} MB | ${(s.peakRssBytes / 1048576).toFixed(0)} MB | ${(s.dataBytes / 1073741824).toFixed(2)} GB |`);
+        console.log(`  | ${s.atSeconds} s | ${s.messagesPerSecond.toLocaleString('en')} | ${s.messagesPerCpuSecond.toLocaleString('en')} | ${s.p99Ms.toFixed(1)} ms | ${(s.serverRssBytes / 1048576).toFixed(0)} MB | ${(s.peakRssBytes / 1048576).toFixed(0)} MB | ${(s.dataBytes / 1073741824).toFixed(2)} GB |`);
       });
       console.log(`  soak tcp: the last minute kept ${result.keptPercent} % of the first minute's throughput; peak server RSS over the second half ${result.rssGrowthMbPerHour >= 0 ? '+' : ''}${result.rssGrowthMbPerHour.toFixed(1)} MB per hour`);
     } finally {

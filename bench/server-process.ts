@@ -83,6 +83,8 @@ export async function startBenchServer(dataDir: string, core: number | 'all' | n
     cpuSeconds: () => processTreeCpuSeconds(child.pid!),
     mainThreadCpuSeconds: () => readCpuSeconds(`/proc/${child.pid!}/task/${child.pid!}/stat`),
     stop: () => new Promise((resolve) => {
+      // a server that died meanwhile (out of memory in a soak) has nothing left to stop
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     }),
@@ -138,8 +140,14 @@ export function processTreeCpuSeconds(pid: number): number {
   return total;
 }
 
+/** 0 once the process ended. */
 function readRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0;
+  }
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb) * 1024;
 }

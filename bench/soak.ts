@@ -18,7 +18,7 @@ export interface SoakSample extends ThroughputSample {
 
 export interface SoakResult {
   samples: SoakSample[];
-  /** The last minute's delivered msgs/s against the first minute's, in percent. */
+  /** The last window's delivered msgs/s against the first window's, in percent. */
   keptPercent: number;
   /**
    * Growth per hour of the minutes' peak RSS, fitted (least squares) over the second half of the
@@ -27,6 +27,7 @@ export interface SoakResult {
   rssGrowthMbPerHour: number;
 }
 
+/** `minutes` may be a fraction of one (then there is one window). */
 export async function soak(server: BenchServer, dataDir: string, options: ThroughputOptions, minutes: number,
   onSample: (sample: SoakSample) => void): Promise<SoakResult> {
   const samples: SoakSample[] = [];
@@ -36,9 +37,10 @@ export async function soak(server: BenchServer, dataDir: string, options: Throug
   }, 1000);
   await throughput(server, 'tcp', {
     ...options,
-    // a little more than the minutes, so that the last minute's sample is taken before the run ends
+    // a little more than the minutes, so that the last window's sample is taken before the run ends
     seconds: minutes * 60 + 1,
-    sampleSeconds: 60,
+    // a minute each (a soak shorter than a minute, as in test/bench-cli.test.ts: one window)
+    sampleSeconds: Math.min(60, minutes * 60),
     onSample: (sample) => {
       const withData = { ...sample, peakRssBytes: Math.max(peakRss, sample.serverRssBytes), dataBytes: folderBytes(dataDir) };
       peakRss = 0;

@@ -8,7 +8,7 @@ const root = join(import.meta.dirname, '..');
 
 function bench(...args: string[]) {
   return spawnSync(process.execPath, ['--import', './server/bin/typescript-loader.js', 'bench/run.ts', ...args],
-    { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    { cwd: root, encoding: 'utf8', timeout: 120_000 });
 }
 
 describe('the benchmark command line', () => {
@@ -34,4 +34,18 @@ describe('the benchmark command line', () => {
       expect(result.stdout).toBe('');
     }
   });
+
+  it('the soak scenario prints one row per window and the last window against the first', () => {
+    // 6 s of TCP load with the default archive, 5 pairs: one window (a minute each in a real soak)
+    const result = bench('--scenarios', 'soak', '--soak-minutes', '0.1', '--pairs', '5', '--no-pin');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('soak tcp, 0.1 min, archive sqlite:');
+    const row = /\| 6 s \| ([\d,]+) \| ([\d,]+) \| [\d.]+ ms \| (\d+) MB \| (\d+) MB \| ([\d.]+) GB \|/.exec(result.stdout);
+    expect(row).not.toBeNull();
+    const [delivered, rss, peak] = [row![1]!, row![3]!, row![4]!].map((n) => Number(n.replaceAll(',', '')));
+    expect(delivered).toBeGreaterThan(100);
+    expect(peak).toBeGreaterThanOrEqual(rss);
+    expect(result.stdout).toMatch(/soak tcp: the last minute kept 100 % of the first minute's throughput; peak server RSS over the second half \+0\.0 MB per hour/);
+  }, 130_000);
 });

@@ -161,6 +161,12 @@ export const configSchema = z.object({
     authFailureWindowSeconds: z.number().int().min(10).max(86_400).default(600),
     /** Failed SASL attempts on one stream before it is closed (RFC 6120 §6.4.5 asks 2–5). */
     authRetriesPerStream: z.number().int().min(2).max(5).default(5),
+    /**
+     * Archive entries and offline messages that may wait behind a commit still running (the archive's
+     * writer thread, PostgreSQL) before client streams that add more stop reading until theirs are
+     * committed (storage/group-commit.ts `congested`): the storage's pace then sets the clients'.
+     */
+    storageWaitingWrites: z.number().int().min(1).default(100_000),
     /** Bytes queued for a reader that does not read before its stream is closed. */
     sendBufferBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
     /** Concurrent connections per IP address. */

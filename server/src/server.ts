@@ -217,7 +217,7 @@ export class ParleyServer {
     const counters = new ServerCounters();
     // what features add to /metrics (federation, MUC…), read by the registry made in step 5
     const featureMetrics = new FeatureMetrics();
-    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'), counters.commits);
+    const commits = new GroupCommit((err) => log.error({ err }, 'group commit: a write failed'), counters.commits, config.limits.storageWaitingWrites);
     // The conversation archive (XEP-0313) before the modules: modules/mam/ archives delivered messages.
     const archive = config.archive.enabled ? await openArchive(config, storage, commits, log) : null;
 
@@ -293,7 +293,7 @@ export class ParleyServer {
 
     // 5. Listeners last: nothing reaches a stream before the modules are in place.
     const c2s: C2sServices = {
-      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub,
+      limits: config.limits, allowPlaintextOnLoopback: config.c2s.allowPlaintextOnLoopback, hosts, sessions, extensions, streams, commits, hub, counters,
       log: log.child({ component: 'c2s' }),
       sasl: {
         authentication: new Authentication(config, storage, directory, log), throttle: loginThrottle(config, log),

@@ -85,4 +85,6 @@ export class ServerCounters {
   /** How long each group commit (archive and offline writes, storage/group-commit.ts) takes. */
   readonly commits = new TimeHistogram();
   readonly signIns = new SignInCounts();
+  /** Times a client stream stopped reading because the storage's writes were behind (storage/group-commit.ts). */
+  inputsHeld = 0;
 }

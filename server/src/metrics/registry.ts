@@ -32,6 +32,14 @@ export class ServerMetrics {
     this.stanzaCounter('parley_stanzas_delivered_total', "Stanzas written to this node's client sessions, by kind.", counters.delivered);
     this.registry.registerMetric(histogram('parley_routing_seconds', "From a client stanza's arrival at the router to its delivery or storage (one in eight timed).", counters.routing));
     this.registry.registerMetric(histogram('parley_storage_commit_seconds', 'Duration of each group commit of archive and offline writes.', counters.commits));
+    this.registry.registerMetric(new Counter({
+      name: 'parley_storage_input_held_total', help: 'Times a client stream stopped reading until its write was committed, because archive and offline writes were behind.',
+      registers: [],
+      collect() {
+        this.reset();
+        this.inc(counters.inputsHeld);
+      },
+    }));
     const signIns = counters.signIns;
     this.registry.registerMetric(new Counter({
       name: 'parley_sign_ins_total', help: 'Sign-in attempts by SASL mechanism and outcome (success, failure with its condition, throttled).',

@@ -10,6 +10,7 @@ function recorder() {
       events.push(`commit ${name}`);
       return commit?.();
     },
+    size: 0,
   });
   const stream = (name: string): HeldStream => ({ releaseOutput: (done) => { events.push(`release ${name} ${done}`); } });
   return { events, writer, stream };
@@ -116,5 +117,29 @@ describe('GroupCommit', () => {
     expect(events).toEqual(['commit archive', 'release alice 1']);
     await nextTurn();
     expect(events).toHaveLength(2);
+  });
+
+  it('is congested while a commit runs and maxWaiting writes (here 3) wait behind it, not before', async () => {
+    const commits = new GroupCommit(() => {}, undefined, 3);
+    const done: Array<() => void> = [];
+    const remote = { size: 0, commit: () => { remote.size = 0; return new Promise<void>((resolve) => done.push(resolve)); } };
+    commits.register(remote);
+    remote.size = 5;
+    expect(commits.congested).toBe(false); // nothing runs: the next commit takes them all
+    commits.commitNow();
+    expect(commits.congested).toBe(false);
+    remote.size = 2;
+    expect(commits.congested).toBe(false);
+    remote.size = 3;
+    commits.schedule(); // as a writer does when it gets writes
+    expect(commits.congested).toBe(true);
+    done.shift()!();
+    await nextTurn();
+    await nextTurn();
+    // the running commit ended: the next one (within WRITE_DELAY_MS) takes the three
+    await sleep(WRITE_DELAY_MS + 20);
+    expect(remote.size).toBe(0);
+    expect(commits.congested).toBe(false);
+    done.shift()?.();
   });
 });

@@ -22,6 +22,11 @@ export class OfflineWrites<Source> implements TurnWriter {
     commits.register(this);
   }
 
+  /** Messages waiting for the next commit (TurnWriter). */
+  get size(): number {
+    return this.pending.length;
+  }
+
   /** Messages for `to` not stored yet (the store's count does not include them). */
   waiting(to: string): number {
     return this.unstored.get(to) ?? 0;

@@ -20,6 +20,7 @@ import type { AcceptedStream, Connection } from './connection.ts';
 import type { Framing } from './framing.ts';
 import type { OpenStreams } from './open-streams.ts';
 import type { GroupCommit } from '../storage/group-commit.ts';
+import type { ServerCounters } from '../metrics/counters.ts';
 import { OutputGate, type DeferredEnd, type GatedStream } from './output-gate.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 import { Sasl2Negotiation, type Sasl2Connection, type Sasl2Services } from './sasl2/negotiation.ts';
@@ -44,6 +45,8 @@ export interface C2sServices {
    */
   readonly commits: GroupCommit;
   readonly hub: ServerHub;
+  /** Where a stream counts the times it stopped reading for the storage (metrics/counters.ts). */
+  readonly counters: Pick<ServerCounters, 'inputsHeld'>;
   readonly log: Logger;
 }
 
@@ -87,6 +90,10 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   private writesIn = 0;
   /** Holds output back until that commit is done (output-gate.ts); made when first needed. */
   private gate: OutputGate | null = null;
+  /** Input waits (in the backlog) until the gate is released: the commits were congested. */
+  private inputHeld = false;
+  /** An asynchronous handler runs (run()): the backlog waits for it. */
+  private handlerRunning = false;
 
   constructor(
     private readonly services: C2sServices,
@@ -190,11 +197,30 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
    * written to the stream from now on waits until that write is committed (output-gate.ts).
    */
   markUncommittedWrite(): void {
-    this.writesIn = this.services.commits.upcoming;
+    const { commits } = this.services;
+    this.writesIn = commits.upcoming;
+    if (commits.congested && !this.inputHeld) this.holdInput();
+  }
+
+  /**
+   * The storage is behind (group-commit.ts MAX_WAITING_WRITES): read nothing more until this
+   * stream's write is committed. Stanzas already read wait in the backlog, in order.
+   */
+  private holdInput(): void {
+    this.inputHeld = true;
+    this.backlog ??= [];
+    this.connection.pauseInput?.();
+    (this.gate ??= new OutputGate(this.services.commits, this)).hold(this.writesIn);
+    this.services.counters.inputsHeld++;
   }
 
   /** The gate wrote the held output (GatedStream). */
   outputReleased(end: DeferredEnd): void {
+    if (this.inputHeld) {
+      this.inputHeld = false;
+      this.connection.resumeInput?.();
+      if (end === null) this.drainBacklog();
+    }
     if (end !== null) this.endStream(end === 'close' ? null : end);
     else if (this.state !== 'closed') this.checkBackPressure();
   }
@@ -576,19 +602,24 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   /** Wait for an asynchronous handler before processing the next stanza of this stream. */
   private run(work: Promise<void>): void {
     this.backlog ??= [];
+    this.handlerRunning = true;
     work.catch((error: unknown) => {
       this.services.log.error({ stream: this.id, err: error }, 'handler failed');
       this.streamError(new StreamError('internal-server-error'));
-    }).finally(() => this.drainBacklog());
+    }).finally(() => {
+      this.handlerRunning = false;
+      this.drainBacklog();
+    });
   }
 
   private drainBacklog(): void {
+    if (this.inputHeld || this.handlerRunning) return; // it drains when that ends
     const backlog = this.backlog;
     this.backlog = null;
     if (!backlog) return;
     for (let i = 0; i < backlog.length; i++) {
       if (this.isClosed) return;
-      const pending = this.backlog as Element[] | null; // process() may have started async work
+      const pending = this.backlog as Element[] | null; // process() may have started async work or held the input
       if (pending) {
         // a handler went asynchronous again: keep the rest in order behind it
         pending.push(...backlog.slice(i));

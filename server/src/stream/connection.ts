@@ -36,6 +36,14 @@ export interface Connection {
   bufferedBytes(): number;
   /** Upgrade to TLS in place (RFC 6120 §5.4.3.3); `onSecure` runs once the handshake is done. */
   startTls(onSecure: () => void): void;
+  /**
+   * Optional: stop reading from the peer until resumeInput() (the storage is behind, see
+   * storage/group-commit.ts MAX_WAITING_WRITES); the peer's own sending then blocks (TCP flow
+   * control). Transports without it (uWebSockets.js has no receive pause) keep delivering input,
+   * which the stream holds in its backlog.
+   */
+  pauseInput?(): void;
+  resumeInput?(): void;
   /** Close after flushing what was written. */
   close(): void;
   /** Over TLS: the certificate the peer presented (s2s asks for one; clients are not asked). */

@@ -34,7 +34,7 @@ describe('OutputGate', () => {
   it('output that waits for a later commit is not released by an earlier one', async () => {
     const commits = new GroupCommit();
     const finish: Array<() => void> = [];
-    commits.register({ commit: () => new Promise<void>((resolve) => finish.push(resolve)) }); // a slow (asynchronous) store
+    commits.register({ commit: () => new Promise<void>((resolve) => finish.push(resolve)), size: 0 }); // a slow (asynchronous) store
     const { gate, written } = gatedStream(commits);
     gate.hold(commits.upcoming); // waits for commit 1
     gate.push('a');

@@ -106,6 +106,14 @@ class TcpConnection implements Connection, Flushable {
     return this.corked ? this.backlogBeforeTurn : this.socket.writableLength;
   }
 
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
   startTls(onSecure: () => void): void {
     const raw = this.socket;
     raw.removeAllListeners('data');
