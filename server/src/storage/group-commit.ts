@@ -11,7 +11,6 @@
 /** Longest time writes wait for a commit while no stream waits for them. */
 export const WRITE_DELAY_MS = 50;
 
-
 /** Keeps writes in memory until commit(), which writes them all in one transaction. */
 export interface TurnWriter {
   /**

@@ -203,7 +203,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   }
 
   /**
-   * The storage is behind (group-commit.ts MAX_WAITING_WRITES): read nothing more until this
+   * The storage is behind (group-commit.ts `congested`): read nothing more until this
    * stream's write is committed. Stanzas already read wait in the backlog, in order.
    */
   private holdInput(): void {

@@ -38,7 +38,7 @@ export interface Connection {
   startTls(onSecure: () => void): void;
   /**
    * Optional: stop reading from the peer until resumeInput() (the storage is behind, see
-   * storage/group-commit.ts MAX_WAITING_WRITES); the peer's own sending then blocks (TCP flow
+   * storage/group-commit.ts `congested`); the peer's own sending then blocks (TCP flow
    * control). Transports without it (uWebSockets.js has no receive pause) keep delivering input,
    * which the stream holds in its backlog.
    */
