@@ -195,23 +195,35 @@ describe('stream management when the panel cannot keep up', () => {
   });
 
   it('goes on without stream management when a resumption is refused before the session could have expired', async () => {
+    // A server of its own with a long resumption window: with the file's 2 s one, the cut, the wait
+    // for the session to hibernate and the panel's reconnection all had to fit in it (the panel tries
+    // to resume only within the window, less a second), and on a busy machine they did not.
+    const own = await startServer({
+      users: { [ALICE]: 'alice-secret' },
+      config: { http: { webClientDir }, modules: { 'stream-management': { resumptionTimeoutSeconds: 60, maxResumptionTimeoutSeconds: 60 } } },
+    });
     const page = await browser.newPage();
-    const sockets = await watchedWebSockets(page);
-    await signIn(page, `http://127.0.0.1:${server.ports.http}/`, ALICE, 'alice-secret');
-    await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
-    // the connection goes, and the server ends the waiting session itself (its stream error lost on the way)
-    sockets.refuse(true);
-    await page.route('**/http-bind', (route) => route.abort());
-    await sockets.cut();
-    await until(() => server.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
-    for (const session of server.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
-    sockets.refuse(false);
-    await page.unroute('**/http-bind');
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
-    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
-    const since = sockets.count() - 1;
-    expect(sockets.matching('received', 'item-not-found', since).length).toBe(1);
-    expect(sockets.matching('sent', '<enable xmlns="urn:xmpp:sm:3"', since)).toEqual([]);
-    await page.close();
+    try {
+      const sockets = await watchedWebSockets(page);
+      await signIn(page, `http://127.0.0.1:${own.ports.http}/`, ALICE, 'alice-secret');
+      await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
+      // the connection goes, and the server ends the waiting session itself (its stream error lost on the way)
+      sockets.refuse(true);
+      await page.route('**/http-bind', (route) => route.abort());
+      await sockets.cut();
+      await until(() => own.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
+      for (const session of own.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
+      sockets.refuse(false);
+      await page.unroute('**/http-bind');
+      await page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
+      const since = sockets.count() - 1;
+      expect(sockets.matching('received', 'item-not-found', since).length).toBe(1);
+      expect(sockets.matching('sent', '<enable xmlns="urn:xmpp:sm:3"', since)).toEqual([]);
+    } finally {
+      await page.close();
+      await own.stop();
+    }
   });
 });
+
