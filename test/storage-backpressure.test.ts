@@ -3,8 +3,16 @@
 // committed (storage/group-commit.ts `congested`, stream/c2s-stream.ts): nothing is lost or
 // reordered, and each stop is counted in /metrics. Here the bound is 1, so that a client sending in
 // bursts meets a running commit again and again.
+//
+// A WebSocket's reading cannot be paused (uWebSockets.js), so what a held stream receives waits
+// parsed; past limits.waitingInputBytes the stream ends with policy-violation. There a lock on the
+// archive's database, taken by the test, keeps the writer thread's commit running for as long as the
+// test needs.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient, type Transport } from './helpers/clients.ts';
+import { connectWebSocket, openBoundSession, type WebSocketPeer } from './helpers/raw-stream.ts';
 import { createUsers, passwordOf } from './helpers/im.ts';
 import { queryArchive } from './helpers/mam.ts';
 import { sample, scrape } from './helpers/metrics.ts';
@@ -57,3 +65,100 @@ describe('back-pressure from the storage (limits.storageWaitingWrites: 1, the ar
     expect(held).toBeGreaterThan(0);
   });
 });
+
+describe('input read while a WebSocket stream is held (limits.waitingInputBytes: 65536)', () => {
+  let server: TestServer;
+  const clients: LoggedInClient[] = [];
+  const peers: WebSocketPeer[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({
+      config: {
+        c2s: { allowPlaintextOnLoopback: true }, metrics: { enabled: true }, archive: { writerThread: true },
+        limits: { storageWaitingWrites: 1, waitingInputBytes: 65_536 },
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const peer of peers) peer.destroy();
+    for (const client of clients) await client.stop();
+    await server?.stop();
+  });
+
+  /** Alice on a raw WebSocket, Bob online to receive; the archive's writer is stuck behind a lock the test holds. */
+  async function heldSender(name: string) {
+    const [aliceJid, bobJid] = await createUsers(server, [`alice-${name}`, `bob-${name}`]);
+    const bob = await login(server, bobJid!, passwordOf(bobJid!));
+    clients.push(bob);
+    const received: string[] = [];
+    bob.xmpp.on('stanza', (stanza) => {
+      if (stanza.is('message')) received.push(stanza.getChildText('body') ?? '');
+    });
+    const peer = await connectWebSocket(server.ports.http);
+    peers.push(peer);
+    await openBoundSession(peer, aliceJid!.split('@')[0]!, passwordOf(aliceJid!));
+    const message = (id: string, body: string) =>
+      `<message xmlns='jabber:client' to='${bobJid}' type='chat' id='${id}'><body>${body}</body></message>`;
+
+    // the writer thread's commit waits for this lock (busy_timeout: 5 s) and stays running
+    const lock = new Database(join(server.dataDir, 'parley.db'));
+    lock.exec('BEGIN IMMEDIATE');
+    const release = () => {
+      if (lock.inTransaction) lock.exec('ROLLBACK');
+      lock.close();
+    };
+    try {
+      const heldBefore = sample(await scrape(server), 'parley_storage_input_held_total') ?? 0;
+      peer.send(message('first', 'first'));
+      await sleep(200); // its commit is running
+      peer.send(message('second', 'second')); // waits behind it
+      // one write waits (the archiver marks a stanza's write just before it adds it): this stream stops reading
+      peer.send(message('third', 'third'));
+      await sleep(100);
+      expect((sample(await scrape(server), 'parley_storage_input_held_total') ?? 0) - heldBefore).toBe(1);
+      expect(received).toEqual(['first', 'second', 'third']);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return { peer, received, message, release };
+  }
+
+  it('keeps what a held stream reads below the bound, in order, and goes on when the commit is done', async () => {
+    const { peer, received, message, release } = await heldSender('below');
+    try {
+      for (let i = 0; i < 3; i++) peer.send(message(`big${i}`, `${i}:${'x'.repeat(15_000)}`));
+      await sleep(200);
+      expect(received).toEqual(['first', 'second', 'third']);
+    } finally {
+      release();
+    }
+    await until(() => received.length === 6);
+    expect(received.map((body) => body.slice(0, 6))).toEqual(['first', 'second', 'third', `0:${'x'.repeat(4)}`, `1:${'x'.repeat(4)}`, `2:${'x'.repeat(4)}`]);
+    expect(peer.received).not.toContain('policy-violation');
+  });
+
+  it('ends the stream with policy-violation once more than the bound waits, and keeps what it took before', async () => {
+    const { peer, received, message, release } = await heldSender('past');
+    try {
+      for (let i = 0; i < 6; i++) peer.send(message(`big${i}`, `${i}:${'x'.repeat(15_000)}`));
+      // the session ends at once, what waited with it; the stream error follows the output held for the commit
+      await until(() => ![...server.server.sessions.all()].some((session) => session.jid.local === 'alice-past'));
+      expect(received).toEqual(['first', 'second', 'third']);
+    } finally {
+      release();
+    }
+    await peer.waitFor(/<policy-violation xmlns=['"]urn:ietf:params:xml:ns:xmpp-streams['"]\/>/);
+    await peer.closed;
+    await sleep(300);
+    expect(received).toEqual(['first', 'second', 'third']);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}

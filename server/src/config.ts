@@ -167,6 +167,12 @@ export const configSchema = z.object({
      * committed (storage/group-commit.ts `congested`): the storage's pace then sets the clients'.
      */
     storageWaitingWrites: z.number().int().min(1).default(100_000),
+    /**
+     * Bytes a client may send while its stream's input waits (behind an asynchronous handler, or
+     * held by storageWaitingWrites) before the stream is closed with policy-violation: what waits is
+     * kept parsed, and a WebSocket's reading cannot be paused.
+     */
+    waitingInputBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
     /** Bytes queued for a reader that does not read before its stream is closed. */
     sendBufferBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
     /** Concurrent connections per IP address. */

@@ -29,7 +29,7 @@ import { checkStreamHeader } from './stream-header.ts';
 
 /** What a client stream uses (built once per server: server.ts). */
 export interface C2sServices {
-  readonly limits: Pick<Config['limits'], 'maxStanzaSize' | 'authTimeoutSeconds' | 'authRetriesPerStream' | 'sendBufferBytes'>;
+  readonly limits: Pick<Config['limits'], 'maxStanzaSize' | 'authTimeoutSeconds' | 'authRetriesPerStream' | 'sendBufferBytes' | 'waitingInputBytes'>;
   /** RFC 6120 §5.3.1: STARTTLS may be skipped by loopback peers (benchmarks, tests). */
   readonly allowPlaintextOnLoopback: boolean;
   readonly hosts: Pick<HostTable, 'isAccountDomain' | 'first'>;
@@ -94,6 +94,11 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
   private inputHeld = false;
   /** An asynchronous handler runs (run()): the backlog waits for it. */
   private handlerRunning = false;
+  /**
+   * Characters read since the backlog last began draining (the backlog holds at most these, plus
+   * what was left of it then): bounded by limits.waitingInputBytes.
+   */
+  private waitingInput = 0;
 
   constructor(
     private readonly services: C2sServices,
@@ -143,6 +148,12 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
 
   receive(text: string): void {
     if (this.state === 'closed' || this.state === 'starting-tls') return;
+    if (this.backlog !== null && (this.waitingInput += text.length) > this.services.limits.waitingInputBytes) {
+      // Input that waits (behind an asynchronous handler, or held for the storage) is parsed and
+      // kept: a client that keeps sending meanwhile must not fill the server's memory. Over TCP a
+      // held stream stops reading, but uWebSockets.js cannot pause a WebSocket's reading.
+      return this.streamError(new StreamError('policy-violation', 'too much input while the stream waits'));
+    }
     if (this.framing.elementPerMessage) this.parser.writeFrame(text);
     else this.parser.write(text);
   }
@@ -616,6 +627,7 @@ export class C2sStream implements AcceptedStream, StreamParserHandler, SessionSt
     if (this.inputHeld || this.handlerRunning) return; // it drains when that ends
     const backlog = this.backlog;
     this.backlog = null;
+    this.waitingInput = 0;
     if (!backlog) return;
     for (let i = 0; i < backlog.length; i++) {
       if (this.isClosed) return;
