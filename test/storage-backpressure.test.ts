@@ -7,12 +7,14 @@
 // A WebSocket's reading cannot be paused (uWebSockets.js), so what a held stream receives waits
 // parsed; past limits.waitingInputBytes the stream ends with policy-violation. There a lock on the
 // archive's database, taken by the test, keeps the writer thread's commit running for as long as the
-// test needs.
+// test needs. A component (XEP-0114) whose messages add writes meanwhile stops being read the same
+// way (stream/input-hold.ts; s2s-backpressure.test.ts has a federated peer).
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, xml, type LoggedInClient, type Transport } from './helpers/clients.ts';
-import { connectWebSocket, openBoundSession, type WebSocketPeer } from './helpers/raw-stream.ts';
+import { connectTcp, connectWebSocket, NS, openBoundSession, type TcpPeer, type WebSocketPeer } from './helpers/raw-stream.ts';
 import { createUsers, passwordOf } from './helpers/im.ts';
 import { queryArchive } from './helpers/mam.ts';
 import { sample, scrape } from './helpers/metrics.ts';
@@ -152,6 +154,64 @@ describe('input read while a WebSocket stream is held (limits.waitingInputBytes:
     await peer.closed;
     await sleep(300);
     expect(received).toEqual(['first', 'second', 'third']);
+  });
+});
+
+describe('a component whose messages add writes while the storage is behind (stream/input-hold.ts)', () => {
+  const COMPONENT = 'raw.example.com';
+  const SECRET = 'a component secret of some length';
+  let server: TestServer;
+  let bob: LoggedInClient | undefined;
+  let component: TcpPeer | undefined;
+
+  beforeAll(async () => {
+    server = await startServer({
+      config: {
+        metrics: { enabled: true }, archive: { writerThread: true }, limits: { storageWaitingWrites: 1 },
+        components: { port: 0, services: { [COMPONENT]: { secret: SECRET } } },
+      },
+    });
+  });
+  afterAll(async () => {
+    component?.destroy();
+    await bob?.stop();
+    await server?.stop();
+  });
+
+  it('stops reading the component until the commit is done; every message arrives once, in order', async () => {
+    const [bobJid] = await createUsers(server, ['bob-component']);
+    bob = await login(server, bobJid!, passwordOf(bobJid!));
+    const received: string[] = [];
+    bob.xmpp.on('stanza', (stanza) => {
+      if (stanza.is('message')) received.push(stanza.getChildText('body') ?? '');
+    });
+    const peer = component = await connectTcp(server.ports.component!);
+    peer.send(`<stream:stream xmlns='${NS.component}' xmlns:stream='${NS.stream}' to='${COMPONENT}'>`);
+    const header = await peer.next();
+    if (header.kind !== 'header') throw new Error(`expected the stream header, got ${header.kind}`);
+    peer.send(`<handshake>${createHash('sha1').update(header.attrs.id! + SECRET).digest('hex')}</handshake>`);
+    await peer.receive('handshake');
+    const send = async (body: string) => {
+      peer.send(`<message from='bot@${COMPONENT}' to='${bobJid}' type='chat' id='${body}'><body>${body}</body></message>`);
+      await sleep(body === 'first' ? 300 : 150);
+    };
+
+    const heldBefore = sample(await scrape(server), 'parley_storage_input_held_total') ?? 0;
+    const lock = new Database(join(server.dataDir, 'parley.db'));
+    lock.exec('BEGIN IMMEDIATE');
+    try {
+      await send('first'); // its commit is running, stuck behind the lock
+      await send('second'); // waits behind it
+      await send('third'); // one write waits: the stream stops reading after this one
+      await send('fourth'); // not read while held
+      expect((sample(await scrape(server), 'parley_storage_input_held_total') ?? 0) - heldBefore).toBe(1);
+      expect(received).toEqual(['first', 'second', 'third']);
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+    }
+    await until(() => received.length === 4);
+    expect(received).toEqual(['first', 'second', 'third', 'fourth']);
   });
 });
 

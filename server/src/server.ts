@@ -242,6 +242,7 @@ export class ParleyServer {
       router: { route: (stanza, from, to, origin) => router!.route(stanza, from, to, origin), bounce: (stanza, error, origin) => router!.bounce(stanza, error, origin) },
       policy: federationPolicy,
       secret: await serverSecret(storage),
+      backPressure: { commits, counters },
     }) : null;
     for (const type of ['domain.federation', 'domain.created'] as const) {
       suiteEvents.on(type, async ({ domain }) => {
@@ -340,6 +341,7 @@ export class ParleyServer {
       // when an admin adds the first one later): each serves its domain from its handshake on.
       const components = new ExternalComponents({
         config, storage, hosts, router, streams, certificates, node, log: log.child({ component: 'components' }),
+        backPressure: { commits, counters },
       });
       server.components = components;
       await components.listenIfNeeded();

@@ -5,6 +5,7 @@
 // (RFC 6120 §4.9.3.5 host-gone); its next handshake is refused. Streams are this node's
 // connections; which components exist, and which node each connected one is on, are shared state
 // (stream/component-secrets.ts, component-connections.ts).
+import type { StorageBackPressure } from '../stream/input-hold.ts';
 import { StreamError } from '@parley/shared';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -28,6 +29,8 @@ export interface ExternalComponentsOptions {
   readonly certificates: CertificateStore;
   /** This node's name (the session table's). */
   readonly node: string;
+  /** Component streams stop reading while the storage is behind (stream/input-hold.ts). */
+  readonly backPressure?: StorageBackPressure;
   readonly log: Logger;
 }
 
@@ -57,6 +60,7 @@ export class ExternalComponents {
     const recorded = (work: Promise<void>) => void work.catch((err: unknown) => log.error({ err }, 'component connection record failed'));
     this.services = {
       limits: config.limits, hosts, router, secrets: componentSecrets(config.components.services, this.stored), log,
+      backPressure: options.backPressure,
       streams: {
         opened: (stream) => {
           streams.opened(stream);

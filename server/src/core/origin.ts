@@ -73,11 +73,15 @@ export interface RemoteServerOrigin {
   readonly kind: 's2s';
   /** The peer's authenticated domain. */
   readonly domain: string;
+  /** A stanza of this peer added an archive or offline write: its stream may stop reading (stream/input-hold.ts). */
+  markUncommittedWrite?(): void;
 }
 
 export interface ComponentOrigin {
   readonly kind: 'component';
   readonly domain: string;
+  /** As RemoteServerOrigin's. */
+  markUncommittedWrite?(): void;
 }
 
 export interface ServerOrigin {
@@ -85,6 +89,15 @@ export interface ServerOrigin {
 }
 
 export type Origin = SessionHandle | RemoteServerOrigin | ComponentOrigin | ServerOrigin;
+
+/**
+ * A stanza from `origin` added an archive or offline write to the group commit: a client's stream
+ * holds its output until the write is committed, and any stream may stop reading while the storage
+ * is behind (storage/group-commit.ts `congested`).
+ */
+export function markUncommittedWrite(origin: Origin | null | undefined): void {
+  if (origin && origin.kind !== 'server') origin.markUncommittedWrite?.();
+}
 
 /** Stanzas the server itself generates (subscription answers, probes, bounces). */
 export const SERVER_ORIGIN: ServerOrigin = Object.freeze({ kind: 'server' });

@@ -8,7 +8,7 @@
 import { NS, StanzaError, delayElement, serialize, type Element, type JID } from '@parley/shared';
 import { z } from 'zod';
 import { defineModule, type ModuleContext } from '../core/module-api.ts';
-import type { Origin } from '../core/origin.ts';
+import { markUncommittedWrite, type Origin } from '../core/origin.ts';
 import { OfflineWrites, type WaitingOfflineMessage } from '../storage/offline-writes.ts';
 import { parseStanza } from './lib/parse-stanza.ts';
 import { SessionKey } from '../core/session-data.ts';
@@ -95,7 +95,7 @@ async function keep(ctx: OfflineContext, writes: OfflineWrites<Sent>, stanza: El
   }
   const outcome = await writes.addWithin(to.bare, ctx.options.maxMessages, () => {
     const now = Date.now();
-    if (origin.kind === 'client') origin.markUncommittedWrite();
+    markUncommittedWrite(origin);
     return { to: to.bare, stanza: withDelay(stanza, to.domain, new Date(now)), stampedAt: now, source: { stanza, origin } };
   }, exists);
   if (outcome === 'refused') return ctx.router.bounce(stanza, new StanzaError('service-unavailable'), origin);

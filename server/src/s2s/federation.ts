@@ -30,6 +30,7 @@ import type { MetricsRegistration } from '../metrics/feature-metrics.ts';
 import type { FederationPolicy } from './policy.ts';
 import { s2sSettings, type S2sServices } from './services.ts';
 import { PeerVerifyingContexts } from './tls-contexts.ts';
+import type { StorageBackPressure } from '../stream/input-hold.ts';
 
 export interface FederationOptions {
   readonly config: Config;
@@ -45,6 +46,8 @@ export interface FederationOptions {
   readonly log: Logger;
   /** Where the federation's figures go for /metrics. */
   readonly metrics?: MetricsRegistration;
+  /** Incoming streams stop reading while the storage is behind (stream/input-hold.ts). */
+  readonly backPressure?: StorageBackPressure;
 }
 
 export interface FederationStatus {
@@ -82,6 +85,7 @@ export class Federation implements RemoteRouter {
     });
     this.services = {
       settings: s2sSettings(config), hosts, policy, keys: new DialbackKeys(options.secret), log, monitor: this.monitor,
+      backPressure: options.backPressure,
       verifyDialback: (local, remote, streamId, key) => this.link(local, remote).verify(streamId, key),
       route: (stanza, from, to, origin) => options.router.route(stanza, from, to, origin),
       incomingClosed: (stream) => {

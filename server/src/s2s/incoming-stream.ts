@@ -9,6 +9,7 @@ import {
   NS, StanzaError, StreamError, StreamParser, normalizeDomain, serialize, tryParseJid, xml,
   type Element, type ParserErrorCondition, type StreamParserHandler,
 } from '@parley/shared';
+import { InputHold } from '../stream/input-hold.ts';
 import type { RemoteServerOrigin } from '../core/origin.ts';
 import type { AcceptedStream, Connection } from '../stream/connection.ts';
 import { certificateStatus } from './peer-identity.ts';
@@ -41,6 +42,8 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Stanzas waiting while an asynchronous route runs, so one peer's stanzas keep their order. */
   private backlog: Element[] | null = null;
+  /** Stops reading while the storage is behind (the origins' markUncommittedWrite). */
+  private readonly inputHold: InputHold;
   /** How the stream ended, for the log: the condition of our stream error or the peer's, or why it closed. */
   private ending: { reason: string; text: string; byError: boolean } | null = null;
   /** Why the peer's last authentication was refused (a stream that proves nothing fails with it). */
@@ -54,6 +57,7 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
   constructor(private readonly services: S2sServices<IncomingS2sStream>, readonly connection: Connection) {
     this.directTls = connection.encrypted;
     this.parser = new StreamParser(this, { mode: 'stream', maxElementSize: services.settings.maxStanzaSize });
+    this.inputHold = new InputHold(services.backPressure, connection);
     // §4.9.3.4: a peer that proves nothing in time is dropped (a verify-only stream answers within it).
     this.authTimer = setTimeout(() => this.streamError(new StreamError('connection-timeout', 'no authentication in time')),
       services.settings.authTimeoutSeconds * 1000);
@@ -332,7 +336,10 @@ export class IncomingS2sStream implements AcceptedStream, StreamParserHandler {
 
   private prove(remote: string, local: string, how: 'sasl-external' | 'dialback'): void {
     this.pairs.add(`${remote} ${local}`);
-    if (!this.origins.has(remote)) this.origins.set(remote, Object.freeze({ kind: 's2s', domain: remote }));
+    if (!this.origins.has(remote)) {
+      const hold = this.inputHold;
+      this.origins.set(remote, Object.freeze({ kind: 's2s', domain: remote, markUncommittedWrite: () => hold.wrote() }));
+    }
     this.howProven.set(remote, how);
     if (this.bidirectional) this.services.bidirectionalStream(this, remote, local);
     this.clearAuthTimer();

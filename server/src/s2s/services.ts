@@ -8,6 +8,7 @@ import type { HostTable } from '../router/host-table.ts';
 import type { DialbackKeys } from './dialback-key.ts';
 import type { FederationPolicy } from './policy.ts';
 import type { LinkMonitor } from './link-monitor.ts';
+import type { StorageBackPressure } from '../stream/input-hold.ts';
 
 export interface S2sSettings {
   readonly requireEncryption: boolean;
@@ -41,5 +42,7 @@ export interface S2sServices<Stream> {
   bidirectionalStream(stream: Stream, remote: string, local: string): void;
   /** Link states for the log and /metrics. */
   readonly monitor: LinkMonitor;
+  /** A peer whose stanzas add writes while the storage is behind stops being read (stream/input-hold.ts). */
+  readonly backPressure?: StorageBackPressure;
   readonly log: Logger;
 }

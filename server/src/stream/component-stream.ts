@@ -17,6 +17,7 @@ import type { AcceptedStream, Connection } from './connection.ts';
 import { componentFraming } from './framing.ts';
 import type { OpenStreams } from './open-streams.ts';
 import { checkStreamHeader } from './stream-header.ts';
+import { InputHold, type StorageBackPressure } from './input-hold.ts';
 import type { ComponentSecrets } from './component-secrets.ts';
 
 /** What a component stream uses (built once per server: server.ts). */
@@ -28,6 +29,8 @@ export interface ComponentServices {
   readonly streams: Pick<OpenStreams, 'opened' | 'closed'>;
   /** The handshake was accepted: the stream serves its domain from now on. */
   readonly serving?: (stream: ComponentStream) => void;
+  /** A component whose stanzas add writes while the storage is behind stops being read (input-hold.ts). */
+  readonly backPressure?: StorageBackPressure;
   readonly log: Logger;
 }
 
@@ -167,7 +170,8 @@ export class ComponentStream implements AcceptedStream, StreamParserHandler {
       return this.streamError(new StreamError('conflict', `${name} is already served here`));
     }
     this.clearAuthTimer();
-    this.origin = Object.freeze({ kind: 'component', domain: this.name });
+    const hold = new InputHold(this.services.backPressure, this.connection);
+    this.origin = Object.freeze({ kind: 'component', domain: this.name, markUncommittedWrite: () => hold.wrote() });
     this.state = 'serving';
     this.connectedAt = Date.now();
     this.connection.write('<handshake/>');

@@ -3,7 +3,7 @@
 // private messages (§7.5); mediated invitations and declines (§7.8.2, §7.8.3).
 import { Element, NS, StanzaError, serialize, tryParseJid, xml, type JID } from '@parley/shared';
 import type { ArchiveEntry } from '../../archive/types.ts';
-import type { Origin } from '../../core/origin.ts';
+import { markUncommittedWrite, type Origin } from '../../core/origin.ts';
 import { atLeast, roleAtLeast } from './affiliations.ts';
 import { MUC_USER, OCCUPANT_ID, type Occupant } from './occupants.ts';
 import { subjectMessage } from './room-presence.ts';
@@ -100,7 +100,7 @@ export function publish(room: Room, message: Element, body: string, nick: string
   if (keep && archive && room.config.enableLogging) {
     const entry: ArchiveEntry = { seq, id, owner: room.jid.bare, peer: room.jid.bare, peerResource: nick, outgoing: false, body, stanza: archived };
     // the sender's stream shows nothing later until the entry is committed (storage/group-commit.ts)
-    if (origin?.kind === 'client') origin.markUncommittedWrite();
+    markUncommittedWrite(origin);
     archive.store.append([entry]);
   }
   if (keep) room.history.add({ message, stamp: Date.now(), stanzaId: id, size: archived.length });

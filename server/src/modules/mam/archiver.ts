@@ -8,7 +8,7 @@ import type { Archive } from '../../archive/index.ts';
 import type { ArchiveEntry } from '../../archive/types.ts';
 import type { ModuleContext } from '../../core/module-api.ts';
 import type { PipelineHandler } from '../../core/events.ts';
-import type { Origin } from '../../core/origin.ts';
+import { markUncommittedWrite, type Origin } from '../../core/origin.ts';
 import type { StanzaEvent } from '../../core/server-events.ts';
 import { SENDER_ARCHIVE_ID } from '../../core/stanza-marks.ts';
 import type { ArchivingPolicy } from './preferences.ts';
@@ -101,7 +101,7 @@ export function registerArchiver(ctx: ModuleContext<undefined>, archive: Archive
     }
     // Until the entries are committed (storage/group-commit.ts), the sender's stream shows nothing
     // written after this message (an iq result, a later stanza…).
-    if (origin.kind === 'client') origin.markUncommittedWrite();
+    markUncommittedWrite(origin);
     archive.store.append(entries);
     const target = retractedId(stanza);
     if (target !== undefined) applyRetraction(target, stanza, from, to, sides);
