@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventHub } from './events.ts';
+import { detach, EventHub } from './events.ts';
 
 interface Pipelines { stanza: { name: string } }
 interface Notifications { happened: { log: string[] } }
@@ -58,5 +58,25 @@ describe('EventHub', () => {
     const event = { log: [] as string[] };
     void hub.emit('happened', event);
     expect(event.log).toEqual(['first']);
+  });
+
+  it('detach: a notification nobody waits for reports a handler that fails later, as no unhandled rejection', async () => {
+    const hub = new EventHub<Pipelines, Notifications>();
+    hub.on('happened', async () => {
+      await Promise.resolve();
+      throw new Error('the storage is closed');
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failures: unknown[] = [];
+      detach(hub.emit('happened', { log: [] }), (error) => void failures.push(error));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(failures).toEqual([new Error('the storage is closed')]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -6,6 +6,15 @@
 // Handlers take one event object. Registering the same handler twice for one name throws.
 export type Awaitable = void | Promise<void>;
 
+/**
+ * Asynchronous work nobody waits for (a notification emitted from a callback, a lookup's follow-up):
+ * its failure goes to `failed` (a log line) instead of becoming an unhandled rejection — such as a
+ * handler still querying the storage when the server stops and closes it.
+ */
+export function detach(work: unknown, failed: (error: unknown) => void): void {
+  if (work instanceof Promise) work.catch(failed);
+}
+
 /** Returns false/undefined when it did not take the event, true when it did, a Promise when it does so asynchronously. */
 export type PipelineHandler<E> = (event: E) => boolean | void | Promise<void>;
 export type NotificationHandler<E> = (event: E) => unknown;

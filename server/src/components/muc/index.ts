@@ -6,6 +6,7 @@ import { KeyValueRoomStore } from './kv-store.ts';
 import { mucOptions } from './options.ts';
 import { MucService } from './service.ts';
 import { GroupRooms } from './group-rooms.ts';
+import { detach } from '../../core/events.ts';
 
 export const mucModule = defineModule({
   name: 'muc',
@@ -56,7 +57,7 @@ export const mucModule = defineModule({
     // rooms for the suite's groups: their members follow the directory (group-rooms.ts)
     const byName = (name: string) => [...services.values()].find((service) => service.name === name);
     const groups = new GroupRooms(store, ctx.services.directory, byName, ctx.log,
-      (jid, bookmark) => void ctx.emit('bookmark-offered', { jid, bookmark }));
+      (jid, bookmark) => detach(ctx.emit('bookmark-offered', { jid, bookmark }), (err) => ctx.log.warn({ err, jid }, 'muc: offering a bookmark failed')));
     ctx.services.suiteEvents.on('group.room', (event) => groups.assign(event.group, event.room));
     ctx.services.suiteEvents.on('group.changed', (event) => groups.changed(event.group));
     // /metrics: live rooms and their occupants on this node, per service (read when scraped)

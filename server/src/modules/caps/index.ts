@@ -9,6 +9,7 @@ import type { Origin, SessionHandle } from '../../core/origin.ts';
 import { SessionKey } from '../../core/session-data.ts';
 import { featuresOf, supportedHash, verificationString } from './verification.ts';
 import { z } from 'zod';
+import { detach } from '../../core/events.ts';
 
 const options = z.object({
   /** How long a disco#info query for unknown caps may take. */
@@ -105,9 +106,9 @@ export const capsModule = defineModule({
       const cached = known.get(caps.key);
       if (cached) return applyToSession(session, caps.key, cached);
       // the broadcast does not wait for the query: the interests follow when the answer comes
-      void resolve(caps, session.jid, new JID('', session.jid.domain)).then((features) => {
+      detach(resolve(caps, session.jid, new JID('', session.jid.domain)).then((features) => {
         if (features) return applyToSession(session, caps.key, features);
-      });
+      }), (err) => ctx.log.warn({ err, jid: session.jid.full }, 'caps: applying the features failed'));
     });
 
     remoteCaps(ctx, resolve);
@@ -121,15 +122,16 @@ function remoteCaps(ctx: ModuleContext<unknown>, resolve: (caps: Announced, enti
     const recipient = to.toBare();
     const type = stanza.attrs.type;
     if (type === 'unavailable') {
-      void ctx.emit('caps/changed', { jid: from, session: null, recipient, features: NO_FEATURES, added: NO_FEATURES });
+      detach(ctx.emit('caps/changed', { jid: from, session: null, recipient, features: NO_FEATURES, added: NO_FEATURES }),
+        (err) => ctx.log.warn({ err, jid: from.full }, 'caps: forgetting a remote entity failed'));
     } else if (type === undefined) {
       const caps = announced(stanza);
       if (caps) {
-        void resolve(caps, from, new JID('', recipient.domain)).then((features) => {
+        detach(resolve(caps, from, new JID('', recipient.domain)).then((features) => {
           if (!features) return;
           const set = new Set(features);
           return ctx.emit('caps/changed', { jid: from, session: null, recipient, features: set, added: set });
-        });
+        }), (err) => ctx.log.warn({ err, jid: from.full }, 'caps: applying a remote entity\'s features failed'));
       }
     }
     return false; // never takes the presence: it is delivered as usual

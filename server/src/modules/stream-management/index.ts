@@ -13,6 +13,7 @@ import type { SessionHandle } from '../../core/origin.ts';
 import { parseStanza } from '../lib/parse-stanza.ts';
 import { COUNTER, StanzaCounter, parseH, type AckPolicy } from './counter.ts';
 import { answerMoves, fetchFromNode, resumeFromNode, takeHandedOver } from './moving.ts';
+import { detach } from '../../core/events.ts';
 
 const options = z.object({
   /** §5: how long a dropped session waits for resumption when the client names no shorter 'max' (seconds). */
@@ -56,7 +57,7 @@ export const streamManagementModule = defineModule({
         else session.close();
       },
       keptWhileDetached: (session, stanza) => {
-        void ctx.emit('stanza-kept', { session, stanza });
+        detach(ctx.emit('stanza-kept', { session, stanza }), (err) => ctx.log.warn({ err, session: session.id }, 'stream management: stanza-kept failed'));
       },
     };
     // not over BOSH; not again on a session that enabled it or resumed inside SASL2 (XEP-0386 §3.2):
@@ -267,7 +268,7 @@ function undeliverable(ctx: SmContext, session: SessionHandle): void {
       const type = iq?.attrs.type;
       if (iq && (type === 'get' || type === 'set')) void ctx.router.bounce(iq, new StanzaError('service-unavailable'), session);
     } else if (kept.xml.startsWith('<message')) {
-      void ctx.emit('delivery-failed', { session, stanza: kept.xml });
+      detach(ctx.emit('delivery-failed', { session, stanza: kept.xml }), (err) => ctx.log.warn({ err, session: session.id }, 'stream management: delivery-failed failed'));
     }
   }
 }
