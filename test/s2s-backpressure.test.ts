@@ -55,23 +55,29 @@ describe('s2s: a peer whose messages add writes while the storage is behind stop
       const deadline = Date.now() + 15_000;
       while (received.length < count && Date.now() < deadline) await sleep(20);
     };
-    // the link is up before the storage is stopped
+    const commits = async () => sample(await scrape(b), 'parley_storage_commit_seconds_count') ?? 0;
+    // the link is up, and hello's archive entry committed, before the storage is stopped: a lock
+    // taken while hello's commit (WRITE_DELAY_MS after it) is still to run would hold that commit,
+    // and 'first' would be the write that waits
+    const commitsBefore = await commits();
     await send('hello');
     await waitFor(1);
     expect(received).toEqual(['hello']);
+    await expect.poll(commits, { timeout: 10_000 }).toBeGreaterThan(commitsBefore);
 
     const heldBefore = sample(await scrape(b), 'parley_storage_input_held_total') ?? 0;
     const lock = new Database(join(b.dataDir, 'parley.db'));
     lock.exec('BEGIN IMMEDIATE');
     try {
       await send('first');
-      await sleep(300); // b's commit of it is running, stuck behind the lock
+      await waitFor(2);
+      await sleep(300); // b's commit of it starts WRITE_DELAY_MS later and stays running, stuck behind the lock
       await send('second'); // waits behind it
-      await sleep(100);
+      await waitFor(3);
       await send('third'); // one write waits: the stream stops reading after this one
-      await sleep(300);
+      await waitFor(4);
       await send('fourth'); // not read while held
-      await sleep(300);
+      await sleep(500);
       expect((sample(await scrape(b), 'parley_storage_input_held_total') ?? 0) - heldBefore).toBe(1);
       expect(received).toEqual(['hello', 'first', 'second', 'third']);
     } finally {
