@@ -50,6 +50,23 @@ function shownBodies(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * shownBodies once at least `count` bubbles are shown and two scans in a row agree. A scan takes
+ * many frames; one that a change of the list overlaps (a catch-up's page merged while it scrolls)
+ * numbers the rows it saw before the change differently from those after, and the order it gives
+ * means nothing. (Gives the last scan when that does not happen in time: the test says what differs.)
+ */
+async function settledBodies(page: Page, count: number): Promise<string[]> {
+  let previous: string[] = [];
+  let shown: string[] = [];
+  await until(async () => {
+    previous = shown;
+    shown = await shownBodies(page);
+    return shown.length >= count && shown.join('\n') === previous.join('\n');
+  }, 'every message shown, the same in two scans', 15_000).catch(() => {});
+  return shown;
+}
+
 describe('messages missed when stream management gave up', () => {
   let server: TestServer;
   let browser: TestBrowser;
@@ -112,8 +129,7 @@ describe('messages missed when stream management gave up', () => {
     await page.locator('.bubble', { hasText: 'erin after the gap' }).waitFor();
 
     const expected = ['erin before the gap', ...Array.from({ length: BURST }, (_, i) => `burst ${i + 1} of ${BURST}`), 'erin after the gap'];
-    let shown: string[] = [];
-    await until(async () => (shown = await shownBodies(page)).length >= expected.length, 'every message shown', 15_000).catch(() => {});
+    const shown = await settledBodies(page, expected.length);
     const missing = expected.filter((body) => !shown.includes(body));
     expect(missing, `${missing.length} missing`).toEqual([]);
     expect(shown.length, 'each message once').toBe(expected.length);
@@ -121,6 +137,80 @@ describe('messages missed when stream management gave up', () => {
 
     await page.getByRole('tab', { name: /Chats/ }).click();
     await page.locator(`button[data-peer="${FRANK}"]`, { hasText: 'frank during the gap' }).waitFor();
+    await page.close();
+  });
+});
+
+// The same catch-up when a message comes while the new session starts, before the panel has asked
+// the archive: here one to the panel's own resource (RFC 6121 §8.5.3.1 delivers it before initial
+// presence), as a carbon (XEP-0280) or a slow sender's tail would. The catch-up starts from the
+// newest message the panel had before that session, not from this newer one, which would skip
+// what the old session missed.
+describe('a message that comes while the new session starts', () => {
+  const MISSED = 12;
+  let server: TestServer;
+  let browser: TestBrowser;
+  let frank: LoggedInClient;
+
+  beforeAll(async () => {
+    server = await startServer({
+      users: { [ALICE]: 'alice-secret', [FRANK]: 'frank-secret' },
+      config: { http: { webClientDir }, limits: { offlineMessages: 5 } },
+    });
+    await seedRoster(server, ALICE, [{ jid: FRANK, name: 'Frank' }]);
+    browser = await launchBrowser();
+    frank = await login(server, FRANK, 'frank-secret');
+  });
+
+  afterAll(async () => {
+    await frank?.stop();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('catches up from the newest message of the old session', async () => {
+    const page = await browser.newPage({ width: 1280, height: 800 });
+    const sockets = await watchedWebSockets(page);
+    await signIn(page, `http://127.0.0.1:${server.ports.http}/`, ALICE, 'alice-secret');
+    await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
+    await page.locator(`[data-jid="${FRANK}"] button.main`).click();
+    await frank.xmpp.send(xml('message', { to: ALICE, type: 'chat' }, xml('body', null, 'before the cut')));
+    await page.locator('.bubble', { hasText: 'before the cut' }).waitFor();
+
+    // The network goes and the server ends the session that waited for it: what Frank writes
+    // meanwhile is archived, and stored offline until the queue (5) is full, then bounced
+    sockets.refuse(true);
+    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.cut();
+    await until(() => server.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
+    for (const session of server.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
+    await until(() => server.server.sessionTable.resources(ALICE).length === 0, 'the session ended');
+    for (let i = 1; i <= MISSED; i++) await frank.xmpp.send(xml('message', { to: ALICE, type: 'chat', id: `missed-${i}` }, xml('body', null, `missed ${i} of ${MISSED}`)));
+    // each in offline storage or bounced off it (the queue also has what the old session left unacknowledged), and archived first
+    const handled = async () => {
+      const stored = (await server.server.storage.offline.list(ALICE)).map((message) => message.stanza).join('');
+      const bounced = frank.received.filter((stanza) => stanza.attrs.type === 'error').map((stanza) => stanza.attrs.id);
+      return Array.from({ length: MISSED }, (_, i) => `missed-${i + 1}`).every((id) => bounced.includes(id) || stored.includes(`id="${id}"`));
+    };
+    await until(handled, 'every missed message stored offline or bounced');
+
+    // The next session is bound, and the answers to what the panel asks then are slow to come
+    // (roster, own vCard, carbons): meanwhile Frank writes to the new resource
+    const next = sockets.count();
+    sockets.holdReceived((frame) => frame.socket >= next && frame.text.startsWith('<iq') && !frame.text.includes('urn:ietf:params:xml:ns:xmpp-bind'));
+    sockets.refuse(false);
+    await page.unroute('**/http-bind');
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await until(() => sockets.matching('received', '<jid>', next).length > 0, 'the new session bound', 20_000);
+    const resource = /<jid>([^<]+)<\/jid>/.exec(sockets.matching('received', '<jid>', next)[0]!.text)![1]!;
+    await frank.xmpp.send(xml('message', { to: resource, type: 'chat' }, xml('body', null, 'while the session starts')));
+    await page.locator('.bubble', { hasText: 'while the session starts' }).waitFor();
+    sockets.holdReceived(null);
+
+    const expected = ['before the cut', ...Array.from({ length: MISSED }, (_, i) => `missed ${i + 1} of ${MISSED}`), 'while the session starts'];
+    const shown = await settledBodies(page, expected.length);
+    expect(expected.filter((body) => !shown.includes(body)), 'missing').toEqual([]);
+    expect(shown).toEqual(expected);
     await page.close();
   });
 });

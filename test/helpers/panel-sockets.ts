@@ -20,6 +20,11 @@ export interface WatchedSockets {
   refuse(refused: boolean): void;
   /** Frames the page sends that match are recorded but not passed on (null: pass everything). */
   dropSent(pattern: RegExp | null): void;
+  /**
+   * Frames from the server for which `hold` is true wait, recorded, until `holdReceived(null)`
+   * passes them on in order (the page sees everything else meanwhile): answers slow to come.
+   */
+  holdReceived(hold: ((frame: Frame) => boolean) | null): void;
 }
 
 export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
@@ -27,6 +32,8 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
   const frames: Frame[] = [];
   let refusing = false;
   let dropping: RegExp | null = null;
+  let holding: ((frame: Frame) => boolean) | null = null;
+  const held: { socket: WebSocketRoute; message: string | Buffer }[] = [];
   await page.routeWebSocket('**/xmpp-websocket', (socket) => {
     if (refusing) return void socket.close({ code: 1011, reason: 'network down' });
     const number = sockets.length;
@@ -37,8 +44,10 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
       if (!dropping?.test(String(message))) server.send(message);
     });
     server.onMessage((message) => {
-      frames.push({ socket: number, direction: 'received', text: String(message) });
-      socket.send(message);
+      const frame: Frame = { socket: number, direction: 'received', text: String(message) };
+      frames.push(frame);
+      if (holding?.(frame)) held.push({ socket, message });
+      else socket.send(message);
     });
   });
   return {
@@ -51,6 +60,10 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
     },
     dropSent(pattern) {
       dropping = pattern;
+    },
+    holdReceived(hold) {
+      holding = hold;
+      if (hold === null) for (const { socket, message } of held.splice(0)) socket.send(message);
     },
     async cut() {
       const last = sockets.at(-1);

@@ -225,6 +225,10 @@ export class ChatSession {
 
   /** RFC 6121 §2.2: roster first, then initial presence (with our avatar hash, XEP-0153 §4.1). */
   private async sessionStarted(rosterVersioning: boolean): Promise<void> {
+    // Where each conversation catches up from: taken now, before this session has delivered
+    // anything. What comes while it starts (a carbon, a message to this resource) is newer than
+    // the gap, and paging on from it would skip what the old session missed.
+    const caughtUpTo = this.newestArchived();
     const ownCard = this.avatars.fetch(this.me.jid).then(() => {
       const hash = this.avatars.card(this.me.jid).hash;
       if (hash !== undefined) this.presence.ownAvatarHash = hash;
@@ -245,16 +249,26 @@ export class ChatSession {
     // unacknowledged (XEP-0198), or they bounced off a full offline queue. The archive has them:
     // each conversation with messages shown (the open one, and the Chats list's) catches up.
     const shown = Object.values(this.conversations.byPeer).filter((c) => c.messages.length > 0 || c.history.loaded || c.peer === this.activePeer);
-    await Promise.allSettled(shown.map((c) => this.catchUp(c.peer)));
+    await Promise.allSettled(shown.map((c) => this.catchUp(c.peer, caughtUpTo.get(c.peer))));
+  }
+
+  /** Each conversation's newest archived message shown. */
+  private newestArchived(): Map<string, ChatMessage> {
+    const newest = new Map<string, ChatMessage>();
+    for (const conversation of Object.values(this.conversations.byPeer)) {
+      const message = conversation.messages.findLast((m) => m.archiveId !== undefined);
+      if (message) newest.set(conversation.peer, message);
+    }
+    return newest;
   }
 
   /**
-   * What the archive has after the newest archived message shown, so that a conversation has no
-   * gap; the newest page when nothing shown is archived. A gap longer than CATCH_UP_LIMIT is not
-   * filled: the conversation starts again from its newest page (paging back goes on from there).
+   * What the archive has after `newest` (the newest archived message shown when the session
+   * started), so that a conversation has no gap; the newest page when nothing shown was archived.
+   * A gap longer than CATCH_UP_LIMIT is not filled: the conversation starts again from its newest
+   * page (paging back goes on from there).
    */
-  private catchUp(peer: string): Promise<void> {
-    const newest = this.conversations.byPeer[peer]?.messages.findLast((m) => m.archiveId !== undefined);
+  private catchUp(peer: string, newest: ChatMessage | undefined): Promise<void> {
     if (!newest?.archiveId) return this.loadNewest(peer);
     if (this.historyLoads.has(peer) || !this.client.online) return Promise.resolve();
     const load = this.archive.after(peer, newest.archiveId, CATCH_UP_LIMIT).then(({ messages, complete }) => {
