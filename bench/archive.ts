@@ -234,6 +234,7 @@ const KINDS: QueryKind[] = [
   { kind: 'history with a contact, last page (50)', form: (ask) => form(field('with', peerOf(ask))), rsm: '<max>50</max><before/>' },
   { kind: 'search a common word, all conversations, newest 20', form: (ask, o) => form(field('{urn:xmpp:fulltext:0}fulltext', commonWord(ask, o))), rsm: '<max>20</max><before/>' },
   { kind: 'search a rare word, newest 20', form: (ask, o) => form(field('{urn:xmpp:fulltext:0}fulltext', rareWord(ask, o))), rsm: '<max>20</max><before/>' },
+  { kind: 'search a prefix (2 letters*), newest 20', form: (ask, o) => form(field('{urn:xmpp:fulltext:0}fulltext', `${commonWord(ask, o).slice(0, 2)}*`)), rsm: '<max>20</max><before/>' },
   { kind: 'search a prefix (3 letters*), newest 20', form: (ask, o) => form(field('{urn:xmpp:fulltext:0}fulltext', `${commonWord(ask, o).slice(0, 3)}*`)), rsm: '<max>20</max><before/>' },
   { kind: 'search two words with a contact, newest 20', form: (ask, o) => form(field('with', peerOf(ask)), field('{urn:xmpp:fulltext:0}fulltext', `${commonWord(ask, o)} ${commonWord(ask, o)}`)), rsm: '<max>20</max><before/>' },
 ];
