@@ -9,6 +9,10 @@ import { baseUrl, cuttableWebSockets, startPanelServer } from '../helpers/panel.
 import type { TestServer } from '../helpers/server.ts';
 import { login, type LoggedInClient } from '../helpers/clients.ts';
 import { groupchat, isGroupchat, join } from '../helpers/muc.ts';
+import { startServer } from '../helpers/server.ts';
+import { webClientDir } from '../helpers/browser.ts';
+import { until, watchedWebSockets } from '../helpers/panel-sockets.ts';
+import { settledBodies } from '../helpers/panel-log.ts';
 
 const ROOM = 'lobby@conference.example.com';
 
@@ -92,5 +96,77 @@ describe('rooms after a reconnection, and by keyboard', () => {
     await page.locator('.panel[data-status="online"]').waitFor({ timeout: 10_000 });
     await page.getByRole('tab', { name: /Rooms/ }).click();
     await page.getByText('No rooms yet').waitFor();
+  });
+});
+
+// A new session is in no room, and the room's history on entering (XEP-0045 §7.2.15: 20 messages
+// here) and the newest page of its archive cover the last few messages only. What the old session
+// missed before them comes from the room's archive (XEP-0313 at the room's JID), paged forward from
+// the newest message the panel showed before the new session entered the room again.
+describe('a room after a session that stream management gave up', () => {
+  /** Unacknowledged stanzas a session may keep: room for signing in and entering, not for the burst. */
+  const MAX_UNACKNOWLEDGED = 50;
+  /** Far more than that, than the history on entering (20) and than an archive page (30). */
+  const BURST = 120;
+  let server: TestServer;
+  let browser: TestBrowser;
+  let carol: LoggedInClient | undefined;
+
+  beforeAll(async () => {
+    server = await startServer({
+      users: { 'alice@example.com': 'alice-secret', 'carol@example.com': 'carol-secret' },
+      // (Carol's burst within the room's flood control)
+      config: { http: { webClientDir }, modules: { 'stream-management': { maxUnacknowledged: MAX_UNACKNOWLEDGED }, muc: { messageBurst: BURST + 10 } } },
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await carol?.stop();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows every message of the room once, in order', async () => {
+    const page = await browser.newPage({ width: 1280, height: 800 });
+    const sockets = await watchedWebSockets(page);
+    await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
+    await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
+    await page.getByRole('tab', { name: /Rooms/ }).click();
+    await page.getByRole('button', { name: 'New room' }).click();
+    await page.getByLabel('Room name').fill('Lobby');
+    await page.getByRole('button', { name: 'Create room' }).click();
+    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor();
+    carol = await login(server, 'carol@example.com', 'carol-secret');
+    await join(carol, ROOM, 'carol');
+    await carol.xmpp.send(groupchat(ROOM, 'before the gap'));
+    await page.locator('.bubble[data-nick="carol"]', { hasText: 'before the gap' }).waitFor();
+
+    // the panel's acks stop reaching the server, which ends the session past the limit; the network
+    // stays down meanwhile, so the rest of the burst reaches the room's archive only
+    const aliceLeft = carol.next((s) => s.is('presence') && s.attrs.from === `${ROOM}/alice` && s.attrs.type === 'unavailable', 30_000);
+    sockets.dropSent(/<a xmlns="urn:xmpp:sm:3"/);
+    sockets.refuse(true);
+    await page.route('**/http-bind', (route) => route.abort());
+    for (let i = 1; i <= BURST; i++) await carol.xmpp.send(groupchat(ROOM, `burst ${i} of ${BURST}`));
+    await until(() => sockets.matching('received', 'resource-constraint').length === 1, 'the server ending the session');
+    await aliceLeft;
+    sockets.dropSent(null);
+    sockets.refuse(false);
+    await page.unroute('**/http-bind');
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
+    expect(sockets.matching('sent', '<resume ', 1)).toEqual([]); // a fresh session
+    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor({ timeout: 15_000 });
+    await carol.xmpp.send(groupchat(ROOM, 'after the gap'));
+    await page.locator('.bubble[data-nick="carol"]', { hasText: 'after the gap' }).waitFor();
+
+    const expected = ['before the gap', ...Array.from({ length: BURST }, (_, i) => `burst ${i + 1} of ${BURST}`), 'after the gap'];
+    const shown = await settledBodies(page, expected.length);
+    const missing = expected.filter((body) => !shown.includes(body));
+    expect(missing, `${missing.length} missing`).toEqual([]);
+    expect(shown.length, 'each message once').toBe(expected.length);
+    expect(shown).toEqual(expected); // in order
+    await page.close();
   });
 });

@@ -12,6 +12,7 @@ import type { HistoryPage } from './conversations.svelte.ts';
 import { Rooms, enterProblem, privateChatOf, type Occupant, type Room } from './rooms.svelte.ts';
 import { reactionSender } from './conversations.svelte.ts';
 import { t } from '../i18n/index.svelte.ts';
+import { catchUpFromArchive, newestArchived, type ArchivedMessage } from './catch-up.ts';
 
 export interface RoomSessionHooks {
   /** The chat pane shows this room and the page is visible. */
@@ -82,8 +83,11 @@ export class RoomSession {
         if (bookmark.autojoin) room.status = 'entering';
       }
     }
+    // A new session is in no room: where each room's conversation catches up from once entered
+    // again, taken before the rooms send anything (their history on entering is newer than the gap).
+    const caughtUpTo = newestArchived(this.state.conversations);
     const rooms = Object.values(this.state.byJid).filter((room) => room.status === 'entering');
-    await Promise.allSettled(rooms.map((room) => this.enterKnown(room.jid, NICK_ATTEMPTS)));
+    await Promise.allSettled(rooms.map((room) => this.enterKnown(room.jid, NICK_ATTEMPTS, caughtUpTo.get(room.jid))));
   }
 
   private bookmarkSaved(bookmark: Bookmark): void {
@@ -105,14 +109,14 @@ export class RoomSession {
   }
 
   /** Enter a known room with its nickname (another one when taken, up to `attempts`). */
-  private async enterKnown(jid: string, attempts: number): Promise<void> {
+  private async enterKnown(jid: string, attempts: number, since?: ArchivedMessage): Promise<void> {
     const room = this.state.byJid[jid];
     if (!room) return;
     const wanted = room.nick;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const nick = attempt === 0 ? wanted : `${wanted}${attempt + 1}`;
       try {
-        await this.enterRoom(jid, nick, room.password);
+        await this.enterRoom(jid, nick, room.password, since);
         return;
       } catch (error) {
         if (!(error instanceof StanzaError) || error.condition !== 'conflict') return;
@@ -120,18 +124,23 @@ export class RoomSession {
     }
   }
 
-  /** One attempt; the room shows why it failed. */
-  private async enterRoom(jid: string, nick: string, password?: string): Promise<void> {
+  /** One attempt; the room shows why it failed. `since`: what the conversation showed last (catch up after it). */
+  private async enterRoom(jid: string, nick: string, password?: string, since?: ArchivedMessage): Promise<void> {
     const room = this.state.byJid[jid]!;
     room.status = 'entering';
     room.problem = undefined;
     try {
-      const entered = await this.service.enter(jid, nick, password);
+      // Catching up from the archive: the room sends no history of its own, which would be shown
+      // before the gap is filled, placed among the messages of the old session by time stamps of
+      // two clocks (the room's, and this page's when those arrived).
+      const catchUp = since !== undefined && this.source(jid) !== undefined;
+      const entered = await this.service.enter(jid, nick, password, catchUp ? 0 : undefined);
       room.nick = entered.nick;
       room.password = password;
       if (entered.created) await this.service.configure(jid, null); // entering by address never leaves a locked room
       await this.refreshInfo(jid);
-      if (this.active === jid || this.state.conversations.byPeer[jid]?.history.loaded) void this.loadNewest(jid);
+      if (catchUp) void this.catchUp(jid, since);
+      else if (this.active === jid || this.state.conversations.byPeer[jid]?.history.loaded) void this.loadNewest(jid);
     } catch (error) {
       if (error instanceof EntrySuperseded) return; // a newer attempt answers for the room
       const condition = error instanceof StanzaError ? error.condition : 'undefined-condition';
@@ -359,6 +368,25 @@ export class RoomSession {
 
   private loadNewest(jid: string): Promise<boolean> {
     return this.loadPage(jid, false, (source) => this.archive.history(jid, '', undefined, source));
+  }
+
+  /**
+   * What the room's archive has after `newest` (shown before this session entered the room), so
+   * that its conversation has no gap; a gap too long to fill starts again from the newest page.
+   */
+  private async catchUp(jid: string, newest: ArchivedMessage): Promise<void> {
+    const source = this.source(jid);
+    if (!source) {
+      await this.loadNewest(jid); // not archived: the history it sent on entering
+      return;
+    }
+    if (this.historyLoads.has(jid) || !this.client.online) return;
+    const load = catchUpFromArchive(this.state.conversations, this.archive, jid, newest, source).then((caughtUp) => {
+      if (caughtUp) this.markReadIfViewing(jid);
+      return caughtUp;
+    }, () => false).finally(() => this.historyLoads.delete(jid));
+    this.historyLoads.set(jid, load);
+    if (!(await load)) await this.loadNewest(jid);
   }
 
   loadOlder(jid: string): Promise<boolean> {

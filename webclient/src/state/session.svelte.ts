@@ -26,10 +26,8 @@ import { Contacts } from './contacts.svelte.ts';
 import { Conversations, type ConversationSummary, type HistoryPage } from './conversations.svelte.ts';
 import { ArchiveSearch } from './search.svelte.ts';
 import { RoomSession } from './room-session.svelte.ts';
+import { catchUpFromArchive, newestArchived, type ArchivedMessage } from './catch-up.ts';
 import { t } from '../i18n/index.svelte.ts';
-
-/** Missed messages a conversation catches up on from the archive at most (a longer gap: it starts again from the newest). */
-const CATCH_UP_LIMIT = 2_000;
 
 export interface SessionOptions {
   jid: string;
@@ -228,7 +226,7 @@ export class ChatSession {
     // Where each conversation catches up from: taken now, before this session has delivered
     // anything. What comes while it starts (a carbon, a message to this resource) is newer than
     // the gap, and paging on from it would skip what the old session missed.
-    const caughtUpTo = this.newestArchived();
+    const caughtUpTo = newestArchived(this.conversations);
     const ownCard = this.avatars.fetch(this.me.jid).then(() => {
       const hash = this.avatars.card(this.me.jid).hash;
       if (hash !== undefined) this.presence.ownAvatarHash = hash;
@@ -252,33 +250,18 @@ export class ChatSession {
     await Promise.allSettled(shown.map((c) => this.catchUp(c.peer, caughtUpTo.get(c.peer))));
   }
 
-  /** Each conversation's newest archived message shown. */
-  private newestArchived(): Map<string, ChatMessage> {
-    const newest = new Map<string, ChatMessage>();
-    for (const conversation of Object.values(this.conversations.byPeer)) {
-      const message = conversation.messages.findLast((m) => m.archiveId !== undefined);
-      if (message) newest.set(conversation.peer, message);
-    }
-    return newest;
-  }
-
   /**
    * What the archive has after `newest` (the newest archived message shown when the session
    * started), so that a conversation has no gap; the newest page when nothing shown was archived.
    * A gap longer than CATCH_UP_LIMIT is not filled: the conversation starts again from its newest
    * page (paging back goes on from there).
    */
-  private catchUp(peer: string, newest: ChatMessage | undefined): Promise<void> {
-    if (!newest?.archiveId) return this.loadNewest(peer);
+  private catchUp(peer: string, newest: ArchivedMessage | undefined): Promise<void> {
+    if (!newest) return this.loadNewest(peer);
     if (this.historyLoads.has(peer) || !this.client.online) return Promise.resolve();
-    const load = this.archive.after(peer, newest.archiveId, CATCH_UP_LIMIT).then(({ messages, complete }) => {
-      if (!complete) {
-        this.conversations.clearMessages(peer);
-        return false;
-      }
-      this.conversations.addMissed(peer, newest, messages);
-      this.markReadIfViewing(peer);
-      return true;
+    const load = catchUpFromArchive(this.conversations, this.archive, peer, newest).then((caughtUp) => {
+      if (caughtUp) this.markReadIfViewing(peer);
+      return caughtUp;
     }, () => false).finally(() => this.historyLoads.delete(peer));
     this.historyLoads.set(peer, load);
     return load.then(async (caughtUp) => {

@@ -125,11 +125,11 @@ export class ArchiveService {
    * archive id), oldest first, paged forwards up to the newest or `limit` messages; `complete`:
    * the newest was reached.
    */
-  async after(peer: string, archiveId: string, limit: number): Promise<{ messages: ChatMessage[]; complete: boolean }> {
+  async after(peer: string, archiveId: string, limit: number, source?: ArchiveSource): Promise<{ messages: ChatMessage[]; complete: boolean }> {
     const messages: ChatMessage[] = [];
     let after = archiveId;
     for (;;) {
-      const page = await this.query({ with: peer, after, max: FORWARD_PAGE });
+      const page = await this.query({ with: source ? undefined : peer, after, max: FORWARD_PAGE }, source);
       messages.push(...page.messages);
       if (page.complete || !page.last) return { messages, complete: true };
       if (messages.length >= limit) return { messages, complete: false };

@@ -230,8 +230,14 @@ export function privateMessage(occupantJid: string, id: string, body: string): E
 
 // ---- requests ----------------------------------------------------------------------------
 
-/** §7.2.1 entering (with §7.2.6 the password); the history comes from the archive, so little of it here. */
-export function joinPresence(room: string, nick: string, password?: string, maxHistory = 20): Element {
+/** History messages a room sends on entering (§7.2.15); the rest comes from its archive. */
+export const ENTRY_HISTORY = 20;
+
+/**
+ * §7.2.1 entering (with §7.2.6 the password); the history comes from the archive, so little of it
+ * here (`maxHistory`: none when the archive is to fill the conversation on its own).
+ */
+export function joinPresence(room: string, nick: string, password?: string, maxHistory = ENTRY_HISTORY): Element {
   return xml('presence', { to: `${room}/${nick}` },
     xml('x', { xmlns: MUC }, xml('history', { maxstanzas: String(maxHistory) }), password ? xml('password', null, password) : null));
 }

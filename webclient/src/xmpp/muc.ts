@@ -12,7 +12,7 @@ import { Emitter } from './emitter.ts';
 import { randomId } from './ids.ts';
 import { correctionPart, interpret, reactionsStanza, referenceIds } from './message-parts.ts';
 import {
-  OCCUPANT_ID, Status, adminItem, isPrivateMessage, joinPresence, leavePresence, mediatedDecline, mediatedInvite, mentions, moderateRequest,
+  ENTRY_HISTORY, OCCUPANT_ID, Status, adminItem, isPrivateMessage, joinPresence, leavePresence, mediatedDecline, mediatedInvite, mentions, moderateRequest,
   ownerConfiguration, parseDecline, parseInvitation, parseOccupantPresence, parseRoomInfo, parseVoiceRequest, privateMessage, voiceApprovalMessage,
   voiceRequestMessage, type Affiliation, type Invitation, type OccupantPresence, type RoomInfo, type RoomSettings, type VoiceRequest,
 } from './muc-stanzas.ts';
@@ -99,8 +99,11 @@ export class RoomService extends Emitter<RoomEvents> {
     return this.present.get(room);
   }
 
-  /** Enter a room; rejects with the room's StanzaError (wrong password, banned, members only…). */
-  enter(room: string, nick: string, password?: string): Promise<Entered> {
+  /**
+   * Enter a room; rejects with the room's StanzaError (wrong password, banned, members only…).
+   * `maxHistory`: messages the room sends on entering (§7.2.15).
+   */
+  enter(room: string, nick: string, password?: string, maxHistory = ENTRY_HISTORY): Promise<Entered> {
     const previous = this.entering.get(room);
     if (previous) {
       clearTimeout(previous.timer);
@@ -112,7 +115,7 @@ export class RoomService extends Emitter<RoomEvents> {
         reject(new StanzaError('remote-server-timeout', 'the room did not answer'));
       }, JOIN_TIMEOUT_MS);
       this.entering.set(room, { resolve, reject, timer });
-      if (!this.client.send(joinPresence(room, nick, password))) {
+      if (!this.client.send(joinPresence(room, nick, password, maxHistory))) {
         clearTimeout(timer);
         this.entering.delete(room);
         reject(new StanzaError('remote-server-timeout', 'not connected'));
