@@ -10,7 +10,7 @@ import { login, xml, type LoggedInClient } from '../helpers/clients.ts';
 import { launchBrowser, signIn, webClientDir, type TestBrowser } from '../helpers/browser.ts';
 import { seedRoster } from '../helpers/panel.ts';
 import { until, watchedWebSockets } from '../helpers/panel-sockets.ts';
-import { settledBodies } from '../helpers/panel-log.ts';
+import { expectShownInOrder } from '../helpers/panel-log.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const ALICE = 'alice@example.com';
@@ -66,16 +66,13 @@ describe('messages missed when stream management gave up', () => {
     // The panel's acks stop reaching the server, as when a busy page falls behind a burst, and the
     // network goes down with the stream the server ends (offline storage takes 5 of what follows)
     sockets.dropSent(/<a xmlns="urn:xmpp:sm:3"/);
-    sockets.refuse(true);
-    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.networkDown();
     for (let i = 1; i <= BURST; i++) await say(erin, `burst ${i} of ${BURST}`);
     await until(() => sockets.matching('received', 'resource-constraint').length === 1, 'the server ending the session');
     await say(frank, 'frank during the gap');
     await until(async () => (await server.server.storage.offline.list(ALICE)).length === 5, 'a full offline queue');
     sockets.dropSent(null);
-    sockets.refuse(false);
-    await page.unroute('**/http-bind');
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await sockets.networkBack();
     await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
     // a fresh session: not resumed (the server ended the old one)
     expect(sockets.matching('sent', '<resume ', 1)).toEqual([]);
@@ -83,11 +80,7 @@ describe('messages missed when stream management gave up', () => {
     await page.locator('.bubble', { hasText: 'erin after the gap' }).waitFor();
 
     const expected = ['erin before the gap', ...Array.from({ length: BURST }, (_, i) => `burst ${i + 1} of ${BURST}`), 'erin after the gap'];
-    const shown = await settledBodies(page, expected.length);
-    const missing = expected.filter((body) => !shown.includes(body));
-    expect(missing, `${missing.length} missing`).toEqual([]);
-    expect(shown.length, 'each message once').toBe(expected.length);
-    expect(shown).toEqual(expected); // in order
+    await expectShownInOrder(page, expected);
 
     await page.getByRole('tab', { name: /Chats/ }).click();
     await page.locator(`button[data-peer="${FRANK}"]`, { hasText: 'frank during the gap' }).waitFor();
@@ -133,8 +126,7 @@ describe('a message that comes while the new session starts', () => {
 
     // The network goes and the server ends the session that waited for it: what Frank writes
     // meanwhile is archived, and stored offline until the queue (5) is full, then bounced
-    sockets.refuse(true);
-    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.networkDown();
     await sockets.cut();
     await until(() => server.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
     for (const session of server.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
@@ -152,9 +144,7 @@ describe('a message that comes while the new session starts', () => {
     // (roster, own vCard, carbons): meanwhile Frank writes to the new resource
     const next = sockets.count();
     sockets.holdReceived((frame) => frame.socket >= next && frame.text.startsWith('<iq') && !frame.text.includes('urn:ietf:params:xml:ns:xmpp-bind'));
-    sockets.refuse(false);
-    await page.unroute('**/http-bind');
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await sockets.networkBack();
     await until(() => sockets.matching('received', '<jid>', next).length > 0, 'the new session bound', 20_000);
     const resource = /<jid>([^<]+)<\/jid>/.exec(sockets.matching('received', '<jid>', next)[0]!.text)![1]!;
     await frank.xmpp.send(xml('message', { to: resource, type: 'chat' }, xml('body', null, 'while the session starts')));
@@ -162,9 +152,7 @@ describe('a message that comes while the new session starts', () => {
     sockets.holdReceived(null);
 
     const expected = ['before the cut', ...Array.from({ length: MISSED }, (_, i) => `missed ${i + 1} of ${MISSED}`), 'while the session starts'];
-    const shown = await settledBodies(page, expected.length);
-    expect(expected.filter((body) => !shown.includes(body)), 'missing').toEqual([]);
-    expect(shown).toEqual(expected);
+    await expectShownInOrder(page, expected);
     await page.close();
   });
 });

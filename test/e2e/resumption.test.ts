@@ -96,16 +96,13 @@ describe('stream management in the panel', () => {
     await fromErin('e1', 'before the expiry');
     await page.locator('.bubble', { hasText: 'before the expiry' }).waitFor();
     // the network stays down (WebSocket and BOSH) until the server's 2 s window is over
-    sockets.refuse(true);
-    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.networkDown();
     await sockets.cut();
     await page.locator('[data-connection="reconnecting"], [data-connection="connecting"]').first().waitFor();
     await fromErin('x1', 'while the session expired');
     await until(() => server.server.sessionTable.resources(ALICE).length === 0, 'the hibernated session expired', 15_000);
-    sockets.refuse(false);
-    await page.unroute('**/http-bind');
     // the browser says the network is back, as it does after an outage (the panel retries at once)
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await sockets.networkBack();
     await page.locator('.panel[data-status="online"]').waitFor({ timeout: 30_000 });
     const since = sockets.count() - 1;
     expect(sockets.matching('received', '<failed ', since).some((frame) => frame.text.includes('item-not-found'))).toBe(true);
@@ -208,14 +205,11 @@ describe('stream management when the panel cannot keep up', () => {
       await signIn(page, `http://127.0.0.1:${own.ports.http}/`, ALICE, 'alice-secret');
       await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
       // the connection goes, and the server ends the waiting session itself (its stream error lost on the way)
-      sockets.refuse(true);
-      await page.route('**/http-bind', (route) => route.abort());
+      await sockets.networkDown();
       await sockets.cut();
       await until(() => own.server.sessionTable.resources(ALICE).some((entry) => entry.hibernatedUntil !== null), 'the session waiting');
       for (const session of own.server.sessions.all()) if (session.jid.bare === ALICE) session.close();
-      sockets.refuse(false);
-      await page.unroute('**/http-bind');
-      await page.evaluate(() => window.dispatchEvent(new Event('online')));
+      await sockets.networkBack();
       await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
       const since = sockets.count() - 1;
       expect(sockets.matching('received', 'item-not-found', since).length).toBe(1);

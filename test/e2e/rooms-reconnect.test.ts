@@ -12,9 +12,18 @@ import { groupchat, isGroupchat, join } from '../helpers/muc.ts';
 import { startServer } from '../helpers/server.ts';
 import { webClientDir } from '../helpers/browser.ts';
 import { until, watchedWebSockets } from '../helpers/panel-sockets.ts';
-import { settledBodies } from '../helpers/panel-log.ts';
+import { expectShownInOrder } from '../helpers/panel-log.ts';
 
 const ROOM = 'lobby@conference.example.com';
+
+/** Alice creates the Lobby in the panel (an instant room) and is in it. */
+async function createLobby(page: Page): Promise<void> {
+  await page.getByRole('tab', { name: /Rooms/ }).click();
+  await page.getByRole('button', { name: 'New room' }).click();
+  await page.getByLabel('Room name').fill('Lobby');
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor();
+}
 
 describe('rooms after a reconnection, and by keyboard', () => {
   let server: TestServer;
@@ -37,11 +46,7 @@ describe('rooms after a reconnection, and by keyboard', () => {
   it('enters its rooms again after the connection came back, and gets their messages', async () => {
     const sockets = await cuttableWebSockets(page);
     await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
-    await page.getByRole('tab', { name: /Rooms/ }).click();
-    await page.getByRole('button', { name: 'New room' }).click();
-    await page.getByLabel('Room name').fill('Lobby');
-    await page.getByRole('button', { name: 'Create room' }).click();
-    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor();
+    await createLobby(page);
     carol = await login(server, 'carol@example.com', 'carol-secret');
     await join(carol, ROOM, 'carol');
 
@@ -132,11 +137,7 @@ describe('a room after a session that stream management gave up', () => {
     const sockets = await watchedWebSockets(page);
     await signIn(page, baseUrl(server), 'alice@example.com', 'alice-secret');
     await until(() => sockets.matching('received', '<enabled').length === 1, 'stream management enabled');
-    await page.getByRole('tab', { name: /Rooms/ }).click();
-    await page.getByRole('button', { name: 'New room' }).click();
-    await page.getByLabel('Room name').fill('Lobby');
-    await page.getByRole('button', { name: 'Create room' }).click();
-    await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor();
+    await createLobby(page);
     carol = await login(server, 'carol@example.com', 'carol-secret');
     await join(carol, ROOM, 'carol');
     await carol.xmpp.send(groupchat(ROOM, 'before the gap'));
@@ -146,15 +147,12 @@ describe('a room after a session that stream management gave up', () => {
     // stays down meanwhile, so the rest of the burst reaches the room's archive only
     const aliceLeft = carol.next((s) => s.is('presence') && s.attrs.from === `${ROOM}/alice` && s.attrs.type === 'unavailable', 30_000);
     sockets.dropSent(/<a xmlns="urn:xmpp:sm:3"/);
-    sockets.refuse(true);
-    await page.route('**/http-bind', (route) => route.abort());
+    await sockets.networkDown();
     for (let i = 1; i <= BURST; i++) await carol.xmpp.send(groupchat(ROOM, `burst ${i} of ${BURST}`));
     await until(() => sockets.matching('received', 'resource-constraint').length === 1, 'the server ending the session');
     await aliceLeft;
     sockets.dropSent(null);
-    sockets.refuse(false);
-    await page.unroute('**/http-bind');
-    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await sockets.networkBack();
     await page.locator('.panel[data-status="online"]').waitFor({ timeout: 20_000 });
     expect(sockets.matching('sent', '<resume ', 1)).toEqual([]); // a fresh session
     await page.locator(`[data-room="${ROOM}"][data-status="in"]`).waitFor({ timeout: 15_000 });
@@ -162,11 +160,7 @@ describe('a room after a session that stream management gave up', () => {
     await page.locator('.bubble[data-nick="carol"]', { hasText: 'after the gap' }).waitFor();
 
     const expected = ['before the gap', ...Array.from({ length: BURST }, (_, i) => `burst ${i + 1} of ${BURST}`), 'after the gap'];
-    const shown = await settledBodies(page, expected.length);
-    const missing = expected.filter((body) => !shown.includes(body));
-    expect(missing, `${missing.length} missing`).toEqual([]);
-    expect(shown.length, 'each message once').toBe(expected.length);
-    expect(shown).toEqual(expected); // in order
+    await expectShownInOrder(page, expected);
     await page.close();
   });
 });

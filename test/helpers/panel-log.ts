@@ -1,6 +1,7 @@
 // Reading a conversation as the panel shows it: the chat pane's log is a virtual list that holds
 // only the rows on screen, so it is scrolled through and its bubbles collected.
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { until } from './panel-sockets.ts';
 
 /**
@@ -48,4 +49,13 @@ export async function settledBodies(page: Page, count: number): Promise<string[]
     return shown.length >= count && shown.join('\n') === previous.join('\n');
   }, 'every message shown, the same in two scans', 15_000).catch(() => {});
   return shown;
+}
+
+/** The conversation shown is `expected`: nothing missing, each message once, in order. */
+export async function expectShownInOrder(page: Page, expected: string[]): Promise<void> {
+  const shown = await settledBodies(page, expected.length);
+  const missing = expected.filter((body) => !shown.includes(body));
+  expect(missing, `${missing.length} missing`).toEqual([]);
+  expect(shown.length, 'each message once').toBe(expected.length);
+  expect(shown).toEqual(expected); // in order
 }

@@ -18,6 +18,10 @@ export interface WatchedSockets {
   cut(): Promise<void>;
   /** While refused, new WebSockets are closed before they reach the server (a network still down). */
   refuse(refused: boolean): void;
+  /** The network goes down for new connections, WebSocket and BOSH (the open ones stay: cut() them). */
+  networkDown(): Promise<void>;
+  /** The network is back, and the browser says so (the panel retries at once, as after an outage). */
+  networkBack(): Promise<void>;
   /** Frames the page sends that match are recorded but not passed on (null: pass everything). */
   dropSent(pattern: RegExp | null): void;
   /**
@@ -57,6 +61,15 @@ export async function watchedWebSockets(page: Page): Promise<WatchedSockets> {
       && (typeof text === 'string' ? frame.text.includes(text) : text.test(frame.text))),
     refuse(refused) {
       refusing = refused;
+    },
+    async networkDown() {
+      refusing = true;
+      await page.route('**/http-bind', (route) => route.abort());
+    },
+    async networkBack() {
+      refusing = false;
+      await page.unroute('**/http-bind');
+      await page.evaluate(() => window.dispatchEvent(new Event('online')));
     },
     dropSent(pattern) {
       dropping = pattern;

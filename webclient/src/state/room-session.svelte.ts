@@ -375,12 +375,8 @@ export class RoomSession {
    * that its conversation has no gap; a gap too long to fill starts again from the newest page.
    */
   private async catchUp(jid: string, newest: ArchivedMessage): Promise<void> {
-    const source = this.source(jid);
-    if (!source) {
-      await this.loadNewest(jid); // not archived: the history it sent on entering
-      return;
-    }
-    if (this.historyLoads.has(jid) || !this.client.online) return;
+    const source = this.source(jid); // (entered without history only when there is an archive)
+    if (!source || this.historyLoads.has(jid) || !this.client.online) return;
     const load = catchUpFromArchive(this.state.conversations, this.archive, jid, newest, source).then((caughtUp) => {
       if (caughtUp) this.markReadIfViewing(jid);
       return caughtUp;
