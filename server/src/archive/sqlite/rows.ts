@@ -2,6 +2,7 @@
 // too when both are here (a message between two local users): the same seq, each entry its own
 // public id. The row is read back as the entry of whichever archive asked.
 import type { ArchiveEntry } from '../types.ts';
+import { flatten } from '../../core/flat-string.ts';
 
 export interface ArchiveRow {
   seq: number;
@@ -61,11 +62,13 @@ export function pushRows(rows: RowValue[], entries: ArchiveEntry[]): void {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const mirror = entries[i + 1];
+    // the rows wait for the group commit: the stanza as one string, not its serializer's pieces
+    const stanza = flatten(e.stanza);
     if (isMirror(e, mirror)) {
       i++;
-      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, mirror.id, mirror.peerResource);
+      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, stanza, mirror.id, mirror.peerResource);
     } else {
-      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, e.stanza, null, null);
+      rows.push(e.seq, e.id, e.owner, e.peer, e.peerResource, e.outgoing ? 1 : 0, e.body, stanza, null, null);
     }
   }
 }

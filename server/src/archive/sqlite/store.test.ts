@@ -251,6 +251,27 @@ describe('the embedded archive store with a writer thread', () => {
     expect(db.prepare('SELECT indexed_through FROM archive_index_state').pluck().get()).toBe(db.prepare('SELECT max(seq) FROM archive_rows').pluck().get());
     db.close();
   });
+
+  it('hands waiting rows to the thread ahead of the commit, and commits them with it, in order, once each', async () => {
+    const dir = folder();
+    const db = databaseIn(dir);
+    const commits = new GroupCommit();
+    const store = new SqliteArchiveStore(db, undefined, commits, { writerThread: { dataDir: dir, database: {} } });
+    const rows = () => db.prepare('SELECT count(*) FROM archive_rows').pluck().get();
+    // 700 rows: 512 staged in the thread (256 at a time, store.ts STAGED_ROWS), the rest still here
+    for (let i = 0; i < 700; i++) store.append(message(ALICE, BOB, `early ${i}`));
+    const first = commits.commit();
+    // appended while that commit runs: 256 staged, after the commit's write, so not in it
+    for (let i = 0; i < 300; i++) store.append(message(BOB, ALICE, `late ${i}`));
+    await first;
+    expect(rows()).toBe(700);
+    await commits.flush();
+    expect(rows()).toBe(1000);
+    const bodies = (await store.page({ owner: ALICE }, { direction: 'forward', limit: 1000 })).entries.map((e) => e.body);
+    expect(bodies).toEqual([...Array.from({ length: 700 }, (_, i) => `early ${i}`), ...Array.from({ length: 300 }, (_, i) => `late ${i}`)]);
+    await store.close();
+    db.close();
+  });
 });
 
 describe('retractions (XEP-0424 §5) on the store\'s own connection', () => {

@@ -11,7 +11,7 @@ import type { ArchiveBounds, ArchiveEntry, ArchiveFilter, ArchiveStore, PageRequ
 import { seqOfId } from '../ids.ts';
 import { matchExpression } from './search.ts';
 import { ArchiveJids } from './jids.ts';
-import { ROW_COLUMNS, entriesOf, entryOf, pushRows, type ArchiveRow, type RowValue } from './rows.ts';
+import { ROW_COLUMNS, ROW_WIDTH, entriesOf, entryOf, pushRows, type ArchiveRow, type RowValue } from './rows.ts';
 import { ArchiveWriting } from './writing.ts';
 import { ThreadWrites } from './thread-writes.ts';
 import { WriteBatcher } from '../write-batcher.ts';
@@ -25,6 +25,11 @@ const STATEMENT_CACHE = 256;
  * far above the row's: its id still names that seq.
  */
 const MIGRATED_MIRROR_GAP = 16;
+/**
+ * Rows waiting for the next commit go over to the writer thread this many at a time (staged, not
+ * committed yet), so that what waits while the thread commits stays off the server's heap.
+ */
+const STAGED_ROWS = 256;
 
 export interface SqliteArchiveOptions {
   /** Write in a thread of its own, with its own connection to this data folder's database. */
@@ -59,7 +64,7 @@ export class SqliteArchiveStore implements ArchiveStore {
       this.writing = null;
       this.batcher = new WriteBatcher<RowValue>(commits, (rows) => this.thread!.write(rows).then(() => {}, (error: unknown) => {
         this.log?.error({ err: error }, 'archive write failed');
-      }));
+      }), { items: STAGED_ROWS * ROW_WIDTH, stage: (rows) => this.thread!.stage(rows) });
     } else {
       this.thread = null;
       this.writing = new ArchiveWriting(db, (error) => this.log?.error({ err: error }, 'archive indexing failed'));

@@ -7,6 +7,7 @@ import type { DatabaseOptions } from '../../storage/sqlite/database.ts';
 import { openSqliteArchiveWriter } from './schema.ts';
 import { ArchiveWriting } from './writing.ts';
 import type { WriterReply, WriterRequest } from './thread-writes.ts';
+import type { RowValue } from './rows.ts';
 
 interface WriterData {
   dataDir: string;
@@ -18,16 +19,31 @@ const port = parentPort!;
 const db = openSqliteArchiveWriter(dataDir, options);
 const writing = new ArchiveWriting(db, (error) => port.postMessage({ id: 0, error: describe(error) } satisfies WriterReply));
 
+/** Rows staged for the next write (thread-writes.ts stage()). */
+let staged: RowValue[] = [];
+
 port.on('message', (request: WriterRequest) => {
+  if (request.op === 'stage') {
+    if (staged.length === 0) staged = request.rows;
+    else for (let i = 0; i < request.rows.length; i++) staged.push(request.rows[i]!);
+    return;
+  }
   void answer(request).then((value) => port.postMessage({ id: request.id, value } satisfies WriterReply),
     (error: unknown) => port.postMessage({ id: request.id, error: describe(error) } satisfies WriterReply));
 });
 
-async function answer(request: WriterRequest): Promise<number> {
+async function answer(request: Exclude<WriterRequest, { op: 'stage' }>): Promise<number> {
   switch (request.op) {
-    case 'write':
-      writing.write(request.rows);
-      return request.rows.length;
+    case 'write': {
+      let rows = request.rows;
+      if (staged.length > 0) {
+        for (let i = 0; i < rows.length; i++) staged.push(rows[i]!);
+        rows = staged;
+        staged = [];
+      }
+      writing.write(rows);
+      return rows.length;
+    }
     case 'index':
       writing.indexAll();
       return 0;
