@@ -2,7 +2,7 @@
 // too when both are here (a message between two local users): the same seq, each entry its own
 // public id. The row is read back as the entry of whichever archive asked.
 import type { ArchiveEntry } from '../types.ts';
-import { flatten } from '../../core/flat-string.ts';
+import { flatten } from '../flat-string.ts';
 
 export interface ArchiveRow {
   seq: number;
