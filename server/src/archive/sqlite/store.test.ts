@@ -225,12 +225,18 @@ describe('the embedded archive store', () => {
 });
 
 describe('the embedded archive store with a writer thread', () => {
-  it('commits in the thread before the group commit is done; reads see what was appended', async () => {
+  /** A store writing in its thread, its group commit, and the rows committed so far. */
+  function storeWithThread() {
     const dir = folder();
     const db = databaseIn(dir);
     const commits = new GroupCommit();
     const store = new SqliteArchiveStore(db, undefined, commits, { writerThread: { dataDir: dir, database: {} } });
     const rows = () => db.prepare('SELECT count(*) FROM archive_rows').pluck().get();
+    return { db, commits, store, rows };
+  }
+
+  it('commits in the thread before the group commit is done; reads see what was appended', async () => {
+    const { db, commits, store, rows } = storeWithThread();
     const first = message(ALICE, BOB, 'through the thread');
     store.append(first);
     expect(rows()).toBe(0);
@@ -253,11 +259,7 @@ describe('the embedded archive store with a writer thread', () => {
   });
 
   it('hands waiting rows to the thread ahead of the commit, and commits them with it, in order, once each', async () => {
-    const dir = folder();
-    const db = databaseIn(dir);
-    const commits = new GroupCommit();
-    const store = new SqliteArchiveStore(db, undefined, commits, { writerThread: { dataDir: dir, database: {} } });
-    const rows = () => db.prepare('SELECT count(*) FROM archive_rows').pluck().get();
+    const { db, commits, store, rows } = storeWithThread();
     // 700 rows: 512 staged in the thread (256 at a time, store.ts STAGED_ROWS), the rest still here
     for (let i = 0; i < 700; i++) store.append(message(ALICE, BOB, `early ${i}`));
     const first = commits.commit();

@@ -22,7 +22,10 @@ export interface WriterReply {
   error?: string;
 }
 
-type Request = WriterRequest extends infer R ? R extends { id: number; op: Exclude<WriterRequest['op'], 'stage'> } ? Omit<R, 'id'> : never : never;
+/** The requests the thread answers (all but 'stage'). */
+export type AnsweredRequest = Exclude<WriterRequest, { op: 'stage' }>;
+
+type Request = AnsweredRequest extends infer R ? R extends AnsweredRequest ? Omit<R, 'id'> : never : never;
 
 /** The TypeScript loader the server runs with (server/bin/), for the thread's own module graph. */
 const LOADER = new URL('../../../bin/typescript-loader.js', import.meta.url).href;
@@ -90,7 +93,7 @@ export class ThreadWrites {
     if (this.waiting.size === 0) this.worker.ref();
     return new Promise<number>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id } as WriterRequest);
+      this.worker.postMessage({ ...request, id } as AnsweredRequest);
     });
   }
 

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseOptions } from '../../storage/sqlite/database.ts';
 import { openSqliteArchiveWriter } from './schema.ts';
 import { ArchiveWriting } from './writing.ts';
-import type { WriterReply, WriterRequest } from './thread-writes.ts';
+import type { AnsweredRequest, WriterReply, WriterRequest } from './thread-writes.ts';
 import type { RowValue } from './rows.ts';
 
 interface WriterData {
@@ -32,7 +32,7 @@ port.on('message', (request: WriterRequest) => {
     (error: unknown) => port.postMessage({ id: request.id, error: describe(error) } satisfies WriterReply));
 });
 
-async function answer(request: Exclude<WriterRequest, { op: 'stage' }>): Promise<number> {
+async function answer(request: AnsweredRequest): Promise<number> {
   switch (request.op) {
     case 'write': {
       let rows = request.rows;
