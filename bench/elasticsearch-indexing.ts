@@ -1,5 +1,6 @@
 // The Elasticsearch indexing rate of the archive scenario: archive entries as the server queues them
-// (two per message between local users, in the state storage's index queue), then indexed by the
+// (two per message between local users, one document per message in the state storage's index
+// queue), then indexed by the
 // Elasticsearch store's bulk requests from that queue; timed from the store's start until the queue
 // is empty and the cluster has refreshed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataFolder } from '../server/src/data-folder.ts';
 import { ArchiveIds } from '../server/src/archive/ids.ts';
-import { ElasticsearchArchiveStore, createElasticsearchClient, type ElasticsearchOptions } from '../server/src/archive/elasticsearch/store.ts';
+import { ElasticsearchArchiveStore, createElasticsearchClient, queueDocuments, type ElasticsearchOptions } from '../server/src/archive/elasticsearch/store.ts';
 import type { ArchiveEntry } from '../server/src/archive/types.ts';
 import { BENCH_DOMAIN } from './server-process.ts';
 
@@ -62,11 +63,12 @@ export async function elasticsearchIndexing(url: string, jvm: number | null, ind
         const stanza = `<message xmlns="jabber:client" to="${to}" type="chat" id="${i}" from="${from}/bench"><body>${text}</body></message>`;
         const sent: ArchiveEntry = { seq, id: ids.idFor(seq), owner: from, peer: to, peerResource: '', outgoing: true, body: text, stanza };
         const received: ArchiveEntry = { seq, id: ids.idFor(seq), owner: to, peer: from, peerResource: 'bench', outgoing: false, body: text, stanza };
-        documents.push({ seq, document: JSON.stringify(sent) }, { seq, document: JSON.stringify(received) });
+        documents.push(...queueDocuments([sent, received]));
       }
       await queue.push(documents);
     }
-    const entries = await queue.size();
+    // one queued document per message, holding both entries (elasticsearch/requests.ts)
+    const entries = 2 * await queue.size();
     const store = new ElasticsearchArchiveStore(createElasticsearchClient(options), queue, options);
     const jvmCpu = () => (jvm === null ? 0 : processCpuSeconds(jvm));
     const started = performance.now();

@@ -296,9 +296,9 @@ export const configSchema = z.object({
       index: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/).default('parley-archive'),
       shards: z.number().int().min(1).max(64).default(1),
       replicas: z.number().int().min(0).max(8).default(1),
-      /** Entries per bulk request; the rest waits in the local queue. */
+      /** Message documents per bulk request (one per message, both archives); the rest waits in the local queue. */
       bulkSize: z.number().int().min(1).max(10_000).default(1000),
-      /** Bulk requests in flight at once (each of bulkSize entries at most). */
+      /** Bulk requests in flight at once (each of bulkSize documents at most). */
       parallelBulks: z.number().int().min(1).max(16).default(3),
       /** Per-request timeout (ms). */
       requestTimeoutMs: z.number().int().min(100).default(10_000),

@@ -1,10 +1,11 @@
 // `parley archive reindex`: copies the embedded archive (SQLite) into Elasticsearch, in seq
-// order, two bulk requests in flight, each retried with back-off. Documents are keyed by archive
-// id, so running it again (or after a partial run) overwrites rather than duplicates.
+// order, two bulk requests in flight, each retried with back-off. A row is one document (both
+// entries of a message between local users share it, requests.ts), keyed by its first entry's
+// archive id, so running it again (or after a partial run) overwrites rather than duplicates.
 import type { Client } from '@elastic/elasticsearch';
 import type { SqliteArchiveStore } from '../sqlite/store.ts';
 import type { ArchiveEntry } from '../types.ts';
-import { bulkBody, type IndexSettings } from './requests.ts';
+import { bulkBody, bulkLines, messageDocuments, type ArchiveDocument, type IndexSettings } from './requests.ts';
 import { ensureArchiveIndex } from './store.ts';
 
 export interface ReindexProgress {
@@ -54,23 +55,30 @@ export async function reindexArchive(source: SqliteArchiveStore, client: Client,
   return progress;
 }
 
-/** Sends one batch until every entry is in, or `attempts` runs out; returns how many failed for good. */
+/**
+ * Sends one batch until every entry is in, or `attempts` runs out; returns how many entries failed
+ * for good. The scan gives a row's entries together, so a batch never splits a message.
+ */
 async function sendWithRetries(client: Client, index: string, entries: ArchiveEntry[], attempts: number): Promise<number> {
-  let pending = entries;
+  let pending: ArchiveDocument[] = messageDocuments(entries);
   let rejected = 0;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { body } = await client.bulk<{ errors: boolean; items: Array<{ index?: { status: number } }> }>({ body: bulkBody(index, pending) });
+      const { body } = await client.bulk<{ errors: boolean; items: Array<{ index?: { status: number } }> }, string>({ index, body: bulkBody(pending.map(bulkLines)) });
       if (!body.errors) return rejected;
       const statuses = pending.map((_, i) => body.items[i]?.index?.status ?? 500);
       const retry = pending.filter((_, i) => statuses[i] === 429 || statuses[i]! >= 500);
-      rejected += statuses.filter((status) => status >= 300 && status !== 429 && status < 500).length;
+      rejected += entriesIn(pending.filter((_, i) => statuses[i]! >= 300 && statuses[i] !== 429 && statuses[i]! < 500));
       if (retry.length === 0) return rejected;
-      if (attempt >= attempts) return rejected + retry.length;
+      if (attempt >= attempts) return rejected + entriesIn(retry);
       pending = retry;
     } catch (error) {
       if (attempt >= attempts) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 200 * 2 ** (attempt - 1))));
   }
+}
+
+function entriesIn(docs: ArchiveDocument[]): number {
+  return docs.reduce((sum, doc) => sum + doc.sides.length, 0);
 }

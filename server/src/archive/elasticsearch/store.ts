@@ -10,8 +10,8 @@ import type { ArchiveIndexQueue } from '../../storage/index.ts';
 import { WriteBatcher } from '../write-batcher.ts';
 import { GroupCommit } from '../../storage/group-commit.ts';
 import {
-  boundsSearches, bulkBody, conversationSearch, fromDocument, indexTemplate, messageEntriesSearch, pageSearches, resolveSearch,
-  type ArchiveDocument, type IndexSettings,
+  FIRST_LAYOUT_MIGRATION, MIGRATED_PROPERTIES, boundsSearches, bulkBody, bulkLines, bulkTarget, conversationSearch, entriesOfDocument, fromDocument, indexTemplate,
+  messageDocument, messageDocuments, messageDocumentsSearch, pageSearches, resolveSearch, type ArchiveDocument, type IndexSettings,
 } from './requests.ts';
 import type { Retraction } from '../retraction.ts';
 import { findTombstones } from './retraction.ts';
@@ -66,16 +66,38 @@ export function createElasticsearchClient(options: ElasticsearchOptions): Client
   });
 }
 
-/** Puts the index template (analyser, mappings) and creates the index if it is missing. */
-export async function ensureArchiveIndex(client: Client, options: IndexSettings): Promise<void> {
+/** A first-layout index is migrated in one request: it may take a while on a large archive. */
+const MIGRATION_TIMEOUT_MS = 3_600_000;
+
+/**
+ * Puts the index template (analyser, mappings) and creates the index if it is missing; an index of
+ * the first layout (a document per entry) is migrated to documents per message first.
+ */
+export async function ensureArchiveIndex(client: Client, options: IndexSettings, log?: Logger): Promise<void> {
   await client.indices.putIndexTemplate({ name: options.index, body: indexTemplate(options) });
   const { body: exists } = await client.indices.exists({ index: options.index });
-  if (exists) return;
+  if (exists) {
+    await migrateFirstLayout(client, options.index, log);
+    return;
+  }
   try {
     await client.indices.create({ index: options.index });
   } catch (error) {
     if (!String((error as { message?: string }).message).includes('resource_already_exists_exception')) throw error;
   }
+}
+
+async function migrateFirstLayout(client: Client, index: string, log?: Logger): Promise<void> {
+  const { body } = await client.indices.getMapping<Record<string, { mappings: { properties?: Record<string, unknown> } }>>({ index });
+  const properties = Object.values(body)[0]?.mappings.properties ?? {};
+  if ('sides' in properties || !('owner' in properties)) return;
+  log?.info({ event: 'archive-elasticsearch-migration', index }, 'migrating the archive index to one document per message');
+  await client.indices.putMapping({ index, body: MIGRATED_PROPERTIES });
+  const { body: result } = await client.updateByQuery<{ updated: number; failures: unknown[] }>({
+    index, body: FIRST_LAYOUT_MIGRATION, refresh: true, conflicts: 'proceed', wait_for_completion: true,
+  }, { requestTimeout: MIGRATION_TIMEOUT_MS });
+  if (result.failures.length > 0) throw new Error(`migrating the archive index failed: ${JSON.stringify(result.failures[0])}`);
+  log?.info({ event: 'archive-elasticsearch-migrated', index, documents: result.updated }, 'archive index migrated');
 }
 
 interface SearchResponse {
@@ -91,17 +113,32 @@ interface RoundOutcome {
   failure: { error: unknown } | null;
 }
 
-/** An entry read back from the queue. */
-interface QueuedEntry {
+/** A message read back from the queue: its bulk lines (requests.ts, bulkLines). */
+interface QueuedDocument {
   queueId: number;
   attempts: number;
-  entry: ArchiveEntry;
+  lines: string;
+}
+
+function queueDocument(doc: ArchiveDocument): { seq: number; document: string } {
+  return { seq: doc.seq, document: bulkLines(doc) };
+}
+
+/** What store.append queues for entries: a message's bulk lines each (the bench queues its own). */
+export function queueDocuments(entries: ArchiveEntry[]): Array<{ seq: number; document: string }> {
+  return messageDocuments(entries).map(queueDocument);
+}
+
+/** A queued message; an entry queued before documents per message (its JSON) becomes a document of its own. */
+function readQueued(queueId: number, attempts: number, queued: string): QueuedDocument {
+  if (queued.startsWith('{"index"')) return { queueId, attempts, lines: queued };
+  return { queueId, attempts, lines: bulkLines(messageDocument([JSON.parse(queued) as ArchiveEntry])) };
 }
 
 export class ElasticsearchArchiveStore implements ArchiveStore {
   readonly backend = 'elasticsearch' as const;
   readonly stats = { indexed: 0, bulkRequests: 0, failedRequests: 0, dropped: 0 };
-  private readonly batcher: WriteBatcher<ArchiveEntry>;
+  private readonly batcher: WriteBatcher<ArchiveDocument>;
   private closed = false;
   private draining: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -119,7 +156,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   /** `commits`: the server's group commit; the queue write (in the state storage) is what it commits. */
   constructor(readonly client: Client, private readonly queue: ArchiveIndexQueue,
     private readonly options: ElasticsearchOptions, private readonly log?: Logger, commits = new GroupCommit()) {
-    this.batcher = new WriteBatcher<ArchiveEntry>(commits, (batch) => this.queueBatch(batch));
+    this.batcher = new WriteBatcher<ArchiveDocument>(commits, (batch) => this.queueBatch(batch));
   }
 
   /** Starts indexing what the queue kept from before (an outage, a restart). */
@@ -132,13 +169,13 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     return this.reachable;
   }
 
-  /** Entries not yet indexed. */
+  /** Messages not yet indexed. */
   async queued(): Promise<number> {
     return (await this.queue.size()) + this.batcher.size;
   }
 
   append(entries: ArchiveEntry[]): void {
-    if (!this.closed) this.batcher.append(entries);
+    if (!this.closed) this.batcher.append(messageDocuments(entries));
   }
 
   private writePending(): void {
@@ -146,10 +183,10 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   /** The queue write of a batch; the group commit waits for it (its failure is logged here). */
-  private queueBatch(batch: ArchiveEntry[]): Promise<void> {
-    const documents = batch.map((entry) => ({ seq: entry.seq, document: JSON.stringify(entry) }));
+  private queueBatch(batch: ArchiveDocument[]): Promise<void> {
+    const documents = batch.map(queueDocument);
     this.pushed = this.pushed.then(() => this.queue.push(documents)).then(() => this.kick(), (error: unknown) => {
-      this.log?.error({ err: error, entries: batch.length }, 'archive queue write failed');
+      this.log?.error({ err: error, messages: batch.length }, 'archive queue write failed');
     });
     return this.pushed;
   }
@@ -191,9 +228,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
             empty = true;
             break;
           }
-          const batch = queued.map((document) => ({
-            queueId: document.queueId, attempts: document.attempts, entry: JSON.parse(document.document) as ArchiveEntry,
-          }));
+          const batch = queued.map((document) => readQueued(document.queueId, document.attempts, document.document));
           sentUpTo = batch[batch.length - 1]!.queueId;
           const request = this.indexBatch(batch, outcome).finally(() => inFlight.delete(request));
           inFlight.add(request);
@@ -223,7 +258,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   /** One bulk request and its answer applied to the queue; a failure or retries are noted in `outcome`. */
-  private async indexBatch(batch: QueuedEntry[], outcome: RoundOutcome): Promise<void> {
+  private async indexBatch(batch: QueuedDocument[], outcome: RoundOutcome): Promise<void> {
     try {
       await this.ensureIndex();
       const { done, retry } = await this.sendBulk(batch);
@@ -239,10 +274,12 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   /** Sends one bulk request; says which entries are done (indexed or given up) and which to retry. */
-  private async sendBulk(batch: QueuedEntry[]): Promise<{ done: number[]; retry: number[] }> {
+  private async sendBulk(batch: QueuedDocument[]): Promise<{ done: number[]; retry: number[] }> {
     this.stats.bulkRequests++;
-    const { body } = await this.client.bulk<{ errors: boolean; items: BulkItem[] }>({
-      body: bulkBody(this.options.index, batch.map((queued) => queued.entry)),
+    const { body } = await this.client.bulk<{ errors: boolean; items: BulkItem[] }, string>({
+      index: this.options.index,
+      // a string body goes as it is
+      body: bulkBody(batch.map((queued) => queued.lines)),
       // only what is read below: the answer of a bulk of 1000 is ~200 KB of JSON otherwise
       filter_path: 'errors,items.*.status,items.*.error',
     });
@@ -257,8 +294,9 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
         this.stats.indexed++;
       } else if (result && result.status !== 429 && result.status < 500 && queued.attempts + 1 >= MAX_ATTEMPTS) {
         this.stats.dropped++;
-        this.log?.error({ event: 'archive-entry-rejected', id: queued.entry.id, owner: queued.entry.owner, error: result.error },
-          'Elasticsearch keeps rejecting an archive entry; it stays only in the logs');
+        const { id, owner } = bulkTarget(queued.lines);
+        this.log?.error({ event: 'archive-entry-rejected', id, owner, error: result.error },
+          'Elasticsearch keeps rejecting an archive message; it stays only in the logs');
         done.push(queued.queueId);
       } else {
         retry.push(queued.queueId);
@@ -294,7 +332,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
 
   /** Index template and index, once per process (again after an outage). */
   private ensureIndex(): Promise<void> {
-    this.indexReady ??= ensureArchiveIndex(this.client, this.options).catch((error: unknown) => {
+    this.indexReady ??= ensureArchiveIndex(this.client, this.options, this.log).catch((error: unknown) => {
       this.indexReady = null;
       throw error;
     });
@@ -365,9 +403,14 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     const found = new Map<string, number>();
     if (ids.length === 0) return found;
     const { body } = await this.guard(this.client.search<SearchResponse>({
-      index: this.options.index, routing: owner, body: resolveSearch(owner, ids),
+      index: this.options.index, body: resolveSearch(owner, ids),
     }));
-    for (const hit of body.hits.hits) found.set(hit._source.sid, hit._source.seq);
+    const wanted = new Set(ids);
+    for (const hit of body.hits.hits) {
+      // the owner's side: the message may have been found by the other side's id
+      const side = hit._source.sides.find((s) => s.owner === owner);
+      if (side !== undefined && wanted.has(side.sid)) found.set(side.sid, hit._source.seq);
+    }
     return found;
   }
 
@@ -384,7 +427,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
       total = all.hits.total?.value ?? 0;
       preceding = forward ? total - side + offset : side;
     }
-    return { entries: hits.hits.hits.map((hit) => fromDocument(hit._source)), total, preceding };
+    return { entries: hits.hits.hits.map((hit) => fromDocument(hit._source, filter.owner)), total, preceding };
   }
 
   async bounds(owner: string): Promise<ArchiveBounds | null> {
@@ -393,7 +436,7 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
     const a = first.hits.hits[0]?._source;
     const b = last.hits.hits[0]?._source;
     if (!a || !b) return null;
-    return { first: { id: a.sid, seq: a.seq }, last: { id: b.sid, seq: b.seq } };
+    return { first: { id: fromDocument(a, owner).id, seq: a.seq }, last: { id: fromDocument(b, owner).id, seq: b.seq } };
   }
 
   retract(retraction: Retraction): Promise<number> {
@@ -416,33 +459,35 @@ export class ElasticsearchArchiveStore implements ArchiveStore {
   }
 
   /**
-   * The tombstones go through the queue as new versions of the entries (same document ids: the
-   * bulk 'index' overwrites them), after the originals, which are indexed before this looks.
+   * The tombstones go through the queue as new versions of the messages' documents (same document
+   * ids: the bulk 'index' overwrites them), after the originals, which are indexed before this looks.
    */
   private async applyRetraction(retraction: Retraction): Promise<number> {
     await this.indexed();
     for (const scope of retraction.scopes) {
       const search = (size: number, beforeSeq?: number, id?: string) => this.guard(this.client.search<SearchResponse>({
-        index: this.options.index, routing: scope.owner, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
-      })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source)));
+        index: this.options.index, body: conversationSearch(scope.owner, scope.peer, scope.outgoing, size, beforeSeq, id),
+      })).then(({ body }) => body.hits.hits.map((hit) => fromDocument(hit._source, scope.owner)).filter((entry) => id === undefined || entry.id === id));
       const changes = await findTombstones(search, scope, retraction);
       if (changes.length === 0) continue;
-      const entries: ArchiveEntry[] = [];
+      const tombstones: ArchiveDocument[] = [];
+      let entries = 0;
       for (const { entry, stanza } of changes) {
-        // the same message in the other local user's archive
-        const { body } = await this.guard(this.client.search<SearchResponse>({ index: this.options.index, body: messageEntriesSearch(entry.seq) }));
+        // the message's documents: both archives' entries, or one each (an index of the first layout)
+        const { body } = await this.guard(this.client.search<SearchResponse>({ index: this.options.index, body: messageDocumentsSearch(entry.seq) }));
         for (const hit of body.hits.hits) {
-          const copy = fromDocument(hit._source);
-          if ((copy.owner === entry.owner && copy.peer === entry.peer) || (copy.owner === entry.peer && copy.peer === entry.owner)) {
-            entries.push({ ...copy, body: '', stanza });
+          const sides = entriesOfDocument(hit._source);
+          if (sides.some((copy) => (copy.owner === entry.owner && copy.peer === entry.peer) || (copy.owner === entry.peer && copy.peer === entry.owner))) {
+            tombstones.push(messageDocument(sides, '', stanza));
+            entries += sides.length;
           }
         }
       }
       if (this.closed) return 0;
-      this.batcher.append(entries);
+      this.batcher.append(tombstones);
       this.writePending();
       await this.pushed;
-      return entries.length;
+      return entries;
     }
     return 0;
   }

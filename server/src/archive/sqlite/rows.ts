@@ -3,6 +3,7 @@
 // public id. The row is read back as the entry of whichever archive asked.
 import type { ArchiveEntry } from '../types.ts';
 import { flatten } from '../flat-string.ts';
+import { isMirror } from '../mirror.ts';
 
 export interface ArchiveRow {
   seq: number;
@@ -19,15 +20,6 @@ export interface ArchiveRow {
 }
 
 export const ROW_COLUMNS = 'm.seq, m.owner, m.peer, m.peer_resource, m.outgoing, m.sid, m.mirror_sid, m.mirror_peer_resource, m.body, m.stanza';
-
-/**
- * `second` is `first` in the peer's archive (the archiver appends them together, with one seq),
- * so both go into one row.
- */
-export function isMirror(first: ArchiveEntry, second: ArchiveEntry | undefined): second is ArchiveEntry {
-  return second !== undefined && second.seq === first.seq && second.owner === first.peer && second.peer === first.owner
-    && first.owner !== first.peer && second.outgoing !== first.outgoing && second.stanza === first.stanza && second.body === first.body;
-}
 
 /** The row as an entry of `owner`'s archive. */
 export function entryOf(row: ArchiveRow, owner: string): ArchiveEntry {
