@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
-import { availableParallelism } from 'node:os';
 import type { LoadTransport } from './scenarios.ts';
-import { startBenchServer, type BenchServer } from './server-process.ts';
+import { EVERY_CORE, startBenchServer, type BenchServer } from './server-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,7 +49,7 @@ async function load(setup: string, servers: BenchServer[], senders: BenchServer,
       inFlight: options.inFlight, warmupSeconds: options.warmupSeconds, seconds: options.seconds,
     };
     // on every core (the bench process itself is pinned to core 0, and a child inherits that)
-    const child = spawn('taskset', ['-c', `0-${availableParallelism() - 1}`, process.execPath, '--import', join(root, 'server/bin/typescript-loader.js'),
+    const child = spawn('taskset', ['-c', EVERY_CORE, process.execPath, '--import', join(root, 'server/bin/typescript-loader.js'),
       join(root, 'bench/load-process.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     const lines = createInterface({ input: child.stdout! });
@@ -144,7 +143,7 @@ async function startNats(): Promise<{ url: string; stop(): void }> {
     });
   });
   const binary = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
-  const child = spawn('taskset', ['-c', `0-${availableParallelism() - 1}`, binary, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('taskset', ['-c', EVERY_CORE, binary, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {

@@ -43,12 +43,13 @@ function bodies(words: string[], seed: number): () => string {
 }
 
 /** `jvm`: the Elasticsearch process id, for its CPU time. */
-export async function elasticsearchIndexing(url: string, jvm: number | null, index: string, messages: number, words: string[]): Promise<IndexingResult> {
+export async function elasticsearchIndexing(url: string, jvm: number | null, index: string, messages: number, words: string[],
+  requests: Partial<Pick<ElasticsearchOptions, 'bulkSize' | 'parallelBulks'>> = {}): Promise<IndexingResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-es-queue-'));
   const data = openDataFolder(dataDir);
   const options: ElasticsearchOptions = {
     nodes: [url], index, shards: 1, replicas: 0, bulkSize: 1000, parallelBulks: 3,
-    requestTimeoutMs: 60_000, queryWaitMs: 600_000, maxRetryDelayMs: 5000,
+    requestTimeoutMs: 60_000, queryWaitMs: 600_000, maxRetryDelayMs: 5000, ...requests,
   };
   try {
     const ids = new ArchiveIds();

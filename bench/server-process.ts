@@ -1,7 +1,7 @@
 // Runs a Parley server as a child process pinned to one core, on ports below the ephemeral range.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,13 @@ import type { SaltedPasswordCache } from '@parley/shared/sasl/scram';
 import { addDomain, addUser } from '../server/src/cli/accounts.ts';
 import { freePortBelowEphemeral } from '../test/helpers/ports.ts';
 import { SERVER_NODE_FLAGS } from '../server/bin/node-flags.js';
+
+/**
+ * Every core of the machine, for taskset: the bench pins itself to core 0 and its children inherit
+ * that. (Not os.availableParallelism(): it follows the calling process's affinity, so inside the
+ * pinned bench it says 1, and such a child ran on core 0 alone.)
+ */
+export const EVERY_CORE = `0-${cpus().length - 1}`;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,7 +73,7 @@ export async function startBenchServer(dataDir: string, core: number | 'all' | n
   // (NODE_OPTIONS refuses --cpu-prof, and would profile the load generator too).
   // (after the server's own flags, so that one of them can be overridden: V8 takes the last)
   const flags = [...SERVER_NODE_FLAGS, ...process.env.PARLEY_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? []];
-  const cores = core === 'all' ? `0-${availableParallelism() - 1}` : String(core);
+  const cores = core === 'all' ? EVERY_CORE : String(core);
   const args = [...(core === null ? [] : ['-c', cores, process.execPath]), ...flags,
     join(root, 'server/bin/parley.js'), '--data', dataDir, '--config', configFile, 'start', '--workers', String(workers)];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARLEY_LOG_LEVEL: 'info' } });

@@ -4,7 +4,7 @@
 // (mvn dependency:go-offline, compile, build-classpath); this file builds it if that was not done.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,11 @@ export interface ElasticsearchNode {
 export interface ElasticsearchNodeOptions {
   /** JVM heap, e.g. '512m'. */
   heap?: string;
+  /**
+   * Run on every core, whatever the caller's CPU affinity: the bench pins itself to one core, which
+   * a child inherits, so its Elasticsearch indexed on the load generator's core alone.
+   */
+  everyCore?: boolean;
 }
 
 /** Compiles the launcher and writes its classpath, once (uses Maven's local repository). */
@@ -58,7 +63,7 @@ export async function startElasticsearch(options: ElasticsearchNodeOptions = {})
   let child: ChildProcess | null = null;
 
   const launch = async () => {
-    child = await launchJvm(dataDir, httpPort, transportPort, options.heap ?? '512m');
+    child = await launchJvm(dataDir, httpPort, transportPort, options.heap ?? '512m', options.everyCore ?? false);
   };
   const waitExit = (signal: NodeJS.Signals | null, timeoutMs: number) => new Promise<void>((resolve) => {
     const running = child;
@@ -97,9 +102,12 @@ export async function startElasticsearch(options: ElasticsearchNodeOptions = {})
  */
 const GC_OPTIONS = ['-XX:+UseG1GC', '-XX:G1ReservePercent=25', '-XX:InitiatingHeapOccupancyPercent=30'];
 
-function launchJvm(dataDir: string, httpPort: number, transportPort: number, heap: string): Promise<ChildProcess> {
+function launchJvm(dataDir: string, httpPort: number, transportPort: number, heap: string, everyCore: boolean): Promise<ChildProcess> {
   const classpath = `${classes}:${readFileSync(classpathFile, 'utf8').trim()}`;
-  const child = spawn('java', [
+  // taskset execs java: the child's pid stays the JVM's (its CPU time is read from /proc). The
+  // machine's cores, not os.availableParallelism(), which follows the caller's affinity.
+  const [command, prefix] = everyCore ? ['taskset', ['-c', `0-${cpus().length - 1}`, 'java']] : ['java', []];
+  const child = spawn(command, [...prefix,
     `-Xms${heap}`, `-Xmx${heap}`, ...GC_OPTIONS, '-Djava.awt.headless=true', '-Dlog4j2.disable.jmx=true',
     '-cp', classpath, 'parley.ElasticsearchNode', dataDir, String(httpPort), String(transportPort),
   ], { stdio: ['pipe', 'pipe', 'pipe'] });
