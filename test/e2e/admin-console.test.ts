@@ -88,7 +88,10 @@ describe('the admin console', () => {
 
   it('grants the IM role to a group: its member signs in with @xmpp/client, a user outside it is refused', async () => {
     await page.getByRole('link', { name: 'Groups' }).click();
-    await page.getByLabel('Name').fill('staff');
+    // the domain's screen can still be there a moment after the click, and its federation label
+    // ('…prove their name with') matches 'Name' unless the match is exact
+    await page.getByRole('heading', { name: 'Groups', exact: true }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('staff');
     await page.getByRole('button', { name: 'Create group' }).click();
     await page.getByRole('link', { name: 'staff' }).click();
     await page.getByLabel('Address of the new member').fill('ann@corp.example');
